@@ -1,0 +1,3 @@
+"""ClipDesk: local photo tagging with CLIP."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,252 @@
+"""The catalog connection and its queries.
+
+One writer (the indexer or, later, the worker) and any number of readers, each
+with its own connection; WAL lets the readers go on while the writer commits.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from clipdesk.catalog.schema import migrate
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    id: int
+    folder_id: int
+    path: str
+    size: int
+    mtime_ns: int
+    hash: str
+    width: int | None
+    height: int | None
+    taken_at: str | None
+    orientation: int | None
+    status: str
+    error: str | None
+
+
+_PHOTO_COLUMNS = (
+    "id, folder_id, path, size, mtime_ns, hash, width, height, taken_at, orientation, status, error"
+)
+
+
+class Catalog:
+    """A ClipDesk catalog file. Not thread-safe: one Catalog per thread."""
+
+    def __init__(self, path: str | Path, readonly: bool = False):
+        self.path = Path(path)
+        if readonly:
+            uri = f"file:{self.path}?mode=ro"
+            self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode: a power cut may lose the last commit, never corrupt the file.
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            migrate(self.conn)
+        self.conn.execute("PRAGMA foreign_keys = ON")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # folders -----------------------------------------------------------------
+
+    def add_folder(self, path: str | Path) -> int:
+        """Add a folder tree; one inside a known folder is already covered by it."""
+        new = Path(path)
+        for folder_id, known in self.folders():
+            if new == Path(known) or new.is_relative_to(known):
+                return folder_id
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO folders(path, added_at) VALUES (?, ?)", (str(new), time.time())
+            )
+            folder_id = int(cur.lastrowid)
+            # Known folders inside the new one merge into it, photos and all.
+            for old_id, known in self.folders():
+                if old_id != folder_id and Path(known).is_relative_to(new):
+                    self.conn.execute(
+                        "UPDATE photos SET folder_id = ? WHERE folder_id = ?", (folder_id, old_id)
+                    )
+                    self.conn.execute("DELETE FROM folders WHERE id = ?", (old_id,))
+        return folder_id
+
+    def folders(self) -> list[tuple[int, str]]:
+        return self.conn.execute("SELECT id, path FROM folders ORDER BY path").fetchall()
+
+    # photos ------------------------------------------------------------------
+
+    def photo(self, photo_id: int) -> PhotoRow | None:
+        row = self.conn.execute(
+            f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE id = ?", (photo_id,)
+        ).fetchone()
+        return PhotoRow(*row) if row else None
+
+    def photo_by_path(self, path: str | Path) -> PhotoRow | None:
+        row = self.conn.execute(
+            f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE path = ?", (str(path),)
+        ).fetchone()
+        return PhotoRow(*row) if row else None
+
+    def photos_in_folder(self, folder_id: int) -> dict[str, PhotoRow]:
+        rows = self.conn.execute(
+            f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE folder_id = ?", (folder_id,)
+        )
+        return {r[2]: PhotoRow(*r) for r in rows}
+
+    def photos_under(self, folder_id: int, path: str) -> dict[str, PhotoRow]:
+        """The folder's photos at ``path`` or below it (a range on the path index, no LIKE)."""
+        base = path.rstrip(os.sep)
+        rows = self.conn.execute(  # "+folder_id": search by path, not by the folder index
+            f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE +folder_id = ? "
+            "AND (path = ? OR (path >= ? AND path < ?))",
+            (folder_id, base, base + os.sep, base + chr(ord(os.sep) + 1)),
+        )
+        return {r[2]: PhotoRow(*r) for r in rows}
+
+    def photos_by_hash(self, hash_: str, size: int) -> list[PhotoRow]:
+        rows = self.conn.execute(
+            f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE hash = ? AND size = ?", (hash_, size)
+        )
+        return [PhotoRow(*r) for r in rows]
+
+    def insert_photo(self, folder_id: int, path: str, size: int, mtime_ns: int, hash_: str) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO photos(folder_id, path, size, mtime_ns, hash, status, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, 'new', ?)",
+            (folder_id, path, size, mtime_ns, hash_, time.time()),
+        )
+        return int(cur.lastrowid)
+
+    def move_photo(self, photo_id: int, folder_id: int, path: str, mtime_ns: int) -> None:
+        """A file seen at a new path with known content keeps its record, tags and embeddings."""
+        self.conn.execute(
+            "UPDATE photos SET folder_id = ?, path = ?, mtime_ns = ?, updated_at = ?, "
+            "status = CASE WHEN error IS NOT NULL THEN 'failed' "
+            "WHEN width IS NOT NULL THEN 'indexed' ELSE 'new' END WHERE id = ?",
+            (folder_id, path, mtime_ns, time.time(), photo_id),
+        )
+
+    def update_changed(self, photo_id: int, size: int, mtime_ns: int, hash_: str) -> None:
+        """The file's content changed: forget what was derived from the old content."""
+        self.conn.execute("DELETE FROM embeddings WHERE photo_id = ?", (photo_id,))
+        self.conn.execute(
+            "UPDATE photos SET size = ?, mtime_ns = ?, hash = ?, status = 'new', error = NULL, "
+            "width = NULL, height = NULL, taken_at = NULL, orientation = NULL, updated_at = ? "
+            "WHERE id = ?",
+            (size, mtime_ns, hash_, time.time(), photo_id),
+        )
+
+    def touch(self, photo_id: int, mtime_ns: int) -> None:
+        self.conn.execute("UPDATE photos SET mtime_ns = ? WHERE id = ?", (mtime_ns, photo_id))
+
+    def mark_missing(self, photo_ids: Iterable[int]) -> None:
+        self.conn.executemany(
+            "UPDATE photos SET status = 'missing', updated_at = ? WHERE id = ?",
+            [(time.time(), i) for i in photo_ids],
+        )
+
+    def restore(self, photo_id: int) -> None:
+        """A missing photo is back, unchanged."""
+        self.conn.execute(
+            "UPDATE photos SET status = CASE WHEN error IS NOT NULL THEN 'failed' "
+            "WHEN width IS NOT NULL THEN 'indexed' ELSE 'new' END, updated_at = ? WHERE id = ?",
+            (time.time(), photo_id),
+        )
+
+    def mark_failed(self, photo_id: int, reason: str) -> None:
+        self.conn.execute(
+            "UPDATE photos SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
+            (reason, time.time(), photo_id),
+        )
+
+    def set_decoded(
+        self, photo_id: int, width: int, height: int, orientation: int, taken_at: str | None
+    ) -> None:
+        self.conn.execute(
+            "UPDATE photos SET width = ?, height = ?, orientation = ?, taken_at = ?, "
+            "status = 'indexed', error = NULL, updated_at = ? WHERE id = ?",
+            (width, height, orientation, taken_at, time.time(), photo_id),
+        )
+
+    def pending(self, model_id: int) -> list[tuple[int, str, str]]:
+        """(id, path, hash) of present photos that have no embedding for ``model_id``."""
+        return self.conn.execute(
+            "SELECT p.id, p.path, p.hash FROM photos p WHERE p.status IN ('new', 'indexed') "
+            "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.photo_id = p.id "
+            "AND e.model_id = ?) ORDER BY p.id",
+            (model_id,),
+        ).fetchall()
+
+    def status_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(("new", "indexed", "missing", "failed"), 0)
+        counts.update(self.conn.execute("SELECT status, COUNT(*) FROM photos GROUP BY status"))
+        return counts
+
+    def failures(self) -> list[tuple[str, str]]:
+        return self.conn.execute(
+            "SELECT path, error FROM photos WHERE status = 'failed' ORDER BY path"
+        ).fetchall()
+
+    # models and embeddings ---------------------------------------------------
+
+    def model_id(self, name: str, dim: int) -> int:
+        self.conn.execute("INSERT OR IGNORE INTO models(name, dim) VALUES (?, ?)", (name, dim))
+        row = self.conn.execute("SELECT id, dim FROM models WHERE name = ?", (name,)).fetchone()
+        if row[1] != dim:
+            raise ValueError(f"model {name!r} was stored with dimension {row[1]}, not {dim}")
+        return row[0]
+
+    def put_embedding(self, photo_id: int, model_id: int, vector: np.ndarray) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO embeddings(photo_id, model_id, vector) VALUES (?, ?, ?)",
+            (photo_id, model_id, np.ascontiguousarray(vector, dtype=np.float32).tobytes()),
+        )
+
+    def embedding(self, photo_id: int, model_id: int) -> np.ndarray | None:
+        row = self.conn.execute(
+            "SELECT vector FROM embeddings WHERE photo_id = ? AND model_id = ?",
+            (photo_id, model_id),
+        ).fetchone()
+        return np.frombuffer(row[0], dtype=np.float32).copy() if row else None
+
+    def embedding_matrix(self, model_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """(photo ids, float32 matrix) of every present photo embedded with ``model_id``."""
+        dim = self.conn.execute("SELECT dim FROM models WHERE id = ?", (model_id,)).fetchone()
+        rows = self.conn.execute(
+            "SELECT e.photo_id, e.vector FROM embeddings e JOIN photos p ON p.id = e.photo_id "
+            "WHERE e.model_id = ? AND p.status = 'indexed' ORDER BY e.photo_id",
+            (model_id,),
+        ).fetchall()
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros((0, dim[0] if dim else 0), np.float32)
+        ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        return ids, mat

@@ -1,0 +1,142 @@
+"""Schema versions and forward migrations.
+
+``PRAGMA user_version`` holds the version. Each entry of ``MIGRATIONS`` moves a
+catalog from version ``i`` to ``i + 1``; a new schema change appends a step and
+never edits an old one, and gets a test that migrates a catalog of the previous
+version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+V1 = """
+CREATE TABLE folders (
+    id        INTEGER PRIMARY KEY,
+    path      TEXT NOT NULL UNIQUE,
+    watched   INTEGER NOT NULL DEFAULT 1,
+    added_at  REAL NOT NULL
+);
+CREATE TABLE photos (
+    id          INTEGER PRIMARY KEY,
+    folder_id   INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+    path        TEXT NOT NULL UNIQUE,
+    size        INTEGER NOT NULL,
+    mtime_ns    INTEGER NOT NULL,
+    hash        TEXT NOT NULL,
+    width       INTEGER,
+    height      INTEGER,
+    taken_at    TEXT,
+    orientation INTEGER,
+    status      TEXT NOT NULL DEFAULT 'new'
+                CHECK (status IN ('new', 'indexed', 'missing', 'failed')),
+    error       TEXT,
+    updated_at  REAL NOT NULL
+);
+CREATE INDEX photos_folder ON photos(folder_id);
+CREATE INDEX photos_hash ON photos(hash, size);
+CREATE INDEX photos_status ON photos(status);
+CREATE TABLE models (
+    id    INTEGER PRIMARY KEY,
+    name  TEXT NOT NULL UNIQUE,
+    dim   INTEGER NOT NULL
+);
+CREATE TABLE embeddings (
+    photo_id  INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    model_id  INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    vector    BLOB NOT NULL,
+    PRIMARY KEY (photo_id, model_id)
+) WITHOUT ROWID;
+CREATE INDEX embeddings_model ON embeddings(model_id);
+"""
+
+
+V2 = """
+CREATE TABLE tags (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    parent_id   INTEGER REFERENCES tags(id) ON DELETE CASCADE,
+    prompts     TEXT NOT NULL DEFAULT '[]',
+    threshold   REAL NOT NULL DEFAULT 0.5,
+    enabled     INTEGER NOT NULL DEFAULT 1,
+    updated_at  REAL NOT NULL
+);
+CREATE UNIQUE INDEX tags_name ON tags(COALESCE(parent_id, 0), name);
+CREATE TABLE tag_vectors (
+    tag_id      INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    model_id    INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    prompts_key TEXT NOT NULL,
+    vector      BLOB NOT NULL,
+    PRIMARY KEY (tag_id, model_id)
+) WITHOUT ROWID;
+CREATE TABLE photo_tags (
+    photo_id    INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    tag_id      INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    state       TEXT NOT NULL CHECK (state IN ('suggested', 'confirmed', 'rejected')),
+    source      TEXT NOT NULL CHECK (source IN ('model', 'user', 'imported')),
+    score       REAL,
+    updated_at  REAL NOT NULL,
+    PRIMARY KEY (photo_id, tag_id)
+) WITHOUT ROWID;
+CREATE INDEX photo_tags_tag ON photo_tags(tag_id, state);
+CREATE TABLE corrections (
+    id          INTEGER PRIMARY KEY,
+    batch       INTEGER NOT NULL,
+    photo_id    INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    tag_id      INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    old_state   TEXT,
+    old_source  TEXT,
+    old_score   REAL,
+    new_state   TEXT NOT NULL,
+    at          REAL NOT NULL
+);
+CREATE INDEX corrections_tag ON corrections(tag_id);
+CREATE TABLE sidecar_exports (
+    photo_id    INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    tags        TEXT NOT NULL,
+    at          REAL NOT NULL
+);
+CREATE TABLE meta (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL
+);
+CREATE TABLE heads (
+    tag_id      INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    model_id    INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    weights     BLOB NOT NULL,
+    bias        REAL NOT NULL,
+    trained_at  REAL NOT NULL,
+    n_pos       INTEGER NOT NULL,
+    n_neg       INTEGER NOT NULL,
+    metrics     TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (tag_id, model_id)
+) WITHOUT ROWID;
+"""
+
+# Each step is one SQL script, run in one transaction together with the version bump.
+MIGRATIONS: list[str] = [V1, V2]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class CatalogTooNew(RuntimeError):
+    """The catalog was written by a newer ClipDesk; opening it could lose data."""
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the catalog up to ``SCHEMA_VERSION``. ``conn`` must be in autocommit mode."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > SCHEMA_VERSION:
+        raise CatalogTooNew(
+            f"this catalog has schema version {version}, but this ClipDesk knows only "
+            f"up to {SCHEMA_VERSION}; update ClipDesk to open it"
+        )
+    for step in range(version, SCHEMA_VERSION):
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{MIGRATIONS[step]}\nPRAGMA user_version = {step + 1};\nCOMMIT;"
+            )
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    return SCHEMA_VERSION

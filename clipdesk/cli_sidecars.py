@@ -1,0 +1,71 @@
+"""The sidecar commands: export and import-keywords."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from clipdesk.xmp import DEFAULT_NAMING
+
+EXIT_OK = 0
+
+
+def add_parsers(sub, common) -> None:
+    e = sub.add_parser("export", parents=[common], help="write tags to XMP sidecars")
+    e.add_argument("paths", nargs="*", metavar="PATH", help="photos or folders (default: all)")
+    e.add_argument("--naming", choices=("ext", "base"), default=None,
+                   help="ext: photo.jpg.xmp (darktable, digiKam; default); base: photo.xmp "
+                   "(Lightroom)")
+    e.add_argument("--include-suggested", action="store_true",
+                   help="also write suggestions above their threshold")
+    e.add_argument("--dry-run", action="store_true", help="list the changes, write nothing")
+    e.add_argument("--json", action="store_true", help="print JSON")
+    i = sub.add_parser("import-keywords", parents=[common],
+                       help="read keywords from sidecars and photos as tags")
+    i.add_argument("paths", nargs="*", metavar="PATH", help="photos or folders (default: all)")
+
+
+def _naming(library, args) -> str:
+    naming = args.naming or getattr(library.settings, "sidecar_naming", DEFAULT_NAMING)
+    if args.naming and args.naming != library.settings.sidecar_naming:
+        library.settings.sidecar_naming = args.naming  # the user's choice sticks
+        library.settings.save(library.paths.settings_file)
+    return naming
+
+
+def cmd_export(library, args) -> int:
+    from clipdesk.sidecar_sync import export_library
+
+    report = export_library(library.catalog, args.paths, _naming(library, args),
+                            args.include_suggested, args.dry_run)
+    if args.json:
+        print(json.dumps({
+            "dry_run": report.dry_run, "naming": report.naming,
+            "photos": [{"photo": str(o.photo), "sidecar": str(o.sidecar) if o.sidecar else None,
+                        "outcome": o.outcome, "added": list(o.added), "removed": list(o.removed),
+                        "reason": o.reason or None} for o in report.outcomes],
+        }, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for o in report.outcomes:
+        if o.outcome == "skipped":
+            print(f"skipped  {o.photo}: {o.reason}", file=sys.stderr)
+        elif o.added or o.removed:
+            changes = [f"+{t}" for t in o.added] + [f"-{t}" for t in o.removed]
+            print(f"{o.sidecar}: {' '.join(changes)}")
+    print(report.summary())
+    return EXIT_OK
+
+
+def cmd_import_keywords(library, args) -> int:
+    from clipdesk.sidecar_sync import import_keywords, photos_under
+
+    photos = photos_under(library.catalog, args.paths)
+    report = import_keywords(library.catalog, photos, library.settings.sidecar_naming)
+    for path, reason in report.errors:
+        print(f"skipped  {path}: {reason}", file=sys.stderr)
+    print(f"{report.keywords} keywords imported on {report.photos} photos; "
+          f"{len(report.new_tags)} new tags")
+    return EXIT_OK
+
+
+COMMANDS = {"export": cmd_export, "import-keywords": cmd_import_keywords}

@@ -1,0 +1,9 @@
+"""CLIP embedding: model registry, backends (torch CUDA/MPS/CPU, ONNX Runtime CPU), export.
+
+Every backend returns L2-normalised float32 vectors. No Qt here.
+"""
+
+from clipdesk.embedding.backends import Embedder, choose_backend, load_embedder
+from clipdesk.embedding.registry import ModelSpec, ModelUnavailable, parse_model
+
+__all__ = ["Embedder", "ModelSpec", "ModelUnavailable", "choose_backend", "load_embedder", "parse_model"]

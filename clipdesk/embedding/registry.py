@@ -1,0 +1,136 @@
+"""Model names -> open_clip loading arguments, and loading with clear offline errors.
+
+A model is named one of these ways (``--model``):
+
+- ``test``: the project's own small CLIP trained on coloured shapes (``models/test``);
+- ``NAME:PRETRAINED``: an open_clip architecture and pretrained tag, e.g.
+  ``ViT-B-32-256:datacomp_s34b_b86k``, downloaded on first use into the cache;
+- ``NAME:/path/to/checkpoint``: an open_clip architecture with a local weights file;
+- a folder (or a weights file inside one) holding ``open_clip_config.json``;
+- ``hf-hub:org/repo`` or ``local-dir:/path`` as open_clip itself spells them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEST_MODEL_DIR = Path(os.environ.get("CLIPDESK_TEST_MODEL", REPO_ROOT / "models" / "test"))
+
+log = logging.getLogger(__name__)
+
+
+class ModelUnavailable(RuntimeError):
+    """The model cannot be loaded; the message tells the user what to do."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str  # the canonical name embeddings are stored under
+    open_clip_name: str  # first argument to open_clip.create_model_and_transforms
+    pretrained: str | None = None  # a tag or a file path (only without a schema)
+    expected_sha256: str | None = None  # checked before loading, where known
+
+    @property
+    def is_local(self) -> bool:
+        return self.open_clip_name.startswith("local-dir:") or (
+            self.pretrained is not None and os.path.isfile(self.pretrained)
+        )
+
+
+def _local_dir_spec(name: str, folder: Path) -> ModelSpec:
+    sha = None
+    sums = folder / "SHA256"
+    if sums.is_file():
+        sha = sums.read_text().split()[0]
+    return ModelSpec(name, f"local-dir:{folder}", None, sha)
+
+
+def parse_model(text: str) -> ModelSpec:
+    """Turn a ``--model`` value into a ModelSpec, or raise ModelUnavailable saying why."""
+    text = text.strip()
+    if text == "test":
+        if not (TEST_MODEL_DIR / "open_clip_config.json").is_file():
+            raise ModelUnavailable(
+                f"the test model is missing from {TEST_MODEL_DIR}; "
+                "train it with: python models/train_test_model.py"
+            )
+        return _local_dir_spec("test", TEST_MODEL_DIR)
+    if text.startswith(("hf-hub:", "local-dir:")):
+        return ModelSpec(text, text)
+    path = Path(text).expanduser()
+    if path.exists():
+        folder = path if path.is_dir() else path.parent
+        if (folder / "open_clip_config.json").is_file():
+            return _local_dir_spec(str(folder.resolve()), folder.resolve())
+        raise ModelUnavailable(
+            f"{text} has no open_clip_config.json beside it, so its architecture is unknown; "
+            f"name it as ARCHITECTURE:{text} (for example ViT-B-32:{text})"
+        )
+    arch, sep, pretrained = text.partition(":")
+    if not sep or not pretrained:
+        raise ModelUnavailable(
+            f"unknown model {text!r}: use 'test', NAME:PRETRAINED (e.g. "
+            "ViT-B-32-256:datacomp_s34b_b86k), NAME:/path/to/weights, or a model folder"
+        )
+    import open_clip
+
+    if arch not in open_clip.list_models():
+        raise ModelUnavailable(
+            f"open_clip has no architecture {arch!r}; see `python -c \"import open_clip; "
+            "print(open_clip.list_models())\"`"
+        )
+    if os.path.isfile(os.path.expanduser(pretrained)):
+        full = str(Path(pretrained).expanduser().resolve())
+        return ModelSpec(f"{arch}:{full}", arch, full)
+    if "/" in pretrained or os.sep in pretrained:
+        raise ModelUnavailable(f"weights file not found: {pretrained}")
+    if not open_clip.get_pretrained_cfg(arch, pretrained):
+        tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
+        raise ModelUnavailable(
+            f"{arch} has no pretrained tag {pretrained!r}; known tags: {tags}"
+        )
+    return ModelSpec(text, arch, pretrained)
+
+
+def download_hint(spec: ModelSpec) -> str:
+    """Where the weights for a pretrained tag come from, for an offline user."""
+    import open_clip
+
+    cfg = open_clip.get_pretrained_cfg(spec.open_clip_name, spec.pretrained or "") or {}
+    if cfg.get("hf_hub"):
+        repo = cfg["hf_hub"].rstrip("/")
+        return f"https://huggingface.co/{repo} (file open_clip_model.safetensors or open_clip_pytorch_model.bin)"
+    return cfg.get("url") or "the model's release page"
+
+
+def sha256_file(path: Path, cache_dir: Path | None = None) -> str:
+    """SHA-256 of a file, remembered by (path, size, mtime) so that big weights hash once."""
+    st = path.stat()
+    key = f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    memo_file = cache_dir / "hashes.json" if cache_dir else None
+    memo: dict[str, str] = {}
+    if memo_file and memo_file.is_file():
+        try:
+            memo = json.loads(memo_file.read_text())
+        except ValueError:
+            memo = {}
+    if key in memo:
+        return memo[key]
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    digest = h.hexdigest()
+    if memo_file:
+        memo[key] = digest
+        memo_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = memo_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(memo))
+        os.replace(tmp, memo_file)
+    return digest

@@ -1,0 +1,253 @@
+"""The main window: composes the pages and routes the worker's reports. Behaviour lives in
+the controllers, layout in the page widgets."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QToolBar
+
+from clipdesk.gui import queries
+from clipdesk.gui.browse_controller import BrowseController, remove_folder
+from clipdesk.gui.export_dialog import ExportDialog
+from clipdesk.gui.grid_model import PhotoGridModel
+from clipdesk.gui.library_page import LibraryPage
+from clipdesk.gui.model_choices import choice_for
+from clipdesk.gui.review_controller import ReviewController
+from clipdesk.gui.review_view import ReviewView
+from clipdesk.gui.session import Session
+from clipdesk.gui.settings_dialog import SettingsDialog
+from clipdesk.gui.status_bar import StatusBar
+from clipdesk.gui.tagging_controller import TaggingController
+from clipdesk.gui.vocab_controller import VocabController
+from clipdesk.gui.vocab_editor import VocabEditor
+from clipdesk.gui.welcome import WelcomePage
+
+SHORTCUTS = """<table>
+<tr><td><b>A</b> / <b>R</b></td><td>accept / reject the focused suggestion</td></tr>
+<tr><td><b>[ ]</b>, <b>↑ ↓</b></td><td>choose the suggestion (↑ ↓ in the large view)</td></tr>
+<tr><td><b>← →</b></td><td>previous / next photo</td></tr>
+<tr><td><b>T</b></td><td>add a tag (with completion)</td></tr>
+<tr><td><b>Ctrl+Z</b></td><td>undo the last decision</td></tr>
+<tr><td><b>Enter</b> / <b>Esc</b></td><td>large photo view / back to the grid</td></tr>
+<tr><td><b>Ctrl+F</b></td><td>search</td></tr>
+<tr><td>Review: <b>Y</b> / <b>N</b> / <b>S</b></td><td>yes / no / skip</td></tr>
+</table>"""
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, session: Session):
+        super().__init__()
+        self.session = s = session
+        self.setWindowTitle("ClipDesk")
+        self.resize(1320, 820)
+        self.welcome = WelcomePage(self)
+        self.library = LibraryPage(s.reader, s.thumbs, s.prefs.thumbnail_size, self)
+        self.review = ReviewView(self)
+        self.vocab = VocabEditor(PhotoGridModel(s.reader.catalog, s.thumbs, self), self)
+        self.pages = QStackedWidget(self)
+        for page in (self.welcome, self.library, self.review, self.vocab):
+            self.pages.addWidget(page)
+        self.setCentralWidget(self.pages)
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.status.set_model(choice_for(s.model).name, self._backend_text())
+
+        self.browse = BrowseController(self.library, s.reader, s.bridge, s.thumbs, s.cache)
+        self.tagging = TaggingController(self.library.photo, self.library.grid, s.reader,
+                                         s.bridge, self.library)
+        self.reviewing = ReviewController(self.review, s.reader, s.bridge)
+        self.vocabulary = VocabController(self.vocab, s.reader, s.bridge, s.cache)
+        for c in (self.browse, self.tagging, self.reviewing, self.vocabulary):
+            c.message.connect(lambda text: self.status.showMessage(text, 6000))
+        self.tagging.similar_requested.connect(self._similar)
+        self.library.grid.open_requested.connect(lambda _: self.library.set_large(True))
+        self.library.photo.leave_requested.connect(lambda: self.library.set_large(False))
+        self.browse.counts_changed.connect(self.status.set_counts)
+        self.browse.folders_changed.connect(self._folders_changed)
+        self.welcome.folder_chosen.connect(self._first_folder)
+        self.welcome.settings_requested.connect(self.open_settings)
+        self.welcome.set_plan(s.model, s.backend, s.int8, s.paths.model_weights)
+        self.status.pause_toggled.connect(lambda p: s.bridge.pause() if p else s.bridge.resume())
+        s.bridge.progress.connect(self._progress)
+        s.bridge.event.connect(self._event)
+        s.bridge.failed.connect(lambda text: self.status.showMessage(text, 15000))
+        self._make_actions()
+        self._restore()
+        self.pages.setCurrentWidget(self.library if s.reader.exists else self.welcome)
+        self._started = self._closed = False
+
+    def _backend_text(self) -> str:
+        s = self.session
+        text = {"auto": "auto backend"}.get(s.backend, s.backend)
+        return text + (" int8" if s.int8 else "")
+
+    def _make_actions(self) -> None:
+        bar = QToolBar("Pages", self)
+        bar.setObjectName("pages")
+        bar.setMovable(False)
+        self.addToolBar(bar)
+        group = QActionGroup(self)
+        self.page_actions: dict[str, QAction] = {}
+        for key, (text, page) in enumerate((("Library", self.library), ("Review", self.review),
+                                            ("Vocabulary", self.vocab)), 1):
+            action = QAction(text, self, checkable=True)
+            action.setShortcut(QKeySequence(f"Ctrl+{key}"))
+            action.triggered.connect(lambda _=False, p=page: self.show_page(p))
+            group.addAction(action)
+            bar.addAction(action)
+            self.page_actions[text.lower()] = action
+        bar.addSeparator()
+        file_menu = self.menuBar().addMenu("&File")
+        for text, keys, slot in (
+            ("Add folder…", "Ctrl+O", self.browse.choose_folder),
+            ("Export sidecars…", "Ctrl+E", self.open_export),
+            ("Settings…", "Ctrl+,", self.open_settings),
+            ("Quit", "Ctrl+Q", self.close),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+            if text != "Quit":
+                bar.addAction(action)
+        self.export_action = file_menu.actions()[1]
+        view = self.menuBar().addMenu("&View")
+        for action in self.page_actions.values():
+            view.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("Keyboard shortcuts",
+                            lambda: QMessageBox.information(self, "Keyboard", SHORTCUTS))
+
+    def show_page(self, page) -> None:
+        if self.pages.currentWidget() is self.review and page is not self.review:
+            self.reviewing.deactivate()
+        self.pages.setCurrentWidget(page)
+        for name, action in self.page_actions.items():
+            action.setChecked(getattr(self, name) is page)
+        if page is self.review:
+            self.reviewing.activate()
+        elif page is self.vocab:
+            self.vocabulary.load()
+        elif page is self.library:
+            self.library.grid.setFocus()
+
+    # -- start-up and the worker's reports --------------------------------------------------
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._started:
+            self._started = True
+            # Start the worker once the window is on screen: the model loads in its thread.
+            QTimer.singleShot(0, self._start_worker)
+
+    def _start_worker(self) -> None:
+        if self.session.bridge.start():
+            self.session.reader.notify_changed(now=True)
+
+    def _progress(self, p) -> None:
+        self.status.show_progress(p)
+        if p.phase == "idle":
+            self.session.reader.notify_changed()
+
+    def _event(self, e) -> None:
+        if e.kind == "thumbnails_ready":
+            self.browse.thumbnails_made(list(e.photo_ids))
+            self.session.reader.notify_changed()
+        elif e.kind == "error":
+            self.status.showMessage(f"Problem: {e.message}", 20000)
+        elif e.kind == "folder_missing":
+            self.status.showMessage(f"Folder not found (drive unplugged?): {e.path}", 10000)
+        elif e.kind != "watch_mode":
+            self.session.reader.notify_changed()
+
+    def _folders_changed(self, infos: list) -> None:
+        current = self.pages.currentWidget()
+        if not infos and current is self.library and not self.browse.adding:
+            self.pages.setCurrentWidget(self.welcome)
+        elif infos and current is self.welcome:
+            self.show_page(self.library)
+
+    def _first_folder(self, path: str) -> None:
+        self.browse.add_folder(path)
+        self.show_page(self.library)
+
+    def _similar(self, photo_id: int) -> None:
+        self.library.set_large(False)
+        self.browse.search_similar(photo_id)
+
+    # -- dialogs -------------------------------------------------------------------------
+
+    def open_export(self) -> ExportDialog:
+        paths = []
+        model, selected = self.library.model, self.library.grid.selected_ids()
+        for pid in selected if len(selected) > 1 else []:  # one photo: export all by default
+            row = model.row_of(pid)
+            b = model.brief(row) if row is not None else None
+            if b is not None:
+                paths.append(b.path)
+        s = self.session
+        dialog = ExportDialog(s.bridge, s.settings, s.paths.settings_file, paths, self)
+        dialog.open()
+        return dialog
+
+    def open_settings(self) -> SettingsDialog:
+        s = self.session
+        catalog = s.reader.catalog()
+        folders = queries.folders(catalog) if catalog is not None else []
+        dialog = SettingsDialog(s.settings, folders, self)
+        dialog.add_folder_requested.connect(self.browse.choose_folder)
+        dialog.remove_folder_requested.connect(self._remove_folder)
+
+        def update() -> None:
+            catalog = s.reader.catalog()
+            dialog.set_folders(queries.folders(catalog) if catalog is not None else [])
+
+        s.reader.changed.connect(update)
+        dialog.finished.connect(lambda _: s.reader.changed.disconnect(update))
+        dialog.accepted.connect(lambda: self._settings_accepted(dialog))
+        dialog.open()
+        return dialog
+
+    def _remove_folder(self, folder_id: int, path: str) -> None:
+        self.session.bridge.submit(lambda lib: remove_folder(lib, folder_id),
+                                   done=lambda _: self.session.reader.notify_changed(now=True))
+
+    def _settings_accepted(self, dialog: SettingsDialog) -> None:
+        s = self.session
+        if s.apply_settings(dialog.result_settings()):
+            self.status.set_model(s.model, self._backend_text())
+            self.welcome.set_plan(s.model, s.backend, s.int8, s.paths.model_weights)
+            self.status.showMessage("Model changed: photos are tagged again in the background",
+                                    10000)
+
+    # -- state across restarts, and a clean exit ----------------------------------------------
+
+    def _restore(self) -> None:
+        p = self.session.prefs
+        if p.geometry:
+            self.restoreGeometry(QByteArray.fromHex(p.geometry.encode()))
+        if p.splitter:
+            self.library.splitter.restoreState(QByteArray.fromHex(p.splitter.encode()))
+
+    def _save(self) -> None:
+        p = self.session.prefs
+        p.geometry = bytes(self.saveGeometry().toHex()).decode()
+        p.splitter = bytes(self.library.splitter.saveState().toHex()).decode()
+        p.thumbnail_size = self.library.search.size_slider.value()
+        p.save(self.session.prefs_file)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Save the window's state and stop every thread before the window goes."""
+        if self._closed:
+            event.accept()
+            return
+        self._closed = True
+        self._save()
+        self.hide()
+        for c in (self.tagging, self.reviewing, self.vocabulary):
+            c.shutdown()
+        for preview in (self.library.photo.preview, self.review.preview):
+            preview.close_loader()
+        self.session.close()
+        event.accept()

@@ -1,0 +1,143 @@
+"""The photo panel's layout: a large preview, the tags as chips, an add-tag field, key hints.
+
+Behaviour (decisions, navigation, undo) lives in :mod:`clipdesk.gui.tagging_controller`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QCompleter,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clipdesk.gui.preview import Preview
+from clipdesk.gui.tag_chips import ChipArea
+
+HINT = (
+    "<b>A</b> accept · <b>R</b> reject · <b>↑ ↓</b> or <b>[ ]</b> choose tag · "
+    "<b>← →</b> photo · <b>T</b> add tag · <b>Ctrl+Z</b> undo · <b>Enter</b> large view"
+)
+
+
+class AddTagField(QLineEdit):
+    """A one-line field with completion over the vocabulary; Enter adds, Escape gives up."""
+
+    submitted = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setPlaceholderText("Add a tag… (T)")
+        self.setClearButtonEnabled(True)
+        self.names = QStringListModel(self)
+        completer = QCompleter(self.names, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.setCompleter(completer)
+        self.returnPressed.connect(self._submit)
+
+    def _submit(self) -> None:
+        text = self.text().strip()
+        if text:
+            self.submitted.emit(text)
+        self.clear()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and not self.completer().popup().isVisible():
+            self.clear()
+            self.cancelled.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class PhotoView(QWidget):
+    """The photo (or selection) in focus and its tags. Enter / Escape leave the large view."""
+
+    leave_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Photo")
+        self.preview = Preview(self)
+        self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        self.caption = QLabel(self)
+        self.caption.setWordWrap(True)
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.chips = ChipArea()
+        chip_scroll = QScrollArea(self)
+        chip_scroll.setWidget(self.chips)
+        chip_scroll.setWidgetResizable(True)
+        chip_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        chip_scroll.setMinimumHeight(70)
+        chip_scroll.setMaximumHeight(160)
+        self.empty_tags = QLabel("No tags yet: they appear once the photo is tagged.", self)
+        self.empty_tags.setStyleSheet("color: #757575;")
+        self.add_field = AddTagField(self)
+        self.accept_button = QPushButton("Accept (A)", self)
+        self.reject_button = QPushButton("Reject (R)", self)
+        self.similar_button = QPushButton("Find similar", self)
+        for b in (self.accept_button, self.reject_button, self.similar_button):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.accept_button)
+        buttons.addWidget(self.reject_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.similar_button)
+        self.hint = QLabel(HINT, self)
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #616161; font-size: 11px;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.preview, 1)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.empty_tags)
+        layout.addWidget(chip_scroll)
+        layout.addWidget(self.add_field)
+        layout.addLayout(buttons)
+        layout.addWidget(self.hint)
+        self.chip_scroll = chip_scroll
+        self.show_nothing()
+
+    def show_nothing(self) -> None:
+        self.preview.show_photo(None, "Select a photo to see it here with its tags")
+        self.caption.setText("")
+        self.chips.set_chips([])
+        self._set_enabled(False)
+
+    def _set_enabled(self, on: bool) -> None:
+        for w in (self.add_field, self.accept_button, self.reject_button, self.similar_button):
+            w.setEnabled(on)
+
+    def show_selection(self, path: str | None, caption: str) -> None:
+        """The current photo (None: nothing to show) and a caption about the selection."""
+        self.preview.show_photo(path, "Photo not found")
+        self.caption.setText(caption)
+        self._set_enabled(True)
+
+    def set_chips(self, chips, focus: int | None = None) -> None:
+        self.chips.set_chips(chips, focus)
+        self.empty_tags.setVisible(not chips)
+        self.chip_scroll.setVisible(bool(chips))
+
+    def set_tag_names(self, names: list[str]) -> None:
+        self.add_field.names.setStringList(names)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Up:
+            self.chips.move_focus(-1)
+        elif event.key() == Qt.Key.Key_Down:
+            self.chips.move_focus(1)
+        elif event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.leave_requested.emit()
+        else:
+            super().keyPressEvent(event)

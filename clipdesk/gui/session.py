@@ -1,0 +1,80 @@
+"""What one run of the window shares: folders, settings, the catalog reader, the worker.
+
+Creating a Session imports no model code and opens no catalog: the worker starts after the
+window is shown, and the read connection opens on first use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from clipdesk.gui.actions import SearchCache
+from clipdesk.gui.prefs import Prefs
+from clipdesk.gui.reader import CatalogReader
+from clipdesk.gui.thumbnails import ThumbnailLoader
+from clipdesk.gui.worker_bridge import WorkerBridge
+from clipdesk.paths import AppPaths, app_paths
+from clipdesk.settings import Settings
+
+
+@dataclass
+class Session:
+    paths: AppPaths
+    settings: Settings
+    prefs: Prefs
+    model: str  # in use this run: --model, else the settings
+    backend: str
+    int8: bool
+    reader: CatalogReader
+    bridge: WorkerBridge
+    thumbs: ThumbnailLoader
+    cache: SearchCache
+
+    @classmethod
+    def create(
+        cls,
+        home: str | Path | None = None,
+        model: str | None = None,
+        backend: str | None = None,
+        int8: bool | None = None,
+        watch: bool = True,
+    ) -> Session:
+        paths = app_paths(home).ensure()
+        settings = Settings.load(paths.settings_file)
+        prefs = Prefs.load(paths.config_dir / "gui.json")
+        model = model or settings.model
+        backend = backend or settings.backend
+        int8 = settings.int8 if int8 is None else int8
+        return cls(
+            paths=paths,
+            settings=settings,
+            prefs=prefs,
+            model=model,
+            backend=backend,
+            int8=int8,
+            reader=CatalogReader(paths.catalog),
+            bridge=WorkerBridge(home, model, backend, int8, watch=watch),
+            thumbs=ThumbnailLoader(paths.thumbnails, prefs.thumbnail_size),
+            cache=SearchCache(),
+        )
+
+    @property
+    def prefs_file(self) -> Path:
+        return self.paths.config_dir / "gui.json"
+
+    def apply_settings(self, new: Settings) -> bool:
+        """Save new settings; True when the worker must restart (model or backend changed)."""
+        restart = (new.model, new.backend, new.int8) != (self.model, self.backend, self.int8)
+        self.settings = new
+        new.save(self.paths.settings_file)
+        if restart:
+            self.model, self.backend, self.int8 = new.model, new.backend, new.int8
+            self.bridge.restart(model=new.model, backend=new.backend, int8=new.int8)
+        return restart
+
+    def close(self) -> None:
+        """Stop the worker (it finishes its batch), background reads and thumbnail loads."""
+        self.bridge.stop()
+        self.thumbs.close()
+        self.reader.close()

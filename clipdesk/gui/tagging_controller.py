@@ -1,0 +1,193 @@
+"""What the keyboard and buttons of the photo panel do: decide, add, undo, move, learn.
+
+Decisions apply to every selected photo. The chips change at once (the user sees the key
+press land), the write goes to the worker, and the chips are re-read when it is stored.
+A few seconds after the last decision the touched tags retrain in the background.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+from clipdesk.gui import actions, queries
+from clipdesk.gui.grid_model import PathRole
+from clipdesk.gui.grid_view import PhotoGrid
+from clipdesk.gui.photo_view import PhotoView
+from clipdesk.gui.reader import CatalogReader
+from clipdesk.gui.worker_bridge import WorkerBridge
+
+LEARN_DELAY_MS = 3000
+
+
+class TaggingController(QObject):
+    """Connects the grid's selection to the photo view, and the keys to decisions."""
+
+    message = Signal(str)
+    similar_requested = Signal(int)
+    large_view_toggled = Signal(bool)
+
+    def __init__(
+        self,
+        view: PhotoView,
+        grid: PhotoGrid,
+        reader: CatalogReader,
+        bridge: WorkerBridge,
+        host: QWidget,
+    ):
+        super().__init__(host)
+        self.view, self.grid, self.reader, self.bridge = view, grid, reader, bridge
+        self.ids: list[int] = []
+        self._to_learn: set[int] = set()
+        self._learn_timer = QTimer(self, singleShot=True, interval=LEARN_DELAY_MS)
+        self._learn_timer.timeout.connect(self._learn)
+        grid.selection_changed.connect(self.show_ids)
+        view.accept_button.clicked.connect(self.accept)
+        view.reject_button.clicked.connect(self.reject)
+        view.similar_button.clicked.connect(self._similar)
+        view.add_field.submitted.connect(self.add_tag)
+        view.add_field.cancelled.connect(self._back_to_grid)
+        reader.changed.connect(self.refresh)
+        self.actions = self._make_actions(host)
+
+    def _make_actions(self, host: QWidget) -> dict[str, QAction]:
+        keys = {
+            "accept": (["A"], self.accept, "Accept the focused suggestion"),
+            "reject": (["R", "X"], self.reject, "Reject the focused tag"),
+            "next_tag": (["]"], partial(self.view.chips.move_focus, 1), "Next tag"),
+            "prev_tag": (["["], partial(self.view.chips.move_focus, -1), "Previous tag"),
+            "next": (["Right", "Space"], partial(self.move, 1), "Next photo"),
+            "prev": (["Left", "Backspace"], partial(self.move, -1), "Previous photo"),
+            "add": (["T", "+"], self.focus_add_field, "Add a tag"),
+            "undo": ([QKeySequence.StandardKey.Undo], self.undo, "Undo the last decision"),
+        }
+        out = {}
+        for name, (shortcuts, slot, text) in keys.items():
+            action = QAction(text, host)
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(slot)
+            host.addAction(action)
+            out[name] = action
+        return out
+
+    # -- what is shown ------------------------------------------------------------------
+
+    def show_ids(self, ids: list[int]) -> None:
+        """The grid's selection changed (current photo first)."""
+        self.ids = list(ids)
+        if not ids:
+            self.view.show_nothing()
+            return
+        model = self.grid.grid_model()
+        row = model.row_of(ids[0])
+        path = model.data(model.index(row), PathRole) if row is not None else None
+        if len(ids) == 1:
+            caption = path or ""
+        else:
+            caption = f"<b>{len(ids):,} photos selected</b>: decisions apply to all of them"
+        self.view.show_selection(path, caption)
+        self.refresh_chips()
+
+    def refresh(self) -> None:
+        """The catalog changed: re-read the chips and the tag names."""
+        self.refresh_chips()
+        catalog = self.reader.catalog()
+        if catalog is not None:
+            self.view.set_tag_names(queries.tag_names(catalog))
+
+    def refresh_chips(self, focus: int | None = None) -> None:
+        if not self.ids:
+            return
+        catalog = self.reader.catalog()
+        if catalog is None:
+            return
+        if len(self.ids) <= 2000:
+            self.view.set_chips(queries.chips(catalog, self.ids), focus)
+        else:
+            ids = list(self.ids)
+            self.reader.read(lambda c: queries.chips(c, ids), self.view.set_chips, key="chips")
+
+    # -- decisions ------------------------------------------------------------------------
+
+    def accept(self) -> None:
+        self._decide("confirmed")
+
+    def reject(self) -> None:
+        self._decide("rejected")
+
+    def _decide(self, state: str) -> None:
+        chip = self.view.chips.focused()
+        if chip is None or not self.ids:
+            self.message.emit("No tag to decide on: select a photo with suggestions")
+            return
+        ids, tag_id = list(self.ids), chip.tag_id
+        # Show the decision now; the write follows on the worker.
+        chips = [
+            replace(c, state=state, source="user", count=len(ids)) if c.tag_id == tag_id else c
+            for c in self.view.chips.chips()
+        ]
+        self.view.set_chips(chips, tag_id)
+        self.view.chips.focus(self.view.chips.next_suggestion_after(tag_id) or tag_id)
+        verb = "Accepted" if state == "confirmed" else "Rejected"
+        self.message.emit(f"{verb} “{chip.name}” on {len(ids):,} photo(s)")
+        self.bridge.submit(
+            lambda lib: actions.decide(lib, ids, tag_id, state),
+            done=lambda _n: self._written([tag_id]),
+        )
+
+    def add_tag(self, text: str) -> None:
+        if not self.ids:
+            return
+        ids = list(self.ids)
+        self.message.emit(f"Added “{text}” to {len(ids):,} photo(s)")
+        self.bridge.submit(
+            lambda lib: actions.add_tag(lib, ids, text),
+            done=lambda tag_id: self._written([tag_id]),
+        )
+        self._back_to_grid()
+
+    def undo(self) -> None:
+        def undone(result: tuple[int, list[int]]) -> None:
+            n, tag_ids = result
+            self.message.emit(f"Undid the last decision ({n} photo-tag(s))" if n
+                              else "Nothing to undo")
+            self._written(tag_ids)
+
+        self.bridge.submit(actions.undo, done=undone)
+
+    def _written(self, tag_ids: list[int]) -> None:
+        self._to_learn.update(t for t in tag_ids if t is not None)
+        self._learn_timer.start()
+        focus = self.view.chips.focused_tag
+        self.reader.notify_changed(now=True)
+        self.refresh_chips(focus)
+
+    def _learn(self) -> None:
+        tag_ids, self._to_learn = sorted(self._to_learn), set()
+        self.bridge.request_retrain(tag_ids)
+
+    # -- moving around -------------------------------------------------------------------
+
+    def move(self, step: int) -> None:
+        if not self.grid.move_current(step):
+            self.message.emit("That was the last photo" if step > 0 else "This is the first photo")
+
+    def focus_add_field(self) -> None:
+        self.view.add_field.setFocus()
+
+    def _back_to_grid(self) -> None:
+        target = self.grid if self.grid.isVisible() else self.view
+        target.setFocus()
+
+    def _similar(self) -> None:
+        if self.ids:
+            self.similar_requested.emit(self.ids[0])
+
+    def shutdown(self) -> None:
+        """Stop the learning timer (the heads retrain at the next decision on those tags)."""
+        self._learn_timer.stop()

@@ -1,0 +1,191 @@
+"""The background worker, adapted to Qt: its callbacks become signals on the GUI thread.
+
+The worker (:mod:`clipdesk.worker`) calls back from its own thread; every callback here only
+emits a signal, and Qt queues it to the GUI thread. Jobs are plain functions of the worker's
+Library; their results come back through ``done`` callbacks, also on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import CancelledError, Future
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+log = logging.getLogger(__name__)
+Job = Callable[[Any], Any]
+
+
+class WorkerBridge(QObject):
+    """Owns the Worker; ``progress`` and ``event`` carry its reports to the GUI thread."""
+
+    progress = Signal(object)  # clipdesk.worker.WorkerProgress
+    event = Signal(object)  # clipdesk.worker.WorkerEvent
+    failed = Signal(str)  # a job failed: one line for the user
+    busy_changed = Signal(bool)  # jobs submitted from the GUI are (not) in flight
+    _call = Signal(object)
+
+    def __init__(
+        self,
+        home: str | Path | None = None,
+        model: str | None = None,
+        backend: str | None = None,
+        int8: bool | None = None,
+        watch: bool = True,
+        parent: QObject | None = None,
+    ):
+        super().__init__(parent)
+        self.options = {"home": home, "model": model, "backend": backend, "int8": int8}
+        self.watch = watch
+        self._worker = None
+        self._closed = False
+        self._refused = False  # another process owns the catalog: do not try again
+        self._in_flight = 0
+        self._call.connect(self._run_call, Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None
+
+    def start(self) -> bool:
+        """Start the worker thread (the worker module is imported now, not at window start).
+
+        False when another ClipDesk process already works on this catalog: the window then
+        browses read-only and says so.
+        """
+        if self._worker is not None or self._closed or self._refused:
+            return self._worker is not None
+        from clipdesk.worker import Worker, WorkerAlreadyRunning
+
+        worker = Worker(
+            **self.options,
+            on_progress=self.progress.emit,
+            on_event=self.event.emit,
+            watch=self.watch,
+        )
+        try:
+            worker.start()
+        except WorkerAlreadyRunning as exc:
+            self._refused = True
+            self.failed.emit(f"Read-only: {exc}")
+            return False
+        self._worker = worker
+        return True
+
+    def restart(self, **options: Any) -> None:
+        """Stop the worker and start a new one with changed options (a new model, say)."""
+        self.options.update(options)
+        self._stop_worker()
+        self._refused = False
+        self.start()
+
+    def _priority(self, name: str):
+        from clipdesk.worker import Priority
+
+        return Priority[name.upper()]
+
+    def submit(
+        self,
+        fn: Job,
+        done: Callable[[Any], None] | None = None,
+        priority: str = "user",
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> Future | None:
+        """Run ``fn(library)`` on the worker; ``done(result)`` then runs on the GUI thread.
+
+        The worker starts now if the window has not started it yet. None: it cannot run.
+        """
+        if self._worker is None and not self.start():
+            return None
+        future = self._worker.submit(fn, self._priority(priority))
+        self._track(future, done, failed)
+        return future
+
+    def _track(self, future: Future, done, failed) -> None:
+        self._in_flight += 1
+        if self._in_flight == 1:
+            self.busy_changed.emit(True)
+        future.add_done_callback(
+            lambda f: self._call.emit(partial(self._finish, f, done, failed))
+        )
+
+    def _finish(self, future: Future, done, failed) -> None:
+        self._in_flight -= 1
+        if self._in_flight == 0:
+            self.busy_changed.emit(False)
+        try:
+            result = future.result()
+        except CancelledError:
+            return
+        except Exception as exc:
+            log.warning("job failed: %s", exc, exc_info=exc)
+            if failed is not None:
+                failed(exc)
+            else:
+                self.failed.emit(str(exc) or type(exc).__name__)
+            return
+        if done is not None:
+            done(result)
+
+    @Slot(object)
+    def _run_call(self, call: Callable[[], None]) -> None:
+        if not self._closed:
+            call()
+
+    # -- the worker's own controls ------------------------------------------------------
+
+    def add_folder(
+        self,
+        path: str | Path,
+        done: Callable[[int], None] | None = None,
+        failed: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Watch and index a folder; ``done(folder_id)`` once it is in the catalog."""
+        try:
+            if self._worker is None and not self.start():
+                raise RuntimeError("the background worker is not running")
+            future = self._worker.add_folder(path)
+        except (OSError, RuntimeError) as exc:
+            self.failed.emit(f"Cannot add {path}: {exc}")
+            if failed is not None:
+                failed(exc)
+            return
+        self._track(future, done, failed)
+
+    def request_retrain(self, tag_ids: list[int]) -> None:
+        """Retrain these tags from their corrections, then re-score (coalesced by the worker)."""
+        if self._worker is not None and tag_ids:
+            self._worker.request_retrain(tag_ids)
+
+    def request_index(self, folder_ids: list[int] | None = None) -> None:
+        if self._worker is not None:
+            self._worker.request_index(folder_ids)
+
+    def pause(self) -> None:
+        if self._worker is not None:
+            self._worker.pause()
+
+    def resume(self) -> None:
+        if self._worker is not None:
+            self._worker.resume()
+
+    def cancel_current(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel_current()
+
+    def status(self) -> dict:
+        return self._worker.status() if self._worker is not None else {}
+
+    def _stop_worker(self) -> None:
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.stop()
+
+    def stop(self) -> None:
+        """Stop the worker and wait for its thread; no callback is delivered afterwards."""
+        self._stop_worker()
+        self._closed = True

@@ -1,0 +1,29 @@
+"""Fast photo decoding, orientation, colour-mode handling and thumbnails. No Qt, no torch.
+
+``decode`` reads any supported photo at reduced size (JPEG DCT scaling, the HEIC thumbnail,
+the RAW embedded preview), upright and in RGB, and raises ImageError with a one-line reason
+for anything it cannot read.
+"""
+
+from clipdesk.imaging.core import MAX_PIXELS, DecodedImage, ImageError
+from clipdesk.imaging.decode import (
+    HEIF_EXTENSIONS,
+    RAW_EXTENSIONS,
+    SUPPORTED_EXTENSIONS,
+    decode,
+)
+from clipdesk.imaging.modes import to_rgb
+from clipdesk.imaging.thumbnails import ThumbnailCache, make_thumbnail
+
+__all__ = [
+    "HEIF_EXTENSIONS",
+    "MAX_PIXELS",
+    "RAW_EXTENSIONS",
+    "SUPPORTED_EXTENSIONS",
+    "DecodedImage",
+    "ImageError",
+    "ThumbnailCache",
+    "decode",
+    "make_thumbnail",
+    "to_rgb",
+]

@@ -1,0 +1,236 @@
+"""Walk photo folders and bring the catalog's file records up to date.
+
+An unchanged file (same size and mtime) costs one stat. A new path whose content
+hash matches a photo that is no longer at its old path is a move: the record,
+and with it the embedding and tags, follows the file. The watcher scans only the
+paths its events name (``paths``), and skips files still being written (``settle``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clipdesk.catalog import Catalog, PhotoRow
+from clipdesk.imaging import SUPPORTED_EXTENSIONS
+
+_CHUNK = 64 * 1024
+
+
+def content_hash(path: str | os.PathLike[str], size: int | None = None) -> str:
+    """A fast content fingerprint: the size plus three 64 KiB samples (start, middle, end)."""
+    with open(path, "rb") as f:
+        if size is None:
+            size = os.fstat(f.fileno()).st_size
+        h = hashlib.blake2b(size.to_bytes(8, "little"), digest_size=16)
+        if size <= 3 * _CHUNK:
+            h.update(f.read())
+        else:
+            for offset in (0, size // 2 - _CHUNK // 2, size - _CHUNK):
+                f.seek(offset)
+                h.update(f.read(_CHUNK))
+    return h.hexdigest()
+
+
+@dataclass
+class FileEntry:
+    path: str
+    size: int
+    mtime_ns: int
+
+
+def walk_photos(root: str | os.PathLike[str]) -> Iterator[FileEntry]:
+    """Supported files under ``root``: hidden files and folders skipped, symlink loops cut."""
+    seen_dirs: set[tuple[int, int]] = set()
+    stack = [os.fspath(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = os.stat(folder)
+        except OSError:
+            continue
+        key = (st.st_dev, st.st_ino)
+        if key in seen_dirs:  # a symlink back up the tree, or a second link to one folder
+            continue
+        seen_dirs.add(key)
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():  # follows a symlinked folder; the inode set stops loops
+                    stack.append(entry.path)
+                    continue
+                if os.path.splitext(entry.name)[1].lower() not in SUPPORTED_EXTENSIONS:
+                    continue
+                st = entry.stat()
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                yield FileEntry(entry.path, st.st_size, st.st_mtime_ns)
+
+
+@dataclass
+class ScanResult:
+    seen: int = 0
+    added: int = 0
+    changed: int = 0
+    moved: int = 0
+    missing: int = 0
+    restored: int = 0
+    missing_folders: list[str] = field(default_factory=list)
+    # The photos behind the counts, for the worker's events.
+    added_ids: list[int] = field(default_factory=list)
+    changed_ids: list[int] = field(default_factory=list)
+    moved_ids: list[int] = field(default_factory=list)
+    missing_ids: list[int] = field(default_factory=list)
+    restored_ids: list[int] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)  # still being written: look again later
+
+
+def scan(
+    catalog: Catalog,
+    folder_ids: list[int] | None = None,
+    paths: Iterable[str] | None = None,
+    settle: float = 0.0,
+) -> ScanResult:
+    """Reconcile the catalog with the files on disk for the given (default: all) folders.
+
+    With ``paths`` (files or folders, e.g. from watcher events), only those, inside the
+    given folders, are looked at. A file modified less than ``settle`` seconds ago is left
+    for a later scan (listed in ``deferred``): it may still be being copied.
+    """
+    result = ScanResult()
+    folders = [(i, p) for i, p in catalog.folders() if folder_ids is None or i in folder_ids]
+    wanted = None if paths is None else _outermost(paths)
+    now_ns = time.time_ns()
+    # A future mtime (a camera with a wrong clock) says nothing about a copy in progress.
+    young = (now_ns - int(settle * 1e9), now_ns + 10**9) if settle > 0 else None
+    new_files: list[tuple[int, FileEntry]] = []
+    vanished: dict[int, PhotoRow] = {}
+    with catalog.transaction():
+        for folder_id, root in folders:
+            if not os.path.isdir(root):
+                # An unmounted drive: keep every record (and its tags), mark them missing.
+                known = catalog.photos_in_folder(folder_id)
+                result.missing_folders.append(root)
+                gone = [r.id for r in known.values() if r.status != "missing"]
+                catalog.mark_missing(gone)
+                result.missing_ids.extend(gone)
+                continue
+            if wanted is None:
+                known = catalog.photos_in_folder(folder_id)
+                entries: Iterable[FileEntry] = walk_photos(root)
+            else:
+                inside = [p for p in wanted if _is_within(p, root)]
+                if not inside:
+                    continue
+                known = {}
+                for p in inside:
+                    known.update(catalog.photos_under(folder_id, p))
+                entries = (e for p in inside for e in _entries_at(p, root))
+            for entry in entries:
+                if young and young[0] < entry.mtime_ns < young[1]:
+                    known.pop(entry.path, None)  # neither new nor vanished until it settles
+                    result.deferred.append(entry.path)
+                    continue
+                result.seen += 1
+                row = known.pop(entry.path, None)
+                if row is None:
+                    new_files.append((folder_id, entry))
+                elif row.size == entry.size and row.mtime_ns == entry.mtime_ns:
+                    if row.status == "missing":
+                        catalog.restore(row.id)
+                        result.restored += 1
+                        result.restored_ids.append(row.id)
+                else:
+                    _changed(catalog, row, entry, result)
+            vanished.update((r.id, r) for r in known.values())
+
+        for folder_id, entry in new_files:
+            _added(catalog, folder_id, entry, vanished, result)
+        gone = [r.id for r in vanished.values() if r.status != "missing"]
+        catalog.mark_missing(gone)
+        result.missing += len(gone)
+        result.missing_ids.extend(gone)
+    return result
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    """The given paths, normalised, without those inside another one of them."""
+    out: list[str] = []
+    for p in sorted({os.path.normpath(os.fspath(p)) for p in paths}):
+        if not (out and _is_within(p, out[-1])):
+            out.append(p)
+    return out
+
+
+def _is_within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _entries_at(path: str, root: str) -> Iterator[FileEntry]:
+    """The supported files at ``path`` (a file, or a folder walked), skipping hidden names."""
+    rel = os.path.relpath(path, root)
+    if rel != "." and any(part.startswith(".") for part in rel.split(os.sep)):
+        return
+    if os.path.isdir(path):
+        yield from walk_photos(path)
+        return
+    if os.path.splitext(path)[1].lower() not in SUPPORTED_EXTENSIONS:
+        return
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    if stat.S_ISREG(st.st_mode):
+        yield FileEntry(path, st.st_size, st.st_mtime_ns)
+
+
+def _changed(catalog: Catalog, row: PhotoRow, entry: FileEntry, result: ScanResult) -> None:
+    try:
+        h = content_hash(entry.path, entry.size)
+    except OSError:
+        return
+    if h == row.hash and row.size == entry.size:
+        catalog.touch(row.id, entry.mtime_ns)  # only the timestamp moved
+        if row.status == "missing":
+            catalog.restore(row.id)
+            result.restored_ids.append(row.id)
+    else:
+        catalog.update_changed(row.id, entry.size, entry.mtime_ns, h)
+        result.changed += 1
+        result.changed_ids.append(row.id)
+
+
+def _added(
+    catalog: Catalog, folder_id: int, entry: FileEntry, vanished: dict[int, PhotoRow], result
+) -> None:
+    try:
+        h = content_hash(entry.path, entry.size)
+    except OSError:
+        return
+    for cand in catalog.photos_by_hash(h, entry.size):
+        # A move: same content, and the old path is gone (vanished in this scan, missing, or
+        # outside the paths a watcher event named).
+        if cand.id in vanished or not os.path.exists(cand.path):
+            vanished.pop(cand.id, None)
+            catalog.move_photo(cand.id, folder_id, entry.path, entry.mtime_ns)
+            result.moved += 1
+            result.moved_ids.append(cand.id)
+            return
+    result.added_ids.append(catalog.insert_photo(folder_id, entry.path, entry.size,
+                                                 entry.mtime_ns, h))
+    result.added += 1
+
+
+def normalise_folder(path: str | os.PathLike[str]) -> Path:
+    return Path(path).expanduser().resolve()

@@ -1,0 +1,41 @@
+"""User settings: a small JSON file with a schema version, under the config dir."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+SETTINGS_VERSION = 1
+DEFAULT_MODEL = "ViT-B-32-256:datacomp_s34b_b86k"
+
+
+@dataclass
+class Settings:
+    model: str = DEFAULT_MODEL
+    backend: str = "auto"  # auto | cuda | mps | cpu | onnx
+    int8: bool = False  # use the dynamically quantised ONNX graph on the CPU
+    batch_size: int = 16
+    sidecar_naming: str = "ext"  # ext: photo.jpg.xmp (darktable, digiKam); base: photo.xmp
+
+    @classmethod
+    def load(cls, path: Path) -> Settings:
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError):
+            # A damaged settings file must not stop the app; defaults apply and the file
+            # is kept for the user to inspect until the next save replaces it.
+            return cls()
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps({"version": SETTINGS_VERSION, **asdict(self)}, indent=2), encoding="utf-8"
+        )
+        os.replace(tmp, path)

@@ -1,0 +1,137 @@
+"""Between the catalog and XMP sidecars: export tags, import existing keywords.
+
+Export writes a photo's confirmed tags (and, if asked, its suggestions above their
+threshold) and removes only keywords ClipDesk manages: ones it exported before
+that are no longer wanted, and ones the user rejected in ClipDesk. A keyword
+another program wrote stays. Import turns keywords found in sidecars and in the
+photos' embedded XMP/IPTC into ``imported`` tags, never overriding a decision.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from clipdesk.catalog import Catalog
+from clipdesk.tagging.store import TagStore
+from clipdesk.xmp import ExportReport, PhotoOutcome, export_sidecars, read_photo_keywords
+
+
+def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple[int, str]]:
+    """(id, path) of present photos, under the given files or folders (default: all)."""
+    rows = catalog.conn.execute(
+        "SELECT id, path FROM photos WHERE status IN ('new', 'indexed') ORDER BY path"
+    ).fetchall()
+    if not paths:
+        return rows
+    wanted = [str(Path(p).expanduser().resolve()) for p in paths]
+    return [(i, p) for i, p in rows
+            if any(p == w or p.startswith(w.rstrip(os.sep) + os.sep) for w in wanted)]
+
+
+def _desired_and_removed(
+    catalog: Catalog, photo_id: int, paths: dict[int, str], include_suggested: bool
+) -> tuple[set[str], set[str]]:
+    rows = catalog.conn.execute(
+        "SELECT pt.tag_id, pt.state, pt.score, t.threshold FROM photo_tags pt "
+        "JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = ?",
+        (photo_id,),
+    ).fetchall()
+    desired, rejected = set(), set()
+    for tag_id, state, score, threshold in rows:
+        if state == "confirmed" or (
+            include_suggested and state == "suggested" and (score or 0) >= threshold
+        ):
+            desired.add(paths[tag_id])
+        elif state == "rejected":
+            rejected.add(paths[tag_id])
+    row = catalog.conn.execute(
+        "SELECT tags FROM sidecar_exports WHERE photo_id = ?", (photo_id,)
+    ).fetchone()
+    before = set(json.loads(row[0])) if row else set()
+    return desired, (before - desired) | rejected
+
+
+def export_library(
+    catalog: Catalog,
+    paths: list[str | Path] | None = None,
+    naming: str = "ext",
+    include_suggested: bool = False,
+    dry_run: bool = False,
+    progress: Callable[[int, int | None, PhotoOutcome], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> ExportReport:
+    tag_paths = {t.id: t.path for t in TagStore(catalog).all()}
+    photos = photos_under(catalog, paths)
+    plan = {}
+    items = []
+    for photo_id, path in photos:
+        desired, remove = _desired_and_removed(catalog, photo_id, tag_paths, include_suggested)
+        if not desired and not remove:
+            continue  # nothing of ours to say: no sidecar is created
+        plan[path] = (photo_id, desired)
+        items.append((Path(path), desired, remove))
+    report = export_sidecars(items, naming=naming, dry_run=dry_run, progress=progress,
+                             cancelled=cancelled)
+    if not dry_run:
+        with catalog.transaction():
+            for outcome in report.outcomes:
+                if outcome.outcome == "skipped":
+                    continue
+                photo_id, desired = plan[str(outcome.photo)]
+                catalog.conn.execute(
+                    "INSERT OR REPLACE INTO sidecar_exports(photo_id, tags, at) VALUES (?, ?, ?)",
+                    (photo_id, json.dumps(sorted(desired)), time.time()),
+                )
+    return report
+
+
+@dataclass
+class ImportReport:
+    photos: int = 0
+    keywords: int = 0
+    new_tags: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+
+def import_keywords(
+    catalog: Catalog, photos: list[tuple[int, str]], naming: str = "ext"
+) -> ImportReport:
+    """Keywords from sidecars and embedded metadata become confirmed ``imported`` tags.
+
+    Tags first seen here are created disabled: the user's own keywords ("Rome 2019") are
+    shown and filterable, but not suggested on other photos until the user enables them.
+    """
+    report = ImportReport()
+    store = TagStore(catalog)
+    known_ids = {t.id for t in store.all()}
+    now = time.time()
+    found = []
+    for photo_id, path in photos:
+        kw = read_photo_keywords(Path(path), prefer=naming)
+        report.errors.extend((path, e) for e in kw.errors)
+        if kw.paths:
+            found.append((photo_id, kw.paths))
+    with catalog.transaction():
+        for photo_id, paths in found:
+            report.photos += 1
+            for tag_path in sorted(paths):
+                tag_id = store.ensure(tag_path)
+                cur = catalog.conn.execute(
+                    "INSERT INTO photo_tags(photo_id, tag_id, state, source, score, updated_at) "
+                    "VALUES (?, ?, 'confirmed', 'imported', NULL, ?) "
+                    "ON CONFLICT(photo_id, tag_id) DO UPDATE SET state = 'confirmed', "
+                    "source = 'imported', updated_at = excluded.updated_at "
+                    "WHERE photo_tags.source = 'model'",
+                    (photo_id, tag_id, now),
+                )
+                report.keywords += cur.rowcount
+        for tag in store.all():  # new tags and any new parents they brought
+            if tag.id not in known_ids:
+                store.update(tag.id, enabled=False)
+                report.new_tags.append(tag.path)
+    return report

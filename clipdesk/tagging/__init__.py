@@ -1,0 +1,1 @@
+"""Tagging: vocabularies, zero-shot scoring, corrections, the learned head, review. No Qt."""

@@ -1,0 +1,51 @@
+"""XMP keywords: read them from sidecars and photos, merge ClipDesk's tags into sidecars.
+
+No Qt. Tag paths use ``|`` (``Animals|Dog``). See :mod:`clipdesk.xmp.fields` for which fields
+are written and how they are kept consistent, :mod:`clipdesk.xmp.naming` for sidecar names and
+which one wins when both exist, and :mod:`clipdesk.xmp.sidecar` for the write guarantees.
+"""
+
+from clipdesk.xmp.embedded import PhotoKeywords, read_embedded_keywords, read_photo_keywords
+from clipdesk.xmp.errors import PhotoMetadataError, SidecarError, XmpError
+from clipdesk.xmp.export import ExportReport, PhotoOutcome, export_one, export_sidecars
+from clipdesk.xmp.fields import Keywords, MergeResult, merge, normalize_path
+from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar, sidecar_path
+from clipdesk.xmp.sidecar import (
+    Fingerprint,
+    SidecarPlan,
+    SidecarRead,
+    SidecarWrite,
+    plan_sidecar,
+    read_photo_sidecar,
+    read_sidecar,
+    update_sidecar,
+)
+
+__all__ = [
+    "DEFAULT_NAMING",
+    "ExportReport",
+    "Fingerprint",
+    "Keywords",
+    "MergeResult",
+    "Naming",
+    "PhotoKeywords",
+    "PhotoMetadataError",
+    "PhotoOutcome",
+    "SidecarError",
+    "SidecarPlan",
+    "SidecarRead",
+    "SidecarWrite",
+    "XmpError",
+    "export_one",
+    "export_sidecars",
+    "find_sidecar",
+    "merge",
+    "normalize_path",
+    "plan_sidecar",
+    "read_embedded_keywords",
+    "read_photo_keywords",
+    "read_photo_sidecar",
+    "read_sidecar",
+    "sidecar_path",
+    "update_sidecar",
+]

@@ -1,0 +1,86 @@
+"""Keywords embedded in the photo itself (XMP and IPTC), and the import of a photo's keywords.
+
+Read-only: exiv2 opens the photo and no ``modify_*`` call is ever made on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from clipdesk.xmp import _exiv2
+from clipdesk.xmp.errors import PhotoMetadataError, SidecarError
+from clipdesk.xmp.fields import Keywords
+from clipdesk.xmp.naming import DEFAULT_NAMING, Naming
+from clipdesk.xmp.sidecar import SidecarRead, read_photo_sidecar
+
+
+def read_embedded_keywords(photo: Path) -> Keywords:
+    """The keyword fields embedded in ``photo``: XMP ``dc:subject``, ``lr:hierarchicalSubject``,
+    ``digiKam:TagsList`` and IPTC ``2:25 Keywords``.
+
+    Raises :class:`PhotoMetadataError` when the photo cannot be read or is not a format exiv2
+    knows.
+    """
+    photo = Path(photo)
+    try:
+        fields, iptc = _exiv2.read_photo(photo)
+    except FileNotFoundError as exc:
+        raise PhotoMetadataError(photo, "file not found") from exc
+    except OSError as exc:
+        raise PhotoMetadataError(photo, f"cannot read it: {exc.strerror or exc}") from exc
+    except _exiv2.Exiv2Failure as exc:
+        raise PhotoMetadataError(photo, str(exc)) from exc
+    return Keywords(
+        flat=tuple(fields[_exiv2.DC_SUBJECT]),
+        hierarchical=tuple(fields[_exiv2.LR_HIERARCHICAL]),
+        digikam=tuple(fields[_exiv2.DIGIKAM_TAGS]),
+        iptc=tuple(iptc),
+    )
+
+
+@dataclass(frozen=True)
+class PhotoKeywords:
+    """Everything known about one photo's keywords, for an import.
+
+    ``sidecar`` is None when there is no sidecar (or it failed: see ``errors``); ``embedded``
+    is None when the photo's own metadata could not be read. ``errors`` holds one-line reasons.
+    """
+
+    photo: Path
+    sidecar: SidecarRead | None
+    embedded: Keywords | None
+    errors: tuple[str, ...] = ()
+
+    @property
+    def paths(self) -> frozenset[str]:
+        """The union of the tag paths of the sidecar and of the embedded metadata."""
+        out: frozenset[str] = frozenset()
+        if self.sidecar is not None:
+            out |= self.sidecar.keywords.paths
+        if self.embedded is not None:
+            out |= self.embedded.paths
+        return out
+
+
+def read_photo_keywords(
+    photo: Path, *, prefer: Naming = DEFAULT_NAMING, embedded: bool = True
+) -> PhotoKeywords:
+    """Read a photo's keywords from its winning sidecar and (optionally) its embedded metadata.
+
+    Never raises for a bad file: failures are reported in ``errors`` and the rest is returned.
+    """
+    photo = Path(photo)
+    errors: list[str] = []
+    side: SidecarRead | None = None
+    emb: Keywords | None = None
+    try:
+        side = read_photo_sidecar(photo, prefer)
+    except SidecarError as exc:
+        errors.append(str(exc))
+    if embedded:
+        try:
+            emb = read_embedded_keywords(photo)
+        except PhotoMetadataError as exc:
+            errors.append(str(exc))
+    return PhotoKeywords(photo, side, emb, tuple(errors))

@@ -1,0 +1,58 @@
+"""Sidecar file names: ``photo.jpg.xmp`` ("ext") and ``photo.xmp`` ("base").
+
+- ``ext``: darktable, digiKam (and exiftool's ``%f.%e.xmp``). One sidecar per file, so it is
+  unambiguous.
+- ``base``: Lightroom / Camera Raw (for RAW files). ``photo.nef`` and ``photo.jpg`` shot as a
+  RAW+JPEG pair share ``photo.xmp``; writes to it are merges, so both photos' tags accumulate.
+
+Which one is read when both exist: the user's chosen convention (``prefer``), and by default
+``ext``, because ``photo.jpg.xmp`` belongs to exactly this photo while ``photo.xmp`` next to a
+JPEG most likely belongs to a RAW sibling (Lightroom writes a JPEG's metadata into the JPEG, not
+into ``photo.xmp``). Modification times are not used: copying or syncing a folder changes them,
+which would make the choice flip for no reason the user can see. Reading the chosen convention
+first also means a read after a write sees what was written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, cast
+
+Naming = Literal["ext", "base"]
+NAMINGS: tuple[Naming, ...] = ("ext", "base")
+DEFAULT_NAMING: Naming = "ext"
+
+
+def check_naming(naming: str) -> Naming:
+    """Return ``naming`` if it is ``"ext"`` or ``"base"``, else raise ``ValueError``."""
+    if naming not in NAMINGS:
+        raise ValueError(f"naming must be 'ext' or 'base', not {naming!r}")
+    return cast(Naming, naming)
+
+
+def sidecar_path(photo: Path, naming: Naming = DEFAULT_NAMING) -> Path:
+    """The sidecar ClipDesk writes for ``photo`` under ``naming``."""
+    photo = Path(photo)
+    if check_naming(naming) == "ext":
+        return photo.with_name(photo.name + ".xmp")
+    return photo.with_suffix(".xmp")
+
+
+def candidates(photo: Path, prefer: Naming = DEFAULT_NAMING) -> list[Path]:
+    """Possible sidecars of ``photo`` in precedence order (``.XMP`` spellings included)."""
+    other: Naming = "base" if check_naming(prefer) == "ext" else "ext"
+    out: list[Path] = []
+    for naming in (prefer, other):
+        path = sidecar_path(photo, naming)
+        for p in (path, path.with_suffix(".XMP")):
+            if p not in out and p != Path(photo):
+                out.append(p)
+    return out
+
+
+def find_sidecar(photo: Path, prefer: Naming = DEFAULT_NAMING) -> Path | None:
+    """The existing sidecar of ``photo`` that wins (see the module docstring), or None."""
+    for path in candidates(photo, prefer):
+        if path.is_file():
+            return path
+    return None

@@ -1,0 +1,260 @@
+"""Read, plan and write the keywords of one photo's XMP sidecar.
+
+Writes are read-modify-write through exiv2 (every property ClipDesk does not manage survives),
+crash-safe (temp file + fsync + ``os.replace``, see :mod:`clipdesk.xmp.atomic`) and
+compare-and-swap: the sidecar is re-read just before the rename, and if another program changed
+it meanwhile the merge starts again from the new content (a few times) instead of overwriting.
+The photo itself is never opened for writing.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from xml.etree.ElementTree import ParseError
+
+from clipdesk.xmp import _exiv2, atomic
+from clipdesk.xmp.errors import SidecarError
+from clipdesk.xmp.fields import Keywords, MergeResult, merge
+from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar, sidecar_path
+from clipdesk.xmp.preserve import lost_properties
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a sidecar looked like when read: ``size == -1`` means it did not exist."""
+
+    mtime_ns: int
+    size: int
+    sha256: str
+
+    @classmethod
+    def of(cls, data: bytes | None, st: os.stat_result | None) -> Fingerprint:
+        """The fingerprint of ``data`` read from a file with stat ``st`` (None: no file)."""
+        if data is None or st is None:
+            return MISSING
+        return cls(st.st_mtime_ns, len(data), hashlib.sha256(data).hexdigest())
+
+    def same_content(self, other: Fingerprint) -> bool:
+        """True when both describe the same bytes (or both a missing file)."""
+        return (self.size, self.sha256) == (other.size, other.sha256)
+
+
+MISSING = Fingerprint(0, -1, "")
+
+
+@dataclass(frozen=True)
+class SidecarRead:
+    """A sidecar's keyword fields and the fingerprint of the bytes they came from."""
+
+    path: Path
+    keywords: Keywords
+    fingerprint: Fingerprint
+
+    @property
+    def exists(self) -> bool:
+        """False for a sidecar that is not there yet (empty keywords)."""
+        return self.fingerprint.size >= 0
+
+
+@dataclass(frozen=True)
+class SidecarPlan:
+    """What writing would do (a dry run): paths added / removed, and whether bytes change."""
+
+    photo: Path
+    sidecar: Path
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: bool
+    fingerprint: Fingerprint
+
+
+@dataclass(frozen=True)
+class SidecarWrite:
+    """The result of :func:`update_sidecar`. ``reread`` is True when the sidecar had changed
+    since ``expected`` or during the write, and the merge was redone on the new content."""
+
+    photo: Path
+    sidecar: Path
+    outcome: Literal["written", "unchanged"]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    fingerprint: Fingerprint
+    reread: bool = False
+
+
+def _read_bytes(path: Path) -> tuple[bytes | None, Fingerprint]:
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # never open a FIFO or a device
+            raise SidecarError(path, "not a regular file")
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            data = f.read()
+    except FileNotFoundError:
+        return None, MISSING
+    except PermissionError as exc:
+        raise SidecarError(path, "cannot read it: permission denied") from exc
+    except OSError as exc:
+        raise SidecarError(path, f"cannot read it: {exc.strerror or exc}") from exc
+    return data, Fingerprint.of(data, st)
+
+
+def _keywords(path: Path, data: bytes | None) -> Keywords:
+    if data is None:
+        return Keywords()
+    try:
+        f = _exiv2.read_sidecar_bytes(data)
+    except _exiv2.Exiv2Failure as exc:
+        raise SidecarError(path, str(exc)) from exc
+    return Keywords(
+        flat=tuple(f[_exiv2.DC_SUBJECT]),
+        hierarchical=tuple(f[_exiv2.LR_HIERARCHICAL]),
+        digikam=tuple(f[_exiv2.DIGIKAM_TAGS]),
+    )
+
+
+def read_sidecar(path: Path) -> SidecarRead:
+    """Read the keyword fields of the sidecar at ``path`` (missing: empty, ``exists`` False).
+
+    Raises :class:`SidecarError` when it cannot be read or parsed.
+    """
+    path = Path(path)
+    data, fp = _read_bytes(path)
+    return SidecarRead(path, _keywords(path, data), fp)
+
+
+def read_photo_sidecar(photo: Path, prefer: Naming = DEFAULT_NAMING) -> SidecarRead | None:
+    """Read the sidecar of ``photo`` that wins (see :mod:`clipdesk.xmp.naming`), or None."""
+    path = find_sidecar(Path(photo), prefer)
+    return read_sidecar(path) if path is not None else None
+
+
+def _target(photo: Path, naming: Naming) -> Path:
+    target = sidecar_path(photo, naming)
+    if target.is_symlink():  # write through a link rather than replacing it
+        target = Path(os.path.realpath(target))
+    if os.path.normcase(os.path.abspath(target)) == os.path.normcase(os.path.abspath(photo)):
+        raise SidecarError(target, "the sidecar would be the photo itself")
+    return target
+
+
+def _plan(
+    photo: Path, target: Path, add: Iterable[str], remove: Iterable[str], digikam: bool
+) -> tuple[bytes | None, Fingerprint, MergeResult, Keywords]:
+    data, fp = _read_bytes(target)
+    current = _keywords(target, data)
+    return data, fp, merge(current, add, remove, digikam=digikam), current
+
+
+def plan_sidecar(
+    photo: Path,
+    add: Iterable[str],
+    remove: Iterable[str],
+    *,
+    naming: Naming = DEFAULT_NAMING,
+    digikam: bool = True,
+) -> SidecarPlan:
+    """Dry run of :func:`update_sidecar`: what would change, without writing anything."""
+    photo = Path(photo)
+    target = _target(photo, naming)
+    _, fp, result, _ = _plan(photo, target, add, remove, digikam)
+    return SidecarPlan(photo, target, result.added, result.removed, result.changed, fp)
+
+
+def _new_bytes(target: Path, data: bytes | None, kw: Keywords) -> bytes:
+    fields = {
+        _exiv2.DC_SUBJECT: list(kw.flat),
+        _exiv2.LR_HIERARCHICAL: list(kw.hierarchical),
+        _exiv2.DIGIKAM_TAGS: list(kw.digikam),
+    }
+    try:
+        new = _exiv2.rewrite_sidecar(data, fields)
+        written = _exiv2.read_sidecar_bytes(new)  # exiv2 must read back exactly what we asked
+    except _exiv2.Exiv2Failure as exc:
+        raise SidecarError(target, str(exc)) from exc
+    if written != fields:
+        raise SidecarError(target, "exiv2 did not write the keywords as asked")
+    if data is not None:
+        try:
+            lost = lost_properties(data, new)
+        except ParseError as exc:
+            raise SidecarError(target, f"not well-formed XML ({exc})") from exc
+        if lost:
+            raise SidecarError(target, "exiv2 would drop " + ", ".join(lost[:3]))
+    return new
+
+
+def _write_error(target: Path, exc: OSError, creating: bool) -> SidecarError:
+    if exc.errno == errno.EROFS or (creating and isinstance(exc, PermissionError)):
+        return SidecarError(target, "folder is read-only")
+    if exc.errno == errno.ENOSPC:
+        return SidecarError(target, "disk is full")
+    what = "write a file in its folder" if creating else "replace it"
+    return SidecarError(target, f"cannot {what}: {exc.strerror or exc}")
+
+
+def update_sidecar(
+    photo: Path,
+    add: Iterable[str],
+    remove: Iterable[str],
+    *,
+    naming: Naming = DEFAULT_NAMING,
+    digikam: bool = True,
+    expected: Fingerprint | None = None,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> SidecarWrite:
+    """Add and remove tag paths in the sidecar of ``photo`` (named by ``naming``).
+
+    ``add`` / ``remove`` are tag paths (``Animals|Dog``); only these are touched, following
+    :func:`clipdesk.xmp.fields.merge`. ``expected`` is the fingerprint the caller saw (from
+    :func:`read_sidecar` or :func:`plan_sidecar`); the merge always runs on the sidecar as it is
+    now, and ``reread`` in the result says it had changed. Nothing is written when the fields
+    would not change (no sidecar is created for nothing to add).
+
+    Raises :class:`SidecarError` (the sidecar is then byte-for-byte as it was) when it cannot be
+    parsed, when exiv2 would lose a property, when the folder is read-only, or when another
+    program kept changing it through ``max_attempts`` tries.
+    """
+    photo = Path(photo)
+    add, remove = list(add), list(remove)
+    target = _target(photo, naming)
+    atomic.remove_stale_temps(target)
+    reread = False
+    for _ in range(max(1, max_attempts)):
+        data, fp, result, _ = _plan(photo, target, add, remove, digikam)
+        if expected is not None and not fp.same_content(expected):
+            reread = True
+        if not result.changed:
+            return SidecarWrite(photo, target, "unchanged", (), (), fp, reread)
+        new = _new_bytes(target, data, result.keywords)
+        mode = None
+        try:
+            mode = stat.S_IMODE(os.stat(target).st_mode) if data is not None else None
+            tmp = atomic.write_temp(target, new, mode)
+        except OSError as exc:
+            raise _write_error(target, exc, creating=True) from exc
+        try:
+            if not _read_bytes(target)[1].same_content(fp):
+                reread = True  # changed while we merged: merge again on the new content
+                expected = None
+                continue
+            os.replace(tmp, target)
+            atomic.fsync_dir(target.parent)
+        except OSError as exc:
+            raise _write_error(target, exc, creating=False) from exc
+        finally:
+            tmp.unlink(missing_ok=True)
+        try:
+            written = Fingerprint.of(new, os.stat(target))
+        except OSError:  # gone again already: still written, the mtime is unknown
+            written = Fingerprint(0, len(new), hashlib.sha256(new).hexdigest())
+        return SidecarWrite(photo, target, "written", result.added, result.removed, written, reread)
+    raise SidecarError(target, f"another program kept changing it ({max_attempts} attempts)")

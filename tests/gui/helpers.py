@@ -1,0 +1,45 @@
+"""Helpers for the GUI tests: wait for what the user would wait for, read what they see."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+WAIT = 180_000  # ms: the first test may export the test model to ONNX
+
+
+def wait_rows(qtbot, window, n: int, timeout: int = WAIT) -> None:
+    """Wait until the grid shows ``n`` photos."""
+    model = window.library.model
+    qtbot.waitUntil(lambda: model.rowCount() == n, timeout=timeout)
+
+
+def wait_idle(qtbot, window, timeout: int = WAIT) -> None:
+    """Wait until the worker has nothing queued or running."""
+    worker = window.session.bridge._worker
+    qtbot.waitUntil(lambda: worker.wait_idle(0.01), timeout=timeout)
+    window.session.reader.notify_changed(now=True)
+
+
+def names(window, n: int | None = None) -> list[str]:
+    """The file names in the grid, in display order."""
+    model = window.library.model
+    rows = range(model.rowCount() if n is None else min(n, model.rowCount()))
+    return [model.data(model.index(r)) for r in rows]
+
+
+def tag_items(tree):
+    """Every item of a QTreeWidget."""
+    stack = [tree.topLevelItem(i) for i in range(tree.topLevelItemCount())]
+    while stack:
+        item = stack.pop()
+        yield item
+        stack.extend(item.child(i) for i in range(item.childCount()))
+
+
+def click_tag(qtbot, tree, name: str):
+    """Click the tree item whose tag is ``name`` (filter marks aside)."""
+    item = next(it for it in tag_items(tree) if it.text(0).lstrip("＋－ ") == name)
+    tree.scrollToItem(item)
+    rect = tree.visualItemRect(item)
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    return item

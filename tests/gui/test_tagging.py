@@ -1,0 +1,113 @@
+"""Deciding on suggestions with the keyboard: accept, reject, undo, add, on one photo or many."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from clipdesk.catalog import Catalog
+from clipdesk.gui.tag_chips import chip_kind, chip_text
+from clipdesk.tagging.corrections import tags_of
+from tests.gui.helpers import WAIT, names, wait_rows
+
+
+def select(qtbot, window, name_end: str, modifier=Qt.KeyboardModifier.NoModifier) -> int:
+    """Click the first photo whose name ends with ``name_end``; its row."""
+    grid, model = window.library.grid, window.library.model
+    row = next(i for i, n in enumerate(names(window)) if n.endswith(name_end))
+    grid.scrollTo(model.index(row))
+    rect = grid.visualRect(model.index(row))
+    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+    return row
+
+
+def chips(window) -> dict[str, str]:
+    """What the photo panel shows: tag name -> look (suggested, confirmed, rejected, ...)."""
+    return {b.chip.name: b.kind for b in window.library.photo.chips.buttons}
+
+
+def stored(home, path) -> dict[str, str]:
+    with Catalog(home / "data" / "catalog.sqlite3", readonly=True) as cat:
+        row = cat.photo_by_path(path)
+        return {t.tag.rsplit("|", 1)[-1]: t.state for t in tags_of(cat, row.id)}
+
+
+def test_accept_reject_undo_with_the_keyboard(library_home, shapes, open_window, qtbot):
+    window = open_window(library_home)
+    wait_rows(qtbot, window, 36)
+    row = select(qtbot, window, "red_circle.jpg")
+    path = window.library.model.brief(row).path
+    view = window.library.photo
+    qtbot.waitUntil(lambda: "red" in chips(window), timeout=10_000)
+    assert chips(window)["red"] == "suggested"
+    assert "%" in next(b.text() for b in view.chips.buttons if b.chip.name == "red")
+
+    grid = window.library.grid
+    view.chips.focus(next(b.chip.tag_id for b in view.chips.buttons if b.chip.name == "red"))
+    qtbot.keyClick(grid, Qt.Key.Key_A)
+    assert chips(window)["red"] == "confirmed"  # at once, before the worker stored it
+    qtbot.waitUntil(lambda: stored(library_home, path).get("red") == "confirmed", timeout=WAIT)
+
+    focused = view.chips.focused()
+    assert focused is not None and focused.name != "red"  # moved on to the next suggestion
+    qtbot.keyClick(grid, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: stored(library_home, path).get(focused.name) == "rejected",
+                    timeout=WAIT)
+    assert chips(window)[focused.name] == "rejected"
+
+    qtbot.keyClick(grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: stored(library_home, path).get(focused.name) == "suggested",
+                    timeout=WAIT)
+    qtbot.waitUntil(lambda: chips(window).get(focused.name) == "suggested", timeout=10_000)
+    assert chips(window)["red"] == "confirmed"
+
+    # Right arrow: the next photo, whose chips replace these.
+    qtbot.keyClick(grid, Qt.Key.Key_Right)
+    assert grid.currentIndex().row() == row + 1
+    qtbot.waitUntil(lambda: view.caption.text() != path, timeout=10_000)
+
+
+def test_add_a_tag_with_completion_to_several_photos(library_home, open_window, qtbot):
+    window = open_window(library_home)
+    wait_rows(qtbot, window, 36)
+    first = select(qtbot, window, "red_square.jpg")
+    second = select(qtbot, window, "blue_square.jpg", Qt.KeyboardModifier.ControlModifier)
+    model = window.library.model
+    paths = [model.brief(first).path, model.brief(second).path]
+    view = window.library.photo
+    assert "2 photos selected" in view.caption.text()
+
+    qtbot.keyClick(window.library.grid, Qt.Key.Key_T)
+    assert view.add_field.hasFocus()
+    completions = view.add_field.names.stringList()
+    assert "Shape|square" in completions
+    qtbot.keyClicks(view.add_field, "Shape|square")
+    qtbot.keyClick(view.add_field, Qt.Key.Key_Return)
+    for p in paths:
+        qtbot.waitUntil(lambda p=p: stored(library_home, p).get("square") == "confirmed",
+                        timeout=WAIT)
+    qtbot.waitUntil(lambda: chips(window).get("square") == "confirmed", timeout=10_000)
+    label = next(b.text() for b in view.chips.buttons if b.chip.name == "square")
+    assert label.startswith("✓ square") and "2/2" in label
+
+    qtbot.keyClick(window.library.grid, Qt.Key.Key_T)
+    qtbot.keyClicks(view.add_field, "favourite")
+    qtbot.keyClick(view.add_field, Qt.Key.Key_Return)
+    for p in paths:
+        qtbot.waitUntil(lambda p=p: stored(library_home, p).get("favourite") == "confirmed",
+                        timeout=WAIT)
+
+
+def test_chip_looks_tell_the_states_apart():
+    from clipdesk.gui.queries import Chip
+
+    looks = {
+        chip_kind(c): chip_text(c)
+        for c in (
+            Chip(1, "Colour|red", "suggested", "model", 0.823),
+            Chip(2, "Colour|blue", "confirmed", "user", 0.9),
+            Chip(3, "Shape|circle", "rejected", "user", 0.6),
+            Chip(4, "Trips|Rome", "confirmed", "imported", None),
+        )
+    }
+    assert looks == {"suggested": "red  82%", "confirmed": "✓ blue", "rejected": "✕ circle",
+                     "imported": "⤓ Rome"}

@@ -1,0 +1,35 @@
+"""The core never imports Qt: only clipdesk/gui/ may (DESIGN.md's one hard rule)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "clipdesk"
+QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "qtpy")
+
+
+def test_only_gui_imports_qt():
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if "gui" in path.relative_to(PACKAGE).parts[:1]:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path}:{node.lineno} {n}" for n in names if n.split(".")[0] in QT]
+    assert not offenders, offenders
+
+
+def test_core_imports_without_qt_loaded():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, clipdesk.cli, clipdesk.indexer, clipdesk.search, clipdesk.library;"
+        "assert not any(m.split('.')[0] in ('PySide6', 'shiboken6') for m in sys.modules)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,68 @@
+"""The tagging commands as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.test_cli import run
+
+VOCAB = Path(__file__).parent / "data" / "shapes_vocabulary.yaml"
+
+
+def test_tagging_workflow(home, shapes, tmp_path):
+    run("--model", "test", "add", str(shapes))
+    # A new library gets the default vocabulary; ours replaces nothing, it merges.
+    imported = run("vocab", "import", str(VOCAB))
+    assert "30 tags added" in imported.stdout
+
+    red = sorted(shapes.glob("*red_circle.jpg"))[0]
+    tags = {t["tag"]: t for t in json.loads(run("tags", str(red), "--json").stdout)}
+    assert tags["Object|red circle"]["state"] == "suggested"
+    assert tags["Object|red circle"]["source"] == "model" and tags["Object|red circle"]["score"] > 0.5
+
+    run("tag", str(red), "--reject", "Object|red circle")
+    run("tag", str(red), "--add", "Holiday|Beach")
+    tags = {t["tag"]: t for t in json.loads(run("tags", str(red), "--json").stdout)}
+    assert (tags["Object|red circle"]["state"], tags["Object|red circle"]["source"]) == (
+        "rejected", "user")
+    assert tags["Holiday|Beach"]["state"] == "confirmed"
+    run("retrain")
+    tags = {t["tag"]: t for t in json.loads(run("tags", str(red), "--json").stdout)}
+    assert tags["Object|red circle"]["state"] == "rejected"
+
+    run("undo")
+    tags = {t["tag"]: t for t in json.loads(run("tags", str(red), "--json").stdout)}
+    assert "Holiday|Beach" not in tags
+
+    red = {h["path"] for h in json.loads(
+        run("search", "circle", "--tag", "Colour|red", "--json", "--limit", "50").stdout)}
+    not_red = {h["path"] for h in json.loads(
+        run("search", "circle", "--no-tag", "Colour|red", "--json", "--limit", "50").stdout)}
+    assert len(red) >= 5 and all("_red_" in Path(p).name for p in red)
+    assert not red & not_red and len(red | not_red) == 36
+
+    queue = json.loads(run("review", "--tag", "Shape|triangle", "--limit", "3", "--json").stdout)
+    assert len(queue) == 3 and {q["tag"] for q in queue} == {"Shape|triangle"}
+
+    out = tmp_path / "vocab.yaml"
+    run("vocab", "export", str(out))
+    assert "red circle" in out.read_text() and "Dog" in out.read_text()
+
+
+def test_bad_vocabulary_is_refused_with_its_line(home, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tags:\n  - name: Dog\n    threshold: lots\n")
+    proc = run("vocab", "import", str(bad), check=False)
+    assert proc.returncode == 1 and "line 3" in proc.stderr and "Traceback" not in proc.stderr
+    exported = run("vocab", "export").stdout
+    assert "lots" not in exported
+
+
+def test_unknown_tag_and_photo_are_clear_errors(home, shapes):
+    run("--model", "test", "add", str(shapes))
+    photo = str(sorted(shapes.glob("*.jpg"))[0])
+    proc = run("tag", photo, "--confirm", "No such tag", check=False)
+    assert proc.returncode == 1 and "no tag 'No such tag'" in proc.stderr
+    proc = run("tags", "/elsewhere/x.jpg", check=False)
+    assert proc.returncode == 1 and "not in the library" in proc.stderr

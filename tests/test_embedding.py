@@ -1,0 +1,153 @@
+"""Model names, backend choice, the test model, torch/ONNX parity and the ONNX cache."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clipdesk.embedding import ModelUnavailable, choose_backend, load_embedder, parse_model
+from clipdesk.embedding.registry import TEST_MODEL_DIR
+from clipdesk.synthetic import CLASSES, random_size, render
+
+# Stated tolerance: ONNX fp32 and torch fp32 on the CPU agree to a cosine of 0.9999 per
+# vector (measured ~1 - 1e-7); int8 weights keep a cosine of at least 0.98 to fp32.
+PARITY_COSINE = 0.9999
+INT8_COSINE = 0.98
+
+
+@pytest.mark.parametrize(
+    ("pref", "cuda", "mps", "expected"),
+    [
+        ("auto", True, True, "cuda"),
+        ("auto", False, True, "mps"),
+        ("auto", False, False, "onnx"),
+        ("onnx", True, False, "onnx"),
+        ("cpu", True, False, "cpu"),
+        ("cuda", True, False, "cuda"),
+    ],
+)
+def test_backend_order_is_cuda_then_mps_then_onnx(pref, cuda, mps, expected):
+    assert choose_backend(pref, cuda, mps) == expected
+
+
+def test_forcing_a_missing_gpu_says_so():
+    with pytest.raises(ModelUnavailable, match="CUDA"):
+        choose_backend("cuda", False, False)
+    with pytest.raises(ModelUnavailable, match="MPS"):
+        choose_backend("mps", False, False)
+    with pytest.raises(ModelUnavailable, match="unknown backend"):
+        choose_backend("tpu", False, False)
+
+
+def test_model_names():
+    assert parse_model("test").open_clip_name == f"local-dir:{TEST_MODEL_DIR}"
+    assert parse_model("test").expected_sha256  # the shipped weights are checked on load
+    spec = parse_model("ViT-B-32:laion2b_s34b_b79k")
+    assert (spec.open_clip_name, spec.pretrained) == ("ViT-B-32", "laion2b_s34b_b79k")
+    assert parse_model(str(TEST_MODEL_DIR)).open_clip_name.startswith("local-dir:")
+    with pytest.raises(ModelUnavailable, match="known tags"):
+        parse_model("ViT-B-32:no_such_tag")
+    with pytest.raises(ModelUnavailable, match="no architecture"):
+        parse_model("ViT-Q-99:openai")
+    with pytest.raises(ModelUnavailable, match="unknown model"):
+        parse_model("just-a-word")
+
+
+def test_checkpoint_file_needs_its_architecture(tmp_path):
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"x")
+    with pytest.raises(ModelUnavailable, match="ViT-B-32:"):
+        parse_model(str(weights))
+    assert parse_model(f"ViT-B-32:{weights}").pretrained == str(weights)
+
+
+def test_offline_pretrained_tag_says_what_to_download(tmp_path):
+    with pytest.raises(ModelUnavailable) as err:
+        load_embedder("ViT-B-32:laion2b_s34b_b79k", backend="onnx", weights_dir=tmp_path,
+                      onnx_dir=tmp_path)
+    msg = str(err.value)
+    assert "could not be downloaded" in msg and "huggingface.co/" in msg and "--model" in msg
+
+
+def test_damaged_weights_are_refused(tmp_path):
+    import shutil
+
+    bad = tmp_path / "model"
+    shutil.copytree(TEST_MODEL_DIR, bad)
+    weights = bad / "open_clip_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10] + b"0" * 10)
+    spec = parse_model(str(bad))
+    assert spec.expected_sha256
+    with pytest.raises(ModelUnavailable, match="damaged"):
+        load_embedder(spec, backend="cpu", weights_dir=tmp_path, onnx_dir=tmp_path)
+
+
+def _fresh_images(n, seed):
+    rng = np.random.default_rng(seed)
+    samples = [render(*CLASSES[i % len(CLASSES)], random_size(rng, 64, 400), rng) for i in range(n)]
+    return samples
+
+
+def test_test_model_zero_shot_accuracy(embedder):
+    samples = _fresh_images(360, seed=2024)
+    text = embedder.encode_texts([f"a photo of a {c} {s}" for c, s in CLASSES])
+    pixels = np.stack([embedder.preprocess(s.image) for s in samples])
+    pred = (embedder.encode_images(pixels) @ text.T).argmax(1)
+    acc = np.mean([CLASSES[p] == (s.colour, s.shape) for p, s in zip(pred, samples)])
+    assert acc >= 0.90, f"zero-shot accuracy {acc:.1%}"
+
+
+def test_vectors_are_unit_float32(embedder):
+    samples = _fresh_images(4, seed=1)
+    v = embedder.encode_images(np.stack([embedder.preprocess(s.image) for s in samples]))
+    t = embedder.encode_texts(["a red circle", "a blue square"])
+    for arr in (v, t):
+        assert arr.dtype == np.float32 and arr.shape[1] == embedder.dim
+        np.testing.assert_allclose(np.linalg.norm(arr, axis=1), 1.0, atol=1e-5)
+
+
+def test_torch_and_onnx_agree(embedder, tmp_path):
+    torch_cpu = load_embedder("test", backend="cpu", weights_dir=tmp_path, onnx_dir=tmp_path)
+    assert (torch_cpu.backend, embedder.backend) == ("torch-cpu", "onnx-cpu")
+    samples = _fresh_images(8, seed=3)
+    pixels = np.stack([embedder.preprocess(s.image) for s in samples])
+    a, b = embedder.encode_images(pixels), torch_cpu.encode_images(pixels)
+    assert np.min(np.sum(a * b, axis=1)) > PARITY_COSINE
+    texts = ["a photo of a red circle", "something green", "triangle"]
+    ta, tb = embedder.encode_texts(texts), torch_cpu.encode_texts(texts)
+    assert np.min(np.sum(ta * tb, axis=1)) > PARITY_COSINE
+
+
+def test_int8_stays_close_and_ranks_the_same(embedder, onnx_cache, tmp_path):
+    int8 = load_embedder("test", backend="onnx", int8=True, weights_dir=tmp_path,
+                         onnx_dir=onnx_cache)
+    assert int8.backend == "onnx-cpu-int8"
+    samples = _fresh_images(36, seed=4)
+    pixels = np.stack([embedder.preprocess(s.image) for s in samples])
+    a, b = embedder.encode_images(pixels), int8.encode_images(pixels)
+    assert np.mean(np.sum(a * b, axis=1)) > INT8_COSINE
+    text = embedder.encode_texts([f"a photo of a {c} {s}" for c, s in CLASSES])
+    agree = np.mean((a @ text.T).argmax(1) == (b @ int8.encode_texts(
+        [f"a photo of a {c} {s}" for c, s in CLASSES]).T).argmax(1))
+    assert agree >= 0.9
+
+
+def test_onnx_export_is_cached_and_reused(tmp_path):
+    first = load_embedder("test", backend="onnx", weights_dir=tmp_path, onnx_dir=tmp_path / "o")
+    folder = first.info["onnx_folder"]
+    stamp = (tmp_path / "o").stat().st_mtime_ns, sorted(p.name for p in (tmp_path / "o").iterdir())
+    again = load_embedder("test", backend="onnx", weights_dir=tmp_path, onnx_dir=tmp_path / "o")
+    assert again.info["onnx_folder"] == folder
+    assert ((tmp_path / "o").stat().st_mtime_ns, sorted(p.name for p in (tmp_path / "o").iterdir())) == stamp
+
+
+def test_damaged_onnx_cache_is_cleared_and_reexported(tmp_path):
+    from pathlib import Path
+
+    first = load_embedder("test", backend="onnx", weights_dir=tmp_path, onnx_dir=tmp_path / "o")
+    image = Path(first.info["onnx_folder"]) / "image.onnx"
+    image.write_bytes(b"not a graph")
+    again = load_embedder("test", backend="onnx", weights_dir=tmp_path, onnx_dir=tmp_path / "o")
+    assert image.stat().st_size > 1000
+    pixels = np.zeros((1, 3, again.image_size, again.image_size), np.float32)
+    np.testing.assert_allclose(again.encode_images(pixels), first.encode_images(pixels), atol=1e-5)

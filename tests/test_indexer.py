@@ -1,0 +1,106 @@
+"""The indexing pipeline with the real test model, a real catalog and real files."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+
+import numpy as np
+from PIL import Image
+
+from clipdesk.catalog import Catalog
+from clipdesk.imaging import ThumbnailCache
+from clipdesk.indexer import Indexer
+
+
+def _indexer(tmp_path, embedder, folder, **kw):
+    cat = Catalog(tmp_path / "cat.sqlite3")
+    cat.add_folder(folder)
+    return Indexer(cat, embedder, ThumbnailCache(tmp_path / "thumbs"), batch_size=8, **kw)
+
+
+def test_index_embeds_every_photo_then_nothing_on_the_second_run(tmp_path, embedder, shapes):
+    idx = _indexer(tmp_path, embedder, shapes)
+    seen = []
+    first = idx.run(progress=seen.append)
+    assert first.embedded == 36 and not first.failed
+    embed = [p for p in seen if p.phase == "embed"]
+    assert [p.done for p in embed] == sorted(p.done for p in embed) and embed[-1].done == 36
+    assert embed[-1].total == 36 and embed[-1].rate > 0 and embed[-1].eta == 0
+    assert idx.catalog.status_counts()["indexed"] == 36
+    second = idx.run()
+    assert second.embedded == 0 and second.scan.added == 0
+
+
+def test_thumbnails_are_made_in_the_same_pass(tmp_path, embedder, shapes):
+    idx = _indexer(tmp_path, embedder, shapes)
+    idx.run()
+    cache = ThumbnailCache(tmp_path / "thumbs")
+    rows = idx.catalog.conn.execute("SELECT hash FROM photos").fetchall()
+    assert all(cache.has(h) for (h,) in rows)
+    with Image.open(cache.path_for(rows[0][0])) as t:
+        assert max(t.size) <= 256
+
+
+def test_moved_photo_keeps_its_embedding(tmp_path, embedder, shapes):
+    idx = _indexer(tmp_path, embedder, shapes)
+    idx.run()
+    src = sorted(shapes.glob("*.jpg"))[0]
+    row = idx.catalog.photo_by_path(src)
+    before = idx.catalog.embedding(row.id, idx.model_id)
+    (shapes / "holiday").mkdir()
+    dest = shapes / "holiday" / "renamed.jpg"
+    shutil.move(src, dest)
+    result = idx.run()
+    assert result.scan.moved == 1 and result.embedded == 0
+    moved = idx.catalog.photo_by_path(dest)
+    assert moved.id == row.id
+    np.testing.assert_array_equal(idx.catalog.embedding(moved.id, idx.model_id), before)
+
+
+def test_bad_files_are_reported_and_every_good_photo_is_indexed(tmp_path, embedder, shapes):
+    (shapes / "empty.jpg").write_bytes(b"")
+    (shapes / "notes.jpg").write_text("this is not a photo")
+    good = sorted(shapes.glob("0*.jpg"))[0].read_bytes()
+    (shapes / "truncated.jpg").write_bytes(good[: len(good) // 2])
+    (shapes / "noise.png").write_bytes(np.random.default_rng(0).bytes(5000))
+    (shapes / "garbage.nef").write_bytes(b"II*\x00" + bytes(200))
+    idx = _indexer(tmp_path, embedder, shapes)
+    result = idx.run()
+    reasons = {p.rsplit("/", 1)[1]: r for p, r in result.failed}
+    assert set(reasons) == {"empty.jpg", "notes.jpg", "truncated.jpg", "noise.png", "garbage.nef"}
+    assert all(r and "\n" not in r for r in reasons.values())
+    assert "empty" in reasons["empty.jpg"]
+    assert result.embedded == 36
+    counts = idx.catalog.status_counts()
+    assert (counts["indexed"], counts["failed"]) == (36, 5)
+    # A skipped file is not retried on every run, only once it changes.
+    assert idx.run().failed == []
+
+
+def test_cancelled_run_resumes_without_redoing_work(tmp_path, embedder, shapes):
+    idx = _indexer(tmp_path, embedder, shapes)
+    cancel = threading.Event()
+
+    def stop_after_first_batch(p):
+        if p.phase == "embed" and p.done >= 8:
+            cancel.set()
+
+    first = idx.run(progress=stop_after_first_batch, cancel=cancel)
+    assert first.cancelled and 8 <= first.embedded < 36
+    second = idx.run()
+    assert second.embedded == 36 - first.embedded
+    assert idx.catalog.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 36
+
+
+def test_rotated_photo_reports_displayed_size(tmp_path, embedder):
+    folder = tmp_path / "p"
+    folder.mkdir()
+    img = Image.new("RGB", (120, 80), (200, 20, 20))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees on display
+    img.save(folder / "portrait.jpg", exif=exif)
+    idx = _indexer(tmp_path, embedder, folder)
+    idx.run()
+    row = idx.catalog.photo_by_path(folder / "portrait.jpg")
+    assert (row.width, row.height, row.orientation) == (80, 120, 6)

@@ -1,0 +1,372 @@
+"""The background worker with the real test model, real folders and real watchdog observers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from clipdesk.synthetic import write_folder
+from clipdesk.tagging.corrections import decide
+from clipdesk.tagging.store import TagStore
+from clipdesk.worker import Priority, Worker
+
+SHAPES_VOCAB = Path(__file__).parent / "data" / "shapes_vocabulary.yaml"
+# Long enough to interrupt part-way: the test model embeds a few hundred small photos a second.
+LONG_RUN = 600
+CLI = [sys.executable, "-m", "clipdesk.cli", "--model", "test", "--backend", "onnx"]
+
+
+def wait_until(cond, timeout: float = 20.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = cond()
+        except sqlite3.OperationalError:  # the catalog is still being created
+            value = None
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {cond.__name__}")
+
+
+class Events:
+    """Everything the worker published, collected from its thread."""
+
+    def __init__(self):
+        self.events = []
+        self.progress = []
+        self.lock = threading.Lock()
+
+    def __call__(self, event):
+        with self.lock:
+            self.events.append(event)
+
+    def on_progress(self, p):
+        self.progress.append(p)
+
+    def ids(self, kind) -> list[int]:
+        with self.lock:
+            return [i for e in self.events if e.kind == kind for i in e.photo_ids]
+
+
+def query(home: Path, sql: str, *args):
+    """A read-only look at the catalog from the test's own connection (as the GUI reads)."""
+    conn = sqlite3.connect(f"file:{home / 'data' / 'catalog.sqlite3'}?mode=ro", uri=True,
+                           timeout=10)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def count(home: Path, sql: str, *args) -> int:
+    return query(home, sql, *args)[0][0]
+
+
+def cli_status() -> str:
+    """`clipdesk status` output (in this process: it reads what the worker wrote to disk)."""
+    import contextlib
+    import io
+
+    from clipdesk.cli import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["--model", "test", "--backend", "onnx", "status"]) == 0
+    return out.getvalue()
+
+
+def settings(home: Path, **values) -> None:
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "settings.json").write_text(json.dumps({"model": "test", **values}))
+
+
+@pytest.fixture
+def start(home):
+    """Start a worker on ``home`` watching the given folders; stopped, and checked for
+    stray threads, at the end of the test."""
+    workers = []
+    before = set(threading.enumerate())
+
+    def _start(*folders, vocab=True, **kw):
+        events = Events()
+        kw = {"poll_interval": 0.5, "debounce": 0.3, **kw}
+        w = Worker(home, model="test", backend="onnx", on_event=events,
+                   on_progress=events.on_progress, **kw)
+        workers.append(w)
+        w.start()
+        if vocab:
+            w.submit(lambda lib: TagStore(lib.catalog).import_file(SHAPES_VOCAB)).result(30)
+        for folder in folders:
+            w.add_folder(folder).result(30)
+        return w, events
+
+    yield _start
+    for w in workers:
+        w.stop()
+    wait_until(lambda: not (set(threading.enumerate()) - before), timeout=10)
+
+
+def _photo_id(home, path) -> int | None:
+    rows = query(home, "SELECT id FROM photos WHERE path = ?", str(path))
+    return rows[0][0] if rows else None
+
+
+def _embedding(home, photo_id):
+    rows = query(home, "SELECT vector FROM embeddings WHERE photo_id = ?", photo_id)
+    return rows[0][0] if rows else None
+
+
+def test_new_photos_are_indexed_and_tagged_without_asking(home, start, tmp_path, shapes_dir):
+    folder = tmp_path / "watched"
+    folder.mkdir()
+    w, ev = start(folder)
+    assert w.wait_idle(20)
+    for name in sorted(os.listdir(shapes_dir))[:3]:
+        shutil.copy(shapes_dir / name, folder / name)
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == 3)
+    ids = {i for (i,) in query(home, "SELECT id FROM photos")}
+    wait_until(lambda: ids <= set(ev.ids("tags_changed")))
+    assert count(home, "SELECT COUNT(*) FROM photo_tags WHERE state = 'suggested'") > 0
+    assert set(ev.ids("photo_added")) == ids and set(ev.ids("photo_indexed")) == ids
+
+
+def test_an_edited_photo_is_indexed_again_under_its_id(home, start, shapes):
+    w, ev = start(shapes)
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == 36)
+    names = sorted(os.listdir(shapes))
+    target = shapes / names[0]
+    pid = _photo_id(home, target)
+    before = _embedding(home, pid)
+    shutil.copy(shapes / names[1], target)  # new content at the same path
+    wait_until(lambda: pid in ev.ids("photo_changed"))
+    wait_until(lambda: (v := _embedding(home, pid)) is not None and v != before)
+    assert count(home, "SELECT COUNT(*) FROM photos") == 36
+
+
+def test_moves_of_files_and_folders_keep_ids_embeddings_and_tags(home, start, shapes):
+    names = sorted(os.listdir(shapes))
+    (shapes / "album").mkdir()
+    for name in names[:4]:
+        os.rename(shapes / name, shapes / "album" / name)
+    w, ev = start(shapes)
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == 36)
+    assert w.wait_idle(20)
+    renamed, inside = shapes / names[10], shapes / "album" / names[0]
+    pid, pid_inside = _photo_id(home, renamed), _photo_id(home, inside)
+    vec, vec_inside = _embedding(home, pid), _embedding(home, pid_inside)
+
+    def confirm(lib):
+        tag = TagStore(lib.catalog).get("Shape|circle")
+        decide(lib.catalog, [pid, pid_inside], tag.id, "confirmed")
+        return tag.id
+
+    tag_id = w.submit(confirm).result(30)
+    indexed_before = len(ev.ids("photo_indexed"))
+    os.rename(renamed, shapes / "renamed.jpg")
+    os.rename(shapes / "album", shapes / "album 2024")
+    wait_until(lambda: _photo_id(home, shapes / "renamed.jpg") == pid)
+    wait_until(lambda: _photo_id(home, shapes / "album 2024" / names[0]) == pid_inside)
+    assert w.wait_idle(20)
+    assert _embedding(home, pid) == vec and _embedding(home, pid_inside) == vec_inside
+    assert len(ev.ids("photo_indexed")) == indexed_before  # nothing embedded again
+    states = query(home, "SELECT photo_id, state FROM photo_tags WHERE tag_id = ? "
+                   "AND source = 'user'", tag_id)
+    assert sorted(states) == sorted([(pid, "confirmed"), (pid_inside, "confirmed")])
+    assert count(home, "SELECT COUNT(*) FROM photos") == 36
+    assert count(home, "SELECT COUNT(*) FROM photos WHERE status != 'indexed'") == 0
+
+
+def test_a_deleted_photo_is_kept_as_missing(home, start, shapes):
+    w, ev = start(shapes)
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == 36)
+    victim = shapes / sorted(os.listdir(shapes))[5]
+    pid = _photo_id(home, victim)
+    os.remove(victim)
+    wait_until(lambda: query(home, "SELECT status FROM photos WHERE id = ?", pid) == [("missing",)])
+    assert pid in ev.ids("photo_missing") and _embedding(home, pid) is not None
+
+
+def test_a_burst_of_300_files_is_one_batch_and_all_get_indexed(home, start, tmp_path):
+    staging, folder = tmp_path / "card", tmp_path / "watched"
+    write_folder(staging, 300, seed=5, size=(64, 48))
+    folder.mkdir()
+    w, ev = start(folder)
+    assert w.wait_idle(20)
+    batches, scans = w.watcher.batches, w.jobs_run["scan"]
+    data = [(p.name, p.read_bytes()) for p in sorted(staging.iterdir())]
+    for name, content in data:  # as fast as a card reader: one burst
+        (folder / name).write_bytes(content)
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == 300, timeout=60)
+    assert w.watcher.batches - batches == 1  # 300 files, one batch
+    assert w.jobs_run["scan"] - scans == 1  # and one scan
+    assert len(ev.ids("photo_added")) == 300
+
+
+def test_a_photo_written_slowly_is_indexed_once_when_complete(home, start, tmp_path, shapes_dir):
+    folder = tmp_path / "watched"
+    folder.mkdir()
+    w, ev = start(folder, debounce=0.6)
+    assert w.wait_idle(20)
+    content = (shapes_dir / sorted(os.listdir(shapes_dir))[0]).read_bytes()
+    target = folder / "slow.jpg"
+    chunks = [content[i:i + len(content) // 8 + 1] for i in range(0, len(content),
+                                                                 len(content) // 8 + 1)]
+    with open(target, "wb") as f:  # a slow copy: 0.15 s between chunks, 4x inside debounce
+        for chunk in chunks:
+            f.write(chunk)
+            f.flush()
+            time.sleep(0.15)
+    wait_until(lambda: _photo_id(home, target) and _embedding(home, _photo_id(home, target)))
+    assert w.wait_idle(20)
+    pid = _photo_id(home, target)
+    row = query(home, "SELECT status, error, size FROM photos WHERE id = ?", pid)[0]
+    assert row == ("indexed", None, len(content))
+    assert ev.ids("photo_indexed").count(pid) == 1 and not ev.ids("photo_failed")
+    assert ev.ids("photo_added") == [pid] and not ev.ids("photo_changed")
+
+
+def test_a_removed_folder_comes_back_with_its_tags(home, start, shapes, tmp_path):
+    w, ev = start(shapes)
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == 36)
+    pid = _photo_id(home, shapes / sorted(os.listdir(shapes))[0])
+
+    def confirm(lib):
+        tag = TagStore(lib.catalog).get("Colour|red")
+        decide(lib.catalog, [pid], tag.id, "confirmed")
+        return tag.id
+
+    tag_id = w.submit(confirm).result(30)
+    away = tmp_path / "unplugged"
+    os.rename(shapes, away)  # the drive goes away
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM photos WHERE status = 'missing'") == 36)
+    wait_until(lambda: w.status()["folders"][0]["watched_by"] == "missing")
+    assert any(e.kind == "folder_missing" for e in ev.events)
+    os.rename(away, shapes)  # and comes back
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM photos WHERE status = 'indexed'") == 36)
+    wait_until(lambda: w.status()["folders"][0]["watched_by"] == "events")
+    assert any(e.kind == "folder_restored" for e in ev.events)
+    assert query(home, "SELECT state, source FROM photo_tags WHERE photo_id = ? AND tag_id = ?",
+                 pid, tag_id) == [("confirmed", "user")]
+    assert count(home, "SELECT COUNT(*) FROM embeddings") == 36
+
+
+def test_pause_stops_embedding_between_batches_and_resume_goes_on(home, start, tmp_path):
+    settings(home, batch_size=4)
+    photos = tmp_path / "many"
+    write_folder(photos, LONG_RUN, seed=4, size=(128, 96))
+    w, ev = start(photos, vocab=False)
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") >= 8, interval=0.01)
+    w.pause()
+    wait_until(lambda: w.status()["phase"] == "paused")
+    paused_at = count(home, "SELECT COUNT(*) FROM embeddings")
+    assert paused_at < LONG_RUN, "paused too late to tell"
+    done = w.submit(lambda lib: "user work runs while paused").result(10)
+    assert done == "user work runs while paused"
+    time.sleep(1.0)  # a window in which a running indexer would have stored batches
+    assert count(home, "SELECT COUNT(*) FROM embeddings") == paused_at
+    assert ev.progress[-1].paused
+    w.resume()
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == LONG_RUN, timeout=60)
+
+
+def test_user_jobs_jump_the_queue_while_indexing(home, start, tmp_path):
+    settings(home, batch_size=4)
+    photos = tmp_path / "many"
+    write_folder(photos, LONG_RUN, seed=6, size=(128, 96))
+    w, _ = start(photos, vocab=False)
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") >= 4, interval=0.01)
+    seen = w.submit(lambda lib: lib.catalog.conn.execute(
+        "SELECT COUNT(*) FROM embeddings").fetchone()[0], Priority.USER).result(10)
+    assert seen < LONG_RUN  # it ran between two batches, not after the whole run
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == LONG_RUN, timeout=60)
+
+
+def test_stop_mid_run_leaves_no_threads_and_whole_batches(home, tmp_path):
+    settings(home, batch_size=4)
+    photos = tmp_path / "many"
+    write_folder(photos, LONG_RUN, seed=8, size=(128, 96))
+    before = set(threading.enumerate())
+    w = Worker(home, model="test", backend="onnx", debounce=0.3)
+    w.start()
+    w.add_folder(photos).result(30)
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") >= 8, interval=0.01)
+    w.stop()
+    assert not w.running
+    wait_until(lambda: not (set(threading.enumerate()) - before), timeout=10)
+    assert query(home, "PRAGMA integrity_check") == [("ok",)]
+    # Every embedding was stored with its photo's decode results, in one transaction.
+    assert count(home, "SELECT COUNT(*) FROM embeddings e JOIN photos p ON p.id = e.photo_id "
+                 "WHERE p.width IS NULL") == 0
+    assert count(home, "SELECT COUNT(*) FROM embeddings") < LONG_RUN
+
+
+def test_sigkill_during_watch_then_the_next_start_resumes(home, tmp_path):
+    settings(home, batch_size=4)
+    photos = tmp_path / "many"
+    write_folder(photos, LONG_RUN, seed=3, size=(128, 96))
+    proc = subprocess.Popen([*CLI, "watch", str(photos)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: (home / "data" / "catalog.sqlite3").exists()
+                   and count(home, "SELECT COUNT(*) FROM embeddings") >= 8, timeout=60,
+                   interval=0.01)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert query(home, "PRAGMA integrity_check") == [("ok",)]
+    kept = {i for (i,) in query(home, "SELECT photo_id FROM embeddings")}
+    assert 8 <= len(kept) < LONG_RUN, "the run must be killed part-way"
+    assert "not running" in cli_status()  # the lock died with the process
+
+    events = Events()
+    with Worker(home, model="test", backend="onnx", on_event=events, debounce=0.3) as w:
+        wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == LONG_RUN,
+                   timeout=60)
+        assert w.wait_idle(20)
+    assert not kept & set(events.ids("photo_indexed"))  # finished photos were kept
+    assert len(events.ids("photo_indexed")) == LONG_RUN - len(kept)
+    assert query(home, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_status_says_how_each_folder_is_watched(home, start, shapes):
+    w, _ = start(shapes, vocab=False)
+    wait_until(lambda: w.status()["folders"] and w.status()["folders"][0]["photos"] == 36)
+    folder = w.status()["folders"][0]
+    assert folder["path"] == str(shapes) and folder["watched_by"] == "events"
+    out = cli_status()
+    assert f"running (pid {os.getpid()})" in out and "watched by events" in out
+    second = Worker(home, model="test", backend="onnx")
+    with pytest.raises(RuntimeError, match="already"):
+        second.start()
+    w.stop()
+    out = cli_status()
+    assert "not running" in out and "watched by" not in out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_watch_command_stops_cleanly_on_a_signal(home, shapes, sig):
+    proc = subprocess.Popen([*CLI, "watch", str(shapes)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: (home / "data" / "watch.json").exists()
+                   and count(home, "SELECT COUNT(*) FROM embeddings") == 36, timeout=60)
+        assert "running" in cli_status()
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "added 36 photo(s)" in out and "Ctrl-C to stop" in err and "Traceback" not in err
+    assert not (home / "data" / "watch.json").exists() and "not running" in cli_status()
