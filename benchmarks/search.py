@@ -77,6 +77,7 @@ def main() -> None:
     ]
     header(f"text search over {n:,} vectors (dim {DIM}), top {LIMIT}, {len(queries)} queries")
     emb = load(RANDOM_VIT, "onnx")
+    emb8 = load(RANDOM_VIT, "onnx", int8=True)  # for comparison: the int8 text encoder
 
     with tempfile.TemporaryDirectory(prefix="clipdesk-bench-") as tmp:
         with timer() as t:
@@ -93,7 +94,8 @@ def main() -> None:
         )
 
         index.top(emb.encode_texts(["warm-up"])[0], LIMIT)  # warm-up
-        total, encode, topk, full = [], [], [], []
+        emb8.encode_texts(["warm-up"])
+        total, encode, encode8, topk, full = [], [], [], [], []
         for q in queries:
             with timer() as t_all:
                 with timer() as t_enc:
@@ -101,10 +103,13 @@ def main() -> None:
                 index.top(vec, LIMIT)
             with timer() as t_top:
                 index.top(vec, LIMIT)
+            with timer() as t_enc8:
+                emb8.encode_texts([q])
             with timer() as t_full:
                 search_text(catalog, emb, q, limit=LIMIT, index=index)
             total.append(t_all[0])
             encode.append(t_enc[0])
+            encode8.append(t_enc8[0])
             topk.append(t_top[0])
             full.append(t_full[0])
 
@@ -122,6 +127,7 @@ def main() -> None:
     for label, times in (
         ("(b) text encode + top-50", total),
         ("    text encode alone", encode),
+        ("    text encode alone, int8 text encoder", encode8),
         ("(c) matmul + top-k alone", topk),
         ("    search_text (+ 50 photo row look-ups)", full),
     ):

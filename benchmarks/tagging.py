@@ -12,6 +12,7 @@ corrections; and the time to re-score 100k photos x 500 tags.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -122,17 +123,22 @@ def rescore_time(n_photos: int, n_tags: int, dim: int) -> None:
     """Tagger.rescore over a real catalog: n_photos embeddings x n_tags tags."""
     from clipdesk.catalog import Catalog
     from clipdesk.tagging.store import TagStore
-    from clipdesk.tagging.tagger import Tagger
+    from clipdesk.tagging.tagger import Tagger, _prompts_key
 
     class FakeText:  # the 500 tag vectors come from random prompts' "embeddings"
-        name, dim, logit_scale = "bench", dim, 100.0
+        name, logit_scale = "bench", 100.0
+
+        def __init__(self, dim: int):
+            self.dim = dim
 
         def encode_texts(self, texts):
             rng = np.random.default_rng(abs(hash(tuple(texts))) % 2**32)
-            v = rng.normal(size=(len(texts), dim)).astype(np.float32)
+            v = rng.normal(size=(len(texts), self.dim)).astype(np.float32)
             return v / np.linalg.norm(v, axis=1, keepdims=True)
 
     rng = np.random.default_rng(1)
+    text = FakeText(dim)
+    tag_vecs = text.encode_texts([f"prompt {i}" for i in range(n_tags)])
     with tempfile.TemporaryDirectory() as tmp:
         cat = Catalog(Path(tmp) / "c.sqlite3")
         folder = cat.add_folder(tmp)
@@ -141,14 +147,26 @@ def rescore_time(n_photos: int, n_tags: int, dim: int) -> None:
             for i in range(n_photos):
                 pid = cat.insert_photo(folder, f"{tmp}/{i}.jpg", 1, 1, f"h{i}")
                 cat.set_decoded(pid, 1, 1, 1, None)
-                v = rng.normal(size=dim).astype(np.float32)
-                cat.put_embedding(pid, model_id, v / np.linalg.norm(v))
+                # Like a real photo: close to the vectors of a few of its tags.
+                mine = rng.choice(n_tags, 3, replace=False)
+                v = tag_vecs[mine].sum(0) + rng.normal(scale=0.04, size=dim)
+                cat.put_embedding(pid, model_id, (v / np.linalg.norm(v)).astype(np.float32))
         store = TagStore(cat)
         with cat.transaction():
             for i in range(n_tags):
-                store.update(store.ensure(f"tag {i}"), prompts=[f"prompt {i}"], threshold=0.9)
-        tagger = Tagger(cat, FakeText())
+                store.update(store.ensure(f"tag {i}"), prompts=[f"prompt {i}"])
+        tagger = Tagger(cat, text)
         tagger.tag_vectors(store.all())  # text encoding is cached per prompt set
+        # Learned heads that pick each photo's own tags (about 3 suggestions a photo, as in a
+        # real library), written where Tagger reads them.
+        with cat.transaction():
+            for i, tag in enumerate(store.all()):
+                key = _prompts_key("bench", tag.spec().effective_prompts())
+                cat.conn.execute(
+                    "INSERT INTO heads VALUES (?, ?, ?, ?, 0, 1, 1, ?)",
+                    (tag.id, model_id, (20 * tag_vecs[i]).astype(np.float32).tobytes(), -6.0,
+                     json.dumps({"prompts_key": key})),
+                )
         ids, x = cat.embedding_matrix(model_id)
         w, b = tagger.weights(store.all())
         t = time.perf_counter()
@@ -162,7 +180,7 @@ def rescore_time(n_photos: int, n_tags: int, dim: int) -> None:
         again = tagger.rescore()
         again_s = time.perf_counter() - t
         print(
-            f"  score {n_photos:,} photos x {n_tags} tags (matrix product + sigmoid): "
+            f"  score {n_photos:,} photos x {n_tags} tags (matrix product + threshold): "
             f"{matmul_s:.2f} s"
         )
         print(

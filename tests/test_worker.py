@@ -280,7 +280,7 @@ def test_pause_stops_embedding_between_batches_and_resume_goes_on(home, start, t
     wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == LONG_RUN, timeout=60)
 
 
-def test_user_jobs_jump_the_queue_while_indexing(home, start, tmp_path):
+def test_user_jobs_jump_the_queue_and_cancel_drops_the_run(home, start, tmp_path):
     settings(home, batch_size=4)
     photos = tmp_path / "many"
     write_folder(photos, LONG_RUN, seed=6, size=(128, 96))
@@ -289,6 +289,12 @@ def test_user_jobs_jump_the_queue_while_indexing(home, start, tmp_path):
     seen = w.submit(lambda lib: lib.catalog.conn.execute(
         "SELECT COUNT(*) FROM embeddings").fetchone()[0], Priority.USER).result(10)
     assert seen < LONG_RUN  # it ran between two batches, not after the whole run
+    wait_until(lambda: w.status()["phase"] == "embed")  # the indexer is back at work
+    w.cancel_current()  # drops it at the next batch; the rest stays pending
+    assert w.wait_idle(20)
+    cancelled_at = count(home, "SELECT COUNT(*) FROM embeddings")
+    assert seen <= cancelled_at < LONG_RUN
+    w.request_index()  # and is picked up again on request
     wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == LONG_RUN, timeout=60)
 
 

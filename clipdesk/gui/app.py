@@ -9,11 +9,35 @@ from __future__ import annotations
 import argparse
 import sys
 
+import PySide6
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
 from clipdesk import __version__
 from clipdesk.gui.main_window import MainWindow
 from clipdesk.gui.session import Session
+
+
+def pyside_problem() -> str | None:
+    """Why this PySide6 cannot run ClipDesk on this Python, or None when it can.
+
+    PySide6 6.12.0 returns None (and an emitted signal's True) without taking a reference:
+    harmless on Python 3.12+, where those objects are immortal, but on 3.11 every call of a
+    void Qt method loses a reference to None and the interpreter aborts after a while
+    ("Fatal Python error: none_dealloc"). Measured here rather than assumed from versions.
+    """
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(64):
+        probe.setObjectName("probe")
+    lost = before - sys.getrefcount(None)
+    if lost < 32:
+        return None
+    return (
+        f"PySide6 {PySide6.__version__} loses a reference to None on every Qt call under "
+        f"Python {sys.version.split()[0]}, which crashes the app after a while. Install "
+        "PySide6-Essentials 6.11 (pip install 'PySide6-Essentials<6.12') or use Python 3.12+."
+    )
 
 
 def application(argv: list[str] | None = None) -> QApplication:
@@ -34,6 +58,10 @@ def create_window(home=None, model=None, backend=None, int8=None, watch=True) ->
 
 def run(args: argparse.Namespace | None = None) -> int:
     """Show the window and run the event loop until it closes; the exit status."""
+    problem = pyside_problem()
+    if problem:
+        print(f"clipdesk: error: {problem}", file=sys.stderr)
+        return 1
     app = application()
     window = create_window(
         getattr(args, "home", None),

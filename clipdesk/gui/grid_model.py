@@ -25,6 +25,7 @@ PathRole = Qt.ItemDataRole.UserRole + 2
 ScoreRole = Qt.ItemDataRole.UserRole + 3
 StatusRole = Qt.ItemDataRole.UserRole + 4
 ThumbRole = Qt.ItemDataRole.UserRole + 5
+CellRole = Qt.ItemDataRole.UserRole + 6  # (name, thumbnail or None, status, score): a cell
 
 
 class PhotoGridModel(QAbstractListModel):
@@ -141,6 +142,8 @@ class PhotoGridModel(QAbstractListModel):
         b = self.brief(row)
         if b is None:
             return None
+        if role == CellRole:
+            return b.name, self._thumbs.pixmap(b.id, b.hash), b.status, self.score(row)
         if role == Qt.ItemDataRole.DisplayRole:
             return b.name
         if role == ThumbRole:
@@ -166,7 +169,7 @@ class PhotoGridModel(QAbstractListModel):
         row = self.row_of(photo_id)
         if row is not None:
             index = self.index(row)
-            self.dataChanged.emit(index, index, [ThumbRole])
+            self.dataChanged.emit(index, index, [ThumbRole, CellRole])
 
 
 def _same(a: np.ndarray | None, b: np.ndarray | None) -> bool:

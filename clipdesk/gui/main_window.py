@@ -138,12 +138,13 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._started:
             self._started = True
+            self.session.reader.notify_changed(now=True)  # the grid fills from the catalog
             # Start the worker once the window is on screen: the model loads in its thread.
             QTimer.singleShot(0, self._start_worker)
 
     def _start_worker(self) -> None:
         if self.session.bridge.start():
-            self.session.reader.notify_changed(now=True)
+            self.session.reader.notify_changed()
 
     def _progress(self, p) -> None:
         self.status.show_progress(p)

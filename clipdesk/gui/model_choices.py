@@ -32,7 +32,8 @@ class ModelChoice:
 
 CHOICES: tuple[ModelChoice, ...] = (
     ModelChoice(DEFAULT_MODEL, "ViT-B/32 at 256 px, DataComp (recommended)", 605,
-                "fast (about 1.3x B/32)", "laion/CLIP-ViT-B-32-256x256-DataComp-s34B-b86K"),
+                "fast, about 1.3x the work of B/32",
+                "laion/CLIP-ViT-B-32-256x256-DataComp-s34B-b86K"),
     ModelChoice("ViT-B-32:laion2b_s34b_b79k", "ViT-B/32, LAION-2B", 605, "fastest",
                 "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"),
     ModelChoice("MobileCLIP-S2:datacompdr", "MobileCLIP S2, Apple", 397, "fast",

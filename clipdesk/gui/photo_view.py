@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -73,13 +72,7 @@ class PhotoView(QWidget):
         self.caption = QLabel(self)
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.chips = ChipArea()
-        chip_scroll = QScrollArea(self)
-        chip_scroll.setWidget(self.chips)
-        chip_scroll.setWidgetResizable(True)
-        chip_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        chip_scroll.setMinimumHeight(70)
-        chip_scroll.setMaximumHeight(160)
+        self.chips = ChipArea(self)  # grows with its chips (heightForWidth), no scroll bar
         self.empty_tags = QLabel("No tags yet: they appear once the photo is tagged.", self)
         self.empty_tags.setStyleSheet("color: #757575;")
         self.add_field = AddTagField(self)
@@ -101,11 +94,10 @@ class PhotoView(QWidget):
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.caption)
         layout.addWidget(self.empty_tags)
-        layout.addWidget(chip_scroll)
+        layout.addWidget(self.chips)
         layout.addWidget(self.add_field)
         layout.addLayout(buttons)
         layout.addWidget(self.hint)
-        self.chip_scroll = chip_scroll
         self.show_nothing()
 
     def show_nothing(self) -> None:
@@ -127,7 +119,7 @@ class PhotoView(QWidget):
     def set_chips(self, chips, focus: int | None = None) -> None:
         self.chips.set_chips(chips, focus)
         self.empty_tags.setVisible(not chips)
-        self.chip_scroll.setVisible(bool(chips))
+        self.chips.setVisible(bool(chips))
 
     def set_tag_names(self, names: list[str]) -> None:
         self.add_field.names.setStringList(names)

@@ -128,7 +128,9 @@ class ChipArea(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
         self._layout = FlowLayout(self)
         self.buttons: list[ChipButton] = []
         self.focused_tag: int | None = None
@@ -137,6 +139,7 @@ class ChipArea(QWidget):
         """Show these chips; focus stays on the same tag if it is still there."""
         for b in self.buttons:
             self._layout.removeWidget(b)
+            b.hide()  # at once: deleteLater only runs when the event loop comes round
             b.deleteLater()
         self.buttons = [ChipButton(c, self) for c in chips]
         for b in self.buttons:
@@ -151,6 +154,12 @@ class ChipArea(QWidget):
 
     def chips(self) -> list[Chip]:
         return [b.chip for b in self.buttons]
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._layout.heightForWidth(width)
 
     def focused(self) -> Chip | None:
         return next((b.chip for b in self.buttons if b.focused), None)

@@ -41,6 +41,10 @@ def read_image(path: str, fit: QSize | None = None) -> QImage:
     return image
 
 
+def _nbytes(pixmap: QPixmap) -> int:
+    return pixmap.width() * pixmap.height() * max(pixmap.depth(), 8) // 8
+
+
 class _Drain(QRunnable):
     """Loads queued thumbnails until the queue is empty."""
 
@@ -65,12 +69,13 @@ class ThumbnailLoader(QObject):
     ready = Signal(int)
     _loaded = Signal(int, int, QImage)
 
-    def __init__(self, cache_root: Path, size: int = 160, capacity: int = 3000,
+    def __init__(self, cache_root: Path, size: int = 160, budget_mb: int = 64,
                  parent: QObject | None = None):
         super().__init__(parent)
         self.cache = ThumbnailCache(cache_root)
         self.size = size
-        self.capacity = capacity
+        self.budget = budget_mb << 20  # pixmap bytes kept; the oldest go first
+        self._bytes = 0
         self._pixmaps: OrderedDict[int, QPixmap] = OrderedDict()
         self._absent: set[int] = set()  # no thumbnail yet: asked again after retry_absent()
         self._pending: set[int] = set()
@@ -122,9 +127,12 @@ class ThumbnailLoader(QObject):
         if image.isNull():
             self._absent.add(photo_id)
             return
-        self._pixmaps[photo_id] = QPixmap.fromImage(image)
-        while len(self._pixmaps) > self.capacity:
-            self._pixmaps.popitem(last=False)
+        pixmap = QPixmap.fromImage(image)
+        old = self._pixmaps.pop(photo_id, None)
+        self._bytes += _nbytes(pixmap) - (_nbytes(old) if old is not None else 0)
+        self._pixmaps[photo_id] = pixmap
+        while self._bytes > self.budget and len(self._pixmaps) > 1:
+            self._bytes -= _nbytes(self._pixmaps.popitem(last=False)[1])
         self.ready.emit(photo_id)
 
     def set_size(self, size: int) -> None:
@@ -144,6 +152,7 @@ class ThumbnailLoader(QObject):
             self._queue.clear()
         self._pending.clear()
         self._pixmaps.clear()
+        self._bytes = 0
         self._absent.clear()
 
     def close(self) -> None:
@@ -153,3 +162,4 @@ class ThumbnailLoader(QObject):
             self._queue.clear()
         self._pool.waitForDone()
         self._pixmaps.clear()
+        self._bytes = 0

@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from clipdesk.gui.model_choices import BACKENDS, choice_for, needs_download
 
@@ -24,7 +31,7 @@ def plan_text(model: str, backend: str, int8: bool, weights_dir: Path) -> str:
                     "the thumbnails appear meanwhile.")
     else:
         download = "Nothing needs downloading."
-    return (f"Tagging uses <b>{choice.label}</b> ({choice.speed}), running on {where}. "
+    return (f"Tagging uses <b>{choice.label}</b>; speed: {choice.speed}. It runs on {where}. "
             f"{download}")
 
 
@@ -47,7 +54,8 @@ class WelcomePage(QWidget):
         )
         intro.setWordWrap(True)
         self.choose = QPushButton("Choose a photo folder…", self)
-        self.choose.setStyleSheet("QPushButton { font-size: 16px; padding: 10px 24px; }")
+        self.choose.setStyleSheet("QPushButton { font-size: 15px; padding: 8px 24px; }")
+        self.choose.setMinimumHeight(44)
         self.choose.setDefault(True)
         self.choose.clicked.connect(self._choose)
         self.plan = QLabel(self)
@@ -59,7 +67,7 @@ class WelcomePage(QWidget):
         change.setStyleSheet("QPushButton { color: #1565c0; text-align: left; }")
         change.clicked.connect(self.settings_requested)
         box = QWidget(self)
-        box.setMaximumWidth(640)
+        box.setFixedWidth(640)  # a fixed width lets the wrapped labels take their full height
         bl = QVBoxLayout(box)
         bl.setSpacing(16)
         bl.addWidget(title)
@@ -67,13 +75,21 @@ class WelcomePage(QWidget):
         bl.addWidget(self.choose, 0, Qt.AlignmentFlag.AlignLeft)
         bl.addWidget(self.plan)
         bl.addWidget(change, 0, Qt.AlignmentFlag.AlignLeft)
+        for label in (intro, self.plan):  # wrapped text: as tall as its width needs
+            label.setMinimumHeight(max(0, label.heightForWidth(box.width() - 24)))
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(box)
+        row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        layout.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        layout.addLayout(row)
         layout.addStretch(2)
 
     def set_plan(self, model: str, backend: str, int8: bool, weights_dir: Path) -> None:
         self.plan.setText(plan_text(model, backend, int8, weights_dir))
+        width = self.plan.parentWidget().width() - 24
+        self.plan.setMinimumHeight(max(0, self.plan.heightForWidth(width)))
 
     def _choose(self) -> None:
         path = QFileDialog.getExistingDirectory(self, "Choose a photo folder", str(Path.home()))

@@ -144,7 +144,7 @@ class Tagger:
             keep = np.isin(ids, np.asarray(photo_ids, np.int64))
             ids, matrix = ids[keep], matrix[keep]
         enabled = np.array([t.enabled for t in tags])
-        thresholds = np.array([t.threshold for t in tags], np.float32)
+        cut = np.array([_logit(t.threshold) for t in tags], np.float32)
         tag_ids_arr = np.array([t.id for t in tags], np.int64)
         w, b = self.weights(tags)
         conn = self.catalog.conn
@@ -152,15 +152,17 @@ class Tagger:
         with self.catalog.transaction():
             for start in range(0, len(ids), CHUNK):
                 chunk_ids = ids[start:start + CHUNK]
-                probs = heads.sigmoid(matrix[start:start + CHUNK] @ w.T + b)
-                want = (probs >= thresholds) & enabled
+                # Compare logits with the thresholds' logits: the sigmoid is only needed for
+                # the few pairs that are stored.
+                logits = matrix[start:start + CHUNK] @ w.T + b
+                want = (logits >= cut) & enabled
                 existing = self._existing(chunk_ids, tag_ids_arr)
                 rows, cols = np.nonzero(want)
+                scores = heads.sigmoid(logits[rows, cols]).tolist()
                 wanted = set()
-                for r, c in zip(rows.tolist(), cols.tolist()):
+                for r, c, score in zip(rows.tolist(), cols.tolist(), scores):
                     key = (int(chunk_ids[r]), int(tag_ids_arr[c]))
                     wanted.add(key)
-                    score = float(probs[r, c])
                     old = existing.get(key)
                     if old is None:
                         conn.execute(
@@ -186,8 +188,8 @@ class Tagger:
                 row = {p: i for i, p in enumerate(chunk_ids.tolist())}
                 conn.executemany(
                     "UPDATE photo_tags SET score = ? WHERE photo_id = ? AND tag_id = ?",
-                    [(float(probs[row[p], col[t]]), p, t) for (p, t), v in existing.items()
-                     if v[1] != "model"],
+                    [(float(heads.sigmoid(logits[row[p], col[t]])), p, t)
+                     for (p, t), v in existing.items() if v[1] != "model"],
                 )
         return result
 

@@ -18,6 +18,17 @@ from shiboken6 import isValid  # noqa: E402
 SHAPES_VOCAB = Path(__file__).parents[1] / "data" / "shapes_vocabulary.yaml"
 
 
+def _refuse_a_broken_pyside() -> None:
+    from clipdesk.gui.app import pyside_problem
+
+    problem = pyside_problem()
+    if problem:  # the tests would abort the interpreter part-way: say why, up front
+        raise pytest.UsageError(problem)
+
+
+_refuse_a_broken_pyside()
+
+
 class LeakTracker:
     """Records every QTimer, QThread and QThreadPool started during a test."""
 

@@ -1,0 +1,161 @@
+"""Screenshots of each main view for the README, taken from the real app.
+
+Run under a real X server (not Qt's offscreen platform, which has no real fonts or styles):
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/take_screenshots.py
+
+It builds a library of generated photos in a temporary home, indexes them with the project's
+test model (ONNX Runtime), makes a few decisions, then opens the window and grabs each view
+into docs/screenshots/*.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent
+REPO = OUT.parents[1]
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here downloads
+
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from clipdesk.gui.app import application, create_window  # noqa: E402
+from clipdesk.library import Library  # noqa: E402
+from clipdesk.synthetic import write_folder  # noqa: E402
+from clipdesk.tagging.corrections import decide  # noqa: E402
+from clipdesk.tagging.store import TagStore  # noqa: E402
+
+SHAPES_VOCAB = REPO / "tests" / "data" / "shapes_vocabulary.yaml"
+SIZE = (1400, 860)
+
+
+def wait(app: QApplication, until, timeout: float = 120) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        app.processEvents()
+        if until():
+            return
+        time.sleep(0.01)
+    raise TimeoutError("the window never got there")
+
+
+def settle(app: QApplication, seconds: float = 0.6) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def save(widget: QWidget, name: str) -> None:
+    widget.grab().save(str(OUT / f"{name}.png"))
+    print("wrote", OUT / f"{name}.png")
+
+
+def build_library(root: Path) -> Path:
+    photos = root / "Photos" / "Shapes 2024"
+    write_folder(photos, 72, seed=11)
+    home = root / "home"
+    lib = Library(home, model="test", backend="onnx")
+    try:
+        lib.remember_model()
+        store = TagStore(lib.catalog)
+        store.import_file(SHAPES_VOCAB)
+        store.seed_default()
+        lib.add_folders([photos])
+        lib.index()
+        lib.autotag(None)
+        rows = lib.catalog.conn.execute("SELECT id, path FROM photos ORDER BY path").fetchall()
+        tags = {t.name: t.id for t in store.all()}
+        for photo_id, path in rows[:30]:
+            colour = Path(path).stem.split("_")[1]
+            decide(lib.catalog, [photo_id], tags[colour], "confirmed")
+        decide(lib.catalog, [rows[0][0]], tags["square"], "rejected")
+        lib.tagger.retrain()
+        lib.tagger.rescore()
+    finally:
+        lib.close()
+    return home
+
+
+def main() -> None:
+    app = application()
+    app.setStyle("Fusion")
+    root = Path(tempfile.mkdtemp(prefix="clipdesk-shots-"))
+    try:
+        first = create_window(root / "empty-home", model="ViT-B-32-256:datacomp_s34b_b86k")
+        first._start_worker = lambda: None  # a first run, before anything downloads
+        first.resize(*SIZE)
+        first.show()
+        settle(app, 1.5)
+        save(first, "welcome")
+        first.close()
+
+        home = build_library(root)
+        w = create_window(home, model="test", backend="onnx", watch=False)
+        w.resize(*SIZE)
+        w.show()
+        wait(app, lambda: w.library.model.rowCount() == 72)
+        model, grid = w.library.model, w.library.grid
+        grid.setFocus()
+        grid.setCurrentIndex(model.index(0))
+        wait(app, lambda: bool(w.library.photo.chips.buttons))
+        wait(app, lambda: w.library.sidebar.tags.topLevelItemCount() > 0)
+        for r in range(w.library.sidebar.tags.topLevelItemCount()):
+            w.library.sidebar.tags.topLevelItem(r).setExpanded(True)
+        settle(app, 2.0)
+        save(w, "library")
+
+        w.library.search.field.setText("red circle")
+        w.library.search.field.returnPressed.emit()
+        wait(app, lambda: model.score(0) is not None if model.rowCount() else False)
+        settle(app, 1.5)
+        save(w, "search")
+        w.library.search.clear()
+        wait(app, lambda: model.rowCount() == 72 and model.score(0) is None)
+
+        grid.setCurrentIndex(model.index(4))
+        w.library.set_large(True)
+        settle(app, 1.5)
+        save(w, "photo")
+        w.library.set_large(False)
+
+        w.show_page(w.review)
+        wait(app, lambda: w.review.question.text().startswith("Is this"))
+        wait(app, lambda: w.review.learned.rowCount() > 0)
+        settle(app, 1.5)
+        save(w, "review")
+
+        w.show_page(w.vocab)
+        w.vocabulary.select("Shape|triangle")
+        w.vocab.prompts.setPlainText("a yellow triangle")
+        wait(app, lambda: w.vocab.strip.strip_model().rowCount() > 0)
+        settle(app, 2.0)
+        save(w, "vocabulary")
+        w.vocabulary.revert()
+
+        w.show_page(w.library)
+        grid.selectAll()
+        dialog = w.open_export()
+        dialog.check_button.click()
+        wait(app, lambda: dialog.summary.text().startswith(("Dry run", "Nothing")))
+        settle(app, 0.5)
+        save(dialog, "export")
+        dialog.close()
+
+        settings = w.open_settings()
+        settle(app, 0.8)
+        save(settings, "settings")
+        settings.reject()
+        w.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
