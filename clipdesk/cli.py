@@ -38,20 +38,22 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
     """
     d = {"default": argparse.SUPPRESS} if suppress else {}
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--home", metavar="DIR", help="keep catalog, caches and settings in DIR",
-                        **d)
+    common.add_argument(
+        "--home", metavar="DIR", help="keep catalog, caches and settings in DIR", **d
+    )
     common.add_argument(
         "--model",
         help="'test', an open_clip NAME:PRETRAINED (e.g. ViT-B-32-256:datacomp_s34b_b86k), "
         "NAME:/path/to/weights, or a model folder",
         **d,
     )
-    common.add_argument("--backend", choices=BACKENDS, help="force a backend (default: auto)",
-                        **d)
-    common.add_argument("--int8", action="store_true", help="int8 ONNX on the CPU",
-                        **(d or {"default": None}))
-    common.add_argument("-v", "--verbose", action="store_true", help="log what happens",
-                        **(d or {"default": False}))
+    common.add_argument("--backend", choices=BACKENDS, help="force a backend (default: auto)", **d)
+    common.add_argument(
+        "--int8", action="store_true", help="int8 ONNX on the CPU", **(d or {"default": None})
+    )
+    common.add_argument(
+        "-v", "--verbose", action="store_true", help="log what happens", **(d or {"default": False})
+    )
     return common
 
 
@@ -80,10 +82,20 @@ def _parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", parents=[common], help="model, backend, counts, failed files")
     st.add_argument("--json", action="store_true", help="print JSON")
     for cmd in (s, m):
-        cmd.add_argument("--tag", action="append", default=[], metavar="TAG",
-                         help="only photos with this tag (repeatable)")
-        cmd.add_argument("--no-tag", action="append", default=[], metavar="TAG",
-                         help="only photos without this tag (repeatable)")
+        cmd.add_argument(
+            "--tag",
+            action="append",
+            default=[],
+            metavar="TAG",
+            help="only photos with this tag (repeatable)",
+        )
+        cmd.add_argument(
+            "--no-tag",
+            action="append",
+            default=[],
+            metavar="TAG",
+            help="only photos without this tag (repeatable)",
+        )
     from clipdesk import cli_sidecars, cli_tagging, cli_watch
 
     cli_tagging.add_parsers(sub, common)
@@ -224,8 +236,15 @@ def cmd_status(library, args) -> int:
         import os
 
         mode = (watch or {}).get("folders", {}).get(path, {})
-        folders.append({"path": path, "photos": n.fetchone()[0], "present": os.path.isdir(path),
-                        "watched_by": mode.get("mode"), "watch_reason": mode.get("reason")})
+        folders.append(
+            {
+                "path": path,
+                "photos": n.fetchone()[0],
+                "present": os.path.isdir(path),
+                "watched_by": mode.get("mode"),
+                "watch_reason": mode.get("reason"),
+            }
+        )
     info = {
         "model": library.model_name,
         "backend": library.planned_backend(),
@@ -242,8 +261,14 @@ def cmd_status(library, args) -> int:
     print(f"model:    {info['model']}")
     print(f"backend:  {info['backend']}")
     print(f"catalog:  {info['catalog']}")
-    print("watcher:  " + (f"running (pid {watch.get('pid')})" if watch else
-                          "not running (start it with `clipdesk watch`)"))
+    print(
+        "watcher:  "
+        + (
+            f"running (pid {watch.get('pid')})"
+            if watch
+            else "not running (start it with `clipdesk watch`)"
+        )
+    )
     for f in folders:
         state = "" if f["present"] else "  (not found: unmounted?)"
         if f["watched_by"]:
@@ -263,6 +288,7 @@ COMMANDS = {
     "similar": cmd_similar,
     "status": cmd_status,
 }
+
 
 def _more_commands() -> None:
     from clipdesk.cli_sidecars import COMMANDS as SIDECARS

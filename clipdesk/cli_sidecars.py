@@ -13,15 +13,22 @@ EXIT_OK = 0
 def add_parsers(sub, common) -> None:
     e = sub.add_parser("export", parents=[common], help="write tags to XMP sidecars")
     e.add_argument("paths", nargs="*", metavar="PATH", help="photos or folders (default: all)")
-    e.add_argument("--naming", choices=("ext", "base"), default=None,
-                   help="ext: photo.jpg.xmp (darktable, digiKam; default); base: photo.xmp "
-                   "(Lightroom)")
-    e.add_argument("--include-suggested", action="store_true",
-                   help="also write suggestions above their threshold")
+    e.add_argument(
+        "--naming",
+        choices=("ext", "base"),
+        default=None,
+        help="ext: photo.jpg.xmp (darktable, digiKam; default); base: photo.xmp (Lightroom)",
+    )
+    e.add_argument(
+        "--include-suggested",
+        action="store_true",
+        help="also write suggestions above their threshold",
+    )
     e.add_argument("--dry-run", action="store_true", help="list the changes, write nothing")
     e.add_argument("--json", action="store_true", help="print JSON")
-    i = sub.add_parser("import-keywords", parents=[common],
-                       help="read keywords from sidecars and photos as tags")
+    i = sub.add_parser(
+        "import-keywords", parents=[common], help="read keywords from sidecars and photos as tags"
+    )
     i.add_argument("paths", nargs="*", metavar="PATH", help="photos or folders (default: all)")
 
 
@@ -36,15 +43,31 @@ def _naming(library, args) -> str:
 def cmd_export(library, args) -> int:
     from clipdesk.sidecar_sync import export_library
 
-    report = export_library(library.catalog, args.paths, _naming(library, args),
-                            args.include_suggested, args.dry_run)
+    report = export_library(
+        library.catalog, args.paths, _naming(library, args), args.include_suggested, args.dry_run
+    )
     if args.json:
-        print(json.dumps({
-            "dry_run": report.dry_run, "naming": report.naming,
-            "photos": [{"photo": str(o.photo), "sidecar": str(o.sidecar) if o.sidecar else None,
-                        "outcome": o.outcome, "added": list(o.added), "removed": list(o.removed),
-                        "reason": o.reason or None} for o in report.outcomes],
-        }, indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "dry_run": report.dry_run,
+                    "naming": report.naming,
+                    "photos": [
+                        {
+                            "photo": str(o.photo),
+                            "sidecar": str(o.sidecar) if o.sidecar else None,
+                            "outcome": o.outcome,
+                            "added": list(o.added),
+                            "removed": list(o.removed),
+                            "reason": o.reason or None,
+                        }
+                        for o in report.outcomes
+                    ],
+                },
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return EXIT_OK
     for o in report.outcomes:
         if o.outcome == "skipped":
@@ -63,8 +86,10 @@ def cmd_import_keywords(library, args) -> int:
     report = import_keywords(library.catalog, photos, library.settings.sidecar_naming)
     for path, reason in report.errors:
         print(f"skipped  {path}: {reason}", file=sys.stderr)
-    print(f"{report.keywords} keywords imported on {report.photos} photos; "
-          f"{len(report.new_tags)} new tags")
+    print(
+        f"{report.keywords} keywords imported on {report.photos} photos; "
+        f"{len(report.new_tags)} new tags"
+    )
     return EXIT_OK
 
 

@@ -33,7 +33,9 @@ def add_parsers(sub, common) -> None:
 
     sub.add_parser("undo", parents=[common], help="undo the last tag decision")
 
-    r = sub.add_parser("review", parents=[common], help="the suggestions the model is least sure of")
+    r = sub.add_parser(
+        "review", parents=[common], help="the suggestions the model is least sure of"
+    )
     r.add_argument("--tag", help="only this tag")
     r.add_argument("--limit", type=int, default=20)
     r.add_argument("--json", action="store_true", help="print JSON")
@@ -164,8 +166,10 @@ def cmd_retrain(library, args) -> int:
         if r["confirmed"] or r["rejected"]:
             p = "-" if r["precision"] is None else f"{r['precision']:.2f}"
             rc = "-" if r["recall"] is None else f"{r['recall']:.2f}"
-            print(f"{r['tag']}: {r['confirmed']} confirmed, {r['rejected']} rejected; "
-                  f"held-out precision {p}, recall {rc}")
+            print(
+                f"{r['tag']}: {r['confirmed']} confirmed, {r['rejected']} rejected; "
+                f"held-out precision {p}, recall {rc}"
+            )
     print(f"retrained {len(reports)} tag(s) and re-scored the library")
     return EXIT_OK
 

@@ -12,14 +12,25 @@ EXIT_OK = 0
 
 def add_parsers(sub, common) -> None:
     w = sub.add_parser(
-        "watch", parents=[common],
+        "watch",
+        parents=[common],
         help="watch the folders and index what changes, until Ctrl-C",
     )
     w.add_argument("paths", nargs="*", metavar="PATH", help="folders to add first")
-    w.add_argument("--poll-interval", type=float, default=30.0, metavar="SECONDS",
-                   help="how often folders without change events are rescanned (default 30)")
-    w.add_argument("--debounce", type=float, default=1.0, metavar="SECONDS",
-                   help="quiet time before a changed file is taken as complete (default 1)")
+    w.add_argument(
+        "--poll-interval",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how often folders without change events are rescanned (default 30)",
+    )
+    w.add_argument(
+        "--debounce",
+        type=float,
+        default=1.0,
+        metavar="SECONDS",
+        help="quiet time before a changed file is taken as complete (default 1)",
+    )
 
 
 def _eta(seconds: float | None) -> str:
@@ -98,9 +109,13 @@ def describe(e, verbose: bool = True) -> str | None:
         "error": f"error: {e.message}",
     }
     if verbose:  # no progress line (a pipe or a log): say what the line would show
-        lines.update({"photo_indexed": f"indexed {n} photo(s)",
-                      "tags_changed": f"tagged {n or 'all'} photo(s)",
-                      "idle": "up to date"})
+        lines.update(
+            {
+                "photo_indexed": f"indexed {n} photo(s)",
+                "tags_changed": f"tagged {n or 'all'} photo(s)",
+                "idle": "up to date",
+            }
+        )
     return lines.get(e.kind)
 
 
@@ -121,9 +136,14 @@ def cmd_watch(library, args) -> int:
     old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     console = Console()
     worker = Worker(
-        args.home, library.model_name, library.backend, library.int8,
-        on_progress=console.progress, on_event=console.event,
-        poll_interval=args.poll_interval, debounce=args.debounce,
+        args.home,
+        library.model_name,
+        library.backend,
+        library.int8,
+        on_progress=console.progress,
+        on_event=console.event,
+        poll_interval=args.poll_interval,
+        debounce=args.debounce,
     )
     try:
         try:
@@ -136,8 +156,11 @@ def cmd_watch(library, args) -> int:
             pass
         if loading.done():
             emb = loading.result()  # ModelUnavailable: one clear line from main()
-            console.line(f"watching {len(folders)} folder(s) with {emb.name} on {emb.backend}; "
-                         "Ctrl-C to stop", sys.stderr)
+            console.line(
+                f"watching {len(folders)} folder(s) with {emb.name} on {emb.backend}; "
+                "Ctrl-C to stop",
+                sys.stderr,
+            )
         while not stop.wait(0.5) and worker.running:
             pass
         if not stop.is_set():

@@ -56,7 +56,9 @@ class Library:
         """Make the model (and backend choice) of this run the default for the next ones."""
         parse_model(self.model_name)  # refuse to remember a name that cannot work
         changed = (self.settings.model, self.settings.backend, self.settings.int8) != (
-            self.model_name, self.backend, self.int8,
+            self.model_name,
+            self.backend,
+            self.int8,
         )
         if changed:
             self.settings.model, self.settings.backend = self.model_name, self.backend

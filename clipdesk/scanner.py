@@ -227,8 +227,9 @@ def _added(
             result.moved += 1
             result.moved_ids.append(cand.id)
             return
-    result.added_ids.append(catalog.insert_photo(folder_id, entry.path, entry.size,
-                                                 entry.mtime_ns, h))
+    result.added_ids.append(
+        catalog.insert_photo(folder_id, entry.path, entry.size, entry.mtime_ns, h)
+    )
     result.added += 1
 
 

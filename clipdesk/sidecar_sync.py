@@ -29,8 +29,11 @@ def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple
     if not paths:
         return rows
     wanted = [str(Path(p).expanduser().resolve()) for p in paths]
-    return [(i, p) for i, p in rows
-            if any(p == w or p.startswith(w.rstrip(os.sep) + os.sep) for w in wanted)]
+    return [
+        (i, p)
+        for i, p in rows
+        if any(p == w or p.startswith(w.rstrip(os.sep) + os.sep) for w in wanted)
+    ]
 
 
 def _desired_and_removed(
@@ -75,8 +78,9 @@ def export_library(
             continue  # nothing of ours to say: no sidecar is created
         plan[path] = (photo_id, desired)
         items.append((Path(path), desired, remove))
-    report = export_sidecars(items, naming=naming, dry_run=dry_run, progress=progress,
-                             cancelled=cancelled)
+    report = export_sidecars(
+        items, naming=naming, dry_run=dry_run, progress=progress, cancelled=cancelled
+    )
     if not dry_run:
         with catalog.transaction():
             for outcome in report.outcomes:

@@ -100,7 +100,9 @@ def render(
     elif shape == "square":
         draw.rectangle([x0, y0, x0 + side - 1, y0 + side - 1], fill=fill)
     else:
-        draw.polygon([(x0 + side / 2, y0), (x0, y0 + side - 1), (x0 + side - 1, y0 + side - 1)], fill=fill)
+        draw.polygon(
+            [(x0 + side / 2, y0), (x0, y0 + side - 1), (x0 + side - 1, y0 + side - 1)], fill=fill
+        )
     if rng.random() < 0.3:
         img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
     if jpeg_quality is None:
@@ -125,7 +127,9 @@ def random_sample(rng: np.random.Generator, lo: int = 48, hi: int = 640, **kwarg
     return render(colour, shape, random_size(rng, lo, hi), rng, **kwargs)
 
 
-def write_folder(folder, n: int, seed: int = 0, size: tuple[int, int] | None = None) -> list[Sample]:
+def write_folder(
+    folder, n: int, seed: int = 0, size: tuple[int, int] | None = None
+) -> list[Sample]:
     """Write ``n`` shape photos as JPEGs named ``{i:04d}_{colour}_{shape}.jpg``; returns them."""
     from pathlib import Path
 

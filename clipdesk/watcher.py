@@ -51,8 +51,14 @@ NETWORK_FS = frozenset(
 )
 # Opening and reading files (our own decoder does) must not count as changes.
 _EVENTS = [
-    FileCreatedEvent, FileModifiedEvent, FileClosedEvent, FileMovedEvent, FileDeletedEvent,
-    DirCreatedEvent, DirMovedEvent, DirDeletedEvent,
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileClosedEvent,
+    FileMovedEvent,
+    FileDeletedEvent,
+    DirCreatedEvent,
+    DirMovedEvent,
+    DirDeletedEvent,
 ]
 
 # folder id -> changed paths in it, or None for "rescan the whole folder"
@@ -335,8 +341,11 @@ class FolderWatcher:
     def _settle(self, now: float) -> Changes:
         """Move quiet, unchanged paths to the ready set; hand it out when it is time."""
         with self._cond:
-            due = [(p, item) for p, item in self._pending.items()
-                   if now - item.last_event >= self.debounce]
+            due = [
+                (p, item)
+                for p, item in self._pending.items()
+                if now - item.last_event >= self.debounce
+            ]
         checked = [(p, item, _file_stat(p)) for p, item in due]  # stat without the lock
         with self._cond:
             for path, item, stat in checked:

@@ -59,7 +59,8 @@ class Worker(JobsMixin):
         self.settle = debounce / 2  # files younger than this may still be being copied
         self.watcher = (
             FolderWatcher(self._on_changes, self._on_mode, poll_interval, debounce)
-            if watch else None
+            if watch
+            else None
         )
         self.library: Library | None = None  # the worker thread's; touch only from jobs
         self.jobs_run: Counter[str] = Counter()
@@ -103,8 +104,9 @@ class Worker(JobsMixin):
         def add(lib: Library) -> int:
             folder_id = lib.catalog.add_folder(folder)
             self._sync_watches()
-            self._enqueue(Job("scan", Priority.THUMBNAILS, changes={folder_id: None},
-                               then_index=True))
+            self._enqueue(
+                Job("scan", Priority.THUMBNAILS, changes={folder_id: None}, then_index=True)
+            )
             return folder_id
 
         return self.submit(add)
@@ -160,13 +162,21 @@ class Worker(JobsMixin):
             folders = []
             for folder_id, path in self._folders:
                 mode = modes.get(folder_id, (path, WatchMode("not watched")))[1]
-                folders.append({"id": folder_id, "path": path, "watched_by": mode.mode,
-                                "reason": mode.reason, "photos": self._counts.get(folder_id, 0)})
+                folders.append(
+                    {
+                        "id": folder_id,
+                        "path": path,
+                        "watched_by": mode.mode,
+                        "reason": mode.reason,
+                        "photos": self._counts.get(folder_id, 0),
+                    }
+                )
             return {
                 "running": self.running,
                 "paused": self._paused,
-                "phase": self._progress.phase if self._current else
-                ("paused" if self._paused and self._queue else "idle"),
+                "phase": self._progress.phase
+                if self._current
+                else ("paused" if self._paused and self._queue else "idle"),
                 "queue": len(self._queue),
                 "progress": asdict(self._progress),
                 "folders": folders,
@@ -252,8 +262,11 @@ class Worker(JobsMixin):
                 if self._stopping:
                     return None
                 now = time.monotonic()
-                ready = [j for j in self._queue if j.not_before <= now
-                         and (j.priority == Priority.USER or not self._paused)]
+                ready = [
+                    j
+                    for j in self._queue
+                    if j.not_before <= now and (j.priority == Priority.USER or not self._paused)
+                ]
                 if ready:
                     job = min(ready, key=lambda j: (j.priority, j.seq))
                     self._queue.remove(job)
@@ -343,16 +356,18 @@ class Worker(JobsMixin):
         event = WorkerEvent("watch_mode", path=root, message=text)
         self._enqueue(Job("emit", Priority.USER, event=event))
 
-    def _publish(self, phase: str, done: int, total: int, rate: float = 0.0,
-                 eta: float | None = None) -> None:
+    def _publish(
+        self, phase: str, done: int, total: int, rate: float = 0.0, eta: float | None = None
+    ) -> None:
         self._progress = WorkerProgress(phase, done, total, rate, eta, self._paused)
         try:
             self.on_progress(self._progress)
         except Exception:
             log.exception("progress callback failed")
 
-    def _emit(self, kind: str, photo_ids=(), path: str | None = None,
-              message: str | None = None) -> None:
+    def _emit(
+        self, kind: str, photo_ids=(), path: str | None = None, message: str | None = None
+    ) -> None:
         self._emit_event(WorkerEvent(kind, tuple(photo_ids), path, message))
 
     def _emit_event(self, event: WorkerEvent) -> None:
@@ -366,5 +381,11 @@ def _ids(ids: list[int] | None) -> set[int] | None:
     return None if ids is None else set(ids)
 
 
-__all__ = ["EVENT_KINDS", "Priority", "Worker", "WorkerAlreadyRunning", "WorkerEvent",
-           "WorkerProgress"]
+__all__ = [
+    "EVENT_KINDS",
+    "Priority",
+    "Worker",
+    "WorkerAlreadyRunning",
+    "WorkerEvent",
+    "WorkerProgress",
+]

@@ -34,9 +34,20 @@ class Priority(IntEnum):
 
 
 EVENT_KINDS = (
-    "photo_added", "photo_changed", "photo_moved", "photo_missing", "photo_restored",
-    "thumbnails_ready", "photo_indexed", "photo_failed", "tags_changed",
-    "folder_missing", "folder_restored", "watch_mode", "idle", "error",
+    "photo_added",
+    "photo_changed",
+    "photo_moved",
+    "photo_missing",
+    "photo_restored",
+    "thumbnails_ready",
+    "photo_indexed",
+    "photo_failed",
+    "tags_changed",
+    "folder_missing",
+    "folder_restored",
+    "watch_mode",
+    "idle",
+    "error",
 )
 
 
@@ -89,10 +100,12 @@ class JobsMixin:
     def _enqueue(self, job: Job) -> None: ...
     def _resume_later(self, job: Job) -> None: ...
     def _interrupted(self) -> bool: ...
-    def _emit(self, kind: str, photo_ids=(), path: str | None = None,
-              message: str | None = None) -> None: ...
-    def _publish(self, phase: str, done: int, total: int, rate: float = 0.0,
-                 eta: float | None = None) -> None: ...
+    def _emit(
+        self, kind: str, photo_ids=(), path: str | None = None, message: str | None = None
+    ) -> None: ...
+    def _publish(
+        self, phase: str, done: int, total: int, rate: float = 0.0, eta: float | None = None
+    ) -> None: ...
     def _set_folders(self, folders: list[tuple[int, str]], counts: dict[int, int]) -> None: ...
 
     def _job_watch(self, job: Job) -> None:
@@ -134,8 +147,14 @@ class JobsMixin:
                 for folder_id, root in folders.items():
                     if path.startswith(root.rstrip(os.sep) + os.sep):
                         later.setdefault(folder_id, set()).add(path)
-            self._enqueue(Job("scan", job.priority, changes=later,
-                              not_before=time.monotonic() + max(self.settle, 0.1)))
+            self._enqueue(
+                Job(
+                    "scan",
+                    job.priority,
+                    changes=later,
+                    not_before=time.monotonic() + max(self.settle, 0.1),
+                )
+            )
         if result.added or result.changed or result.restored:
             self._enqueue(Job("thumbnails", Priority.THUMBNAILS))
         if job.then_index or result.added or result.changed or result.restored or result.moved:
@@ -143,9 +162,13 @@ class JobsMixin:
         self._refresh_folders()
 
     def _report_scan(self, result: ScanResult, roots: list[str]) -> None:
-        for kind, ids in (("photo_added", result.added_ids), ("photo_changed", result.changed_ids),
-                          ("photo_moved", result.moved_ids), ("photo_missing", result.missing_ids),
-                          ("photo_restored", result.restored_ids)):
+        for kind, ids in (
+            ("photo_added", result.added_ids),
+            ("photo_changed", result.changed_ids),
+            ("photo_moved", result.moved_ids),
+            ("photo_missing", result.missing_ids),
+            ("photo_restored", result.restored_ids),
+        ):
             if ids:
                 self._emit(kind, ids)
         gone = set(result.missing_folders)
@@ -174,13 +197,14 @@ class JobsMixin:
             return True
 
         start = time.monotonic()
-        with ThreadPoolExecutor(min(4, os.cpu_count() or 2),
-                                thread_name_prefix="clipdesk-thumb") as pool:
+        with ThreadPoolExecutor(
+            min(4, os.cpu_count() or 2), thread_name_prefix="clipdesk-thumb"
+        ) as pool:
             for i in range(0, len(todo), THUMB_CHUNK):
                 if self._interrupted():
                     self._resume_later(job)
                     return
-                chunk = todo[i:i + THUMB_CHUNK]
+                chunk = todo[i : i + THUMB_CHUNK]
                 made = [r[0] for r, ok in zip(chunk, pool.map(make, chunk), strict=True) if ok]
                 if made:
                     self._emit("thumbnails_ready", made)
@@ -191,16 +215,17 @@ class JobsMixin:
     def _job_index(self, job: Job) -> None:
         lib = self.library
         if self._indexer is None or self._indexer.catalog is not lib.catalog:
-            self._indexer = Indexer(lib.catalog, lib.embedder, lib.thumbnails,
-                                    batch_size=lib.settings.batch_size)
+            self._indexer = Indexer(
+                lib.catalog, lib.embedder, lib.thumbnails, batch_size=lib.settings.batch_size
+            )
         result = IndexResult(ScanResult())
         sent = [0, 0]  # embedded ids and failures already announced
 
         def announce() -> None:
-            new = result.embedded_ids[sent[0]:]
+            new = result.embedded_ids[sent[0] :]
             if new:
                 self._emit("photo_indexed", new)
-            for path, reason in result.failed[sent[1]:]:
+            for path, reason in result.failed[sent[1] :]:
                 row = lib.catalog.photo_by_path(path)
                 self._emit("photo_failed", (row.id,) if row else (), path, reason)
             sent[:] = [len(result.embedded_ids), len(result.failed)]

@@ -83,8 +83,10 @@ def write_state(data_dir: Path, folders: dict[str, dict]) -> None:
     """Record how each folder is watched, atomically (readers see the old or the new file)."""
     path = Path(data_dir) / STATE_FILE
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"pid": os.getpid(), "updated_at": time.time(),
-                               "folders": folders}, indent=2), encoding="utf-8")
+    tmp.write_text(
+        json.dumps({"pid": os.getpid(), "updated_at": time.time(), "folders": folders}, indent=2),
+        encoding="utf-8",
+    )
     os.replace(tmp, path)
 
 

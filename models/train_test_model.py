@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from clipdesk.synthetic import CLASSES, COLOURS, SHAPES, random_sample, random_size, render  # noqa: E402
+from clipdesk.synthetic import CLASSES, random_sample, random_size, render  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 IMAGE_SIZE = 64
@@ -34,7 +34,13 @@ CONFIG = {
     "model_cfg": {
         "embed_dim": 64,
         "vision_cfg": {"image_size": IMAGE_SIZE, "layers": 4, "width": 96, "patch_size": 8},
-        "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 64, "heads": 4, "layers": 2},
+        "text_cfg": {
+            "context_length": 16,
+            "vocab_size": 49408,
+            "width": 64,
+            "heads": 4,
+            "layers": 2,
+        },
     },
     "preprocess_cfg": {
         "size": IMAGE_SIZE,
@@ -65,7 +71,9 @@ def captions_for(colour: str, shape: str, rng: np.random.Generator) -> tuple[str
         return t.format(f"{colour} {shape}"), (colour, shape)
     if r < 0.85:
         return t.format(shape), (None, shape)
-    return rng.choice([f"something {colour}", f"a {colour} thing", f"{colour}", f"the colour {colour}"]), (
+    return rng.choice(
+        [f"something {colour}", f"a {colour} thing", f"{colour}", f"the colour {colour}"]
+    ), (
         colour,
         None,
     )
@@ -97,9 +105,13 @@ def zero_shot_accuracy(model, tokenizer, preprocess, n: int, seed: int) -> float
                 render(*CLASSES[int(rng.integers(len(CLASSES)))], random_size(rng, 64, 900), rng)
                 for _ in range(min(256, n - start))
             ]
-            img = F.normalize(model.encode_image(to_tensor([s.image for s in samples], preprocess)), dim=-1)
+            img = F.normalize(
+                model.encode_image(to_tensor([s.image for s in samples], preprocess)), dim=-1
+            )
             pred = (img @ text.T).argmax(-1)
-            correct += sum(CLASSES[int(p)] == (s.colour, s.shape) for p, s in zip(pred, samples))
+            correct += sum(
+                CLASSES[int(p)] == (s.colour, s.shape) for p, s in zip(pred, samples, strict=True)
+            )
     model.train()
     return correct / n
 
@@ -126,7 +138,9 @@ def main() -> int:
     print(f"generated {len(labels)} training images in {time.time() - t0:.0f}s", flush=True)
 
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=1e-3, total_steps=args.steps, pct_start=0.1)
+    sched = torch.optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=1e-3, total_steps=args.steps, pct_start=0.1
+    )
     rng = np.random.default_rng(args.seed + 1)
     model.train()
     t0 = time.time()
@@ -136,11 +150,14 @@ def main() -> int:
         # Light augmentation: flips keep every class label true.
         if rng.random() < 0.5:
             batch = batch.flip(-1)
-        caps, cons = zip(*(captions_for(*labels[i], rng) for i in idx))
+        caps, cons = zip(*(captions_for(*labels[i], rng) for i in idx), strict=True)
         # match[i, j]: image i satisfies caption j (partial captions match many images).
         match = torch.tensor(
             [
-                [(c is None or c == labels[i][0]) and (s is None or s == labels[i][1]) for c, s in cons]
+                [
+                    (c is None or c == labels[i][0]) and (s is None or s == labels[i][1])
+                    for c, s in cons
+                ]
                 for i in idx
             ],
             dtype=torch.float32,
@@ -160,7 +177,10 @@ def main() -> int:
             print(f"step {step:5d}  loss {loss.item():.3f}  {time.time() - t0:.0f}s", flush=True)
 
     acc = zero_shot_accuracy(model, tokenizer, preprocess, args.eval_images, args.seed + 12345)
-    print(f"zero-shot accuracy over {len(CLASSES)} classes on {args.eval_images} held-out images: {acc:.1%}")
+    print(
+        f"zero-shot accuracy over {len(CLASSES)} classes "
+        f"on {args.eval_images} held-out images: {acc:.1%}"
+    )
     if acc < 0.90:
         print("below the 90% bar: not writing the weights", file=sys.stderr)
         return 1

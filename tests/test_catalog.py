@@ -84,7 +84,9 @@ def test_version_1_catalog_migrates_keeping_photos_and_embeddings(tmp_path):
         "updated_at) VALUES (7, 1, '/p/a.jpg', 10, 5, 'h', 640, 480, 'indexed', 0)"
     )
     conn.execute("INSERT INTO models(id, name, dim) VALUES (1, 'm', 2)")
-    conn.execute("INSERT INTO embeddings VALUES (7, 1, ?)", (np.array([0.6, 0.8], np.float32).tobytes(),))
+    conn.execute(
+        "INSERT INTO embeddings VALUES (7, 1, ?)", (np.array([0.6, 0.8], np.float32).tobytes(),)
+    )
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()

@@ -34,7 +34,9 @@ def test_add_search_similar_status(home, shapes):
     assert "36 embedded, 1 skipped" in added.stdout and "broken.jpg" in added.stdout
 
     hits = json.loads(run("search", "red circle", "--limit", "3", "--json").stdout)
-    assert [os.path.basename(h["path"]).split("_", 1)[1] for h in hits[:2]] == ["red_circle.jpg"] * 2
+    assert [os.path.basename(h["path"]).split("_", 1)[1] for h in hits[:2]] == [
+        "red_circle.jpg"
+    ] * 2
     assert {"path", "score", "width", "height"} <= set(hits[0])
     assert hits[0]["score"] >= hits[1]["score"] and hits[0]["width"] > 0
 
@@ -81,8 +83,9 @@ def test_killed_run_resumes_where_it_stopped(home, tmp_path):
     write_folder(photos, 240, seed=3, size=(160, 120))
     (home / "config").mkdir(parents=True, exist_ok=True)
     (home / "config" / "settings.json").write_text(json.dumps({"model": "test", "batch_size": 4}))
-    proc = subprocess.Popen([*CLI, "add", str(photos)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*CLI, "add", str(photos)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     catalog = home / "data" / "catalog.sqlite3"
     done = 0
     deadline = time.monotonic() + 120

@@ -19,13 +19,17 @@ def test_tagging_workflow(home, shapes, tmp_path):
     red = sorted(shapes.glob("*red_circle.jpg"))[0]
     tags = {t["tag"]: t for t in json.loads(run("tags", str(red), "--json").stdout)}
     assert tags["Object|red circle"]["state"] == "suggested"
-    assert tags["Object|red circle"]["source"] == "model" and tags["Object|red circle"]["score"] > 0.5
+    assert (
+        tags["Object|red circle"]["source"] == "model" and tags["Object|red circle"]["score"] > 0.5
+    )
 
     run("tag", str(red), "--reject", "Object|red circle")
     run("tag", str(red), "--add", "Holiday|Beach")
     tags = {t["tag"]: t for t in json.loads(run("tags", str(red), "--json").stdout)}
     assert (tags["Object|red circle"]["state"], tags["Object|red circle"]["source"]) == (
-        "rejected", "user")
+        "rejected",
+        "user",
+    )
     assert tags["Holiday|Beach"]["state"] == "confirmed"
     run("retrain")
     tags = {t["tag"]: t for t in json.loads(run("tags", str(red), "--json").stdout)}
@@ -35,10 +39,18 @@ def test_tagging_workflow(home, shapes, tmp_path):
     tags = {t["tag"]: t for t in json.loads(run("tags", str(red), "--json").stdout)}
     assert "Holiday|Beach" not in tags
 
-    red = {h["path"] for h in json.loads(
-        run("search", "circle", "--tag", "Colour|red", "--json", "--limit", "50").stdout)}
-    not_red = {h["path"] for h in json.loads(
-        run("search", "circle", "--no-tag", "Colour|red", "--json", "--limit", "50").stdout)}
+    red = {
+        h["path"]
+        for h in json.loads(
+            run("search", "circle", "--tag", "Colour|red", "--json", "--limit", "50").stdout
+        )
+    }
+    not_red = {
+        h["path"]
+        for h in json.loads(
+            run("search", "circle", "--no-tag", "Colour|red", "--json", "--limit", "50").stdout
+        )
+    }
     assert len(red) >= 5 and all("_red_" in Path(p).name for p in red)
     assert not red & not_red and len(red | not_red) == 36
 

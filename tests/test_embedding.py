@@ -63,8 +63,9 @@ def test_checkpoint_file_needs_its_architecture(tmp_path):
 
 def test_offline_pretrained_tag_says_what_to_download(tmp_path):
     with pytest.raises(ModelUnavailable) as err:
-        load_embedder("ViT-B-32:laion2b_s34b_b79k", backend="onnx", weights_dir=tmp_path,
-                      onnx_dir=tmp_path)
+        load_embedder(
+            "ViT-B-32:laion2b_s34b_b79k", backend="onnx", weights_dir=tmp_path, onnx_dir=tmp_path
+        )
     msg = str(err.value)
     assert "could not be downloaded" in msg and "huggingface.co/" in msg and "--model" in msg
 
@@ -93,7 +94,7 @@ def test_test_model_zero_shot_accuracy(embedder):
     text = embedder.encode_texts([f"a photo of a {c} {s}" for c, s in CLASSES])
     pixels = np.stack([embedder.preprocess(s.image) for s in samples])
     pred = (embedder.encode_images(pixels) @ text.T).argmax(1)
-    acc = np.mean([CLASSES[p] == (s.colour, s.shape) for p, s in zip(pred, samples)])
+    acc = np.mean([CLASSES[p] == (s.colour, s.shape) for p, s in zip(pred, samples, strict=True)])
     assert acc >= 0.90, f"zero-shot accuracy {acc:.1%}"
 
 
@@ -119,16 +120,19 @@ def test_torch_and_onnx_agree(embedder, tmp_path):
 
 
 def test_int8_stays_close_and_ranks_the_same(embedder, onnx_cache, tmp_path):
-    int8 = load_embedder("test", backend="onnx", int8=True, weights_dir=tmp_path,
-                         onnx_dir=onnx_cache)
+    int8 = load_embedder(
+        "test", backend="onnx", int8=True, weights_dir=tmp_path, onnx_dir=onnx_cache
+    )
     assert int8.backend == "onnx-cpu-int8"
     samples = _fresh_images(36, seed=4)
     pixels = np.stack([embedder.preprocess(s.image) for s in samples])
     a, b = embedder.encode_images(pixels), int8.encode_images(pixels)
     assert np.mean(np.sum(a * b, axis=1)) > INT8_COSINE
     text = embedder.encode_texts([f"a photo of a {c} {s}" for c, s in CLASSES])
-    agree = np.mean((a @ text.T).argmax(1) == (b @ int8.encode_texts(
-        [f"a photo of a {c} {s}" for c, s in CLASSES]).T).argmax(1))
+    agree = np.mean(
+        (a @ text.T).argmax(1)
+        == (b @ int8.encode_texts([f"a photo of a {c} {s}" for c, s in CLASSES]).T).argmax(1)
+    )
     assert agree >= 0.9
 
 
@@ -138,7 +142,10 @@ def test_onnx_export_is_cached_and_reused(tmp_path):
     stamp = (tmp_path / "o").stat().st_mtime_ns, sorted(p.name for p in (tmp_path / "o").iterdir())
     again = load_embedder("test", backend="onnx", weights_dir=tmp_path, onnx_dir=tmp_path / "o")
     assert again.info["onnx_folder"] == folder
-    assert ((tmp_path / "o").stat().st_mtime_ns, sorted(p.name for p in (tmp_path / "o").iterdir())) == stamp
+    assert (
+        (tmp_path / "o").stat().st_mtime_ns,
+        sorted(p.name for p in (tmp_path / "o").iterdir()),
+    ) == stamp
 
 
 def test_damaged_onnx_cache_is_cleared_and_reexported(tmp_path):

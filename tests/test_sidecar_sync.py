@@ -17,8 +17,9 @@ pytestmark = pytest.mark.skipif(not shutil.which("exiftool"), reason="exiftool n
 
 
 def exif(path: Path) -> dict:
-    out = subprocess.run(["exiftool", "-j", "-G1", "-a", str(path)], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        ["exiftool", "-j", "-G1", "-a", str(path)], capture_output=True, text=True, check=True
+    ).stdout
     return json.loads(out)[0]
 
 
@@ -49,8 +50,11 @@ def test_export_writes_confirmed_tags_and_keeps_other_programs_keywords(home, sh
     assert set(_as_list(meta["XMP-lr:HierarchicalSubject"])) == {"Holiday|Beach", "Family"}
 
     # Another program adds a keyword; the user removes one of ours in ClipDesk.
-    subprocess.run(["exiftool", "-overwrite_original", "-XMP-dc:Subject+=FromDarktable",
-                    str(sidecar)], check=True, capture_output=True)
+    subprocess.run(
+        ["exiftool", "-overwrite_original", "-XMP-dc:Subject+=FromDarktable", str(sidecar)],
+        check=True,
+        capture_output=True,
+    )
     run("tag", str(photo), "--reject", "Family")
     run("export")
     subjects = set(_as_list(exif(sidecar)["XMP-dc:Subject"]))
@@ -72,12 +76,21 @@ def test_suggestions_only_when_asked_and_lightroom_naming(home, shapes):
 
 def test_existing_keywords_are_imported_at_index_time(home, shapes):
     photo = sorted(shapes.glob("*green_triangle.jpg"))[0]
-    subprocess.run(["exiftool", "-overwrite_original", "-IPTC:Keywords+=Garden",
-                    "-XMP-lr:HierarchicalSubject+=Places|Park", str(photo)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        [
+            "exiftool",
+            "-overwrite_original",
+            "-IPTC:Keywords+=Garden",
+            "-XMP-lr:HierarchicalSubject+=Places|Park",
+            str(photo),
+        ],
+        check=True,
+        capture_output=True,
+    )
     other = sorted(shapes.glob("*white_square.jpg"))[0]
-    subprocess.run(["exiftool", "-o", f"{other}.xmp", "-XMP-dc:Subject=Snow"], check=True,
-                   capture_output=True)
+    subprocess.run(
+        ["exiftool", "-o", f"{other}.xmp", "-XMP-dc:Subject=Snow"], check=True, capture_output=True
+    )
     run("--model", "test", "add", str(shapes))
     tags = {t["tag"]: t for t in json.loads(run("tags", str(photo), "--json").stdout)}
     assert (tags["Garden"]["state"], tags["Garden"]["source"]) == ("confirmed", "imported")

@@ -44,12 +44,18 @@ def tagged(tmp_path, embedder, shapes):
 
 def _photos(cat, colour=None, shape=None):
     rows = cat.conn.execute("SELECT id, path FROM photos ORDER BY id").fetchall()
-    return [i for i, p in rows if (colour in (None, _label(p)[0])) and (shape in (None, _label(p)[1]))]
+    return [
+        i for i, p in rows if (colour in (None, _label(p)[0])) and (shape in (None, _label(p)[1]))
+    ]
 
 
 def _suggested(cat, tag_id):
-    return {r[0] for r in cat.conn.execute(
-        "SELECT photo_id FROM photo_tags WHERE tag_id = ? AND state = 'suggested'", (tag_id,))}
+    return {
+        r[0]
+        for r in cat.conn.execute(
+            "SELECT photo_id FROM photo_tags WHERE tag_id = ? AND state = 'suggested'", (tag_id,)
+        )
+    }
 
 
 def test_default_vocabulary_loads_with_a_hundred_tags_and_prompts():
@@ -119,7 +125,9 @@ def test_editing_a_prompt_removes_stale_suggestions_and_adds_new_ones(tagged):
     result = tagger.rescore(tag_ids=[tag.id])
     now = _suggested(cat, tag.id)
     assert result.removed > 0 and result.added > 0
-    assert len(now & set(_photos(cat, shape="square"))) > len(now & set(_photos(cat, shape="circle")))
+    assert len(now & set(_photos(cat, shape="square"))) > len(
+        now & set(_photos(cat, shape="circle"))
+    )
 
 
 def test_undo_restores_the_suggestion(tagged):
@@ -142,8 +150,13 @@ def test_a_badly_prompted_tag_improves_with_corrections(tagged, embedder, tmp_pa
     tag = store.get("warm")
 
     def f1() -> float:  # what the user sees tagged: suggested or confirmed
-        got = {r[0] for r in cat.conn.execute(
-            "SELECT photo_id FROM photo_tags WHERE tag_id = ? AND state != 'rejected'", (tag.id,))}
+        got = {
+            r[0]
+            for r in cat.conn.execute(
+                "SELECT photo_id FROM photo_tags WHERE tag_id = ? AND state != 'rejected'",
+                (tag.id,),
+            )
+        }
         truth = set(_photos(cat, "red")) | set(_photos(cat, "yellow"))
         tp = len(got & truth)
         return 2 * tp / max(len(got) + len(truth), 1)

@@ -146,8 +146,9 @@ def test_network_filesystems_are_polled(tmp_path):
     if fstype is None:
         pytest.skip("no mount table here")
     rec = Recorder()
-    w = FolderWatcher(rec.changes, rec.mode, poll_interval=0.3, debounce=0.2,
-                      network_fs=frozenset({fstype}))  # pretend this filesystem is remote
+    w = FolderWatcher(
+        rec.changes, rec.mode, poll_interval=0.3, debounce=0.2, network_fs=frozenset({fstype})
+    )  # pretend this filesystem is remote
     w.start()
     try:
         mode = w.watch(7, str(root))

@@ -61,8 +61,9 @@ class Events:
 
 def query(home: Path, sql: str, *args):
     """A read-only look at the catalog from the test's own connection (as the GUI reads)."""
-    conn = sqlite3.connect(f"file:{home / 'data' / 'catalog.sqlite3'}?mode=ro", uri=True,
-                           timeout=10)
+    conn = sqlite3.connect(
+        f"file:{home / 'data' / 'catalog.sqlite3'}?mode=ro", uri=True, timeout=10
+    )
     try:
         return conn.execute(sql, args).fetchall()
     finally:
@@ -101,8 +102,14 @@ def start(home):
     def _start(*folders, vocab=True, **kw):
         events = Events()
         kw = {"poll_interval": 0.5, "debounce": 0.3, **kw}
-        w = Worker(home, model="test", backend="onnx", on_event=events,
-                   on_progress=events.on_progress, **kw)
+        w = Worker(
+            home,
+            model="test",
+            backend="onnx",
+            on_event=events,
+            on_progress=events.on_progress,
+            **kw,
+        )
         workers.append(w)
         w.start()
         if vocab:
@@ -180,8 +187,9 @@ def test_moves_of_files_and_folders_keep_ids_embeddings_and_tags(home, start, sh
     assert w.wait_idle(20)
     assert _embedding(home, pid) == vec and _embedding(home, pid_inside) == vec_inside
     assert len(ev.ids("photo_indexed")) == indexed_before  # nothing embedded again
-    states = query(home, "SELECT photo_id, state FROM photo_tags WHERE tag_id = ? "
-                   "AND source = 'user'", tag_id)
+    states = query(
+        home, "SELECT photo_id, state FROM photo_tags WHERE tag_id = ? AND source = 'user'", tag_id
+    )
     assert sorted(states) == sorted([(pid, "confirmed"), (pid_inside, "confirmed")])
     assert count(home, "SELECT COUNT(*) FROM photos") == 36
     assert count(home, "SELECT COUNT(*) FROM photos WHERE status != 'indexed'") == 0
@@ -220,8 +228,10 @@ def test_a_photo_written_slowly_is_indexed_once_when_complete(home, start, tmp_p
     assert w.wait_idle(20)
     content = (shapes_dir / sorted(os.listdir(shapes_dir))[0]).read_bytes()
     target = folder / "slow.jpg"
-    chunks = [content[i:i + len(content) // 8 + 1] for i in range(0, len(content),
-                                                                 len(content) // 8 + 1)]
+    chunks = [
+        content[i : i + len(content) // 8 + 1]
+        for i in range(0, len(content), len(content) // 8 + 1)
+    ]
     with open(target, "wb") as f:  # a slow copy: 0.15 s between chunks, 4x inside debounce
         for chunk in chunks:
             f.write(chunk)
@@ -256,8 +266,9 @@ def test_a_removed_folder_comes_back_with_its_tags(home, start, shapes, tmp_path
     wait_until(lambda: count(home, "SELECT COUNT(*) FROM photos WHERE status = 'indexed'") == 36)
     wait_until(lambda: w.status()["folders"][0]["watched_by"] == "events")
     assert any(e.kind == "folder_restored" for e in ev.events)
-    assert query(home, "SELECT state, source FROM photo_tags WHERE photo_id = ? AND tag_id = ?",
-                 pid, tag_id) == [("confirmed", "user")]
+    assert query(
+        home, "SELECT state, source FROM photo_tags WHERE photo_id = ? AND tag_id = ?", pid, tag_id
+    ) == [("confirmed", "user")]
     assert count(home, "SELECT COUNT(*) FROM embeddings") == 36
 
 
@@ -286,8 +297,10 @@ def test_user_jobs_jump_the_queue_and_cancel_drops_the_run(home, start, tmp_path
     write_folder(photos, LONG_RUN, seed=6, size=(128, 96))
     w, _ = start(photos, vocab=False)
     wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") >= 4, interval=0.01)
-    seen = w.submit(lambda lib: lib.catalog.conn.execute(
-        "SELECT COUNT(*) FROM embeddings").fetchone()[0], Priority.USER).result(10)
+    seen = w.submit(
+        lambda lib: lib.catalog.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0],
+        Priority.USER,
+    ).result(10)
     assert seen < LONG_RUN  # it ran between two batches, not after the whole run
     wait_until(lambda: w.status()["phase"] == "embed")  # the indexer is back at work
     w.cancel_current()  # drops it at the next batch; the rest stays pending
@@ -312,8 +325,14 @@ def test_stop_mid_run_leaves_no_threads_and_whole_batches(home, tmp_path):
     wait_until(lambda: not (set(threading.enumerate()) - before), timeout=10)
     assert query(home, "PRAGMA integrity_check") == [("ok",)]
     # Every embedding was stored with its photo's decode results, in one transaction.
-    assert count(home, "SELECT COUNT(*) FROM embeddings e JOIN photos p ON p.id = e.photo_id "
-                 "WHERE p.width IS NULL") == 0
+    assert (
+        count(
+            home,
+            "SELECT COUNT(*) FROM embeddings e JOIN photos p ON p.id = e.photo_id "
+            "WHERE p.width IS NULL",
+        )
+        == 0
+    )
     assert count(home, "SELECT COUNT(*) FROM embeddings") < LONG_RUN
 
 
@@ -321,12 +340,18 @@ def test_sigkill_during_watch_then_the_next_start_resumes(home, tmp_path):
     settings(home, batch_size=4)
     photos = tmp_path / "many"
     write_folder(photos, LONG_RUN, seed=3, size=(128, 96))
-    proc = subprocess.Popen([*CLI, "watch", str(photos)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*CLI, "watch", str(photos)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
-        wait_until(lambda: (home / "data" / "catalog.sqlite3").exists()
-                   and count(home, "SELECT COUNT(*) FROM embeddings") >= 8, timeout=60,
-                   interval=0.01)
+        wait_until(
+            lambda: (
+                (home / "data" / "catalog.sqlite3").exists()
+                and count(home, "SELECT COUNT(*) FROM embeddings") >= 8
+            ),
+            timeout=60,
+            interval=0.01,
+        )
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -337,8 +362,7 @@ def test_sigkill_during_watch_then_the_next_start_resumes(home, tmp_path):
 
     events = Events()
     with Worker(home, model="test", backend="onnx", on_event=events, debounce=0.3) as w:
-        wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == LONG_RUN,
-                   timeout=60)
+        wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == LONG_RUN, timeout=60)
         assert w.wait_idle(20)
     assert not kept & set(events.ids("photo_indexed"))  # finished photos were kept
     assert len(events.ids("photo_indexed")) == LONG_RUN - len(kept)
@@ -362,11 +386,17 @@ def test_status_says_how_each_folder_is_watched(home, start, shapes):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_watch_command_stops_cleanly_on_a_signal(home, shapes, sig):
-    proc = subprocess.Popen([*CLI, "watch", str(shapes)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*CLI, "watch", str(shapes)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
-        wait_until(lambda: (home / "data" / "watch.json").exists()
-                   and count(home, "SELECT COUNT(*) FROM embeddings") == 36, timeout=60)
+        wait_until(
+            lambda: (
+                (home / "data" / "watch.json").exists()
+                and count(home, "SELECT COUNT(*) FROM embeddings") == 36
+            ),
+            timeout=60,
+        )
         assert "running" in cli_status()
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=30)

@@ -33,7 +33,9 @@ BACKENDS = ("auto", "cuda", "mps", "cpu", "onnx")
 def choose_backend(preference: str, cuda_available: bool, mps_available: bool) -> str:
     """The backend to use: a forced one if it can run here, else CUDA -> MPS -> ONNX CPU."""
     if preference not in BACKENDS:
-        raise ModelUnavailable(f"unknown backend {preference!r}; choose one of {', '.join(BACKENDS)}")
+        raise ModelUnavailable(
+            f"unknown backend {preference!r}; choose one of {', '.join(BACKENDS)}"
+        )
     if preference == "cuda" and not cuda_available:
         raise ModelUnavailable("the CUDA backend was asked for, but torch sees no CUDA GPU here")
     if preference == "mps" and not mps_available:
@@ -201,7 +203,14 @@ def _load_torch(spec: ModelSpec, device: str, cache_dir: Path) -> Embedder:
     log.info("loaded %s on %s", spec.name, label)
     scale = float(model.logit_scale.detach().exp()) if hasattr(model, "logit_scale") else 100.0
     return Embedder(
-        spec.name, label, dim, size, preprocess, tokenizer, encode_images, encode_tokens,
+        spec.name,
+        label,
+        dim,
+        size,
+        preprocess,
+        tokenizer,
+        encode_images,
+        encode_tokens,
         logit_scale=scale,
     )
 

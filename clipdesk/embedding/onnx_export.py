@@ -61,21 +61,34 @@ def export(model, image_size: int, context_length: int, preprocess_cfg: dict, de
             warnings.simplefilter("ignore", DeprecationWarning)
             dim = int(model.encode_image(pixels[:1]).shape[-1])
             torch.onnx.export(
-                _ImageEncoder(model), (pixels,), str(work / "image.onnx"),
-                input_names=["pixels"], output_names=["embedding"],
+                _ImageEncoder(model),
+                (pixels,),
+                str(work / "image.onnx"),
+                input_names=["pixels"],
+                output_names=["embedding"],
                 dynamic_axes={"pixels": {0: "batch"}, "embedding": {0: "batch"}},
-                opset_version=OPSET, dynamo=False,
+                opset_version=OPSET,
+                dynamo=False,
             )
             torch.onnx.export(
-                _TextEncoder(model), (tokens,), str(work / "text.onnx"),
-                input_names=["tokens"], output_names=["embedding"],
+                _TextEncoder(model),
+                (tokens,),
+                str(work / "text.onnx"),
+                input_names=["tokens"],
+                output_names=["embedding"],
                 dynamic_axes={"tokens": {0: "batch"}, "embedding": {0: "batch"}},
-                opset_version=OPSET, dynamo=False,
+                opset_version=OPSET,
+                dynamo=False,
             )
         scale = getattr(model, "logit_scale", None)
-        meta = {"dim": dim, "image_size": image_size, "context_length": context_length,
-                "preprocess_cfg": preprocess_cfg, "opset": OPSET,
-                "logit_scale": float(scale.detach().exp()) if scale is not None else 100.0}
+        meta = {
+            "dim": dim,
+            "image_size": image_size,
+            "context_length": context_length,
+            "preprocess_cfg": preprocess_cfg,
+            "opset": OPSET,
+            "logit_scale": float(scale.detach().exp()) if scale is not None else 100.0,
+        }
         (work / META_FILE).write_text(json.dumps(meta, indent=2))
         if dest.exists():
             shutil.rmtree(dest)

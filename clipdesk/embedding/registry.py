@@ -82,8 +82,8 @@ def parse_model(text: str) -> ModelSpec:
 
     if arch not in open_clip.list_models():
         raise ModelUnavailable(
-            f"open_clip has no architecture {arch!r}; see `python -c \"import open_clip; "
-            "print(open_clip.list_models())\"`"
+            f'open_clip has no architecture {arch!r}; see `python -c "import open_clip; '
+            'print(open_clip.list_models())"`'
         )
     if os.path.isfile(os.path.expanduser(pretrained)):
         full = str(Path(pretrained).expanduser().resolve())
@@ -92,9 +92,7 @@ def parse_model(text: str) -> ModelSpec:
         raise ModelUnavailable(f"weights file not found: {pretrained}")
     if not open_clip.get_pretrained_cfg(arch, pretrained):
         tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
-        raise ModelUnavailable(
-            f"{arch} has no pretrained tag {pretrained!r}; known tags: {tags}"
-        )
+        raise ModelUnavailable(f"{arch} has no pretrained tag {pretrained!r}; known tags: {tags}")
     return ModelSpec(text, arch, pretrained)
 
 
@@ -105,7 +103,10 @@ def download_hint(spec: ModelSpec) -> str:
     cfg = open_clip.get_pretrained_cfg(spec.open_clip_name, spec.pretrained or "") or {}
     if cfg.get("hf_hub"):
         repo = cfg["hf_hub"].rstrip("/")
-        return f"https://huggingface.co/{repo} (file open_clip_model.safetensors or open_clip_pytorch_model.bin)"
+        return (
+            f"https://huggingface.co/{repo} "
+            "(file open_clip_model.safetensors or open_clip_pytorch_model.bin)"
+        )
     return cfg.get("url") or "the model's release page"
 
 

@@ -86,8 +86,7 @@ def add_tag(lib: Library, photo_ids: list[int], path: str) -> int:
 def undo(lib: Library) -> tuple[int, list[int]]:
     """Undo the last decision step: (photo-tags restored, tags touched)."""
     rows = lib.catalog.conn.execute(
-        "SELECT DISTINCT tag_id FROM corrections "
-        "WHERE batch = (SELECT MAX(batch) FROM corrections)"
+        "SELECT DISTINCT tag_id FROM corrections WHERE batch = (SELECT MAX(batch) FROM corrections)"
     ).fetchall()
     return corrections.undo(lib.catalog), [r[0] for r in rows]
 

@@ -38,8 +38,14 @@ class BrowseController(QObject):
     counts_changed = Signal(dict)
     folders_changed = Signal(list)
 
-    def __init__(self, page: LibraryPage, reader: CatalogReader, bridge: WorkerBridge,
-                 thumbs: ThumbnailLoader, cache: actions.SearchCache):
+    def __init__(
+        self,
+        page: LibraryPage,
+        reader: CatalogReader,
+        bridge: WorkerBridge,
+        thumbs: ThumbnailLoader,
+        cache: actions.SearchCache,
+    ):
         super().__init__(page)
         self.page, self.reader, self.bridge, self.thumbs = page, reader, bridge, thumbs
         self.cache = cache
@@ -185,9 +191,7 @@ class BrowseController(QObject):
     # -- folders -------------------------------------------------------------------------
 
     def choose_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(
-            self.page, "Add a photo folder", str(Path.home())
-        )
+        path = QFileDialog.getExistingDirectory(self.page, "Add a photo folder", str(Path.home()))
         if path:
             self.add_folder(path)
 

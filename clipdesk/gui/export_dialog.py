@@ -54,8 +54,14 @@ def report_lines(report, limit: int = MAX_LINES) -> list[str]:
 class ExportDialog(QDialog):
     """Dry run first; then "Write sidecars" does what the dry run showed."""
 
-    def __init__(self, bridge: WorkerBridge, settings: Settings, settings_file: Path,
-                 selected: list[str], parent: QWidget | None = None):
+    def __init__(
+        self,
+        bridge: WorkerBridge,
+        settings: Settings,
+        settings_file: Path,
+        selected: list[str],
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.setWindowTitle("Export tags to XMP sidecars")
         self.bridge, self.settings, self.settings_file = bridge, settings, settings_file
@@ -69,7 +75,8 @@ class ExportDialog(QDialog):
         self.naming_ext = QRadioButton("photo.jpg.xmp: darktable, digiKam, exiftool")
         self.naming_base = QRadioButton("photo.xmp: Lightroom, Camera Raw")
         (self.naming_base if settings.sidecar_naming == "base" else self.naming_ext).setChecked(
-            True)
+            True
+        )
         self.confirmed_only = QRadioButton("Tags you confirmed (and imported keywords)")
         self.with_suggested = QRadioButton("Also suggestions above their threshold")
         self.confirmed_only.setChecked(True)
@@ -78,9 +85,11 @@ class ExportDialog(QDialog):
         self.selected_photos.setEnabled(bool(selected))
         (self.selected_photos if selected else self.all_photos).setChecked(True)
         layout = QVBoxLayout(self)
-        for title, buttons in (("Sidecar names", (self.naming_ext, self.naming_base)),
-                               ("Which tags", (self.confirmed_only, self.with_suggested)),
-                               ("Which photos", (self.all_photos, self.selected_photos))):
+        for title, buttons in (
+            ("Sidecar names", (self.naming_ext, self.naming_base)),
+            ("Which tags", (self.confirmed_only, self.with_suggested)),
+            ("Which photos", (self.all_photos, self.selected_photos)),
+        ):
             box = QGroupBox(title, self)
             bl = QVBoxLayout(box)
             group = QButtonGroup(box)
@@ -89,8 +98,11 @@ class ExportDialog(QDialog):
                 bl.addWidget(b)
                 b.toggled.connect(self._options_changed)
             layout.addWidget(box)
-        note = QLabel("Existing sidecars are merged, never replaced: keywords and fields from "
-                      "other programs stay. Photo files are never modified.", self)
+        note = QLabel(
+            "Existing sidecars are merged, never replaced: keywords and fields from "
+            "other programs stay. Photo files are never modified.",
+            self,
+        )
         note.setWordWrap(True)
         note.setStyleSheet("color:#616161;")
         layout.addWidget(note)
@@ -144,8 +156,15 @@ class ExportDialog(QDialog):
                 relay.progress.emit(done, total or 0)
 
         def job(lib):
-            return export_library(lib.catalog, paths, naming, suggested, dry_run,
-                                  progress=progress, cancelled=cancel.is_set)
+            return export_library(
+                lib.catalog,
+                paths,
+                naming,
+                suggested,
+                dry_run,
+                progress=progress,
+                cancelled=cancel.is_set,
+            )
 
         for w in (self.check_button, self.write_button):
             w.setEnabled(False)
@@ -156,8 +175,9 @@ class ExportDialog(QDialog):
         if naming != self.settings.sidecar_naming:
             self.settings.sidecar_naming = naming  # the user's choice sticks
             self.settings.save(self.settings_file)
-        future = self.bridge.submit(job, done=lambda r: self._finished(r, dry_run),
-                                    failed=self._failed)
+        future = self.bridge.submit(
+            job, done=lambda r: self._finished(r, dry_run), failed=self._failed
+        )
         if future is None:
             self._failed(RuntimeError("the background worker is not running"))
 
@@ -174,13 +194,17 @@ class ExportDialog(QDialog):
         self.check_button.setEnabled(True)
         n = len(report.outcomes)
         if dry_run:
-            text = (f"Dry run: {plural(report.written, 'sidecar')} would be written, "
-                    f"{report.unchanged:,} already up to date, "
-                    f"{plural(len(report.skipped), 'photo')} would be skipped.")
+            text = (
+                f"Dry run: {plural(report.written, 'sidecar')} would be written, "
+                f"{report.unchanged:,} already up to date, "
+                f"{plural(len(report.skipped), 'photo')} would be skipped."
+            )
             self.write_button.setEnabled(report.written > 0)
         else:
-            text = (f"Done: {plural(report.written, 'sidecar')} written, {report.unchanged:,} "
-                    f"already up to date, {plural(len(report.skipped), 'photo')} skipped.")
+            text = (
+                f"Done: {plural(report.written, 'sidecar')} written, {report.unchanged:,} "
+                f"already up to date, {plural(len(report.skipped), 'photo')} skipped."
+            )
         if report.cancelled:
             text += " Cancelled before the end."
         if not n:

@@ -51,10 +51,7 @@ class PhotoGridModel(QAbstractListModel):
     def set_photos(self, ids: np.ndarray, scores: np.ndarray | None = None) -> None:
         """Show these photos in this order, keeping selection and current item where possible."""
         ids = np.asarray(ids, np.int64)
-        same = (
-            len(ids) == len(self._ids)
-            and np.array_equal(np.sort(ids), np.sort(self._ids))
-        )
+        same = len(ids) == len(self._ids) and np.array_equal(np.sort(ids), np.sort(self._ids))
         if same and np.array_equal(ids, self._ids) and _same(scores, self._scores):
             self.refresh()
             return
@@ -118,7 +115,7 @@ class PhotoGridModel(QAbstractListModel):
         catalog = self._catalog()
         if catalog is None:
             return None
-        ids = self._ids[page_no * PAGE:(page_no + 1) * PAGE].tolist()
+        ids = self._ids[page_no * PAGE : (page_no + 1) * PAGE].tolist()
         found = briefs(catalog, ids)
         page = [found.get(i) for i in ids]
         self._pages[page_no] = page

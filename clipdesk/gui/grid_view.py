@@ -77,8 +77,9 @@ class ThumbnailDelegate(QStyledItemDelegate):
         elided = option.fontMetrics.elidedText(
             name, Qt.TextElideMode.ElideMiddle, text_rect.width()
         )
-        painter.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
-                         elided)
+        painter.drawText(
+            text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, elided
+        )
         painter.restore()
 
     @staticmethod
@@ -143,8 +144,9 @@ class PhotoGrid(QListView):
         self.setIconSize(QSize(size, size))
         self.scheduleDelayedItemsLayout()
 
-    def set_photos(self, ids: np.ndarray, scores: np.ndarray | None = None,
-                   keep_scroll: bool = True) -> None:
+    def set_photos(
+        self, ids: np.ndarray, scores: np.ndarray | None = None, keep_scroll: bool = True
+    ) -> None:
         """New contents; the selection, current photo and scroll position survive."""
         model = self.grid_model()
         selected = self.selected_ids()

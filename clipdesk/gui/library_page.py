@@ -17,8 +17,13 @@ from clipdesk.gui.thumbnails import ThumbnailLoader
 class LibraryPage(QWidget):
     """Browse, search and tag. Enter on a photo toggles the large photo view."""
 
-    def __init__(self, reader: CatalogReader, thumbs: ThumbnailLoader, size: int,
-                 parent: QWidget | None = None):
+    def __init__(
+        self,
+        reader: CatalogReader,
+        thumbs: ThumbnailLoader,
+        size: int,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.sidebar = Sidebar(self)
         self.search = SearchBar(size, self)

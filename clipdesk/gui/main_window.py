@@ -54,8 +54,9 @@ class MainWindow(QMainWindow):
         self.status.set_model(choice_for(s.model).name, self._backend_text())
 
         self.browse = BrowseController(self.library, s.reader, s.bridge, s.thumbs, s.cache)
-        self.tagging = TaggingController(self.library.photo, self.library.grid, s.reader,
-                                         s.bridge, self.library)
+        self.tagging = TaggingController(
+            self.library.photo, self.library.grid, s.reader, s.bridge, self.library
+        )
         self.reviewing = ReviewController(self.review, s.reader, s.bridge)
         self.vocabulary = VocabController(self.vocab, s.reader, s.bridge, s.cache)
         for c in (self.browse, self.tagging, self.reviewing, self.vocabulary):
@@ -89,8 +90,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(bar)
         group = QActionGroup(self)
         self.page_actions: dict[str, QAction] = {}
-        for key, (text, page) in enumerate((("Library", self.library), ("Review", self.review),
-                                            ("Vocabulary", self.vocab)), 1):
+        for key, (text, page) in enumerate(
+            (("Library", self.library), ("Review", self.review), ("Vocabulary", self.vocab)), 1
+        ):
             action = QAction(text, self, checkable=True)
             action.setShortcut(QKeySequence(f"Ctrl+{key}"))
             action.triggered.connect(lambda _=False, p=page: self.show_page(p))
@@ -116,8 +118,9 @@ class MainWindow(QMainWindow):
         for action in self.page_actions.values():
             view.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("Keyboard shortcuts",
-                            lambda: QMessageBox.information(self, "Keyboard", SHORTCUTS))
+        help_menu.addAction(
+            "Keyboard shortcuts", lambda: QMessageBox.information(self, "Keyboard", SHORTCUTS)
+        )
 
     def show_page(self, page) -> None:
         if self.pages.currentWidget() is self.review and page is not self.review:
@@ -211,16 +214,19 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _remove_folder(self, folder_id: int, path: str) -> None:
-        self.session.bridge.submit(lambda lib: remove_folder(lib, folder_id),
-                                   done=lambda _: self.session.reader.notify_changed(now=True))
+        self.session.bridge.submit(
+            lambda lib: remove_folder(lib, folder_id),
+            done=lambda _: self.session.reader.notify_changed(now=True),
+        )
 
     def _settings_accepted(self, dialog: SettingsDialog) -> None:
         s = self.session
         if s.apply_settings(dialog.result_settings()):
             self.status.set_model(s.model, self._backend_text())
             self.welcome.set_plan(s.model, s.backend, s.int8, s.paths.model_weights)
-            self.status.showMessage("Model changed: photos are tagged again in the background",
-                                    10000)
+            self.status.showMessage(
+                "Model changed: photos are tagged again in the background", 10000
+            )
 
     # -- state across restarts, and a clean exit ----------------------------------------------
 

@@ -31,17 +31,41 @@ class ModelChoice:
 
 
 CHOICES: tuple[ModelChoice, ...] = (
-    ModelChoice(DEFAULT_MODEL, "ViT-B/32 at 256 px, DataComp (recommended)", 605,
-                "fast, about 1.3x the work of B/32",
-                "laion/CLIP-ViT-B-32-256x256-DataComp-s34B-b86K"),
-    ModelChoice("ViT-B-32:laion2b_s34b_b79k", "ViT-B/32, LAION-2B", 605, "fastest",
-                "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"),
-    ModelChoice("MobileCLIP-S2:datacompdr", "MobileCLIP S2, Apple", 397, "fast",
-                "apple/MobileCLIP-S2-OpenCLIP"),
-    ModelChoice("ViT-B-16:datacomp_xl_s13b_b90k", "ViT-B/16, DataComp-XL", 598,
-                "about 4x slower than B/32", "laion/CLIP-ViT-B-16-DataComp.XL-s13B-b90K"),
-    ModelChoice("ViT-L-14:datacomp_xl_s13b_b90k", "ViT-L/14, DataComp-XL (best; wants a GPU)",
-                1710, "about 18x slower than B/32", "laion/CLIP-ViT-L-14-DataComp.XL-s13B-b90K"),
+    ModelChoice(
+        DEFAULT_MODEL,
+        "ViT-B/32 at 256 px, DataComp (recommended)",
+        605,
+        "fast, about 1.3x the work of B/32",
+        "laion/CLIP-ViT-B-32-256x256-DataComp-s34B-b86K",
+    ),
+    ModelChoice(
+        "ViT-B-32:laion2b_s34b_b79k",
+        "ViT-B/32, LAION-2B",
+        605,
+        "fastest",
+        "laion/CLIP-ViT-B-32-laion2B-s34B-b79K",
+    ),
+    ModelChoice(
+        "MobileCLIP-S2:datacompdr",
+        "MobileCLIP S2, Apple",
+        397,
+        "fast",
+        "apple/MobileCLIP-S2-OpenCLIP",
+    ),
+    ModelChoice(
+        "ViT-B-16:datacomp_xl_s13b_b90k",
+        "ViT-B/16, DataComp-XL",
+        598,
+        "about 4x slower than B/32",
+        "laion/CLIP-ViT-B-16-DataComp.XL-s13B-b90K",
+    ),
+    ModelChoice(
+        "ViT-L-14:datacomp_xl_s13b_b90k",
+        "ViT-L/14, DataComp-XL (best; wants a GPU)",
+        1710,
+        "about 18x slower than B/32",
+        "laion/CLIP-ViT-L-14-DataComp.XL-s13B-b90K",
+    ),
 )
 
 BACKENDS: tuple[tuple[str, str], ...] = (
@@ -59,11 +83,17 @@ def choice_for(name: str) -> ModelChoice:
         if c.name == name:
             return c
     if name == "test":
-        return ModelChoice("test", "ClipDesk's small test model (coloured shapes only)", None,
-                           "very fast", downloads=False)
+        return ModelChoice(
+            "test",
+            "ClipDesk's small test model (coloured shapes only)",
+            None,
+            "very fast",
+            downloads=False,
+        )
     if Path(name.partition(":")[2] or name).expanduser().exists():
-        return ModelChoice(name, f"Local model {name}", None, "speed depends on the model",
-                           downloads=False)
+        return ModelChoice(
+            name, f"Local model {name}", None, "speed depends on the model", downloads=False
+        )
     return ModelChoice(name, name, None, "unknown speed")
 
 

@@ -96,9 +96,7 @@ def subtree(catalog: Catalog, tag_id: int) -> list[int]:
 
 def _having_any(catalog: Catalog, tag_id: int) -> str:
     ids = ",".join(str(i) for i in subtree(catalog, tag_id))
-    return (
-        f"SELECT photo_id FROM photo_tags WHERE tag_id IN ({ids}) AND state != 'rejected'"
-    )
+    return f"SELECT photo_id FROM photo_tags WHERE tag_id IN ({ids}) AND state != 'rejected'"
 
 
 def photo_ids(catalog: Catalog, flt: PhotoFilter = PhotoFilter()) -> np.ndarray:
@@ -121,7 +119,7 @@ def briefs(catalog: Catalog, ids: list[int]) -> dict[int, PhotoBrief]:
     """Grid details of these photos (one query per 500 ids)."""
     out: dict[int, PhotoBrief] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         rows = catalog.conn.execute(
             "SELECT id, path, hash, status, width, height FROM photos "
             f"WHERE id IN ({','.join('?' * len(chunk))})",
@@ -189,9 +187,7 @@ def chips(catalog: Catalog, ids: list[int]) -> list[Chip]:
         if old is None or n > old.count:
             best[tag_id] = Chip(tag_id, paths[tag_id], state, source, score, n, len(ids))
     order = {"confirmed": 0, "suggested": 1, "rejected": 2}
-    return sorted(
-        best.values(), key=lambda c: (order[c.state], -(c.score or 0), c.path.lower())
-    )
+    return sorted(best.values(), key=lambda c: (order[c.state], -(c.score or 0), c.path.lower()))
 
 
 def tag_names(catalog: Catalog) -> list[str]:
@@ -204,7 +200,8 @@ def tag_id_of(catalog: Catalog, path: str) -> int | None:
     matches = [i for i, p in _tag_paths(catalog).items() if p == path]
     if not matches:
         matches = [
-            i for i, p in _tag_paths(catalog).items()
+            i
+            for i, p in _tag_paths(catalog).items()
             if p.rsplit("|", 1)[-1].lower() == path.lower()
         ]
     return matches[0] if len(matches) == 1 else None

@@ -63,8 +63,12 @@ class ReviewController(QObject):
             return
         self._loading = True
         self.view.show_message("Finding the suggestions the model is least sure of…")
-        if self.bridge.submit(lambda lib: actions.review_queue(lib, QUEUE),
-                              done=self._queued, failed=self._failed) is None:
+        if (
+            self.bridge.submit(
+                lambda lib: actions.review_queue(lib, QUEUE), done=self._queued, failed=self._failed
+            )
+            is None
+        ):
             self._loading = False
             self.view.show_message("The background worker is not running")
 
@@ -86,15 +90,20 @@ class ReviewController(QObject):
             return
         if self.pos >= len(self.queue):
             self._flush_learning()
-            self.view.show_message("Done with this round: the model learns from it, then "
-                                   "a new round starts.")
+            self.view.show_message(
+                "Done with this round: the model learns from it, then a new round starts."
+            )
             self.load_queue()
             return
         item = self.queue[self.pos]
         note = "suggested" if item.suggested else "not suggested yet"
-        self.view.show_item(item.path, item.tag.replace("|", " › "), item.score, note,
-                            f"{self.pos + 1} of {len(self.queue)} · {self.decided} decided "
-                            "this session")
+        self.view.show_item(
+            item.path,
+            item.tag.replace("|", " › "),
+            item.score,
+            note,
+            f"{self.pos + 1} of {len(self.queue)} · {self.decided} decided this session",
+        )
 
     def current(self) -> actions.ReviewItem | None:
         return self.queue[self.pos] if 0 <= self.pos < len(self.queue) else None
@@ -103,8 +112,10 @@ class ReviewController(QObject):
         item = self.current()
         if item is None:
             return
-        self.bridge.submit(lambda lib: actions.decide(lib, [item.photo_id], item.tag_id, state),
-                           done=lambda _: self._report_timer.start())
+        self.bridge.submit(
+            lambda lib: actions.decide(lib, [item.photo_id], item.tag_id, state),
+            done=lambda _: self._report_timer.start(),
+        )
         self._touched.add(item.tag_id)
         self._history.append(self.pos)
         self.decided += 1

@@ -43,10 +43,12 @@ class ReviewView(QWidget):
         self.no_button = QPushButton("No (N)", self)
         self.skip_button = QPushButton("Skip (S)", self)
         self.undo_button = QPushButton("Undo (Ctrl+Z)", self)
-        self.yes_button.setStyleSheet("QPushButton { background:#2e7d32; color:white; "
-                                      "padding:6px 18px; border-radius:4px; }")
-        self.no_button.setStyleSheet("QPushButton { background:#c62828; color:white; "
-                                     "padding:6px 18px; border-radius:4px; }")
+        self.yes_button.setStyleSheet(
+            "QPushButton { background:#2e7d32; color:white; padding:6px 18px; border-radius:4px; }"
+        )
+        self.no_button.setStyleSheet(
+            "QPushButton { background:#c62828; color:white; padding:6px 18px; border-radius:4px; }"
+        )
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for b in (self.yes_button, self.no_button, self.skip_button, self.undo_button):
@@ -87,8 +89,9 @@ class ReviewView(QWidget):
         layout.addLayout(left, 1)
         layout.addWidget(box)
 
-    def show_item(self, path: str, tag: str, score: float, threshold_note: str,
-                  position: str) -> None:
+    def show_item(
+        self, path: str, tag: str, score: float, threshold_note: str, position: str
+    ) -> None:
         self.preview.show_photo(path)
         self.question.setText(f"Is this <b>{tag}</b>?")
         self.detail.setText(f"The model says {round(score * 100)}% · {threshold_note}")
@@ -110,8 +113,12 @@ class ReviewView(QWidget):
         self.learned.setRowCount(len(rows))
         for i, r in enumerate(rows):
             p = r.get("precision")
-            cells = [r["tag"].replace("|", " › "), str(r["confirmed"]), str(r["rejected"]),
-                     "–" if p is None else f"{p:.0%}"]
+            cells = [
+                r["tag"].replace("|", " › "),
+                str(r["confirmed"]),
+                str(r["rejected"]),
+                "–" if p is None else f"{p:.0%}",
+            ]
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c:

@@ -42,8 +42,9 @@ class SettingsDialog(QDialog):
     add_folder_requested = Signal()
     remove_folder_requested = Signal(int, str)
 
-    def __init__(self, settings: Settings, folders: list[FolderInfo],
-                 parent: QWidget | None = None):
+    def __init__(
+        self, settings: Settings, folders: list[FolderInfo], parent: QWidget | None = None
+    ):
         super().__init__(parent)
         self.setWindowTitle("ClipDesk settings")
         self._settings = dataclasses.replace(settings)
@@ -79,8 +80,9 @@ class SettingsDialog(QDialog):
         for key, label in BACKENDS:
             self.backend.addItem(label, key)
         self.backend.setCurrentIndex(max(0, self.backend.findData(settings.backend)))
-        self.int8 = QCheckBox("Use int8 on the CPU (faster, embeddings very slightly less "
-                              "precise)", self)
+        self.int8 = QCheckBox(
+            "Use int8 on the CPU (faster, embeddings very slightly less precise)", self
+        )
         self.int8.setChecked(settings.int8)
         self.naming = QComboBox(self)
         self.naming.addItem("photo.jpg.xmp: darktable, digiKam, exiftool", "ext")
@@ -139,7 +141,9 @@ class SettingsDialog(QDialog):
 
     def _choose_local(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Choose a model file", str(Path.home()),
+            self,
+            "Choose a model file",
+            str(Path.home()),
             "Model files (*.safetensors *.bin *.pt *.pth open_clip_config.json);;All files (*)",
         )
         if not path:
@@ -148,8 +152,14 @@ class SettingsDialog(QDialog):
         if (folder / "open_clip_config.json").is_file():
             self._ensure_model(str(folder))
             return
-        arch, ok = QInputDialog.getItem(self, "Architecture", "Which architecture is "
-                                        f"{os.path.basename(path)}?", ARCHITECTURES, 0, True)
+        arch, ok = QInputDialog.getItem(
+            self,
+            "Architecture",
+            f"Which architecture is {os.path.basename(path)}?",
+            ARCHITECTURES,
+            0,
+            True,
+        )
         if ok and arch:
             self._ensure_model(f"{arch}:{path}")
 

@@ -30,8 +30,7 @@ from clipdesk.gui.queries import FolderInfo, TagInfo
 ID = Qt.ItemDataRole.UserRole
 INCLUDE, EXCLUDE = "include", "exclude"
 TAG_TIP = (
-    "Click: only photos with this tag. Click again: only photos without it. "
-    "Once more: no filter."
+    "Click: only photos with this tag. Click again: only photos without it. Once more: no filter."
 )
 
 
@@ -121,11 +120,14 @@ class Sidebar(QWidget):
                 item.setText(f"{name}  (not found)")
                 item.setIcon(warn)
                 item.setForeground(QBrush(QColor("#9e9e9e")))
-                item.setToolTip(f"{f.path}\nNot found: is the drive unplugged? Its "
-                                f"{f.photos:,} photos keep their tags and come back with it.")
+                item.setToolTip(
+                    f"{f.path}\nNot found: is the drive unplugged? Its "
+                    f"{f.photos:,} photos keep their tags and come back with it."
+                )
             self.folders.addItem(item)
-        row = next((i for i in range(self.folders.count())
-                    if self.folders.item(i).data(ID) == current), 0)
+        row = next(
+            (i for i in range(self.folders.count()) if self.folders.item(i).data(ID) == current), 0
+        )
         self.folders.setCurrentRow(row)
         self.folders.blockSignals(False)
         self.remove_button.setEnabled(current is not None)
@@ -152,9 +154,7 @@ class Sidebar(QWidget):
         if self._expanded is None:  # first time: top level open
             self._expanded = {t.id for t in infos if t.parent_id is None}
         elif self.tags.topLevelItemCount():
-            self._expanded = {
-                it.data(0, ID) for it in self._all_items() if it.isExpanded()
-            }
+            self._expanded = {it.data(0, ID) for it in self._all_items() if it.isExpanded()}
         known = {t.id for t in infos}
         self._state = {k: v for k, v in self._state.items() if k in known}
         children: dict[int | None, list[TagInfo]] = {}

@@ -52,10 +52,16 @@ class ChipButton(QPushButton):
         self.kind = chip_kind(chip)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
-        tip = {"suggested": "Suggested by the model", "confirmed": "Confirmed by you",
-               "rejected": "Rejected by you", "imported": "Imported from a sidecar or the photo"}
-        self.setToolTip(f"{chip.path}\n{tip[self.kind]}"
-                        + (f" (score {chip.score:.2f})" if chip.score is not None else ""))
+        tip = {
+            "suggested": "Suggested by the model",
+            "confirmed": "Confirmed by you",
+            "rejected": "Rejected by you",
+            "imported": "Imported from a sidecar or the photo",
+        }
+        self.setToolTip(
+            f"{chip.path}\n{tip[self.kind]}"
+            + (f" (score {chip.score:.2f})" if chip.score is not None else "")
+        )
         self.set_focused(False)
 
     def set_focused(self, focused: bool) -> None:

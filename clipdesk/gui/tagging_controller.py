@@ -154,8 +154,9 @@ class TaggingController(QObject):
     def undo(self) -> None:
         def undone(result: tuple[int, list[int]]) -> None:
             n, tag_ids = result
-            self.message.emit(f"Undid the last decision ({n} photo-tag(s))" if n
-                              else "Nothing to undo")
+            self.message.emit(
+                f"Undid the last decision ({n} photo-tag(s))" if n else "Nothing to undo"
+            )
             self._written(tag_ids)
 
         self.bridge.submit(actions.undo, done=undone)

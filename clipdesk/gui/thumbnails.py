@@ -32,8 +32,10 @@ def read_image(path: str, fit: QSize | None = None) -> QImage:
             # Decoding at reduced size is much faster for JPEG than decoding and scaling.
             reader.setScaledSize(size.scaled(fit, Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
-    if not image.isNull() and fit is not None and (
-        image.width() > fit.width() or image.height() > fit.height()
+    if (
+        not image.isNull()
+        and fit is not None
+        and (image.width() > fit.width() or image.height() > fit.height())
     ):
         image = image.scaled(
             fit, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
@@ -69,8 +71,9 @@ class ThumbnailLoader(QObject):
     ready = Signal(int)
     _loaded = Signal(int, int, QImage)
 
-    def __init__(self, cache_root: Path, size: int = 160, budget_mb: int = 64,
-                 parent: QObject | None = None):
+    def __init__(
+        self, cache_root: Path, size: int = 160, budget_mb: int = 64, parent: QObject | None = None
+    ):
         super().__init__(parent)
         self.cache = ThumbnailCache(cache_root)
         self.size = size

@@ -26,8 +26,13 @@ STRIP_LIMIT = 12
 class VocabController(QObject):
     message = Signal(str)
 
-    def __init__(self, view: VocabEditor, reader: CatalogReader, bridge: WorkerBridge,
-                 cache: actions.SearchCache):
+    def __init__(
+        self,
+        view: VocabEditor,
+        reader: CatalogReader,
+        bridge: WorkerBridge,
+        cache: actions.SearchCache,
+    ):
         super().__init__(view)
         self.view, self.reader, self.bridge, self.cache = view, reader, bridge, cache
         self.tags: dict[int, TagRow] = {}
@@ -113,8 +118,11 @@ class VocabController(QObject):
 
     def _may_leave(self) -> bool:
         answer = QMessageBox.question(
-            self.view, "Unsaved changes", f"Save the changes to “{self.current.path}”?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            self.view,
+            "Unsaved changes",
+            f"Save the changes to “{self.current.path}”?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,
         )
         if answer == QMessageBox.StandardButton.Save:
@@ -139,8 +147,15 @@ class VocabController(QObject):
 
     def _set_form_enabled(self, on: bool) -> None:
         v = self.view
-        for w in (v.name, v.prompts, v.threshold, v.enabled, v.save_button, v.revert_button,
-                  v.delete_button):
+        for w in (
+            v.name,
+            v.prompts,
+            v.threshold,
+            v.enabled,
+            v.save_button,
+            v.revert_button,
+            v.delete_button,
+        ):
             w.setEnabled(on)
 
     def form_prompts(self) -> list[str]:
@@ -216,12 +231,14 @@ class VocabController(QObject):
 
     def new_tag(self) -> None:
         parent = self.current.path + "|" if self.current else ""
-        path, ok = QInputDialog.getText(self.view, "New tag", "Name (use | for levels):",
-                                        text=parent)
+        path, ok = QInputDialog.getText(
+            self.view, "New tag", "Name (use | for levels):", text=parent
+        )
         path = path.strip().strip("|")
         if ok and path:
-            self.bridge.submit(lambda lib: actions.create_tag(lib, path),
-                               done=lambda _: self._created(path))
+            self.bridge.submit(
+                lambda lib: actions.create_tag(lib, path), done=lambda _: self._created(path)
+            )
 
     def _created(self, path: str) -> None:
         self.reader.notify_changed(now=True)
@@ -233,18 +250,21 @@ class VocabController(QObject):
         if t is None:
             return
         answer = QMessageBox.question(
-            self.view, "Delete tag",
+            self.view,
+            "Delete tag",
             f"Delete “{t.path}” and every tag below it? Their suggestions and your decisions "
             "on them are deleted too. Sidecars already written keep their keywords.",
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.current = None
-            self.bridge.submit(lambda lib: actions.delete_tag(lib, t.id),
-                               done=lambda _: self._created(""))
+            self.bridge.submit(
+                lambda lib: actions.delete_tag(lib, t.id), done=lambda _: self._created("")
+            )
 
     def import_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.view, "Import a vocabulary", "",
-                                              "Vocabularies (*.yaml *.yml *.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self.view, "Import a vocabulary", "", "Vocabularies (*.yaml *.yml *.json)"
+        )
         if path:
             self.bridge.submit(
                 lambda lib: actions.import_vocabulary(lib, path),
@@ -258,12 +278,17 @@ class VocabController(QObject):
         self.load()
 
     def export_file(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.view, "Export the vocabulary",
-                                              "vocabulary.yaml",
-                                              "YAML (*.yaml *.yml);;JSON (*.json)")
+        path, _ = QFileDialog.getSaveFileName(
+            self.view,
+            "Export the vocabulary",
+            "vocabulary.yaml",
+            "YAML (*.yaml *.yml);;JSON (*.json)",
+        )
         if path:
-            self.bridge.submit(lambda lib: actions.export_vocabulary(lib, path),
-                               done=lambda n: self.message.emit(f"Wrote {n} tags to {path}"))
+            self.bridge.submit(
+                lambda lib: actions.export_vocabulary(lib, path),
+                done=lambda n: self.message.emit(f"Wrote {n} tags to {path}"),
+            )
 
     def shutdown(self) -> None:
         self._debounce.stop()

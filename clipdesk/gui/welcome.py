@@ -27,12 +27,15 @@ def plan_text(model: str, backend: str, int8: bool, weights_dir: Path) -> str:
         where += ", int8 on the CPU"
     if needs_download(model, weights_dir):
         size = f"{choice.size_mb:,} MB" if choice.size_mb else "the model weights"
-        download = (f"First use downloads {size} into <code>{weights_dir}</code>; "
-                    "the thumbnails appear meanwhile.")
+        download = (
+            f"First use downloads {size} into <code>{weights_dir}</code>; "
+            "the thumbnails appear meanwhile."
+        )
     else:
         download = "Nothing needs downloading."
-    return (f"Tagging uses <b>{choice.label}</b>; speed: {choice.speed}. It runs on {where}. "
-            f"{download}")
+    return (
+        f"Tagging uses <b>{choice.label}</b>; speed: {choice.speed}. It runs on {where}. {download}"
+    )
 
 
 class WelcomePage(QWidget):

@@ -109,9 +109,7 @@ class WorkerBridge(QObject):
         self._in_flight += 1
         if self._in_flight == 1:
             self.busy_changed.emit(True)
-        future.add_done_callback(
-            lambda f: self._call.emit(partial(self._finish, f, done, failed))
-        )
+        future.add_done_callback(lambda f: self._call.emit(partial(self._finish, f, done, failed)))
 
     def _finish(self, future: Future, done, failed) -> None:
         self._in_flight -= 1

@@ -79,7 +79,7 @@ def cross_validate(
     predicted = np.zeros(n, bool)
     cut = np.log(threshold / (1 - threshold))
     for k in range(min(folds, n)):
-        test = order[k::min(folds, n)]
+        test = order[k :: min(folds, n)]
         train_idx = np.setdiff1d(order, test)
         head = train(x[train_idx], y[train_idx], start)
         predicted[test] = head.logits(x[test]) >= cut

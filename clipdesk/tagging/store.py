@@ -169,5 +169,7 @@ class TagStore:
             return False
         if not self.all():
             self.import_specs(load(DEFAULT_VOCABULARY))
-        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('vocabulary_seeded', '1')")
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('vocabulary_seeded', '1')"
+        )
         return True

@@ -43,8 +43,13 @@ class ReviewItem:
     suggested: bool
 
     def to_json(self) -> dict:
-        return {"photo_id": self.photo_id, "path": self.path, "tag": self.tag,
-                "score": round(self.score, 4), "suggested": self.suggested}
+        return {
+            "photo_id": self.photo_id,
+            "path": self.path,
+            "tag": self.tag,
+            "score": round(self.score, 4),
+            "suggested": self.suggested,
+        }
 
 
 def _prompts_key(model: str, prompts: list[str]) -> str:
@@ -92,7 +97,7 @@ class Tagger:
             with self.catalog.transaction():
                 for i, tag, key in missing:
                     n = len(tag.spec().effective_prompts())
-                    v = vecs[start:start + n].mean(0)
+                    v = vecs[start : start + n].mean(0)
                     start += n
                     out[i] = v / np.linalg.norm(v)
                     self.catalog.conn.execute(
@@ -151,16 +156,16 @@ class Tagger:
         now = time.time()
         with self.catalog.transaction():
             for start in range(0, len(ids), CHUNK):
-                chunk_ids = ids[start:start + CHUNK]
+                chunk_ids = ids[start : start + CHUNK]
                 # Compare logits with the thresholds' logits: the sigmoid is only needed for
                 # the few pairs that are stored.
-                logits = matrix[start:start + CHUNK] @ w.T + b
+                logits = matrix[start : start + CHUNK] @ w.T + b
                 want = (logits >= cut) & enabled
                 existing = self._existing(chunk_ids, tag_ids_arr)
                 rows, cols = np.nonzero(want)
                 scores = heads.sigmoid(logits[rows, cols]).tolist()
                 wanted = set()
-                for r, c, score in zip(rows.tolist(), cols.tolist(), scores):
+                for r, c, score in zip(rows.tolist(), cols.tolist(), scores, strict=True):
                     key = (int(chunk_ids[r]), int(tag_ids_arr[c]))
                     wanted.add(key)
                     old = existing.get(key)
@@ -177,19 +182,23 @@ class Tagger:
                             (score, *key),
                         )
                         result.updated += 1
-                stale = [k for k, v in existing.items() if v[:2] == ("suggested", "model")
-                         and k not in wanted]
-                conn.executemany(
-                    "DELETE FROM photo_tags WHERE photo_id = ? AND tag_id = ?", stale
-                )
+                stale = [
+                    k
+                    for k, v in existing.items()
+                    if v[:2] == ("suggested", "model") and k not in wanted
+                ]
+                conn.executemany("DELETE FROM photo_tags WHERE photo_id = ? AND tag_id = ?", stale)
                 result.removed += len(stale)
                 # A user's decision keeps its state; its score is refreshed for display.
                 col = {t: i for i, t in enumerate(tag_ids_arr.tolist())}
                 row = {p: i for i, p in enumerate(chunk_ids.tolist())}
                 conn.executemany(
                     "UPDATE photo_tags SET score = ? WHERE photo_id = ? AND tag_id = ?",
-                    [(float(heads.sigmoid(logits[row[p], col[t]])), p, t)
-                     for (p, t), v in existing.items() if v[1] != "model"],
+                    [
+                        (float(heads.sigmoid(logits[row[p], col[t]])), p, t)
+                        for (p, t), v in existing.items()
+                        if v[1] != "model"
+                    ],
                 )
         return result
 
@@ -228,16 +237,25 @@ class Tagger:
         y = np.array([1.0 if i < len(pos) else 0.0 for i in have])
         metrics = {"prompts_key": key, "n_pos": int(y.sum()), "n_neg": int(len(y) - y.sum())}
         if not len(y):
-            conn.execute("DELETE FROM heads WHERE tag_id = ? AND model_id = ?",
-                         (tag.id, self.model_id))
+            conn.execute(
+                "DELETE FROM heads WHERE tag_id = ? AND model_id = ?", (tag.id, self.model_id)
+            )
             return {"tag": tag.path, **metrics, "precision": None, "recall": None}
         trained = heads.train(x, y, start)
         metrics.update(heads.cross_validate(x, y, start, tag.threshold))
         conn.execute(
             "INSERT OR REPLACE INTO heads(tag_id, model_id, weights, bias, trained_at, n_pos, "
             "n_neg, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (tag.id, self.model_id, trained.weights.astype(np.float32).tobytes(), trained.bias,
-             time.time(), metrics["n_pos"], metrics["n_neg"], json.dumps(metrics)),
+            (
+                tag.id,
+                self.model_id,
+                trained.weights.astype(np.float32).tobytes(),
+                trained.bias,
+                time.time(),
+                metrics["n_pos"],
+                metrics["n_neg"],
+                json.dumps(metrics),
+            ),
         )
         return {"tag": tag.path, **{k: v for k, v in metrics.items() if k != "prompts_key"}}
 
@@ -251,8 +269,15 @@ class Tagger:
                 (tag.id, self.model_id),
             ).fetchone()
             m = json.loads(row[0]) if row else {}
-            out.append({"tag": tag.path, "confirmed": len(pos), "rejected": len(neg),
-                        "precision": m.get("precision"), "recall": m.get("recall")})
+            out.append(
+                {
+                    "tag": tag.path,
+                    "confirmed": len(pos),
+                    "rejected": len(neg),
+                    "precision": m.get("precision"),
+                    "recall": m.get("recall"),
+                }
+            )
         return out
 
     # -- the review queue ------------------------------------------------------------------

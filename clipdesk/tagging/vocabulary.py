@@ -75,14 +75,18 @@ def _parse_tag(node, parent: str, source: str, out: list[TagSpec]) -> None:
     unknown = set(fields) - {"name", "prompts", "threshold", "enabled", "children"}
     if unknown:
         bad = sorted(unknown)[0]
-        raise _fail(fields[bad], f"unknown field '{bad}' (expected name, prompts, threshold, "
-                    "enabled, children)", source)
+        raise _fail(
+            fields[bad],
+            f"unknown field '{bad}' (expected name, prompts, threshold, enabled, children)",
+            source,
+        )
     if "name" not in fields:
         raise _fail(node, "a tag has no 'name'", source)
     name = _scalar(fields["name"], source, "'name'")
     if SEPARATOR in name:
-        raise _fail(fields["name"], f"a tag name may not contain '{SEPARATOR}'; use children",
-                    source)
+        raise _fail(
+            fields["name"], f"a tag name may not contain '{SEPARATOR}'; use children", source
+        )
     path = f"{parent}{SEPARATOR}{name}" if parent else name
     spec = TagSpec(path)
     if "prompts" in fields:
@@ -135,8 +139,9 @@ def parse(text: str, source: str = "vocabulary") -> list[TagSpec]:
         if "tags" not in keys:
             raise _fail(root, "expected a top-level 'tags:' list", source)
         if "version" in keys and _scalar(keys["version"], source, "'version'") != "1":
-            raise _fail(keys["version"], "unsupported vocabulary version (this ClipDesk reads 1)",
-                        source)
+            raise _fail(
+                keys["version"], "unsupported vocabulary version (this ClipDesk reads 1)", source
+            )
         tags_node = keys["tags"]
     if not isinstance(tags_node, yaml.SequenceNode):
         raise _fail(tags_node, "'tags' must be a list", source)

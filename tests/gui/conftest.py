@@ -60,7 +60,8 @@ class LeakTracker:
         if self.pending_single_shots > 0:
             out.append(f"{self.pending_single_shots} QTimer.singleShot calls never fired")
         left = [
-            t for t in threading.enumerate()
+            t
+            for t in threading.enumerate()
             if t not in self.before and t.is_alive() and not isinstance(t, threading._DummyThread)
         ]
         if left:
@@ -173,4 +174,3 @@ def open_window(qtbot):
     for w in windows:
         if w.isVisible() or w.session.bridge.running:
             w.close()
-

@@ -85,10 +85,10 @@ def test_a_missing_folder_is_shown_as_such(library_home, shapes, open_window, qt
     shutil.move(shapes, shapes.with_name("unplugged"))
     window = open_window(library_home)
     folders = window.library.sidebar.folders
-    qtbot.waitUntil(lambda: folders.count() == 2 and "not found" in folders.item(1).text(),
-                    timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: folders.count() == 2 and "not found" in folders.item(1).text(), timeout=WAIT
+    )
     assert "unplugged" in folders.item(1).toolTip()
     wait_idle(qtbot, window)
     wait_rows(qtbot, window, 36)  # still listed, with their tags, shown as offline
     qtbot.waitUntil(lambda: "36 offline" in window.status.photos_label.text(), timeout=10_000)
-

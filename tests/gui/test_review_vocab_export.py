@@ -11,8 +11,11 @@ from tests.gui.helpers import WAIT, wait_idle, wait_rows
 
 def decided(home) -> dict[str, int]:
     with Catalog(home / "data" / "catalog.sqlite3", readonly=True) as cat:
-        return dict(cat.conn.execute(
-            "SELECT state, COUNT(*) FROM photo_tags WHERE source = 'user' GROUP BY state"))
+        return dict(
+            cat.conn.execute(
+                "SELECT state, COUNT(*) FROM photo_tags WHERE source = 'user' GROUP BY state"
+            )
+        )
 
 
 def test_review_one_decision_per_key(library_home, open_window, qtbot):
@@ -29,13 +32,14 @@ def test_review_one_decision_per_key(library_home, open_window, qtbot):
     assert ctl.current() == second and "2 of" in view.position.text()
     qtbot.keyClick(view, Qt.Key.Key_N)
     qtbot.keyClick(view, Qt.Key.Key_S)  # skip: no decision
-    qtbot.waitUntil(lambda: decided(library_home) == {"confirmed": 1, "rejected": 1},
-                    timeout=WAIT)
+    qtbot.waitUntil(lambda: decided(library_home) == {"confirmed": 1, "rejected": 1}, timeout=WAIT)
     # What the model learned: the touched tags with their counts.
     table = view.learned
     qtbot.waitUntil(lambda: table.rowCount() >= 1, timeout=WAIT)
-    rows = {table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 2).text())
-            for r in range(table.rowCount())}
+    rows = {
+        table.item(r, 0).text(): (table.item(r, 1).text(), table.item(r, 2).text())
+        for r in range(table.rowCount())
+    }
     assert first.tag.replace("|", " › ") in rows
 
     qtbot.keyClick(view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
@@ -61,8 +65,7 @@ def test_edit_a_prompt_and_watch_the_live_strip(library_home, open_window, qtbot
 
     view.prompts.selectAll()
     qtbot.keyClicks(view.prompts, "something yellow")
-    qtbot.waitUntil(lambda: all("_yellow_" in n for n in strip_names(window)[:4]),
-                    timeout=WAIT)
+    qtbot.waitUntil(lambda: all("_yellow_" in n for n in strip_names(window)[:4]), timeout=WAIT)
     assert view.state_label.text() == "Unsaved changes"
 
     qtbot.keyClick(view.prompts, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
@@ -84,14 +87,19 @@ def test_export_dry_run_then_write(library_home, shapes, open_window, qtbot):
     qtbot.keyClicks(window.library.photo.add_field, "Trips|Rome")
     qtbot.keyClick(window.library.photo.add_field, Qt.Key.Key_Return)
     photo = shapes / model.data(model.index(0))
-    qtbot.waitUntil(lambda: "Rome" in window.library.photo.chips.buttons[0].text()
-                    if window.library.photo.chips.buttons else False, timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: (
+            "Rome" in window.library.photo.chips.buttons[0].text()
+            if window.library.photo.chips.buttons
+            else False
+        ),
+        timeout=WAIT,
+    )
 
     dialog = window.open_export()
     assert dialog.naming_ext.isChecked()
     qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.summary.text().startswith(("Dry run", "Nothing")),
-                    timeout=WAIT)
+    qtbot.waitUntil(lambda: dialog.summary.text().startswith(("Dry run", "Nothing")), timeout=WAIT)
     assert dialog.summary.text().startswith("Dry run: 1 sidecar would be written")
     assert not list(shapes.glob("*.xmp"))  # a dry run writes nothing
     assert "+Trips|Rome" in dialog.details.toPlainText()

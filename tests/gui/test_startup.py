@@ -45,8 +45,13 @@ PROBE = textwrap.dedent(
 
 def test_clipdesk_without_a_command_opens_the_window_before_torch(tmp_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    proc = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path / "home")],
-                          capture_output=True, text=True, timeout=300, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(tmp_path / "home")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     seen = json.loads(proc.stdout.strip().splitlines()[-1])
     assert seen["shown"] and seen["rc"] == 0
@@ -63,7 +68,8 @@ def test_welcome_says_what_downloads_and_where_it_runs(tmp_path):
     cached.mkdir()
     assert not needs_download("ViT-B-32-256:datacomp_s34b_b86k", tmp_path)
     assert "Nothing needs downloading" in plan_text(
-        "ViT-B-32-256:datacomp_s34b_b86k", "onnx", True, tmp_path)
+        "ViT-B-32-256:datacomp_s34b_b86k", "onnx", True, tmp_path
+    )
     assert choice_for("test").describe().endswith("no download, very fast")
 
 

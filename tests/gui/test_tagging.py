@@ -50,13 +50,15 @@ def test_accept_reject_undo_with_the_keyboard(library_home, shapes, open_window,
     focused = view.chips.focused()
     assert focused is not None and focused.name != "red"  # moved on to the next suggestion
     qtbot.keyClick(grid, Qt.Key.Key_R)
-    qtbot.waitUntil(lambda: stored(library_home, path).get(focused.name) == "rejected",
-                    timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: stored(library_home, path).get(focused.name) == "rejected", timeout=WAIT
+    )
     assert chips(window)[focused.name] == "rejected"
 
     qtbot.keyClick(grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: stored(library_home, path).get(focused.name) == "suggested",
-                    timeout=WAIT)
+    qtbot.waitUntil(
+        lambda: stored(library_home, path).get(focused.name) == "suggested", timeout=WAIT
+    )
     qtbot.waitUntil(lambda: chips(window).get(focused.name) == "suggested", timeout=10_000)
     assert chips(window)["red"] == "confirmed"
 
@@ -83,8 +85,9 @@ def test_add_a_tag_with_completion_to_several_photos(library_home, open_window, 
     qtbot.keyClicks(view.add_field, "Shape|square")
     qtbot.keyClick(view.add_field, Qt.Key.Key_Return)
     for p in paths:
-        qtbot.waitUntil(lambda p=p: stored(library_home, p).get("square") == "confirmed",
-                        timeout=WAIT)
+        qtbot.waitUntil(
+            lambda p=p: stored(library_home, p).get("square") == "confirmed", timeout=WAIT
+        )
     qtbot.waitUntil(lambda: chips(window).get("square") == "confirmed", timeout=10_000)
     label = next(b.text() for b in view.chips.buttons if b.chip.name == "square")
     assert label.startswith("✓ square") and "2/2" in label
@@ -93,8 +96,9 @@ def test_add_a_tag_with_completion_to_several_photos(library_home, open_window, 
     qtbot.keyClicks(view.add_field, "favourite")
     qtbot.keyClick(view.add_field, Qt.Key.Key_Return)
     for p in paths:
-        qtbot.waitUntil(lambda p=p: stored(library_home, p).get("favourite") == "confirmed",
-                        timeout=WAIT)
+        qtbot.waitUntil(
+            lambda p=p: stored(library_home, p).get("favourite") == "confirmed", timeout=WAIT
+        )
 
 
 def test_chip_looks_tell_the_states_apart():
@@ -109,5 +113,9 @@ def test_chip_looks_tell_the_states_apart():
             Chip(4, "Trips|Rome", "confirmed", "imported", None),
         )
     }
-    assert looks == {"suggested": "red  82%", "confirmed": "✓ blue", "rejected": "✕ circle",
-                     "imported": "⤓ Rome"}
+    assert looks == {
+        "suggested": "red  82%",
+        "confirmed": "✓ blue",
+        "rejected": "✕ circle",
+        "imported": "⤓ Rome",
+    }

@@ -105,4 +105,3 @@ def test_settings_offer_models_with_sizes_and_keep_the_current_one(qtbot):
     dialog.backend.setCurrentIndex(dialog.backend.findData("auto"))
     result = dialog.result_settings()
     assert (result.model, result.backend, result.int8) == (CHOICES[0].name, "auto", True)
-
