@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -128,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("clipdesk: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `clipdesk tags x.jpg | head`: the reader left, that is fine
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _index(library, args, folder_ids=None) -> int:
@@ -233,7 +237,6 @@ def cmd_status(library, args) -> int:
     folders = []
     for folder_id, path in cat.folders():
         n = cat.conn.execute("SELECT COUNT(*) FROM photos WHERE folder_id = ?", (folder_id,))
-        import os
 
         mode = (watch or {}).get("folders", {}).get(path, {})
         folders.append(

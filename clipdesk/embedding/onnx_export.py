@@ -58,7 +58,7 @@ def export(model, image_size: int, context_length: int, preprocess_cfg: dict, de
         # The TorchScript exporter is deprecated in favour of torch.export, but it handles
         # every open_clip architecture in seconds; export happens once per model.
         with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore")  # tracer notes about open_clip code, not for users
             dim = int(model.encode_image(pixels[:1]).shape[-1])
             torch.onnx.export(
                 _ImageEncoder(model),

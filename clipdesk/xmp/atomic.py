@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 import socket
+import threading
 import time
 from pathlib import Path
 
@@ -43,29 +45,66 @@ def _owner_alive(host: str, pid: int) -> bool | None:
     return True
 
 
+_TEMP_RE = re.compile(
+    r"^\.(?P<target>.+)\.(?P<host>[0-9a-f]+)-(?P<pid>\d+)-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$"
+)
+# Per folder: (the folder's mtime when listed, temp names by target). Listing a folder of
+# 10k photos for every sidecar written would make an export quadratic; the listing is
+# reused until the folder changes other than by our own writes (see note_written).
+_listings: dict[str, tuple[int, dict[str, list[str]]]] = {}
+_listings_lock = threading.Lock()
+
+
+def _temps_in(folder: Path) -> dict[str, list[str]]:
+    try:
+        mtime = os.stat(folder).st_mtime_ns
+    except OSError:
+        return {}
+    key = str(folder)
+    with _listings_lock:
+        hit = _listings.get(key)
+    if hit and hit[0] == mtime:
+        return hit[1]
+    temps: dict[str, list[str]] = {}
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.endswith(TEMP_SUFFIX) and (m := _TEMP_RE.match(entry.name)):
+                    temps.setdefault(m["target"], []).append(entry.name)
+    except OSError:
+        return {}
+    with _listings_lock:
+        _listings[key] = (mtime, temps)
+    return temps
+
+
+def note_written(folder: Path) -> None:
+    """Our own rename changed ``folder``: keep its listing (no temp of another writer came)."""
+    key = str(folder)
+    with _listings_lock:
+        hit = _listings.get(key)
+        if hit is None:
+            return
+        try:
+            _listings[key] = (os.stat(folder).st_mtime_ns, hit[1])
+        except OSError:
+            _listings.pop(key, None)
+
+
 def stale_temps(target: Path) -> list[Path]:
     """Temp files of earlier writes to ``target`` whose writer is gone."""
-    prefix = f".{target.name}."
     out: list[Path] = []
-    try:
-        entries = list(os.scandir(target.parent))
-    except OSError:
-        return out
-    for entry in entries:
-        name = entry.name
-        if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
-            continue
-        tag = name[len(prefix) : -len(TEMP_SUFFIX)]
-        host, _, rest = tag.partition("-")
-        pid_text = rest.partition("-")[0]
-        alive = _owner_alive(host, int(pid_text)) if pid_text.isdigit() else None
+    for name in _temps_in(target.parent).get(target.name, []):
+        path = target.parent / name
+        m = _TEMP_RE.match(name)
+        alive = _owner_alive(m["host"], int(m["pid"])) if m else None
         if alive is None:
             try:
-                alive = time.time() - entry.stat().st_mtime < STALE_AFTER_S
+                alive = time.time() - path.stat().st_mtime < STALE_AFTER_S
             except OSError:
-                continue
+                continue  # already gone
         if not alive:
-            out.append(Path(entry.path))
+            out.append(path)
     return out
 
 

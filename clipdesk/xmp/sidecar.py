@@ -247,6 +247,7 @@ def update_sidecar(
                 expected = None
                 continue
             os.replace(tmp, target)
+            atomic.note_written(target.parent)
             atomic.fsync_dir(target.parent)
         except OSError as exc:
             raise _write_error(target, exc, creating=False) from exc
