@@ -107,24 +107,6 @@ def load(
     import torch
 
     torch.manual_seed(0)
-    if backend == "onnx":
-        # WORKAROUND: under no_grad, nn.MultiheadAttention with an even head count takes
-        # torch's fused fast path, which the ONNX exporter cannot export
-        # (aten::_native_multi_head_attention): ViT-B-32 (12 heads) fails to export, the
-        # 1-head test model does not. Off for the export only; torch inference keeps it.
-        was = torch.backends.mha.get_fastpath_enabled()
-        torch.backends.mha.set_fastpath_enabled(False)
-        try:
-            return load_embedder(
-                model,
-                backend=backend,
-                int8=int8,
-                weights_dir=WEIGHTS_DIR,
-                onnx_dir=ONNX_DIR,
-                threads=threads,
-            )
-        finally:
-            torch.backends.mha.set_fastpath_enabled(was)
     return load_embedder(
         model,
         backend=backend,

@@ -158,3 +158,47 @@ def test_damaged_onnx_cache_is_cleared_and_reexported(tmp_path):
     assert image.stat().st_size > 1000
     pixels = np.zeros((1, 3, again.image_size, again.image_size), np.float32)
     np.testing.assert_allclose(again.encode_images(pixels), first.encode_images(pixels), atol=1e-5)
+
+
+def test_multi_head_model_exports_and_matches_torch(tmp_path):
+    """Real CLIP models have many attention heads (a fused kernel ONNX cannot express)."""
+    import json
+
+    import open_clip
+    from safetensors.torch import save_file
+
+    folder = tmp_path / "tiny-vit"
+    folder.mkdir()
+    cfg = {
+        "model_cfg": {
+            "embed_dim": 32,
+            "vision_cfg": {
+                "image_size": 32,
+                "layers": 2,
+                "width": 128,
+                "patch_size": 16,
+                "head_width": 32,
+            },
+            "text_cfg": {
+                "context_length": 16,
+                "vocab_size": 49408,
+                "width": 64,
+                "heads": 4,
+                "layers": 1,
+            },
+        }
+    }
+    (folder / "open_clip_config.json").write_text(json.dumps(cfg))
+    model = open_clip.create_model(f"local-dir:{folder}")
+    assert model.visual.transformer.resblocks[0].attn.num_heads == 4
+    save_file(
+        {k: v.contiguous() for k, v in model.state_dict().items()},
+        folder / "open_clip_model.safetensors",
+    )
+    onnx = load_embedder(str(folder), backend="onnx", weights_dir=tmp_path, onnx_dir=tmp_path)
+    torch_cpu = load_embedder(str(folder), backend="cpu", weights_dir=tmp_path, onnx_dir=tmp_path)
+    pixels = np.random.default_rng(0).normal(size=(3, 3, 32, 32)).astype(np.float32)
+    cos = np.sum(onnx.encode_images(pixels) * torch_cpu.encode_images(pixels), axis=1)
+    assert cos.min() > PARITY_COSINE
+    t = ["a photo of a dog", "a cat"]
+    assert np.sum(onnx.encode_texts(t) * torch_cpu.encode_texts(t), axis=1).min() > PARITY_COSINE

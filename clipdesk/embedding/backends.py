@@ -179,6 +179,9 @@ def load_embedder(
 
 
 def _load_torch(spec: ModelSpec, device: str, cache_dir: Path) -> Embedder:
+    # GPU-ONLY PATHS: "cuda" (fp16) and "mps" have not run on the project's machines, which
+    # have no GPU; tests cover the selection logic (choose_backend) and the same code on
+    # device "cpu" (torch-cpu, held to ONNX by the parity test).
     import torch
 
     model, preprocess = _load_torch_model(spec, cache_dir)

@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -41,6 +42,15 @@ class _TextEncoder(torch.nn.Module):
         return F.normalize(self.model.encode_text(tokens), dim=-1)
 
 
+@contextmanager
+def _restore(mha, fastpath):
+    try:
+        yield
+    finally:
+        if mha:
+            mha.set_fastpath_enabled(fastpath)
+
+
 def cache_folder(root: Path, model_name: str, weights_key: str) -> Path:
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", model_name)[-80:]
     return root / f"{safe}-{weights_key[:16]}"
@@ -57,7 +67,14 @@ def export(model, image_size: int, context_length: int, preprocess_cfg: dict, de
         tokens[:, 0], tokens[:, 1] = 49406, 49407  # start and end of text
         # The TorchScript exporter is deprecated in favour of torch.export, but it handles
         # every open_clip architecture in seconds; export happens once per model.
-        with torch.no_grad(), warnings.catch_warnings():
+        # Under no_grad torch routes multi-head attention through a fused kernel
+        # (aten::_native_multi_head_attention) that no ONNX opset can express; real CLIP
+        # models (8-16 heads) hit it, so the fast path is off while tracing.
+        mha = getattr(torch.backends, "mha", None)
+        fastpath = mha.get_fastpath_enabled() if mha else None
+        if mha:
+            mha.set_fastpath_enabled(False)
+        with torch.no_grad(), warnings.catch_warnings(), _restore(mha, fastpath):
             warnings.simplefilter("ignore")  # tracer notes about open_clip code, not for users
             dim = int(model.encode_image(pixels[:1]).shape[-1])
             torch.onnx.export(
