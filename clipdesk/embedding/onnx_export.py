@@ -43,12 +43,20 @@ class _TextEncoder(torch.nn.Module):
 
 
 @contextmanager
-def _restore(mha, fastpath):
+def _mha_fastpath_off():
+    """Under no_grad torch routes multi-head attention through a fused kernel
+    (aten::_native_multi_head_attention) that no ONNX opset can express; real CLIP models
+    (8-16 heads) hit it, so the fast path is off while tracing."""
+    mha = getattr(torch.backends, "mha", None)
+    if mha is None:
+        yield
+        return
+    was = mha.get_fastpath_enabled()
+    mha.set_fastpath_enabled(False)
     try:
         yield
     finally:
-        if mha:
-            mha.set_fastpath_enabled(fastpath)
+        mha.set_fastpath_enabled(was)
 
 
 def cache_folder(root: Path, model_name: str, weights_key: str) -> Path:
@@ -67,14 +75,7 @@ def export(model, image_size: int, context_length: int, preprocess_cfg: dict, de
         tokens[:, 0], tokens[:, 1] = 49406, 49407  # start and end of text
         # The TorchScript exporter is deprecated in favour of torch.export, but it handles
         # every open_clip architecture in seconds; export happens once per model.
-        # Under no_grad torch routes multi-head attention through a fused kernel
-        # (aten::_native_multi_head_attention) that no ONNX opset can express; real CLIP
-        # models (8-16 heads) hit it, so the fast path is off while tracing.
-        mha = getattr(torch.backends, "mha", None)
-        fastpath = mha.get_fastpath_enabled() if mha else None
-        if mha:
-            mha.set_fastpath_enabled(False)
-        with torch.no_grad(), warnings.catch_warnings(), _restore(mha, fastpath):
+        with torch.no_grad(), warnings.catch_warnings(), _mha_fastpath_off():
             warnings.simplefilter("ignore")  # tracer notes about open_clip code, not for users
             dim = int(model.encode_image(pixels[:1]).shape[-1])
             torch.onnx.export(

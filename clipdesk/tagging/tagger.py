@@ -151,6 +151,7 @@ class Tagger:
         enabled = np.array([t.enabled for t in tags])
         cut = np.array([_logit(t.threshold) for t in tags], np.float32)
         tag_ids_arr = np.array([t.id for t in tags], np.int64)
+        col = {t: i for i, t in enumerate(tag_ids_arr.tolist())}
         w, b = self.weights(tags)
         conn = self.catalog.conn
         now = time.time()
@@ -190,7 +191,6 @@ class Tagger:
                 conn.executemany("DELETE FROM photo_tags WHERE photo_id = ? AND tag_id = ?", stale)
                 result.removed += len(stale)
                 # A user's decision keeps its state; its score is refreshed for display.
-                col = {t: i for i, t in enumerate(tag_ids_arr.tolist())}
                 row = {p: i for i, p in enumerate(chunk_ids.tolist())}
                 conn.executemany(
                     "UPDATE photo_tags SET score = ? WHERE photo_id = ? AND tag_id = ?",

@@ -48,14 +48,15 @@ def _owner_alive(host: str, pid: int) -> bool | None:
 _TEMP_RE = re.compile(
     r"^\.(?P<target>.+)\.(?P<host>[0-9a-f]+)-(?P<pid>\d+)-[0-9a-f]+" + re.escape(TEMP_SUFFIX) + "$"
 )
-# Per folder: (the folder's mtime when listed, temp names by target). Listing a folder of
-# 10k photos for every sidecar written would make an export quadratic; the listing is
-# reused until the folder changes other than by our own writes (see note_written).
-_listings: dict[str, tuple[int, dict[str, list[str]]]] = {}
+# Per folder: (the folder's mtime when listed, {target name: [(temp name, host, pid)]}).
+# Listing a folder of 10k photos for every sidecar written would make an export quadratic;
+# the listing is reused until the folder changes other than by our own writes (note_written).
+_Temp = tuple[str, str, int]
+_listings: dict[str, tuple[int, dict[str, list[_Temp]]]] = {}
 _listings_lock = threading.Lock()
 
 
-def _temps_in(folder: Path) -> dict[str, list[str]]:
+def _temps_in(folder: Path) -> dict[str, list[_Temp]]:
     try:
         mtime = os.stat(folder).st_mtime_ns
     except OSError:
@@ -65,12 +66,12 @@ def _temps_in(folder: Path) -> dict[str, list[str]]:
         hit = _listings.get(key)
     if hit and hit[0] == mtime:
         return hit[1]
-    temps: dict[str, list[str]] = {}
+    temps: dict[str, list[_Temp]] = {}
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
                 if entry.name.endswith(TEMP_SUFFIX) and (m := _TEMP_RE.match(entry.name)):
-                    temps.setdefault(m["target"], []).append(entry.name)
+                    temps.setdefault(m["target"], []).append((entry.name, m["host"], int(m["pid"])))
     except OSError:
         return {}
     with _listings_lock:
@@ -94,10 +95,9 @@ def note_written(folder: Path) -> None:
 def stale_temps(target: Path) -> list[Path]:
     """Temp files of earlier writes to ``target`` whose writer is gone."""
     out: list[Path] = []
-    for name in _temps_in(target.parent).get(target.name, []):
+    for name, host, pid in _temps_in(target.parent).get(target.name, []):
         path = target.parent / name
-        m = _TEMP_RE.match(name)
-        alive = _owner_alive(m["host"], int(m["pid"])) if m else None
+        alive = _owner_alive(host, pid)
         if alive is None:
             try:
                 alive = time.time() - path.stat().st_mtime < STALE_AFTER_S
@@ -117,6 +117,13 @@ def remove_stale_temps(target: Path) -> int:
             n += 1
         except OSError:  # already gone, or a read-only folder: the write will say so
             pass
+    if n:
+        # Gone for good: a later note_written must not keep offering them from the listing.
+        with _listings_lock:
+            hit = _listings.get(str(target.parent))
+            if hit:
+                left = [t for t in hit[1].get(target.name, []) if (target.parent / t[0]).exists()]
+                hit[1][target.name] = left
     return n
 
 
