@@ -107,11 +107,11 @@ def stalls_while_indexing(app: QApplication, n_photos: int, tmp: Path) -> None:
     meter = GapMeter()
     meter.start()
     scroll = QTimer()
-    bar = window.library.grid.verticalScrollBar()
+    bar = window.library_page.grid.verticalScrollBar()
     scroll.timeout.connect(lambda: bar.setValue((bar.value() + 40) % (bar.maximum() + 1)))
     scroll.start(50)
     t0 = time.perf_counter()
-    window.browse.add_folder(str(folder))
+    window.browse_controller.add_folder(str(folder))
     worker_ready = wait(app, lambda: window.session.bridge._worker is not None, 30)
     worker = window.session.bridge._worker
     loaded: list[float] = []
@@ -124,11 +124,14 @@ def stalls_while_indexing(app: QApplication, n_photos: int, tmp: Path) -> None:
 
     def listed() -> bool:
         model_loaded()
-        return window.library.model.rowCount() == n_photos
+        return window.library_page.model.rowCount() == n_photos
 
     def finished() -> bool:
-        return (model_loaded() and worker.wait_idle(0)
-                and window.status.progress_label.text() == "Up to date")
+        return (
+            model_loaded()
+            and worker.wait_idle(0)
+            and window.status.progress_label.text() == "Up to date"
+        )
 
     appeared = wait(app, listed, 600)
     t_rows = time.perf_counter() - t0
@@ -140,13 +143,18 @@ def stalls_while_indexing(app: QApplication, n_photos: int, tmp: Path) -> None:
     assert worker_ready and appeared and done, "indexing did not finish"
     gaps_ms = np.array(meter.gaps) * 1000
     after = np.array(meter.times) > loaded[0]
-    print(f"-- event loop while indexing {n_photos} x 24 MP (test model, ONNX, watcher on, "
-          "grid scrolled every 50 ms)")
+    print(
+        f"-- event loop while indexing {n_photos} x 24 MP (test model, ONNX, watcher on, "
+        "grid scrolled every 50 ms)"
+    )
     row("photos listed in the grid after", t_rows, "s")
     row("model loaded in the worker after", loaded[0] - t0, "s", "(imports torch, open_clip)")
     row("indexed and tagged after", t_done, "s")
-    for label, part in (("whole run", gaps_ms), ("while the model loads", gaps_ms[~after]),
-                        ("after the model is loaded", gaps_ms[after])):
+    for label, part in (
+        ("whole run", gaps_ms),
+        ("while the model loads", gaps_ms[~after]),
+        ("after the model is loaded", gaps_ms[after]),
+    ):
         if not len(part):
             continue
         print(f"   {label}: {len(part)} ticks")
@@ -177,11 +185,18 @@ def fake_library(home: Path, n: int, n_thumbs: int = 500) -> None:
                 cur = conn.execute(
                     "INSERT INTO photos(folder_id, path, size, mtime_ns, hash, width, height, "
                     "status, updated_at) VALUES (?, ?, ?, ?, ?, 6000, 4000, 'indexed', 0)",
-                    (folder, f"/bench/photos/{i // 1000:03d}/{i:06d}.jpg", 5_000_000, i,
-                     hashes[i % n_thumbs]),
+                    (
+                        folder,
+                        f"/bench/photos/{i // 1000:03d}/{i:06d}.jpg",
+                        5_000_000,
+                        i,
+                        hashes[i % n_thumbs],
+                    ),
                 )
-                conn.execute("INSERT INTO embeddings(photo_id, model_id, vector) VALUES (?, ?, ?)",
-                             (cur.lastrowid, model_id, v.tobytes()))
+                conn.execute(
+                    "INSERT INTO embeddings(photo_id, model_id, vector) VALUES (?, ?, ?)",
+                    (cur.lastrowid, model_id, v.tobytes()),
+                )
     cat.close()
 
 
@@ -198,10 +213,10 @@ def memory_at_scale(app: QApplication, n: int, tmp: Path) -> Path:
     window = create_window(home, model="test", backend="onnx", watch=False)
     window.show()
     window.session.reader.notify_changed(now=True)
-    listed = wait(app, lambda: window.library.model.rowCount() == n, 120)
+    listed = wait(app, lambda: window.library_page.model.rowCount() == n, 120)
     t_list = time.perf_counter() - t0
     assert listed
-    grid = window.library.grid
+    grid = window.library_page.grid
     bar = grid.verticalScrollBar()
     # The grid lays 100k cells out in batches (2000 per event-loop turn): wait until the
     # scroll range stops growing.
@@ -255,7 +270,7 @@ PROBE = textwrap.dedent(
             return QTimer.singleShot(1, probe)
         if "shown" not in out:
             out.update(shown=time.time(), torch="torch" in sys.modules)
-        if w.library.model.rowCount() >= int(sys.argv[2]):
+        if w.library_page.model.rowCount() >= int(sys.argv[2]):
             out["listed"] = time.time()
             return w.close()
         QTimer.singleShot(5, probe)
@@ -274,8 +289,13 @@ def startup(home: Path, rows: int, runs: int = 3) -> None:
     shown, listed, torch = [], [], []
     for _ in range(runs):
         t0 = time.time()
-        proc = subprocess.run([sys.executable, "-c", PROBE, str(home), str(rows)],
-                              capture_output=True, text=True, env=env, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-c", PROBE, str(home), str(rows)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
         out = json.loads(proc.stdout.strip().splitlines()[-1])
         shown.append(out["shown"] - t0)
         listed.append(out["listed"] - t0)
@@ -303,8 +323,11 @@ def main() -> None:
         else:
             memory_at_scale(app, n, Path(args.dir))
         return
-    print(f"== GUI responsiveness  ({os.cpu_count()} CPUs, load average "
-          f"{os.getloadavg()[0]:.2f}, {time.strftime('%Y-%m-%d %H:%M')})", flush=True)
+    print(
+        f"== GUI responsiveness  ({os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.2f}, {time.strftime('%Y-%m-%d %H:%M')})",
+        flush=True,
+    )
     me = [sys.executable, __file__, "-n", str(n), "--photos", str(n_photos)]
     with tempfile.TemporaryDirectory(prefix="clipdesk-gui-bench-") as tmp:
         (Path(tmp) / "empty").mkdir()

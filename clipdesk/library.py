@@ -1,26 +1,42 @@
-"""A user's library: their paths, settings, catalog, and the model in use (loaded lazily).
+"""One opened library: the user's paths, settings and catalog, the model in use (loaded
+lazily), and the pipeline a photo takes after it is embedded.
 
-The CLI, and later the worker and the GUI, reach the core through this.
+Every way a photo comes in (``clipdesk add``/``index``, the worker behind the window and
+``clipdesk watch``) goes through :meth:`Library.after_embedding`, which works from the
+catalog's state rather than from "what this run embedded": keywords not read yet are
+read, embeddings not tagged yet are tagged. A run stopped between the stages is finished
+by the next one.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder, ModelSpec, ModelUnavailable, load_embedder, parse_model
-from clipdesk.embedding.backends import accelerators, choose_backend
+from clipdesk.embedding.choice import EngineChoice
 from clipdesk.imaging import ThumbnailCache
 from clipdesk.indexer import Indexer, IndexResult, ProgressCallback
 from clipdesk.paths import AppPaths, app_paths
-from clipdesk.scanner import normalise_folder
 from clipdesk.settings import Settings
 
 
 class FolderNotFound(FileNotFoundError):
     pass
+
+
+@dataclass
+class PipelineResult:
+    """What :meth:`Library.after_embedding` did."""
+
+    keywords_read: int = 0  # photos whose sidecars/embedded keywords were read
+    keywords: int = 0  # keywords that became tags on photos
+    new_tags: list[str] = field(default_factory=list)
+    keyword_errors: list[tuple[str, str]] = field(default_factory=list)
+    scored_ids: list[int] = field(default_factory=list)  # photos whose suggestions were made
 
 
 class Library:
@@ -30,18 +46,23 @@ class Library:
         model: str | ModelSpec | None = None,
         backend: str | None = None,
         int8: bool | None = None,
+        engine: EngineChoice | None = None,
     ):
+        self.home = home
         self.paths: AppPaths = app_paths(home).ensure()
         self.settings = Settings.load(self.paths.settings_file)
-        self.model_name = model or self.settings.model
-        self.backend = backend or self.settings.backend
-        self.int8 = self.settings.int8 if int8 is None else int8
+        self.engine = engine or EngineChoice.resolve(self.settings, model, backend, int8)
         self._embedder: Embedder | None = None
         self._tagger = None
 
     @cached_property
     def catalog(self) -> Catalog:
-        return Catalog(self.paths.catalog)
+        """The catalog, opened for writing; a new one gets the default vocabulary, once."""
+        from clipdesk.tagging.store import TagStore
+
+        catalog = Catalog(self.paths.catalog)
+        TagStore(catalog).seed_default()
+        return catalog
 
     @property
     def thumbnails(self) -> ThumbnailCache:
@@ -52,72 +73,34 @@ class Library:
             self.catalog.close()
             del self.__dict__["catalog"]
 
-    def remember_model(self) -> None:
-        """Make the model (and backend choice) of this run the default for the next ones."""
-        parse_model(self.model_name)  # refuse to remember a name that cannot work
-        changed = (self.settings.model, self.settings.backend, self.settings.int8) != (
-            self.model_name,
-            self.backend,
-            self.int8,
-        )
-        if changed:
-            self.settings.model, self.settings.backend = self.model_name, self.backend
-            self.settings.int8 = self.int8
+    def remember_engine(self) -> None:
+        """Make this run's model and backend choice the default for the next ones."""
+        if isinstance(self.engine.model, str):
+            parse_model(self.engine.model)  # refuse to remember a name that cannot work
+        if not self.engine.same_as_settings(self.settings):
+            self.settings.model = self.engine.model
+            self.settings.backend, self.settings.int8 = self.engine.backend, self.engine.int8
             self.settings.save(self.paths.settings_file)
-
-    def planned_backend(self) -> str:
-        """The backend a run would use, without loading the model."""
-        chosen = choose_backend(self.backend, *accelerators())
-        return {"cuda": "cuda-fp16", "mps": "mps", "cpu": "torch-cpu"}.get(
-            chosen, "onnx-cpu-int8" if self.int8 else "onnx-cpu"
-        )
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = load_embedder(
-                self.model_name,
-                backend=self.backend,
-                int8=self.int8,
+                self.engine.model,
+                backend=self.engine.backend,
+                int8=self.engine.int8,
                 weights_dir=self.paths.model_weights,
                 onnx_dir=self.paths.onnx_models,
             )
         return self._embedder
 
-    def add_folders(self, folders: list[str | Path]) -> list[int]:
-        ids = []
-        for folder in folders:
-            path = normalise_folder(folder)
-            if not path.is_dir():
-                raise FolderNotFound(f"no such folder: {folder}")
-            ids.append(self.catalog.add_folder(path))
-        return ids
+    @property
+    def model_id(self) -> int:
+        return self.catalog.model_id(self.embedder.name, self.embedder.dim)
 
-    def index(
-        self,
-        folder_ids: list[int] | None = None,
-        progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> IndexResult:
-        indexer = Indexer(
-            self.catalog, self.embedder, self.thumbnails, batch_size=self.settings.batch_size
-        )
-        result = indexer.run(folder_ids, progress, cancel)
-        from clipdesk.tagging.store import TagStore
-
-        seeded = TagStore(self.catalog).seed_default()  # before imported keywords add tags
-        self.import_keywords(result.embedded_ids)
-        self.autotag(None if seeded else result.embedded_ids)
-        return result
-
-    def import_keywords(self, photo_ids: list[int]):
-        """Keywords already in sidecars or embedded in new photos become ``imported`` tags."""
-        from clipdesk.sidecar_sync import import_keywords
-
-        if not photo_ids:
-            return None
-        photos = [(i, self.catalog.photo(i).path) for i in photo_ids]
-        return import_keywords(self.catalog, photos, self.settings.sidecar_naming)
+    def has_embeddings(self) -> bool:
+        """Whether any photo is embedded with the model in use."""
+        return self.catalog.has_embeddings(self.model_id)
 
     @property
     def tagger(self):
@@ -127,16 +110,42 @@ class Library:
             self._tagger = Tagger(self.catalog, self.embedder)
         return self._tagger
 
-    def autotag(self, photo_ids: list[int] | None = None):
-        """Suggest tags for these photos (all when None); seeds the default vocabulary once."""
-        from clipdesk.tagging.store import TagStore
+    # -- the pipeline ------------------------------------------------------------------
 
-        seeded = TagStore(self.catalog).seed_default()
-        if seeded:
-            photo_ids = None  # a new vocabulary: every photo needs scoring
-        elif not photo_ids and photo_ids is not None:
-            return None
-        return self.tagger.rescore(photo_ids)
+    def index(
+        self,
+        folder_ids: list[int] | None = None,
+        progress: ProgressCallback | None = None,
+        cancel: threading.Event | None = None,
+    ) -> tuple[IndexResult, PipelineResult]:
+        """Scan, embed what is new, then the pipeline after embedding."""
+        result = self.indexer().run(folder_ids, progress, cancel)
+        return result, self.after_embedding()
+
+    def indexer(self) -> Indexer:
+        return Indexer(
+            self.catalog, self.embedder, self.thumbnails, batch_size=self.settings.batch_size
+        )
+
+    def after_embedding(self) -> PipelineResult:
+        """Read keywords not read yet, then suggest tags for embeddings not tagged yet."""
+        from clipdesk.sidecar_sync import import_keywords
+
+        out = PipelineResult()
+        unread = self.catalog.keywords_unread()
+        if unread:
+            report = import_keywords(self.catalog, unread, self.settings.sidecar_naming)
+            out.keywords_read, out.keywords = len(unread), report.keywords
+            out.new_tags, out.keyword_errors = report.new_tags, report.errors
+        if self.catalog.has_unscored():  # only then is the model needed
+            model_id = self.model_id
+            ids = self.catalog.unscored(model_id)
+            if ids:
+                self.tagger.rescore(ids)
+                with self.catalog.transaction():
+                    self.catalog.mark_scored(model_id, ids)
+                out.scored_ids = ids
+        return out
 
 
-__all__ = ["Library", "FolderNotFound", "ModelUnavailable"]
+__all__ = ["Library", "FolderNotFound", "ModelUnavailable", "PipelineResult"]

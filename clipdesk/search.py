@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdesk.catalog import Catalog
+from clipdesk.catalog import Catalog, browse
+from clipdesk.catalog.browse import PhotoFilter
 from clipdesk.embedding import Embedder
 from clipdesk.imaging import decode
 
@@ -76,25 +77,58 @@ def _hits(catalog: Catalog, ranked: list[tuple[int, float]]) -> list[Hit]:
 def tag_filter(
     catalog: Catalog, with_tags: list[int] = (), without_tags: list[int] = ()
 ) -> np.ndarray | None:
-    """Photo ids that have every tag in ``with_tags`` and none in ``without_tags``.
-
-    A photo has a tag when it is confirmed or suggested (not rejected). None: no filter.
-    """
+    """Photo ids that have every tag in ``with_tags`` and none in ``without_tags``, each tag
+    standing for its whole subtree (the window's tag filter is the same query). None: no
+    filter."""
     if not with_tags and not without_tags:
         return None
-    ids = {r[0] for r in catalog.conn.execute("SELECT id FROM photos")}
-    for tag_id in with_tags:
-        ids &= _having(catalog, tag_id)
-    for tag_id in without_tags:
-        ids -= _having(catalog, tag_id)
-    return np.fromiter(ids, np.int64, len(ids))
+    flt = PhotoFilter(include_tags=tuple(with_tags), exclude_tags=tuple(without_tags))
+    return browse.photo_ids(catalog, flt, include_failed=True)
 
 
-def _having(catalog: Catalog, tag_id: int) -> set[int]:
-    rows = catalog.conn.execute(
-        "SELECT photo_id FROM photo_tags WHERE tag_id = ? AND state != 'rejected'", (tag_id,)
-    )
-    return {r[0] for r in rows}
+Ranked = list[tuple[int, float]]
+
+
+class SearchCache:
+    """The vectors of the model in use kept in memory between queries, reloaded when the
+    catalog's embedded photos change. One per thread (it uses that thread's catalog)."""
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._index: VectorIndex | None = None
+
+    def index(self, catalog: Catalog, embedder: Embedder) -> VectorIndex:
+        model_id = catalog.model_id(embedder.name, embedder.dim)
+        key = catalog.embedding_version(model_id)
+        if self._index is None or key != self._key:
+            self._index, self._key = VectorIndex.load(catalog, model_id), key
+        return self._index
+
+    def text(
+        self, catalog: Catalog, embedder: Embedder, text: str, only=None, limit: int = 20
+    ) -> Ranked:
+        """Photos best matching a description."""
+        index = self.index(catalog, embedder)
+        return index.top(embedder.encode_texts([text])[0], limit, only=only)
+
+    def similar(
+        self, catalog: Catalog, embedder: Embedder, photo_id: int, only=None, limit: int = 20
+    ) -> Ranked:
+        """Photos most like one in the library."""
+        vector = catalog.embedding(photo_id, catalog.model_id(embedder.name, embedder.dim))
+        if vector is None:
+            return []
+        return self.index(catalog, embedder).top(vector, limit, exclude=photo_id, only=only)
+
+    def prompts(
+        self, catalog: Catalog, embedder: Embedder, prompts: list[str], limit: int = 20
+    ) -> Ranked:
+        """Photos a tag with these prompts would match best (the vocabulary's live strip)."""
+        prompts = [p.strip() for p in prompts if p.strip()]
+        if not prompts:
+            return []
+        v = embedder.encode_texts(prompts).mean(0)
+        return self.index(catalog, embedder).top(v / max(float(np.linalg.norm(v)), 1e-12), limit)
 
 
 def search_text(

@@ -9,7 +9,6 @@ photos' embedded XMP/IPTC into ``imported`` tags, never overriding a decision.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable
@@ -23,9 +22,7 @@ from clipdesk.xmp import ExportReport, PhotoOutcome, export_sidecars, read_photo
 
 def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple[int, str]]:
     """(id, path) of present photos, under the given files or folders (default: all)."""
-    rows = catalog.conn.execute(
-        "SELECT id, path FROM photos WHERE status IN ('new', 'indexed') ORDER BY path"
-    ).fetchall()
+    rows = catalog.present_photos()
     if not paths:
         return rows
     wanted = [str(Path(p).expanduser().resolve()) for p in paths]
@@ -37,25 +34,17 @@ def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple
 
 
 def _desired_and_removed(
-    catalog: Catalog, photo_id: int, paths: dict[int, str], include_suggested: bool
+    store: TagStore, photo_id: int, paths: dict[int, str], include_suggested: bool
 ) -> tuple[set[str], set[str]]:
-    rows = catalog.conn.execute(
-        "SELECT pt.tag_id, pt.state, pt.score, t.threshold FROM photo_tags pt "
-        "JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = ?",
-        (photo_id,),
-    ).fetchall()
     desired, rejected = set(), set()
-    for tag_id, state, score, threshold in rows:
+    for tag_id, state, score, threshold in store.states_on(photo_id):
         if state == "confirmed" or (
             include_suggested and state == "suggested" and (score or 0) >= threshold
         ):
             desired.add(paths[tag_id])
         elif state == "rejected":
             rejected.add(paths[tag_id])
-    row = catalog.conn.execute(
-        "SELECT tags FROM sidecar_exports WHERE photo_id = ?", (photo_id,)
-    ).fetchone()
-    before = set(json.loads(row[0])) if row else set()
+    before = store.catalog.exported_tags(photo_id)
     return desired, (before - desired) | rejected
 
 
@@ -68,12 +57,13 @@ def export_library(
     progress: Callable[[int, int | None, PhotoOutcome], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
 ) -> ExportReport:
-    tag_paths = {t.id: t.path for t in TagStore(catalog).all()}
+    store = TagStore(catalog)
+    tag_paths = store.paths()
     photos = photos_under(catalog, paths)
     plan = {}
     items = []
     for photo_id, path in photos:
-        desired, remove = _desired_and_removed(catalog, photo_id, tag_paths, include_suggested)
+        desired, remove = _desired_and_removed(store, photo_id, tag_paths, include_suggested)
         if not desired and not remove:
             continue  # nothing of ours to say: no sidecar is created
         plan[path] = (photo_id, desired)
@@ -86,11 +76,7 @@ def export_library(
             for outcome in report.outcomes:
                 if outcome.outcome == "skipped":
                     continue
-                photo_id, desired = plan[str(outcome.photo)]
-                catalog.conn.execute(
-                    "INSERT OR REPLACE INTO sidecar_exports(photo_id, tags, at) VALUES (?, ?, ?)",
-                    (photo_id, json.dumps(sorted(desired)), time.time()),
-                )
+                catalog.record_export(*plan[str(outcome.photo)])
     return report
 
 
@@ -124,18 +110,10 @@ def import_keywords(
         for photo_id, paths in found:
             report.photos += 1
             for tag_path in sorted(paths):
-                tag_id = store.ensure(tag_path)
-                cur = catalog.conn.execute(
-                    "INSERT INTO photo_tags(photo_id, tag_id, state, source, score, updated_at) "
-                    "VALUES (?, ?, 'confirmed', 'imported', NULL, ?) "
-                    "ON CONFLICT(photo_id, tag_id) DO UPDATE SET state = 'confirmed', "
-                    "source = 'imported', updated_at = excluded.updated_at "
-                    "WHERE photo_tags.source = 'model'",
-                    (photo_id, tag_id, now),
-                )
-                report.keywords += cur.rowcount
+                report.keywords += store.mark_imported(photo_id, store.ensure(tag_path), now)
         for tag in store.all():  # new tags and any new parents they brought
             if tag.id not in known_ids:
                 store.update(tag.id, enabled=False)
                 report.new_tags.append(tag.path)
+        catalog.mark_keywords_read(photo_id for photo_id, _ in photos)
     return report

@@ -24,6 +24,22 @@ def test_only_gui_imports_qt():
     assert not offenders, offenders
 
 
+def test_sql_lives_in_the_catalog_and_tagging_only():
+    """The CLI, the GUI, the worker and the actions ask the catalog; they hold no SQL."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.relative_to(PACKAGE).parts[0] in ("catalog", "tagging"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("execute", "executemany", "executescript")
+            ):
+                offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert not offenders, offenders
+
+
 def test_core_imports_without_qt_loaded():
     import subprocess
     import sys

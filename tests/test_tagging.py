@@ -136,9 +136,9 @@ def test_undo_restores_the_suggestion(tagged):
     photos = _photos(cat, "red", "circle")
     before = [{t.tag: t.state for t in tags_of(cat, p)} for p in photos]
     assert decide(cat, photos, tag.id, "rejected") == len(photos)  # a selection at once
-    assert undo(cat) == len(photos)
+    assert undo(cat).photos == len(photos)
     assert [{t.tag: t.state for t in tags_of(cat, p)} for p in photos] == before
-    assert undo(cat) == 0
+    assert undo(cat).photos == 0
 
 
 def test_a_badly_prompted_tag_improves_with_corrections(tagged, embedder, tmp_path):

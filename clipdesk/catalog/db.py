@@ -1,11 +1,12 @@
 """The catalog connection and its queries.
 
-One writer (the indexer or, later, the worker) and any number of readers, each
-with its own connection; WAL lets the readers go on while the writer commits.
+One writer (the worker, or a command run in the terminal) and any number of readers,
+each with its own connection; WAL lets the readers go on while the writer commits.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import time
@@ -60,6 +61,9 @@ class Catalog:
     def close(self) -> None:
         self.conn.close()
 
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
     def __enter__(self) -> Catalog:
         return self
 
@@ -100,6 +104,18 @@ class Catalog:
 
     def folders(self) -> list[tuple[int, str]]:
         return self.conn.execute("SELECT id, path FROM folders ORDER BY path").fetchall()
+
+    def remove_folder(self, folder_id: int) -> None:
+        """Forget a folder and its photos' records (the files themselves are never touched)."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
+
+    def folder_counts(self, include_failed: bool = True) -> dict[int, int]:
+        """Photos per folder id."""
+        where = "" if include_failed else "WHERE status != 'failed' "
+        return dict(
+            self.conn.execute(f"SELECT folder_id, COUNT(*) FROM photos {where}GROUP BY folder_id")
+        )
 
     # photos ------------------------------------------------------------------
 
@@ -159,7 +175,8 @@ class Catalog:
         self.conn.execute("DELETE FROM embeddings WHERE photo_id = ?", (photo_id,))
         self.conn.execute(
             "UPDATE photos SET size = ?, mtime_ns = ?, hash = ?, status = 'new', error = NULL, "
-            "width = NULL, height = NULL, taken_at = NULL, orientation = NULL, updated_at = ? "
+            "width = NULL, height = NULL, taken_at = NULL, orientation = NULL, "
+            "keywords_read = 0, updated_at = ? "
             "WHERE id = ?",
             (size, mtime_ns, hash_, time.time(), photo_id),
         )
@@ -205,6 +222,69 @@ class Catalog:
             (model_id,),
         ).fetchall()
 
+    def new_photos(self) -> list[tuple[int, str, str]]:
+        """(id, path, hash) of photos not decoded yet (they need a thumbnail)."""
+        return self.conn.execute(
+            "SELECT id, path, hash FROM photos WHERE status = 'new' ORDER BY id"
+        ).fetchall()
+
+    def present_photos(self) -> list[tuple[int, str]]:
+        """(id, path) of every photo whose file is there, in path order."""
+        return self.conn.execute(
+            "SELECT id, path FROM photos WHERE status IN ('new', 'indexed') ORDER BY path"
+        ).fetchall()
+
+    # the pipeline after embedding: what is still to do, from the catalog's own state ------
+
+    def keywords_unread(self) -> list[tuple[int, str]]:
+        """(id, path) of present photos whose sidecar and embedded keywords are not read."""
+        return self.conn.execute(
+            "SELECT id, path FROM photos WHERE keywords_read = 0 "
+            "AND status IN ('new', 'indexed') ORDER BY id"
+        ).fetchall()
+
+    def mark_keywords_read(self, photo_ids: Iterable[int]) -> None:
+        self.conn.executemany(
+            "UPDATE photos SET keywords_read = 1 WHERE id = ?", [(i,) for i in photo_ids]
+        )
+
+    def unscored(self, model_id: int) -> list[int]:
+        """Ids of indexed photos whose ``model_id`` embedding has not been tagged yet."""
+        rows = self.conn.execute(
+            "SELECT e.photo_id FROM embeddings e JOIN photos p ON p.id = e.photo_id "
+            "WHERE e.model_id = ? AND e.scored = 0 AND p.status = 'indexed' ORDER BY 1",
+            (model_id,),
+        )
+        return [r[0] for r in rows]
+
+    def has_unscored(self) -> bool:
+        """Whether any embedding, of any model, waits for tagging (no model needed to ask)."""
+        return (
+            self.conn.execute("SELECT 1 FROM embeddings WHERE scored = 0 LIMIT 1").fetchone()
+            is not None
+        )
+
+    def mark_scored(self, model_id: int, photo_ids: Iterable[int]) -> None:
+        self.conn.executemany(
+            "UPDATE embeddings SET scored = 1 WHERE photo_id = ? AND model_id = ?",
+            [(i, model_id) for i in photo_ids],
+        )
+
+    # sidecars ------------------------------------------------------------------
+
+    def exported_tags(self, photo_id: int) -> set[str]:
+        """The tag paths ClipDesk last wrote into this photo's sidecar."""
+        row = self.conn.execute(
+            "SELECT tags FROM sidecar_exports WHERE photo_id = ?", (photo_id,)
+        ).fetchone()
+        return set(json.loads(row[0])) if row else set()
+
+    def record_export(self, photo_id: int, tag_paths: Iterable[str]) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO sidecar_exports(photo_id, tags, at) VALUES (?, ?, ?)",
+            (photo_id, json.dumps(sorted(tag_paths)), time.time()),
+        )
+
     def status_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(("new", "indexed", "missing", "failed"), 0)
         counts.update(self.conn.execute("SELECT status, COUNT(*) FROM photos GROUP BY status"))
@@ -228,6 +308,26 @@ class Catalog:
         self.conn.execute(
             "INSERT OR REPLACE INTO embeddings(photo_id, model_id, vector) VALUES (?, ?, ?)",
             (photo_id, model_id, np.ascontiguousarray(vector, dtype=np.float32).tobytes()),
+        )
+
+    def has_embeddings(self, model_id: int | None = None) -> bool:
+        """Whether any photo is embedded (with ``model_id``, when given)."""
+        if model_id is None:
+            row = self.conn.execute("SELECT 1 FROM embeddings LIMIT 1").fetchone()
+        else:
+            row = self.conn.execute(
+                "SELECT 1 FROM embeddings WHERE model_id = ? LIMIT 1", (model_id,)
+            ).fetchone()
+        return row is not None
+
+    def embedding_version(self, model_id: int) -> tuple:
+        """Changes whenever the set of searchable vectors of ``model_id`` may have changed."""
+        return (
+            model_id,
+            *self.conn.execute(
+                "SELECT COUNT(*), MAX(photo_id) FROM embeddings WHERE model_id = ?", (model_id,)
+            ).fetchone(),
+            *self.conn.execute("SELECT COUNT(*) FROM photos WHERE status = 'indexed'").fetchone(),
         )
 
     def embedding(self, photo_id: int, model_id: int) -> np.ndarray | None:

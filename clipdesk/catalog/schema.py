@@ -113,8 +113,25 @@ CREATE TABLE heads (
 ) WITHOUT ROWID;
 """
 
+# The pipeline after embedding works from catalog state, so that a run killed between
+# stages is finished by the next one: a photo's keywords are read once (again when its
+# content changes), an embedding is scored once (again when it is replaced), and a tag
+# whose corrections changed waits in ``learn_queue`` until its head is retrained.
+V3 = """
+ALTER TABLE photos ADD COLUMN keywords_read INTEGER NOT NULL DEFAULT 0;
+UPDATE photos SET keywords_read = 1 WHERE status = 'indexed';
+CREATE INDEX photos_keywords_unread ON photos(id) WHERE keywords_read = 0;
+ALTER TABLE embeddings ADD COLUMN scored INTEGER NOT NULL DEFAULT 0;
+UPDATE embeddings SET scored = (SELECT COUNT(*) FROM meta WHERE key = 'vocabulary_seeded');
+CREATE INDEX embeddings_unscored ON embeddings(model_id) WHERE scored = 0;
+CREATE TABLE learn_queue (
+    tag_id      INTEGER PRIMARY KEY REFERENCES tags(id) ON DELETE CASCADE,
+    at          REAL NOT NULL
+);
+"""
+
 # Each step is one SQL script, run in one transaction together with the version bump.
-MIGRATIONS: list[str] = [V1, V2]
+MIGRATIONS: list[str] = [V1, V2, V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -15,20 +15,17 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from clipdesk.gui import actions, queries
+from clipdesk.catalog import browse
+from clipdesk.catalog.browse import PhotoFilter
 from clipdesk.gui.library_page import LibraryPage
-from clipdesk.gui.queries import PhotoFilter
 from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.thumbnails import ThumbnailLoader
 from clipdesk.gui.worker_bridge import WorkerBridge
+from clipdesk.ops import search as search_ops
+from clipdesk.search import SearchCache
+from clipdesk.tagging.store import TagStore
 
 SEARCH_LIMIT = 2000
-
-
-def remove_folder(lib, folder_id: int) -> None:
-    """Forget a folder and its photos' records (the files themselves are not touched)."""
-    with lib.catalog.transaction() as conn:
-        conn.execute("DELETE FROM folders WHERE id = ?", (folder_id,))
 
 
 class BrowseController(QObject):
@@ -44,7 +41,7 @@ class BrowseController(QObject):
         reader: CatalogReader,
         bridge: WorkerBridge,
         thumbs: ThumbnailLoader,
-        cache: actions.SearchCache,
+        cache: SearchCache,
     ):
         super().__init__(page)
         self.page, self.reader, self.bridge, self.thumbs = page, reader, bridge, thumbs
@@ -73,8 +70,8 @@ class BrowseController(QObject):
 
     def refresh(self) -> None:
         """The catalog changed: sidebar counts, and the grid when browsing."""
-        self.reader.read(queries.folders, self._folders_read, key="folders")
-        self.reader.read(queries.tags, self.page.sidebar.set_tags, key="tags")
+        self.reader.read(browse.folders, self._folders_read, key="folders")
+        self.reader.read(lambda c: TagStore(c).usage(), self.page.sidebar.set_tags, key="tags")
         self.reader.read(lambda c: c.status_counts(), self._counts_read, key="counts")
         if self.query is None:
             self._list()
@@ -86,7 +83,7 @@ class BrowseController(QObject):
         retry = self.thumbs.retry_absent()
         self.page.model.refresh(retry if photo_ids is None else list(set(retry) | set(photo_ids)))
 
-    def _folders_read(self, infos: list[queries.FolderInfo]) -> None:
+    def _folders_read(self, infos: list[browse.FolderInfo]) -> None:
         self.page.sidebar.set_folders(infos)
         self.folders_changed.emit(infos)
 
@@ -95,7 +92,7 @@ class BrowseController(QObject):
 
     def _list(self) -> None:
         flt = self.filter
-        self.reader.read(lambda c: queries.photo_ids(c, flt), self._listed, key="grid")
+        self.reader.read(lambda c: browse.photo_ids(c, flt), self._listed, key="grid")
 
     def _listed(self, ids: np.ndarray) -> None:
         if self.query is not None:
@@ -144,8 +141,7 @@ class BrowseController(QObject):
         flt, cache = self.filter, self.cache
 
         def job(lib):
-            only = queries.photo_ids(lib.catalog, flt) if flt.active else None
-            return cache.text(lib, text, only, SEARCH_LIMIT)
+            return search_ops.rank_text(lib, cache, text, flt, SEARCH_LIMIT)
 
         self._run_search(job, f"Searching for “{text}”…")
 
@@ -158,8 +154,7 @@ class BrowseController(QObject):
         flt, cache = self.filter, self.cache
 
         def job(lib):
-            only = queries.photo_ids(lib.catalog, flt) if flt.active else None
-            return cache.similar(lib, photo_id, only, SEARCH_LIMIT)
+            return search_ops.rank_similar(lib, cache, photo_id, flt, SEARCH_LIMIT)
 
         self._run_search(job, f"Finding photos like {name}…")
 
@@ -214,9 +209,8 @@ class BrowseController(QObject):
             "The photo files themselves are not touched.",
         )
         if answer == QMessageBox.StandardButton.Yes:
-            self.bridge.submit(
-                lambda lib: remove_folder(lib, folder_id),
-                done=lambda _: self.reader.notify_changed(now=True),
+            self.bridge.remove_folder(
+                folder_id, done=lambda _: self.reader.notify_changed(now=True)
             )
 
     def set_thumbnail_size(self, size: int) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Slot
 
 from clipdesk.catalog import Catalog
-from clipdesk.gui.queries import PhotoBrief, briefs
+from clipdesk.catalog.browse import PhotoBrief, briefs
 from clipdesk.gui.thumbnails import ThumbnailLoader
 
 PAGE = 256

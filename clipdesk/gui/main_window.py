@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QToolBar, QWidget
 
-from clipdesk.gui import queries
-from clipdesk.gui.browse_controller import BrowseController, remove_folder
+from clipdesk.catalog import browse
+from clipdesk.gui.browse_controller import BrowseController
 from clipdesk.gui.export_dialog import ExportDialog
 from clipdesk.gui.grid_model import PhotoGridModel
 from clipdesk.gui.library_page import LibraryPage
@@ -41,47 +41,51 @@ class MainWindow(QMainWindow):
         self.session = s = session
         self.setWindowTitle("ClipDesk")
         self.resize(1320, 820)
-        self.welcome = WelcomePage(self)
-        self.library = LibraryPage(s.reader, s.thumbs, s.prefs.thumbnail_size, self)
-        self.review = ReviewView(self)
-        self.vocab = VocabEditor(PhotoGridModel(s.reader.catalog, s.thumbs, self), self)
+        self.welcome_page = WelcomePage(self)
+        self.library_page = LibraryPage(s.reader, s.thumbs, s.prefs.thumbnail_size, self)
+        self.review_page = ReviewView(self)
+        self.vocab_page = VocabEditor(PhotoGridModel(s.reader.catalog, s.thumbs, self), self)
         self.pages = QStackedWidget(self)
-        for page in (self.welcome, self.library, self.review, self.vocab):
+        for page in (self.welcome_page, self.library_page, self.review_page, self.vocab_page):
             self.pages.addWidget(page)
         self.setCentralWidget(self.pages)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
-        self.status.set_model(choice_for(s.model).name, self._backend_text())
+        self.status.set_model(choice_for(s.engine.model_name).name, s.engine.describe())
 
-        self.browse = BrowseController(self.library, s.reader, s.bridge, s.thumbs, s.cache)
-        self.tagging = TaggingController(
-            self.library.photo, self.library.grid, s.reader, s.bridge, self.library
-        )
-        self.reviewing = ReviewController(self.review, s.reader, s.bridge)
-        self.vocabulary = VocabController(self.vocab, s.reader, s.bridge, s.cache)
-        for c in (self.browse, self.tagging, self.reviewing, self.vocabulary):
+        lib = self.library_page
+        self.browse_controller = BrowseController(lib, s.reader, s.bridge, s.thumbs, s.cache)
+        self.tagging_controller = TaggingController(lib.photo, lib.grid, s.reader, s.bridge, lib)
+        self.review_controller = ReviewController(self.review_page, s.reader, s.bridge)
+        self.vocab_controller = VocabController(self.vocab_page, s.reader, s.bridge, s.cache)
+        for c in (
+            self.browse_controller,
+            self.tagging_controller,
+            self.review_controller,
+            self.vocab_controller,
+        ):
             c.message.connect(lambda text: self.status.showMessage(text, 6000))
-        self.tagging.similar_requested.connect(self._similar)
-        self.library.grid.open_requested.connect(lambda _: self.library.set_large(True))
-        self.library.photo.leave_requested.connect(lambda: self.library.set_large(False))
-        self.browse.counts_changed.connect(self.status.set_counts)
-        self.browse.folders_changed.connect(self._folders_changed)
-        self.welcome.folder_chosen.connect(self._first_folder)
-        self.welcome.settings_requested.connect(self.open_settings)
-        self.welcome.set_plan(s.model, s.backend, s.int8, s.paths.model_weights)
+        self.tagging_controller.similar_requested.connect(self._similar)
+        lib.grid.open_requested.connect(lambda _: lib.set_large(True))
+        lib.photo.leave_requested.connect(lambda: lib.set_large(False))
+        self.browse_controller.counts_changed.connect(self.status.set_counts)
+        self.browse_controller.folders_changed.connect(self._folders_changed)
+        self.welcome_page.folder_chosen.connect(self._first_folder)
+        self.welcome_page.settings_requested.connect(self.open_settings)
+        self._show_plan()
         self.status.pause_toggled.connect(lambda p: s.bridge.pause() if p else s.bridge.resume())
         s.bridge.progress.connect(self._progress)
         s.bridge.event.connect(self._event)
         s.bridge.failed.connect(lambda text: self.status.showMessage(text, 15000))
         self._make_actions()
         self._restore()
-        self.pages.setCurrentWidget(self.library if s.reader.exists else self.welcome)
+        self.pages.setCurrentWidget(self.library_page if s.reader.exists else self.welcome_page)
         self._started = self._closed = False
 
-    def _backend_text(self) -> str:
+    def _show_plan(self) -> None:
         s = self.session
-        text = {"auto": "auto backend"}.get(s.backend, s.backend)
-        return text + (" int8" if s.int8 else "")
+        e = s.engine
+        self.welcome_page.set_plan(e.model_name, e.backend, e.int8, s.paths.model_weights)
 
     def _make_actions(self) -> None:
         bar = QToolBar("Pages", self)
@@ -89,20 +93,23 @@ class MainWindow(QMainWindow):
         bar.setMovable(False)
         self.addToolBar(bar)
         group = QActionGroup(self)
-        self.page_actions: dict[str, QAction] = {}
-        for key, (text, page) in enumerate(
-            (("Library", self.library), ("Review", self.review), ("Vocabulary", self.vocab)), 1
-        ):
+        self.page_actions: dict[QWidget, QAction] = {}
+        pages = (
+            ("Library", self.library_page),
+            ("Review", self.review_page),
+            ("Vocabulary", self.vocab_page),
+        )
+        for key, (text, page) in enumerate(pages, 1):
             action = QAction(text, self, checkable=True)
             action.setShortcut(QKeySequence(f"Ctrl+{key}"))
             action.triggered.connect(lambda _=False, p=page: self.show_page(p))
             group.addAction(action)
             bar.addAction(action)
-            self.page_actions[text.lower()] = action
+            self.page_actions[page] = action
         bar.addSeparator()
         file_menu = self.menuBar().addMenu("&File")
         for text, keys, slot in (
-            ("Add folder…", "Ctrl+O", self.browse.choose_folder),
+            ("Add folder…", "Ctrl+O", self.browse_controller.choose_folder),
             ("Export sidecars…", "Ctrl+E", self.open_export),
             ("Settings…", "Ctrl+,", self.open_settings),
             ("Quit", "Ctrl+Q", self.close),
@@ -113,7 +120,6 @@ class MainWindow(QMainWindow):
             file_menu.addAction(action)
             if text != "Quit":
                 bar.addAction(action)
-        self.export_action = file_menu.actions()[1]
         view = self.menuBar().addMenu("&View")
         for action in self.page_actions.values():
             view.addAction(action)
@@ -122,18 +128,18 @@ class MainWindow(QMainWindow):
             "Keyboard shortcuts", lambda: QMessageBox.information(self, "Keyboard", SHORTCUTS)
         )
 
-    def show_page(self, page) -> None:
-        if self.pages.currentWidget() is self.review and page is not self.review:
-            self.reviewing.deactivate()
+    def show_page(self, page: QWidget) -> None:
+        if self.pages.currentWidget() is self.review_page and page is not self.review_page:
+            self.review_controller.deactivate()
         self.pages.setCurrentWidget(page)
-        for name, action in self.page_actions.items():
-            action.setChecked(getattr(self, name) is page)
-        if page is self.review:
-            self.reviewing.activate()
-        elif page is self.vocab:
-            self.vocabulary.load()
-        elif page is self.library:
-            self.library.grid.setFocus()
+        for shown, action in self.page_actions.items():
+            action.setChecked(shown is page)
+        if page is self.review_page:
+            self.review_controller.activate()
+        elif page is self.vocab_page:
+            self.vocab_controller.load()
+        elif page is self.library_page:
+            self.library_page.grid.setFocus()
 
     # -- start-up and the worker's reports --------------------------------------------------
 
@@ -156,7 +162,7 @@ class MainWindow(QMainWindow):
 
     def _event(self, e) -> None:
         if e.kind == "thumbnails_ready":
-            self.browse.thumbnails_made(list(e.photo_ids))
+            self.browse_controller.thumbnails_made(list(e.photo_ids))
             self.session.reader.notify_changed()
         elif e.kind == "error":
             self.status.showMessage(f"Problem: {e.message}", 20000)
@@ -167,24 +173,24 @@ class MainWindow(QMainWindow):
 
     def _folders_changed(self, infos: list) -> None:
         current = self.pages.currentWidget()
-        if not infos and current is self.library and not self.browse.adding:
-            self.pages.setCurrentWidget(self.welcome)
-        elif infos and current is self.welcome:
-            self.show_page(self.library)
+        if not infos and current is self.library_page and not self.browse_controller.adding:
+            self.pages.setCurrentWidget(self.welcome_page)
+        elif infos and current is self.welcome_page:
+            self.show_page(self.library_page)
 
     def _first_folder(self, path: str) -> None:
-        self.browse.add_folder(path)
-        self.show_page(self.library)
+        self.browse_controller.add_folder(path)
+        self.show_page(self.library_page)
 
     def _similar(self, photo_id: int) -> None:
-        self.library.set_large(False)
-        self.browse.search_similar(photo_id)
+        self.library_page.set_large(False)
+        self.browse_controller.search_similar(photo_id)
 
     # -- dialogs -------------------------------------------------------------------------
 
     def open_export(self) -> ExportDialog:
         paths = []
-        model, selected = self.library.model, self.library.grid.selected_ids()
+        model, selected = self.library_page.model, self.library_page.grid.selected_ids()
         for pid in selected if len(selected) > 1 else []:  # one photo: export all by default
             row = model.row_of(pid)
             b = model.brief(row) if row is not None else None
@@ -198,14 +204,14 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> SettingsDialog:
         s = self.session
         catalog = s.reader.catalog()
-        folders = queries.folders(catalog) if catalog is not None else []
+        folders = browse.folders(catalog) if catalog is not None else []
         dialog = SettingsDialog(s.settings, folders, self)
-        dialog.add_folder_requested.connect(self.browse.choose_folder)
+        dialog.add_folder_requested.connect(self.browse_controller.choose_folder)
         dialog.remove_folder_requested.connect(self._remove_folder)
 
         def update() -> None:
             catalog = s.reader.catalog()
-            dialog.set_folders(queries.folders(catalog) if catalog is not None else [])
+            dialog.set_folders(browse.folders(catalog) if catalog is not None else [])
 
         s.reader.changed.connect(update)
         dialog.finished.connect(lambda _: s.reader.changed.disconnect(update))
@@ -214,16 +220,15 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _remove_folder(self, folder_id: int, path: str) -> None:
-        self.session.bridge.submit(
-            lambda lib: remove_folder(lib, folder_id),
-            done=lambda _: self.session.reader.notify_changed(now=True),
+        self.session.bridge.remove_folder(
+            folder_id, done=lambda _: self.session.reader.notify_changed(now=True)
         )
 
     def _settings_accepted(self, dialog: SettingsDialog) -> None:
         s = self.session
         if s.apply_settings(dialog.result_settings()):
-            self.status.set_model(s.model, self._backend_text())
-            self.welcome.set_plan(s.model, s.backend, s.int8, s.paths.model_weights)
+            self.status.set_model(choice_for(s.engine.model_name).name, s.engine.describe())
+            self._show_plan()
             self.status.showMessage(
                 "Model changed: photos are tagged again in the background", 10000
             )
@@ -235,13 +240,13 @@ class MainWindow(QMainWindow):
         if p.geometry:
             self.restoreGeometry(QByteArray.fromHex(p.geometry.encode()))
         if p.splitter:
-            self.library.splitter.restoreState(QByteArray.fromHex(p.splitter.encode()))
+            self.library_page.splitter.restoreState(QByteArray.fromHex(p.splitter.encode()))
 
     def _save(self) -> None:
         p = self.session.prefs
         p.geometry = bytes(self.saveGeometry().toHex()).decode()
-        p.splitter = bytes(self.library.splitter.saveState().toHex()).decode()
-        p.thumbnail_size = self.library.search.size_slider.value()
+        p.splitter = bytes(self.library_page.splitter.saveState().toHex()).decode()
+        p.thumbnail_size = self.library_page.search.size_slider.value()
         p.save(self.session.prefs_file)
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -252,9 +257,9 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._save()
         self.hide()
-        for c in (self.tagging, self.reviewing, self.vocabulary):
+        for c in (self.review_controller, self.vocab_controller):
             c.shutdown()
-        for preview in (self.library.photo.preview, self.review.preview):
+        for preview in (self.library_page.photo.preview, self.review_page.preview):
             preview.close_loader()
         self.session.close()
         event.accept()

@@ -30,7 +30,7 @@ class NotReady(RuntimeError):
 
 def _open(path: Path) -> Catalog:
     catalog = Catalog(path, readonly=True)
-    if catalog.conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+    if catalog.schema_version() < SCHEMA_VERSION:
         catalog.close()
         raise NotReady(path)
     return catalog

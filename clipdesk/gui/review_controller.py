@@ -1,17 +1,21 @@
-"""Review mode's behaviour: fetch the uncertain queue, one decision per key, learn, refill."""
+"""Review mode's behaviour: fetch the uncertain queue, one decision per key, refill.
+
+Each decision goes down to the worker, which decides when the touched tags retrain."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
-from clipdesk.gui import actions
 from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.review_view import ReviewView
 from clipdesk.gui.worker_bridge import WorkerBridge
+from clipdesk.ops import learning
+from clipdesk.ops import tags as tag_ops
+from clipdesk.tagging import tagpath
+from clipdesk.tagging.tagger import ReviewItem
 
 QUEUE = 40
-LEARN_EVERY = 10  # decisions between retraining the touched tags
 
 
 class ReviewController(QObject):
@@ -20,11 +24,10 @@ class ReviewController(QObject):
     def __init__(self, view: ReviewView, reader: CatalogReader, bridge: WorkerBridge):
         super().__init__(view)
         self.view, self.reader, self.bridge = view, reader, bridge
-        self.queue: list[actions.ReviewItem] = []
+        self.queue: list[ReviewItem] = []
         self.pos = 0
         self.decided = 0
         self._history: list[int] = []  # positions decided, for undo
-        self._touched: set[int] = set()
         self._loading = False
         self.active = False
         self._report_timer = QTimer(self, singleShot=True, interval=500)
@@ -56,7 +59,6 @@ class ReviewController(QObject):
 
     def deactivate(self) -> None:
         self.active = False
-        self._flush_learning()
 
     def load_queue(self) -> None:
         if self._loading:
@@ -65,7 +67,9 @@ class ReviewController(QObject):
         self.view.show_message("Finding the suggestions the model is least sure of…")
         if (
             self.bridge.submit(
-                lambda lib: actions.review_queue(lib, QUEUE), done=self._queued, failed=self._failed
+                lambda lib: learning.review_queue(lib, None, QUEUE),
+                done=self._queued,
+                failed=self._failed,
             )
             is None
         ):
@@ -76,7 +80,7 @@ class ReviewController(QObject):
         self._loading = False
         self.view.show_message(f"Cannot review yet: {exc}")
 
-    def _queued(self, items: list[actions.ReviewItem]) -> None:
+    def _queued(self, items: list[ReviewItem]) -> None:
         self._loading = False
         self.queue, self.pos, self._history = items, 0, []
         self._show()
@@ -89,7 +93,6 @@ class ReviewController(QObject):
             )
             return
         if self.pos >= len(self.queue):
-            self._flush_learning()
             self.view.show_message(
                 "Done with this round: the model learns from it, then a new round starts."
             )
@@ -99,13 +102,13 @@ class ReviewController(QObject):
         note = "suggested" if item.suggested else "not suggested yet"
         self.view.show_item(
             item.path,
-            item.tag.replace("|", " › "),
+            tagpath.display(item.tag),
             item.score,
             note,
             f"{self.pos + 1} of {len(self.queue)} · {self.decided} decided this session",
         )
 
-    def current(self) -> actions.ReviewItem | None:
+    def current(self) -> ReviewItem | None:
         return self.queue[self.pos] if 0 <= self.pos < len(self.queue) else None
 
     def decide(self, state: str) -> None:
@@ -113,15 +116,12 @@ class ReviewController(QObject):
         if item is None:
             return
         self.bridge.submit(
-            lambda lib: actions.decide(lib, [item.photo_id], item.tag_id, state),
+            lambda lib: tag_ops.decide(lib, [item.photo_id], item.tag_id, state),
             done=lambda _: self._report_timer.start(),
         )
-        self._touched.add(item.tag_id)
         self._history.append(self.pos)
         self.decided += 1
         self.message.emit(f"{'Yes' if state == 'confirmed' else 'No'}: {item.tag}")
-        if self.decided % LEARN_EVERY == 0:
-            self._flush_learning()
         self.pos += 1
         self._show()
 
@@ -136,20 +136,11 @@ class ReviewController(QObject):
             return
         self.pos = self._history.pop()
         self.decided -= 1
-        self.bridge.submit(actions.undo, done=lambda r: self._undone(r[1]))
+        self.bridge.submit(tag_ops.undo, done=lambda _: self._report_timer.start())
         self._show()
 
-    def _undone(self, tag_ids: list[int]) -> None:
-        self._touched.update(tag_ids)
-        self._report_timer.start()
-
-    def _flush_learning(self) -> None:
-        if self._touched:
-            self.bridge.request_retrain(sorted(self._touched))
-            self._touched.clear()
-
     def load_report(self) -> None:
-        self.bridge.submit(actions.learning_report, done=self.view.set_report)
+        self.bridge.submit(learning.learning_report, done=self.view.set_report)
 
     def _catalog_changed(self) -> None:
         if self.active and not self._report_timer.isActive():

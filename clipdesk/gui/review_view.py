@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from clipdesk.gui.preview import Preview
+from clipdesk.tagging import tagpath
 
 
 class ReviewView(QWidget):
@@ -114,7 +115,7 @@ class ReviewView(QWidget):
         for i, r in enumerate(rows):
             p = r.get("precision")
             cells = [
-                r["tag"].replace("|", " › "),
+                tagpath.display(r["tag"]),
                 str(r["confirmed"]),
                 str(r["rejected"]),
                 "–" if p is None else f"{p:.0%}",

@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from clipdesk.gui.actions import SearchCache
+from clipdesk.embedding.choice import EngineChoice
 from clipdesk.gui.prefs import Prefs
 from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.thumbnails import ThumbnailLoader
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.paths import AppPaths, app_paths
+from clipdesk.search import SearchCache
 from clipdesk.settings import Settings
 
 
@@ -23,13 +24,11 @@ class Session:
     paths: AppPaths
     settings: Settings
     prefs: Prefs
-    model: str  # in use this run: --model, else the settings
-    backend: str
-    int8: bool
+    engine: EngineChoice  # in use this run: the command line's, else the settings'
     reader: CatalogReader
     bridge: WorkerBridge
     thumbs: ThumbnailLoader
-    cache: SearchCache
+    cache: SearchCache  # used on the worker thread only, by the searches it runs
 
     @classmethod
     def create(
@@ -43,18 +42,14 @@ class Session:
         paths = app_paths(home).ensure()
         settings = Settings.load(paths.settings_file)
         prefs = Prefs.load(paths.config_dir / "gui.json")
-        model = model or settings.model
-        backend = backend or settings.backend
-        int8 = settings.int8 if int8 is None else int8
+        engine = EngineChoice.resolve(settings, model, backend, int8)
         return cls(
             paths=paths,
             settings=settings,
             prefs=prefs,
-            model=model,
-            backend=backend,
-            int8=int8,
+            engine=engine,
             reader=CatalogReader(paths.catalog),
-            bridge=WorkerBridge(home, model, backend, int8, watch=watch),
+            bridge=WorkerBridge(home, engine, watch=watch),
             thumbs=ThumbnailLoader(paths.thumbnails, prefs.thumbnail_size),
             cache=SearchCache(),
         )
@@ -65,12 +60,13 @@ class Session:
 
     def apply_settings(self, new: Settings) -> bool:
         """Save new settings; True when the worker must restart (model or backend changed)."""
-        restart = (new.model, new.backend, new.int8) != (self.model, self.backend, self.int8)
+        engine = EngineChoice.resolve(new)
+        restart = engine != self.engine
         self.settings = new
         new.save(self.paths.settings_file)
         if restart:
-            self.model, self.backend, self.int8 = new.model, new.backend, new.int8
-            self.bridge.restart(model=new.model, backend=new.backend, int8=new.int8)
+            self.engine = engine
+            self.bridge.restart(engine)
         return restart
 
     def close(self) -> None:

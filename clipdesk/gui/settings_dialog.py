@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clipdesk.catalog.browse import FolderInfo
 from clipdesk.gui.model_choices import BACKENDS, CHOICES, choice_for
-from clipdesk.gui.queries import FolderInfo
 from clipdesk.settings import Settings
 
 ARCHITECTURES = ("ViT-B-32", "ViT-B-32-256", "ViT-B-16", "ViT-L-14", "MobileCLIP-S2")

@@ -25,7 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clipdesk.gui.queries import FolderInfo, TagInfo
+from clipdesk.catalog.browse import FolderInfo
+from clipdesk.tagging.store import TagInfo
 
 ID = Qt.ItemDataRole.UserRole
 INCLUDE, EXCLUDE = "include", "exclude"

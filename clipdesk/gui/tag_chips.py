@@ -12,7 +12,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtWidgets import QLayout, QPushButton, QSizePolicy, QWidget, QWidgetItem
 
-from clipdesk.gui.queries import Chip
+from clipdesk.tagging.store import Chip
 
 STYLES = {
     "suggested": "background:#fff8e1; color:#6d4c00; border:1px dashed #c79100;",

@@ -1,8 +1,8 @@
-"""What the keyboard and buttons of the photo panel do: decide, add, undo, move, learn.
+"""What the keyboard and buttons of the photo panel do: decide, add, undo, move.
 
 Decisions apply to every selected photo. The chips change at once (the user sees the key
 press land), the write goes to the worker, and the chips are re-read when it is stored.
-A few seconds after the last decision the touched tags retrain in the background.
+The worker retrains the touched tags a few seconds after the last decision.
 """
 
 from __future__ import annotations
@@ -10,18 +10,18 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import partial
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
-from clipdesk.gui import actions, queries
 from clipdesk.gui.grid_model import PathRole
 from clipdesk.gui.grid_view import PhotoGrid
 from clipdesk.gui.photo_view import PhotoView
 from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.worker_bridge import WorkerBridge
-
-LEARN_DELAY_MS = 3000
+from clipdesk.ops import tags as tag_ops
+from clipdesk.ops.tags import UndoReport
+from clipdesk.tagging.store import TagStore
 
 
 class TaggingController(QObject):
@@ -29,7 +29,6 @@ class TaggingController(QObject):
 
     message = Signal(str)
     similar_requested = Signal(int)
-    large_view_toggled = Signal(bool)
 
     def __init__(
         self,
@@ -42,9 +41,6 @@ class TaggingController(QObject):
         super().__init__(host)
         self.view, self.grid, self.reader, self.bridge = view, grid, reader, bridge
         self.ids: list[int] = []
-        self._to_learn: set[int] = set()
-        self._learn_timer = QTimer(self, singleShot=True, interval=LEARN_DELAY_MS)
-        self._learn_timer.timeout.connect(self._learn)
         grid.selection_changed.connect(self.show_ids)
         view.accept_button.clicked.connect(self.accept)
         view.reject_button.clicked.connect(self.reject)
@@ -98,7 +94,7 @@ class TaggingController(QObject):
         self.refresh_chips()
         catalog = self.reader.catalog()
         if catalog is not None:
-            self.view.set_tag_names(queries.tag_names(catalog))
+            self.view.set_tag_names(TagStore(catalog).names())
 
     def refresh_chips(self, focus: int | None = None) -> None:
         if not self.ids:
@@ -107,10 +103,10 @@ class TaggingController(QObject):
         if catalog is None:
             return
         if len(self.ids) <= 2000:
-            self.view.set_chips(queries.chips(catalog, self.ids), focus)
+            self.view.set_chips(TagStore(catalog).chips(self.ids), focus)
         else:
             ids = list(self.ids)
-            self.reader.read(lambda c: queries.chips(c, ids), self.view.set_chips, key="chips")
+            self.reader.read(lambda c: TagStore(c).chips(ids), self.view.set_chips, key="chips")
 
     # -- decisions ------------------------------------------------------------------------
 
@@ -136,8 +132,8 @@ class TaggingController(QObject):
         verb = "Accepted" if state == "confirmed" else "Rejected"
         self.message.emit(f"{verb} “{chip.name}” on {len(ids):,} photo(s)")
         self.bridge.submit(
-            lambda lib: actions.decide(lib, ids, tag_id, state),
-            done=lambda _n: self._written([tag_id]),
+            lambda lib: tag_ops.decide(lib, ids, tag_id, state),
+            done=lambda _n: self._written(),
         )
 
     def add_tag(self, text: str) -> None:
@@ -146,31 +142,23 @@ class TaggingController(QObject):
         ids = list(self.ids)
         self.message.emit(f"Added “{text}” to {len(ids):,} photo(s)")
         self.bridge.submit(
-            lambda lib: actions.add_tag(lib, ids, text),
-            done=lambda tag_id: self._written([tag_id]),
+            lambda lib: tag_ops.add_tag(lib, ids, text),
+            done=lambda _tag_id: self._written(),
         )
         self._back_to_grid()
 
     def undo(self) -> None:
-        def undone(result: tuple[int, list[int]]) -> None:
-            n, tag_ids = result
-            self.message.emit(
-                f"Undid the last decision ({n} photo-tag(s))" if n else "Nothing to undo"
-            )
-            self._written(tag_ids)
+        def undone(report: UndoReport) -> None:
+            text = report.describe()
+            self.message.emit(text[0].upper() + text[1:])
+            self._written()
 
-        self.bridge.submit(actions.undo, done=undone)
+        self.bridge.submit(tag_ops.undo, done=undone)
 
-    def _written(self, tag_ids: list[int]) -> None:
-        self._to_learn.update(t for t in tag_ids if t is not None)
-        self._learn_timer.start()
+    def _written(self) -> None:
         focus = self.view.chips.focused_tag
         self.reader.notify_changed(now=True)
         self.refresh_chips(focus)
-
-    def _learn(self) -> None:
-        tag_ids, self._to_learn = sorted(self._to_learn), set()
-        self.bridge.request_retrain(tag_ids)
 
     # -- moving around -------------------------------------------------------------------
 
@@ -188,7 +176,3 @@ class TaggingController(QObject):
     def _similar(self) -> None:
         if self.ids:
             self.similar_requested.emit(self.ids[0])
-
-    def shutdown(self) -> None:
-        """Stop the learning timer (the heads retrain at the next decision on those tags)."""
-        self._learn_timer.stop()

@@ -11,10 +11,13 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QTreeWidgetItem
 
-from clipdesk.gui import actions
 from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.vocab_editor import VocabEditor
 from clipdesk.gui.worker_bridge import WorkerBridge
+from clipdesk.ops import search as search_ops
+from clipdesk.ops import vocabulary as vocab_ops
+from clipdesk.search import SearchCache
+from clipdesk.tagging import tagpath
 from clipdesk.tagging.store import TagRow, TagStore
 from clipdesk.tagging.vocabulary import default_prompts
 
@@ -31,7 +34,7 @@ class VocabController(QObject):
         view: VocabEditor,
         reader: CatalogReader,
         bridge: WorkerBridge,
-        cache: actions.SearchCache,
+        cache: SearchCache,
     ):
         super().__init__(view)
         self.view, self.reader, self.bridge, self.cache = view, reader, bridge, cache
@@ -187,11 +190,11 @@ class VocabController(QObject):
         if self.current is None:
             strip.set_photos(np.zeros(0, np.int64))
             return
-        name = self.view.name.text().strip().rsplit("|", 1)[-1] or self.current.name
+        name = tagpath.leaf(self.view.name.text().strip()) or self.current.name
         prompts = self.form_prompts() or default_prompts(name)
         cache = self.cache
         self.bridge.submit(
-            lambda lib: cache.prompts(lib, prompts, STRIP_LIMIT),
+            lambda lib: search_ops.rank_prompts(lib, cache, prompts, STRIP_LIMIT),
             done=lambda hits: self._strip(token, hits),
             failed=lambda exc: self.view.strip_label.setText(f"No live matches: {exc}"),
         )
@@ -221,7 +224,7 @@ class VocabController(QObject):
             v.state_label.setText("Saved: suggestions updated")
 
         self.bridge.submit(
-            lambda lib: actions.save_tag(lib, t.id, path, prompts, threshold, enabled),
+            lambda lib: vocab_ops.save_tag(lib, t.id, path, prompts, threshold, enabled),
             done=saved,
             failed=lambda exc: v.state_label.setText(f"Not saved: {exc}"),
         )
@@ -230,14 +233,14 @@ class VocabController(QObject):
         self._fill(self.current)
 
     def new_tag(self) -> None:
-        parent = self.current.path + "|" if self.current else ""
+        parent = self.current.path + tagpath.SEPARATOR if self.current else ""
         path, ok = QInputDialog.getText(
-            self.view, "New tag", "Name (use | for levels):", text=parent
+            self.view, "New tag", f"Name (use {tagpath.SEPARATOR} for levels):", text=parent
         )
-        path = path.strip().strip("|")
+        path = tagpath.clean(path)
         if ok and path:
             self.bridge.submit(
-                lambda lib: actions.create_tag(lib, path), done=lambda _: self._created(path)
+                lambda lib: vocab_ops.create_tag(lib, path), done=lambda _: self._created(path)
             )
 
     def _created(self, path: str) -> None:
@@ -258,7 +261,7 @@ class VocabController(QObject):
         if answer == QMessageBox.StandardButton.Yes:
             self.current = None
             self.bridge.submit(
-                lambda lib: actions.delete_tag(lib, t.id), done=lambda _: self._created("")
+                lambda lib: vocab_ops.delete_tag(lib, t.id), done=lambda _: self._created("")
             )
 
     def import_file(self) -> None:
@@ -267,7 +270,7 @@ class VocabController(QObject):
         )
         if path:
             self.bridge.submit(
-                lambda lib: actions.import_vocabulary(lib, path),
+                lambda lib: vocab_ops.import_vocabulary(lib, path),
                 done=lambda r: self._imported(*r),
                 failed=lambda exc: QMessageBox.warning(self.view, "Not imported", str(exc)),
             )
@@ -286,7 +289,7 @@ class VocabController(QObject):
         )
         if path:
             self.bridge.submit(
-                lambda lib: actions.export_vocabulary(lib, path),
+                lambda lib: vocab_ops.export_vocabulary(lib, path),
                 done=lambda n: self.message.emit(f"Wrote {n} tags to {path}"),
             )
 

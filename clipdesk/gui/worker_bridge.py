@@ -16,6 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from clipdesk.embedding.choice import EngineChoice
+
 log = logging.getLogger(__name__)
 Job = Callable[[Any], Any]
 
@@ -26,25 +28,20 @@ class WorkerBridge(QObject):
     progress = Signal(object)  # clipdesk.worker.WorkerProgress
     event = Signal(object)  # clipdesk.worker.WorkerEvent
     failed = Signal(str)  # a job failed: one line for the user
-    busy_changed = Signal(bool)  # jobs submitted from the GUI are (not) in flight
     _call = Signal(object)
 
     def __init__(
         self,
-        home: str | Path | None = None,
-        model: str | None = None,
-        backend: str | None = None,
-        int8: bool | None = None,
+        home: str | Path | None,
+        engine: EngineChoice,
         watch: bool = True,
         parent: QObject | None = None,
     ):
         super().__init__(parent)
-        self.options = {"home": home, "model": model, "backend": backend, "int8": int8}
-        self.watch = watch
+        self.home, self.engine, self.watch = home, engine, watch
         self._worker = None
         self._closed = False
         self._refused = False  # another process owns the catalog: do not try again
-        self._in_flight = 0
         self._call.connect(self._run_call, Qt.ConnectionType.QueuedConnection)
 
     @property
@@ -62,7 +59,8 @@ class WorkerBridge(QObject):
         from clipdesk.worker import Worker, WorkerAlreadyRunning
 
         worker = Worker(
-            **self.options,
+            self.home,
+            engine=self.engine,
             on_progress=self.progress.emit,
             on_event=self.event.emit,
             watch=self.watch,
@@ -76,9 +74,9 @@ class WorkerBridge(QObject):
         self._worker = worker
         return True
 
-    def restart(self, **options: Any) -> None:
-        """Stop the worker and start a new one with changed options (a new model, say)."""
-        self.options.update(options)
+    def restart(self, engine: EngineChoice) -> None:
+        """Stop the worker and start a new one with another model or backend."""
+        self.engine = engine
         self._stop_worker()
         self._refused = False
         self.start()
@@ -106,15 +104,9 @@ class WorkerBridge(QObject):
         return future
 
     def _track(self, future: Future, done, failed) -> None:
-        self._in_flight += 1
-        if self._in_flight == 1:
-            self.busy_changed.emit(True)
         future.add_done_callback(lambda f: self._call.emit(partial(self._finish, f, done, failed)))
 
     def _finish(self, future: Future, done, failed) -> None:
-        self._in_flight -= 1
-        if self._in_flight == 0:
-            self.busy_changed.emit(False)
         try:
             result = future.result()
         except CancelledError:
@@ -154,10 +146,11 @@ class WorkerBridge(QObject):
             return
         self._track(future, done, failed)
 
-    def request_retrain(self, tag_ids: list[int]) -> None:
-        """Retrain these tags from their corrections, then re-score (coalesced by the worker)."""
-        if self._worker is not None and tag_ids:
-            self._worker.request_retrain(tag_ids)
+    def remove_folder(self, folder_id: int, done: Callable[[Any], None] | None = None) -> None:
+        """Forget a folder's photos and stop watching it."""
+        if self._worker is None and not self.start():
+            return
+        self._track(self._worker.remove_folder(folder_id), done, None)
 
     def request_index(self, folder_ids: list[int] | None = None) -> None:
         if self._worker is not None:

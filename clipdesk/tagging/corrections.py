@@ -3,6 +3,10 @@
 A decision is stored with its time and source and automation never overwrites it:
 re-scoring only touches rows in state ``suggested`` from source ``model``. Every
 call is one undoable step, however many photos it covers.
+
+Each decision and undo also puts its tag in the catalog's learning queue, in the same
+transaction: whoever learns next (the worker, debounced, or a command when no worker
+runs) retrains exactly those tags, whichever process made the decision.
 """
 
 from __future__ import annotations
@@ -12,9 +16,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from clipdesk.catalog import Catalog
-from clipdesk.tagging.store import TagStore
+from clipdesk.tagging.store import STATE_ORDER, TagStore
 
 STATES = ("confirmed", "rejected")
+
+
+@dataclass(frozen=True)
+class Undone:
+    """What an undo reverted: how many photo-tags, of which tags, and the decision."""
+
+    photos: int
+    tag_ids: tuple[int, ...]
+    state: str | None  # the decision that was undone (confirmed / rejected)
 
 
 @dataclass(frozen=True)
@@ -57,22 +70,43 @@ def decide(catalog: Catalog, photo_ids: Iterable[int], tag_id: int, state: str) 
                 (photo_id, tag_id, state, old[2] if old else None, now),
             )
             changed += 1
+        if changed:
+            _queue_learning(catalog, [tag_id], now)
     return changed
 
 
-def undo(catalog: Catalog) -> int:
-    """Revert the most recent decision step; returns how many photo-tags it restored."""
+def _queue_learning(catalog: Catalog, tag_ids: Iterable[int], now: float) -> None:
+    catalog.conn.executemany(
+        "INSERT OR REPLACE INTO learn_queue(tag_id, at) VALUES (?, ?)",
+        [(t, now) for t in tag_ids],
+    )
+
+
+def pending_learning(catalog: Catalog) -> dict[int, float]:
+    """Tags whose corrections changed since their head was last trained: {tag id: when}."""
+    return dict(catalog.conn.execute("SELECT tag_id, at FROM learn_queue").fetchall())
+
+
+def learned(catalog: Catalog, tag_ids: Iterable[int], before: float) -> None:
+    """These tags were retrained from the corrections made before ``before``."""
+    catalog.conn.executemany(
+        "DELETE FROM learn_queue WHERE tag_id = ? AND at <= ?", [(t, before) for t in tag_ids]
+    )
+
+
+def undo(catalog: Catalog) -> Undone:
+    """Revert the most recent decision step."""
     conn = catalog.conn
     with catalog.transaction():
         row = conn.execute("SELECT MAX(batch) FROM corrections").fetchone()
         if row[0] is None:
-            return 0
+            return Undone(0, (), None)
         entries = conn.execute(
-            "SELECT photo_id, tag_id, old_state, old_source, old_score FROM corrections "
-            "WHERE batch = ?",
+            "SELECT photo_id, tag_id, old_state, old_source, old_score, new_state "
+            "FROM corrections WHERE batch = ?",
             (row[0],),
         ).fetchall()
-        for photo_id, tag_id, state, source, score in entries:
+        for photo_id, tag_id, state, source, score, _ in entries:
             if state is None:
                 conn.execute(
                     "DELETE FROM photo_tags WHERE photo_id = ? AND tag_id = ?", (photo_id, tag_id)
@@ -84,18 +118,19 @@ def undo(catalog: Catalog) -> int:
                     (state, source, score, time.time(), photo_id, tag_id),
                 )
         conn.execute("DELETE FROM corrections WHERE batch = ?", (row[0],))
-    return len(entries)
+        tag_ids = tuple(sorted({e[1] for e in entries}))
+        _queue_learning(catalog, tag_ids, time.time())
+    return Undone(len(entries), tag_ids, entries[0][5] if entries else None)
 
 
 def tags_of(catalog: Catalog, photo_id: int) -> list[PhotoTag]:
-    paths = {t.id: t.path for t in TagStore(catalog).all()}
+    paths = TagStore(catalog).paths()
     rows = catalog.conn.execute(
         "SELECT tag_id, state, source, score, updated_at FROM photo_tags WHERE photo_id = ?",
         (photo_id,),
     ).fetchall()
-    order = {"confirmed": 0, "suggested": 1, "rejected": 2}
     out = [PhotoTag(paths[r[0]], r[1], r[2], r[3], r[4]) for r in rows if r[0] in paths]
-    return sorted(out, key=lambda t: (order[t.state], -(t.score or 0), t.tag))
+    return sorted(out, key=lambda t: (STATE_ORDER[t.state], -(t.score or 0), t.tag))
 
 
 def labels(catalog: Catalog, tag_id: int) -> tuple[list[int], list[int]]:

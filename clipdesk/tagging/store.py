@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass
 
 from clipdesk.catalog import Catalog
+from clipdesk.tagging import tagpath
 from clipdesk.tagging.vocabulary import (
     DEFAULT_THRESHOLD,
     DEFAULT_VOCABULARY,
-    SEPARATOR,
     TagSpec,
     VocabularyError,
     load,
@@ -32,10 +32,48 @@ class TagRow:
 
     @property
     def name(self) -> str:
-        return self.path.rsplit(SEPARATOR, 1)[-1]
+        return tagpath.leaf(self.path)
 
     def spec(self) -> TagSpec:
         return TagSpec(self.path, list(self.prompts), self.threshold, self.enabled)
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    """A tag in the sidebar: where it sits and how many photos carry it."""
+
+    id: int
+    path: str
+    parent_id: int | None
+    photos: int
+    enabled: bool
+
+    @property
+    def name(self) -> str:
+        return tagpath.leaf(self.path)
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One tag on the photos in view: its state, where it came from, score and coverage.
+
+    ``count`` of ``of`` photos carry it in ``state``; on one photo both are 1.
+    """
+
+    tag_id: int
+    path: str
+    state: str  # suggested | confirmed | rejected
+    source: str  # model | user | imported
+    score: float | None
+    count: int = 1
+    of: int = 1
+
+    @property
+    def name(self) -> str:
+        return tagpath.leaf(self.path)
+
+
+STATE_ORDER = {"confirmed": 0, "suggested": 1, "rejected": 2}
 
 
 class UnknownTag(LookupError):
@@ -51,22 +89,52 @@ class TagStore:
         rows = self.conn.execute(
             "SELECT id, name, parent_id, prompts, threshold, enabled FROM tags"
         ).fetchall()
-        by_id = {r[0]: r for r in rows}
-        paths: dict[int, str] = {}
-
-        def path(i: int) -> str:
-            if i not in paths:
-                _, name, parent, *_ = by_id[i]
-                paths[i] = f"{path(parent)}{SEPARATOR}{name}" if parent else name
-            return paths[i]
-
+        paths = tagpath.build((r[0], r[1], r[2]) for r in rows)
         out = [
-            TagRow(r[0], path(r[0]), r[2], tuple(json.loads(r[3])), r[4], bool(r[5])) for r in rows
+            TagRow(r[0], paths[r[0]], r[2], tuple(json.loads(r[3])), r[4], bool(r[5])) for r in rows
         ]
         return sorted(out, key=lambda t: t.path.lower())
 
-    def by_path(self, path: str) -> TagRow | None:
-        return next((t for t in self.all() if t.path == path), None)
+    def paths(self) -> dict[int, str]:
+        """Every tag's full path, by id."""
+        return tagpath.build(self.conn.execute("SELECT id, name, parent_id FROM tags"))
+
+    def names(self) -> list[str]:
+        """Every tag path, for completion."""
+        return sorted(self.paths().values(), key=str.lower)
+
+    def usage(self) -> list[TagInfo]:
+        """Every tag with the number of photos that carry it (suggested or confirmed)."""
+        counts = dict(
+            self.conn.execute(
+                "SELECT tag_id, COUNT(*) FROM photo_tags WHERE state != 'rejected' GROUP BY 1"
+            ).fetchall()
+        )
+        paths = self.paths()
+        rows = self.conn.execute("SELECT id, parent_id, enabled FROM tags").fetchall()
+        out = [TagInfo(i, paths[i], up, counts.get(i, 0), bool(on)) for i, up, on in rows]
+        return sorted(out, key=lambda t: t.path.lower())
+
+    def chips(self, photo_ids: list[int]) -> list[Chip]:
+        """The tags on these photos; over several, one chip per tag in its most common state."""
+        if not photo_ids:
+            return []
+        paths = self.paths()
+        rows = self.conn.execute(
+            "SELECT tag_id, state, source, COUNT(*), AVG(score) FROM photo_tags "
+            f"WHERE photo_id IN ({','.join('?' * len(photo_ids))}) GROUP BY tag_id, state, source",
+            photo_ids,
+        ).fetchall()
+        best: dict[int, Chip] = {}
+        for tag_id, state, source, n, score in rows:
+            if tag_id not in paths:
+                continue
+            old = best.get(tag_id)
+            if old is None or n > old.count:
+                best[tag_id] = Chip(tag_id, paths[tag_id], state, source, score, n, len(photo_ids))
+        return sorted(
+            best.values(), key=lambda c: (STATE_ORDER[c.state], -(c.score or 0), c.path.lower())
+        )
 
     def get(self, path: str) -> TagRow:
         """The tag at ``path``; a bare leaf name also works when it is unambiguous."""
@@ -81,10 +149,35 @@ class TagStore:
             raise UnknownTag(f"'{path}' is ambiguous: " + ", ".join(t.path for t in leaf))
         raise UnknownTag(f"no tag '{path}'")
 
+    def states_on(self, photo_id: int) -> list[tuple[int, str, float | None, float]]:
+        """(tag id, state, score, the tag's threshold) of every tag on a photo."""
+        return self.conn.execute(
+            "SELECT pt.tag_id, pt.state, pt.score, t.threshold FROM photo_tags pt "
+            "JOIN tags t ON t.id = pt.tag_id WHERE pt.photo_id = ?",
+            (photo_id,),
+        ).fetchall()
+
+    def mark_imported(self, photo_id: int, tag_id: int, now: float) -> int:
+        """A keyword found in a sidecar or the photo: a confirmed ``imported`` tag, unless the
+        user decided already. 1 when it changed the photo's tags."""
+        cur = self.conn.execute(
+            "INSERT INTO photo_tags(photo_id, tag_id, state, source, score, updated_at) "
+            "VALUES (?, ?, 'confirmed', 'imported', NULL, ?) "
+            "ON CONFLICT(photo_id, tag_id) DO UPDATE SET state = 'confirmed', "
+            "source = 'imported', updated_at = excluded.updated_at "
+            "WHERE photo_tags.source = 'model'",
+            (photo_id, tag_id, now),
+        )
+        return cur.rowcount
+
     def ensure(self, path: str) -> int:
-        """The id of the tag at ``path``, creating it (and its parents) if needed."""
+        """The id of the tag at ``path``, creating it (and its parents) if needed.
+
+        A parent created on the way is a group: disabled, so it is never suggested nor
+        asked about in review until the user enables it (with prompts of their own)."""
         parent_id = None
-        for name in (p.strip() for p in path.split(SEPARATOR)):
+        levels = tagpath.split(path)
+        for depth, name in enumerate(levels, 1):
             if not name:
                 raise VocabularyError(f"empty level in tag path '{path}'")
             row = self.conn.execute(
@@ -94,8 +187,9 @@ class TagStore:
                 parent_id = row[0]
             else:
                 cur = self.conn.execute(
-                    "INSERT INTO tags(name, parent_id, threshold, updated_at) VALUES (?, ?, ?, ?)",
-                    (name, parent_id, DEFAULT_THRESHOLD, time.time()),
+                    "INSERT INTO tags(name, parent_id, threshold, enabled, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (name, parent_id, DEFAULT_THRESHOLD, int(depth == len(levels)), time.time()),
                 )
                 parent_id = int(cur.lastrowid)
         assert parent_id is not None
@@ -128,7 +222,7 @@ class TagStore:
 
     def rename(self, tag_id: int, new_path: str) -> None:
         """Rename and/or re-parent; assignments, corrections and the head stay with the tag."""
-        parent_path, _, name = new_path.rpartition(SEPARATOR)
+        parent_path, name = tagpath.parent(new_path), tagpath.leaf(new_path)
         with self.catalog.transaction():
             parent_id = self.ensure(parent_path) if parent_path else None
             ancestor = parent_id

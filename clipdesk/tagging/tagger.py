@@ -38,6 +38,7 @@ class RescoreResult:
 class ReviewItem:
     photo_id: int
     path: str
+    tag_id: int
     tag: str
     score: float
     suggested: bool
@@ -307,5 +308,6 @@ class Tagger:
                 break
             row = self.catalog.photo(int(ids[r]))
             p = float(probs[r, c])
-            out.append(ReviewItem(int(ids[r]), row.path, tags[c].path, p, p >= tags[c].threshold))
+            tag = tags[c]
+            out.append(ReviewItem(int(ids[r]), row.path, tag.id, tag.path, p, p >= tag.threshold))
         return out

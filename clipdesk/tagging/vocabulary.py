@@ -23,7 +23,8 @@ from pathlib import Path
 
 import yaml
 
-SEPARATOR = "|"
+from clipdesk.tagging.tagpath import SEPARATOR
+
 DEFAULT_THRESHOLD = 0.5
 TEMPLATES = ("a photo of a {}.", "a photo of the {}.", "a picture of a {}.", "{}")
 DEFAULT_VOCABULARY = Path(__file__).resolve().parents[2] / "resources" / "vocabulary.yaml"

@@ -25,8 +25,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing here downloads
 
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
+from clipdesk.catalog import Catalog  # noqa: E402
 from clipdesk.gui.app import application, create_window  # noqa: E402
 from clipdesk.library import Library  # noqa: E402
+from clipdesk.ops.folders import add_folders  # noqa: E402
+from clipdesk.paths import app_paths  # noqa: E402
 from clipdesk.synthetic import write_folder  # noqa: E402
 from clipdesk.tagging.corrections import decide  # noqa: E402
 from clipdesk.tagging.store import TagStore  # noqa: E402
@@ -61,15 +64,16 @@ def build_library(root: Path) -> Path:
     photos = root / "Photos" / "Shapes 2024"
     write_folder(photos, 72, seed=11)
     home = root / "home"
+    with Catalog(app_paths(home).catalog) as catalog:  # before the library seeds its own
+        store = TagStore(catalog)
+        store.import_file(SHAPES_VOCAB)
+        store.seed_default()  # marks the catalog seeded: the shapes vocabulary stays alone
     lib = Library(home, model="test", backend="onnx")
     try:
-        lib.remember_model()
+        lib.remember_engine()
         store = TagStore(lib.catalog)
-        store.import_file(SHAPES_VOCAB)
-        store.seed_default()
-        lib.add_folders([photos])
+        add_folders(lib, [photos])
         lib.index()
-        lib.autotag(None)
         rows = lib.catalog.conn.execute("SELECT id, path FROM photos ORDER BY path").fetchall()
         tags = {t.name: t.id for t in store.all()}
         for photo_id, path in rows[:30]:
@@ -100,46 +104,46 @@ def main() -> None:
         w = create_window(home, model="test", backend="onnx", watch=False)
         w.resize(*SIZE)
         w.show()
-        wait(app, lambda: w.library.model.rowCount() == 72)
-        model, grid = w.library.model, w.library.grid
+        wait(app, lambda: w.library_page.model.rowCount() == 72)
+        model, grid = w.library_page.model, w.library_page.grid
         grid.setFocus()
         grid.setCurrentIndex(model.index(0))
-        wait(app, lambda: bool(w.library.photo.chips.buttons))
-        wait(app, lambda: w.library.sidebar.tags.topLevelItemCount() > 0)
-        for r in range(w.library.sidebar.tags.topLevelItemCount()):
-            w.library.sidebar.tags.topLevelItem(r).setExpanded(True)
+        wait(app, lambda: bool(w.library_page.photo.chips.buttons))
+        wait(app, lambda: w.library_page.sidebar.tags.topLevelItemCount() > 0)
+        for r in range(w.library_page.sidebar.tags.topLevelItemCount()):
+            w.library_page.sidebar.tags.topLevelItem(r).setExpanded(True)
         settle(app, 2.0)
         save(w, "library")
 
-        w.library.search.field.setText("red circle")
-        w.library.search.field.returnPressed.emit()
+        w.library_page.search.field.setText("red circle")
+        w.library_page.search.field.returnPressed.emit()
         wait(app, lambda: model.score(0) is not None if model.rowCount() else False)
         settle(app, 1.5)
         save(w, "search")
-        w.library.search.clear()
+        w.library_page.search.clear()
         wait(app, lambda: model.rowCount() == 72 and model.score(0) is None)
 
         grid.setCurrentIndex(model.index(4))
-        w.library.set_large(True)
+        w.library_page.set_large(True)
         settle(app, 1.5)
         save(w, "photo")
-        w.library.set_large(False)
+        w.library_page.set_large(False)
 
-        w.show_page(w.review)
-        wait(app, lambda: w.review.question.text().startswith("Is this"))
-        wait(app, lambda: w.review.learned.rowCount() > 0)
+        w.show_page(w.review_page)
+        wait(app, lambda: w.review_page.question.text().startswith("Is this"))
+        wait(app, lambda: w.review_page.learned.rowCount() > 0)
         settle(app, 1.5)
         save(w, "review")
 
-        w.show_page(w.vocab)
-        w.vocabulary.select("Shape|triangle")
-        w.vocab.prompts.setPlainText("a yellow triangle")
-        wait(app, lambda: w.vocab.strip.strip_model().rowCount() > 0)
+        w.show_page(w.vocab_page)
+        w.vocab_controller.select("Shape|triangle")
+        w.vocab_page.prompts.setPlainText("a yellow triangle")
+        wait(app, lambda: w.vocab_page.strip.strip_model().rowCount() > 0)
         settle(app, 2.0)
         save(w, "vocabulary")
-        w.vocabulary.revert()
+        w.vocab_controller.revert()
 
-        w.show_page(w.library)
+        w.show_page(w.library_page)
         grid.selectAll()
         dialog = w.open_export()
         dialog.check_button.click()

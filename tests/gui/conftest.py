@@ -114,7 +114,10 @@ def nothing_left_running(qapp, monkeypatch):
 def indexed_template(tmp_path_factory, onnx_cache, shapes_dir) -> tuple[Path, Path]:
     """A home whose catalog holds the 36 shapes, embedded and tagged with the shapes
     vocabulary (the default one is not seeded). Built once; copy it with ``library_home``."""
+    from clipdesk.catalog import Catalog
     from clipdesk.library import Library
+    from clipdesk.ops.folders import add_folders
+    from clipdesk.paths import app_paths
     from clipdesk.tagging.store import TagStore
 
     root = tmp_path_factory.mktemp("template")
@@ -123,15 +126,16 @@ def indexed_template(tmp_path_factory, onnx_cache, shapes_dir) -> tuple[Path, Pa
     home = root / "home"
     (home / "cache").mkdir(parents=True)
     (home / "cache" / "onnx").symlink_to(onnx_cache)
-    lib = Library(home, model="test", backend="onnx")
-    try:
-        lib.remember_model()
-        store = TagStore(lib.catalog)
+    with Catalog(app_paths(home).catalog) as catalog:  # before the library seeds its own
+        store = TagStore(catalog)
         store.import_file(SHAPES_VOCAB)
         store.seed_default()  # marks the catalog seeded: the shapes vocabulary stays alone
-        lib.add_folders([photos])
+    lib = Library(home, model="test", backend="onnx")
+    try:
+        lib.remember_engine()
+        store = TagStore(lib.catalog)
+        add_folders(lib, [photos])
         lib.index()
-        lib.autotag(None)
     finally:
         lib.close()
     return home, photos

@@ -9,7 +9,7 @@ WAIT = 180_000  # ms: the first test may export the test model to ONNX
 
 def wait_rows(qtbot, window, n: int, timeout: int = WAIT) -> None:
     """Wait until the grid shows ``n`` photos."""
-    model = window.library.model
+    model = window.library_page.model
     qtbot.waitUntil(lambda: model.rowCount() == n, timeout=timeout)
 
 
@@ -22,7 +22,7 @@ def wait_idle(qtbot, window, timeout: int = WAIT) -> None:
 
 def names(window, n: int | None = None) -> list[str]:
     """The file names in the grid, in display order."""
-    model = window.library.model
+    model = window.library_page.model
     rows = range(model.rowCount() if n is None else min(n, model.rowCount()))
     return [model.data(model.index(r)) for r in rows]
 

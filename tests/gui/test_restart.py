@@ -15,12 +15,12 @@ def test_restart_finds_everything_as_left(library_home, open_window, qtbot):
     window = open_window(library_home)
     wait_rows(qtbot, window, 36)
     row = select(qtbot, window, "green_circle.jpg")
-    path = window.library.model.brief(row).path
-    qtbot.keyClick(window.library.grid, Qt.Key.Key_T)
-    qtbot.keyClicks(window.library.photo.add_field, "Keep")
-    qtbot.keyClick(window.library.photo.add_field, Qt.Key.Key_Return)
+    path = window.library_page.model.brief(row).path
+    qtbot.keyClick(window.library_page.grid, Qt.Key.Key_T)
+    qtbot.keyClicks(window.library_page.photo.add_field, "Keep")
+    qtbot.keyClick(window.library_page.photo.add_field, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: stored(library_home, path).get("Keep") == "confirmed", timeout=WAIT)
-    window.library.search.size_slider.setValue(220)
+    window.library_page.search.size_slider.setValue(220)
 
     dialog = window.open_settings()
     assert isinstance(dialog, SettingsDialog)
@@ -32,7 +32,7 @@ def test_restart_finds_everything_as_left(library_home, open_window, qtbot):
 
     again = open_window(library_home)
     wait_rows(qtbot, again, 36)
-    assert again.library.search.size_slider.value() == 220
+    assert again.library_page.search.size_slider.value() == 220
     assert again.session.thumbs.size == 220
     select(qtbot, again, "green_circle.jpg")
     qtbot.waitUntil(lambda: chips(again).get("Keep") == "confirmed", timeout=10_000)

@@ -22,8 +22,8 @@ def test_review_one_decision_per_key(library_home, open_window, qtbot):
     window = open_window(library_home)
     wait_rows(qtbot, window, 36)
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
-    assert window.pages.currentWidget() is window.review
-    view, ctl = window.review, window.reviewing
+    assert window.pages.currentWidget() is window.review_page
+    view, ctl = window.review_page, window.review_controller
     qtbot.waitUntil(lambda: view.question.text().startswith("Is this"), timeout=WAIT)
     assert view.yes_button.isEnabled() and "1 of" in view.position.text()
 
@@ -46,11 +46,11 @@ def test_review_one_decision_per_key(library_home, open_window, qtbot):
     assert "2 of" in view.position.text()  # back to the undone question
     qtbot.waitUntil(lambda: decided(library_home) == {"confirmed": 1}, timeout=WAIT)
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
-    assert window.pages.currentWidget() is window.library
+    assert window.pages.currentWidget() is window.library_page
 
 
 def strip_names(window) -> list[str]:
-    model = window.vocab.strip.strip_model()
+    model = window.vocab_page.strip.strip_model()
     return [model.data(model.index(r)) for r in range(model.rowCount())]
 
 
@@ -58,7 +58,7 @@ def test_edit_a_prompt_and_watch_the_live_strip(library_home, open_window, qtbot
     window = open_window(library_home)
     wait_rows(qtbot, window, 36)
     qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
-    ctl, view = window.vocabulary, window.vocab
+    ctl, view = window.vocab_controller, window.vocab_page
     assert ctl.select("Colour|red")
     qtbot.waitUntil(lambda: len(strip_names(window)) == 12, timeout=WAIT)
     assert all("_red_" in n for n in strip_names(window)[:4]), strip_names(window)
@@ -80,17 +80,17 @@ def test_export_dry_run_then_write(library_home, shapes, open_window, qtbot):
     wait_rows(qtbot, window, 36)
     wait_idle(qtbot, window)
     # Confirm one tag on one photo so that there is something to export.
-    grid, model = window.library.grid, window.library.model
+    grid, model = window.library_page.grid, window.library_page.model
     grid.setCurrentIndex(model.index(0))
-    window.library.grid.setFocus()
+    window.library_page.grid.setFocus()
     qtbot.keyClick(grid, Qt.Key.Key_T)
-    qtbot.keyClicks(window.library.photo.add_field, "Trips|Rome")
-    qtbot.keyClick(window.library.photo.add_field, Qt.Key.Key_Return)
+    qtbot.keyClicks(window.library_page.photo.add_field, "Trips|Rome")
+    qtbot.keyClick(window.library_page.photo.add_field, Qt.Key.Key_Return)
     photo = shapes / model.data(model.index(0))
     qtbot.waitUntil(
         lambda: (
-            "Rome" in window.library.photo.chips.buttons[0].text()
-            if window.library.photo.chips.buttons
+            "Rome" in window.library_page.photo.chips.buttons[0].text()
+            if window.library_page.photo.chips.buttons
             else False
         ),
         timeout=WAIT,
@@ -110,3 +110,19 @@ def test_export_dry_run_then_write(library_home, shapes, open_window, qtbot):
     text = sidecar.read_text()
     assert "Rome" in text and "Trips|Rome" in text
     dialog.close()
+
+
+def test_the_toolbar_shows_which_page_is_open(library_home, open_window, qtbot):
+    window = open_window(library_home)
+    wait_rows(qtbot, window, 36)
+    actions = window.page_actions
+    for key, page in (
+        (Qt.Key.Key_3, window.vocab_page),
+        (Qt.Key.Key_2, window.review_page),
+        (Qt.Key.Key_1, window.library_page),
+    ):
+        qtbot.keyClick(window, key, Qt.KeyboardModifier.ControlModifier)
+        assert window.pages.currentWidget() is page
+        assert [p for p, a in actions.items() if a.isChecked()] == [page]
+    window.show_page(window.vocab_page)  # also when a page is opened from code
+    assert actions[window.vocab_page].isChecked() and not actions[window.library_page].isChecked()

@@ -33,7 +33,7 @@ PROBE = textwrap.dedent(
                     open_clip="open_clip" in sys.modules,
                     onnxruntime="onnxruntime" in sys.modules,
                     page=type(w.pages.currentWidget()).__name__,
-                    plan=w.welcome.plan.text(), seconds=time.perf_counter() - t0)
+                    plan=w.welcome_page.plan.text(), seconds=time.perf_counter() - t0)
         w.close()
     QTimer.singleShot(0, probe)
     from clipdesk.cli import main
@@ -75,8 +75,8 @@ def test_welcome_says_what_downloads_and_where_it_runs(tmp_path):
 
 def test_first_run_shows_the_welcome_and_closing_stops_the_worker(home, open_window, qtbot):
     window = open_window(home)
-    assert window.pages.currentWidget() is window.welcome
-    assert "test model" in window.welcome.plan.text()
+    assert window.pages.currentWidget() is window.welcome_page
+    assert "test model" in window.welcome_page.plan.text()
     qtbot.waitUntil(lambda: window.session.bridge.running, timeout=10_000)
     worker = window.session.bridge._worker
     window.close()

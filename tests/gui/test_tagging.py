@@ -12,7 +12,7 @@ from tests.gui.helpers import WAIT, names, wait_rows
 
 def select(qtbot, window, name_end: str, modifier=Qt.KeyboardModifier.NoModifier) -> int:
     """Click the first photo whose name ends with ``name_end``; its row."""
-    grid, model = window.library.grid, window.library.model
+    grid, model = window.library_page.grid, window.library_page.model
     row = next(i for i, n in enumerate(names(window)) if n.endswith(name_end))
     grid.scrollTo(model.index(row))
     rect = grid.visualRect(model.index(row))
@@ -22,7 +22,7 @@ def select(qtbot, window, name_end: str, modifier=Qt.KeyboardModifier.NoModifier
 
 def chips(window) -> dict[str, str]:
     """What the photo panel shows: tag name -> look (suggested, confirmed, rejected, ...)."""
-    return {b.chip.name: b.kind for b in window.library.photo.chips.buttons}
+    return {b.chip.name: b.kind for b in window.library_page.photo.chips.buttons}
 
 
 def stored(home, path) -> dict[str, str]:
@@ -35,13 +35,13 @@ def test_accept_reject_undo_with_the_keyboard(library_home, shapes, open_window,
     window = open_window(library_home)
     wait_rows(qtbot, window, 36)
     row = select(qtbot, window, "red_circle.jpg")
-    path = window.library.model.brief(row).path
-    view = window.library.photo
+    path = window.library_page.model.brief(row).path
+    view = window.library_page.photo
     qtbot.waitUntil(lambda: "red" in chips(window), timeout=10_000)
     assert chips(window)["red"] == "suggested"
     assert "%" in next(b.text() for b in view.chips.buttons if b.chip.name == "red")
 
-    grid = window.library.grid
+    grid = window.library_page.grid
     view.chips.focus(next(b.chip.tag_id for b in view.chips.buttons if b.chip.name == "red"))
     qtbot.keyClick(grid, Qt.Key.Key_A)
     assert chips(window)["red"] == "confirmed"  # at once, before the worker stored it
@@ -73,12 +73,12 @@ def test_add_a_tag_with_completion_to_several_photos(library_home, open_window, 
     wait_rows(qtbot, window, 36)
     first = select(qtbot, window, "red_square.jpg")
     second = select(qtbot, window, "blue_square.jpg", Qt.KeyboardModifier.ControlModifier)
-    model = window.library.model
+    model = window.library_page.model
     paths = [model.brief(first).path, model.brief(second).path]
-    view = window.library.photo
+    view = window.library_page.photo
     assert "2 photos selected" in view.caption.text()
 
-    qtbot.keyClick(window.library.grid, Qt.Key.Key_T)
+    qtbot.keyClick(window.library_page.grid, Qt.Key.Key_T)
     assert view.add_field.hasFocus()
     completions = view.add_field.names.stringList()
     assert "Shape|square" in completions
@@ -92,7 +92,7 @@ def test_add_a_tag_with_completion_to_several_photos(library_home, open_window, 
     label = next(b.text() for b in view.chips.buttons if b.chip.name == "square")
     assert label.startswith("✓ square") and "2/2" in label
 
-    qtbot.keyClick(window.library.grid, Qt.Key.Key_T)
+    qtbot.keyClick(window.library_page.grid, Qt.Key.Key_T)
     qtbot.keyClicks(view.add_field, "favourite")
     qtbot.keyClick(view.add_field, Qt.Key.Key_Return)
     for p in paths:
@@ -102,7 +102,7 @@ def test_add_a_tag_with_completion_to_several_photos(library_home, open_window, 
 
 
 def test_chip_looks_tell_the_states_apart():
-    from clipdesk.gui.queries import Chip
+    from clipdesk.tagging.store import Chip
 
     looks = {
         chip_kind(c): chip_text(c)

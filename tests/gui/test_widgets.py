@@ -8,8 +8,7 @@ import time
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, QThreadPool, QTimer
 
-from clipdesk.catalog import Catalog
-from clipdesk.gui import queries
+from clipdesk.catalog import Catalog, browse
 from clipdesk.gui.grid_model import PAGE, PhotoGridModel
 from clipdesk.gui.grid_view import PhotoGrid
 from clipdesk.gui.model_choices import CHOICES
@@ -78,7 +77,7 @@ def test_grid_model_pages_rows_in_and_keeps_the_selection(tmp_path, qtbot):
     model = PhotoGridModel(lambda: reader, thumbs)
     grid = PhotoGrid(model)
     qtbot.addWidget(grid)
-    ids = queries.photo_ids(reader)
+    ids = browse.photo_ids(reader)
     grid.set_photos(ids)
     assert model.rowCount() == 20_000
     assert model.data(model.index(12_345)) == "012345.jpg"

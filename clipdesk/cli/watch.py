@@ -7,6 +7,8 @@ import sys
 import threading
 from typing import TextIO
 
+from clipdesk.errors import Fatal
+
 EXIT_OK = 0
 
 
@@ -120,13 +122,13 @@ def describe(e, verbose: bool = True) -> str | None:
 
 
 def cmd_watch(library, args) -> int:
-    from clipdesk.cli import Fatal
+    from clipdesk.cli.indexing import remember_choice
+    from clipdesk.ops import folders as folder_ops
     from clipdesk.worker import Worker, WorkerAlreadyRunning
 
-    if args.model or args.backend or args.int8 is not None:
-        library.remember_model()
+    remember_choice(library, args)
     if args.paths:
-        library.add_folders(args.paths)
+        folder_ops.add_folders(library, args.paths)
     folders = library.catalog.folders()
     if not folders:
         raise Fatal("no folders yet: add one with `clipdesk add PATH` or `clipdesk watch PATH`")
@@ -137,9 +139,7 @@ def cmd_watch(library, args) -> int:
     console = Console()
     worker = Worker(
         args.home,
-        library.model_name,
-        library.backend,
-        library.int8,
+        engine=library.engine,
         on_progress=console.progress,
         on_event=console.event,
         poll_interval=args.poll_interval,

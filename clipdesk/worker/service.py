@@ -1,17 +1,21 @@
 """The background worker: one thread that owns the catalog's writer connection. No Qt.
 
 Jobs run one at a time from a priority queue: user actions first, then scans and
-thumbnails (photos appear), then embeddings, then tag re-scoring. A long job (the
+thumbnails (photos appear), then embeddings, then tagging and learning. A long job (the
 indexer, thumbnails) stops at the next batch boundary when something more urgent
 arrives, when the user pauses, or on shutdown, and is queued again to resume: every
 batch is one transaction, so nothing is ever half-written. Watcher events become
 scan jobs, coalesced while they wait. Progress and events go to plain callbacks,
 called from the worker thread; the GUI marshals them onto its own thread.
+
+The worker decides when to learn: a correction (from the window, or from a
+``clipdesk tag`` in another process while this one watches) puts its tag in the
+catalog's learning queue; a few seconds after the last one, the worker retrains those
+tags and re-scores the library for them.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import time
@@ -23,21 +27,26 @@ from pathlib import Path
 from typing import Any
 
 from clipdesk.embedding import ModelSpec
+from clipdesk.embedding.choice import EngineChoice
 from clipdesk.indexer import Indexer
-from clipdesk.library import FolderNotFound, Library
+from clipdesk.library import Library
+from clipdesk.ops import folders as folder_ops
+from clipdesk.ops import learning
 from clipdesk.paths import app_paths
-from clipdesk.scanner import normalise_folder
-from clipdesk.watcher import Changes, FolderWatcher, WatchMode, merge_changes
-from clipdesk.worker_jobs import EVENT_KINDS, Job, JobsMixin, Priority, WorkerEvent, WorkerProgress
-from clipdesk.worker_state import WorkerAlreadyRunning, WorkerLock, clear_state, write_state
+from clipdesk.watcher import Changes, FolderWatcher, WatchMode
+from clipdesk.worker.events import EventKind, Phase, Priority, WorkerEvent, WorkerProgress
+from clipdesk.worker.handlers import HANDLERS
+from clipdesk.worker.jobs import CallJob, EmitJob, Job, LearnJob, ScanJob, WatchJob
+from clipdesk.worker.queue import JobQueue
+from clipdesk.worker.state import WorkerLock, clear_state, write_state
 
 log = logging.getLogger(__name__)
 
-# Jobs that stop at a batch boundary when something more urgent comes, and resume.
-_INTERRUPTIBLE = ("thumbnails", "index")
+LEARN_DELAY = 3.0  # seconds after the last correction before its tags retrain
+LEARN_POLL = 2.0  # while idle, how often to look for corrections made by other processes
 
 
-class Worker(JobsMixin):
+class Worker:
     """The background service: watching, scanning, thumbnails, indexing and tagging."""
 
     def __init__(
@@ -51,12 +60,16 @@ class Worker(JobsMixin):
         watch: bool = True,
         poll_interval: float = 30.0,
         debounce: float = 1.0,
+        engine: EngineChoice | None = None,
+        learn_delay: float = LEARN_DELAY,
     ):
-        self._lib_args = (home, model, backend, int8)
+        self._lib_args = {"home": home, "model": model, "backend": backend, "int8": int8}
+        self._engine = engine
         self.paths = app_paths(home)
         self.on_progress = on_progress or (lambda p: None)
         self.on_event = on_event or (lambda e: None)
         self.settle = debounce / 2  # files younger than this may still be being copied
+        self.learn_delay = learn_delay
         self.watcher = (
             FolderWatcher(self._on_changes, self._on_mode, poll_interval, debounce)
             if watch
@@ -64,18 +77,17 @@ class Worker(JobsMixin):
         )
         self.library: Library | None = None  # the worker thread's; touch only from jobs
         self.jobs_run: Counter[str] = Counter()
+        self.missing_roots: set[str] = set()
+        self.interrupt_event = threading.Event()  # stops the indexer at a batch boundary
         self._cond = threading.Condition()  # guards the queue and the state below
-        self._queue: list[Job] = []
-        self._seq = itertools.count()
+        self._queue = JobQueue()
         self._current: Job | None = None
-        self._interrupt = threading.Event()  # stops the indexer at a batch boundary
         self._drop = False  # cancel_current: do not resume the interrupted job
         self._paused = self._stopping = False
-        self._announced: str | None = None  # the idle/paused state last published
-        self._progress = WorkerProgress("idle", 0, 0)
+        self._announced: Phase | None = None  # the idle/paused state last published
+        self._progress = WorkerProgress(Phase.IDLE, 0, 0)
         self._folders: list[tuple[int, str]] = []
         self._counts: dict[int, int] = {}
-        self._missing_roots: set[str] = set()
         self._modes: dict[str, dict] = {}  # root -> how it is watched, for `clipdesk status`
         self._state_lock = threading.Lock()
         self._lock = WorkerLock(self.paths.data_dir)
@@ -90,51 +102,49 @@ class Worker(JobsMixin):
         self._lock.acquire()  # raises WorkerAlreadyRunning
         if self.watcher is not None:
             self.watcher.start()
-        self._enqueue(Job("watch", Priority.USER))
-        self._enqueue(Job("scan", Priority.THUMBNAILS, then_index=True))
+        self.enqueue(WatchJob(Priority.USER))
+        self.enqueue(ScanJob(Priority.THUMBNAILS, then_index=True))
         self._thread = threading.Thread(target=self._run, name="clipdesk-worker", daemon=True)
         self._thread.start()
 
     def add_folder(self, path: str | Path) -> Future:
         """Add a folder (checked now), watch it and index it; the future gives its id."""
-        folder = normalise_folder(path)
-        if not folder.is_dir():
-            raise FolderNotFound(f"no such folder: {path}")
+        folder = folder_ops.check_folder(path)
 
         def add(lib: Library) -> int:
-            folder_id = lib.catalog.add_folder(folder)
-            self._sync_watches()
-            self._enqueue(
-                Job("scan", Priority.THUMBNAILS, changes={folder_id: None}, then_index=True)
-            )
+            (folder_id,) = folder_ops.add_folders(lib, [folder])
+            self.sync_watches()
+            self.enqueue(ScanJob(Priority.THUMBNAILS, changes={folder_id: None}, then_index=True))
             return folder_id
 
         return self.submit(add)
 
+    def remove_folder(self, folder_id: int) -> Future:
+        """Forget a folder's photos and stop watching it, in one step."""
+
+        def remove(lib: Library) -> None:
+            folder_ops.remove_folder(lib, folder_id)
+            self.sync_watches()
+
+        return self.submit(remove)
+
     def request_index(self, folder_ids: list[int] | None = None) -> None:
         """Rescan these folders (default: all) and embed whatever is pending."""
         changes = None if folder_ids is None else dict.fromkeys(folder_ids)
-        self._enqueue(Job("scan", Priority.THUMBNAILS, changes=changes, then_index=True))
-
-    def request_rescore(self, photo_ids: list[int] | None = None) -> None:
-        self._enqueue(Job("rescore", Priority.RESCORE, ids=_ids(photo_ids)))
-
-    def request_retrain(self, tag_ids: list[int] | None = None) -> None:
-        """Retrain these tags' heads from their corrections, then re-score the library."""
-        self._enqueue(Job("retrain", Priority.RESCORE, ids=_ids(tag_ids)))
+        self.enqueue(ScanJob(Priority.THUMBNAILS, changes=changes, then_index=True))
 
     def submit(self, fn: Callable[[Library], Any], priority: int = Priority.USER) -> Future:
         """Run ``fn(library)`` in the worker thread (the only one that may write)."""
-        future: Future = Future()
-        self._enqueue(Job("call", priority, fn=fn, future=future))
-        return future
+        job = CallJob(Priority(priority), fn=fn)
+        self.enqueue(job)
+        return job.future
 
     def pause(self) -> None:
         """Stop background work at the next batch boundary; user jobs still run."""
         with self._cond:
             self._paused = True
             if self._current is not None and self._current.priority > Priority.USER:
-                self._interrupt.set()
+                self.interrupt_event.set()
             self._cond.notify_all()
 
     def resume(self) -> None:
@@ -144,12 +154,15 @@ class Worker(JobsMixin):
             self._cond.notify_all()
 
     def cancel_current(self) -> None:
-        """Drop the background job in flight (at its next batch); what is pending stays
-        pending for the next scan or request_index."""
+        """Drop the background run in flight (at its next batch), or the one waiting to
+        resume while a user job runs; what is pending stays pending for the next scan or
+        request_index."""
         with self._cond:
             if self._current is not None and self._current.priority > Priority.USER:
                 self._drop = True
-                self._interrupt.set()
+                self.interrupt_event.set()
+            else:
+                self._queue.drop_interruptible()
 
     @property
     def running(self) -> bool:
@@ -171,12 +184,14 @@ class Worker(JobsMixin):
                         "photos": self._counts.get(folder_id, 0),
                     }
                 )
+            if self._current:
+                phase = self._progress.phase
+            else:
+                phase = Phase.PAUSED if self._paused and len(self._queue) else Phase.IDLE
             return {
                 "running": self.running,
                 "paused": self._paused,
-                "phase": self._progress.phase
-                if self._current
-                else ("paused" if self._paused and self._queue else "idle"),
+                "phase": phase,
                 "queue": len(self._queue),
                 "progress": asdict(self._progress),
                 "folders": folders,
@@ -189,7 +204,7 @@ class Worker(JobsMixin):
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             with self._cond:
-                idle = not self._queue and self._current is None
+                idle = not len(self._queue) and self._current is None
             if idle and not (self.watcher and self.watcher.busy()):
                 return True
             if deadline is not None and time.monotonic() > deadline:
@@ -200,7 +215,7 @@ class Worker(JobsMixin):
         """Finish the batch in flight, stop watching, end every thread, and wait for them."""
         with self._cond:
             self._stopping = True
-            self._interrupt.set()
+            self.interrupt_event.set()
             self._cond.notify_all()
         if self.watcher is not None:
             self.watcher.stop(timeout)
@@ -219,86 +234,131 @@ class Worker(JobsMixin):
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    # -- the queue ----------------------------------------------------------------------
+    # -- for the job handlers (worker thread) ------------------------------------------
 
-    def _enqueue(self, job: Job) -> None:
+    def enqueue(self, job: Job) -> None:
         with self._cond:
             if self._stopping:
-                if job.future is not None:
+                if isinstance(job, CallJob):
                     job.future.cancel()
                 return
-            if not self._merge(job):
-                job.seq = next(self._seq)
-                self._queue.append(job)
+            self._queue.put(job)
             self._announced = None
             cur = self._current
-            if cur is not None and job.priority < cur.priority and cur.kind in _INTERRUPTIBLE:
-                self._interrupt.set()  # yield at the next batch boundary, then resume
+            if cur is not None and job.priority < cur.priority and cur.interruptible:
+                self.interrupt_event.set()  # yield at the next batch boundary, then resume
             self._cond.notify_all()
 
-    def _merge(self, job: Job) -> bool:
-        """Fold ``job`` into a queued one of its kind (called with the lock held)."""
-        if job.kind in ("call", "watch", "emit"):
-            return False
-        for queued in self._queue:
-            if queued.kind != job.kind or bool(queued.not_before) != bool(job.not_before):
-                continue
-            if job.kind == "scan":
-                if queued.changes is not None:
-                    if job.changes is None:
-                        queued.changes = None
-                    else:
-                        merge_changes(queued.changes, job.changes)
-                queued.then_index |= job.then_index
-                queued.not_before = max(queued.not_before, job.not_before)
-            elif job.kind in ("rescore", "retrain") and queued.ids is not None:
-                queued.ids = None if job.ids is None else queued.ids | job.ids
-            return True
-        return False
+    def resume_later(self, job: Job) -> None:
+        """Queue an interrupted job again, unless it was cancelled or we are stopping."""
+        if not self._drop and not self._stopping:
+            job.not_before = 0.0
+            self.enqueue(job)
 
-    def _take(self) -> Job | None:
-        while True:
-            with self._cond:
-                if self._stopping:
-                    return None
-                now = time.monotonic()
-                ready = [
-                    j
-                    for j in self._queue
-                    if j.not_before <= now and (j.priority == Priority.USER or not self._paused)
-                ]
-                if ready:
-                    job = min(ready, key=lambda j: (j.priority, j.seq))
-                    self._queue.remove(job)
-                    self._current, self._drop = job, False
-                    self._interrupt.clear()
-                    return job
-                later = [j.not_before - now for j in self._queue if j.not_before > now]
-                state = "idle" if not self._queue else "paused" if self._paused else None
-                if state is None or state == self._announced:
-                    self._cond.wait(min(later) if later else None)
-                    continue
-                self._announced = state
-            self._publish(state, 0, 0)  # outside the lock: callbacks may call back in
-            if state == "idle":
-                self._emit("idle")
+    def interrupted(self) -> bool:
+        return self.interrupt_event.is_set()
+
+    def indexer(self) -> Indexer:
+        lib = self.library
+        if self._indexer is None or self._indexer.catalog is not lib.catalog:
+            self._indexer = lib.indexer()
+        return self._indexer
+
+    def schedule_learning(self) -> None:
+        """Retrain the tags in the learning queue, a little after their last correction."""
+        pending = learning.pending(self.library)
+        if pending:
+            wait = max(pending.values()) + self.learn_delay - time.time()
+            self.enqueue(LearnJob(Priority.TAGGING, not_before=time.monotonic() + max(wait, 0)))
+
+    def sync_watches(self) -> None:
+        """Watch exactly the catalog's folders (adding one may have merged others into it)."""
+        folders = self.library.catalog.folders()
+        self.refresh_folders(folders)
+        if self.watcher is None:
+            return
+        known = dict(folders)
+        for folder_id in set(self.watcher.modes()) - set(known):
+            self.watcher.unwatch(folder_id)
+        for folder_id, root in folders:
+            self.watcher.watch(folder_id, root)
+
+    def refresh_folders(self, folders: list[tuple[int, str]] | None = None) -> None:
+        cat = self.library.catalog
+        folders = folders if folders is not None else cat.folders()
+        counts = cat.folder_counts()
+        with self._cond:
+            self._folders, self._counts = folders, counts
+
+    def publish(
+        self, phase: Phase, done: int, total: int, rate: float = 0.0, eta: float | None = None
+    ) -> None:
+        self._progress = WorkerProgress(phase, done, total, rate, eta, self._paused)
+        try:
+            self.on_progress(self._progress)
+        except Exception:
+            log.exception("progress callback failed")
+
+    def emit(
+        self, kind: EventKind, photo_ids=(), path: str | None = None, message: str | None = None
+    ) -> None:
+        self.emit_event(WorkerEvent(kind, tuple(photo_ids), path, message))
+
+    def emit_event(self, event: WorkerEvent) -> None:
+        try:
+            self.on_event(event)
+        except Exception:
+            log.exception("event callback failed")
 
     # -- the worker thread ---------------------------------------------------------------
 
+    def _take(self) -> Job | None:
+        """The next job. While none is ready: announce idle (or paused) once, and every
+        LEARN_POLL seconds look for corrections that other processes made."""
+        last_look = time.monotonic()
+        while True:
+            announce = None
+            with self._cond:
+                if self._stopping:
+                    return None
+                job = self._queue.take(self._paused)
+                if job is not None:
+                    self._current, self._drop = job, False
+                    self.interrupt_event.clear()
+                    return job
+                if not len(self._queue):
+                    state = Phase.IDLE
+                else:
+                    state = Phase.PAUSED if self._paused else None
+                since = time.monotonic() - last_look
+                if state is not None and state != self._announced:
+                    self._announced = announce = state
+                elif since < LEARN_POLL:
+                    due = self._queue.next_due()
+                    self._cond.wait(LEARN_POLL - since if due is None else min(due, LEARN_POLL))
+                    continue
+            if announce is not None:  # outside the lock: callbacks may call back in
+                self.publish(announce, 0, 0)
+                if announce == Phase.IDLE:
+                    self.emit(EventKind.IDLE)
+                continue
+            last_look = time.monotonic()
+            self.schedule_learning()
+
     def _run(self) -> None:
         try:
-            self.library = Library(*self._lib_args)
+            self.library = Library(engine=self._engine, **self._lib_args)
             _ = self.library.catalog  # the writer connection, opened in this thread
             while (job := self._take()) is not None:
                 self._execute(job)
         except Exception as exc:  # opening the library failed: say so, and end
             log.exception("worker failed")
-            self._emit("error", message=f"{type(exc).__name__}: {exc}")
+            self.emit(EventKind.ERROR, message=f"{type(exc).__name__}: {exc}")
         finally:
             with self._cond:
-                left, self._queue = self._queue, []
+                left = self._queue.clear()
             for job in left:
-                if job.future is not None:
+                if isinstance(job, CallJob):
                     job.future.cancel()
             if self.watcher is not None:
                 self.watcher.stop()
@@ -308,42 +368,20 @@ class Worker(JobsMixin):
 
     def _execute(self, job: Job) -> None:
         try:
-            if job.kind == "call":
-                if job.future.set_running_or_notify_cancel():
-                    try:
-                        job.future.set_result(job.fn(self.library))
-                    except BaseException as exc:  # the caller gets it from the future
-                        job.future.set_exception(exc)
-            elif job.kind == "emit":
-                self._emit_event(job.event)
-            else:
-                getattr(self, f"_job_{job.kind}")(job)
+            HANDLERS[job.kind](self, job)
         except Exception as exc:  # one failed job must not end the service
             log.exception("%s job failed", job.kind)
-            self._emit("error", message=f"{job.kind}: {type(exc).__name__}: {exc}")
+            self.emit(EventKind.ERROR, message=f"{job.kind}: {type(exc).__name__}: {exc}")
         finally:
             with self._cond:
                 self._current = None
-                self.jobs_run[job.kind] += 1
+                self.jobs_run[job.kind.value] += 1
 
-    def _resume_later(self, job: Job) -> None:
-        """Queue an interrupted job again, unless it was cancelled or we are stopping."""
-        if not self._drop and not self._stopping:
-            job.not_before = 0.0
-            self._enqueue(job)
-
-    def _interrupted(self) -> bool:
-        return self._interrupt.is_set()
-
-    def _set_folders(self, folders: list[tuple[int, str]], counts: dict[int, int]) -> None:
-        with self._cond:
-            self._folders, self._counts = folders, counts
-
-    # -- callbacks ----------------------------------------------------------------------
+    # -- callbacks from the watcher thread ------------------------------------------------
 
     def _on_changes(self, changes: Changes) -> None:
-        """From the watcher thread: one coalesced scan job per batch."""
-        self._enqueue(Job("scan", Priority.THUMBNAILS, changes=changes))
+        """One coalesced scan job per batch of file events."""
+        self.enqueue(ScanJob(Priority.THUMBNAILS, changes=changes))
 
     def _on_mode(self, folder_id: int, root: str, mode: WatchMode) -> None:
         with self._state_lock:  # the worker and watcher threads both report modes
@@ -353,39 +391,5 @@ class Worker(JobsMixin):
             except OSError as exc:
                 log.warning("cannot record the watch state: %s", exc)
         text = f"{mode.mode} ({mode.reason})" if mode.reason else mode.mode
-        event = WorkerEvent("watch_mode", path=root, message=text)
-        self._enqueue(Job("emit", Priority.USER, event=event))
-
-    def _publish(
-        self, phase: str, done: int, total: int, rate: float = 0.0, eta: float | None = None
-    ) -> None:
-        self._progress = WorkerProgress(phase, done, total, rate, eta, self._paused)
-        try:
-            self.on_progress(self._progress)
-        except Exception:
-            log.exception("progress callback failed")
-
-    def _emit(
-        self, kind: str, photo_ids=(), path: str | None = None, message: str | None = None
-    ) -> None:
-        self._emit_event(WorkerEvent(kind, tuple(photo_ids), path, message))
-
-    def _emit_event(self, event: WorkerEvent) -> None:
-        try:
-            self.on_event(event)
-        except Exception:
-            log.exception("event callback failed")
-
-
-def _ids(ids: list[int] | None) -> set[int] | None:
-    return None if ids is None else set(ids)
-
-
-__all__ = [
-    "EVENT_KINDS",
-    "Priority",
-    "Worker",
-    "WorkerAlreadyRunning",
-    "WorkerEvent",
-    "WorkerProgress",
-]
+        event = WorkerEvent(EventKind.WATCH_MODE, path=root, message=text)
+        self.enqueue(EmitJob(Priority.USER, event=event))

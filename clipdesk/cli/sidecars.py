@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from clipdesk.xmp import DEFAULT_NAMING
+from clipdesk.ops import sidecars as sidecar_ops
 
 EXIT_OK = 0
 
@@ -32,19 +32,9 @@ def add_parsers(sub, common) -> None:
     i.add_argument("paths", nargs="*", metavar="PATH", help="photos or folders (default: all)")
 
 
-def _naming(library, args) -> str:
-    naming = args.naming or getattr(library.settings, "sidecar_naming", DEFAULT_NAMING)
-    if args.naming and args.naming != library.settings.sidecar_naming:
-        library.settings.sidecar_naming = args.naming  # the user's choice sticks
-        library.settings.save(library.paths.settings_file)
-    return naming
-
-
 def cmd_export(library, args) -> int:
-    from clipdesk.sidecar_sync import export_library
-
-    report = export_library(
-        library.catalog, args.paths, _naming(library, args), args.include_suggested, args.dry_run
+    report = sidecar_ops.export(
+        library, args.paths, args.naming, args.include_suggested, args.dry_run
     )
     if args.json:
         print(
@@ -80,10 +70,7 @@ def cmd_export(library, args) -> int:
 
 
 def cmd_import_keywords(library, args) -> int:
-    from clipdesk.sidecar_sync import import_keywords, photos_under
-
-    photos = photos_under(library.catalog, args.paths)
-    report = import_keywords(library.catalog, photos, library.settings.sidecar_naming)
+    report = sidecar_ops.import_photo_keywords(library, args.paths)
     for path, reason in report.errors:
         print(f"skipped  {path}: {reason}", file=sys.stderr)
     print(

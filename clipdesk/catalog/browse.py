@@ -1,0 +1,112 @@
+"""The reads a browser of the library needs: filtered photo ids, grid details, folders.
+
+Shared by the window (on its read connection) and the terminal's search filters, so that
+"photos with tag X" means the same set everywhere: a tag stands for itself and every tag
+below it, and a photo has a tag when it is suggested or confirmed (not rejected).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from clipdesk.catalog.db import Catalog
+
+
+@dataclass(frozen=True)
+class PhotoFilter:
+    """Photos in these folders, with every tag in ``include_tags`` and none in
+    ``exclude_tags`` (each tag with its subtree)."""
+
+    folder_ids: tuple[int, ...] = ()
+    include_tags: tuple[int, ...] = ()
+    exclude_tags: tuple[int, ...] = ()
+
+    @property
+    def active(self) -> bool:
+        return bool(self.folder_ids or self.include_tags or self.exclude_tags)
+
+
+@dataclass(frozen=True)
+class PhotoBrief:
+    """What a grid cell needs about one photo."""
+
+    id: int
+    path: str
+    hash: str
+    status: str
+    width: int | None
+    height: int | None
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path)
+
+
+@dataclass(frozen=True)
+class FolderInfo:
+    id: int
+    path: str
+    photos: int
+    present: bool
+
+
+def subtree(catalog: Catalog, tag_ids: Iterable[int]) -> list[int]:
+    """The tags and every tag below them."""
+    ids = list(tag_ids)
+    if not ids:
+        return []
+    rows = catalog.conn.execute(
+        f"WITH RECURSIVE t(id) AS (SELECT id FROM tags WHERE id IN ({','.join('?' * len(ids))}) "
+        "UNION SELECT tags.id FROM tags JOIN t ON tags.parent_id = t.id) SELECT id FROM t",
+        ids,
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _having(catalog: Catalog, tag_id: int) -> str:
+    ids = ",".join(str(int(i)) for i in subtree(catalog, [tag_id])) or "NULL"
+    return f"SELECT photo_id FROM photo_tags WHERE tag_id IN ({ids}) AND state != 'rejected'"
+
+
+def photo_ids(
+    catalog: Catalog, flt: PhotoFilter = PhotoFilter(), include_failed: bool = False
+) -> np.ndarray:
+    """Ids of the photos the filter lets through, in path order."""
+    sql = ["SELECT id FROM photos WHERE 1"]
+    args: list[object] = []
+    if not include_failed:
+        sql.append("AND status != 'failed'")
+    if flt.folder_ids:
+        sql.append(f"AND folder_id IN ({','.join('?' * len(flt.folder_ids))})")
+        args += flt.folder_ids
+    for tag_id in flt.include_tags:
+        sql.append(f"AND id IN ({_having(catalog, tag_id)})")
+    for tag_id in flt.exclude_tags:
+        sql.append(f"AND id NOT IN ({_having(catalog, tag_id)})")
+    sql.append("ORDER BY path")
+    rows = catalog.conn.execute(" ".join(sql), args).fetchall()
+    return np.fromiter((r[0] for r in rows), np.int64, len(rows))
+
+
+def briefs(catalog: Catalog, ids: list[int]) -> dict[int, PhotoBrief]:
+    """Grid details of these photos (one query per 500 ids)."""
+    out: dict[int, PhotoBrief] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = catalog.conn.execute(
+            "SELECT id, path, hash, status, width, height FROM photos "
+            f"WHERE id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        out.update((r[0], PhotoBrief(*r)) for r in rows)
+    return out
+
+
+def folders(catalog: Catalog) -> list[FolderInfo]:
+    """Watched folders with photo counts; a folder that cannot be found is shown as missing."""
+    counts = catalog.folder_counts(include_failed=False)
+    return [FolderInfo(i, p, counts.get(i, 0), os.path.isdir(p)) for i, p in catalog.folders()]

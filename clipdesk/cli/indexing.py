@@ -1,0 +1,116 @@
+"""The library commands: add, index, status."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+
+from clipdesk.errors import Fatal
+from clipdesk.ops import folders as folder_ops
+
+EXIT_OK = 0
+
+
+def add_parsers(sub, common) -> None:
+    a = sub.add_parser("add", parents=[common], help="add photo folders and index them")
+    a.add_argument("paths", nargs="+", metavar="PATH")
+    sub.add_parser("index", parents=[common], help="bring every known folder up to date")
+    st = sub.add_parser("status", parents=[common], help="model, backend, counts, failed files")
+    st.add_argument("--json", action="store_true", help="print JSON")
+
+
+def remember_choice(library, args) -> None:
+    """A model or backend given to a command that indexes becomes the default."""
+    if args.model or args.backend or args.int8 is not None:
+        library.remember_engine()
+
+
+def _index(library, args, folder_ids=None) -> int:
+    from clipdesk.cli.progress import ProgressPrinter
+
+    remember_choice(library, args)
+    cancel = threading.Event()
+    old = signal.signal(signal.SIGINT, lambda *_: cancel.set())  # finish the batch, then stop
+    try:
+        embedder = library.embedder
+        with ProgressPrinter(sys.stderr, f"{embedder.name} on {embedder.backend}") as printer:
+            result, _ = library.index(folder_ids, printer, cancel)
+    finally:
+        signal.signal(signal.SIGINT, old)
+    s = result.scan
+    print(
+        f"{s.seen} photos seen ({s.added} new, {s.changed} changed, {s.moved} moved, "
+        f"{s.missing} missing), {result.embedded} embedded, {len(result.failed)} skipped"
+    )
+    for folder in s.missing_folders:
+        print(f"  folder not found (unmounted?), its photos are kept as missing: {folder}")
+    for path, reason in result.failed:
+        print(f"  skipped {path}: {reason}")
+    if result.cancelled:
+        print("stopped early; run `clipdesk index` to continue where it stopped")
+        return 130
+    return EXIT_OK
+
+
+def cmd_add(library, args) -> int:
+    return _index(library, args, folder_ops.add_folders(library, args.paths))
+
+
+def cmd_index(library, args) -> int:
+    if not library.catalog.folders():
+        raise Fatal("no folders yet: add one with `clipdesk add PATH`")
+    return _index(library, args)
+
+
+def cmd_status(library, args) -> int:
+    from clipdesk.worker.state import read_state
+
+    cat = library.catalog
+    watch = read_state(library.paths.data_dir)  # None: no worker is alive
+    counts = cat.folder_counts()
+    folders = []
+    for folder_id, path in cat.folders():
+        mode = (watch or {}).get("folders", {}).get(path, {})
+        folders.append(
+            {
+                "path": path,
+                "photos": counts.get(folder_id, 0),
+                "present": os.path.isdir(path),
+                "watched_by": mode.get("mode"),
+                "watch_reason": mode.get("reason"),
+            }
+        )
+    info = {
+        "model": library.engine.model_name,
+        "backend": library.engine.planned_backend(),
+        "home": str(library.paths.data_dir.parent),
+        "catalog": str(library.paths.catalog),
+        "folders": folders,
+        "counts": cat.status_counts(),
+        "failed": [{"path": p, "reason": r} for p, r in cat.failures()],
+        "watcher": {"running": watch is not None, "pid": (watch or {}).get("pid")},
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return EXIT_OK
+    print(f"model:    {info['model']}")
+    print(f"backend:  {info['backend']}")
+    print(f"catalog:  {info['catalog']}")
+    running = f"running (pid {watch.get('pid')})" if watch else None
+    print("watcher:  " + (running or "not running (start it with `clipdesk watch`)"))
+    for f in folders:
+        state = "" if f["present"] else "  (not found: unmounted?)"
+        if f["watched_by"]:
+            why = f" ({f['watch_reason']})" if f["watch_reason"] else ""
+            state += f"  watched by {f['watched_by']}{why}"
+        print(f"folder:   {f['path']}  {f['photos']} photos{state}")
+    print("photos:   " + ", ".join(f"{v} {k}" for k, v in info["counts"].items()))
+    for f in info["failed"]:
+        print(f"failed:   {f['path']}: {f['reason']}")
+    return EXIT_OK
+
+
+COMMANDS = {"add": cmd_add, "index": cmd_index, "status": cmd_status}

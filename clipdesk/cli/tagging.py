@@ -1,0 +1,136 @@
+"""The tagging commands: vocab, tags, tag, undo, review, retrain."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from clipdesk.ops import learning
+from clipdesk.ops import tags as tag_ops
+from clipdesk.ops import vocabulary as vocab_ops
+
+EXIT_OK = 0
+
+
+def add_parsers(sub, common) -> None:
+    v = sub.add_parser("vocab", parents=[common], help="import or export the tag vocabulary")
+    vsub = v.add_subparsers(dest="vocab_command", metavar="ACTION", required=True)
+    vi = vsub.add_parser("import", parents=[common], help="merge a YAML or JSON vocabulary")
+    vi.add_argument("file")
+    ve = vsub.add_parser("export", parents=[common], help="write the vocabulary (stdout: -)")
+    ve.add_argument("file", nargs="?", default="-")
+    ve.add_argument("--format", choices=("yaml", "json"), help="default: from the file name")
+
+    t = sub.add_parser("tags", parents=[common], help="a photo's tags with state and score")
+    t.add_argument("photo")
+    t.add_argument("--json", action="store_true", help="print JSON")
+
+    g = sub.add_parser("tag", parents=[common], help="confirm, reject or add a tag on photos")
+    g.add_argument("photos", nargs="+", metavar="PHOTO")
+    act = g.add_mutually_exclusive_group(required=True)
+    act.add_argument("--confirm", metavar="TAG")
+    act.add_argument("--reject", metavar="TAG")
+    act.add_argument("--add", metavar="TAG", help="add a tag (created if new)")
+
+    sub.add_parser("undo", parents=[common], help="undo the last tag decision")
+
+    r = sub.add_parser(
+        "review", parents=[common], help="the suggestions the model is least sure of"
+    )
+    r.add_argument("--tag", help="only this tag")
+    r.add_argument("--limit", type=int, default=20)
+    r.add_argument("--json", action="store_true", help="print JSON")
+
+    sub.add_parser("retrain", parents=[common], help="retrain from corrections and re-score")
+
+
+def _learn_unless_watched(library) -> None:
+    """A running worker (`clipdesk watch`, the window) learns from this decision by itself,
+    a few seconds later; without one, learn now so the next command sees the effect."""
+    from clipdesk.worker.state import worker_alive
+
+    if not worker_alive(library.paths.data_dir):
+        learning.learn_pending(library)
+
+
+def cmd_vocab(library, args) -> int:
+    if args.vocab_command == "import":
+        added, updated = vocab_ops.import_vocabulary(library, args.file)
+        print(f"{added} tags added, {updated} updated")
+        return EXIT_OK
+    fmt = args.format or ("json" if args.file.endswith(".json") else "yaml")
+    if args.file == "-":
+        sys.stdout.write(vocab_ops.vocabulary_text(library, fmt)[0])
+    else:
+        n = vocab_ops.export_vocabulary(library, args.file, fmt)
+        print(f"wrote {n} tags to {args.file}")
+    return EXIT_OK
+
+
+def cmd_tags(library, args) -> int:
+    tags = tag_ops.tags_of(library, args.photo)
+    if args.json:
+        print(json.dumps([t.to_json() for t in tags], indent=2))
+        return EXIT_OK
+    for t in tags:
+        score = f"{t.score:.2f}" if t.score is not None else "    "
+        print(f"{t.state:9s}  {t.source:8s}  {score}  {t.tag}")
+    return EXIT_OK
+
+
+def cmd_tag(library, args) -> int:
+    ids = tag_ops.photo_ids(library, args.photos)
+    if args.add:
+        tag_id = tag_ops.add_tag(library, ids, args.add)
+        path, state = tag_ops.tag_path(library, tag_id), tag_ops.CONFIRMED
+        n = len(ids)
+    else:
+        tag = tag_ops.find_tag(library, args.confirm or args.reject)
+        state = tag_ops.REJECTED if args.reject else tag_ops.CONFIRMED
+        n, path = tag_ops.decide(library, ids, tag.id, state), tag.path
+    _learn_unless_watched(library)
+    print(f"{path}: {state} on {n} photo(s)")
+    return EXIT_OK
+
+
+def cmd_undo(library, args) -> int:
+    report = tag_ops.undo(library)
+    if report.photos:
+        _learn_unless_watched(library)
+    print(report.describe())
+    return EXIT_OK
+
+
+def cmd_review(library, args) -> int:
+    tag_id = tag_ops.find_tag(library, args.tag).id if args.tag else None
+    items = learning.review_queue(library, tag_id, args.limit)
+    if args.json:
+        print(json.dumps([i.to_json() for i in items], indent=2))
+        return EXIT_OK
+    for i in items:
+        mark = "suggested" if i.suggested else "not yet"
+        print(f"{i.score:.2f}  {mark:9s}  {i.tag}  {i.path}")
+    return EXIT_OK
+
+
+def cmd_retrain(library, args) -> int:
+    retrained, report = learning.retrain_all(library)
+    for r in report:
+        if r.get("why_no_metrics"):
+            metrics = f"no held-out metrics yet ({r['why_no_metrics']})"
+        else:
+            p = "-" if r["precision"] is None else f"{r['precision']:.2f}"
+            metrics = f"held-out precision {p}, recall {r['recall']:.2f}"
+        print(f"{r['tag']}: {r['confirmed']} confirmed, {r['rejected']} rejected; {metrics}")
+    print(f"retrained {retrained} tag(s) and re-scored the library")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "vocab": cmd_vocab,
+    "tags": cmd_tags,
+    "tag": cmd_tag,
+    "undo": cmd_undo,
+    "review": cmd_review,
+    "retrain": cmd_retrain,
+}

@@ -1,0 +1,16 @@
+"""Every user action, written once. The terminal commands (``clipdesk.cli``) and the
+window's controllers (through the worker, ``clipdesk.gui``) call these; neither holds SQL
+or the rules of an action. Each function takes the opened :class:`~clipdesk.library.Library`
+first and runs in the thread that owns its catalog connection (the one writer).
+
+- :mod:`~clipdesk.ops.tags`: confirm, reject, add, undo; a photo's tags
+- :mod:`~clipdesk.ops.learning`: learn from corrections, retrain, review queue, report
+- :mod:`~clipdesk.ops.vocabulary`: edit, create, delete, import and export tags
+- :mod:`~clipdesk.ops.folders`: add and remove photo folders
+- :mod:`~clipdesk.ops.sidecars`: export tags to XMP sidecars, import their keywords
+- :mod:`~clipdesk.ops.search`: text, example and prompt search within a filter
+"""
+
+from clipdesk.ops.errors import OpError
+
+__all__ = ["OpError"]

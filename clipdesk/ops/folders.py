@@ -1,0 +1,27 @@
+"""Photo folders: add (checked before anything is written) and remove."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clipdesk.library import FolderNotFound, Library
+from clipdesk.scanner import normalise_folder
+
+
+def check_folder(path: str | Path) -> Path:
+    """The folder's normal form, or FolderNotFound saying why it cannot be added."""
+    folder = normalise_folder(path)
+    if not folder.is_dir():
+        raise FolderNotFound(f"no such folder: {path}")
+    return folder
+
+
+def add_folders(lib: Library, paths: list[str | Path]) -> list[int]:
+    """Add folder trees (each checked first); their ids. Indexing is the caller's next step."""
+    folders = [check_folder(p) for p in paths]
+    return [lib.catalog.add_folder(f) for f in folders]
+
+
+def remove_folder(lib: Library, folder_id: int) -> None:
+    """Forget a folder and its photos' records; the files themselves are never touched."""
+    lib.catalog.remove_folder(folder_id)

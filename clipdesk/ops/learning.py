@@ -1,0 +1,67 @@
+"""Learning from corrections: which tags to retrain, retraining, the review queue.
+
+Decisions put their tags in the catalog's learning queue (see
+:mod:`clipdesk.tagging.corrections`); :func:`learn_pending` retrains exactly those and
+re-scores the library for them. The worker calls it a few seconds after the last
+decision, whichever process made it; a terminal command calls it at once when no worker
+runs.
+"""
+
+from __future__ import annotations
+
+import time
+
+from clipdesk.library import Library
+from clipdesk.tagging import corrections
+from clipdesk.tagging.tagger import ReviewItem
+
+
+def pending(lib: Library) -> dict[int, float]:
+    """Tags waiting to be retrained, with the time of their last correction."""
+    return corrections.pending_learning(lib.catalog)
+
+
+def learn_pending(lib: Library) -> list[int]:
+    """Retrain the tags whose corrections changed and re-score the library for them."""
+    started = time.time()
+    tag_ids = sorted(pending(lib))
+    if not tag_ids:
+        return []
+    if lib.catalog.has_embeddings():
+        tagger = lib.tagger
+        tagger.retrain(tag_ids)
+        tagger.rescore(None, tag_ids)
+    with lib.catalog.transaction():
+        corrections.learned(lib.catalog, tag_ids, started)
+    return tag_ids
+
+
+def retrain_all(lib: Library) -> tuple[int, list[dict]]:
+    """Retrain every tag with corrections, re-score everything; (tags retrained, report)."""
+    started = time.time()
+    tagger = lib.tagger
+    reports = tagger.retrain()
+    tagger.rescore()
+    with lib.catalog.transaction():
+        corrections.learned(lib.catalog, list(pending(lib)), started)
+    return len(reports), learning_report(lib)
+
+
+def learning_report(lib: Library) -> list[dict]:
+    """Per tag with corrections: confirmed and rejected counts, held-out precision/recall,
+    and when there are none, why (``why_no_metrics``)."""
+    out = []
+    for r in lib.tagger.report():
+        if not (r["confirmed"] or r["rejected"]):
+            continue
+        if not (r["confirmed"] and r["rejected"]):
+            r["why_no_metrics"] = "needs at least 1 confirmed and 1 rejected photo"
+        elif r["precision"] is None:
+            r["why_no_metrics"] = "no held-out photo was predicted to have it yet"
+        out.append(r)
+    return out
+
+
+def review_queue(lib: Library, tag_id: int | None = None, limit: int = 50) -> list[ReviewItem]:
+    """The undecided photo-tag pairs the model is least sure about."""
+    return lib.tagger.review(tag_id, limit)

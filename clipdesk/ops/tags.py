@@ -1,0 +1,83 @@
+"""Decisions on photos: confirm, reject, add a tag, undo; and a photo's tags."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from clipdesk.library import Library
+from clipdesk.ops.errors import OpError
+from clipdesk.tagging import corrections, tagpath
+from clipdesk.tagging.corrections import PhotoTag
+from clipdesk.tagging.store import TagRow, TagStore, UnknownTag
+from clipdesk.tagging.vocabulary import VocabularyError
+
+CONFIRMED, REJECTED = "confirmed", "rejected"
+
+
+def find_tag(lib: Library, name: str) -> TagRow:
+    """The tag at a path, or a bare leaf name when it is unambiguous."""
+    try:
+        return TagStore(lib.catalog).get(name)
+    except UnknownTag as exc:
+        raise OpError(str(exc)) from None
+
+
+def tag_path(lib: Library, tag_id: int) -> str:
+    return TagStore(lib.catalog).paths()[tag_id]
+
+
+def photo_ids(lib: Library, photos: list[str | Path]) -> list[int]:
+    """Catalog ids of photo files given by path."""
+    ids = []
+    for p in photos:
+        row = lib.catalog.photo_by_path(Path(p).expanduser().resolve())
+        if row is None:
+            raise OpError(f"{p} is not in the library (add its folder first)")
+        ids.append(row.id)
+    return ids
+
+
+def decide(lib: Library, photo_ids: list[int], tag_id: int, state: str) -> int:
+    """Confirm or reject a tag on photos, as one undoable step; the photos changed."""
+    return corrections.decide(lib.catalog, photo_ids, tag_id, state)
+
+
+def add_tag(lib: Library, photo_ids: list[int], path: str) -> int:
+    """Confirm a tag on photos, creating it (and its parents) when new; the tag's id."""
+    store = TagStore(lib.catalog)
+    try:
+        with lib.catalog.transaction():
+            tag_id = store.ensure(tagpath.clean(path))
+    except VocabularyError as exc:
+        raise OpError(str(exc)) from None
+    corrections.decide(lib.catalog, photo_ids, tag_id, CONFIRMED)
+    return tag_id
+
+
+@dataclass(frozen=True)
+class UndoReport:
+    photos: int  # photo-tags restored; 0: there was nothing to undo
+    tag_ids: tuple[int, ...]
+    tags: tuple[str, ...]
+    state: str | None  # the decision undone
+
+    def describe(self) -> str:
+        if not self.photos:
+            return "nothing to undo"
+        verb = {CONFIRMED: "confirmed", REJECTED: "rejected"}.get(self.state or "", "changed")
+        names = ", ".join(f"“{t}”" for t in self.tags) or "a deleted tag"
+        return f"undid {names} {verb} on {self.photos} photo(s)"
+
+
+def undo(lib: Library) -> UndoReport:
+    """Undo the last decision step, and say what it was."""
+    undone = corrections.undo(lib.catalog)
+    paths = TagStore(lib.catalog).paths()
+    names = tuple(paths[t] for t in undone.tag_ids if t in paths)
+    return UndoReport(undone.photos, undone.tag_ids, names, undone.state)
+
+
+def tags_of(lib: Library, photo: str | Path) -> list[PhotoTag]:
+    (photo_id,) = photo_ids(lib, [photo])
+    return corrections.tags_of(lib.catalog, photo_id)

@@ -1,0 +1,57 @@
+"""Tag paths: ``Animals|Dog`` names the tag Dog under Animals. The one place that knows the
+separator; building a path from the tag tree and showing it to a person happen here too.
+
+Whether a photo "has" a tag (the tag or any tag below it) is answered by
+:func:`clipdesk.catalog.browse.photo_ids`, the same query for every caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+SEPARATOR = "|"
+
+
+def split(path: str) -> list[str]:
+    """The levels of a path, stripped of surrounding space."""
+    return [p.strip() for p in path.split(SEPARATOR)]
+
+
+def join(*levels: str) -> str:
+    return SEPARATOR.join(level for level in levels if level)
+
+
+def leaf(path: str) -> str:
+    """The last level: ``Dog`` for ``Animals|Dog``."""
+    return path.rsplit(SEPARATOR, 1)[-1]
+
+
+def parent(path: str) -> str:
+    """Everything above the leaf ('' for a top-level tag)."""
+    return path.rpartition(SEPARATOR)[0]
+
+
+def clean(path: str) -> str:
+    """A path as typed by a person: no stray separators or spaces around levels."""
+    return join(*split(path.strip().strip(SEPARATOR)))
+
+
+def display(path: str) -> str:
+    """A path for reading: ``Animals › Dog``."""
+    return path.replace(SEPARATOR, " › ")
+
+
+def build(rows: Iterable[tuple[int, str, int | None]]) -> dict[int, str]:
+    """Full paths from (id, name, parent_id) rows of the tag tree."""
+    by_id = {r[0]: r for r in rows}
+    paths: dict[int, str] = {}
+
+    def path(i: int) -> str:
+        if i not in paths:
+            _, name, up = by_id[i]
+            paths[i] = f"{path(up)}{SEPARATOR}{name}" if up in by_id else name
+        return paths[i]
+
+    for i in by_id:
+        path(i)
+    return paths

@@ -1,0 +1,196 @@
+"""What each job does. They run in the worker thread, the only one that uses the Library.
+
+Each handler is a function of the worker and its job, found through :data:`HANDLERS`
+by the job's kind. They report through the worker's ``publish`` (progress) and ``emit``
+(events), and queue follow-up jobs through its ``enqueue``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from clipdesk.imaging import decode
+from clipdesk.indexer import IndexResult, Progress
+from clipdesk.ops import learning
+from clipdesk.scanner import ScanResult, scan
+from clipdesk.worker.events import EventKind, Phase, Priority
+from clipdesk.worker.jobs import (
+    CallJob,
+    EmitJob,
+    IndexJob,
+    Job,
+    JobKind,
+    LearnJob,
+    ScanJob,
+    TagJob,
+    ThumbnailsJob,
+)
+
+if TYPE_CHECKING:
+    from clipdesk.worker.service import Worker
+
+THUMB_CHUNK = 32
+
+
+def run_call(w: Worker, job: CallJob) -> None:
+    if job.future.set_running_or_notify_cancel():
+        try:
+            job.future.set_result(job.fn(w.library))
+        except BaseException as exc:  # the caller gets it from the future
+            job.future.set_exception(exc)
+    w.schedule_learning()  # a decision waits a few seconds for the next one, then learns
+
+
+def run_emit(w: Worker, job: EmitJob) -> None:
+    w.emit_event(job.event)
+
+
+def run_watch(w: Worker, job: Job) -> None:
+    w.sync_watches()
+
+
+def run_scan(w: Worker, job: ScanJob) -> None:
+    cat = w.library.catalog
+    folders = dict(cat.folders())
+    w.publish(Phase.SCAN, 0, 0)
+    if job.changes is None:
+        ids, result = list(folders), scan(cat, None, settle=w.settle)
+    else:
+        ids = [i for i in job.changes if i in folders]
+        paths: set[str] = set()
+        for folder_id in ids:
+            paths |= job.changes[folder_id] or {folders[folder_id]}
+        result = scan(cat, ids, paths=paths, settle=w.settle)
+    _report_scan(w, result, [folders[i] for i in ids])
+    if result.deferred:  # still being copied: look again once it may have settled
+        later: dict[int, set[str]] = {}
+        for path in result.deferred:
+            for folder_id, root in folders.items():
+                if path.startswith(root.rstrip(os.sep) + os.sep):
+                    later.setdefault(folder_id, set()).add(path)
+        w.enqueue(
+            ScanJob(
+                job.priority,
+                not_before=time.monotonic() + max(w.settle, 0.1),
+                changes=later,
+            )
+        )
+    if result.added or result.changed or result.restored:
+        w.enqueue(ThumbnailsJob(Priority.THUMBNAILS))
+    if job.then_index or result.added or result.changed or result.restored or result.moved:
+        w.enqueue(IndexJob(Priority.EMBED))
+    w.refresh_folders()
+
+
+def _report_scan(w: Worker, result: ScanResult, roots: list[str]) -> None:
+    for kind, ids in (
+        (EventKind.PHOTO_ADDED, result.added_ids),
+        (EventKind.PHOTO_CHANGED, result.changed_ids),
+        (EventKind.PHOTO_MOVED, result.moved_ids),
+        (EventKind.PHOTO_MISSING, result.missing_ids),
+        (EventKind.PHOTO_RESTORED, result.restored_ids),
+    ):
+        if ids:
+            w.emit(kind, ids)
+    gone = set(result.missing_folders)
+    missing = w.missing_roots
+    for root in roots:
+        if root in gone and root not in missing:
+            missing.add(root)
+            w.emit(EventKind.FOLDER_MISSING, path=root)
+        elif root not in gone and root in missing:
+            missing.discard(root)
+            w.emit(EventKind.FOLDER_RESTORED, path=root)
+
+
+def run_thumbnails(w: Worker, job: ThumbnailsJob) -> None:
+    """Thumbnails for new photos first, so that a grid fills before embedding ends."""
+    thumbs = w.library.thumbnails
+    todo = [r for r in w.library.catalog.new_photos() if not thumbs.has(r[2])]
+
+    def make(row: tuple[int, str, str]) -> bool:
+        try:
+            thumbs.save(row[2], decode(row[1], min_side=thumbs.size).image)
+        except Exception:  # the indexer records why a photo cannot be read
+            return False
+        return True
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(
+        min(4, os.cpu_count() or 2), thread_name_prefix="clipdesk-thumb"
+    ) as pool:
+        for i in range(0, len(todo), THUMB_CHUNK):
+            if w.interrupted():
+                w.resume_later(job)
+                return
+            chunk = todo[i : i + THUMB_CHUNK]
+            made = [r[0] for r, ok in zip(chunk, pool.map(make, chunk), strict=True) if ok]
+            if made:
+                w.emit(EventKind.THUMBNAILS_READY, made)
+            done = i + len(chunk)
+            rate = done / max(time.monotonic() - start, 1e-9)
+            w.publish(Phase.THUMBNAILS, done, len(todo), rate, (len(todo) - done) / rate)
+
+
+def run_index(w: Worker, job: IndexJob) -> None:
+    lib = w.library
+    indexer = w.indexer()
+    result = IndexResult(ScanResult())
+    sent = [0, 0]  # embedded ids and failures already announced
+
+    def announce() -> None:
+        new = result.embedded_ids[sent[0] :]
+        if new:
+            w.emit(EventKind.PHOTO_INDEXED, new)
+        for path, reason in result.failed[sent[1] :]:
+            row = lib.catalog.photo_by_path(path)
+            w.emit(EventKind.PHOTO_FAILED, (row.id,) if row else (), path, reason)
+        sent[:] = [len(result.embedded_ids), len(result.failed)]
+
+    def progress(p: Progress) -> None:
+        announce()
+        if p.phase == "embed":
+            w.publish(Phase.EMBED, p.done, p.total, p.rate, p.eta)
+
+    # The interrupt event is the indexer's cancel: it stops at the next photo and
+    # commits what is decoded, so pausing or yielding never leaves half a batch.
+    indexer.embed_pending(progress, w.interrupt_event, result)
+    announce()
+    w.enqueue(TagJob(Priority.TAGGING))  # from catalog state: also repairs an earlier crash
+    if result.cancelled:
+        w.resume_later(job)
+
+
+def run_tag(w: Worker, job: TagJob) -> None:
+    """Keywords from sidecars and photos, then suggestions, for whatever still needs them."""
+    w.publish(Phase.TAGGING, 0, 0)
+    done = w.library.after_embedding()
+    if done.keywords or done.scored_ids:
+        w.emit(EventKind.TAGS_CHANGED, done.scored_ids if not done.keywords else ())
+    for path, reason in done.keyword_errors:
+        w.emit(EventKind.ERROR, path=path, message=f"keywords not read from {path}: {reason}")
+
+
+def run_learn(w: Worker, job: LearnJob) -> None:
+    """Retrain the tags whose corrections changed (here or in another process)."""
+    if not learning.pending(w.library):
+        return
+    w.publish(Phase.TAGGING, 0, 0)
+    if learning.learn_pending(w.library):
+        w.emit(EventKind.TAGS_CHANGED)
+
+
+HANDLERS: dict[JobKind, Callable[[Worker, Job], None]] = {
+    JobKind.CALL: run_call,
+    JobKind.EMIT: run_emit,
+    JobKind.WATCH: run_watch,
+    JobKind.SCAN: run_scan,
+    JobKind.THUMBNAILS: run_thumbnails,
+    JobKind.INDEX: run_index,
+    JobKind.TAG: run_tag,
+    JobKind.LEARN: run_learn,
+}
