@@ -96,6 +96,41 @@ def parse_model(text: str) -> ModelSpec:
     return ModelSpec(text, arch, pretrained)
 
 
+_PREFERRED_CHECKPOINTS = (
+    "open_clip_model.safetensors",
+    "open_clip_pytorch_model.safetensors",
+    "open_clip_pytorch_model.bin",
+    "open_clip_pytorch_model.pth",
+    "model.safetensors",
+    "pytorch_model.bin",
+    "pytorch_model.pth",
+    "model.pth",
+)
+
+
+def find_checkpoint_in_dir(folder: Path) -> Path | None:
+    """The weights file open_clip loads from a ``local-dir:`` folder (the same choice as
+    ``open_clip.factory._find_checkpoint_in_dir``), found without importing open_clip."""
+    found = [*folder.glob("*.safetensors"), *folder.glob("*.bin"), *folder.glob("*.pth")]
+    if not found:
+        return None
+    found.sort()
+    found.sort(key=lambda p: p.suffix == ".safetensors", reverse=True)
+    preferred = [p for p in found if p.name in _PREFERRED_CHECKPOINTS]
+    if preferred:
+        return min(preferred, key=lambda p: _PREFERRED_CHECKPOINTS.index(p.name))
+    return found[0]
+
+
+def local_weights(spec: ModelSpec) -> tuple[bool, Path | None]:
+    """(whether the weights are a local file or folder, that file) without open_clip."""
+    if spec.open_clip_name.startswith("local-dir:"):
+        return True, find_checkpoint_in_dir(Path(spec.open_clip_name.split(":", 1)[1]))
+    if spec.pretrained and os.path.isfile(spec.pretrained):
+        return True, Path(spec.pretrained)
+    return False, None
+
+
 def download_hint(spec: ModelSpec) -> str:
     """Where the weights for a pretrained tag come from, for an offline user."""
     import open_clip
