@@ -378,3 +378,44 @@ def test_recent_queries_are_cached(embedder):
         emb.encode_texts([f"query {i}"])
     assert len(emb._recent) == QUERY_CACHE_SIZE and "a red circle" not in emb._recent
     assert emb.encode_texts([]).shape == (0, emb.dim)
+
+
+def test_pretrained_tag_export_found_without_open_clip(embedder, tmp_path):
+    """A pretrained tag (ARCH:TAG) whose download was exported before loads in a fresh
+    process from the user's cache without asking open_clip: parse_model reads the
+    architecture list from open_clip's package folder and the export index remembers
+    which downloaded file the tag resolved to. (The graphs here are the test model's,
+    filed under a pretrained tag's name: nothing is downloaded.)"""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from clipdesk.embedding import onnx_export
+    from clipdesk.embedding.registry import REPO_ROOT, sha256_file
+    from clipdesk.paths import app_paths
+
+    name = "ViT-B-32:laion2b_s34b_b79k"
+    paths = app_paths(tmp_path / "home")
+    weights = paths.model_weights / "hub" / "open_clip_model.safetensors"
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"stands in for the downloaded weights")
+    digest = sha256_file(weights)
+    folder = onnx_export.cache_folder(paths.onnx_models, name, digest)
+    shutil.copytree(embedder.info["onnx_folder"], folder)
+    meta = json.loads((folder / onnx_export.META_FILE).read_text())
+    (folder / onnx_export.META_FILE).write_text(json.dumps({**meta, "weights_sha256": digest}))
+    onnx_export.remember_weights(paths.onnx_models, name, weights)
+
+    code = f"""
+import sys
+from clipdesk.embedding import load_embedder
+emb = load_embedder({name!r}, backend="onnx")
+emb.encode_texts(["a dog"])
+assert emb.info["onnx_folder"] == {str(folder)!r}, emb.info
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision", "open_clip"))
+assert not loaded, loaded[:10]
+"""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "CLIPDESK_HOME": str(tmp_path / "home")}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
