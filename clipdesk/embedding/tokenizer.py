@@ -15,10 +15,9 @@ import gzip
 import html
 import string
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
-import ftfy
 import numpy as np
 import regex
 
@@ -47,6 +46,8 @@ def bytes_to_unicode() -> dict[int, str]:
 
 
 def _basic_clean(text: str) -> str:
+    import ftfy  # 0.1 s to import: paid by the first text, not by loading a model
+
     text = ftfy.fix_text(text)
     return html.unescape(html.unescape(text)).strip()
 
@@ -81,28 +82,48 @@ class ClipTokenizer:
             raise ValueError(f"unknown clean kind {clean!r}; one of {', '.join(CLEAN_KINDS)}")
         self.context_length = int(context_length)
         self.clean = clean
+        self.vocab_file = vocab_file
         self.byte_encoder = bytes_to_unicode()
-        lines = gzip.open(vocab_file).read().decode("utf-8").split("\n")
-        merges = [tuple(line.split()) for line in lines[1 : 49152 - 256 - 2 + 1]]
-        vocab = list(self.byte_encoder.values())
-        vocab += [v + "</w>" for v in vocab]
-        vocab += ["".join(m) for m in merges]
-        vocab += [SOT, EOT]
-        self.encoder = {token: i for i, token in enumerate(vocab)}
-        self.bpe_ranks = {m: i for i, m in enumerate(merges)}
-        self.sot_token_id, self.eot_token_id = self.encoder[SOT], self.encoder[EOT]
         self._cache: dict[str, list[int]] = {}
         self._pattern = regex.compile(
             rf"{SOT}|{EOT}|'s|'t|'re|'ve|'m|'ll|'d|[\p{{L}}]+|[\p{{N}}]|[^\s\p{{L}}\p{{N}}]+",
             regex.IGNORECASE,
         )
 
+    @cached_property
+    def _vocab(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+        """(token -> id, merge -> rank), read on first use (0.15 s): indexing never needs it."""
+        lines = gzip.open(self.vocab_file).read().decode("utf-8").split("\n")
+        merges = [tuple(line.split()) for line in lines[1 : 49152 - 256 - 2 + 1]]
+        vocab = list(self.byte_encoder.values())
+        vocab += [v + "</w>" for v in vocab]
+        vocab += ["".join(m) for m in merges]
+        vocab += [SOT, EOT]
+        return {t: i for i, t in enumerate(vocab)}, {m: i for i, m in enumerate(merges)}
+
+    @property
+    def encoder(self) -> dict[str, int]:
+        return self._vocab[0]
+
+    @property
+    def bpe_ranks(self) -> dict[tuple[str, str], int]:
+        return self._vocab[1]
+
+    @property
+    def sot_token_id(self) -> int:
+        return self.encoder[SOT]
+
+    @property
+    def eot_token_id(self) -> int:
+        return self.encoder[EOT]
+
     def _bpe(self, token: str) -> list[str]:
+        ranks = self.bpe_ranks
         word = (*token[:-1], token[-1] + "</w>")
         while len(word) > 1:
             pairs = set(zip(word[:-1], word[1:], strict=True))
-            bigram = min(pairs, key=lambda p: self.bpe_ranks.get(p, float("inf")))
-            if bigram not in self.bpe_ranks:
+            bigram = min(pairs, key=lambda p: ranks.get(p, float("inf")))
+            if bigram not in ranks:
                 break
             first, second = bigram
             merged: list[str] = []
