@@ -152,12 +152,14 @@ def test_damaged_onnx_cache_is_cleared_and_reexported(tmp_path):
     from pathlib import Path
 
     first = load_embedder("test", backend="onnx", weights_dir=tmp_path, onnx_dir=tmp_path / "o")
+    pixels = np.zeros((1, 3, first.image_size, first.image_size), np.float32)
+    expected = first.encode_images(pixels)
     image = Path(first.info["onnx_folder"]) / "image.onnx"
     image.write_bytes(b"not a graph")
     again = load_embedder("test", backend="onnx", weights_dir=tmp_path, onnx_dir=tmp_path / "o")
+    # Graphs open on first use, so the damage is found (and repaired) there.
+    np.testing.assert_allclose(again.encode_images(pixels), expected, atol=1e-5)
     assert image.stat().st_size > 1000
-    pixels = np.zeros((1, 3, again.image_size, again.image_size), np.float32)
-    np.testing.assert_allclose(again.encode_images(pixels), first.encode_images(pixels), atol=1e-5)
 
 
 def test_multi_head_model_exports_and_matches_torch(tmp_path):
@@ -202,3 +204,220 @@ def test_multi_head_model_exports_and_matches_torch(tmp_path):
     assert cos.min() > PARITY_COSINE
     t = ["a photo of a dog", "a cat"]
     assert np.sum(onnx.encode_texts(t) * torch_cpu.encode_texts(t), axis=1).min() > PARITY_COSINE
+
+
+# -- the torch-free ONNX runtime ------------------------------------------------
+
+
+def test_no_gpu_driver_means_torch_is_not_imported():
+    """accelerators() asks torch only where a probe says a GPU could exist."""
+    import subprocess
+    import sys
+
+    from clipdesk.embedding.registry import REPO_ROOT
+
+    code = (
+        "import sys; from clipdesk.embedding.backends import accelerators;"
+        "assert accelerators(lambda: False, lambda: False) == (False, False);"
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    env = {**__import__("os").environ, "PYTHONPATH": str(REPO_ROOT)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
+
+
+def test_a_possible_gpu_asks_torch():
+    import torch
+
+    from clipdesk.embedding.backends import accelerators
+
+    assert accelerators(lambda: True, lambda: False) == (torch.cuda.is_available(), False)
+    mps = getattr(torch.backends, "mps", None)
+    assert accelerators(lambda: False, lambda: True) == (False, bool(mps and mps.is_available()))
+
+
+def test_cached_export_runs_without_torch_or_open_clip(embedder, onnx_cache, tmp_path):
+    """A fresh process loads the cached export the way the Library does, encodes a text and
+    a photo, and never imports torch, torchvision or open_clip; its vectors are torch's."""
+    import os
+    import subprocess
+    import sys
+
+    from clipdesk.embedding.backends import apple_silicon, cuda_driver_present
+    from clipdesk.embedding.registry import REPO_ROOT
+
+    photo = _fresh_images(1, seed=5)[0].image
+    photo.save(tmp_path / "photo.png")
+    # "auto" is what users get; where a GPU could exist, auto would (rightly) pick torch.
+    backend = "onnx" if cuda_driver_present() or apple_silicon() else "auto"
+    code = f"""
+import sys
+from pathlib import Path
+import numpy as np
+from PIL import Image
+from clipdesk.embedding import load_embedder
+emb = load_embedder("test", backend={backend!r}, weights_dir=Path({str(tmp_path / "w")!r}),
+                    onnx_dir=Path({str(onnx_cache)!r}))
+text = emb.encode_texts(["a photo of a red circle"])
+image = emb.encode_images(emb.preprocess(Image.open({str(tmp_path / "photo.png")!r}))[None])
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision", "open_clip"))
+assert not loaded, loaded[:10]
+assert emb.backend == "onnx-cpu", emb.backend
+np.savez({str(tmp_path / "out.npz")!r}, text=text, image=image)
+"""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
+    out = np.load(tmp_path / "out.npz")
+    torch_cpu = load_embedder("test", backend="cpu", weights_dir=tmp_path, onnx_dir=tmp_path)
+    text = torch_cpu.encode_texts(["a photo of a red circle"])
+    image = torch_cpu.encode_images(torch_cpu.preprocess(photo)[None])
+    assert float(np.sum(out["text"] * text)) >= PARITY_COSINE
+    assert float(np.sum(out["image"] * image)) >= PARITY_COSINE
+
+
+def test_export_carries_what_the_runtime_needs(embedder):
+    import json
+    from pathlib import Path
+
+    from clipdesk.embedding import onnx_export
+
+    meta = json.loads((Path(embedder.info["onnx_folder"]) / onnx_export.META_FILE).read_text())
+    assert onnx_export.is_complete(meta)
+    assert meta["tokenizer"] == {"kind": "clip-bpe", "clean": "lower", "context_length": 16}
+    assert meta["text_dynamic_length"] is True and meta["dim"] == embedder.dim == 64
+    assert meta["weights_sha256"] == parse_model("test").expected_sha256
+    assert meta["preprocess_cfg"]["resize_mode"] == "squash"
+
+
+def test_old_export_without_runtime_metadata_is_exported_again(tmp_path):
+    import json
+    from pathlib import Path
+
+    from clipdesk.embedding import onnx_export
+
+    first = load_embedder("test", backend="onnx", weights_dir=tmp_path, onnx_dir=tmp_path / "o")
+    meta_file = Path(first.info["onnx_folder"]) / onnx_export.META_FILE
+    old = json.loads(meta_file.read_text())
+    for key in ("format", "tokenizer", "text_dynamic_length", "weights_sha256"):
+        del old[key]  # what the first export format wrote
+    meta_file.write_text(json.dumps(old))
+    again = load_embedder("test", backend="onnx", weights_dir=tmp_path, onnx_dir=tmp_path / "o")
+    assert onnx_export.is_complete(json.loads(meta_file.read_text()))
+    t = ["a blue square"]
+    assert float(np.sum(again.encode_texts(t) * first.encode_texts(t))) >= PARITY_COSINE
+
+
+def _full_context_vectors(emb, texts):
+    """The text graph run on all context positions, as before the variable-length export."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(f"{emb.info['onnx_folder']}/text.onnx")
+    tokens = np.asarray(emb._tokenize(list(texts)), np.int64)
+    return session.run(None, {"tokens": tokens})[0], tokens
+
+
+QUERIES = [
+    "",
+    "dog",
+    "a photo of a red circle",
+    "a green triangle on a white background, seen from above",
+    "café &amp; 東京 🙂",
+    " ".join(["very long"] * 60),
+]
+
+
+def test_short_queries_run_fewer_positions_and_match_the_full_context(embedder):
+    assert embedder.info["text_dynamic_length"]
+    full, tokens = _full_context_vectors(embedder, QUERIES)
+    batch = embedder.encode_texts(QUERIES)
+    singles = np.concatenate([embedder.encode_texts([q]) for q in QUERIES])
+    for got in (batch, singles):
+        assert np.min(np.sum(got * full, axis=1)) >= PARITY_COSINE
+    assert tokens.argmax(axis=1)[1] == 2  # "dog" needs 3 of the 16 positions
+
+
+@pytest.mark.slow
+def test_variable_length_text_is_exact_on_vit_b_32(tmp_path):
+    """A real-size text tower (12 layers, 8 heads, 77 positions), random weights."""
+    import torch
+
+    from clipdesk.embedding import ModelSpec
+
+    torch.manual_seed(0)
+    emb = load_embedder(
+        ModelSpec("ViT-B-32:random", "ViT-B-32"),
+        backend="onnx",
+        weights_dir=tmp_path,
+        onnx_dir=tmp_path / "o",
+    )
+    assert emb.info["text_dynamic_length"]
+    full, tokens = _full_context_vectors(emb, QUERIES)
+    assert tokens.shape[1] == 77
+    got = np.concatenate([emb.encode_texts([q]) for q in QUERIES])
+    assert np.min(np.sum(got * full, axis=1)) >= PARITY_COSINE
+    assert np.min(np.sum(emb.encode_texts(QUERIES) * full, axis=1)) >= PARITY_COSINE
+
+
+def test_recent_queries_are_cached(embedder):
+    import dataclasses
+
+    from clipdesk.embedding.backends import QUERY_CACHE_SIZE
+
+    calls = []
+
+    def counting(tokens):
+        calls.append(len(tokens))
+        return embedder._encode_tokens(tokens)
+
+    emb = dataclasses.replace(embedder, _encode_tokens=counting, _recent=type(embedder._recent)())
+    first = emb.encode_texts(["a red circle"])
+    first[0, 0] = 42.0  # the caller's copy: the cache must not change with it
+    again = emb.encode_texts(["a red circle"])
+    assert calls == [1] and again[0, 0] != 42.0
+    np.testing.assert_allclose(again, embedder.encode_texts(["a red circle"]), atol=1e-6)
+    emb.encode_texts(["a", "b"])  # batches are not cached
+    assert len(emb._recent) == 1
+    for i in range(QUERY_CACHE_SIZE + 10):
+        emb.encode_texts([f"query {i}"])
+    assert len(emb._recent) == QUERY_CACHE_SIZE and "a red circle" not in emb._recent
+    assert emb.encode_texts([]).shape == (0, emb.dim)
+
+
+def test_pretrained_tag_export_found_without_open_clip(embedder, tmp_path):
+    """A pretrained tag (ARCH:TAG) whose download was exported before loads in a fresh
+    process from the user's cache without asking open_clip: parse_model reads the
+    architecture list from open_clip's package folder and the export index remembers
+    which downloaded file the tag resolved to. (The graphs here are the test model's,
+    filed under a pretrained tag's name: nothing is downloaded.)"""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from clipdesk.embedding import onnx_export
+    from clipdesk.embedding.registry import REPO_ROOT, sha256_file
+    from clipdesk.paths import app_paths
+
+    name = "ViT-B-32:laion2b_s34b_b79k"
+    paths = app_paths(tmp_path / "home")
+    weights = paths.model_weights / "hub" / "open_clip_model.safetensors"
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"stands in for the downloaded weights")
+    digest = sha256_file(weights)
+    folder = onnx_export.cache_folder(paths.onnx_models, name, digest)
+    shutil.copytree(embedder.info["onnx_folder"], folder)
+    meta = json.loads((folder / onnx_export.META_FILE).read_text())
+    (folder / onnx_export.META_FILE).write_text(json.dumps({**meta, "weights_sha256": digest}))
+    onnx_export.remember_weights(paths.onnx_models, name, weights)
+
+    code = f"""
+import sys
+from clipdesk.embedding import load_embedder
+emb = load_embedder({name!r}, backend="onnx")
+emb.encode_texts(["a dog"])
+assert emb.info["onnx_folder"] == {str(folder)!r}, emb.info
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "torchvision", "open_clip"))
+assert not loaded, loaded[:10]
+"""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "CLIPDESK_HOME": str(tmp_path / "home")}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)

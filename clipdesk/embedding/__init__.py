@@ -3,13 +3,14 @@
 Every backend returns L2-normalised float32 vectors. No Qt here.
 """
 
-from clipdesk.embedding.backends import Embedder, choose_backend, load_embedder
+from clipdesk.embedding.backends import Embedder, accelerators, choose_backend, load_embedder
 from clipdesk.embedding.registry import ModelSpec, ModelUnavailable, parse_model
 
 __all__ = [
     "Embedder",
     "ModelSpec",
     "ModelUnavailable",
+    "accelerators",
     "choose_backend",
     "load_embedder",
     "parse_model",

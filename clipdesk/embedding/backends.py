@@ -1,15 +1,23 @@
 """One interface over every backend: torch on CUDA (fp16), MPS or CPU, and ONNX Runtime.
 
 ``load_embedder`` picks the backend (CUDA -> MPS -> ONNX Runtime CPU unless one is
-forced), loads the model through open_clip, and for ONNX exports the encoders
-once into the cache. Every backend returns L2-normalised float32 vectors.
+forced). On ONNX Runtime with the export already cached it needs neither torch nor
+open_clip: the export's metadata, ``preprocess.ImageTransform`` and
+``tokenizer.ClipTokenizer`` stand in for them. torch and open_clip are imported only
+to export a model once, or to run on a torch backend. Every backend returns
+L2-normalised float32 vectors.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
+import platform
 import shutil
+import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +29,7 @@ from clipdesk.embedding.registry import (
     ModelSpec,
     ModelUnavailable,
     download_hint,
+    local_weights,
     parse_model,
     sha256_file,
 )
@@ -28,6 +37,7 @@ from clipdesk.embedding.registry import (
 log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "cuda", "mps", "cpu", "onnx")
+QUERY_CACHE_SIZE = 256  # recent single-text queries kept as vectors
 
 
 def choose_backend(preference: str, cuda_available: bool, mps_available: bool) -> str:
@@ -49,39 +59,90 @@ def choose_backend(preference: str, cuda_available: bool, mps_available: bool) -
     return "onnx"
 
 
-def accelerators() -> tuple[bool, bool]:
+def cuda_driver_present() -> bool:
+    """Whether a GPU driver torch could use is installed, without importing torch: the
+    NVIDIA driver library loads, or the NVIDIA or ROCm (``/dev/kfd``) kernel driver is
+    there. False means no CUDA device can exist; True means torch should be asked."""
+    if os.path.exists("/proc/driver/nvidia") or os.path.exists("/dev/kfd"):
+        return True
+    names = ("nvcuda.dll",) if sys.platform == "win32" else ("libcuda.so.1", "libcuda.so")
+    for name in names:
+        try:
+            ctypes.CDLL(name)
+        except OSError:
+            continue
+        return True
+    return False
+
+
+def apple_silicon() -> bool:
+    """Whether this is an Apple-silicon Mac, the only place an MPS device can exist."""
+    return sys.platform == "darwin" and platform.machine() == "arm64"
+
+
+def accelerators(
+    cuda_probe: Callable[[], bool] = cuda_driver_present,
+    mps_probe: Callable[[], bool] = apple_silicon,
+) -> tuple[bool, bool]:
+    """(CUDA usable, MPS usable). torch (2 s to import) is asked only where a probe says
+    a GPU could exist; elsewhere the answer is (False, False) without importing it."""
+    maybe_cuda, maybe_mps = cuda_probe(), mps_probe()
+    if not (maybe_cuda or maybe_mps):
+        return False, False
     import torch
 
     mps = getattr(torch.backends, "mps", None)
-    return torch.cuda.is_available(), bool(mps and mps.is_available())
+    cuda = maybe_cuda and torch.cuda.is_available()
+    return cuda, bool(maybe_mps and mps and mps.is_available())
 
 
 @dataclass
 class Embedder:
-    """A loaded model on one backend. ``preprocess`` is the model's own open_clip transform."""
+    """A loaded model on one backend. ``preprocess`` is the model's own open_clip transform
+    (on ONNX Runtime its numpy/PIL equal, ``preprocess.ImageTransform``)."""
 
     name: str
     backend: str  # e.g. "onnx-cpu", "onnx-cpu-int8", "cuda-fp16", "mps", "torch-cpu"
     dim: int
     image_size: int
-    _preprocess: Callable
-    _tokenize: Callable
+    _preprocess: Callable[[Image.Image], np.ndarray]
+    _tokenize: Callable[[list[str]], np.ndarray]
     _encode_images: Callable[[np.ndarray], np.ndarray]
     _encode_tokens: Callable[[np.ndarray], np.ndarray]
     info: dict = field(default_factory=dict)
     logit_scale: float = 100.0  # the model's learned temperature, for calibrated scores
+    _recent: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
+    _recent_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def preprocess(self, image: Image.Image) -> np.ndarray:
         """An RGB PIL image -> the model's input as a float32 CHW array."""
-        return self._preprocess(image).numpy()
+        return np.asarray(self._preprocess(image), dtype=np.float32)
 
     def encode_images(self, pixels: np.ndarray) -> np.ndarray:
         """A float32 NCHW batch -> (N, dim) L2-normalised float32 vectors."""
         return _normalise(self._encode_images(np.ascontiguousarray(pixels, dtype=np.float32)))
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        tokens = self._tokenize(list(texts)).numpy().astype(np.int64)
-        return _normalise(self._encode_tokens(tokens))
+        """Texts -> (N, dim) L2-normalised float32 vectors. A single text (a search query)
+        is remembered: the last QUERY_CACHE_SIZE queries cost no model call."""
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        single = texts[0] if len(texts) == 1 else None
+        if single is not None:
+            with self._recent_lock:
+                hit = self._recent.get(single)
+                if hit is not None:
+                    self._recent.move_to_end(single)
+                    return hit[None].copy()
+        tokens = np.asarray(self._tokenize(texts), dtype=np.int64)
+        vectors = _normalise(self._encode_tokens(tokens))
+        if single is not None:
+            with self._recent_lock:
+                self._recent[single] = vectors[0].copy()
+                while len(self._recent) > QUERY_CACHE_SIZE:
+                    self._recent.popitem(last=False)
+        return vectors
 
 
 def _normalise(v: np.ndarray) -> np.ndarray:
@@ -91,16 +152,12 @@ def _normalise(v: np.ndarray) -> np.ndarray:
 
 def _weights_file(spec: ModelSpec, cache_dir: Path) -> Path | None:
     """The local weights file, downloading a pretrained tag's weights if needed."""
-    import open_clip
-
-    if spec.open_clip_name.startswith("local-dir:"):
-        from open_clip.factory import _find_checkpoint_in_dir
-
-        found = _find_checkpoint_in_dir(Path(spec.open_clip_name.split(":", 1)[1]))
-        return Path(found) if found else None
-    if spec.pretrained and os.path.isfile(spec.pretrained):
-        return Path(spec.pretrained)
+    is_local, weights = local_weights(spec)
+    if is_local:
+        return weights
     if spec.pretrained:
+        import open_clip
+
         cfg = open_clip.get_pretrained_cfg(spec.open_clip_name, spec.pretrained)
         try:
             return Path(open_clip.download_pretrained(cfg, cache_dir=str(cache_dir)))
@@ -163,7 +220,10 @@ def load_embedder(
     onnx_dir: Path | None = None,
     threads: int | None = None,
 ) -> Embedder:
-    """Load ``model`` on the chosen backend. Raises ModelUnavailable with a user-facing reason."""
+    """Load ``model`` on the chosen backend. Raises ModelUnavailable with a user-facing reason.
+
+    On ONNX Runtime with a complete cached export this imports neither torch nor open_clip.
+    """
     spec = model if isinstance(model, ModelSpec) else parse_model(model)
     from clipdesk.paths import app_paths
 
@@ -171,10 +231,20 @@ def load_embedder(
     weights_dir = weights_dir or paths.model_weights
     onnx_dir = onnx_dir or paths.onnx_models
     chosen = choose_backend(backend, *accelerators())
+    if chosen == "onnx":
+        cached = _cached_export(spec, weights_dir, onnx_dir)
+        if cached is not None:
+            try:
+                return _onnx_embedder(spec, cached, weights_dir, int8, threads)
+            except Exception as exc:  # a damaged export: clear it and export again below
+                log.warning(
+                    "the cached ONNX export in %s is unusable (%s); exporting again", cached, exc
+                )
+                shutil.rmtree(cached, ignore_errors=True)
     weights = _weights_file(spec, weights_dir)
     digest = _check_hash(spec, weights, weights_dir)
     if chosen == "onnx":
-        return _load_onnx(spec, digest, weights_dir, onnx_dir, int8, threads)
+        return _load_onnx(spec, weights, digest, weights_dir, onnx_dir, int8, threads)
     return _load_torch(spec, chosen, weights_dir)
 
 
@@ -210,30 +280,173 @@ def _load_torch(spec: ModelSpec, device: str, cache_dir: Path) -> Embedder:
         label,
         dim,
         size,
-        preprocess,
-        tokenizer,
+        lambda image: preprocess(image).numpy(),
+        lambda texts: tokenizer(texts).numpy(),
         encode_images,
         encode_tokens,
         logit_scale=scale,
     )
 
 
-def _load_onnx(
-    spec: ModelSpec, digest: str, weights_dir: Path, onnx_dir: Path, int8: bool, threads: int | None
-) -> Embedder:
-    from open_clip.transform import PreprocessCfg, image_transform_v2
+def _cached_export(spec: ModelSpec, weights_dir: Path, onnx_dir: Path) -> Path | None:
+    """The folder of a complete cached ONNX export of ``spec``, found without open_clip;
+    None when there is none yet (or only an old one without the runtime metadata)."""
+    from clipdesk.embedding import onnx_export
 
+    known, weights = local_weights(spec)
+    if not known:  # a pretrained tag: the download this name resolved to when exported
+        known, weights = onnx_export.remembered_weights(onnx_dir, spec.name)
+        if not known:
+            return None
+    digest = _check_hash(spec, weights, weights_dir)
+    folder = onnx_export.cache_folder(onnx_dir, spec.name, digest)
+    meta = onnx_export.read_meta(folder)
+    if onnx_export.is_complete(meta) and meta["weights_sha256"] == digest:
+        return folder
+    return None
+
+
+def _load_onnx(
+    spec: ModelSpec,
+    weights: Path | None,
+    digest: str,
+    weights_dir: Path,
+    onnx_dir: Path,
+    int8: bool,
+    threads: int | None,
+) -> Embedder:
+    """Export ``spec`` to ONNX where no complete export is cached, then load it."""
     from clipdesk.embedding import onnx_export
 
     folder = onnx_export.cache_folder(onnx_dir, spec.name, digest)
+    if not onnx_export.is_complete(onnx_export.read_meta(folder)):
+        _export(spec, digest, folder, weights_dir)
+    if not local_weights(spec)[0]:  # a download: remember where, for _cached_export
+        onnx_export.remember_weights(onnx_dir, spec.name, weights)
     try:
-        meta, image, text = _onnx_sessions(spec, folder, weights_dir, int8, threads)
+        return _onnx_embedder(spec, folder, weights_dir, int8, threads)
     except Exception as exc:  # a damaged or half-written export: clear it and export again
         log.warning("the cached ONNX export in %s is unusable (%s); exporting again", folder, exc)
         shutil.rmtree(folder, ignore_errors=True)
-        meta, image, text = _onnx_sessions(spec, folder, weights_dir, int8, threads)
-    preprocess = image_transform_v2(PreprocessCfg(**meta["preprocess_cfg"]), is_train=False)
-    tokenizer = _tokenizer(spec, weights_dir)
+        _export(spec, digest, folder, weights_dir)
+        return _onnx_embedder(spec, folder, weights_dir, int8, threads)
+
+
+def _export(spec: ModelSpec, digest: str, folder: Path, weights_dir: Path) -> None:
+    from clipdesk.embedding import onnx_export
+
+    log.info("exporting %s to ONNX in %s (once)", spec.name, folder)
+    model, _ = _load_torch_model(spec, weights_dir)
+    cfg = dict(model.visual.preprocess_cfg)
+    size = cfg["size"] if isinstance(cfg["size"], int) else cfg["size"][0]
+    context = int(getattr(model, "context_length", 77))
+    tokenizer = _describe_tokenizer(spec, weights_dir)
+    onnx_export.export(
+        model, size, context, cfg, folder, tokenizer=tokenizer, weights_sha256=digest
+    )
+
+
+# Strings on which the torch-free tokenizer must equal open_clip's before an export
+# trusts it (the full parity test is tests/test_tokenizer.py).
+_TOKENIZER_PROBES = ("", "a photo of a Dog", "caf\u00e9 &amp; \u6771\u4eac \U0001f642", "x " * 90)
+
+
+def _describe_tokenizer(spec: ModelSpec, weights_dir: Path) -> dict:
+    """How to tokenize at run time: CLIP's BPE (torch-free) where the model uses open_clip's
+    plain SimpleTokenizer, else ``open_clip`` (HF and SigLIP tokenizers keep needing it)."""
+    from open_clip.tokenizer import SimpleTokenizer, get_clean_fn
+
+    from clipdesk.embedding.tokenizer import CLEAN_KINDS, ClipTokenizer
+
+    theirs = _tokenizer(spec, weights_dir)
+    if type(theirs) is SimpleTokenizer and theirs.reduction_fn is None:
+        clean = next((k for k in CLEAN_KINDS if theirs.clean_fn is get_clean_fn(k)), None)
+        if clean and theirs.vocab_size == 49408:
+            ours = ClipTokenizer(theirs.context_length, clean)
+            probes = list(_TOKENIZER_PROBES)
+            if np.array_equal(ours(probes), theirs(probes).numpy()):
+                return {
+                    "kind": "clip-bpe",
+                    "clean": clean,
+                    "context_length": int(theirs.context_length),
+                }
+    return {"kind": "open_clip"}
+
+
+class _OnnxGraphs:
+    """The image and text graphs of one export, each opened on first use: a search needs
+    only the text graph and indexing only the image one (ViT-B-32's take 0.9 and 1.8 s to
+    open). A graph that will not open is exported again once (this needs torch)."""
+
+    def __init__(self, folder: Path, suffix: str, threads: int | None, reexport: Callable):
+        self.folder, self.suffix, self.threads = folder, suffix, threads
+        self._reexport = reexport
+        self._sessions: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def run(self, part: str, feed: dict[str, np.ndarray]) -> np.ndarray:
+        session = self._sessions.get(part)
+        if session is None:
+            with self._lock:
+                session = self._sessions.get(part)
+                if session is None:
+                    session = self._sessions[part] = self._open(part)
+        return session.run(None, feed)[0]
+
+    def _open(self, part: str):
+        path = self.folder / f"{part}{self.suffix}"
+        try:
+            return self._session(path)
+        except Exception as exc:  # a damaged graph file: clear the export and export again
+            log.warning("the cached ONNX graph %s is unusable (%s); exporting again", path, exc)
+            self._reexport()
+            return self._session(path)
+
+    def _session(self, path: Path):
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if self.threads:
+            opts.intra_op_num_threads = self.threads
+        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def _onnx_embedder(
+    spec: ModelSpec, folder: Path, weights_dir: Path, int8: bool, threads: int | None
+) -> Embedder:
+    """An Embedder over a complete export: ONNX Runtime sessions (opened on first use), the
+    numpy/PIL transform and (for CLIP's BPE) the torch-free tokenizer."""
+    from clipdesk.embedding import onnx_export
+    from clipdesk.embedding.preprocess import ImageTransform
+    from clipdesk.embedding.tokenizer import ClipTokenizer
+
+    meta = onnx_export.read_meta(folder)
+    if not onnx_export.is_complete(meta):
+        raise ValueError("the export's metadata is missing or incomplete")
+    if int8:
+        onnx_export.quantise(folder)
+
+    def reexport() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        _export(spec, meta["weights_sha256"], folder, weights_dir)
+        if int8:
+            onnx_export.quantise(folder)
+
+    graphs = _OnnxGraphs(folder, ".int8.onnx" if int8 else ".onnx", threads, reexport)
+    tok = meta["tokenizer"]
+    if tok.get("kind") == "clip-bpe":
+        tokenizer: Callable = ClipTokenizer(tok["context_length"], tok["clean"])
+    else:
+        open_clip_tokenizer = _tokenizer(spec, weights_dir)
+        tokenizer = lambda texts: open_clip_tokenizer(texts).numpy()  # noqa: E731
+    dynamic = bool(meta["text_dynamic_length"])
+
+    def encode_tokens(tokens: np.ndarray) -> np.ndarray:
+        if dynamic and len(tokens):  # only up to the last end-of-text token (argmax pooling)
+            tokens = np.ascontiguousarray(tokens[:, : int(tokens.argmax(axis=1).max()) + 1])
+        return graphs.run("text", {"tokens": tokens})
+
     label = "onnx-cpu-int8" if int8 else "onnx-cpu"
     log.info("loaded %s on %s from %s", spec.name, label, folder)
     return Embedder(
@@ -241,38 +454,10 @@ def _load_onnx(
         label,
         int(meta["dim"]),
         int(meta["image_size"]),
-        preprocess,
+        ImageTransform.from_cfg(meta["preprocess_cfg"]),
         tokenizer,
-        lambda x: image.run(None, {"pixels": x})[0],
-        lambda t: text.run(None, {"tokens": t})[0],
-        {"onnx_folder": str(folder)},
-        logit_scale=float(meta.get("logit_scale", 100.0)),
+        lambda x: graphs.run("image", {"pixels": x}),
+        encode_tokens,
+        {"onnx_folder": str(folder), "text_dynamic_length": dynamic},
+        logit_scale=float(meta["logit_scale"]),
     )
-
-
-def _onnx_sessions(spec: ModelSpec, folder: Path, weights_dir: Path, int8: bool, threads):
-    import onnxruntime as ort
-
-    from clipdesk.embedding import onnx_export
-
-    meta = onnx_export.read_meta(folder)
-    if meta is None:
-        log.info("exporting %s to ONNX in %s (once)", spec.name, folder)
-        model, _ = _load_torch_model(spec, weights_dir)
-        cfg = dict(model.visual.preprocess_cfg)
-        size = cfg["size"] if isinstance(cfg["size"], int) else cfg["size"][0]
-        context = int(getattr(model, "context_length", 77))
-        onnx_export.export(model, size, context, cfg, folder)
-        meta = onnx_export.read_meta(folder)
-        del model
-    if int8:
-        onnx_export.quantise(folder)
-    suffix = ".int8.onnx" if int8 else ".onnx"
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    if threads:
-        opts.intra_op_num_threads = threads
-    providers = ["CPUExecutionProvider"]
-    image = ort.InferenceSession(str(folder / f"image{suffix}"), opts, providers=providers)
-    text = ort.InferenceSession(str(folder / f"text{suffix}"), opts, providers=providers)
-    return meta, image, text

@@ -13,6 +13,7 @@ A model is named one of these ways (``--model``):
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import logging
 import os
@@ -78,22 +79,82 @@ def parse_model(text: str) -> ModelSpec:
             f"unknown model {text!r}: use 'test', NAME:PRETRAINED (e.g. "
             "ViT-B-32-256:datacomp_s34b_b86k), NAME:/path/to/weights, or a model folder"
         )
-    import open_clip
+    if arch not in _bundled_architectures():  # else open_clip knows it: no need to import it
+        import open_clip
 
-    if arch not in open_clip.list_models():
-        raise ModelUnavailable(
-            f'open_clip has no architecture {arch!r}; see `python -c "import open_clip; '
-            'print(open_clip.list_models())"`'
-        )
+        if arch not in open_clip.list_models():
+            raise ModelUnavailable(
+                f'open_clip has no architecture {arch!r}; see `python -c "import open_clip; '
+                'print(open_clip.list_models())"`'
+            )
     if os.path.isfile(os.path.expanduser(pretrained)):
         full = str(Path(pretrained).expanduser().resolve())
         return ModelSpec(f"{arch}:{full}", arch, full)
     if "/" in pretrained or os.sep in pretrained:
         raise ModelUnavailable(f"weights file not found: {pretrained}")
+    if _exported_before(text):  # checked when first loaded; open_clip takes 3 s to import
+        return ModelSpec(text, arch, pretrained)
+    import open_clip
+
     if not open_clip.get_pretrained_cfg(arch, pretrained):
         tags = ", ".join(open_clip.list_pretrained_tags_by_model(arch)) or "none"
         raise ModelUnavailable(f"{arch} has no pretrained tag {pretrained!r}; known tags: {tags}")
     return ModelSpec(text, arch, pretrained)
+
+
+def _bundled_architectures() -> set[str]:
+    """The architectures open_clip ships configs for (what ``open_clip.list_models()``
+    lists), read from its package folder without importing it (and torch)."""
+    found = importlib.util.find_spec("open_clip")
+    if found is None or not found.submodule_search_locations:
+        return set()
+    folder = Path(next(iter(found.submodule_search_locations))) / "model_configs"
+    return {p.stem for p in folder.glob("*.json")}
+
+
+def _exported_before(name: str) -> bool:
+    """Whether ``name`` (ARCH:TAG) has an ONNX export in the user's cache, remembered with
+    the weights file it was downloaded to: then it was a valid name, and checking it again
+    would need open_clip (and torch) at run time."""
+    from clipdesk.embedding.onnx_export import remembered_weights
+    from clipdesk.paths import app_paths
+
+    return remembered_weights(app_paths().onnx_models, name)[0]
+
+
+_PREFERRED_CHECKPOINTS = (
+    "open_clip_model.safetensors",
+    "open_clip_pytorch_model.safetensors",
+    "open_clip_pytorch_model.bin",
+    "open_clip_pytorch_model.pth",
+    "model.safetensors",
+    "pytorch_model.bin",
+    "pytorch_model.pth",
+    "model.pth",
+)
+
+
+def find_checkpoint_in_dir(folder: Path) -> Path | None:
+    """The weights file open_clip loads from a ``local-dir:`` folder (the same choice as
+    ``open_clip.factory._find_checkpoint_in_dir``), found without importing open_clip."""
+    found = [*folder.glob("*.safetensors"), *folder.glob("*.bin"), *folder.glob("*.pth")]
+    if not found:
+        return None
+    found.sort()
+    found.sort(key=lambda p: p.suffix == ".safetensors", reverse=True)
+    preferred = [p for p in found if p.name in _PREFERRED_CHECKPOINTS]
+    if preferred:
+        return min(preferred, key=lambda p: _PREFERRED_CHECKPOINTS.index(p.name))
+    return found[0]
+
+
+def local_weights(spec: ModelSpec) -> tuple[bool, Path | None]:
+    """(whether the weights are a local file or folder, that file) without open_clip."""
+    if spec.open_clip_name.startswith("local-dir:"):
+        return True, find_checkpoint_in_dir(Path(spec.open_clip_name.split(":", 1)[1]))
+    if spec.pretrained and os.path.isfile(spec.pretrained):
+        return True, Path(spec.pretrained)
+    return False, None
 
 
 def download_hint(spec: ModelSpec) -> str:
