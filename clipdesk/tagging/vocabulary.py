@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -26,7 +27,10 @@ import yaml
 SEPARATOR = "|"
 DEFAULT_THRESHOLD = 0.5
 TEMPLATES = ("a photo of a {}.", "a photo of the {}.", "a picture of a {}.", "{}")
-DEFAULT_VOCABULARY = Path(__file__).resolve().parents[2] / "resources" / "vocabulary.yaml"
+# Package data (clipdesk/resources/vocabularies/), found the same way in a checkout, an
+# installed wheel and a PyInstaller bundle.
+VOCABULARIES = resources.files("clipdesk") / "resources" / "vocabularies"
+DEFAULT_VOCABULARY = VOCABULARIES / "default.yaml"
 
 
 class VocabularyError(ValueError):
@@ -151,8 +155,10 @@ def parse(text: str, source: str = "vocabulary") -> list[TagSpec]:
     return out
 
 
-def load(path: str | Path) -> list[TagSpec]:
-    path = Path(path)
+def load(path) -> list[TagSpec]:
+    """Read a vocabulary file (a path, or a package resource such as DEFAULT_VOCABULARY)."""
+    if not hasattr(path, "read_text"):
+        path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
