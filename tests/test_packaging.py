@@ -39,6 +39,7 @@ def test_wheel_carries_the_vocabulary_and_test_model(tmp_path):
     }
     expected |= {
         "clipdesk/resources/vocabularies/default.yaml",
+        "clipdesk/resources/vocabularies/test-model.yaml",
     }
     assert expected <= names, sorted(expected - names)
     assert not any(n.startswith(("models/", "resources/", "tests/")) for n in names)

@@ -31,6 +31,7 @@ TEMPLATES = ("a photo of a {}.", "a photo of the {}.", "a picture of a {}.", "{}
 # installed wheel and a PyInstaller bundle.
 VOCABULARIES = resources.files("clipdesk") / "resources" / "vocabularies"
 DEFAULT_VOCABULARY = VOCABULARIES / "default.yaml"
+TEST_MODEL_VOCABULARY = VOCABULARIES / "test-model.yaml"  # colours and shapes
 
 
 class VocabularyError(ValueError):
@@ -153,6 +154,12 @@ def parse(text: str, source: str = "vocabulary") -> list[TagSpec]:
     for node in tags_node.value:
         _parse_tag(node, "", source, out)
     return out
+
+
+def default_vocabulary_for(model_name: str):
+    """The packaged vocabulary that suits ``model_name``: the test model knows coloured shapes
+    only, so it gets colours and shapes; every other model gets the default one."""
+    return TEST_MODEL_VOCABULARY if model_name == "test" else DEFAULT_VOCABULARY
 
 
 def load(path) -> list[TagSpec]:
