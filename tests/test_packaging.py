@@ -17,7 +17,15 @@ APP_ID = "io.github.clipdesk.ClipDesk"
 def _source_copy(dest: Path) -> Path:
     """The source tree without build leftovers (a stale build/ would hide a missing file)."""
     skip = shutil.ignore_patterns(
-        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache"
+        ".git",
+        ".venv",
+        "build",
+        "dist",
+        "*.egg-info",
+        "__pycache__",
+        ".pytest_cache",
+        "_data",
+        ".clipdesk-home",
     )
     shutil.copytree(ROOT, dest, ignore=skip)
     return dest
