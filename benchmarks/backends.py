@@ -1,7 +1,7 @@
 """Image-encoder throughput of torch CPU fp32 vs ONNX fp32 vs ONNX int8, and what int8 costs.
 
 Run on ViT-B-32 with random weights (the production architecture) and on the project's
-trained test model (``models/test``), with the same preprocessed batch for every
+trained test model (``clipdesk/models/test``), with the same preprocessed batch for every
 backend. For the test model also zero-shot accuracy over the 18 synthetic classes.
 """
 
@@ -92,7 +92,7 @@ def main() -> None:
     print("   NOTE: with random weights the embeddings carry no meaning; the int8 cosine")
     print("   here may not represent a trained model's. The test model below is trained.")
     try:
-        bench("test", "test model (models/test, trained, 64 px)", n, 180 if args.quick else 360)
+        bench("test", "test model (trained, 64 px)", n, 180 if args.quick else 360)
     except ModelUnavailable as exc:
         print(f"-- test model skipped: {exc}")
 

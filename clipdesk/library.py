@@ -57,11 +57,13 @@ class Library:
 
     @cached_property
     def catalog(self) -> Catalog:
-        """The catalog, opened for writing; a new one gets the default vocabulary, once."""
+        """The catalog, opened for writing; a new one gets the vocabulary that suits the
+        model (the test model knows only coloured shapes), once."""
         from clipdesk.tagging.store import TagStore
+        from clipdesk.tagging.vocabulary import default_vocabulary_for
 
         catalog = Catalog(self.paths.catalog)
-        TagStore(catalog).seed_default()
+        TagStore(catalog).seed_default(default_vocabulary_for(self.engine.model_name))
         return catalog
 
     @property

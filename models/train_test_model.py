@@ -1,10 +1,11 @@
 """Train ClipDesk's small test CLIP on synthetic coloured shapes.
 
-    .venv/bin/python models/train_test_model.py            # writes models/test/
+    .venv/bin/python models/train_test_model.py            # writes clipdesk/models/test/
 
 The result is an ordinary open_clip model folder (``open_clip_config.json`` and
-``open_clip_model.safetensors``, fp16) that loads through open_clip's own
-``local-dir:`` code path, exactly like a downloaded model. It has learned real if
+``open_clip_model.safetensors``, fp16), shipped in the wheel as package data, that
+loads through open_clip's own ``local-dir:`` code path, exactly like a downloaded
+model. It has learned real if
 narrow semantics (6 colours x 3 shapes), so tests can assert that a search for
 "red circle" ranks red circles first. The script ends by printing zero-shot
 accuracy over the 18 "a photo of a {colour} {shape}" classes on freshly generated
@@ -118,7 +119,7 @@ def zero_shot_accuracy(model, tokenizer, preprocess, n: int, seed: int) -> float
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=HERE / "test")
+    ap.add_argument("--out", type=Path, default=HERE.parent / "clipdesk" / "models" / "test")
     ap.add_argument("--train-images", type=int, default=30_000)
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=128)

@@ -2,7 +2,8 @@
 
 A model is named one of these ways (``--model``):
 
-- ``test``: the project's own small CLIP trained on coloured shapes (``models/test``);
+- ``test``: the project's own small CLIP trained on coloured shapes (package data,
+  ``clipdesk/models/test``);
 - ``NAME:PRETRAINED``: an open_clip architecture and pretrained tag, e.g.
   ``ViT-B-32-256:datacomp_s34b_b86k``, downloaded on first use into the cache;
 - ``NAME:/path/to/checkpoint``: an open_clip architecture with a local weights file;
@@ -18,10 +19,14 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TEST_MODEL_DIR = Path(os.environ.get("CLIPDESK_TEST_MODEL", REPO_ROOT / "models" / "test"))
+# Package data: a real folder in a checkout, an installed wheel and a PyInstaller bundle
+# (open_clip's local-dir: loader needs a path on disk, not a zip member).
+TEST_MODEL_DIR = Path(
+    os.environ.get("CLIPDESK_TEST_MODEL") or str(resources.files("clipdesk") / "models" / "test")
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,12 @@ class ModelSpec:
         )
 
 
+_TEST_MODEL_FIX = (
+    "it ships inside the clipdesk package, so this installation is incomplete: reinstall "
+    "ClipDesk (in a clone of the repository, python models/train_test_model.py retrains it)"
+)
+
+
 def _local_dir_spec(name: str, folder: Path) -> ModelSpec:
     sha = None
     sums = folder / "SHA256"
@@ -58,8 +69,7 @@ def parse_model(text: str) -> ModelSpec:
     if text == "test":
         if not (TEST_MODEL_DIR / "open_clip_config.json").is_file():
             raise ModelUnavailable(
-                f"the test model is missing from {TEST_MODEL_DIR}; "
-                "train it with: python models/train_test_model.py"
+                f"the test model is missing from {TEST_MODEL_DIR}; {_TEST_MODEL_FIX}"
             )
         return _local_dir_spec("test", TEST_MODEL_DIR)
     if text.startswith(("hf-hub:", "local-dir:")):

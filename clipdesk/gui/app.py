@@ -9,6 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from clipdesk.gui.system_check import exit_if_qt_cannot_start
+
+exit_if_qt_cannot_start()  # before Qt loads: one line naming the packages, not Qt's abort
+
 import PySide6
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication

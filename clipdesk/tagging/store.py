@@ -256,13 +256,14 @@ class TagStore:
     def export_specs(self) -> list[TagSpec]:
         return [t.spec() for t in self.all()]
 
-    def seed_default(self) -> bool:
-        """Give a new catalog the default vocabulary, once (a user may delete it all later)."""
+    def seed_default(self, source=None) -> bool:
+        """Give a new catalog a vocabulary, once (a user may delete it all later): ``source``
+        (a file or package resource, see ``default_vocabulary_for``), else the default one."""
         seeded = self.conn.execute("SELECT value FROM meta WHERE key = 'vocabulary_seeded'")
         if seeded.fetchone():
             return False
         if not self.all():
-            self.import_specs(load(DEFAULT_VOCABULARY))
+            self.import_specs(load(DEFAULT_VOCABULARY if source is None else source))
         self.conn.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('vocabulary_seeded', '1')"
         )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import yaml
@@ -27,7 +28,11 @@ from clipdesk.tagging.tagpath import SEPARATOR
 
 DEFAULT_THRESHOLD = 0.5
 TEMPLATES = ("a photo of a {}.", "a photo of the {}.", "a picture of a {}.", "{}")
-DEFAULT_VOCABULARY = Path(__file__).resolve().parents[2] / "resources" / "vocabulary.yaml"
+# Package data (clipdesk/resources/vocabularies/), found the same way in a checkout, an
+# installed wheel and a PyInstaller bundle.
+VOCABULARIES = resources.files("clipdesk") / "resources" / "vocabularies"
+DEFAULT_VOCABULARY = VOCABULARIES / "default.yaml"
+TEST_MODEL_VOCABULARY = VOCABULARIES / "test-model.yaml"  # colours and shapes
 
 
 class VocabularyError(ValueError):
@@ -152,8 +157,16 @@ def parse(text: str, source: str = "vocabulary") -> list[TagSpec]:
     return out
 
 
-def load(path: str | Path) -> list[TagSpec]:
-    path = Path(path)
+def default_vocabulary_for(model_name: str):
+    """The packaged vocabulary that suits ``model_name``: the test model knows coloured shapes
+    only, so it gets colours and shapes; every other model gets the default one."""
+    return TEST_MODEL_VOCABULARY if model_name == "test" else DEFAULT_VOCABULARY
+
+
+def load(path) -> list[TagSpec]:
+    """Read a vocabulary file (a path, or a package resource such as DEFAULT_VOCABULARY)."""
+    if not hasattr(path, "read_text"):
+        path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
