@@ -3,7 +3,7 @@ the controllers, layout in the page widgets."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QTimer
+from PySide6.QtCore import QByteArray, QSize, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QToolBar, QWidget
 
@@ -40,7 +40,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = s = session
         self.setWindowTitle("ClipDesk")
-        self.resize(1320, 820)
+        self._fit_to_screen(QSize(1320, 820))
         self.welcome_page = WelcomePage(self)
         self.library_page = LibraryPage(s.reader, s.thumbs, s.prefs.thumbnail_size, self)
         self.review_page = ReviewView(self)
@@ -235,10 +235,20 @@ class MainWindow(QMainWindow):
 
     # -- state across restarts, and a clean exit ----------------------------------------------
 
+    def _fit_to_screen(self, wanted: QSize) -> None:
+        """Open at ``wanted`` size, or smaller, to fit the screen with room for its panels."""
+        screen = self.screen().availableGeometry()
+        size = wanted.boundedTo(QSize(screen.width() - 40, screen.height() - 60))
+        self.resize(size)
+        self.move(screen.center() - self.rect().center())
+
     def _restore(self) -> None:
         p = self.session.prefs
         if p.geometry:
             self.restoreGeometry(QByteArray.fromHex(p.geometry.encode()))
+            screen = self.screen().availableGeometry()
+            if not screen.contains(self.frameGeometry()):  # another, smaller screen now
+                self._fit_to_screen(self.size())
         if p.splitter:
             self.library_page.splitter.restoreState(QByteArray.fromHex(p.splitter.encode()))
 

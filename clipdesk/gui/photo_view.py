@@ -9,10 +9,12 @@ from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCompleter,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -58,6 +60,39 @@ class AddTagField(QLineEdit):
         super().keyPressEvent(event)
 
 
+class ChipScroll(QScrollArea):
+    """The chips in a panel as tall as they need, up to a share of the photo panel; past it
+    they scroll (the focused chip is kept in view), so a photo with a hundred tags never
+    pushes the window, or Accept and Reject, off the screen."""
+
+    MAX_SHARE = 0.45  # of the photo panel's height
+
+    def __init__(self, chips: ChipArea, parent: QWidget):
+        super().__init__(parent)
+        self.setWidget(chips)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        chips.focus_moved.connect(lambda button: self.ensureWidgetVisible(button, 0, 4))
+
+    def content_height(self) -> int:
+        width = self.viewport().width() or self.width()
+        return self.widget().heightForWidth(max(width, 50))
+
+    def fit(self) -> None:
+        """As tall as the chips, but no more than MAX_SHARE of the panel."""
+        panel = self.parentWidget().height() if self.parentWidget() else 600
+        cap = max(60, int(panel * self.MAX_SHARE))
+        self.setMaximumHeight(min(self.content_height() + 2, cap))
+        self.setMinimumHeight(min(self.content_height() + 2, 60))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.fit()
+
+
 class PhotoView(QWidget):
     """The photo (or selection) in focus and its tags. Enter / Escape leave the large view."""
 
@@ -72,7 +107,8 @@ class PhotoView(QWidget):
         self.caption = QLabel(self)
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.chips = ChipArea(self)  # grows with its chips (heightForWidth), no scroll bar
+        self.chips = ChipArea()
+        self.chips_scroll = ChipScroll(self.chips, self)  # bounded: scrolls, never grows the window
         self.empty_tags = QLabel("No tags yet: they appear once the photo is tagged.", self)
         self.empty_tags.setStyleSheet("color: #757575;")
         self.add_field = AddTagField(self)
@@ -94,7 +130,7 @@ class PhotoView(QWidget):
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.caption)
         layout.addWidget(self.empty_tags)
-        layout.addWidget(self.chips)
+        layout.addWidget(self.chips_scroll)
         layout.addWidget(self.add_field)
         layout.addLayout(buttons)
         layout.addWidget(self.hint)
@@ -119,10 +155,15 @@ class PhotoView(QWidget):
     def set_chips(self, chips, focus: int | None = None) -> None:
         self.chips.set_chips(chips, focus)
         self.empty_tags.setVisible(not chips)
-        self.chips.setVisible(bool(chips))
+        self.chips_scroll.setVisible(bool(chips))
+        self.chips_scroll.fit()
 
     def set_tag_names(self, names: list[str]) -> None:
         self.add_field.names.setStringList(names)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.chips_scroll.fit()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Up:
