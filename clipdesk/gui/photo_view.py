@@ -5,7 +5,7 @@ Behaviour (decisions, navigation, undo) lives in :mod:`clipdesk.gui.tagging_cont
 
 from __future__ import annotations
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCompleter,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from clipdesk.gui.preview import Preview
 from clipdesk.gui.tag_chips import ChipArea
+from clipdesk.tagging import tagpath
 
 HINT = (
     "<b>A</b> accept · <b>R</b> reject · <b>↑ ↓</b> or <b>[ ]</b> choose tag · "
@@ -30,27 +31,81 @@ HINT = (
 
 
 class AddTagField(QLineEdit):
-    """A one-line field with completion over the vocabulary; Enter adds, Escape gives up."""
+    """A one-line field with completion over the vocabulary; Escape gives up.
 
-    submitted = Signal(str)
+    Enter takes the highlighted completion, or the one tag the text names; a new tag is
+    made only when the user picks "Create tag …" (the last completion), never by a typo.
+    """
+
+    submitted = Signal(str)  # an existing tag's path
+    create_requested = Signal(str)  # the path of a tag to create
+    unknown = Signal(str)  # Enter on text that names no tag (or several)
     cancelled = Signal()
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setPlaceholderText("Add a tag… (T)")
         self.setClearButtonEnabled(True)
+        self.known: list[str] = []
         self.names = QStringListModel(self)
         completer = QCompleter(self.names, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.setCompleter(completer)
+        completer.activated.connect(self._picked)
+        self.textEdited.connect(self._offer_create)
         self.returnPressed.connect(self._submit)
 
+    def set_names(self, names: list[str]) -> None:
+        self.known = list(names)
+        self._offer_create(self.text())
+
+    def _offer_create(self, text: str) -> None:
+        path = tagpath.clean(text)
+        names = list(self.known)
+        if path and path.casefold() not in {n.casefold() for n in names}:
+            names.append(create_label(path))
+        self.names.setStringList(names)
+
+    def _picked(self, text: str) -> None:
+        self._taken_from_popup = True  # the completer may also pass on its Enter
+        QTimer.singleShot(0, lambda: setattr(self, "_taken_from_popup", False))
+        self._take(text)
+
     def _submit(self) -> None:
-        text = self.text().strip()
-        if text:
-            self.submitted.emit(text)
-        self.clear()
+        if not getattr(self, "_taken_from_popup", False):
+            self._take(self.text())
+
+    def _take(self, text: str) -> None:
+        text = text.strip()
+        if not text:
+            return
+        create = created_path(text)
+        if create is not None:
+            self.create_requested.emit(create)
+        elif (path := tagpath.resolve(text, self.known)) is not None:
+            self.submitted.emit(path)
+        else:
+            self.unknown.emit(text)
+            return  # keep the text: the user picks a completion or "Create tag"
+        QTimer.singleShot(0, self.clear)  # after the completer has set its text
+        self._offer_create("")
+
+
+CREATE = "Create tag “{}”…"
+
+
+def create_label(path: str) -> str:
+    """The completion that creates a tag, saying where it goes in the tree."""
+    return CREATE.format(path)
+
+
+def created_path(text: str) -> str | None:
+    """The path in a "Create tag" completion, else None."""
+    head, tail = CREATE.split("{}")
+    if text.startswith(head) and text.endswith(tail):
+        return text[len(head) : len(text) - len(tail)]
+    return None
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape and not self.completer().popup().isVisible():
@@ -159,7 +214,7 @@ class PhotoView(QWidget):
         self.chips_scroll.fit()
 
     def set_tag_names(self, names: list[str]) -> None:
-        self.add_field.names.setStringList(names)
+        self.add_field.set_names(names)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

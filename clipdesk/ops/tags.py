@@ -46,12 +46,14 @@ def decide(lib: Library, photo_ids: list[int], tag_id: int, state: str) -> int:
 def add_tag(lib: Library, photo_ids: list[int], path: str) -> int:
     """Confirm a tag on photos, creating it (and its parents) when new; the tag's id."""
     store = TagStore(lib.catalog)
+    before = set(store.paths())
     try:
         with lib.catalog.transaction():
             tag_id = store.ensure(tagpath.clean(path))
     except VocabularyError as exc:
         raise OpError(str(exc)) from None
-    corrections.decide(lib.catalog, photo_ids, tag_id, CONFIRMED)
+    created = set(store.paths()) - before
+    corrections.decide(lib.catalog, photo_ids, tag_id, CONFIRMED, created_tags=created)
     return tag_id
 
 
@@ -72,8 +74,8 @@ class UndoReport:
 
 def undo(lib: Library) -> UndoReport:
     """Undo the last decision step, and say what it was."""
+    paths = TagStore(lib.catalog).paths()  # before: the undo may delete a tag it created
     undone = corrections.undo(lib.catalog)
-    paths = TagStore(lib.catalog).paths()
     names = tuple(paths[t] for t in undone.tag_ids if t in paths)
     return UndoReport(undone.photos, undone.tag_ids, names, undone.state)
 
