@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QSize, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from clipdesk.catalog import browse
+from clipdesk.gui.banner import Banner
 from clipdesk.gui.browse_controller import BrowseController
 from clipdesk.gui.export_dialog import ExportDialog
 from clipdesk.gui.grid_model import PhotoGridModel
@@ -48,7 +56,14 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget(self)
         for page in (self.welcome_page, self.library_page, self.review_page, self.vocab_page):
             self.pages.addWidget(page)
-        self.setCentralWidget(self.pages)
+        self.banner = Banner(self)
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self.status.set_model(choice_for(s.engine.model_name).name, s.engine.describe())
@@ -76,7 +91,7 @@ class MainWindow(QMainWindow):
         self.status.pause_toggled.connect(lambda p: s.bridge.pause() if p else s.bridge.resume())
         s.bridge.progress.connect(self._progress)
         s.bridge.event.connect(self._event)
-        s.bridge.failed.connect(lambda text: self.status.showMessage(text, 15000))
+        s.bridge.failed.connect(lambda text: self.banner.show_message("job", f"Problem: {text}"))
         self._make_actions()
         self._restore()
         self.pages.setCurrentWidget(self.library_page if s.reader.exists else self.welcome_page)
@@ -164,12 +179,43 @@ class MainWindow(QMainWindow):
         if e.kind == "thumbnails_ready":
             self.browse_controller.thumbnails_made(list(e.photo_ids))
             self.session.reader.notify_changed()
+        elif e.kind == "model_unavailable":
+            self._model_unavailable(e.message or "")
         elif e.kind == "error":
-            self.status.showMessage(f"Problem: {e.message}", 20000)
+            self.banner.show_message(f"error:{e.message}", f"Problem: {e.message}")
         elif e.kind == "folder_missing":
-            self.status.showMessage(f"Folder not found (drive unplugged?): {e.path}", 10000)
-        elif e.kind != "watch_mode":
+            self.banner.show_message(
+                f"folder:{e.path}",
+                f"Folder not found (drive unplugged?): {e.path}. Its photos are kept, with "
+                "their tags, and come back when the folder does.",
+            )
+        elif e.kind == "folder_restored":
+            self.banner.clear(f"folder:{e.path}")
             self.session.reader.notify_changed()
+        elif e.kind != "watch_mode":
+            if e.kind in ("photo_indexed", "tags_changed"):  # the model works (again)
+                self.banner.clear("model")
+                self.status.set_blocked(None)
+            self.session.reader.notify_changed()
+
+    def _model_unavailable(self, why: str) -> None:
+        """Photos wait for a model: say so until the user picks a way on."""
+        self.status.set_blocked("Waiting for a model: photos are not tagged (see above)")
+        self.banner.show_message(
+            "model",
+            f"<b>Photos wait for a model.</b> {why}",
+            [
+                ("Retry", lambda: self.session.bridge.restart(self.session.engine)),
+                ("Choose a file…", self.open_settings),
+                ("Use the test model", self.use_test_model),
+            ],
+        )
+
+    def use_test_model(self) -> None:
+        """The built-in test model (coloured shapes): to try the app without a download."""
+        from dataclasses import replace
+
+        self._apply_settings(replace(self.session.settings, model="test", backend="auto"))
 
     def _folders_changed(self, infos: list) -> None:
         current = self.pages.currentWidget()
@@ -225,8 +271,12 @@ class MainWindow(QMainWindow):
         )
 
     def _settings_accepted(self, dialog: SettingsDialog) -> None:
+        self._apply_settings(dialog.result_settings())
+
+    def _apply_settings(self, settings) -> None:
         s = self.session
-        if s.apply_settings(dialog.result_settings()):
+        if s.apply_settings(settings):
+            self.status.set_blocked(None)
             self.status.set_model(choice_for(s.engine.model_name).name, s.engine.describe())
             self._show_plan()
             self.status.showMessage(

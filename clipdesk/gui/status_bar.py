@@ -72,6 +72,7 @@ class StatusBar(QStatusBar):
         self.addWidget(self.pause_button)
         self.addPermanentWidget(self.photos_label)
         self.addPermanentWidget(self.model_label)
+        self.blocked: str | None = None  # why background work cannot go on, when it cannot
 
     def _toggled(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
@@ -88,12 +89,21 @@ class StatusBar(QStatusBar):
             self.pause_button.blockSignals(False)
         if not busy and not p.paused:
             self.bar.hide()
-            self.progress_label.setText("Up to date" if p.phase in ("idle", "done") else "")
+            idle = p.phase in ("idle", "done")
+            self.progress_label.setText((self.blocked or "Up to date") if idle else "")
             return
         self.progress_label.setText(progress_text(p))
         self.bar.setVisible(p.total > 0)
         self.bar.setRange(0, max(p.total, 1))
         self.bar.setValue(min(p.done, p.total))
+
+    def set_blocked(self, reason: str | None) -> None:
+        """Say why photos wait (never "Up to date" while they do); None: they no longer wait."""
+        self.blocked = reason
+        if reason:
+            self.progress_label.setText(reason)
+        elif self.progress_label.text().startswith("Waiting"):
+            self.progress_label.setText("")
 
     def set_model(self, model: str, backend: str) -> None:
         self.model_label.setText(f"{model} · {backend}")

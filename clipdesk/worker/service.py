@@ -26,7 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from clipdesk.embedding import ModelSpec
+from clipdesk.embedding import ModelSpec, ModelUnavailable
 from clipdesk.embedding.choice import EngineChoice
 from clipdesk.indexer import Indexer
 from clipdesk.library import Library
@@ -369,6 +369,9 @@ class Worker:
     def _execute(self, job: Job) -> None:
         try:
             HANDLERS[job.kind](self, job)
+        except ModelUnavailable as exc:  # the photos wait; the user must choose (the GUI asks)
+            log.warning("%s job: %s", job.kind, exc)
+            self.emit(EventKind.MODEL_UNAVAILABLE, message=str(exc))
         except Exception as exc:  # one failed job must not end the service
             log.exception("%s job failed", job.kind)
             self.emit(EventKind.ERROR, message=f"{job.kind}: {type(exc).__name__}: {exc}")
