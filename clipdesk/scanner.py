@@ -94,6 +94,8 @@ class ScanResult:
     missing_ids: list[int] = field(default_factory=list)
     restored_ids: list[int] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)  # still being written: look again later
+    # Files that could not be recorded (path, reason); each costs itself, never the scan.
+    errors: list[tuple[str, str]] = field(default_factory=list)
 
 
 def scan(
@@ -152,11 +154,11 @@ def scan(
                         result.restored += 1
                         result.restored_ids.append(row.id)
                 else:
-                    _changed(catalog, row, entry, result)
+                    _one_file(_changed, entry, result, catalog, row, entry, result)
             vanished.update((r.id, r) for r in known.values())
 
         for folder_id, entry in new_files:
-            _added(catalog, folder_id, entry, vanished, result)
+            _one_file(_added, entry, result, catalog, folder_id, entry, vanished, result)
         gone = [r.id for r in vanished.values() if r.status != "missing"]
         catalog.mark_missing(gone)
         result.missing += len(gone)
@@ -193,6 +195,24 @@ def _entries_at(path: str, root: str) -> Iterator[FileEntry]:
         return
     if stat.S_ISREG(st.st_mode):
         yield FileEntry(path, st.st_size, st.st_mtime_ns)
+
+
+def _one_file(step, entry: FileEntry, result: ScanResult, *args) -> None:
+    """Run one file's step; a file that cannot be recorded is reported and skipped.
+
+    Each step writes with single statements, so a failed one leaves nothing half-written
+    and the rest of the scan goes on in the same transaction.
+    """
+    try:
+        step(*args)
+    except (OSError, ValueError) as exc:  # ValueError: e.g. a name no encoding can store
+        result.errors.append((entry.path, _reason(exc)))
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot read file: {exc.strerror}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _changed(catalog: Catalog, row: PhotoRow, entry: FileEntry, result: ScanResult) -> None:

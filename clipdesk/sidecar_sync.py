@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clipdesk.catalog import Catalog
+from clipdesk.pathnames import lookup_forms
 from clipdesk.tagging.store import TagStore
 from clipdesk.xmp import ExportReport, PhotoOutcome, export_sidecars, read_photo_keywords
 
@@ -25,7 +26,7 @@ def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple
     rows = catalog.present_photos()
     if not paths:
         return rows
-    wanted = [str(Path(p).expanduser().resolve()) for p in paths]
+    wanted = [str(Path(f).expanduser().resolve()) for p in paths for f in lookup_forms(p)]
     return [
         (i, p)
         for i, p in rows

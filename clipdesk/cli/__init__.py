@@ -28,6 +28,7 @@ from clipdesk import __version__
 from clipdesk.cli import indexing, search, sidecars, tagging, watch
 from clipdesk.embedding.backends import BACKENDS
 from clipdesk.errors import Fatal
+from clipdesk.pathnames import shown
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE = 0, 1, 2
 GROUPS = (indexing, search, tagging, sidecars, watch)
@@ -95,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             library.close()
     except (Fatal, ModelUnavailable, FolderNotFound) as exc:
-        print(f"clipdesk: error: {exc}", file=sys.stderr)
+        print(f"clipdesk: error: {shown(str(exc))}", file=sys.stderr)
         return EXIT_FATAL
     except KeyboardInterrupt:
         print("clipdesk: interrupted", file=sys.stderr)

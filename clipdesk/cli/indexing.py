@@ -10,6 +10,7 @@ import threading
 
 from clipdesk.errors import Fatal
 from clipdesk.ops import folders as folder_ops
+from clipdesk.pathnames import shown
 
 EXIT_OK = 0
 
@@ -43,12 +44,13 @@ def _index(library, args, folder_ids=None) -> int:
     s = result.scan
     print(
         f"{s.seen} photos seen ({s.added} new, {s.changed} changed, {s.moved} moved, "
-        f"{s.missing} missing), {result.embedded} embedded, {len(result.failed)} skipped"
+        f"{s.missing} missing), {result.embedded} embedded, "
+        f"{len(result.failed) + len(s.errors)} skipped"
     )
     for folder in s.missing_folders:
-        print(f"  folder not found (unmounted?), its photos are kept as missing: {folder}")
-    for path, reason in result.failed:
-        print(f"  skipped {path}: {reason}")
+        print(f"  folder not found (unmounted?), its photos are kept as missing: {shown(folder)}")
+    for path, reason in [*s.errors, *result.failed]:
+        print(f"  skipped {shown(path)}: {shown(reason)}")
     if result.cancelled:
         print("stopped early; run `clipdesk index` to continue where it stopped")
         return 130
@@ -76,7 +78,7 @@ def cmd_status(library, args) -> int:
         mode = (watch or {}).get("folders", {}).get(path, {})
         folders.append(
             {
-                "path": path,
+                "path": shown(path),
                 "photos": counts.get(folder_id, 0),
                 "present": os.path.isdir(path),
                 "watched_by": mode.get("mode"),
@@ -90,7 +92,7 @@ def cmd_status(library, args) -> int:
         "catalog": str(library.paths.catalog),
         "folders": folders,
         "counts": cat.status_counts(),
-        "failed": [{"path": p, "reason": r} for p, r in cat.failures()],
+        "failed": [{"path": shown(p), "reason": r} for p, r in cat.failures()],
         "watcher": {"running": watch is not None, "pid": (watch or {}).get("pid")},
     }
     if args.json:

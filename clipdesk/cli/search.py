@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from clipdesk.ops import search as search_ops
+from clipdesk.pathnames import shown
 
 EXIT_OK = 0
 
@@ -35,10 +36,10 @@ def add_parsers(sub, common) -> None:
 
 def _print_hits(hits, as_json: bool) -> None:
     if as_json:
-        print(json.dumps([h.to_json() for h in hits], indent=2))
+        print(json.dumps([{**h.to_json(), "path": shown(h.path)} for h in hits], indent=2))
         return
     for h in hits:
-        print(f"{h.score:7.4f}  {h.path}")
+        print(f"{h.score:7.4f}  {shown(h.path)}")
 
 
 def cmd_search(library, args) -> int:

@@ -8,6 +8,7 @@ import sys
 from clipdesk.ops import learning
 from clipdesk.ops import tags as tag_ops
 from clipdesk.ops import vocabulary as vocab_ops
+from clipdesk.pathnames import shown
 
 EXIT_OK = 0
 
@@ -105,11 +106,11 @@ def cmd_review(library, args) -> int:
     tag_id = tag_ops.find_tag(library, args.tag).id if args.tag else None
     items = learning.review_queue(library, tag_id, args.limit)
     if args.json:
-        print(json.dumps([i.to_json() for i in items], indent=2))
+        print(json.dumps([{**i.to_json(), "path": shown(i.path)} for i in items], indent=2))
         return EXIT_OK
     for i in items:
         mark = "suggested" if i.suggested else "not yet"
-        print(f"{i.score:.2f}  {mark:9s}  {i.tag}  {i.path}")
+        print(f"{i.score:.2f}  {mark:9s}  {i.tag}  {shown(i.path)}")
     return EXIT_OK
 
 

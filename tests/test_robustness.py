@@ -1,0 +1,87 @@
+"""Fault injection: odd names, unreadable files, stale failures, bad arguments, bad catalogs.
+
+Real processes, real files, a real SQLite catalog (issue 13).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from PIL import Image
+
+from clipdesk.catalog import Catalog
+from clipdesk.pathnames import from_db, from_shown, shown, to_db
+from clipdesk.scanner import scan
+
+CLI = [sys.executable, "-m", "clipdesk"]
+BAD = b"bad\xff\xfe.jpg"  # not valid UTF-8
+
+
+def run(*args, check=True, **kw):
+    proc = subprocess.run([*CLI, *args], capture_output=True, timeout=600, **kw)
+    proc.stdout, proc.stderr = (s.decode("utf-8") for s in (proc.stdout, proc.stderr))
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def _photo(path, colour=(200, 10, 10), size=(64, 48)):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    Image.new("RGB", size, colour).save(os.fsdecode(path), format="JPEG")
+    return path
+
+
+# -- 1. names that are not valid UTF-8 ---------------------------------------------------
+
+
+def test_path_escape_round_trips_and_keeps_prefixes():
+    odd = os.fsdecode(b"/p/d\xff/x\xfe\xf4\x8f\xbf\xbf.jpg")  # includes U+10FFFF itself
+    for p in (odd, "/p/plain.jpg", "/p/\U0010ffff", "/p/caf\u00e9"):
+        assert from_db(to_db(p)) == p
+        to_db(p).encode("utf-8")  # storable
+    assert to_db("/p/plain.jpg") == "/p/plain.jpg"
+    folder = os.fsdecode(b"/p/d\xff")
+    assert to_db(odd).startswith(to_db(folder) + "/")
+    assert shown(odd) == "/p/d\\xff/x\\xfe\U0010ffff.jpg"
+    assert from_shown(shown(odd)) == odd
+
+
+def test_scan_stores_a_name_that_is_not_utf8_with_the_others(tmp_path):
+    root = tmp_path / "p"
+    good = _photo(os.fsencode(root / "good.jpg"))
+    bad = _photo(os.path.join(os.fsencode(root), b"d\xff", BAD))
+    cat = Catalog(tmp_path / "cat.sqlite3")
+    cat.add_folder(root)
+    result = scan(cat)
+    assert (result.added, result.errors) == (2, [])
+    row = cat.photo_by_path(os.fsdecode(bad))
+    assert row is not None and os.fsencode(row.path) == bad
+    assert cat.photo_by_path(os.fsdecode(good)) is not None
+    # The range query of a watcher event inside the odd folder finds it.
+    under = cat.photos_under(row.folder_id, os.fsdecode(os.path.dirname(bad)))
+    assert list(under) == [os.fsdecode(bad)]
+    assert scan(cat).added == 0  # found again, unchanged
+    cat.close()
+
+
+def test_cli_indexes_shows_finds_and_exports_a_name_that_is_not_utf8(home, tmp_path):
+    root = tmp_path / "odd"
+    _photo(os.fsencode(root / "red.jpg"))
+    bad = _photo(os.path.join(os.fsencode(root), BAD), colour=(10, 10, 200))
+    _photo(os.fsencode(tmp_path / "other" / "green.jpg"), colour=(10, 200, 10))
+    added = run("--model", "test", "add", str(root), str(tmp_path / "other"))
+    assert "3 embedded, 0 skipped" in added.stdout, added.stdout
+    hits = run("search", "blue square", "--limit", "3")
+    assert "bad\\xff\\xfe.jpg" in hits.stdout
+    hits = json.loads(run("search", "blue square", "--json").stdout)
+    assert any(h["path"].endswith("bad\\xff\\xfe.jpg") for h in hits)
+    # Found by the name the shell gives (bytes) and by the name ClipDesk shows.
+    for arg in (bad, shown(os.fsdecode(bad))):
+        run("tag", arg, "--add", "Odd")
+        assert "Odd" in run("tags", arg).stdout
+    exported = run("export", bad)
+    assert "wrote 1," in exported.stdout, exported.stdout
+    assert os.path.isfile(bad + b".xmp")
