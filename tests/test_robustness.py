@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from PIL import Image
 
 from clipdesk.catalog import Catalog
@@ -85,3 +86,73 @@ def test_cli_indexes_shows_finds_and_exports_a_name_that_is_not_utf8(home, tmp_p
     exported = run("export", bad)
     assert "wrote 1," in exported.stdout, exported.stdout
     assert os.path.isfile(bad + b".xmp")
+
+
+# -- 3. every file system call on a user path: one photo's error costs that photo -----------
+
+
+def test_unreadable_photo_is_recorded_failed_with_its_reason(tmp_path, monkeypatch):
+    import errno
+
+    import clipdesk.scanner as scanner
+
+    root = tmp_path / "p"
+    for name in ("a.jpg", "eio.jpg", "b.jpg"):
+        _photo(str(root / name))
+    os.symlink("loop.jpg", root / "loop.jpg")  # ELOOP
+    real = scanner.content_hash
+
+    def flaky(path, size=None):
+        if os.fspath(path).endswith("eio.jpg"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO), os.fspath(path))
+        return real(path, size)
+
+    monkeypatch.setattr(scanner, "content_hash", flaky)
+    cat = Catalog(tmp_path / "cat.sqlite3")
+    cat.add_folder(root)
+    result = scan(cat)
+    assert result.added == 3
+    assert [(os.path.basename(p), r) for p, r in result.errors] == [
+        ("loop.jpg", "cannot read file: Too many levels of symbolic links")
+    ]
+    row = cat.photo_by_path(str(root / "eio.jpg"))
+    assert (row.status, row.error) == ("failed", "cannot read file: Input/output error")
+    assert cat.status_counts()["new"] == 2
+    cat.close()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
+def test_unreadable_folder_and_file_are_reported(tmp_path):
+    root = tmp_path / "p"
+    _photo(str(root / "a.jpg"))
+    _photo(str(root / "locked" / "b.jpg"))
+    _photo(str(root / "c.jpg"))
+    os.chmod(root / "c.jpg", 0)
+    os.chmod(root / "locked", 0)
+    try:
+        cat = Catalog(tmp_path / "cat.sqlite3")
+        cat.add_folder(root)
+        result = scan(cat)
+        assert any(p.endswith("locked") and "denied" in r for p, r in result.errors)
+        assert cat.photo_by_path(str(root / "c.jpg")).status == "failed"
+        cat.close()
+    finally:
+        os.chmod(root / "locked", 0o755)
+
+
+def test_255_byte_names_index_import_and_export_without_crashing(home, tmp_path):
+    root = tmp_path / "long"
+    long_name = "x" * 251 + ".jpg"  # 255 bytes: no room for ".xmp" after it
+    _photo(str(root / long_name))
+    _photo(str(root / "short.jpg"), colour=(10, 10, 200))
+    added = run("--model", "test", "add", str(root))
+    assert "2 embedded, 0 skipped" in added.stdout, added.stdout + added.stderr
+    imported = run("import-keywords")
+    assert "Traceback" not in imported.stderr
+    run("tag", str(root / long_name), str(root / "short.jpg"), "--add", "Long")
+    exported = run("export")
+    assert "wrote 1, unchanged 0, skipped 1" in exported.stdout, exported.stdout
+    assert "too long" in exported.stderr and "--naming base" in exported.stderr
+    based = run("export", "--naming", "base")
+    assert "skipped 0" in based.stdout, based.stdout + based.stderr
+    assert (root / ("x" * 251 + ".xmp")).is_file()

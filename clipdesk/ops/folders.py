@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from clipdesk.library import FolderNotFound, Library
@@ -10,9 +11,16 @@ from clipdesk.scanner import normalise_folder
 
 def check_folder(path: str | Path) -> Path:
     """The folder's normal form, or FolderNotFound saying why it cannot be added."""
-    folder = normalise_folder(path)
-    if not folder.is_dir():
-        raise FolderNotFound(f"no such folder: {path}")
+    try:
+        folder = normalise_folder(path)
+        if not folder.is_dir():
+            raise FolderNotFound(f"no such folder: {path}")
+        os.scandir(folder).close()  # readable: a folder that cannot be listed is refused now
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Path.resolve)
+        if isinstance(exc, FolderNotFound):
+            raise
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise FolderNotFound(f"cannot open folder {path}: {why}") from exc
     return folder
 
 
