@@ -42,6 +42,7 @@ class FileEntry:
     path: str
     size: int
     mtime_ns: int
+    inode: int = 0
 
 
 def walk_photos(
@@ -86,7 +87,7 @@ def walk_photos(
                     errors.append((entry.path, _reason(exc)))
                 continue
             if stat.S_ISREG(st.st_mode):
-                yield FileEntry(entry.path, st.st_size, st.st_mtime_ns)
+                yield FileEntry(entry.path, st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 @dataclass
@@ -159,7 +160,7 @@ def scan(
                 row = known.pop(entry.path, None)
                 if row is None:
                     new_files.append((folder_id, entry))
-                elif row.size == entry.size and row.mtime_ns == entry.mtime_ns:
+                elif _same_file(row, entry):
                     if row.status == "missing":
                         catalog.restore(row.id)
                         result.restored += 1
@@ -208,7 +209,7 @@ def _entries_at(path: str, root: str, errors: list[tuple[str, str]]) -> Iterator
         errors.append((path, _reason(exc)))
         return
     if stat.S_ISREG(st.st_mode):
-        yield FileEntry(path, st.st_size, st.st_mtime_ns)
+        yield FileEntry(path, st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 def _one_file(step, entry: FileEntry, result: ScanResult, *args) -> None:
@@ -229,24 +230,32 @@ def _reason(exc: BaseException, what: str = "cannot read file") -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _same_file(row: PhotoRow, entry: FileEntry) -> bool:
+    """Unchanged: same size and mtime. A failed photo is also looked at again when its inode
+    changed (a file restored by copying it back with its old timestamps)."""
+    if row.size != entry.size or row.mtime_ns != entry.mtime_ns:
+        return False
+    return not (row.status == "failed" and entry.inode and row.inode != entry.inode)
+
+
 def _changed(catalog: Catalog, row: PhotoRow, entry: FileEntry, result: ScanResult) -> None:
     try:
         h = content_hash(entry.path, entry.size)
     except OSError as exc:
         # Changed but unreadable: forget the old content, record why; the new size and time
         # are kept, so the photo is looked at again when it changes.
-        catalog.update_changed(row.id, entry.size, entry.mtime_ns, row.hash)
+        catalog.update_changed(row.id, entry.size, entry.mtime_ns, row.hash, entry.inode)
         catalog.mark_failed(row.id, _reason(exc))
         result.changed += 1
         result.changed_ids.append(row.id)
         return
-    if h == row.hash and row.size == entry.size:
-        catalog.touch(row.id, entry.mtime_ns)  # only the timestamp moved
+    if h == row.hash and row.size == entry.size and row.status != "failed":
+        catalog.touch(row.id, entry.mtime_ns, entry.inode)  # only the timestamp moved
         if row.status == "missing":
             catalog.restore(row.id)
             result.restored_ids.append(row.id)
-    else:
-        catalog.update_changed(row.id, entry.size, entry.mtime_ns, h)
+    else:  # new content, or a failed photo whose file changed: try it again from scratch
+        catalog.update_changed(row.id, entry.size, entry.mtime_ns, h, entry.inode)
         result.changed += 1
         result.changed_ids.append(row.id)
 
@@ -260,6 +269,7 @@ def _added(
         # Found but unreadable (no permission, I/O error): recorded as failed with the reason
         # so that the user sees it (no content hash: it cannot be matched as a move).
         photo_id = catalog.insert_photo(folder_id, entry.path, entry.size, entry.mtime_ns, "")
+        catalog.set_inode(photo_id, entry.inode)
         catalog.mark_failed(photo_id, _reason(exc))
         result.added += 1
         result.added_ids.append(photo_id)
@@ -270,12 +280,13 @@ def _added(
         if cand.id in vanished or not os.path.exists(cand.path):
             vanished.pop(cand.id, None)
             catalog.move_photo(cand.id, folder_id, entry.path, entry.mtime_ns)
+            catalog.set_inode(cand.id, entry.inode)
             result.moved += 1
             result.moved_ids.append(cand.id)
             return
-    result.added_ids.append(
-        catalog.insert_photo(folder_id, entry.path, entry.size, entry.mtime_ns, h)
-    )
+    photo_id = catalog.insert_photo(folder_id, entry.path, entry.size, entry.mtime_ns, h)
+    catalog.set_inode(photo_id, entry.inode)
+    result.added_ids.append(photo_id)
     result.added += 1
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -156,3 +157,92 @@ def test_255_byte_names_index_import_and_export_without_crashing(home, tmp_path)
     based = run("export", "--naming", "base")
     assert "skipped 0" in based.stdout, based.stdout + based.stderr
     assert (root / ("x" * 251 + ".xmp")).is_file()
+
+
+# -- 2. a failed photo is tried again when its file changes, or when asked -----------------
+
+
+def test_version_3_catalog_migrates_to_4_keeping_failed_photos(tmp_path):
+    import sqlite3
+
+    from clipdesk.catalog.schema import V1, V2, V3
+
+    path = tmp_path / "v3.sqlite3"
+    conn = sqlite3.connect(path)
+    for step in (V1, V2, V3):
+        conn.executescript(step)
+    conn.execute("INSERT INTO folders(id, path, added_at) VALUES (1, '/p', 0)")
+    conn.execute(
+        "INSERT INTO photos(id, folder_id, path, size, mtime_ns, hash, status, error, "
+        "updated_at) VALUES (7, 1, '/p/a.jpg', 10, 5, 'h', 'failed', 'boom', 0)"
+    )
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    with Catalog(path) as cat:
+        assert cat.schema_version() >= 4
+        row = cat.photo(7)
+        assert (row.status, row.error, row.inode) == ("failed", "boom", None)
+        assert cat.thumbs_missing() == []
+
+
+def test_failed_photo_is_retried_when_restored_touched_or_asked(tmp_path):
+    root = tmp_path / "p"
+    good = _photo(str(root / "a.jpg"))
+    cat = Catalog(tmp_path / "cat.sqlite3")
+    cat.add_folder(root)
+    scan(cat)
+    backup = tmp_path / "a.backup"
+    shutil.copy2(good, backup)
+    pid = cat.photo_by_path(good).id
+    # A race: the photo was half-written when it was decoded, and recorded failed.
+    with cat.transaction():
+        cat.mark_failed(pid, "truncated")
+    assert scan(cat).changed == 0  # nothing changed: stays failed
+    assert cat.photo(pid).status == "failed"
+    # Restored byte-identical by copying back with the old timestamps: a new inode.
+    shutil.copy2(backup, root / "a.tmp")
+    os.replace(root / "a.tmp", good)
+    assert scan(cat).changed == 1 and cat.photo(pid).status == "new"
+    # Touched (same content, new mtime).
+    with cat.transaction():
+        cat.mark_failed(pid, "truncated")
+    os.utime(good, ns=(10**18, 10**18))
+    assert scan(cat).changed == 1 and cat.photo(pid).status == "new"
+    # Asked for (`clipdesk index --retry-failed`).
+    with cat.transaction():
+        cat.mark_failed(pid, "truncated")
+    assert cat.retry_failed() == 1
+    scan(cat)
+    row = cat.photo(pid)
+    assert (row.status, row.error) == ("new", None)
+    cat.close()
+
+
+def test_unwritable_thumbnail_cache_fails_no_photo_and_is_caught_up(home, shapes):
+    cache = home / "cache" / "thumbnails"
+    cache.write_text("not a folder")  # any save fails (ENOTDIR), even for root
+    added = run("--model", "test", "add", str(shapes))
+    assert "36 embedded, 0 skipped" in added.stdout, added.stdout
+    assert "thumbnails could not be saved" in added.stdout
+    status = json.loads(run("status", "--json").stdout)
+    assert status["counts"]["failed"] == 0 and status["counts"]["indexed"] == 36
+    cache.unlink()
+    again = run("index")
+    assert "thumbnails could not be saved" not in again.stdout
+    assert len(list(cache.rglob("*.jpg"))) == 36
+
+
+def test_index_retry_failed_flag(home, shapes):
+    broken = shapes / "zz_broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not really")
+    run("--model", "test", "add", str(shapes))
+    fixed = sorted(shapes.glob("*red_circle.jpg"))[0].read_bytes()
+    st = broken.stat()
+    with open(broken, "r+b") as f:  # repaired in place: same inode, size and mtime kept
+        f.write(fixed[: st.st_size])
+    os.utime(broken, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert "0 embedded" in run("index").stdout
+    retried = run("index", "--retry-failed")
+    assert "retrying 1 failed photo(s)" in retried.stdout
+    assert "1 changed" in retried.stdout, retried.stdout

@@ -35,6 +35,7 @@ class PhotoRow:
     orientation: int | None
     status: str
     error: str | None
+    inode: int | None = None
 
 
 def _photo(r) -> PhotoRow:
@@ -48,7 +49,8 @@ def _paths(rows) -> list[tuple]:
 
 
 _PHOTO_COLUMNS = (
-    "id, folder_id, path, size, mtime_ns, hash, width, height, taken_at, orientation, status, error"
+    "id, folder_id, path, size, mtime_ns, hash, width, height, taken_at, orientation, status, "
+    "error, inode"
 )
 
 
@@ -181,19 +183,55 @@ class Catalog:
             (folder_id, to_db(path), mtime_ns, time.time(), photo_id),
         )
 
-    def update_changed(self, photo_id: int, size: int, mtime_ns: int, hash_: str) -> None:
-        """The file's content changed: forget what was derived from the old content."""
+    def update_changed(
+        self, photo_id: int, size: int, mtime_ns: int, hash_: str, inode: int | None = None
+    ) -> None:
+        """The file's content changed (or a failed photo's file did): forget what was derived
+        from the old content, and try it again."""
         self.conn.execute("DELETE FROM embeddings WHERE photo_id = ?", (photo_id,))
         self.conn.execute(
             "UPDATE photos SET size = ?, mtime_ns = ?, hash = ?, status = 'new', error = NULL, "
             "width = NULL, height = NULL, taken_at = NULL, orientation = NULL, "
-            "keywords_read = 0, updated_at = ? "
+            "keywords_read = 0, inode = COALESCE(?, inode), updated_at = ? "
             "WHERE id = ?",
-            (size, mtime_ns, hash_, time.time(), photo_id),
+            (size, mtime_ns, hash_, inode or None, time.time(), photo_id),
         )
 
-    def touch(self, photo_id: int, mtime_ns: int) -> None:
-        self.conn.execute("UPDATE photos SET mtime_ns = ? WHERE id = ?", (mtime_ns, photo_id))
+    def touch(self, photo_id: int, mtime_ns: int, inode: int | None = None) -> None:
+        self.conn.execute(
+            "UPDATE photos SET mtime_ns = ?, inode = COALESCE(?, inode) WHERE id = ?",
+            (mtime_ns, inode or None, photo_id),
+        )
+
+    def set_inode(self, photo_id: int, inode: int | None) -> None:
+        if inode:
+            self.conn.execute("UPDATE photos SET inode = ? WHERE id = ?", (inode, photo_id))
+
+    def retry_failed(self) -> int:
+        """Look at every failed photo again at the next scan (its file read and hashed anew,
+        then decoded); how many there are."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE photos SET status = 'new', error = NULL, mtime_ns = -1, updated_at = ? "
+                "WHERE status = 'failed'",
+                (time.time(),),
+            )
+        return cur.rowcount
+
+    def set_thumb_missing(self, photo_ids: Iterable[int], missing: bool = True) -> None:
+        self.conn.executemany(
+            "UPDATE photos SET thumb_missing = ? WHERE id = ?",
+            [(int(missing), i) for i in photo_ids],
+        )
+
+    def thumbs_missing(self) -> list[tuple[int, str, str]]:
+        """(id, path, hash) of present photos indexed while their thumbnail could not be saved."""
+        return _paths(
+            self.conn.execute(
+                "SELECT id, path, hash FROM photos WHERE thumb_missing = 1 "
+                "AND status IN ('new', 'indexed') ORDER BY id"
+            )
+        )
 
     def mark_missing(self, photo_ids: Iterable[int]) -> None:
         self.conn.executemany(

@@ -18,7 +18,12 @@ EXIT_OK = 0
 def add_parsers(sub, common) -> None:
     a = sub.add_parser("add", parents=[common], help="add photo folders and index them")
     a.add_argument("paths", nargs="+", metavar="PATH")
-    sub.add_parser("index", parents=[common], help="bring every known folder up to date")
+    ix = sub.add_parser("index", parents=[common], help="bring every known folder up to date")
+    ix.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="try the photos that failed before again (they are also retried when they change)",
+    )
     st = sub.add_parser("status", parents=[common], help="model, backend, counts, failed files")
     st.add_argument("--json", action="store_true", help="print JSON")
 
@@ -51,6 +56,12 @@ def _index(library, args, folder_ids=None) -> int:
         print(f"  folder not found (unmounted?), its photos are kept as missing: {shown(folder)}")
     for path, reason in [*s.errors, *result.failed]:
         print(f"  skipped {shown(path)}: {shown(reason)}")
+    if result.thumbnail_error:
+        print(
+            f"  thumbnails could not be saved ({shown(result.thumbnail_error)}); the photos "
+            "are indexed, and their thumbnails are made by the next `clipdesk index` once "
+            "the cache is writable"
+        )
     if result.cancelled:
         print("stopped early; run `clipdesk index` to continue where it stopped")
         return 130
@@ -64,6 +75,8 @@ def cmd_add(library, args) -> int:
 def cmd_index(library, args) -> int:
     if not library.catalog.folders():
         raise Fatal("no folders yet: add one with `clipdesk add PATH`")
+    if args.retry_failed:
+        print(f"retrying {folder_ops.retry_failed(library)} failed photo(s)")
     return _index(library, args)
 
 

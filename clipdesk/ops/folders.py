@@ -30,6 +30,11 @@ def add_folders(lib: Library, paths: list[str | Path]) -> list[int]:
     return [lib.catalog.add_folder(f) for f in folders]
 
 
+def retry_failed(lib: Library) -> int:
+    """Look at every failed photo again in the next index run; how many."""
+    return lib.catalog.retry_failed()
+
+
 def remove_folder(lib: Library, folder_id: int) -> None:
     """Forget a folder and its photos' records; the files themselves are never touched."""
     lib.catalog.remove_folder(folder_id)
