@@ -34,6 +34,19 @@ def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple
     ]
 
 
+def outside_library(catalog: Catalog, paths: list[str | Path] | None) -> list[str]:
+    """The given paths that are no catalogued photo and hold none (as given by the user)."""
+    if not paths:
+        return []
+    rows = [p for _, p in catalog.present_photos()]
+    out = []
+    for given in paths:
+        forms = [str(Path(f).expanduser().resolve()) for f in lookup_forms(given)]
+        if not any(p == w or p.startswith(w.rstrip(os.sep) + os.sep) for w in forms for p in rows):
+            out.append(os.fspath(given))
+    return out
+
+
 def _desired_and_removed(
     store: TagStore, photo_id: int, paths: dict[int, str], include_suggested: bool
 ) -> tuple[set[str], set[str]]:

@@ -246,3 +246,49 @@ def test_index_retry_failed_flag(home, shapes):
     retried = run("index", "--retry-failed")
     assert "retrying 1 failed photo(s)" in retried.stdout
     assert "1 changed" in retried.stdout, retried.stdout
+
+
+# -- 8. arguments are checked ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("search", "red", "--limit", "0"), "must be at least 1"),
+        (("search", "red", "--limit", "-1"), "must be at least 1"),
+        (("search", "red", "--limit", "x"), "not a whole number"),
+        (("similar", "a.jpg", "--limit", "0"), "must be at least 1"),
+        (("review", "--limit", "-1"), "must be at least 1"),
+        (("search", ""), "must not be empty"),
+        (("search", "   "), "must not be empty"),
+        (("search", "red", "--tag", " "), "must not be empty"),
+        (("tag", "a.jpg", "--reject", ""), "must not be empty"),
+        (("tag", "a.jpg", "--confirm", " "), "must not be empty"),
+        (("tag", "a.jpg", "--add", ""), "must not be empty"),
+        (("tag", "a.jpg", "--add", b"\xff"), "not valid UTF-8"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(home, args, message):
+    proc = run(*args, check=False)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_add_a_file_export_or_import_outside_the_library_and_dry_run_settings(home, shapes):
+    photo = sorted(shapes.glob("*.jpg"))[0]
+    proc = run("add", str(photo), check=False)
+    assert proc.returncode == 1 and "is a file, not a folder" in proc.stderr
+    run("--model", "test", "add", str(shapes))
+    run("tag", str(photo), "--add", "Mine")
+    elsewhere = shapes.parent / "elsewhere"
+    elsewhere.mkdir()
+    for cmd in ("export", "import-keywords"):
+        proc = run(cmd, str(elsewhere), check=False)
+        assert proc.returncode == 1, proc.stdout
+        assert "is not in the library" in proc.stderr and "Traceback" not in proc.stderr
+    settings = home / "config" / "settings.json"
+    before = settings.read_text() if settings.exists() else None
+    dry = run("export", "--dry-run", "--naming", "base")
+    assert "would write 1" in dry.stdout or "1" in dry.stdout
+    assert (settings.read_text() if settings.exists() else None) == before
+    assert not list(shapes.glob("*.xmp"))

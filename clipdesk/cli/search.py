@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from clipdesk.cli import args as args_
 from clipdesk.ops import search as search_ops
 from clipdesk.pathnames import shown
 
@@ -12,15 +13,16 @@ EXIT_OK = 0
 
 def add_parsers(sub, common) -> None:
     s = sub.add_parser("search", parents=[common], help="find photos by a text description")
-    s.add_argument("text")
+    s.add_argument("text", type=args_.text)
     m = sub.add_parser("similar", parents=[common], help="find photos like an example photo")
     m.add_argument("photo")
     for cmd in (s, m):
-        cmd.add_argument("--limit", type=int, default=20)
+        cmd.add_argument("--limit", type=args_.positive_int, default=20, help="at least 1")
         cmd.add_argument("--json", action="store_true", help="print JSON")
         cmd.add_argument(
             "--tag",
             action="append",
+            type=args_.text,
             default=[],
             metavar="TAG",
             help="only photos with this tag or one below it (repeatable)",
@@ -28,6 +30,7 @@ def add_parsers(sub, common) -> None:
         cmd.add_argument(
             "--no-tag",
             action="append",
+            type=args_.text,
             default=[],
             metavar="TAG",
             help="only photos without this tag or any below it (repeatable)",

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from clipdesk.library import FolderNotFound, Library
+from clipdesk.pathnames import shown
 from clipdesk.scanner import normalise_folder
 
 
@@ -13,8 +14,13 @@ def check_folder(path: str | Path) -> Path:
     """The folder's normal form, or FolderNotFound saying why it cannot be added."""
     try:
         folder = normalise_folder(path)
+        if folder.exists() and not folder.is_dir():
+            raise FolderNotFound(
+                f"{shown(str(path))} is a file, not a folder: add the folder it is in "
+                f"({shown(str(folder.parent))})"
+            )
         if not folder.is_dir():
-            raise FolderNotFound(f"no such folder: {path}")
+            raise FolderNotFound(f"no such folder: {shown(str(path))}")
         os.scandir(folder).close()  # readable: a folder that cannot be listed is refused now
     except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Path.resolve)
         if isinstance(exc, FolderNotFound):
