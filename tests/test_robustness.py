@@ -292,3 +292,161 @@ def test_add_a_file_export_or_import_outside_the_library_and_dry_run_settings(ho
     assert "would write 1" in dry.stdout or "1" in dry.stdout
     assert (settings.read_text() if settings.exists() else None) == before
     assert not list(shapes.glob("*.xmp"))
+
+
+# -- 5. catalog faults: one line saying what to do, exit 1; `-v` shows the traceback --------
+
+
+def _catalog_file(home):
+    return home / "data" / "catalog.sqlite3"
+
+
+def _one_line_error(proc, *words):
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    for w in words:
+        assert w in proc.stderr, proc.stderr
+
+
+def test_garbage_catalog_is_reported_not_replaced_and_repair_starts_over(home, shapes):
+    cat = _catalog_file(home)
+    cat.parent.mkdir(parents=True)
+    cat.write_bytes(b"this is no database, " * 300)
+    for args in (("status",), ("search", "red"), ("index",)):
+        _one_line_error(run(*args, check=False), "is damaged", "clipdesk repair")
+    assert cat.read_bytes().startswith(b"this is no database")  # never replaced silently
+    verbose = run("-v", "status", check=False)
+    assert verbose.returncode == 1 and "Traceback" in verbose.stderr
+    repaired = run("repair")
+    assert "backed up" in repaired.stdout
+    assert list(cat.parent.glob("catalog.sqlite3.damaged-*"))[0].read_bytes().startswith(b"this")
+    run("--model", "test", "add", str(shapes))
+    assert json.loads(run("status", "--json").stdout)["counts"]["indexed"] == 36
+
+
+def test_empty_catalog_file_is_reported(home):
+    cat = _catalog_file(home)
+    cat.parent.mkdir(parents=True)
+    cat.touch()
+    _one_line_error(run("status", check=False), "empty", "clipdesk repair")
+    assert cat.stat().st_size == 0
+
+
+def test_malformed_catalog_is_reported_and_repaired_keeping_what_it_can(home, shapes):
+    import sqlite3
+
+    run("--model", "test", "add", str(shapes))
+    run("tag", str(sorted(shapes.glob("*.jpg"))[0]), "--add", "Kept")
+    cat = _catalog_file(home)
+    conn = sqlite3.connect(cat)
+    page = conn.execute("PRAGMA page_size").fetchone()[0]
+    leaves = [
+        r[0]
+        for r in conn.execute(
+            "SELECT pageno FROM dbstat WHERE name = 'embeddings' AND pagetype = 'leaf'"
+        )
+    ]
+    conn.close()
+    assert len(leaves) >= 2
+    data = bytearray(cat.read_bytes())
+    for p in leaves[::2]:  # every other page of the embeddings: garbage
+        data[(p - 1) * page : p * page] = b"\x5a" * page
+    cat.write_bytes(bytes(data))
+    faults = [run(*a, check=False) for a in (("status",), ("search", "red"), ("export",))]
+    assert any(p.returncode == 1 for p in faults)
+    for proc in faults:
+        if proc.returncode:
+            _one_line_error(proc, "is damaged", "clipdesk repair")
+    repaired = run("repair")
+    assert "recovered" in repaired.stdout, repaired.stdout
+    conn = sqlite3.connect(cat)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    again = run("index")
+    assert "0 new" in again.stdout and " 0 embedded" not in again.stdout, again.stdout
+    assert json.loads(run("status", "--json").stdout)["counts"]["indexed"] == 36
+    assert "Kept" in run("tags", str(sorted(shapes.glob("*.jpg"))[0])).stdout  # the decision
+    assert run("search", "red circle").returncode == 0
+
+
+def test_catalog_from_a_newer_clipdesk_is_one_line(home):
+    import sqlite3
+
+    run("status")
+    conn = sqlite3.connect(_catalog_file(home))
+    conn.execute("PRAGMA user_version = 99")
+    conn.commit()
+    conn.close()
+    _one_line_error(run("status", check=False), "update ClipDesk")
+
+
+def _chattr(flag, *paths):
+    return subprocess.run(["chattr", flag, *map(str, paths)], capture_output=True).returncode == 0
+
+
+def test_read_only_catalog_serves_the_commands_that_only_read(home, shapes):
+    run("--model", "test", "add", str(shapes))
+    photo = str(sorted(shapes.glob("*.jpg"))[0])
+    run("tag", photo, "--add", "Mine")
+    cat = _catalog_file(home)
+    if not _chattr("+i", cat, cat.parent):
+        pytest.skip("chattr +i is not available here")
+    try:
+        for args in (
+            ("search", "red circle"),
+            ("similar", photo),
+            ("status",),
+            ("tags", photo),
+            ("review",),
+            ("export", "--dry-run"),
+        ):
+            proc = run(*args, check=False)
+            assert proc.returncode == 0, (args, proc.stderr)
+        _one_line_error(run("tag", photo, "--add", "More", check=False), "read-only")
+    finally:
+        _chattr("-i", cat, cat.parent)
+
+
+def test_full_disk_is_one_line_and_loses_nothing(home, shapes):
+    run("--model", "test", "add", str(shapes))
+    photo = str(sorted(shapes.glob("*.jpg"))[0])
+    run("tag", photo, "--add", "Before")
+    data = home / "data"
+    saved = home / "data.saved"
+    shutil.copytree(data, saved)
+    shutil.rmtree(data)
+    data.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(data)]).returncode:
+        shutil.rmtree(data)
+        saved.rename(data)
+        pytest.skip("cannot mount a small file system here")
+    try:
+        for f in saved.iterdir():
+            shutil.copy2(f, data / f.name)
+        with open(data / "filler", "wb") as f:  # leave no free space
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+            except OSError:
+                pass
+        proc = run("tag", photo, "--add", "After", check=False)
+        _one_line_error(proc, "full")
+        (data / "filler").unlink()
+        assert "Before" in run("tags", photo).stdout  # nothing lost
+        run("tag", photo, "--add", "After")
+        assert "After" in run("tags", photo).stdout
+    finally:
+        subprocess.run(["umount", str(data)])
+
+
+def test_unwritable_settings_folder_is_one_line(home, shapes):
+    config = home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    if not _chattr("+i", config):
+        pytest.skip("chattr +i is not available here")
+    try:
+        proc = run("--model", "test", "add", str(shapes), check=False)
+        _one_line_error(proc, "permission denied", str(config))
+    finally:
+        _chattr("-i", config)

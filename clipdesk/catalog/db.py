@@ -54,14 +54,54 @@ _PHOTO_COLUMNS = (
 )
 
 
+class CatalogDamaged(RuntimeError):
+    """The catalog file cannot be used as it is; it is never replaced without being asked."""
+
+    def __init__(self, path: Path, detail: str):
+        super().__init__(
+            f"the catalog {path} is damaged ({detail}): run `clipdesk repair` to back it up "
+            "and recover what can be recovered (nothing is replaced until you do)"
+        )
+        self.path = path
+
+
+def _stays_empty(path: Path, wait: float = 1.0) -> bool:
+    """Whether the file exists with 0 bytes, and still has none after ``wait`` seconds (a
+    catalog another process is creating right now is 0 bytes for an instant)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if path.stat().st_size:
+                return False
+        except FileNotFoundError:
+            return False
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.1)
+
+
 class Catalog:
     """A ClipDesk catalog file. Not thread-safe: one Catalog per thread."""
 
     def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
+        if not readonly and _stays_empty(self.path):
+            # SQLite would silently make it a new, empty library: the photos, tags and
+            # decisions the user had would seem gone. Say so instead.
+            raise CatalogDamaged(self.path, "the file is empty, 0 bytes")
         if readonly:
-            uri = f"file:{self.path}?mode=ro"
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
             self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+            try:
+                self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError:
+                # A WAL catalog in a folder where its -shm cannot be made: nobody can write
+                # it there either, so it is read as it is on disk.
+                self.conn.close()
+                self.conn = sqlite3.connect(
+                    uri + "&immutable=1", uri=True, isolation_level=None, timeout=30
+                )
+                self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -354,8 +394,12 @@ class Catalog:
     # models and embeddings ---------------------------------------------------
 
     def model_id(self, name: str, dim: int) -> int:
-        self.conn.execute("INSERT OR IGNORE INTO models(name, dim) VALUES (?, ?)", (name, dim))
+        """The model's id; a model seen for the first time is added (the only write, so that
+        searching a read-only catalog works)."""
         row = self.conn.execute("SELECT id, dim FROM models WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            self.conn.execute("INSERT OR IGNORE INTO models(name, dim) VALUES (?, ?)", (name, dim))
+            row = self.conn.execute("SELECT id, dim FROM models WHERE name = ?", (name,)).fetchone()
         if row[1] != dim:
             raise ValueError(f"model {name!r} was stored with dimension {row[1]}, not {dim}")
         return row[0]

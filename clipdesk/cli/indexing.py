@@ -24,6 +24,11 @@ def add_parsers(sub, common) -> None:
         action="store_true",
         help="try the photos that failed before again (they are also retried when they change)",
     )
+    sub.add_parser(
+        "repair",
+        parents=[common],
+        help="back up a damaged catalog and recover what can be read from it",
+    )
     st = sub.add_parser("status", parents=[common], help="model, backend, counts, failed files")
     st.add_argument("--json", action="store_true", help="print JSON")
 
@@ -128,4 +133,18 @@ def cmd_status(library, args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"add": cmd_add, "index": cmd_index, "status": cmd_status}
+def cmd_repair(library, args) -> int:
+    from clipdesk.ops.repair import repair_catalog
+    from clipdesk.worker.state import worker_alive
+
+    if worker_alive(library.paths.data_dir):
+        raise Fatal("ClipDesk is running (the window or `clipdesk watch`): close it first")
+    report = repair_catalog(library)
+    print(f"backed up the damaged catalog to {report.backup}")
+    kept = ", ".join(f"{n} {t}" for t, n in report.counts.items())
+    print(f"recovered ({report.method}): {kept or 'nothing'}")
+    print("run `clipdesk index` to find the photos again and re-embed what was lost")
+    return EXIT_OK
+
+
+COMMANDS = {"add": cmd_add, "index": cmd_index, "status": cmd_status, "repair": cmd_repair}
