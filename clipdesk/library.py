@@ -10,12 +10,13 @@ by the next one.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from clipdesk.catalog import Catalog
+from clipdesk.catalog import SCHEMA_VERSION, Catalog
 from clipdesk.embedding import Embedder, ModelSpec, ModelUnavailable, load_embedder, parse_model
 from clipdesk.embedding.choice import EngineChoice
 from clipdesk.imaging import ThumbnailCache
@@ -26,6 +27,11 @@ from clipdesk.settings import Settings
 
 class FolderNotFound(FileNotFoundError):
     pass
+
+
+def _unwritable(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, PermissionError) or "readonly" in text or "unable to open" in text
 
 
 @dataclass
@@ -52,6 +58,7 @@ class Library:
         self.paths: AppPaths = app_paths(home).ensure()
         self.settings = Settings.load(self.paths.settings_file)
         self.engine = engine or EngineChoice.resolve(self.settings, model, backend, int8)
+        self.readonly = False  # the catalog could only be opened for reading
         self._embedder: Embedder | None = None
         self._tagger = None
 
@@ -62,7 +69,19 @@ class Library:
         from clipdesk.tagging.store import TagStore
         from clipdesk.tagging.vocabulary import default_vocabulary_for
 
-        catalog = Catalog(self.paths.catalog)
+        try:
+            catalog = Catalog(self.paths.catalog)
+        except (sqlite3.OperationalError, PermissionError) as exc:
+            # A read-only catalog (or data folder) still serves the commands that only read;
+            # the first write says it is read-only (the CLI's error boundary).
+            if not self.paths.catalog.exists() or not _unwritable(exc):
+                raise
+            catalog = Catalog(self.paths.catalog, readonly=True)
+            if catalog.schema_version() != SCHEMA_VERSION:
+                catalog.close()
+                raise
+            self.readonly = True
+            return catalog
         TagStore(catalog).seed_default(default_vocabulary_for(self.engine.model_name))
         return catalog
 

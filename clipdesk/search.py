@@ -16,6 +16,7 @@ from clipdesk.catalog import Catalog, browse
 from clipdesk.catalog.browse import PhotoFilter
 from clipdesk.embedding import Embedder
 from clipdesk.imaging import decode
+from clipdesk.pathnames import lookup_forms
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,10 @@ def search_similar(
     model_id = catalog.model_id(embedder.name, embedder.dim)
     path = Path(photo).expanduser().resolve()
     row = catalog.photo_by_path(path)
+    if row is None:  # a name shown with \\xff escapes (not valid UTF-8)
+        for form in lookup_forms(photo)[1:]:
+            row = catalog.photo_by_path(Path(form).expanduser().resolve())
+            path = Path(form).expanduser().resolve() if row else path
     vector = catalog.embedding(row.id, model_id) if row else None
     if vector is None:
         if not path.is_file():

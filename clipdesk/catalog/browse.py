@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clipdesk.catalog.db import Catalog
+from clipdesk.pathnames import from_db, shown
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class PhotoBrief:
 
     @property
     def name(self) -> str:
-        return os.path.basename(self.path)
+        return shown(os.path.basename(self.path))  # readable even when not valid UTF-8
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def briefs(catalog: Catalog, ids: list[int]) -> dict[int, PhotoBrief]:
             f"WHERE id IN ({','.join('?' * len(chunk))})",
             chunk,
         )
-        out.update((r[0], PhotoBrief(*r)) for r in rows)
+        out.update((r[0], PhotoBrief(r[0], from_db(r[1]), *r[2:])) for r in rows)
     return out
 
 

@@ -130,8 +130,18 @@ CREATE TABLE learn_queue (
 );
 """
 
+# A failed photo is looked at again when its file changes: size and mtime, and the inode
+# (a file restored by copying it back keeps its timestamps but not its inode). A photo
+# indexed while the thumbnail cache could not be written is indexed all the same; its
+# thumbnail is made later, once the cache is writable (``thumb_missing``).
+V4 = """
+ALTER TABLE photos ADD COLUMN inode INTEGER;
+ALTER TABLE photos ADD COLUMN thumb_missing INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX photos_thumb_missing ON photos(id) WHERE thumb_missing = 1;
+"""
+
 # Each step is one SQL script, run in one transaction together with the version bump.
-MIGRATIONS: list[str] = [V1, V2, V3]
+MIGRATIONS: list[str] = [V1, V2, V3, V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -6,6 +6,7 @@ import json
 import sys
 
 from clipdesk.ops import sidecars as sidecar_ops
+from clipdesk.pathnames import shown
 
 EXIT_OK = 0
 
@@ -44,8 +45,8 @@ def cmd_export(library, args) -> int:
                     "naming": report.naming,
                     "photos": [
                         {
-                            "photo": str(o.photo),
-                            "sidecar": str(o.sidecar) if o.sidecar else None,
+                            "photo": shown(o.photo),
+                            "sidecar": shown(o.sidecar) if o.sidecar else None,
                             "outcome": o.outcome,
                             "added": list(o.added),
                             "removed": list(o.removed),
@@ -61,10 +62,10 @@ def cmd_export(library, args) -> int:
         return EXIT_OK
     for o in report.outcomes:
         if o.outcome == "skipped":
-            print(f"skipped  {o.photo}: {o.reason}", file=sys.stderr)
+            print(f"skipped  {shown(o.photo)}: {shown(o.reason)}", file=sys.stderr)
         elif o.added or o.removed:
             changes = [f"+{t}" for t in o.added] + [f"-{t}" for t in o.removed]
-            print(f"{o.sidecar}: {' '.join(changes)}")
+            print(f"{shown(o.sidecar)}: {' '.join(changes)}")
     print(report.summary())
     return EXIT_OK
 
@@ -72,7 +73,7 @@ def cmd_export(library, args) -> int:
 def cmd_import_keywords(library, args) -> int:
     report = sidecar_ops.import_photo_keywords(library, args.paths)
     for path, reason in report.errors:
-        print(f"skipped  {path}: {reason}", file=sys.stderr)
+        print(f"skipped  {shown(path)}: {shown(reason)}", file=sys.stderr)
     print(
         f"{report.keywords} keywords imported on {report.photos} photos; "
         f"{len(report.new_tags)} new tags"

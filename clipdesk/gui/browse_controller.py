@@ -22,6 +22,7 @@ from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.thumbnails import ThumbnailLoader
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.ops import search as search_ops
+from clipdesk.pathnames import shown
 from clipdesk.search import SearchCache
 from clipdesk.tagging.store import TagStore
 
@@ -149,7 +150,7 @@ class BrowseController(QObject):
         self.query = ("similar", photo_id)
         catalog = self.reader.catalog()
         row = catalog.photo(photo_id) if catalog is not None else None
-        name = os.path.basename(row.path) if row else f"photo {photo_id}"
+        name = shown(os.path.basename(row.path)) if row else f"photo {photo_id}"
         self.page.search.show_similar(name)
         flt, cache = self.filter, self.cache
 

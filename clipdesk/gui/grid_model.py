@@ -16,6 +16,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from clipdesk.catalog import Catalog
 from clipdesk.catalog.browse import PhotoBrief, briefs
 from clipdesk.gui.thumbnails import ThumbnailLoader
+from clipdesk.pathnames import shown
 
 PAGE = 256
 MAX_PAGES = 64
@@ -150,7 +151,7 @@ class PhotoGridModel(QAbstractListModel):
         if role == StatusRole:
             return b.status
         if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [b.path]
+            lines = [shown(b.path)]
             if b.width:
                 lines.append(f"{b.width} × {b.height}")
             if b.status == "missing":
