@@ -41,6 +41,8 @@ class PhotoBrief:
     status: str
     width: int | None
     height: int | None
+    confirmed: int = 0  # tags the user (or a sidecar) confirmed: the cell's badge
+    to_review: int = 0  # suggestions still waiting for a decision: the cell's dot
 
     @property
     def name(self) -> str:
@@ -99,8 +101,12 @@ def briefs(catalog: Catalog, ids: list[int]) -> dict[int, PhotoBrief]:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         rows = catalog.conn.execute(
-            "SELECT id, path, hash, status, width, height FROM photos "
-            f"WHERE id IN ({','.join('?' * len(chunk))})",
+            "SELECT p.id, p.path, p.hash, p.status, p.width, p.height, "
+            "(SELECT COUNT(*) FROM photo_tags t WHERE t.photo_id = p.id "
+            "AND t.state = 'confirmed'), "
+            "(SELECT COUNT(*) FROM photo_tags t WHERE t.photo_id = p.id "
+            "AND t.state = 'suggested') "
+            f"FROM photos p WHERE p.id IN ({','.join('?' * len(chunk))})",
             chunk,
         )
         out.update((r[0], PhotoBrief(r[0], from_db(r[1]), *r[2:])) for r in rows)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clipdesk import __version__
 from clipdesk.catalog import browse
 from clipdesk.gui.banner import Banner
 from clipdesk.gui.browse_controller import BrowseController
@@ -142,6 +143,32 @@ class MainWindow(QMainWindow):
         help_menu.addAction(
             "Keyboard shortcuts", lambda: QMessageBox.information(self, "Keyboard", SHORTCUTS)
         )
+        help_menu.addAction("About ClipDesk", self.show_about)
+
+    def about_text(self) -> str:
+        e = self.session.engine
+        choice = choice_for(e.model_name)
+        source = (
+            f'<a href="https://huggingface.co/{choice.hub}">huggingface.co/{choice.hub}</a> '
+            "(its licence is on that page)"
+            if choice.hub
+            else "ClipDesk's own (MIT)"
+            if e.model_name == "test"
+            else "a local file: its licence is the one it came with"
+        )
+        return (
+            f"<h3>ClipDesk {__version__}</h3>"
+            "<p>Tag, search and organise photos with CLIP, on your own machine. "
+            "Your photo files are never modified.</p>"
+            f"<p><b>Model:</b> {choice.label}<br><b>Backend:</b> {e.describe()}<br>"
+            f"<b>Weights from:</b> {source}</p>"
+            "<p>ClipDesk is free software under the MIT licence. It runs on Qt (PySide6, "
+            "LGPLv3), open_clip (MIT), ONNX Runtime (MIT), exiv2 (GPLv2+) and Pillow (HPND)."
+            "</p>"
+        )
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About ClipDesk", self.about_text())
 
     def show_page(self, page: QWidget) -> None:
         if self.pages.currentWidget() is self.review_page and page is not self.review_page:
