@@ -34,6 +34,7 @@ class BrowseController(QObject):
 
     message = Signal(str)
     counts_changed = Signal(dict)
+    shown_changed = Signal(int, str)  # photos in the grid, and why not all ('' when all)
     folders_changed = Signal(list)
 
     def __init__(
@@ -100,6 +101,7 @@ class BrowseController(QObject):
             return  # a search started meanwhile
         self.page.grid.set_photos(ids)
         self._show_empty(len(ids), searching=False)
+        self.shown_changed.emit(len(ids), "filtered" if self.filter.active else "")
 
     def _show_empty(self, n: int, searching: bool) -> None:
         if n:
@@ -173,6 +175,7 @@ class BrowseController(QObject):
         scores = np.array([h[1] for h in hits], np.float32)
         self.page.grid.set_photos(ids, scores, keep_scroll=False)
         self._show_empty(len(ids), searching=True)
+        self.shown_changed.emit(len(ids), "found")
         if len(ids):
             self.page.grid.setCurrentIndex(self.page.model.index(0))
         self.message.emit(f"{len(ids):,} photos, best match first")

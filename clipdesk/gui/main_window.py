@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         lib.grid.open_requested.connect(lambda _: lib.set_large(True))
         lib.photo.leave_requested.connect(lambda: lib.set_large(False))
         self.browse_controller.counts_changed.connect(self.status.set_counts)
+        self.browse_controller.shown_changed.connect(self.status.set_shown)
         self.browse_controller.folders_changed.connect(self._folders_changed)
         self.welcome_page.folder_chosen.connect(self._first_folder)
         self.welcome_page.settings_requested.connect(self.open_settings)

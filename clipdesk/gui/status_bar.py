@@ -73,6 +73,8 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.photos_label)
         self.addPermanentWidget(self.model_label)
         self.blocked: str | None = None  # why background work cannot go on, when it cannot
+        self._counts: dict[str, int] = {}
+        self._shown: tuple[int, str] = (0, "")  # photos in the grid, and why not all
 
     def _toggled(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
@@ -108,9 +110,20 @@ class StatusBar(QStatusBar):
     def set_model(self, model: str, backend: str) -> None:
         self.model_label.setText(f"{model} · {backend}")
 
+    def set_shown(self, shown: int, why: str) -> None:
+        """How many photos the grid shows, when a filter or search narrows them."""
+        self._shown = (shown, why)
+        self._show_counts()
+
     def set_counts(self, counts: dict[str, int]) -> None:
+        self._counts = counts
+        self._show_counts()
+
+    def _show_counts(self) -> None:
+        counts = self._counts
         total = sum(v for k, v in counts.items() if k != "failed")
-        text = f"{total:,} photos"
+        shown, why = self._shown
+        text = f"{shown:,} {why} of {total:,} photos" if why else f"{total:,} photos"
         if counts.get("missing"):
             text += f" · {counts['missing']:,} offline"
         if counts.get("failed"):
