@@ -25,10 +25,25 @@ class PhotoFilter:
     folder_ids: tuple[int, ...] = ()
     include_tags: tuple[int, ...] = ()
     exclude_tags: tuple[int, ...] = ()
+    taken_from: str | None = None  # 'YYYY-MM-DD', inclusive: EXIF DateTimeOriginal
+    taken_to: str | None = None  # 'YYYY-MM-DD', inclusive
 
     @property
     def active(self) -> bool:
-        return bool(self.folder_ids or self.include_tags or self.exclude_tags)
+        return bool(
+            self.folder_ids
+            or self.include_tags
+            or self.exclude_tags
+            or self.taken_from
+            or self.taken_to
+        )
+
+
+ORDERS = {  # how the grid is sorted while browsing (a search is best match first)
+    "name": "path",
+    "date": "taken_at IS NULL, taken_at, path",  # undated photos last
+    "date_desc": "taken_at IS NULL, taken_at DESC, path",
+}
 
 
 @dataclass(frozen=True)
@@ -76,9 +91,12 @@ def _having(catalog: Catalog, tag_id: int) -> str:
 
 
 def photo_ids(
-    catalog: Catalog, flt: PhotoFilter = PhotoFilter(), include_failed: bool = False
+    catalog: Catalog,
+    flt: PhotoFilter = PhotoFilter(),
+    include_failed: bool = False,
+    order: str = "name",
 ) -> np.ndarray:
-    """Ids of the photos the filter lets through, in path order."""
+    """Ids of the photos the filter lets through, in ``order`` (see ORDERS)."""
     sql = ["SELECT id FROM photos WHERE 1"]
     args: list[object] = []
     if not include_failed:
@@ -90,7 +108,13 @@ def photo_ids(
         sql.append(f"AND id IN ({_having(catalog, tag_id)})")
     for tag_id in flt.exclude_tags:
         sql.append(f"AND id NOT IN ({_having(catalog, tag_id)})")
-    sql.append("ORDER BY path")
+    if flt.taken_from:
+        sql.append("AND substr(taken_at, 1, 10) >= ?")
+        args.append(flt.taken_from)
+    if flt.taken_to:
+        sql.append("AND substr(taken_at, 1, 10) <= ?")
+        args.append(flt.taken_to)
+    sql.append(f"ORDER BY {ORDERS[order]}")
     rows = catalog.conn.execute(" ".join(sql), args).fetchall()
     return np.fromiter((r[0] for r in rows), np.int64, len(rows))
 
