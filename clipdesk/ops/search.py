@@ -26,7 +26,7 @@ from clipdesk.tagging.store import TagStore, UnknownTag
 def require_embeddings(lib: Library) -> None:
     if not lib.has_embeddings():
         raise OpError(
-            f"no photos are indexed with {lib.embedder.name} yet: run `clipdesk add PATH` "
+            f"no photos are indexed with {lib.model_name} yet: run `clipdesk add PATH` "
             "or `clipdesk index` first"
         )
 

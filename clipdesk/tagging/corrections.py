@@ -82,6 +82,12 @@ def _queue_learning(catalog: Catalog, tag_ids: Iterable[int], now: float) -> Non
     )
 
 
+def queue_learning(catalog: Catalog, tag_ids: Iterable[int]) -> None:
+    """Put tags in the learning queue without a correction: the next run that can load the
+    model (index, retrain, the worker) retrains them and re-scores the library for them."""
+    _queue_learning(catalog, tag_ids, time.time())
+
+
 def pending_learning(catalog: Catalog) -> dict[int, float]:
     """Tags whose corrections changed since their head was last trained: {tag id: when}."""
     return dict(catalog.conn.execute("SELECT tag_id, at FROM learn_queue").fetchall())
