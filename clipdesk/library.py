@@ -21,16 +21,18 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder, ModelSpec, ModelUnavailable, load_embedder, parse_model
 from clipdesk.embedding.choice import EngineChoice
 from clipdesk.errors import ModelNeeded
-from clipdesk.imaging import ThumbnailCache
-from clipdesk.indexer import Indexer, IndexResult, Progress, ProgressCallback
 from clipdesk.paths import AppPaths, app_paths
-from clipdesk.scanner import scan
 from clipdesk.settings import Settings
+
+if TYPE_CHECKING:  # imaging, the indexer and the scanner load when a command needs them
+    from clipdesk.imaging import ThumbnailCache
+    from clipdesk.indexer import Indexer, IndexResult, ProgressCallback
 
 
 class FolderNotFound(FileNotFoundError):
@@ -78,6 +80,8 @@ class Library:
 
     @property
     def thumbnails(self) -> ThumbnailCache:
+        from clipdesk.imaging import ThumbnailCache
+
         return ThumbnailCache(self.paths.thumbnails)
 
     def close(self) -> None:
@@ -162,6 +166,9 @@ class Library:
     ) -> tuple[IndexResult, PipelineResult]:
         """Scan, embed what is new, then the pipeline after embedding. The model is loaded
         only when a photo needs embedding (or a tag vector is missing for scoring)."""
+        from clipdesk.indexer import IndexResult, Progress
+        from clipdesk.scanner import scan
+
         progress = progress or (lambda p: None)
         progress(Progress("scan", 0, 0))
         result = IndexResult(scan(self.catalog, folder_ids))
@@ -172,6 +179,8 @@ class Library:
         return result, self.after_embedding()
 
     def indexer(self) -> Indexer:
+        from clipdesk.indexer import Indexer
+
         return Indexer(
             self.catalog, self.embedder, self.thumbnails, batch_size=self.settings.batch_size
         )

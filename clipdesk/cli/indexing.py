@@ -9,7 +9,6 @@ import sys
 import threading
 
 from clipdesk.errors import Fatal
-from clipdesk.ops import folders as folder_ops
 from clipdesk.ops import learning
 
 EXIT_OK = 0
@@ -59,6 +58,8 @@ def _index(library, args, folder_ids=None) -> int:
 
 
 def cmd_add(library, args) -> int:
+    from clipdesk.ops import folders as folder_ops  # the scanner and imaging: only to add
+
     return _index(library, args, folder_ops.add_folders(library, args.paths))
 
 

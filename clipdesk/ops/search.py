@@ -8,7 +8,6 @@ import numpy as np
 
 from clipdesk.catalog import browse
 from clipdesk.catalog.browse import PhotoFilter
-from clipdesk.imaging import ImageError
 from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
 from clipdesk.search import (
@@ -51,6 +50,8 @@ def find_text(lib: Library, text: str, limit: int = 20, with_tags=(), without_ta
 def find_similar(
     lib: Library, photo: str | Path, limit: int = 20, with_tags=(), without_tags=()
 ) -> list[Hit]:
+    from clipdesk.imaging import ImageError  # not imported by a text search
+
     require_embeddings(lib)
     only = filter_by_names(lib, list(with_tags), list(without_tags))
     try:
