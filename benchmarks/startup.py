@@ -8,7 +8,8 @@ best of ``--runs``. Budget (issue 10): search and a no-op index within 2x of the
 import. Each command is also run once with a probe that says whether torch, open_clip or
 onnxruntime was imported.
 
-Run: python benchmarks/startup.py [--runs 5]
+Run: python benchmarks/startup.py [--runs 5] [--code CHECKOUT]   (--code: time another
+checkout's clipdesk, e.g. the main branch, with the same harness)
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ PROBE = (
 )
 
 
-def library(root: Path) -> dict[str, str]:
+def library(root: Path, code: Path = REPO) -> dict[str, str]:
     """A home with 36 indexed photos (test model, ONNX export cached); its environment."""
     from clipdesk.synthetic import write_folder
 
@@ -51,13 +52,13 @@ def library(root: Path) -> dict[str, str]:
     ONNX_CACHE.mkdir(parents=True, exist_ok=True)
     (home / "cache" / "onnx").symlink_to(ONNX_CACHE)
     write_folder(root / "photos", 36, seed=7)
-    env = {**os.environ, "CLIPDESK_HOME": str(home), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "CLIPDESK_HOME": str(home), "PYTHONPATH": str(code)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules load from .pyc files
     subprocess.run(
         [*CLI, "--model", "test", "add", str(root / "photos")],
         check=True,
         env=env,
-        cwd=REPO,
+        cwd=code,
         stdout=subprocess.DEVNULL,
     )
     return env
@@ -65,22 +66,23 @@ def library(root: Path) -> dict[str, str]:
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, cwd=REPO, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL)
     return time.perf_counter() - t
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=5, help="fresh processes per contestant")
+    ap.add_argument("--code", type=Path, default=REPO, help="the checkout whose clipdesk runs")
     args = ap.parse_args()
     print(
         f"== command start-up  ({os.cpu_count()} CPUs, load average "
         f"{os.getloadavg()[0]:.2f}, {time.strftime('%Y-%m-%d %H:%M')}, "
-        f"best of {args.runs} fresh processes)",
+        f"best of {args.runs} fresh processes, code in {args.code})",
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="clipdesk-startup-bench-") as tmp:
-        env = library(Path(tmp))
+        env = library(Path(tmp), args.code.resolve())
         for cmd in CONTESTANTS.values():  # warm the page cache and .pyc files
             timed(cmd, env)
         best = dict.fromkeys(CONTESTANTS, float("inf"))
@@ -92,7 +94,7 @@ def main() -> None:
             proc = subprocess.run(
                 [sys.executable, "-c", PROBE, *cmd[3:]],
                 env=env,
-                cwd=REPO,
+                cwd=args.code,
                 capture_output=True,
                 text=True,
                 check=True,
