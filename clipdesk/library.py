@@ -187,15 +187,17 @@ class Library:
 
     def after_embedding(self) -> PipelineResult:
         """Read keywords not read yet, then suggest tags for embeddings not tagged yet."""
-        from clipdesk.sidecar_sync import import_keywords
-
         out = PipelineResult()
         unread = self.catalog.keywords_unread()
         if unread:
+            from clipdesk.sidecar_sync import import_keywords  # the XMP engine, when needed
+
             report = import_keywords(self.catalog, unread, self.settings.sidecar_naming)
             out.keywords_read, out.keywords = len(unread), report.keywords
             out.new_tags, out.keyword_errors = report.new_tags, report.errors
         model_id = self.known_model_id
+        if model_id is not None and self.allow_model and self.catalog.has_embeddings(model_id):
+            self.tagger.fill_cache()  # once, for a catalog that lacks tag vectors or facts
         if model_id is not None and self.catalog.has_unscored():
             ids = self.catalog.unscored(model_id)
             if ids:  # the model loads only if a tag's vector is not in the catalog

@@ -118,3 +118,25 @@ def test_the_worker_loads_no_model_before_there_is_a_folder(home, start, shapes)
     w.add_folder(shapes).result(30)
     wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == 36, timeout=120)
     assert w.submit(lambda lib: lib.model_loaded).result(30) is True
+
+
+def test_a_catalog_without_cached_vectors_gets_them_from_the_next_index(home, shapes):
+    """A catalog from before tag vectors and the model's facts were kept: the catalog-only
+    commands cannot score, and the next `clipdesk index` (even with nothing new) loads the
+    model once to fill them in; after that, they work without it again."""
+    import sqlite3
+
+    run("--model", "test", "add", str(shapes))
+    conn = sqlite3.connect(home / "data" / "catalog.sqlite3")
+    with conn:
+        conn.execute("DELETE FROM tag_vectors")
+        conn.execute("DELETE FROM meta WHERE key LIKE 'model_facts:%'")
+    conn.close()
+    seen, out = probe("review", "--limit", "5")
+    assert seen["loads"] == 0 and out == ""
+    seen, _ = probe("index")
+    assert seen["loads"] == 1 and "torch" not in seen["imported"]
+    seen, out = probe("review", "--limit", "5")
+    assert seen["loads"] == 0 and len(out.splitlines()) == 5
+    seen, _ = probe("index")
+    assert seen["loads"] == 0

@@ -154,6 +154,19 @@ class Tagger:
             return []
         return [t for t in tags if self._cached_vector(t) is not None]
 
+    def fill_cache(self) -> bool:
+        """Put every tag's vector and the model's facts in the catalog where some are
+        missing (a catalog from before they were kept there), so that the commands that
+        never load the model can score; whether the model was needed for it."""
+        if self._model_id is None:
+            return False
+        tags = self.store.all()
+        if len(self.cached(tags)) == len(tags):
+            return False
+        self.tag_vectors(tags)
+        self.reference()
+        return True
+
     def _cached_vector(self, tag: TagRow) -> np.ndarray | None:
         key = _prompts_key(self.model_name, tag.spec().effective_prompts())
         row = self.catalog.conn.execute(
