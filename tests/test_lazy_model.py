@@ -140,3 +140,24 @@ def test_a_catalog_without_cached_vectors_gets_them_from_the_next_index(home, sh
     assert seen["loads"] == 0 and len(out.splitlines()) == 5
     seen, _ = probe("index")
     assert seen["loads"] == 0
+
+
+def test_a_tagger_made_before_the_first_embedding_scores_the_photos_embedded_later(
+    tmp_path, embedder, shapes_dir
+):
+    """The worker's Library keeps one Tagger: one made while nothing was embedded (the
+    window's review opened early) must score what the indexer embeds afterwards."""
+    from clipdesk.catalog import Catalog
+    from clipdesk.indexer import Indexer
+    from clipdesk.tagging.store import TagStore
+    from clipdesk.tagging.tagger import Tagger
+
+    cat = Catalog(tmp_path / "catalog.sqlite3")
+    TagStore(cat).import_file(test_worker.SHAPES_VOCAB)
+    loads = []
+    tagger = Tagger(cat, lambda: loads.append(1) or embedder, embedder.name)
+    assert tagger.review() == [] and not loads  # nothing embedded: nothing to load for
+    folder_id = cat.add_folder(shapes_dir)
+    Indexer(cat, embedder).run([folder_id])
+    assert tagger.rescore().added > 0 and loads == [1]  # the tag vectors, once
+    assert len(tagger.review(limit=5)) == 5

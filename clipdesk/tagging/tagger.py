@@ -108,12 +108,17 @@ class Tagger:
 
     @property
     def known_model_id(self) -> int | None:
-        """The model's id in the catalog, None while no photo was embedded with it."""
+        """The model's id in the catalog, None while no photo was embedded with it (asked
+        again each time until then: the indexer may register it meanwhile)."""
+        if self._model_id is None:
+            known = self.catalog.find_model(self.model_name)
+            if known:
+                self._model_id, self._dim = known
         return self._model_id
 
     @property
     def model_id(self) -> int:
-        if self._model_id is None:
+        if self.known_model_id is None:
             e = self.embedder
             self._model_id, self._dim = self.catalog.model_id(e.name, e.dim), e.dim
         return self._model_id
@@ -150,7 +155,7 @@ class Tagger:
         current prompts and the model's facts are in the catalog."""
         if self._embedder is not None:
             return tags
-        if self._model_id is None or self.catalog.model_facts(self.model_name) is None:
+        if self.known_model_id is None or self.catalog.model_facts(self.model_name) is None:
             return []
         return [t for t in tags if self._cached_vector(t) is not None]
 
@@ -158,7 +163,7 @@ class Tagger:
         """Put every tag's vector and the model's facts in the catalog where some are
         missing (a catalog from before they were kept there), so that the commands that
         never load the model can score; whether the model was needed for it."""
-        if self._model_id is None:
+        if self.known_model_id is None:
             return False
         tags = self.store.all()
         if len(self.cached(tags)) == len(tags):
