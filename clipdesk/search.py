@@ -15,7 +15,6 @@ import numpy as np
 from clipdesk.catalog import Catalog, browse
 from clipdesk.catalog.browse import PhotoFilter
 from clipdesk.embedding import Embedder
-from clipdesk.imaging import decode
 from clipdesk.pathnames import lookup_forms
 
 
@@ -171,6 +170,8 @@ def search_similar(
     if vector is None:
         if not path.is_file():
             raise NotFound(f"no such photo: {photo}")
+        from clipdesk.imaging import decode  # a text search never decodes a photo
+
         image = decode(path, min_side=embedder.image_size).image
         vector = embedder.encode_images(embedder.preprocess(image)[None])[0]
     index = index or VectorIndex.load(catalog, model_id)

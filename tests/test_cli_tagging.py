@@ -15,6 +15,9 @@ def test_tagging_workflow(home, shapes, tmp_path):
     # A new library on the test model gets its colours-and-shapes vocabulary; ours merges.
     imported = run("vocab", "import", str(VOCAB))
     assert "30 tags added" in imported.stdout
+    # `vocab` never loads the model: the new tags' prompts are encoded by the next index.
+    assert "next `clipdesk index`" in imported.stdout
+    run("index")
 
     red = sorted(shapes.glob("*red_circle.jpg"))[0]
     tags = {t["tag"]: t for t in json.loads(run("tags", str(red), "--json").stdout)}

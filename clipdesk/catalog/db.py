@@ -404,6 +404,39 @@ class Catalog:
             raise ValueError(f"model {name!r} was stored with dimension {row[1]}, not {dim}")
         return row[0]
 
+    def find_model(self, name: str) -> tuple[int, int] | None:
+        """(id, dim) of a model photos were embedded with, None if none ever was; asks
+        no model (a command that needs only the catalog's facts never loads one)."""
+        row = self.conn.execute("SELECT id, dim FROM models WHERE name = ?", (name,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def model_facts(self, name: str) -> dict | None:
+        """What tagging needs to know of a model, remembered from when it was last loaded
+        (its logit scale, the reference prompts' vector), or None."""
+        row = self.conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (f"model_facts:{name}",)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_model_facts(self, name: str, facts: dict) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+            (f"model_facts:{name}", json.dumps(facts)),
+        )
+
+    def has_pending(self, model_id: int | None) -> bool:
+        """Whether any present photo has no embedding for ``model_id`` (None: a model no
+        photo was embedded with, so any present photo is pending)."""
+        if model_id is None:
+            sql, args = "SELECT 1 FROM photos WHERE status IN ('new', 'indexed') LIMIT 1", ()
+        else:
+            sql = (
+                "SELECT 1 FROM photos p WHERE p.status IN ('new', 'indexed') AND NOT EXISTS "
+                "(SELECT 1 FROM embeddings e WHERE e.photo_id = p.id AND e.model_id = ?) LIMIT 1"
+            )
+            args = (model_id,)
+        return self.conn.execute(sql, args).fetchone() is not None
+
     def put_embedding(self, photo_id: int, model_id: int, vector: np.ndarray) -> None:
         self.conn.execute(
             "INSERT OR REPLACE INTO embeddings(photo_id, model_id, vector) VALUES (?, ?, ?)",

@@ -40,6 +40,9 @@ from clipdesk.paths import app_paths
 EXIT_OK, EXIT_FATAL, EXIT_USAGE = 0, 1, 2
 GROUPS = (indexing, search, tagging, sidecars, watch)
 COMMANDS = {name: fn for group in GROUPS for name, fn in group.COMMANDS.items()}
+# Commands that work from the catalog alone: they never load a model (a tag vector the
+# catalog lacks waits in the learning queue for `index`, `retrain` or the worker).
+MODEL_FREE = {"status", "tags", "tag", "undo", "vocab", "review", "export", "import-keywords"}
 
 
 def _common(suppress: bool) -> argparse.ArgumentParser:
@@ -98,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         library = Library(args.home, args.model, args.backend, args.int8)
+        library.allow_model = args.command not in MODEL_FREE
         try:
             return COMMANDS[args.command](library, args)
         finally:

@@ -9,7 +9,7 @@ import sys
 import threading
 
 from clipdesk.errors import Fatal
-from clipdesk.ops import folders as folder_ops
+from clipdesk.ops import learning
 from clipdesk.pathnames import shown
 
 EXIT_OK = 0
@@ -45,12 +45,14 @@ def _index(library, args, folder_ids=None) -> int:
     remember_choice(library, args)
     cancel = threading.Event()
     old = signal.signal(signal.SIGINT, lambda *_: cancel.set())  # finish the batch, then stop
-    try:
-        embedder = library.embedder
-        with ProgressPrinter(sys.stderr, f"{embedder.name} on {embedder.backend}") as printer:
+    label = f"{library.engine.model_name}, {library.engine.describe()}"
+    try:  # the model loads only if a photo needs embedding or a tag vector is missing
+        with ProgressPrinter(sys.stderr, label) as printer:
             result, _ = library.index(folder_ids, printer, cancel)
     finally:
         signal.signal(signal.SIGINT, old)
+    if not result.cancelled:  # tags a model-free command left for a run with the model
+        learning.learn_pending(library)
     s = result.scan
     print(
         f"{s.seen} photos seen ({s.added} new, {s.changed} changed, {s.moved} moved, "
@@ -74,6 +76,8 @@ def _index(library, args, folder_ids=None) -> int:
 
 
 def cmd_add(library, args) -> int:
+    from clipdesk.ops import folders as folder_ops  # the scanner and imaging: only to add
+
     return _index(library, args, folder_ops.add_folders(library, args.paths))
 
 
@@ -81,6 +85,8 @@ def cmd_index(library, args) -> int:
     if not library.catalog.folders():
         raise Fatal("no folders yet: add one with `clipdesk add PATH`")
     if args.retry_failed:
+        from clipdesk.ops import folders as folder_ops
+
         print(f"retrying {folder_ops.retry_failed(library)} failed photo(s)")
     return _index(library, args)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 
-from clipdesk.ops import sidecars as sidecar_ops
 from clipdesk.pathnames import shown
 
 EXIT_OK = 0
@@ -34,6 +33,8 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_export(library, args) -> int:
+    from clipdesk.ops import sidecars as sidecar_ops  # the XMP engine: only for sidecars
+
     report = sidecar_ops.export(
         library, args.paths, args.naming, args.include_suggested, args.dry_run
     )
@@ -71,6 +72,8 @@ def cmd_export(library, args) -> int:
 
 
 def cmd_import_keywords(library, args) -> int:
+    from clipdesk.ops import sidecars as sidecar_ops
+
     report = sidecar_ops.import_photo_keywords(library, args.paths)
     for path, reason in report.errors:
         print(f"skipped  {shown(path)}: {shown(reason)}", file=sys.stderr)

@@ -59,6 +59,8 @@ def cmd_vocab(library, args) -> int:
     if args.vocab_command == "import":
         added, updated = vocab_ops.import_vocabulary(library, args.file)
         print(f"{added} tags added, {updated} updated")
+        if learning.pending(library):  # new prompts: this command does not load the model
+            print("their suggestions come with the next `clipdesk index` (or `clipdesk watch`)")
         return EXIT_OK
     fmt = args.format or ("json" if args.file.endswith(".json") else "yaml")
     if args.file == "-":

@@ -113,6 +113,12 @@ def _delete_unused_created(catalog: Catalog, batch: int) -> None:
             catalog.conn.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
 
 
+def queue_learning(catalog: Catalog, tag_ids: Iterable[int]) -> None:
+    """Put tags in the learning queue without a correction: the next run that can load the
+    model (index, retrain, the worker) retrains them and re-scores the library for them."""
+    _queue_learning(catalog, tag_ids, time.time())
+
+
 def pending_learning(catalog: Catalog) -> dict[int, float]:
     """Tags whose corrections changed since their head was last trained: {tag id: when}."""
     return dict(catalog.conn.execute("SELECT tag_id, at FROM learn_queue").fetchall())
