@@ -134,26 +134,7 @@ class Indexer:
         )
 
     def make_missing_thumbnails(self, result: IndexResult | None = None) -> int:
-        """Thumbnails of photos indexed while the cache could not be written, now that it may
-        be writable again; stops at the first failure (still not writable). How many made."""
-        if self.thumbnails is None:
-            return 0
-        made = []
-        for photo_id, path, hash_ in self.catalog.thumbs_missing():
-            try:
-                if not self.thumbnails.has(hash_):
-                    self.thumbnails.save(hash_, decode(path, min_side=self.thumbnails.size).image)
-            except ImageError:
-                pass  # the photo changed or went bad; its next scan says so
-            except OSError as exc:
-                if result is not None:
-                    result.thumbnail_error = f"{self.thumbnails.root}: {exc.strerror or exc}"
-                break
-            made.append(photo_id)
-        if made:
-            with self.catalog.transaction():
-                self.catalog.set_thumb_missing(made, missing=False)
-        return len(made)
+        return make_missing_thumbnails(self.catalog, self.thumbnails, result)
 
     def _embed(self, pending, result: IndexResult, progress: ProgressCallback, cancel) -> None:
         total = len(pending)
@@ -213,3 +194,29 @@ class Indexer:
         result.embedded_ids.extend(p.photo_id for p in batch)
         result.failed.extend((p.path, p.error or "") for p in failed)
         return len(batch) + len(failed)
+
+
+def make_missing_thumbnails(
+    catalog: Catalog, thumbnails: ThumbnailCache | None, result: IndexResult | None = None
+) -> int:
+    """Thumbnails of photos indexed while the cache could not be written, now that it may
+    be writable again; stops at the first failure (still not writable). How many made.
+    Needs no model: a run with nothing to embed catches up too."""
+    if thumbnails is None:
+        return 0
+    made = []
+    for photo_id, path, hash_ in catalog.thumbs_missing():
+        try:
+            if not thumbnails.has(hash_):
+                thumbnails.save(hash_, decode(path, min_side=thumbnails.size).image)
+        except ImageError:
+            pass  # the photo changed or went bad; its next scan says so
+        except OSError as exc:
+            if result is not None:
+                result.thumbnail_error = f"{thumbnails.root}: {exc.strerror or exc}"
+            break
+        made.append(photo_id)
+    if made:
+        with catalog.transaction():
+            catalog.set_thumb_missing(made, missing=False)
+    return len(made)

@@ -194,6 +194,10 @@ class Library:
         if self.needs_embedding():
             self.indexer().embed_pending(progress, cancel, result)
         else:
+            from clipdesk.indexer import make_missing_thumbnails
+
+            if self.catalog.thumbs_missing():  # the cache may be writable again
+                make_missing_thumbnails(self.catalog, self.thumbnails, result)
             progress(Progress("done", 0, 0))
         return result, self.after_embedding()
 

@@ -65,6 +65,7 @@ def test_export_writes_confirmed_tags_and_keeps_other_programs_keywords(home, sh
 def test_suggestions_only_when_asked_and_lightroom_naming(home, shapes):
     run("--model", "test", "add", str(shapes))
     run("vocab", "import", str(Path(__file__).parent / "data" / "shapes_vocabulary.yaml"))
+    run("index")  # the new tags' suggestions come with the next index (it has the model)
     run("export")
     assert not list(shapes.glob("*.xmp"))  # no confirmed tags: nothing to write
     run("export", "--include-suggested", "--naming", "base")

@@ -13,10 +13,11 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QSlider,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
-SORTS = (("name", "Name"), ("date", "Date taken"), ("date_desc", "Newest first"))
+SORTS = (("name", "By name"), ("date", "By date taken"), ("date_desc", "Newest first"))
 
 
 class SearchField(QLineEdit):
@@ -65,13 +66,18 @@ class SearchBar(QWidget):
         self.size_slider.setRange(80, 320)
         self.size_slider.setSingleStep(20)
         self.size_slider.setValue(size)
-        self.size_slider.setFixedWidth(110)
+        self.size_slider.setMinimumWidth(60)
+        self.size_slider.setMaximumWidth(110)
         self.size_slider.setToolTip("Thumbnail size")
         self.size_slider.valueChanged.connect(self.size_changed)
         self.sort = QComboBox(self)
         for key, label in SORTS:
             self.sort.addItem(label, key)
         self.sort.setToolTip("Order of the photos while browsing (a search: best match first)")
+        self.sort.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.sort.setMinimumContentsLength(7)
         self.sort.currentIndexChanged.connect(lambda _: self.order_changed.emit(self.order()))
         self.dated = QCheckBox("Taken", self)
         self.dated.setToolTip("Only photos taken between these dates (EXIF DateTimeOriginal)")
@@ -81,22 +87,30 @@ class SearchBar(QWidget):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
             edit.setDate(date)
-            edit.setEnabled(False)
+            edit.setVisible(False)  # shown with "Taken": the bar stays narrow until then
             edit.dateChanged.connect(self._dates)
         self.dated.toggled.connect(self._dates)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 0)
-        layout.addWidget(self.field, 1)
-        layout.addWidget(self.similar_label)
-        layout.addWidget(self.clear_similar)
-        layout.addWidget(self.filter_label)
-        layout.addWidget(self.sort)
-        layout.addWidget(self.dated)
-        layout.addWidget(self.date_from)
-        layout.addWidget(QLabel("–", self))
-        layout.addWidget(self.date_to)
-        layout.addWidget(QLabel("Size", self))
-        layout.addWidget(self.size_slider)
+        # Two rows, so that the window stays narrow enough for a small screen.
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(6, 6, 6, 0)
+        rows.setSpacing(4)
+        top, bottom = QHBoxLayout(), QHBoxLayout()
+        rows.addLayout(top)
+        rows.addLayout(bottom)
+        top.addWidget(self.field, 1)
+        top.addWidget(self.similar_label)
+        top.addWidget(self.clear_similar)
+        top.addWidget(self.filter_label)
+        bottom.addWidget(self.sort)
+        bottom.addWidget(self.dated)
+        bottom.addWidget(self.date_from)
+        self.dash = QLabel("–", self)
+        self.dash.setVisible(False)
+        bottom.addWidget(self.dash)
+        bottom.addWidget(self.date_to)
+        bottom.addStretch(1)
+        bottom.addWidget(QLabel("Size", self))
+        bottom.addWidget(self.size_slider)
         self._similar_active = False
 
     def order(self) -> str:
@@ -111,8 +125,8 @@ class SearchBar(QWidget):
         )
 
     def _dates(self, *_) -> None:
-        for edit in (self.date_from, self.date_to):
-            edit.setEnabled(self.dated.isChecked())
+        for widget in (self.date_from, self.dash, self.date_to):
+            widget.setVisible(self.dated.isChecked())
         self.dates_changed.emit(*self.dates())
 
     def _submit(self) -> None:

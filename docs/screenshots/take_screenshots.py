@@ -1,18 +1,24 @@
 """Screenshots of each main view for the README, taken from the real app.
 
-Run under a real X server (not Qt's offscreen platform, which has no real fonts or styles):
+Run under a real X server with a window manager (not Qt's offscreen platform, which has no
+real fonts, styles or window placement), once per screen size:
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/screenshots/take_screenshots.py
+    Xvfb :5 -screen 0 1280x800x24 & DISPLAY=:5 openbox &
+    DISPLAY=:5 .venv/bin/python docs/screenshots/take_screenshots.py --screen 1280x800
 
 It builds a library of generated photos in a temporary home, indexes them with the project's
-test model (ONNX Runtime), makes a few decisions, then opens the window and grabs each view
-into docs/screenshots/*.png.
+test model (ONNX Runtime), makes a few decisions, then opens the window at the size it picks
+for that screen and takes the whole screen (window manager decorations, dialogs over the
+window) for each view into docs/screenshots/WxH/*.png. Without --screen it grabs the
+window alone into docs/screenshots/*.png.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,9 +61,16 @@ def settle(app: QApplication, seconds: float = 0.6) -> None:
         time.sleep(0.01)
 
 
+SHOTS = {"dir": OUT, "screen": False}
+
+
 def save(widget: QWidget, name: str) -> None:
-    widget.grab().save(str(OUT / f"{name}.png"))
-    print("wrote", OUT / f"{name}.png")
+    path = SHOTS["dir"] / f"{name}.png"
+    if SHOTS["screen"]:  # the whole screen, as the user sees it
+        subprocess.run(["import", "-window", "root", str(path)], check=True)
+    else:
+        widget.grab().save(str(path))
+    print("wrote", path)
 
 
 def build_library(root: Path) -> Path:
@@ -88,13 +101,20 @@ def build_library(root: Path) -> Path:
 
 
 def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--screen", metavar="WxH", help="the X screen's size: grab it whole")
+    args = ap.parse_args()
+    if args.screen:
+        SHOTS["dir"], SHOTS["screen"] = OUT / args.screen, True
+        SHOTS["dir"].mkdir(exist_ok=True)
     app = application()
     app.setStyle("Fusion")
     root = Path(tempfile.mkdtemp(prefix="clipdesk-shots-"))
     try:
         first = create_window(root / "empty-home", model="ViT-B-32-256:datacomp_s34b_b86k")
         first._start_worker = lambda: None  # a first run, before anything downloads
-        first.resize(*SIZE)
+        if not args.screen:
+            first.resize(*SIZE)
         first.show()
         settle(app, 1.5)
         save(first, "welcome")
@@ -102,7 +122,8 @@ def main() -> None:
 
         home = build_library(root)
         w = create_window(home, model="test", backend="onnx", watch=False)
-        w.resize(*SIZE)
+        if not args.screen:
+            w.resize(*SIZE)
         w.show()
         wait(app, lambda: w.library_page.model.rowCount() == 72)
         model, grid = w.library_page.model, w.library_page.grid
