@@ -19,7 +19,7 @@ from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder, ModelSpec, ModelUnavailable, load_embedder, parse_model
 from clipdesk.embedding.choice import EngineChoice
 from clipdesk.imaging import ThumbnailCache
-from clipdesk.indexer import Indexer, IndexResult, ProgressCallback
+from clipdesk.indexer import DecodedCache, Indexer, IndexResult, ProgressCallback
 from clipdesk.paths import AppPaths, app_paths
 from clipdesk.settings import Settings
 
@@ -97,6 +97,11 @@ class Library:
         return self._embedder
 
     @property
+    def loaded_embedder(self) -> Embedder | None:
+        """The model if it is loaded already, else None (this never loads it)."""
+        return self._embedder
+
+    @property
     def model_id(self) -> int:
         return self.catalog.model_id(self.embedder.name, self.embedder.dim)
 
@@ -124,9 +129,14 @@ class Library:
         result = self.indexer().run(folder_ids, progress, cancel)
         return result, self.after_embedding()
 
-    def indexer(self) -> Indexer:
+    def indexer(self, decoded: DecodedCache | None = None) -> Indexer:
+        """The indexer; ``decoded`` holds photos the worker's thumbnail pass decoded."""
         return Indexer(
-            self.catalog, self.embedder, self.thumbnails, batch_size=self.settings.batch_size
+            self.catalog,
+            self.embedder,
+            self.thumbnails,
+            batch_size=self.settings.batch_size,
+            decoded=decoded,
         )
 
     def after_embedding(self) -> PipelineResult:
