@@ -177,7 +177,7 @@ def rescore_time(n_photos: int, n_tags: int, dim: int) -> None:
         first = tagger.rescore()
         first_s = time.perf_counter() - t
         t = time.perf_counter()
-        again = tagger.rescore()
+        tagger.rescore()
         again_s = time.perf_counter() - t
         print(
             f"  score {n_photos:,} photos x {n_tags} tags (matrix product + threshold): "
