@@ -26,7 +26,8 @@ import numpy as np
 
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder
-from clipdesk.imaging import DecodedImage, ImageError, ThumbnailCache, decode
+from clipdesk.embedding.gpu import plan_ingest
+from clipdesk.imaging import DecodedImage, ImageError, ThumbnailCache, decode, read_jpeg
 from clipdesk.scanner import ScanResult, scan
 
 
@@ -59,6 +60,8 @@ class _Prepared:
     orientation: int = 1
     taken_at: str | None = None
     error: str | None = None
+    hash: str = ""
+    raw: bytes | None = None  # a JPEG's bytes, to decode on the device (GPU plan)
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -189,7 +192,12 @@ class Indexer:
         self.catalog = catalog
         self.embedder = embedder
         self.thumbnails = thumbnails
-        self.batch_size = max(1, batch_size)
+        # GPU backends: larger batches, and JPEGs decoded on the device where it works.
+        self.plan = plan_ingest(
+            embedder.backend, max(1, batch_size), lambda: embedder.device_images is not None
+        )
+        self.device = embedder.device_images if self.plan.decode == "nvjpeg" else None
+        self.batch_size = self.plan.batch_size
         self.workers = workers or min(4, (os.cpu_count() or 2))
         self.lookahead = max(1, lookahead_batches)
         self.model_id = catalog.model_id(embedder.name, embedder.dim)
@@ -225,10 +233,18 @@ class Indexer:
 
     # -- the pipeline ---------------------------------------------------------
 
-    def _prepare(self, photo_id: int, path: str, hash_: str) -> _Prepared:
+    def _prepare(self, photo_id: int, path: str, hash_: str, on_device: bool = True) -> _Prepared:
         """Runs in a worker thread: everything up to the encoder's input."""
         try:
             d, pixels = self._take_ahead(photo_id, hash_)
+            if d is None and on_device and self.device is not None:
+                jpeg = read_jpeg(path)
+                if jpeg is not None:  # decoded on the device with its batch
+                    h = jpeg[1]
+                    return _Prepared(
+                        photo_id, path, None, h.width, h.height, h.orientation, h.taken_at,
+                        hash=hash_, raw=jpeg[0],
+                    )  # fmt: skip
             if d is None:
                 d = decode(path, min_side=self.decode_side)
                 if self.thumbnails is not None and not self.thumbnails.has(hash_):
@@ -296,9 +312,12 @@ class Indexer:
         result.cancelled = cancel.is_set() and done < total
 
     def _store(self, batch: list[_Prepared], failed: list[_Prepared], result: IndexResult) -> int:
-        vectors = (
-            self.embedder.encode_images(np.stack([p.pixels for p in batch])) if batch else None
-        )
+        if any(p.raw is not None for p in batch):
+            batch, vectors = self._encode_on_device(batch, failed)
+        else:
+            vectors = (
+                self.embedder.encode_images(np.stack([p.pixels for p in batch])) if batch else None
+            )
         with self.catalog.transaction():
             for i, p in enumerate(batch):
                 self.catalog.set_decoded(p.photo_id, p.width, p.height, p.orientation, p.taken_at)
@@ -309,3 +328,32 @@ class Indexer:
         result.embedded_ids.extend(p.photo_id for p in batch)
         result.failed.extend((p.path, p.error or "") for p in failed)
         return len(batch) + len(failed)
+
+    def _encode_on_device(self, batch: list[_Prepared], failed: list[_Prepared]):
+        """The GPU plan: decode the batch's JPEG bytes on the device in one call, save their
+        thumbnails, and encode them with the CPU-decoded rest. A JPEG the device cannot
+        decode goes through the CPU decode. Returns (batch in vector order, vectors)."""
+        raws = [p for p in batch if p.raw is not None]
+        host = [p for p in batch if p.raw is None]
+        on_device, pixels = [], []
+        for p, image in zip(raws, self.device.decode([p.raw for p in raws]), strict=True):
+            p.raw = None
+            if image is None:  # not decodable there (progressive, CMYK...): the CPU decode
+                q = self._prepare(p.photo_id, p.path, p.hash, on_device=False)
+                (failed if q.error else host).append(q)
+                continue
+            try:
+                x, thumb = self.device.prepare(image, p.orientation)
+                if self.thumbnails is not None and not self.thumbnails.has(p.hash):
+                    self.thumbnails.save(p.hash, thumb)
+            except Exception as exc:
+                p.error = f"unexpected {type(exc).__name__}: {exc}"
+                failed.append(p)
+                continue
+            on_device.append(p)
+            pixels.append(x)
+        if not on_device and not host:
+            return [], None
+        cpu = np.stack([p.pixels for p in host]) if host else None
+        vectors = self.embedder.encode_device_batch(self.device.batch(pixels, cpu))
+        return on_device + host, vectors

@@ -109,3 +109,15 @@ def decode_pillow(
         out = out.copy()
     width, height = display_size(full_w, full_h, orientation)
     return DecodedImage(out, width, height, orientation, exif_taken_at(exif))
+
+
+def read_header(data: bytes, max_pixels: int) -> DecodedImage:
+    """A JPEG's size as displayed, orientation and capture time, from its header only."""
+    import io
+
+    img = Image.open(io.BytesIO(data), formats=_JPEG_FORMATS)
+    check_pixels(*img.size, max_pixels)
+    exif = read_exif(img)
+    orientation = valid_orientation(exif_orientation(exif))
+    width, height = display_size(*img.size, orientation)
+    return DecodedImage(None, width, height, orientation, exif_taken_at(exif))
