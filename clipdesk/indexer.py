@@ -333,6 +333,7 @@ class Indexer:
         """The GPU plan: decode the batch's JPEG bytes on the device in one call, save their
         thumbnails, and encode them with the CPU-decoded rest. A JPEG the device cannot
         decode goes through the CPU decode. Returns (batch in vector order, vectors)."""
+        # GPU-ONLY on CUDA (nvJPEG); the tests run this same code on torch's CPU device.
         raws = [p for p in batch if p.raw is not None]
         host = [p for p in batch if p.raw is None]
         on_device, pixels = [], []
