@@ -147,6 +147,8 @@ def main() -> None:
                 f"core use {cpu / wall / CORES:.2f})"
             )
             row(label, rate, "img/s", note)
+    if hasattr(os, "getloadavg"):  # core use below ~1 means other processes had the cores
+        print(f"   load average at the end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
