@@ -31,7 +31,7 @@ from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder, accelerators
 from clipdesk.embedding.gpu import DeviceImages, plan_ingest
 from clipdesk.imaging import ThumbnailCache, decode, read_jpeg
-from clipdesk.indexer import Indexer
+from clipdesk.indexer import DEVICE_DECODE_CHUNK, Indexer
 
 THUMB = 256
 
@@ -69,13 +69,17 @@ def model_only(emb: Embedder, device: str, batch: int, n: int) -> float:
 
 
 def device_decode(images: DeviceImages, blobs: list[bytes], batch: int) -> float:
-    """Images/s of device decode + orientation + thumbnail + model input, in batches."""
+    """Images/s of device decode + orientation + thumbnail + model input, in batches
+    (decoded DEVICE_DECODE_CHUNK at a time, as the indexer does)."""
     images.prepare(images.decode(blobs[:1])[0], 1)  # warm-up
     sync(str(images.device.type))
     start = time.perf_counter()
     for i in range(0, len(blobs), batch):
-        decoded = images.decode(blobs[i : i + batch])
-        images.batch([images.prepare(im, 1)[0] for im in decoded])
+        pixels = []
+        for j in range(i, min(i + batch, len(blobs)), DEVICE_DECODE_CHUNK):
+            decoded = images.decode(blobs[j : min(j + DEVICE_DECODE_CHUNK, i + batch)])
+            pixels += [images.prepare(im, 1)[0] for im in decoded]
+        images.batch(pixels)
     sync(str(images.device.type))
     return len(blobs) / (time.perf_counter() - start)
 

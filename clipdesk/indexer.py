@@ -66,6 +66,7 @@ class _Prepared:
 
 ProgressCallback = Callable[[Progress], None]
 
+DEVICE_DECODE_CHUNK = 16  # JPEGs per nvJPEG call (full size on the device until reduced)
 DECODED_CACHE_BYTES = 192 * 1024 * 1024  # about 170 reduced 24 MP photos, or 320 model inputs
 DECODED_CACHE_ENTRIES = 1024
 
@@ -199,7 +200,8 @@ class Indexer:
         self.device = embedder.device_images if self.plan.decode == "nvjpeg" else None
         self.batch_size = self.plan.batch_size
         self.workers = workers or min(4, (os.cpu_count() or 2))
-        self.lookahead = max(1, lookahead_batches)
+        # Batches decoded ahead; on the device plan a batch holds files' bytes (~6 MB each).
+        self.lookahead = 1 if self.device is not None else max(1, lookahead_batches)
         self.model_id = catalog.model_id(embedder.name, embedder.dim)
         thumb = thumbnails.size if thumbnails else 0
         self.decode_side = max(embedder.image_size, thumb)
@@ -337,8 +339,7 @@ class Indexer:
         raws = [p for p in batch if p.raw is not None]
         host = [p for p in batch if p.raw is None]
         on_device, pixels = [], []
-        for p, image in zip(raws, self.device.decode([p.raw for p in raws]), strict=True):
-            p.raw = None
+        for p, image in self._device_decoded(raws):
             if image is None:  # not decodable there (progressive, CMYK...): the CPU decode
                 q = self._prepare(p.photo_id, p.path, p.hash, on_device=False)
                 (failed if q.error else host).append(q)
@@ -358,3 +359,14 @@ class Indexer:
         cpu = np.stack([p.pixels for p in host]) if host else None
         vectors = self.embedder.encode_device_batch(self.device.batch(pixels, cpu))
         return on_device + host, vectors
+
+    def _device_decoded(self, raws: list[_Prepared]):
+        """(photo, full-size decoded tensor or None), DEVICE_DECODE_CHUNK files per call:
+        a 24 MP photo is 72 MB decoded, so a whole batch of 128 at once would not fit."""
+        for i in range(0, len(raws), DEVICE_DECODE_CHUNK):
+            chunk = raws[i : i + DEVICE_DECODE_CHUNK]
+            images = self.device.decode([p.raw for p in chunk])
+            for p in chunk:
+                p.raw = None  # the bytes are not needed any more
+            yield from zip(chunk, images, strict=True)
+            del images
