@@ -164,8 +164,13 @@ def rescore_time(n_photos: int, n_tags: int, dim: int) -> None:
                 key = _prompts_key("bench", tag.spec().effective_prompts())
                 cat.conn.execute(
                     "INSERT INTO heads VALUES (?, ?, ?, ?, 0, 1, 1, ?)",
-                    (tag.id, model_id, (20 * tag_vecs[i]).astype(np.float32).tobytes(), -6.0,
-                     json.dumps({"prompts_key": key})),
+                    (
+                        tag.id,
+                        model_id,
+                        (20 * tag_vecs[i]).astype(np.float32).tobytes(),
+                        -6.0,
+                        json.dumps({"prompts_key": key}),
+                    ),
                 )
         ids, x = cat.embedding_matrix(model_id)
         w, b = tagger.weights(store.all())
@@ -177,7 +182,7 @@ def rescore_time(n_photos: int, n_tags: int, dim: int) -> None:
         first = tagger.rescore()
         first_s = time.perf_counter() - t
         t = time.perf_counter()
-        again = tagger.rescore()
+        tagger.rescore()
         again_s = time.perf_counter() - t
         print(
             f"  score {n_photos:,} photos x {n_tags} tags (matrix product + threshold): "

@@ -6,6 +6,10 @@ decoding and inference overlap and memory stays flat. Each batch is committed in
 one transaction: a killed run loses at most the batch in flight, and the next run
 picks up every photo that has no embedding yet. A bad file is recorded with its
 reason and skipped. Progress is reported through a plain callback (no Qt).
+
+Decode once: the worker's thumbnail pass (which runs first, so that the grid fills) puts
+what its decode produced into a bounded :class:`DecodedCache`, and the indexer takes it
+from there instead of decoding the photo again (``decode_ahead``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import numpy as np
 
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder
-from clipdesk.imaging import ImageError, ThumbnailCache, decode
+from clipdesk.embedding.gpu import plan_ingest
+from clipdesk.imaging import DecodedImage, ImageError, ThumbnailCache, decode, read_jpeg
 from clipdesk.scanner import ScanResult, scan
 
 
@@ -58,9 +63,121 @@ class _Prepared:
     taken_at: str | None = None
     error: str | None = None
     thumb_error: str | None = None  # the thumbnail cache failed: not the photo's fault
+    hash: str = ""
+    raw: bytes | None = None  # a JPEG's bytes, to decode on the device (GPU plan)
 
 
 ProgressCallback = Callable[[Progress], None]
+
+DEVICE_DECODE_CHUNK = 16  # JPEGs per nvJPEG call (full size on the device until reduced)
+DECODED_CACHE_BYTES = 192 * 1024 * 1024  # about 170 reduced 24 MP photos, or 320 model inputs
+DECODED_CACHE_ENTRIES = 1024
+
+
+@dataclass
+class _Decoded:
+    """One photo decoded ahead of the indexer: the model input when the model was loaded
+    (``pixels``, for ``model``), else the reduced image; or why it cannot be decoded."""
+
+    hash: str
+    min_side: int
+    decoded: DecodedImage | None = None  # ``image`` is dropped once ``pixels`` exist
+    pixels: np.ndarray | None = None
+    model: str | None = None
+    error: str | None = None
+
+    @property
+    def nbytes(self) -> int:
+        if self.pixels is not None:
+            return self.pixels.nbytes
+        if self.decoded is not None and self.decoded.image is not None:
+            w, h = self.decoded.image.size
+            return w * h * 3
+        return 256
+
+
+class DecodedCache:
+    """Photos decoded ahead of the indexer, keyed by photo id and content hash; bounded in
+    bytes and entries. When full it refuses new entries rather than evicting: the indexer
+    takes photos in the same order (by id) as the thumbnail pass put them, so keeping the
+    first ones is what gets used. Entries are removed when taken. Thread-safe."""
+
+    def __init__(
+        self, max_bytes: int = DECODED_CACHE_BYTES, max_entries: int = DECODED_CACHE_ENTRIES
+    ):
+        self.max_bytes, self.max_entries = max_bytes, max_entries
+        self._items: dict[int, _Decoded] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = self.refused = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def put(self, photo_id: int, entry: _Decoded) -> bool:
+        size = entry.nbytes
+        with self._lock:
+            old = self._items.pop(photo_id, None)
+            if old is not None:
+                self._bytes -= old.nbytes
+            if len(self._items) >= self.max_entries or self._bytes + size > self.max_bytes:
+                self.refused += 1
+                return False
+            self._items[photo_id] = entry
+            self._bytes += size
+            return True
+
+    def take(self, photo_id: int, hash_: str) -> _Decoded | None:
+        with self._lock:
+            entry = self._items.pop(photo_id, None)
+            if entry is not None:
+                self._bytes -= entry.nbytes
+            if entry is None or entry.hash != hash_:
+                self.misses += 1
+                return None
+            self.hits += 1
+            return entry
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+
+def decode_ahead(
+    row: tuple[int, str, str],
+    thumbnails: ThumbnailCache,
+    cache: DecodedCache | None,
+    embedder: Embedder | None = None,
+) -> bool:
+    """The thumbnail pass: one decode makes the thumbnail and, in ``cache``, what the
+    indexer needs (the model input when ``embedder`` is loaded, else the reduced image).
+    False when the photo cannot be decoded (the indexer records why, from the cache)."""
+    photo_id, path, hash_ = row
+    side = max(thumbnails.size, embedder.image_size if embedder else 0)
+    try:
+        d = decode(path, min_side=side)
+        thumbnails.save(hash_, d.image)
+    except ImageError as exc:
+        if cache is not None:
+            cache.put(photo_id, _Decoded(hash_, side, error=str(exc)))
+        return False
+    except Exception:  # a full disk or a decoder bug: the indexer tries again
+        return False
+    if cache is not None:
+        entry = _Decoded(hash_, side, d)
+        if embedder is not None:
+            try:
+                entry.pixels, entry.model = embedder.preprocess(d.image), embedder.name
+            except Exception:
+                return True
+            entry.decoded = DecodedImage(None, d.width, d.height, d.orientation, d.taken_at)
+        cache.put(photo_id, entry)
+    return True
 
 
 class Indexer:
@@ -74,16 +191,24 @@ class Indexer:
         batch_size: int = 16,
         workers: int | None = None,
         lookahead_batches: int = 2,
+        decoded: DecodedCache | None = None,
     ):
         self.catalog = catalog
         self.embedder = embedder
         self.thumbnails = thumbnails
-        self.batch_size = max(1, batch_size)
+        # GPU backends: larger batches, and JPEGs decoded on the device where it works.
+        self.plan = plan_ingest(
+            embedder.backend, max(1, batch_size), lambda: embedder.device_images is not None
+        )
+        self.device = embedder.device_images if self.plan.decode == "nvjpeg" else None
+        self.batch_size = self.plan.batch_size
         self.workers = workers or min(4, (os.cpu_count() or 2))
-        self.lookahead = max(1, lookahead_batches)
+        # Batches decoded ahead; on the device plan a batch holds files' bytes (~6 MB each).
+        self.lookahead = 1 if self.device is not None else max(1, lookahead_batches)
         self.model_id = catalog.model_id(embedder.name, embedder.dim)
         thumb = thumbnails.size if thumbnails else 0
         self.decode_side = max(embedder.image_size, thumb)
+        self.decoded = decoded
 
     def run(
         self,
@@ -114,17 +239,28 @@ class Indexer:
 
     # -- the pipeline ---------------------------------------------------------
 
-    def _prepare(self, photo_id: int, path: str, hash_: str) -> _Prepared:
+    def _prepare(self, photo_id: int, path: str, hash_: str, on_device: bool = True) -> _Prepared:
         """Runs in a worker thread: everything up to the encoder's input."""
         thumb_error = None
         try:
-            d = decode(path, min_side=self.decode_side)
-            try:
-                if self.thumbnails is not None and not self.thumbnails.has(hash_):
-                    self.thumbnails.save(hash_, d.image)
-            except OSError as exc:  # a full or read-only cache: the photo is fine
-                thumb_error = f"{self.thumbnails.root}: {exc.strerror or exc}"
-            pixels = self.embedder.preprocess(d.image)
+            d, pixels = self._take_ahead(photo_id, hash_)
+            if d is None and on_device and self.device is not None:
+                jpeg = read_jpeg(path)
+                if jpeg is not None:  # decoded on the device with its batch
+                    h = jpeg[1]
+                    return _Prepared(
+                        photo_id, path, None, h.width, h.height, h.orientation, h.taken_at,
+                        hash=hash_, raw=jpeg[0],
+                    )  # fmt: skip
+            if d is None:
+                d = decode(path, min_side=self.decode_side)
+                try:
+                    if self.thumbnails is not None and not self.thumbnails.has(hash_):
+                        self.thumbnails.save(hash_, d.image)
+                except OSError as exc:  # a full or read-only cache: the photo is fine
+                    thumb_error = f"{self.thumbnails.root}: {exc.strerror or exc}"
+            if pixels is None:
+                pixels = self.embedder.preprocess(d.image)
         except ImageError as exc:
             return _Prepared(photo_id, path, error=str(exc))
         except Exception as exc:  # a decoder bug must cost one photo, not the run
@@ -135,6 +271,20 @@ class Indexer:
 
     def make_missing_thumbnails(self, result: IndexResult | None = None) -> int:
         return make_missing_thumbnails(self.catalog, self.thumbnails, result)
+
+    def _take_ahead(self, photo_id: int, hash_: str):
+        """(decoded, pixels) from the thumbnail pass's decode, or (None, None) to decode.
+        Used only when decoded at this indexer's size, so the result equals a new decode."""
+        ahead = self.decoded.take(photo_id, hash_) if self.decoded is not None else None
+        if ahead is None or ahead.min_side != self.decode_side:
+            return None, None
+        if ahead.error is not None:
+            raise ImageError(ahead.error)
+        if ahead.pixels is not None and ahead.model == self.embedder.name:
+            return ahead.decoded, ahead.pixels
+        if ahead.decoded is None or ahead.decoded.image is None:
+            return None, None
+        return ahead.decoded, None
 
     def _embed(self, pending, result: IndexResult, progress: ProgressCallback, cancel) -> None:
         total = len(pending)
@@ -177,9 +327,12 @@ class Indexer:
         result.cancelled = cancel.is_set() and done < total
 
     def _store(self, batch: list[_Prepared], failed: list[_Prepared], result: IndexResult) -> int:
-        vectors = (
-            self.embedder.encode_images(np.stack([p.pixels for p in batch])) if batch else None
-        )
+        if any(p.raw is not None for p in batch):
+            batch, vectors = self._encode_on_device(batch, failed)
+        else:
+            vectors = (
+                self.embedder.encode_images(np.stack([p.pixels for p in batch])) if batch else None
+            )
         with self.catalog.transaction():
             for i, p in enumerate(batch):
                 self.catalog.set_decoded(p.photo_id, p.width, p.height, p.orientation, p.taken_at)
@@ -194,6 +347,46 @@ class Indexer:
         result.embedded_ids.extend(p.photo_id for p in batch)
         result.failed.extend((p.path, p.error or "") for p in failed)
         return len(batch) + len(failed)
+
+    def _encode_on_device(self, batch: list[_Prepared], failed: list[_Prepared]):
+        """The GPU plan: decode the batch's JPEG bytes on the device in one call, save their
+        thumbnails, and encode them with the CPU-decoded rest. A JPEG the device cannot
+        decode goes through the CPU decode. Returns (batch in vector order, vectors)."""
+        # GPU-ONLY on CUDA (nvJPEG); the tests run this same code on torch's CPU device.
+        raws = [p for p in batch if p.raw is not None]
+        host = [p for p in batch if p.raw is None]
+        on_device, pixels = [], []
+        for p, image in self._device_decoded(raws):
+            if image is None:  # not decodable there (progressive, CMYK...): the CPU decode
+                q = self._prepare(p.photo_id, p.path, p.hash, on_device=False)
+                (failed if q.error else host).append(q)
+                continue
+            try:
+                x, thumb = self.device.prepare(image, p.orientation)
+                if self.thumbnails is not None and not self.thumbnails.has(p.hash):
+                    self.thumbnails.save(p.hash, thumb)
+            except Exception as exc:
+                p.error = f"unexpected {type(exc).__name__}: {exc}"
+                failed.append(p)
+                continue
+            on_device.append(p)
+            pixels.append(x)
+        if not on_device and not host:
+            return [], None
+        cpu = np.stack([p.pixels for p in host]) if host else None
+        vectors = self.embedder.encode_device_batch(self.device.batch(pixels, cpu))
+        return on_device + host, vectors
+
+    def _device_decoded(self, raws: list[_Prepared]):
+        """(photo, full-size decoded tensor or None), DEVICE_DECODE_CHUNK files per call:
+        a 24 MP photo is 72 MB decoded, so a whole batch of 128 at once would not fit."""
+        for i in range(0, len(raws), DEVICE_DECODE_CHUNK):
+            chunk = raws[i : i + DEVICE_DECODE_CHUNK]
+            images = self.device.decode([p.raw for p in chunk])
+            for p in chunk:
+                p.raw = None  # the bytes are not needed any more
+            yield from zip(chunk, images, strict=True)
+            del images
 
 
 def make_missing_thumbnails(

@@ -33,7 +33,7 @@ from clipdesk.settings import Settings
 
 if TYPE_CHECKING:  # imaging, the indexer and the scanner load when a command needs them
     from clipdesk.imaging import ThumbnailCache
-    from clipdesk.indexer import Indexer, IndexResult, ProgressCallback
+    from clipdesk.indexer import DecodedCache, Indexer, IndexResult, ProgressCallback
 
 
 class FolderNotFound(FileNotFoundError):
@@ -150,6 +150,11 @@ class Library:
         return known[0] if known else None
 
     @property
+    def loaded_embedder(self) -> Embedder | None:
+        """The model if it is loaded already, else None (this never loads it)."""
+        return self._embedder
+
+    @property
     def model_id(self) -> int:
         """The model's id in the catalog (loading the model only to register a new one)."""
         known = self.known_model_id
@@ -201,11 +206,16 @@ class Library:
             progress(Progress("done", 0, 0))
         return result, self.after_embedding()
 
-    def indexer(self) -> Indexer:
+    def indexer(self, decoded: DecodedCache | None = None) -> Indexer:
+        """The indexer; ``decoded`` holds photos the worker's thumbnail pass decoded."""
         from clipdesk.indexer import Indexer
 
         return Indexer(
-            self.catalog, self.embedder, self.thumbnails, batch_size=self.settings.batch_size
+            self.catalog,
+            self.embedder,
+            self.thumbnails,
+            batch_size=self.settings.batch_size,
+            decoded=decoded,
         )
 
     def after_embedding(self) -> PipelineResult:

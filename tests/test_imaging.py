@@ -676,3 +676,73 @@ def test_thumbnail_cache_failed_write_keeps_old_file(tmp_path, monkeypatch):
 def test_thumbnail_cache_rejects_non_hex_keys(tmp_path, key):
     with pytest.raises(ValueError):
         ThumbnailCache(tmp_path).path_for(key)
+
+
+# -- JPEG embedded previews (MPF Large Thumbnail, as cameras write) ------------------------
+
+
+def _jpeg_with_preview(
+    path: Path,
+    main_size=(1200, 800),
+    preview_size=(600, 400),
+    mp_type=0x010002,
+    orientation=1,
+    main_colour=RED,
+    preview_colour=GREEN,
+) -> Path:
+    """A JPEG whose MPF index lists a second image of ``mp_type``. The preview has its own
+    colour so that a test can tell which image was decoded."""
+    main, preview = (
+        Image.new("RGB", main_size, main_colour),
+        Image.new("RGB", preview_size, preview_colour),
+    )
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    main.save(path, "MPO", save_all=True, append_images=[preview], exif=exif, quality=90)
+    set_second_mp_type(path, mp_type)
+    return path
+
+
+def set_second_mp_type(path: Path, mp_type: int) -> None:
+    """Pillow marks an appended image "Undefined"; mark it as a camera would."""
+    data = bytearray(path.read_bytes())
+    tiff = data.index(b"MPF\0") + 4  # the MP index is a little TIFF structure (Pillow: "II")
+    ifd = tiff + struct.unpack_from("<L", data, tiff + 4)[0]
+    for i in range(struct.unpack_from("<H", data, ifd)[0]):
+        tag, _, _, value = struct.unpack_from("<HHLL", data, ifd + 2 + 12 * i)
+        if tag == 0xB002:  # MP entries, 16 bytes each: the second one's type
+            struct.pack_into("<L", data, tiff + value + 16, mp_type)
+    path.write_bytes(bytes(data))
+
+
+def test_a_large_enough_embedded_preview_is_decoded_instead_of_the_main_image(tmp_path):
+    path = _jpeg_with_preview(tmp_path / "camera.jpg", orientation=6)
+    d = decode(path, min_side=256)
+    assert close(centre(d.image), GREEN)  # the preview, not the main image
+    assert min(d.image.size) >= 256 and d.image.size[0] < d.image.size[1]  # turned upright
+    assert (d.width, d.height, d.orientation) == (800, 1200, 6)  # the main image's own size
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["too small", "letterboxed", "not a preview"],
+)
+def test_a_preview_that_is_not_the_photo_at_the_needed_size_is_not_used(tmp_path, kind):
+    args = {
+        "too small": {"preview_size": (300, 200)},
+        "letterboxed": {"preview_size": (640, 360)},
+        "not a preview": {"mp_type": 0x020002},  # a stereo pair's other view
+    }[kind]
+    path = _jpeg_with_preview(tmp_path / "camera.jpg", **args)
+    d = decode(path, min_side=256)
+    assert close(centre(d.image), RED)
+    assert (d.width, d.height) == (1200, 800)
+
+
+def test_a_broken_preview_falls_back_to_the_main_image(tmp_path):
+    path = _jpeg_with_preview(tmp_path / "camera.jpg")
+    data = path.read_bytes()
+    second = data.rfind(b"\xff\xd8\xff")  # the preview's start
+    path.write_bytes(data[:second] + b"\0" * (len(data) - second))
+    d = decode(path, min_side=256)
+    assert close(centre(d.image), RED)

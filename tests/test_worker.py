@@ -406,3 +406,110 @@ def test_watch_command_stops_cleanly_on_a_signal(home, shapes, sig):
     assert proc.returncode == 0, err
     assert "added 36 photo(s)" in out and "Ctrl-C to stop" in err and "Traceback" not in err
     assert not (home / "data" / "watch.json").exists() and "not running" in cli_status()
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """Every call of the imaging decode function, by path, through a recording wrapper
+    installed wherever a clipdesk module holds it."""
+    import clipdesk.imaging as imaging
+
+    real, calls = imaging.decode, []
+    lock = threading.Lock()
+
+    def recording(path, *args, **kwargs):
+        with lock:
+            calls.append(os.fsdecode(path))
+        return real(path, *args, **kwargs)
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("clipdesk") and getattr(module, "decode", None) is real:
+            monkeypatch.setattr(module, "decode", recording)
+    return calls
+
+
+def _per_path(calls, folder) -> dict[str, int]:
+    from collections import Counter
+
+    return dict(Counter(p for p in calls if p.startswith(str(folder))))
+
+
+def test_a_new_photo_is_decoded_once_for_its_thumbnail_and_its_embedding(
+    home, start, tmp_path, shapes_dir, decodes
+):
+    # Before the model is loaded (the first folder): the thumbnail pass keeps the image.
+    first = tmp_path / "first"
+    first.mkdir()
+    names = sorted(os.listdir(shapes_dir))
+    for name in names[:6]:
+        shutil.copy(shapes_dir / name, first / name)
+    (first / "broken.jpg").write_bytes((shapes_dir / names[0]).read_bytes()[:300])
+    w, ev = start(first)
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == 6)
+    assert w.wait_idle(20)
+    thumbs = w.submit(lambda lib: lib.thumbnails).result(30)
+    hashes = [h for (h,) in query(home, "SELECT hash FROM photos WHERE status = 'indexed'")]
+    assert len(hashes) == 6 and all(thumbs.has(h) for h in hashes)
+    assert _per_path(decodes, first) == {str(first / n): 1 for n in [*names[:6], "broken.jpg"]}
+    assert count(home, "SELECT COUNT(*) FROM photos WHERE status = 'failed'") == 1
+
+    # With the model loaded (new photos arrive while the app runs): the model's input.
+    second = tmp_path / "second"
+    second.mkdir()
+    w.add_folder(second).result(30)
+    assert w.wait_idle(20)
+    for name in names[6:10]:
+        shutil.copy(shapes_dir / name, second / name)
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == 10)
+    assert w.wait_idle(20)
+    assert _per_path(decodes, second) == {str(second / n): 1 for n in names[6:10]}
+    assert w.decoded.hits >= 10 and len(w.decoded) == 0
+    # Thumbnails came first: each photo's thumbnail was announced before its embedding.
+    ready, indexed = ev.ids("thumbnails_ready"), ev.ids("photo_indexed")
+    assert set(indexed) <= set(ready)
+
+
+def test_photos_decoded_ahead_embed_exactly_as_a_fresh_decode(embedder, shapes, tmp_path):
+    from clipdesk.catalog import Catalog
+    from clipdesk.imaging import ThumbnailCache
+    from clipdesk.indexer import DecodedCache, Indexer, decode_ahead
+
+    vectors = []
+    for run, model in enumerate((None, None, embedder)):  # no cache; image; model input
+        catalog = Catalog(tmp_path / f"c{run}.sqlite3")
+        catalog.add_folder(shapes)
+        thumbs = ThumbnailCache(tmp_path / f"t{run}")
+        cache = None if run == 0 else DecodedCache()
+        indexer = Indexer(catalog, embedder, thumbs, decoded=cache)
+        from clipdesk.scanner import scan
+
+        scan(catalog, None)
+        if cache is not None:
+            for row in catalog.new_photos():
+                assert decode_ahead(row, thumbs, cache, model)
+        result = indexer.embed_pending()
+        assert result.embedded == 36 and not result.failed
+        if cache is not None:
+            assert cache.hits == 36 and len(cache) == 0 and cache.nbytes == 0
+        ids = sorted(result.embedded_ids)
+        vectors.append([catalog.embedding(i, indexer.model_id) for i in ids])
+        catalog.close()
+    for other in vectors[1:]:
+        for a, b in zip(vectors[0], other, strict=True):
+            assert a is not None and (a == b).all()
+
+
+def test_the_decoded_cache_is_bounded_and_keyed_by_content():
+    import numpy as np
+
+    from clipdesk.indexer import DecodedCache, _Decoded
+
+    cache = DecodedCache(max_bytes=3 * 4000, max_entries=10)
+    entry = lambda h: _Decoded(h, 256, pixels=np.zeros(1000, np.float32), model="m")  # noqa: E731
+    assert all(cache.put(i, entry(f"h{i}")) for i in range(3))
+    assert not cache.put(3, entry("h3")) and cache.refused == 1 and len(cache) == 3
+    assert cache.take(0, "other") is None  # the file changed since: decode again
+    assert cache.take(1, "h1") is not None and cache.take(1, "h1") is None
+    assert cache.put(3, entry("h3")) and cache.nbytes == 2 * 4000
+    cache.clear()
+    assert len(cache) == 0 and cache.nbytes == 0

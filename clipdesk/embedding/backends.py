@@ -38,6 +38,11 @@ log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "cuda", "mps", "cpu", "onnx")
 QUERY_CACHE_SIZE = 256  # recent single-text queries kept as vectors
+ONNX_SPINNING: dict[str, bool] = {"image": False, "text": True}
+"""Whether ONNX Runtime's intra-op threads spin while waiting for work, per graph. The
+image graph runs beside the indexer's decode threads, and spinning threads take the CPU
+they need (benchmarks/ingest.py: CPU efficiency 0.69 with spinning vs 0.91 without on
+2 cores); a text query runs alone and wants the lowest latency."""
 
 
 def choose_backend(preference: str, cuda_available: bool, mps_available: bool) -> str:
@@ -111,6 +116,8 @@ class Embedder:
     _encode_tokens: Callable[[np.ndarray], np.ndarray]
     info: dict = field(default_factory=dict)
     logit_scale: float = 100.0  # the model's learned temperature, for calibrated scores
+    device_images: object | None = None  # a gpu.DeviceImages where JPEGs decode on the device
+    _encode_device: Callable | None = None  # a device batch (torch) -> vectors
     _recent: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
     _recent_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -121,6 +128,10 @@ class Embedder:
     def encode_images(self, pixels: np.ndarray) -> np.ndarray:
         """A float32 NCHW batch -> (N, dim) L2-normalised float32 vectors."""
         return _normalise(self._encode_images(np.ascontiguousarray(pixels, dtype=np.float32)))
+
+    def encode_device_batch(self, batch) -> np.ndarray:
+        """A batch already on the device (``device_images.batch``) -> normalised vectors."""
+        return _normalise(self._encode_device(batch))
 
     def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
         """Texts -> (N, dim) L2-normalised float32 vectors. A single text (a search query)
@@ -260,10 +271,15 @@ def _load_torch(spec: ModelSpec, device: str, cache_dir: Path) -> Embedder:
     dev = torch.device(device)
     model = model.to(dev, dtype)
 
-    def encode_images(x: np.ndarray) -> np.ndarray:
+    def encode_device(batch) -> np.ndarray:
         with torch.inference_mode():
-            out = model.encode_image(torch.from_numpy(x).to(dev, dtype))
-            return out.float().cpu().numpy()
+            return model.encode_image(batch.to(dev, dtype)).float().cpu().numpy()
+
+    def encode_images(x: np.ndarray) -> np.ndarray:
+        t = torch.from_numpy(x)
+        if device == "cuda":  # GPU-ONLY: page-locked host memory, asynchronous copy
+            t = t.pin_memory()
+        return encode_device(t.to(dev, dtype, non_blocking=True))
 
     def encode_tokens(t: np.ndarray) -> np.ndarray:
         with torch.inference_mode():
@@ -284,8 +300,30 @@ def _load_torch(spec: ModelSpec, device: str, cache_dir: Path) -> Embedder:
         lambda texts: tokenizer(texts).numpy(),
         encode_images,
         encode_tokens,
+        {"preprocess_cfg": dict(model.visual.preprocess_cfg)},
         logit_scale=scale,
+        device_images=_device_images(device, model.visual.preprocess_cfg, dtype),
+        _encode_device=encode_device,
     )
+
+
+def _device_images(device: str, cfg: dict, dtype):
+    """JPEG decode on the device for CUDA (nvJPEG), where it works and the model's
+    transform is a common one (square, shortest-side or squash resize, bicubic); else None."""
+    # GPU-ONLY: only "cuda" gets here with a result; never run on the project's machines.
+    from clipdesk.embedding.gpu import DeviceImages, nvjpeg_available
+
+    size = cfg.get("size", 224)
+    size = size if isinstance(size, int) else (size[0] if size[0] == size[-1] else None)
+    mode = cfg.get("resize_mode") or "shortest"
+    common = mode in ("shortest", "squash") and size
+    common = common and cfg.get("interpolation", "bicubic") != "bilinear"
+    if device != "cuda" or not common or not nvjpeg_available("cuda"):
+        return None
+    from clipdesk.embedding.preprocess import OPENAI_MEAN, OPENAI_STD
+
+    mean, std = cfg.get("mean") or OPENAI_MEAN, cfg.get("std") or OPENAI_STD
+    return DeviceImages("cuda", size, mean, std, dtype=dtype, resize_mode=mode)
 
 
 def _cached_export(spec: ModelSpec, weights_dir: Path, onnx_dir: Path) -> Path | None:
@@ -409,6 +447,8 @@ class _OnnxGraphs:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if self.threads:
             opts.intra_op_num_threads = self.threads
+        if not ONNX_SPINNING.get(path.name.split(".")[0], True):
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 

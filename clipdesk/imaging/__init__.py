@@ -11,6 +11,7 @@ from clipdesk.imaging.decode import (
     RAW_EXTENSIONS,
     SUPPORTED_EXTENSIONS,
     decode,
+    read_jpeg,
 )
 from clipdesk.imaging.modes import to_rgb
 from clipdesk.imaging.thumbnails import ThumbnailCache, make_thumbnail
@@ -25,5 +26,6 @@ __all__ = [
     "ThumbnailCache",
     "decode",
     "make_thumbnail",
+    "read_jpeg",
     "to_rgb",
 ]

@@ -95,3 +95,30 @@ def _decode(path: str, min_side: int, max_pixels: int) -> DecodedImage:
         return decode_raw(
             path, min_side, max_pixels, fallback=lambda: _as_image_error(by_content, max_pixels)
         )
+
+
+def read_jpeg(
+    path: str | os.PathLike[str], max_pixels: int = MAX_PIXELS
+) -> tuple[bytes, DecodedImage] | None:
+    """A JPEG file's bytes and what its header says (full size as displayed, orientation,
+    capture time; ``image`` is None), for decoding on a GPU; None for any other format.
+    Raises ImageError for a file that cannot be read or whose header is refused."""
+
+    def read() -> tuple[bytes, DecodedImage] | None:
+        from clipdesk.imaging.raster import read_header
+
+        p = os.fsdecode(path)
+        if os.path.splitext(p)[1].lower() in RAW_EXTENSIONS:
+            return None
+        with _open(p) as f:
+            data = f.read()
+        if not data.startswith(b"\xff\xd8\xff"):
+            return None
+        return data, read_header(data, max_pixels)
+
+    try:
+        return read()
+    except ImageError:
+        raise
+    except Exception as exc:
+        raise ImageError(reason_for(exc, max_pixels)) from exc

@@ -41,6 +41,36 @@ def _configure_pillow() -> list[str]:
 PIL_FORMATS = _configure_pillow()
 _JPEG_FORMATS = ("JPEG", "MPO")
 
+USE_EMBEDDED_PREVIEW = True
+"""Decode a JPEG's MPF Large Thumbnail instead of the main image when it is large enough
+(benchmarks/jpeg_preview.py switches it off to compare)."""
+_LARGE_THUMBNAILS = ("Large Thumbnail (VGA Equivalent)", "Large Thumbnail (Full HD Equivalent)")
+_ASPECT_TOLERANCE = 0.01  # a letterboxed (16:9 of a 3:2 photo) preview is not the photo
+
+
+def _seek_preview(img: Image.Image, min_side: int) -> bool:
+    """Switch ``img`` (an MPO, as Pillow opens a camera JPEG with MPF previews) to its
+    Large Thumbnail when that has the main image's aspect ratio and a short side of at
+    least ``min_side``; the camera's own downscale of the photo, read as a RAW preview
+    is. False (``img`` left on the main image) otherwise, or when the preview is broken."""
+    if not USE_EMBEDDED_PREVIEW or img.format != "MPO" or getattr(img, "n_frames", 1) < 2:
+        return False
+    full_w, full_h = img.size
+    entries = (getattr(img, "mpinfo", None) or {}).get(0xB002) or []
+    for frame, entry in enumerate(entries[1:], start=1):
+        if entry.get("Attribute", {}).get("MPType") not in _LARGE_THUMBNAILS:
+            continue
+        try:
+            img.seek(frame)
+            w, h = img.size
+            aspect_ok = abs(w * full_h - h * full_w) <= _ASPECT_TOLERANCE * w * full_h
+            if min(w, h) >= min_side and w < full_w and aspect_ok:
+                return True
+        except Exception:  # a broken preview: the main image is still there
+            pass
+        img.seek(0)
+    return False
+
 
 def decode_pillow(
     fp: BinaryIO,
@@ -57,13 +87,17 @@ def decode_pillow(
     img = Image.open(fp, formats=PIL_FORMATS)
     full_w, full_h = img.size  # header size, read before draft() shrinks img.size
     check_pixels(full_w, full_h, max_pixels)
+    exif = None
     if img.format in _JPEG_FORMATS:
+        exif = read_exif(img)  # the main image's (read at open): a preview has its own
+        _seek_preview(img, min_side)
         # DCT scaling (1/2, 1/4, 1/8) inside libjpeg: decodes a 24 MP file ~10x faster.
         # Pillow picks the largest scale that keeps both sides >= the requested size.
         img.draft("RGB", (min_side, min_side))
     # load() is where truncation is detected (LOAD_TRUNCATED_IMAGES is left False).
     img.load()
-    exif = read_exif(img)
+    if exif is None:
+        exif = read_exif(img)
     if orientation is None:
         orientation = exif_orientation(exif)
     orientation = valid_orientation(orientation)
@@ -75,3 +109,15 @@ def decode_pillow(
         out = out.copy()
     width, height = display_size(full_w, full_h, orientation)
     return DecodedImage(out, width, height, orientation, exif_taken_at(exif))
+
+
+def read_header(data: bytes, max_pixels: int) -> DecodedImage:
+    """A JPEG's size as displayed, orientation and capture time, from its header only."""
+    import io
+
+    img = Image.open(io.BytesIO(data), formats=_JPEG_FORMATS)
+    check_pixels(*img.size, max_pixels)
+    exif = read_exif(img)
+    orientation = valid_orientation(exif_orientation(exif))
+    width, height = display_size(*img.size, orientation)
+    return DecodedImage(None, width, height, orientation, exif_taken_at(exif))

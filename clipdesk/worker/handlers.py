@@ -13,8 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from clipdesk.imaging import decode
-from clipdesk.indexer import IndexResult, Progress
+from clipdesk.indexer import IndexResult, Progress, decode_ahead
 from clipdesk.ops import learning
 from clipdesk.scanner import ScanResult, scan
 from clipdesk.worker.events import EventKind, Phase, Priority
@@ -108,16 +107,15 @@ def _report_scan(w: Worker, result: ScanResult, roots: list[str]) -> None:
 
 
 def run_thumbnails(w: Worker, job: ThumbnailsJob) -> None:
-    """Thumbnails for new photos first, so that a grid fills before embedding ends."""
+    """Thumbnails for new photos first, so that a grid fills before embedding ends. The
+    same decode leaves the model's input (or the reduced image, before the model is
+    loaded) in the worker's bounded cache, where the index job takes it: one decode."""
     thumbs = w.library.thumbnails
     todo = [r for r in w.library.catalog.new_photos() if not thumbs.has(r[2])]
+    embedder = w.library.loaded_embedder  # never loads the model: thumbnails do not wait
 
     def make(row: tuple[int, str, str]) -> bool:
-        try:
-            thumbs.save(row[2], decode(row[1], min_side=thumbs.size).image)
-        except Exception:  # the indexer records why a photo cannot be read
-            return False
-        return True
+        return decode_ahead(row, thumbs, w.decoded, embedder)
 
     start = time.monotonic()
     with ThreadPoolExecutor(
@@ -139,9 +137,9 @@ def run_thumbnails(w: Worker, job: ThumbnailsJob) -> None:
 def run_index(w: Worker, job: IndexJob) -> None:
     lib = w.library
     if not lib.needs_embedding():  # nothing to embed: the model stays unloaded
+        w.decoded.clear()
         w.enqueue(TagJob(Priority.TAGGING))
         return
-    indexer = w.indexer()  # the first photo to embed loads the model, in this thread
     result = IndexResult(ScanResult())
     sent = [0, 0]  # embedded ids and failures already announced
 
@@ -161,7 +159,11 @@ def run_index(w: Worker, job: IndexJob) -> None:
 
     # The interrupt event is the indexer's cancel: it stops at the next photo and
     # commits what is decoded, so pausing or yielding never leaves half a batch.
-    indexer.embed_pending(progress, w.interrupt_event, result)
+    try:
+        w.indexer().embed_pending(progress, w.interrupt_event, result)
+    finally:
+        if not result.cancelled:  # what is left was not needed (removed, or a failed load)
+            w.decoded.clear()
     announce()
     w.enqueue(TagJob(Priority.TAGGING))  # from catalog state: also repairs an earlier crash
     if result.cancelled:

@@ -30,7 +30,7 @@ from typing import Any
 
 from clipdesk.embedding import ModelSpec, ModelUnavailable
 from clipdesk.embedding.choice import EngineChoice
-from clipdesk.indexer import Indexer
+from clipdesk.indexer import DecodedCache, Indexer
 from clipdesk.library import Library
 from clipdesk.ops import folders as folder_ops
 from clipdesk.ops import learning
@@ -112,6 +112,7 @@ class Worker:
         self._lock = WorkerLock(self.paths.data_dir)
         self._thread: threading.Thread | None = None
         self._indexer: Indexer | None = None
+        self.decoded = DecodedCache()  # thumbnail pass -> index job: one decode per photo
 
     # -- the public API (any thread) -------------------------------------------------
 
@@ -280,7 +281,7 @@ class Worker:
     def indexer(self) -> Indexer:
         lib = self.library
         if self._indexer is None or self._indexer.catalog is not lib.catalog:
-            self._indexer = lib.indexer()
+            self._indexer = lib.indexer(decoded=self.decoded)
         return self._indexer
 
     def schedule_learning(self) -> None:

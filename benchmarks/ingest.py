@@ -1,0 +1,155 @@
+"""Ingest budget: the Indexer on 24 MP JPEGs against this machine's decode+model CPU limit.
+
+In one run, for ONNX fp32 and int8 (ViT-B-32, random weights):
+
+* per-stage CPU cost per image, one thread at a time: reduced-size decode, thumbnail,
+  preprocess, and the image encoder (one intra-op thread, so no spinning or parallel
+  overhead is counted as work);
+* the limit: ``cores / (decode CPU s + model CPU s per image)``, the best rate any pipeline
+  on these cores could reach without making either stage cheaper;
+* the pipeline (``Indexer.run``: scan, decode pool, thumbnails, preprocess, batches, SQLite)
+  under a few thread layouts (ONNX intra-op threads x decode pool size, intra-op spinning,
+  batch size); its rate as a fraction of the limit (budget >= 0.9), split into
+  CPU efficiency ((decode + model) / pipeline CPU per image) x core use (CPU / wall / cores).
+
+Layouts alternate within each round, and the best round of each is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from common import RANDOM_VIT, header, load, photos, row, timer, warm_page_cache
+
+from clipdesk.catalog import Catalog
+from clipdesk.embedding import Embedder, backends
+from clipdesk.imaging import ThumbnailCache, decode
+from clipdesk.indexer import Indexer
+
+THUMB = 256
+CORES = os.cpu_count() or 1
+# (label, ONNX intra-op threads (None: ORT's default, one per core), decode pool, spin, batch)
+LAYOUTS = [
+    ("before: ORT default threads, pool 2, spin, batch 16", None, 2, True, 16),
+    ("ORT 2 threads, pool 2, no spin, batch 16", 2, 2, False, 16),
+    ("ORT 2 threads, pool 1, no spin, batch 16", 2, 1, False, 16),
+    ("ORT 1 thread, pool 2, batch 16", 1, 2, False, 16),
+    ("ORT 2 threads, pool 2, no spin, batch 32", 2, 2, False, 32),
+]
+
+
+def stage_costs(paths: list[Path], emb: Embedder, workdir: Path) -> dict[str, float]:
+    """CPU seconds per image of each CPU stage, one image at a time in this thread."""
+    cache = ThumbnailCache(workdir / "thumbs-stages", THUMB)
+    side = max(emb.image_size, THUMB)
+    out = {"decode": 0.0, "thumbnail": 0.0, "preprocess": 0.0}
+    for i, p in enumerate(paths):
+        t0 = time.thread_time()
+        d = decode(p, min_side=side)
+        t1 = time.thread_time()
+        cache.save(f"{i:032x}", d.image)
+        t2 = time.thread_time()
+        emb.preprocess(d.image)
+        t3 = time.thread_time()
+        out["decode"] += t1 - t0
+        out["thumbnail"] += t2 - t1
+        out["preprocess"] += t3 - t2
+    return {k: v / len(paths) for k, v in out.items()}
+
+
+def model_cpu(emb: Embedder, pixels: np.ndarray, batch: int) -> float:
+    """CPU seconds per image of the image encoder on one intra-op thread."""
+    emb.encode_images(pixels[:batch])  # opens the session; warm-up
+    with timer() as t:
+        for i in range(0, len(pixels), batch):
+            emb.encode_images(pixels[i : i + batch])
+    return t[1] / len(pixels)
+
+
+def pipeline(paths: list[Path], emb: Embedder, workdir: Path, pool: int, batch: int):
+    """(wall, CPU) seconds of one ``Indexer.run`` over ``paths`` in a new library."""
+    lib = workdir / "library"
+    lib.mkdir(parents=True)
+    for p in paths:
+        (lib / p.name).symlink_to(p)
+    catalog = Catalog(workdir / "catalog.sqlite3")
+    catalog.add_folder(lib)
+    thumbs = ThumbnailCache(workdir / "thumbs", THUMB)
+    indexer = Indexer(catalog, emb, thumbs, batch_size=batch, workers=pool)
+    with timer() as t:
+        result = indexer.run()
+    catalog.close()
+    if result.embedded != len(paths) or result.failed:
+        print(f"   WARNING: embedded {result.embedded}, failed {result.failed}")
+    return t
+
+
+def loaded(int8: bool, threads: int | None, spin: bool, pixels: np.ndarray) -> Embedder:
+    backends.ONNX_SPINNING["image"] = spin
+    emb = load(RANDOM_VIT, "onnx", int8=int8, threads=threads)
+    emb.encode_images(pixels[:16])  # open the graph now, not inside a timed run
+    return emb
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="8 photos, 1 round")
+    ap.add_argument("-n", type=int, default=None, help="number of 24 MP photos (24)")
+    ap.add_argument("--rounds", type=int, default=None, help="alternating rounds (2)")
+    args = ap.parse_args()
+    n = args.n or (8 if args.quick else 24)
+    rounds = args.rounds or (1 if args.quick else 2)
+    header(f"ingest budget: {n} x 24 MP JPEGs, ViT-B-32 random weights, {CORES} cores")
+    paths = photos(n)
+    warm_page_cache(paths)
+
+    with tempfile.TemporaryDirectory(prefix="clipdesk-ingest-") as tmp:
+        work = Path(tmp)
+        one = {q: loaded(q, 1, False, np.zeros((16, 3, 224, 224), np.float32)) for q in (0, 1)}
+        side = max(one[0].image_size, THUMB)
+        pixels = np.stack([one[0].preprocess(decode(p, min_side=side).image) for p in paths])
+        stage_costs(paths[:2], one[0], work)  # warm-up
+        stages = stage_costs(paths, one[0], work)
+        model = {q: model_cpu(one[q], pixels, 16) for q in (0, 1)}
+        del one
+        print("-- CPU per image, one thread")
+        for name, sec in stages.items():
+            row(name, 1000 * sec, "ms")
+        for q, sec in model.items():
+            row(f"model, {'int8' if q else 'fp32'}, batch 16, 1 intra-op thread", 1000 * sec, "ms")
+        limit = {q: CORES / (stages["decode"] + model[q]) for q in (0, 1)}
+        for q, rate in limit.items():
+            row(f"limit {'int8' if q else 'fp32'}: cores / (decode + model)", rate, "img/s")
+
+        best: dict[tuple[int, int], list[float]] = {}
+        for r in range(rounds):
+            for q in (0, 1):
+                for k, (_, threads, pool, spin, batch) in enumerate(LAYOUTS):
+                    emb = loaded(bool(q), threads, spin, pixels)
+                    t = pipeline(paths, emb, work / f"r{r}q{q}k{k}", pool, batch)
+                    if (q, k) not in best or t[0] < best[q, k][0]:
+                        best[q, k] = t
+        backends.ONNX_SPINNING["image"] = True
+    for q in (0, 1):
+        name = "int8" if q else "fp32"
+        print(f"-- pipeline, ONNX {name} (best of {rounds}); limit {limit[q]:.2f} img/s")
+        need = stages["decode"] + model[q]
+        for k, (label, *_rest) in enumerate(LAYOUTS):
+            wall, cpu = best[q, k]
+            rate = n / wall
+            note = (
+                f"= {rate / limit[q]:.2f} of limit (CPU eff. {need * n / cpu:.2f} x "
+                f"core use {cpu / wall / CORES:.2f})"
+            )
+            row(label, rate, "img/s", note)
+    if hasattr(os, "getloadavg"):  # core use below ~1 means other processes had the cores
+        print(f"   load average at the end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
