@@ -14,6 +14,7 @@ import numpy as np
 
 from clipdesk.catalog import Catalog, browse
 from clipdesk.catalog.browse import PhotoFilter
+from clipdesk.catalog.vectors import load_vectors
 from clipdesk.embedding import Embedder
 from clipdesk.imaging import decode
 
@@ -30,19 +31,41 @@ class Hit:
         return asdict(self)
 
 
-class VectorIndex:
-    """All embeddings of one model in memory, for repeated queries."""
+# Rows scored per block when the matrix is float16: each block is cast to float32 (numpy
+# has no fast float16 product) into a buffer that stays in the CPU's cache.
+BLOCK_ROWS = 8192
 
-    def __init__(self, ids: np.ndarray, matrix: np.ndarray):
+
+class VectorIndex:
+    """All embeddings of one model, for repeated queries: memory-mapped from the
+    search-ready file beside the catalog (catalog/vectors.py), float16 or float32."""
+
+    def __init__(self, ids: np.ndarray, matrix: np.ndarray, source: str = "memory"):
         self.ids = ids
         self.matrix = matrix
+        self.source = source
 
     @classmethod
-    def load(cls, catalog: Catalog, model_id: int) -> VectorIndex:
-        return cls(*catalog.embedding_matrix(model_id))
+    def load(cls, catalog: Catalog, model_id: int, dtype: str = "float16") -> VectorIndex:
+        v = load_vectors(catalog, model_id, dtype)
+        return cls(v.ids, v.matrix, v.source)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def scores(self, query: np.ndarray) -> np.ndarray:
+        """Cosine of every row with ``query`` (float32, computed in float32)."""
+        q = np.asarray(query, dtype=np.float32).reshape(-1)
+        if self.matrix.dtype == np.float32:
+            return self.matrix @ q
+        n = len(self.matrix)
+        out = np.empty(n, np.float32)
+        buf = np.empty((min(n, BLOCK_ROWS), self.matrix.shape[1]), np.float32)
+        for start in range(0, n, BLOCK_ROWS):
+            block = buf[: min(BLOCK_ROWS, n - start)]
+            block[...] = self.matrix[start : start + len(block)]
+            np.dot(block, q, out=out[start : start + len(block)])
+        return out
 
     def top(
         self,
@@ -54,7 +77,7 @@ class VectorIndex:
         """Best ``limit`` (id, score) pairs; ``only`` restricts to a set of photo ids."""
         if not len(self.ids) or limit <= 0:
             return []
-        scores = self.matrix @ np.asarray(query, dtype=np.float32).reshape(-1)
+        scores = self.scores(query)
         if exclude is not None:
             scores[self.ids == exclude] = -np.inf
         if only is not None:
