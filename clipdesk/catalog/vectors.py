@@ -198,8 +198,10 @@ class VectorFile:
             for f in (fi, fv):
                 f.flush()
                 os.fsync(f.fileno())
-        matrix = np.memmap(self.folder / head["vec_file"], self.dtype, "r", shape=(n, dim))
-        sample = zlib.crc32(np.ascontiguousarray(matrix[_sample(n)])) if n else 0
+        sample = 0
+        if n:
+            matrix = np.memmap(self.folder / head["vec_file"], self.dtype, "r", shape=(n, dim))
+            sample = zlib.crc32(np.ascontiguousarray(matrix[_sample(n)]))
         return {**head, "n": n, "ids_crc": ids_crc, "sample_crc": sample}
 
     def _rebuild(self, state: tuple[str, int, int], dim: int, chunks) -> dict:
