@@ -14,7 +14,7 @@ import numpy as np
 
 from clipdesk.catalog import Catalog, browse
 from clipdesk.catalog.browse import PhotoFilter
-from clipdesk.catalog.vectors import load_vectors
+from clipdesk.catalog.vectors import DEFAULT_DTYPE, load_vectors
 from clipdesk.embedding import Embedder
 from clipdesk.imaging import decode
 
@@ -31,9 +31,9 @@ class Hit:
         return asdict(self)
 
 
-# Rows scored per block when the matrix is float16: each block is cast to float32 (numpy
-# has no fast float16 product) into a buffer that stays in the CPU's cache.
-BLOCK_ROWS = 8192
+# Rows scored per block when the matrix is float16: numpy has no fast float16 product, so
+# each block is cast to float32 and multiplied by BLAS (benchmarks/search.py measures it).
+BLOCK_ROWS = 16384
 
 
 class VectorIndex:
@@ -46,7 +46,7 @@ class VectorIndex:
         self.source = source
 
     @classmethod
-    def load(cls, catalog: Catalog, model_id: int, dtype: str = "float16") -> VectorIndex:
+    def load(cls, catalog: Catalog, model_id: int, dtype: str = DEFAULT_DTYPE) -> VectorIndex:
         v = load_vectors(catalog, model_id, dtype)
         return cls(v.ids, v.matrix, v.source)
 
@@ -58,13 +58,10 @@ class VectorIndex:
         q = np.asarray(query, dtype=np.float32).reshape(-1)
         if self.matrix.dtype == np.float32:
             return self.matrix @ q
-        n = len(self.matrix)
-        out = np.empty(n, np.float32)
-        buf = np.empty((min(n, BLOCK_ROWS), self.matrix.shape[1]), np.float32)
-        for start in range(0, n, BLOCK_ROWS):
-            block = buf[: min(BLOCK_ROWS, n - start)]
-            block[...] = self.matrix[start : start + len(block)]
-            np.dot(block, q, out=out[start : start + len(block)])
+        out = np.empty(len(self.matrix), np.float32)
+        for start in range(0, len(self.matrix), BLOCK_ROWS):
+            block = self.matrix[start : start + BLOCK_ROWS]
+            out[start : start + len(block)] = block.astype(np.float32) @ q
         return out
 
     def top(
@@ -116,7 +113,8 @@ class SearchCache:
     """The vectors of the model in use kept in memory between queries, reloaded when the
     catalog's embedded photos change. One per thread (it uses that thread's catalog)."""
 
-    def __init__(self) -> None:
+    def __init__(self, dtype: str = DEFAULT_DTYPE) -> None:
+        self.dtype = dtype
         self._key: tuple | None = None
         self._index: VectorIndex | None = None
 
@@ -124,7 +122,7 @@ class SearchCache:
         model_id = catalog.model_id(embedder.name, embedder.dim)
         key = catalog.embedding_version(model_id)
         if self._index is None or key != self._key:
-            self._index, self._key = VectorIndex.load(catalog, model_id), key
+            self._index, self._key = VectorIndex.load(catalog, model_id, self.dtype), key
         return self._index
 
     def text(

@@ -48,6 +48,9 @@ except ImportError:  # pragma: no cover
 MAGIC = "clipdesk-vectors"
 VERSION = 1
 DTYPES = {"float16": "f16", "float32": "f32"}
+# float16 halves the file, the memory and the pages a cold search reads; float32 scores
+# faster on CPUs without fast float16 conversion (benchmarks/search.py compares them).
+DEFAULT_DTYPE = "float16"
 SAMPLE_ROWS = 64
 
 
@@ -79,7 +82,7 @@ def _sample(n: int) -> np.ndarray:
 class VectorFile:
     """The search-ready vectors of one model of one catalog."""
 
-    def __init__(self, folder: str | os.PathLike[str], model_id: int, dtype: str = "float16"):
+    def __init__(self, folder: str | os.PathLike[str], model_id: int, dtype: str = DEFAULT_DTYPE):
         if dtype not in DTYPES:
             raise ValueError(f"vector files hold float16 or float32, not {dtype}")
         self.folder = Path(folder)
@@ -225,6 +228,15 @@ class VectorFile:
             (self.folder / head[key]).write_bytes(b"")
         return self._append_rows(head, chunks)
 
+    def write(self, state: tuple[str, int, int], dim: int, chunks) -> Vectors:
+        """Write a new file of ``chunks`` ((ids, float32 rows) pairs) for catalog ``state``
+        (uuid, gen, seq), replacing the old one: what a rebuild does."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        head = self._rebuild(state, dim, _normalised(chunks, self.dtype))
+        self._write_header(head)
+        self._remove_unused(head)
+        return Vectors(*self.map(head), "rebuilt")
+
     def _remove_unused(self, head: dict) -> None:
         keep = {head["ids_file"], head["vec_file"], self.header_path.name}
         for path in self.folder.glob(f"{self.stem}-*"):
@@ -305,7 +317,7 @@ def _in_memory(catalog: Catalog, model_id: int) -> Vectors:
     return Vectors(ids, matrix, "memory")
 
 
-def load_vectors(catalog: Catalog, model_id: int, dtype: str = "float16") -> Vectors:
+def load_vectors(catalog: Catalog, model_id: int, dtype: str = DEFAULT_DTYPE) -> Vectors:
     """The searchable vectors of ``model_id``, through its file beside the catalog."""
     folder = vectors_dir(catalog)
     if folder is None:
