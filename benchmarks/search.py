@@ -326,7 +326,7 @@ def part_big(args, emb, tmp: Path) -> None:
     weights = str(tmp / "weights")
     code = _SEARCH.format(path=str(path), weights=weights, onnx=str(ONNX_DIR))
     wall, out = run_fresh(code)
-    row("search path in a fresh process (float16 file)", MS * wall, "ms")
+    row("search path in a fresh process (default float32 file)", MS * wall, "ms")
     row("    of which: imports + ONNX text encoder load", MS * out["imports_and_model"], "ms")
     row("    of which: catalog + vectors + encode + top + look-ups", MS * out["search"], "ms")
     row("    / bare numpy+onnxruntime+PIL", wall / bare_rt, "x", f"torch loaded: {out['torch']}")

@@ -13,7 +13,7 @@ import pytest
 
 from clipdesk.catalog import Catalog
 from clipdesk.catalog.schema import SCHEMA_VERSION, V1, V2, V3
-from clipdesk.catalog.vectors import VectorFile, load_vectors, vectors_dir
+from clipdesk.catalog.vectors import DEFAULT_DTYPE, VectorFile, load_vectors, vectors_dir
 from clipdesk.indexer import Indexer
 from clipdesk.search import SearchCache, VectorIndex, search_text
 from clipdesk.synthetic import write_folder
@@ -56,7 +56,7 @@ def assert_matches_catalog(cat, model_id, v, atol=1e-3):
     np.testing.assert_allclose(np.asarray(v.matrix, np.float32)[order], mat, atol=atol)
 
 
-def header(cat, model_id, dtype="float16"):
+def header(cat, model_id, dtype=DEFAULT_DTYPE):
     return VectorFile(vectors_dir(cat), model_id, dtype).header_path
 
 
@@ -170,7 +170,7 @@ def test_a_killed_append_leaves_bytes_that_are_never_read(synthetic):
     with open(folder_path / head["ids_file"], "ab") as f:  # rows written, header not
         f.write(np.arange(7, dtype=np.int64).tobytes())
     with open(folder_path / head["vec_file"], "ab") as f:
-        f.write(np.ones((5, DIM), np.float16).tobytes())
+        f.write(np.ones((5, DIM), np.float32).tobytes())
     v = load_vectors(cat, model_id)
     assert v.source == "file" and len(v.ids) == 300
     add_photos(cat, folder, model_id, 1000, 4, np.random.default_rng(4))
@@ -181,7 +181,7 @@ def test_a_killed_append_leaves_bytes_that_are_never_read(synthetic):
 
 def _damage_truncate(folder, head, path):
     with open(folder / head["vec_file"], "r+b") as f:
-        f.truncate(head["n"] * head["dim"] * 2 - 10)
+        f.truncate(head["n"] * head["dim"] * np.dtype(head["dtype"]).itemsize - 10)
 
 
 def _damage_scribble(folder, head, path):
@@ -201,7 +201,7 @@ def _damage_ids(folder, head, path):
 
 def _damage_vectors(folder, head, path):
     with open(folder / head["vec_file"], "r+b") as f:  # the first row is in the sample
-        f.write(np.full(DIM, 0.5, np.float16).tobytes())
+        f.write(np.full(DIM, 0.5, head["dtype"]).tobytes())
 
 
 def _damage_missing_data(folder, head, path):

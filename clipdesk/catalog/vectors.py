@@ -3,9 +3,10 @@
 The catalog stays the source of truth; ``data/vectors/`` holds, per model, what a search
 needs at once from a cold start:
 
-- ``model-<id>-f16.json``: the header (the commit point, replaced atomically),
-- ``model-<id>-f16-<token>.ids``: int64 photo ids, one per row,
-- ``model-<id>-f16-<token>.vec``: the L2-normalised vectors, row-major float16 (or f32).
+- ``model-<id>-f32.json``: the header (the commit point, replaced atomically),
+- ``model-<id>-f32-<token>.ids``: int64 photo ids, one per row,
+- ``model-<id>-f32-<token>.vec``: the L2-normalised vectors, row-major float32 (``-f16``:
+  float16, half the size).
 
 The header records how many rows are valid and the catalog state they reflect: its uuid,
 ``gen`` (bumped by every change a file cannot follow by appending) and ``seq`` (the stamp
@@ -48,9 +49,12 @@ except ImportError:  # pragma: no cover
 MAGIC = "clipdesk-vectors"
 VERSION = 1
 DTYPES = {"float16": "f16", "float32": "f32"}
-# float16 halves the file, the memory and the pages a cold search reads; float32 scores
-# faster on CPUs without fast float16 conversion (benchmarks/search.py compares them).
-DEFAULT_DTYPE = "float16"
+# float32 by default: numpy has no fast float16 arithmetic or conversion, so a float16
+# matrix is scored by casting blocks to float32, which on the project's 2-core x86 CPU
+# (AVX2) made a query at 100k 13x slower than float32 (benchmarks/search.py). float16
+# halves the file, the memory and the pages a cold search reads, and ranks the same (top-50
+# overlap 1.00); choose it where memory matters more than latency.
+DEFAULT_DTYPE = "float32"
 SAMPLE_ROWS = 64
 
 
@@ -239,7 +243,8 @@ class VectorFile:
 
     def _remove_unused(self, head: dict) -> None:
         keep = {head["ids_file"], head["vec_file"], self.header_path.name}
-        for path in self.folder.glob(f"{self.stem}-*"):
+        leftovers = [*self.folder.glob(f"{self.stem}-*"), *self.folder.glob(f"{self.stem}.json.*")]
+        for path in leftovers:  # old data files, headers a killed writer left half-written
             if path.name not in keep:
                 with suppress(OSError):  # a reader may hold it open (Windows)
                     path.unlink()
