@@ -28,7 +28,7 @@ import numpy as np
 from common import ONNX_DIR, RANDOM_VIT, header, load, median, percentile, row, timer
 
 from clipdesk.catalog import Catalog
-from clipdesk.catalog.vectors import VectorFile, vectors_dir
+from clipdesk.catalog.vectors import DEFAULT_DTYPE, VectorFile, vectors_dir
 from clipdesk.search import VectorIndex, search_text
 
 DIM = 512
@@ -288,7 +288,7 @@ def part_big(args, emb, tmp: Path) -> None:
     with timer() as t:
         catalog, model_id = build_photos(path, n, emb.name)
     row("catalog of photo rows (bulk inserts, not a budget)", t[0], "s")
-    for dtype in ("float16", "float32"):
+    for dtype in args.dtypes:
         vf = VectorFile(vectors_dir(catalog), model_id, dtype)
         with timer() as t:
             vf.write(catalog.vector_state(), DIM, synthetic_vectors(n))
@@ -302,7 +302,7 @@ def part_big(args, emb, tmp: Path) -> None:
     print("-- fresh processes (best of 3 wall times; the files are in the page cache)")
     bare, _ = run_fresh("import numpy")
     row('bare python -c "import numpy"', MS * bare, "ms")
-    for dtype in ("float16", "float32"):
+    for dtype in args.dtypes:
         code = _OPEN.format(path=str(path), model_id=model_id, dtype=dtype, dim=DIM)
         wall, out = run_fresh(code)
         assert out and out["source"] == "file" and out["n"] == n, out
@@ -311,11 +311,12 @@ def part_big(args, emb, tmp: Path) -> None:
         row("    of which: open (catalog, check, header, map)", MS * out["open"], "ms")
         row("    of which: the first top-50 product (pages in)", MS * out["top50"], "ms")
         row("    process minus bare numpy", MS * (wall - bare), "ms")
-    drop_file_cache(list((path.parent / "vectors").glob("*-f16-*.vec")))
-    code = _OPEN.format(path=str(path), model_id=model_id, dtype="float16", dim=DIM)
+    dtype = args.dtypes[-1]
+    drop_file_cache(list((path.parent / "vectors").glob(f"*-f{dtype[5:]}-*.vec")))
+    code = _OPEN.format(path=str(path), model_id=model_id, dtype=dtype, dim=DIM)
     wall, out = run_fresh(code, repeats=1)
     row(
-        "float16, file pages dropped first (disk read)",
+        f"{dtype}, file pages dropped first (disk read)",
         MS * wall,
         "ms",
         f"top-50 {MS * out['top50']:.0f} ms",
@@ -326,16 +327,18 @@ def part_big(args, emb, tmp: Path) -> None:
     weights = str(tmp / "weights")
     code = _SEARCH.format(path=str(path), weights=weights, onnx=str(ONNX_DIR))
     wall, out = run_fresh(code)
-    row("search path in a fresh process (default float32 file)", MS * wall, "ms")
+    row(f"search path in a fresh process ({DEFAULT_DTYPE} file)", MS * wall, "ms")
     row("    of which: imports + ONNX text encoder load", MS * out["imports_and_model"], "ms")
     row("    of which: catalog + vectors + encode + top + look-ups", MS * out["search"], "ms")
     row("    / bare numpy+onnxruntime+PIL", wall / bare_rt, "x", f"torch loaded: {out['torch']}")
 
+    if args.cold_only:
+        return
     print(f"-- warm queries at {n:,} (median / p95)")
     catalog = Catalog(path)
     queries = queries_for(args)[: 10 if args.quick else 20]
     results = {}
-    for dtype in ("float16", "float32"):
+    for dtype in args.dtypes:
         index = VectorIndex.load(catalog, model_id, dtype)
         index.top(emb.encode_texts(["warm-up"])[0], LIMIT)
         total, topk, ranked = [], [], []
@@ -362,9 +365,10 @@ def part_big(args, emb, tmp: Path) -> None:
             f"p95 {MS * percentile(topk, 95):.1f} ms",
         )
         del index
-    ov = [overlap(a, b) for a, b in zip(results["float16"], results["float32"], strict=True)]
-    row("top-50 overlap float16 vs float32 (mean)", float(np.mean(ov)), "")
-    row("top-50 overlap float16 vs float32 (min)", float(np.min(ov)), "")
+    if len(results) == 2:
+        ov = [overlap(a, b) for a, b in zip(results["float16"], results["float32"], strict=True)]
+        row("top-50 overlap float16 vs float32 (mean)", float(np.mean(ov)), "")
+        row("top-50 overlap float16 vs float32 (min)", float(np.min(ov)), "")
     catalog.close()
 
 
@@ -374,13 +378,19 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=None, help="vectors in part 1 (default 100k)")
     ap.add_argument("--big", type=int, default=None, help="vectors in part 2 (default 1M)")
     ap.add_argument("--no-big", action="store_true", help="skip part 2")
+    ap.add_argument("--cold-only", action="store_true", help="part 2's fresh processes only")
+    ap.add_argument(
+        "--dtype", choices=("float16", "float32"), help="part 2 with one file type only"
+    )
     args = ap.parse_args()
+    args.dtypes = (args.dtype,) if args.dtype else ("float16", "float32")
     args.n = args.n or (10_000 if args.quick else 100_000)
     args.big = args.big or (100_000 if args.quick else 1_000_000)
     header(f"text search, dim {DIM}, top {LIMIT}: {args.n:,} and {args.big:,} vectors")
     emb = load(RANDOM_VIT, "onnx")
     with tempfile.TemporaryDirectory(prefix="clipdesk-bench-") as tmp:
-        part_small(args, emb, Path(tmp))
+        if not args.cold_only:
+            part_small(args, emb, Path(tmp))
         if not args.no_big:
             part_big(args, emb, Path(tmp))
 
