@@ -43,6 +43,8 @@ class IndexResult:
     embedded_ids: list[int] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
+    # Why thumbnails could not be saved (the cache, not the photos): None when they could.
+    thumbnail_error: str | None = None
 
 
 @dataclass
@@ -55,6 +57,7 @@ class _Prepared:
     orientation: int = 1
     taken_at: str | None = None
     error: str | None = None
+    thumb_error: str | None = None  # the thumbnail cache failed: not the photo's fault
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -105,6 +108,7 @@ class Indexer:
         result = result or IndexResult(ScanResult())
         pending = self.catalog.pending(self.model_id)
         self._embed(pending, result, progress, cancel)
+        self.make_missing_thumbnails(result)
         progress(Progress("done", result.embedded, len(pending), len(result.failed)))
         return result
 
@@ -112,16 +116,44 @@ class Indexer:
 
     def _prepare(self, photo_id: int, path: str, hash_: str) -> _Prepared:
         """Runs in a worker thread: everything up to the encoder's input."""
+        thumb_error = None
         try:
             d = decode(path, min_side=self.decode_side)
-            if self.thumbnails is not None and not self.thumbnails.has(hash_):
-                self.thumbnails.save(hash_, d.image)
+            try:
+                if self.thumbnails is not None and not self.thumbnails.has(hash_):
+                    self.thumbnails.save(hash_, d.image)
+            except OSError as exc:  # a full or read-only cache: the photo is fine
+                thumb_error = f"{self.thumbnails.root}: {exc.strerror or exc}"
             pixels = self.embedder.preprocess(d.image)
         except ImageError as exc:
             return _Prepared(photo_id, path, error=str(exc))
         except Exception as exc:  # a decoder bug must cost one photo, not the run
             return _Prepared(photo_id, path, error=f"unexpected {type(exc).__name__}: {exc}")
-        return _Prepared(photo_id, path, pixels, d.width, d.height, d.orientation, d.taken_at)
+        return _Prepared(
+            photo_id, path, pixels, d.width, d.height, d.orientation, d.taken_at, None, thumb_error
+        )
+
+    def make_missing_thumbnails(self, result: IndexResult | None = None) -> int:
+        """Thumbnails of photos indexed while the cache could not be written, now that it may
+        be writable again; stops at the first failure (still not writable). How many made."""
+        if self.thumbnails is None:
+            return 0
+        made = []
+        for photo_id, path, hash_ in self.catalog.thumbs_missing():
+            try:
+                if not self.thumbnails.has(hash_):
+                    self.thumbnails.save(hash_, decode(path, min_side=self.thumbnails.size).image)
+            except ImageError:
+                pass  # the photo changed or went bad; its next scan says so
+            except OSError as exc:
+                if result is not None:
+                    result.thumbnail_error = f"{self.thumbnails.root}: {exc.strerror or exc}"
+                break
+            made.append(photo_id)
+        if made:
+            with self.catalog.transaction():
+                self.catalog.set_thumb_missing(made, missing=False)
+        return len(made)
 
     def _embed(self, pending, result: IndexResult, progress: ProgressCallback, cancel) -> None:
         total = len(pending)
@@ -173,6 +205,10 @@ class Indexer:
                 self.catalog.put_embedding(p.photo_id, self.model_id, vectors[i])
             for p in failed:
                 self.catalog.mark_failed(p.photo_id, p.error or "unknown error")
+            no_thumb = [p for p in batch if p.thumb_error]
+            self.catalog.set_thumb_missing(p.photo_id for p in no_thumb)
+        if no_thumb:
+            result.thumbnail_error = no_thumb[0].thumb_error
         result.embedded += len(batch)
         result.embedded_ids.extend(p.photo_id for p in batch)
         result.failed.extend((p.path, p.error or "") for p in failed)

@@ -6,26 +6,43 @@ Every way a photo comes in (``clipdesk add``/``index``, the worker behind the wi
 catalog's state rather than from "what this run embedded": keywords not read yet are
 read, embeddings not tagged yet are tagged. A run stopped between the stages is finished
 by the next one.
+
+The model is loaded only when something needs it: photos to embed, a text to encode, a
+tag whose vector is not in the catalog yet. Everything else (the model's id, its tag
+vectors, its logit scale) comes from the catalog. A run that must not load it at all (a
+command that works from the catalog) sets ``allow_model = False``; then what needs the
+model raises :class:`~clipdesk.errors.ModelNeeded`, and the caller leaves that work to
+the next run that has it.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from clipdesk.catalog import Catalog
+from clipdesk.catalog import SCHEMA_VERSION, Catalog
 from clipdesk.embedding import Embedder, ModelSpec, ModelUnavailable, load_embedder, parse_model
 from clipdesk.embedding.choice import EngineChoice
-from clipdesk.imaging import ThumbnailCache
-from clipdesk.indexer import Indexer, IndexResult, ProgressCallback
+from clipdesk.errors import ModelNeeded
 from clipdesk.paths import AppPaths, app_paths
 from clipdesk.settings import Settings
+
+if TYPE_CHECKING:  # imaging, the indexer and the scanner load when a command needs them
+    from clipdesk.imaging import ThumbnailCache
+    from clipdesk.indexer import Indexer, IndexResult, ProgressCallback
 
 
 class FolderNotFound(FileNotFoundError):
     pass
+
+
+def _unwritable(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, PermissionError) or "readonly" in text or "unable to open" in text
 
 
 @dataclass
@@ -52,8 +69,10 @@ class Library:
         self.paths: AppPaths = app_paths(home).ensure()
         self.settings = Settings.load(self.paths.settings_file)
         self.engine = engine or EngineChoice.resolve(self.settings, model, backend, int8)
+        self.readonly = False  # the catalog could only be opened for reading
         self._embedder: Embedder | None = None
         self._tagger = None
+        self.allow_model = True  # False: work from the catalog alone, never load the model
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -62,12 +81,26 @@ class Library:
         from clipdesk.tagging.store import TagStore
         from clipdesk.tagging.vocabulary import default_vocabulary_for
 
-        catalog = Catalog(self.paths.catalog)
+        try:
+            catalog = Catalog(self.paths.catalog)
+        except (sqlite3.OperationalError, PermissionError) as exc:
+            # A read-only catalog (or data folder) still serves the commands that only read;
+            # the first write says it is read-only (the CLI's error boundary).
+            if not self.paths.catalog.exists() or not _unwritable(exc):
+                raise
+            catalog = Catalog(self.paths.catalog, readonly=True)
+            if catalog.schema_version() != SCHEMA_VERSION:
+                catalog.close()
+                raise
+            self.readonly = True
+            return catalog
         TagStore(catalog).seed_default(default_vocabulary_for(self.engine.model_name))
         return catalog
 
     @property
     def thumbnails(self) -> ThumbnailCache:
+        from clipdesk.imaging import ThumbnailCache
+
         return ThumbnailCache(self.paths.thumbnails)
 
     def close(self) -> None:
@@ -84,9 +117,18 @@ class Library:
             self.settings.backend, self.settings.int8 = self.engine.backend, self.engine.int8
             self.settings.save(self.paths.settings_file)
 
+    @cached_property
+    def model_name(self) -> str:
+        """The canonical name the model's embeddings are stored under (no model loaded)."""
+        model = self.engine.model
+        return parse_model(model).name if isinstance(model, str) else model.name
+
     @property
     def embedder(self) -> Embedder:
+        """The model, loaded on first use (ModelNeeded where this run may not load it)."""
         if self._embedder is None:
+            if not self.allow_model:
+                raise ModelNeeded(f"this command works without loading {self.model_name}")
             self._embedder = load_embedder(
                 self.engine.model,
                 backend=self.engine.backend,
@@ -97,19 +139,40 @@ class Library:
         return self._embedder
 
     @property
+    def model_loaded(self) -> bool:
+        """Whether this library has loaded its model (for tests and benchmarks)."""
+        return self._embedder is not None
+
+    @property
+    def known_model_id(self) -> int | None:
+        """The model's id in the catalog; None while no photo was embedded with it."""
+        known = self.catalog.find_model(self.model_name)
+        return known[0] if known else None
+
+    @property
     def model_id(self) -> int:
+        """The model's id in the catalog (loading the model only to register a new one)."""
+        known = self.known_model_id
+        if known is not None:
+            return known
         return self.catalog.model_id(self.embedder.name, self.embedder.dim)
 
     def has_embeddings(self) -> bool:
         """Whether any photo is embedded with the model in use."""
-        return self.catalog.has_embeddings(self.model_id)
+        known = self.known_model_id
+        return known is not None and self.catalog.has_embeddings(known)
+
+    def needs_embedding(self) -> bool:
+        """Whether any present photo has no embedding for the model in use (no model needed
+        to ask)."""
+        return self.catalog.has_pending(self.known_model_id)
 
     @property
     def tagger(self):
         from clipdesk.tagging.tagger import Tagger
 
-        if self._tagger is None:
-            self._tagger = Tagger(self.catalog, self.embedder)
+        if self._tagger is None or self._tagger.catalog is not self.catalog:
+            self._tagger = Tagger(self.catalog, lambda: self.embedder, self.model_name)
         return self._tagger
 
     # -- the pipeline ------------------------------------------------------------------
@@ -120,29 +183,43 @@ class Library:
         progress: ProgressCallback | None = None,
         cancel: threading.Event | None = None,
     ) -> tuple[IndexResult, PipelineResult]:
-        """Scan, embed what is new, then the pipeline after embedding."""
-        result = self.indexer().run(folder_ids, progress, cancel)
+        """Scan, embed what is new, then the pipeline after embedding. The model is loaded
+        only when a photo needs embedding (or a tag vector is missing for scoring)."""
+        from clipdesk.indexer import IndexResult, Progress
+        from clipdesk.scanner import scan
+
+        progress = progress or (lambda p: None)
+        progress(Progress("scan", 0, 0))
+        result = IndexResult(scan(self.catalog, folder_ids))
+        if self.needs_embedding():
+            self.indexer().embed_pending(progress, cancel, result)
+        else:
+            progress(Progress("done", 0, 0))
         return result, self.after_embedding()
 
     def indexer(self) -> Indexer:
+        from clipdesk.indexer import Indexer
+
         return Indexer(
             self.catalog, self.embedder, self.thumbnails, batch_size=self.settings.batch_size
         )
 
     def after_embedding(self) -> PipelineResult:
         """Read keywords not read yet, then suggest tags for embeddings not tagged yet."""
-        from clipdesk.sidecar_sync import import_keywords
-
         out = PipelineResult()
         unread = self.catalog.keywords_unread()
         if unread:
+            from clipdesk.sidecar_sync import import_keywords  # the XMP engine, when needed
+
             report = import_keywords(self.catalog, unread, self.settings.sidecar_naming)
             out.keywords_read, out.keywords = len(unread), report.keywords
             out.new_tags, out.keyword_errors = report.new_tags, report.errors
-        if self.catalog.has_unscored():  # only then is the model needed
-            model_id = self.model_id
+        model_id = self.known_model_id
+        if model_id is not None and self.allow_model and self.catalog.has_embeddings(model_id):
+            self.tagger.fill_cache()  # once, for a catalog that lacks tag vectors or facts
+        if model_id is not None and self.catalog.has_unscored():
             ids = self.catalog.unscored(model_id)
-            if ids:
+            if ids:  # the model loads only if a tag's vector is not in the catalog
                 self.tagger.rescore(ids)
                 with self.catalog.transaction():
                     self.catalog.mark_scored(model_id, ids)

@@ -42,17 +42,26 @@ class FileEntry:
     path: str
     size: int
     mtime_ns: int
+    inode: int = 0
 
 
-def walk_photos(root: str | os.PathLike[str]) -> Iterator[FileEntry]:
-    """Supported files under ``root``: hidden files and folders skipped, symlink loops cut."""
+def walk_photos(
+    root: str | os.PathLike[str], errors: list[tuple[str, str]] | None = None
+) -> Iterator[FileEntry]:
+    """Supported files under ``root``: hidden files and folders skipped, symlink loops cut.
+
+    A folder or photo that cannot be looked at (no permission, a link loop, an I/O error) is
+    skipped and, when ``errors`` is given, listed there with the reason.
+    """
+    errors = [] if errors is None else errors
     seen_dirs: set[tuple[int, int]] = set()
     stack = [os.fspath(root)]
     while stack:
         folder = stack.pop()
         try:
             st = os.stat(folder)
-        except OSError:
+        except OSError as exc:
+            errors.append((folder, _reason(exc, "cannot open folder")))
             continue
         key = (st.st_dev, st.st_ino)
         if key in seen_dirs:  # a symlink back up the tree, or a second link to one folder
@@ -60,7 +69,8 @@ def walk_photos(root: str | os.PathLike[str]) -> Iterator[FileEntry]:
         seen_dirs.add(key)
         try:
             entries = list(os.scandir(folder))
-        except OSError:
+        except OSError as exc:
+            errors.append((folder, _reason(exc, "cannot open folder")))
             continue
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name.startswith("."):
@@ -72,10 +82,12 @@ def walk_photos(root: str | os.PathLike[str]) -> Iterator[FileEntry]:
                 if os.path.splitext(entry.name)[1].lower() not in SUPPORTED_EXTENSIONS:
                     continue
                 st = entry.stat()
-            except OSError:
+            except OSError as exc:
+                if os.path.splitext(entry.name)[1].lower() in SUPPORTED_EXTENSIONS:
+                    errors.append((entry.path, _reason(exc)))
                 continue
             if stat.S_ISREG(st.st_mode):
-                yield FileEntry(entry.path, st.st_size, st.st_mtime_ns)
+                yield FileEntry(entry.path, st.st_size, st.st_mtime_ns, st.st_ino)
 
 
 @dataclass
@@ -94,6 +106,8 @@ class ScanResult:
     missing_ids: list[int] = field(default_factory=list)
     restored_ids: list[int] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)  # still being written: look again later
+    # Files that could not be recorded (path, reason); each costs itself, never the scan.
+    errors: list[tuple[str, str]] = field(default_factory=list)
 
 
 def scan(
@@ -128,7 +142,7 @@ def scan(
                 continue
             if wanted is None:
                 known = catalog.photos_in_folder(folder_id)
-                entries: Iterable[FileEntry] = walk_photos(root)
+                entries: Iterable[FileEntry] = walk_photos(root, result.errors)
             else:
                 inside = [p for p in wanted if _is_within(p, root)]
                 if not inside:
@@ -136,7 +150,7 @@ def scan(
                 known = {}
                 for p in inside:
                     known.update(catalog.photos_under(folder_id, p))
-                entries = (e for p in inside for e in _entries_at(p, root))
+                entries = (e for p in inside for e in _entries_at(p, root, result.errors))
             for entry in entries:
                 if young and young[0] < entry.mtime_ns < young[1]:
                     known.pop(entry.path, None)  # neither new nor vanished until it settles
@@ -146,17 +160,17 @@ def scan(
                 row = known.pop(entry.path, None)
                 if row is None:
                     new_files.append((folder_id, entry))
-                elif row.size == entry.size and row.mtime_ns == entry.mtime_ns:
+                elif _same_file(row, entry):
                     if row.status == "missing":
                         catalog.restore(row.id)
                         result.restored += 1
                         result.restored_ids.append(row.id)
                 else:
-                    _changed(catalog, row, entry, result)
+                    _one_file(_changed, entry, result, catalog, row, entry, result)
             vanished.update((r.id, r) for r in known.values())
 
         for folder_id, entry in new_files:
-            _added(catalog, folder_id, entry, vanished, result)
+            _one_file(_added, entry, result, catalog, folder_id, entry, vanished, result)
         gone = [r.id for r in vanished.values() if r.status != "missing"]
         catalog.mark_missing(gone)
         result.missing += len(gone)
@@ -177,36 +191,71 @@ def _is_within(path: str, root: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-def _entries_at(path: str, root: str) -> Iterator[FileEntry]:
+def _entries_at(path: str, root: str, errors: list[tuple[str, str]]) -> Iterator[FileEntry]:
     """The supported files at ``path`` (a file, or a folder walked), skipping hidden names."""
     rel = os.path.relpath(path, root)
     if rel != "." and any(part.startswith(".") for part in rel.split(os.sep)):
         return
     if os.path.isdir(path):
-        yield from walk_photos(path)
+        yield from walk_photos(path, errors)
         return
     if os.path.splitext(path)[1].lower() not in SUPPORTED_EXTENSIONS:
         return
     try:
         st = os.stat(path)
-    except OSError:
+    except FileNotFoundError:
+        return  # deleted: the caller marks it missing
+    except OSError as exc:
+        errors.append((path, _reason(exc)))
         return
     if stat.S_ISREG(st.st_mode):
-        yield FileEntry(path, st.st_size, st.st_mtime_ns)
+        yield FileEntry(path, st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _one_file(step, entry: FileEntry, result: ScanResult, *args) -> None:
+    """Run one file's step; a file that cannot be recorded is reported and skipped.
+
+    Each step writes with single statements, so a failed one leaves nothing half-written
+    and the rest of the scan goes on in the same transaction.
+    """
+    try:
+        step(*args)
+    except (OSError, ValueError) as exc:  # ValueError: e.g. a name no encoding can store
+        result.errors.append((entry.path, _reason(exc)))
+
+
+def _reason(exc: BaseException, what: str = "cannot read file") -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{what}: {exc.strerror}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _same_file(row: PhotoRow, entry: FileEntry) -> bool:
+    """Unchanged: same size and mtime. A failed photo is also looked at again when its inode
+    changed (a file restored by copying it back with its old timestamps)."""
+    if row.size != entry.size or row.mtime_ns != entry.mtime_ns:
+        return False
+    return not (row.status == "failed" and entry.inode and row.inode != entry.inode)
 
 
 def _changed(catalog: Catalog, row: PhotoRow, entry: FileEntry, result: ScanResult) -> None:
     try:
         h = content_hash(entry.path, entry.size)
-    except OSError:
+    except OSError as exc:
+        # Changed but unreadable: forget the old content, record why; the new size and time
+        # are kept, so the photo is looked at again when it changes.
+        catalog.update_changed(row.id, entry.size, entry.mtime_ns, row.hash, entry.inode)
+        catalog.mark_failed(row.id, _reason(exc))
+        result.changed += 1
+        result.changed_ids.append(row.id)
         return
-    if h == row.hash and row.size == entry.size:
-        catalog.touch(row.id, entry.mtime_ns)  # only the timestamp moved
+    if h == row.hash and row.size == entry.size and row.status != "failed":
+        catalog.touch(row.id, entry.mtime_ns, entry.inode)  # only the timestamp moved
         if row.status == "missing":
             catalog.restore(row.id)
             result.restored_ids.append(row.id)
-    else:
-        catalog.update_changed(row.id, entry.size, entry.mtime_ns, h)
+    else:  # new content, or a failed photo whose file changed: try it again from scratch
+        catalog.update_changed(row.id, entry.size, entry.mtime_ns, h, entry.inode)
         result.changed += 1
         result.changed_ids.append(row.id)
 
@@ -216,7 +265,14 @@ def _added(
 ) -> None:
     try:
         h = content_hash(entry.path, entry.size)
-    except OSError:
+    except OSError as exc:
+        # Found but unreadable (no permission, I/O error): recorded as failed with the reason
+        # so that the user sees it (no content hash: it cannot be matched as a move).
+        photo_id = catalog.insert_photo(folder_id, entry.path, entry.size, entry.mtime_ns, "")
+        catalog.set_inode(photo_id, entry.inode)
+        catalog.mark_failed(photo_id, _reason(exc))
+        result.added += 1
+        result.added_ids.append(photo_id)
         return
     for cand in catalog.photos_by_hash(h, entry.size):
         # A move: same content, and the old path is gone (vanished in this scan, missing, or
@@ -224,12 +280,13 @@ def _added(
         if cand.id in vanished or not os.path.exists(cand.path):
             vanished.pop(cand.id, None)
             catalog.move_photo(cand.id, folder_id, entry.path, entry.mtime_ns)
+            catalog.set_inode(cand.id, entry.inode)
             result.moved += 1
             result.moved_ids.append(cand.id)
             return
-    result.added_ids.append(
-        catalog.insert_photo(folder_id, entry.path, entry.size, entry.mtime_ns, h)
-    )
+    photo_id = catalog.insert_photo(folder_id, entry.path, entry.size, entry.mtime_ns, h)
+    catalog.set_inode(photo_id, entry.inode)
+    result.added_ids.append(photo_id)
     result.added += 1
 
 

@@ -16,7 +16,7 @@ from clipdesk.catalog import Catalog, browse
 from clipdesk.catalog.browse import PhotoFilter
 from clipdesk.catalog.vectors import DEFAULT_DTYPE, load_vectors
 from clipdesk.embedding import Embedder
-from clipdesk.imaging import decode
+from clipdesk.pathnames import lookup_forms
 
 
 @dataclass(frozen=True)
@@ -183,10 +183,16 @@ def search_similar(
     model_id = catalog.model_id(embedder.name, embedder.dim)
     path = Path(photo).expanduser().resolve()
     row = catalog.photo_by_path(path)
+    if row is None:  # a name shown with \\xff escapes (not valid UTF-8)
+        for form in lookup_forms(photo)[1:]:
+            row = catalog.photo_by_path(Path(form).expanduser().resolve())
+            path = Path(form).expanduser().resolve() if row else path
     vector = catalog.embedding(row.id, model_id) if row else None
     if vector is None:
         if not path.is_file():
             raise NotFound(f"no such photo: {photo}")
+        from clipdesk.imaging import decode  # a text search never decodes a photo
+
         image = decode(path, min_side=embedder.image_size).image
         vector = embedder.encode_images(embedder.preprocess(image)[None])[0]
     index = index or VectorIndex.load(catalog, model_id)

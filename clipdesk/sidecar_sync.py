@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clipdesk.catalog import Catalog
+from clipdesk.pathnames import lookup_forms
 from clipdesk.tagging.store import TagStore
 from clipdesk.xmp import ExportReport, PhotoOutcome, export_sidecars, read_photo_keywords
 
@@ -25,12 +26,25 @@ def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple
     rows = catalog.present_photos()
     if not paths:
         return rows
-    wanted = [str(Path(p).expanduser().resolve()) for p in paths]
+    wanted = [str(Path(f).expanduser().resolve()) for p in paths for f in lookup_forms(p)]
     return [
         (i, p)
         for i, p in rows
         if any(p == w or p.startswith(w.rstrip(os.sep) + os.sep) for w in wanted)
     ]
+
+
+def outside_library(catalog: Catalog, paths: list[str | Path] | None) -> list[str]:
+    """The given paths that are no catalogued photo and hold none (as given by the user)."""
+    if not paths:
+        return []
+    rows = [p for _, p in catalog.present_photos()]
+    out = []
+    for given in paths:
+        forms = [str(Path(f).expanduser().resolve()) for f in lookup_forms(given)]
+        if not any(p == w or p.startswith(w.rstrip(os.sep) + os.sep) for w in forms for p in rows):
+            out.append(os.fspath(given))
+    return out
 
 
 def _desired_and_removed(

@@ -66,12 +66,14 @@ def test_home_flag_keeps_everything_in_one_folder(tmp_path, shapes, monkeypatch)
     [
         (("add", "/no/such/folder"), "no such folder"),
         (("--model", "nonsense", "search", "x"), "unknown model"),
-        (("--model", "ViT-B-32:laion2b_s34b_b79k", "search", "dog"), "could not be downloaded"),
+        # The model loads only when a photo needs it; then a missing download is one line.
+        (("--model", "ViT-B-32:laion2b_s34b_b79k", "add", "{shapes}"), "could not be downloaded"),
+        (("--model", "ViT-B-32:laion2b_s34b_b79k", "search", "dog"), "no photos are indexed"),
         (("index",), "no folders yet"),
     ],
 )
-def test_fatal_problems_exit_nonzero_with_one_clear_line(home, args, message):
-    proc = run(*args, check=False)
+def test_fatal_problems_exit_nonzero_with_one_clear_line(home, shapes, args, message):
+    proc = run(*(a.format(shapes=shapes) for a in args), check=False)
     assert proc.returncode == 1
     assert message in proc.stderr and "Traceback" not in proc.stderr
 

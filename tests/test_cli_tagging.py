@@ -12,9 +12,12 @@ VOCAB = Path(__file__).parent / "data" / "shapes_vocabulary.yaml"
 
 def test_tagging_workflow(home, shapes, tmp_path):
     run("--model", "test", "add", str(shapes))
-    # A new library gets the default vocabulary; ours replaces nothing, it merges.
+    # A new library on the test model gets its colours-and-shapes vocabulary; ours merges.
     imported = run("vocab", "import", str(VOCAB))
     assert "30 tags added" in imported.stdout
+    # `vocab` never loads the model: the new tags' prompts are encoded by the next index.
+    assert "next `clipdesk index`" in imported.stdout
+    run("index")
 
     red = sorted(shapes.glob("*red_circle.jpg"))[0]
     tags = {t["tag"]: t for t in json.loads(run("tags", str(red), "--json").stdout)}
@@ -59,7 +62,7 @@ def test_tagging_workflow(home, shapes, tmp_path):
 
     out = tmp_path / "vocab.yaml"
     run("vocab", "export", str(out))
-    assert "red circle" in out.read_text() and "Dog" in out.read_text()
+    assert "red circle" in out.read_text() and "Triangle" in out.read_text()
 
 
 def test_bad_vocabulary_is_refused_with_its_line(home, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -13,6 +15,8 @@ from clipdesk.synthetic import CLASSES, random_size, render
 # vector (measured ~1 - 1e-7); int8 weights keep a cosine of at least 0.98 to fp32.
 PARITY_COSINE = 0.9999
 INT8_COSINE = 0.98
+
+REPO_ROOT = Path(__file__).resolve().parents[1]  # for subprocesses to import clipdesk
 
 
 @pytest.mark.parametrize(
@@ -214,8 +218,6 @@ def test_no_gpu_driver_means_torch_is_not_imported():
     import subprocess
     import sys
 
-    from clipdesk.embedding.registry import REPO_ROOT
-
     code = (
         "import sys; from clipdesk.embedding.backends import accelerators;"
         "assert accelerators(lambda: False, lambda: False) == (False, False);"
@@ -243,7 +245,6 @@ def test_cached_export_runs_without_torch_or_open_clip(embedder, onnx_cache, tmp
     import sys
 
     from clipdesk.embedding.backends import apple_silicon, cuda_driver_present
-    from clipdesk.embedding.registry import REPO_ROOT
 
     photo = _fresh_images(1, seed=5)[0].image
     photo.save(tmp_path / "photo.png")
@@ -395,7 +396,7 @@ def test_pretrained_tag_export_found_without_open_clip(embedder, tmp_path):
     import sys
 
     from clipdesk.embedding import onnx_export
-    from clipdesk.embedding.registry import REPO_ROOT, sha256_file
+    from clipdesk.embedding.registry import sha256_file
     from clipdesk.paths import app_paths
 
     name = "ViT-B-32:laion2b_s34b_b79k"

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from clipdesk.catalog import Catalog
-from clipdesk.catalog.schema import SCHEMA_VERSION, V1, V2, V3
+from clipdesk.catalog.schema import SCHEMA_VERSION, V1, V2, V3, V4
 from clipdesk.catalog.vectors import DEFAULT_DTYPE, VectorFile, load_vectors, vectors_dir
 from clipdesk.indexer import Indexer
 from clipdesk.search import SearchCache, VectorIndex, search_text
@@ -63,10 +63,10 @@ def header(cat, model_id, dtype=DEFAULT_DTYPE):
 # -- migration and the generation counter -----------------------------------------------
 
 
-def test_version_3_catalog_migrates_and_gets_a_generation_counter(tmp_path):
-    path = tmp_path / "v3.sqlite3"
+def test_version_4_catalog_migrates_and_gets_a_generation_counter(tmp_path):
+    path = tmp_path / "v4.sqlite3"
     conn = sqlite3.connect(path)
-    conn.executescript(V1 + V2 + V3)
+    conn.executescript(V1 + V2 + V3 + V4)
     conn.execute("INSERT INTO folders(id, path, added_at) VALUES (1, '/p', 0)")
     for i in (1, 2):
         conn.execute(
@@ -79,11 +79,11 @@ def test_version_3_catalog_migrates_and_gets_a_generation_counter(tmp_path):
             (i, np.array([0.6, 0.8], np.float32).tobytes()),
         )
     conn.execute("INSERT INTO models(id, name, dim) VALUES (1, 'm', 2)")
-    conn.execute("PRAGMA user_version = 3")
+    conn.execute("PRAGMA user_version = 4")
     conn.commit()
     conn.close()
     with Catalog(path) as cat:
-        assert cat.schema_version() == SCHEMA_VERSION == 4
+        assert cat.schema_version() == SCHEMA_VERSION == 5
         uid, gen, seq = cat.vector_state()
         v = load_vectors(cat, 1)
         assert v.source == "rebuilt" and sorted(v.ids) == [1, 2]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from clipdesk.catalog.db import Catalog
+from clipdesk.pathnames import from_db, shown
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,25 @@ class PhotoFilter:
     folder_ids: tuple[int, ...] = ()
     include_tags: tuple[int, ...] = ()
     exclude_tags: tuple[int, ...] = ()
+    taken_from: str | None = None  # 'YYYY-MM-DD', inclusive: EXIF DateTimeOriginal
+    taken_to: str | None = None  # 'YYYY-MM-DD', inclusive
 
     @property
     def active(self) -> bool:
-        return bool(self.folder_ids or self.include_tags or self.exclude_tags)
+        return bool(
+            self.folder_ids
+            or self.include_tags
+            or self.exclude_tags
+            or self.taken_from
+            or self.taken_to
+        )
+
+
+ORDERS = {  # how the grid is sorted while browsing (a search is best match first)
+    "name": "path",
+    "date": "taken_at IS NULL, taken_at, path",  # undated photos last
+    "date_desc": "taken_at IS NULL, taken_at DESC, path",
+}
 
 
 @dataclass(frozen=True)
@@ -40,10 +56,12 @@ class PhotoBrief:
     status: str
     width: int | None
     height: int | None
+    confirmed: int = 0  # tags the user (or a sidecar) confirmed: the cell's badge
+    to_review: int = 0  # suggestions still waiting for a decision: the cell's dot
 
     @property
     def name(self) -> str:
-        return os.path.basename(self.path)
+        return shown(os.path.basename(self.path))  # readable even when not valid UTF-8
 
 
 @dataclass(frozen=True)
@@ -73,9 +91,12 @@ def _having(catalog: Catalog, tag_id: int) -> str:
 
 
 def photo_ids(
-    catalog: Catalog, flt: PhotoFilter = PhotoFilter(), include_failed: bool = False
+    catalog: Catalog,
+    flt: PhotoFilter = PhotoFilter(),
+    include_failed: bool = False,
+    order: str = "name",
 ) -> np.ndarray:
-    """Ids of the photos the filter lets through, in path order."""
+    """Ids of the photos the filter lets through, in ``order`` (see ORDERS)."""
     sql = ["SELECT id FROM photos WHERE 1"]
     args: list[object] = []
     if not include_failed:
@@ -87,7 +108,13 @@ def photo_ids(
         sql.append(f"AND id IN ({_having(catalog, tag_id)})")
     for tag_id in flt.exclude_tags:
         sql.append(f"AND id NOT IN ({_having(catalog, tag_id)})")
-    sql.append("ORDER BY path")
+    if flt.taken_from:
+        sql.append("AND substr(taken_at, 1, 10) >= ?")
+        args.append(flt.taken_from)
+    if flt.taken_to:
+        sql.append("AND substr(taken_at, 1, 10) <= ?")
+        args.append(flt.taken_to)
+    sql.append(f"ORDER BY {ORDERS[order]}")
     rows = catalog.conn.execute(" ".join(sql), args).fetchall()
     return np.fromiter((r[0] for r in rows), np.int64, len(rows))
 
@@ -98,11 +125,15 @@ def briefs(catalog: Catalog, ids: list[int]) -> dict[int, PhotoBrief]:
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         rows = catalog.conn.execute(
-            "SELECT id, path, hash, status, width, height FROM photos "
-            f"WHERE id IN ({','.join('?' * len(chunk))})",
+            "SELECT p.id, p.path, p.hash, p.status, p.width, p.height, "
+            "(SELECT COUNT(*) FROM photo_tags t WHERE t.photo_id = p.id "
+            "AND t.state = 'confirmed'), "
+            "(SELECT COUNT(*) FROM photo_tags t WHERE t.photo_id = p.id "
+            "AND t.state = 'suggested') "
+            f"FROM photos p WHERE p.id IN ({','.join('?' * len(chunk))})",
             chunk,
         )
-        out.update((r[0], PhotoBrief(*r)) for r in rows)
+        out.update((r[0], PhotoBrief(r[0], from_db(r[1]), *r[2:])) for r in rows)
     return out
 
 

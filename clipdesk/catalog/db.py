@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from clipdesk.catalog.schema import migrate
+from clipdesk.pathnames import from_db, shown, to_db
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,49 @@ class PhotoRow:
     orientation: int | None
     status: str
     error: str | None
+    inode: int | None = None
+
+
+def _photo(r) -> PhotoRow:
+    """A photos row as read, its path back in the form the file system gave it."""
+    return PhotoRow(r[0], r[1], from_db(r[2]), *r[3:])
+
+
+def _paths(rows) -> list[tuple]:
+    """(id, path, ...) rows with the path decoded (see :mod:`clipdesk.pathnames`)."""
+    return [(r[0], from_db(r[1]), *r[2:]) for r in rows]
 
 
 _PHOTO_COLUMNS = (
-    "id, folder_id, path, size, mtime_ns, hash, width, height, taken_at, orientation, status, error"
+    "id, folder_id, path, size, mtime_ns, hash, width, height, taken_at, orientation, status, "
+    "error, inode"
 )
+
+
+class CatalogDamaged(RuntimeError):
+    """The catalog file cannot be used as it is; it is never replaced without being asked."""
+
+    def __init__(self, path: Path, detail: str):
+        super().__init__(
+            f"the catalog {path} is damaged ({detail}): run `clipdesk repair` to back it up "
+            "and recover what can be recovered (nothing is replaced until you do)"
+        )
+        self.path = path
+
+
+def _stays_empty(path: Path, wait: float = 1.0) -> bool:
+    """Whether the file exists with 0 bytes, and still has none after ``wait`` seconds (a
+    catalog another process is creating right now is 0 bytes for an instant)."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if path.stat().st_size:
+                return False
+        except FileNotFoundError:
+            return False
+        if time.monotonic() >= deadline:
+            return True
+        time.sleep(0.1)
 
 
 class Catalog:
@@ -46,9 +85,23 @@ class Catalog:
 
     def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
+        if not readonly and _stays_empty(self.path):
+            # SQLite would silently make it a new, empty library: the photos, tags and
+            # decisions the user had would seem gone. Say so instead.
+            raise CatalogDamaged(self.path, "the file is empty, 0 bytes")
         if readonly:
-            uri = f"file:{self.path}?mode=ro"
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
             self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
+            try:
+                self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            except sqlite3.OperationalError:
+                # A WAL catalog in a folder where its -shm cannot be made: nobody can write
+                # it there either, so it is read as it is on disk.
+                self.conn.close()
+                self.conn = sqlite3.connect(
+                    uri + "&immutable=1", uri=True, isolation_level=None, timeout=30
+                )
+                self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -90,7 +143,7 @@ class Catalog:
                 return folder_id
         with self.transaction():
             cur = self.conn.execute(
-                "INSERT INTO folders(path, added_at) VALUES (?, ?)", (str(new), time.time())
+                "INSERT INTO folders(path, added_at) VALUES (?, ?)", (to_db(new), time.time())
             )
             folder_id = int(cur.lastrowid)
             # Known folders inside the new one merge into it, photos and all.
@@ -103,7 +156,7 @@ class Catalog:
         return folder_id
 
     def folders(self) -> list[tuple[int, str]]:
-        return self.conn.execute("SELECT id, path FROM folders ORDER BY path").fetchall()
+        return _paths(self.conn.execute("SELECT id, path FROM folders ORDER BY path"))
 
     def remove_folder(self, folder_id: int) -> None:
         """Forget a folder and its photos' records (the files themselves are never touched)."""
@@ -123,41 +176,41 @@ class Catalog:
         row = self.conn.execute(
             f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE id = ?", (photo_id,)
         ).fetchone()
-        return PhotoRow(*row) if row else None
+        return _photo(row) if row else None
 
     def photo_by_path(self, path: str | Path) -> PhotoRow | None:
         row = self.conn.execute(
-            f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE path = ?", (str(path),)
+            f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE path = ?", (to_db(path),)
         ).fetchone()
-        return PhotoRow(*row) if row else None
+        return _photo(row) if row else None
 
     def photos_in_folder(self, folder_id: int) -> dict[str, PhotoRow]:
         rows = self.conn.execute(
             f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE folder_id = ?", (folder_id,)
         )
-        return {r[2]: PhotoRow(*r) for r in rows}
+        return {p.path: p for p in map(_photo, rows)}
 
     def photos_under(self, folder_id: int, path: str) -> dict[str, PhotoRow]:
         """The folder's photos at ``path`` or below it (a range on the path index, no LIKE)."""
-        base = path.rstrip(os.sep)
+        base = to_db(path.rstrip(os.sep))
         rows = self.conn.execute(  # "+folder_id": search by path, not by the folder index
             f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE +folder_id = ? "
             "AND (path = ? OR (path >= ? AND path < ?))",
             (folder_id, base, base + os.sep, base + chr(ord(os.sep) + 1)),
         )
-        return {r[2]: PhotoRow(*r) for r in rows}
+        return {p.path: p for p in map(_photo, rows)}
 
     def photos_by_hash(self, hash_: str, size: int) -> list[PhotoRow]:
         rows = self.conn.execute(
             f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE hash = ? AND size = ?", (hash_, size)
         )
-        return [PhotoRow(*r) for r in rows]
+        return [_photo(r) for r in rows]
 
     def insert_photo(self, folder_id: int, path: str, size: int, mtime_ns: int, hash_: str) -> int:
         cur = self.conn.execute(
             "INSERT INTO photos(folder_id, path, size, mtime_ns, hash, status, updated_at) "
             "VALUES (?, ?, ?, ?, ?, 'new', ?)",
-            (folder_id, path, size, mtime_ns, hash_, time.time()),
+            (folder_id, to_db(path), size, mtime_ns, hash_, time.time()),
         )
         return int(cur.lastrowid)
 
@@ -167,22 +220,58 @@ class Catalog:
             "UPDATE photos SET folder_id = ?, path = ?, mtime_ns = ?, updated_at = ?, "
             "status = CASE WHEN error IS NOT NULL THEN 'failed' "
             "WHEN width IS NOT NULL THEN 'indexed' ELSE 'new' END WHERE id = ?",
-            (folder_id, path, mtime_ns, time.time(), photo_id),
+            (folder_id, to_db(path), mtime_ns, time.time(), photo_id),
         )
 
-    def update_changed(self, photo_id: int, size: int, mtime_ns: int, hash_: str) -> None:
-        """The file's content changed: forget what was derived from the old content."""
+    def update_changed(
+        self, photo_id: int, size: int, mtime_ns: int, hash_: str, inode: int | None = None
+    ) -> None:
+        """The file's content changed (or a failed photo's file did): forget what was derived
+        from the old content, and try it again."""
         self.conn.execute("DELETE FROM embeddings WHERE photo_id = ?", (photo_id,))
         self.conn.execute(
             "UPDATE photos SET size = ?, mtime_ns = ?, hash = ?, status = 'new', error = NULL, "
             "width = NULL, height = NULL, taken_at = NULL, orientation = NULL, "
-            "keywords_read = 0, updated_at = ? "
+            "keywords_read = 0, inode = COALESCE(?, inode), updated_at = ? "
             "WHERE id = ?",
-            (size, mtime_ns, hash_, time.time(), photo_id),
+            (size, mtime_ns, hash_, inode or None, time.time(), photo_id),
         )
 
-    def touch(self, photo_id: int, mtime_ns: int) -> None:
-        self.conn.execute("UPDATE photos SET mtime_ns = ? WHERE id = ?", (mtime_ns, photo_id))
+    def touch(self, photo_id: int, mtime_ns: int, inode: int | None = None) -> None:
+        self.conn.execute(
+            "UPDATE photos SET mtime_ns = ?, inode = COALESCE(?, inode) WHERE id = ?",
+            (mtime_ns, inode or None, photo_id),
+        )
+
+    def set_inode(self, photo_id: int, inode: int | None) -> None:
+        if inode:
+            self.conn.execute("UPDATE photos SET inode = ? WHERE id = ?", (inode, photo_id))
+
+    def retry_failed(self) -> int:
+        """Look at every failed photo again at the next scan (its file read and hashed anew,
+        then decoded); how many there are."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE photos SET status = 'new', error = NULL, mtime_ns = -1, updated_at = ? "
+                "WHERE status = 'failed'",
+                (time.time(),),
+            )
+        return cur.rowcount
+
+    def set_thumb_missing(self, photo_ids: Iterable[int], missing: bool = True) -> None:
+        self.conn.executemany(
+            "UPDATE photos SET thumb_missing = ? WHERE id = ?",
+            [(int(missing), i) for i in photo_ids],
+        )
+
+    def thumbs_missing(self) -> list[tuple[int, str, str]]:
+        """(id, path, hash) of present photos indexed while their thumbnail could not be saved."""
+        return _paths(
+            self.conn.execute(
+                "SELECT id, path, hash FROM photos WHERE thumb_missing = 1 "
+                "AND status IN ('new', 'indexed') ORDER BY id"
+            )
+        )
 
     def mark_missing(self, photo_ids: Iterable[int]) -> None:
         self.conn.executemany(
@@ -201,7 +290,7 @@ class Catalog:
     def mark_failed(self, photo_id: int, reason: str) -> None:
         self.conn.execute(
             "UPDATE photos SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
-            (reason, time.time(), photo_id),
+            (shown(reason), time.time(), photo_id),  # a message for people; may quote a path
         )
 
     def set_decoded(
@@ -215,33 +304,39 @@ class Catalog:
 
     def pending(self, model_id: int) -> list[tuple[int, str, str]]:
         """(id, path, hash) of present photos that have no embedding for ``model_id``."""
-        return self.conn.execute(
-            "SELECT p.id, p.path, p.hash FROM photos p WHERE p.status IN ('new', 'indexed') "
-            "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.photo_id = p.id "
-            "AND e.model_id = ?) ORDER BY p.id",
-            (model_id,),
-        ).fetchall()
+        return _paths(
+            self.conn.execute(
+                "SELECT p.id, p.path, p.hash FROM photos p WHERE p.status IN ('new', 'indexed') "
+                "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.photo_id = p.id "
+                "AND e.model_id = ?) ORDER BY p.id",
+                (model_id,),
+            )
+        )
 
     def new_photos(self) -> list[tuple[int, str, str]]:
         """(id, path, hash) of photos not decoded yet (they need a thumbnail)."""
-        return self.conn.execute(
-            "SELECT id, path, hash FROM photos WHERE status = 'new' ORDER BY id"
-        ).fetchall()
+        return _paths(
+            self.conn.execute("SELECT id, path, hash FROM photos WHERE status = 'new' ORDER BY id")
+        )
 
     def present_photos(self) -> list[tuple[int, str]]:
         """(id, path) of every photo whose file is there, in path order."""
-        return self.conn.execute(
-            "SELECT id, path FROM photos WHERE status IN ('new', 'indexed') ORDER BY path"
-        ).fetchall()
+        return _paths(
+            self.conn.execute(
+                "SELECT id, path FROM photos WHERE status IN ('new', 'indexed') ORDER BY path"
+            )
+        )
 
     # the pipeline after embedding: what is still to do, from the catalog's own state ------
 
     def keywords_unread(self) -> list[tuple[int, str]]:
         """(id, path) of present photos whose sidecar and embedded keywords are not read."""
-        return self.conn.execute(
-            "SELECT id, path FROM photos WHERE keywords_read = 0 "
-            "AND status IN ('new', 'indexed') ORDER BY id"
-        ).fetchall()
+        return _paths(
+            self.conn.execute(
+                "SELECT id, path FROM photos WHERE keywords_read = 0 "
+                "AND status IN ('new', 'indexed') ORDER BY id"
+            )
+        )
 
     def mark_keywords_read(self, photo_ids: Iterable[int]) -> None:
         self.conn.executemany(
@@ -291,18 +386,56 @@ class Catalog:
         return counts
 
     def failures(self) -> list[tuple[str, str]]:
-        return self.conn.execute(
+        rows = self.conn.execute(
             "SELECT path, error FROM photos WHERE status = 'failed' ORDER BY path"
-        ).fetchall()
+        )
+        return [(from_db(p), e) for p, e in rows]
 
     # models and embeddings ---------------------------------------------------
 
     def model_id(self, name: str, dim: int) -> int:
-        self.conn.execute("INSERT OR IGNORE INTO models(name, dim) VALUES (?, ?)", (name, dim))
+        """The model's id; a model seen for the first time is added (the only write, so that
+        searching a read-only catalog works)."""
         row = self.conn.execute("SELECT id, dim FROM models WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            self.conn.execute("INSERT OR IGNORE INTO models(name, dim) VALUES (?, ?)", (name, dim))
+            row = self.conn.execute("SELECT id, dim FROM models WHERE name = ?", (name,)).fetchone()
         if row[1] != dim:
             raise ValueError(f"model {name!r} was stored with dimension {row[1]}, not {dim}")
         return row[0]
+
+    def find_model(self, name: str) -> tuple[int, int] | None:
+        """(id, dim) of a model photos were embedded with, None if none ever was; asks
+        no model (a command that needs only the catalog's facts never loads one)."""
+        row = self.conn.execute("SELECT id, dim FROM models WHERE name = ?", (name,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def model_facts(self, name: str) -> dict | None:
+        """What tagging needs to know of a model, remembered from when it was last loaded
+        (its logit scale, the reference prompts' vector), or None."""
+        row = self.conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (f"model_facts:{name}",)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_model_facts(self, name: str, facts: dict) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+            (f"model_facts:{name}", json.dumps(facts)),
+        )
+
+    def has_pending(self, model_id: int | None) -> bool:
+        """Whether any present photo has no embedding for ``model_id`` (None: a model no
+        photo was embedded with, so any present photo is pending)."""
+        if model_id is None:
+            sql, args = "SELECT 1 FROM photos WHERE status IN ('new', 'indexed') LIMIT 1", ()
+        else:
+            sql = (
+                "SELECT 1 FROM photos p WHERE p.status IN ('new', 'indexed') AND NOT EXISTS "
+                "(SELECT 1 FROM embeddings e WHERE e.photo_id = p.id AND e.model_id = ?) LIMIT 1"
+            )
+            args = (model_id,)
+        return self.conn.execute(sql, args).fetchone() is not None
 
     def put_embedding(self, photo_id: int, model_id: int, vector: np.ndarray) -> None:
         self.conn.execute(

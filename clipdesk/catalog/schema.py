@@ -130,13 +130,23 @@ CREATE TABLE learn_queue (
 );
 """
 
+# A failed photo is looked at again when its file changes: size and mtime, and the inode
+# (a file restored by copying it back keeps its timestamps but not its inode). A photo
+# indexed while the thumbnail cache could not be written is indexed all the same; its
+# thumbnail is made later, once the cache is writable (``thumb_missing``).
+V4 = """
+ALTER TABLE photos ADD COLUMN inode INTEGER;
+ALTER TABLE photos ADD COLUMN thumb_missing INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX photos_thumb_missing ON photos(id) WHERE thumb_missing = 1;
+"""
+
 # Search-ready vector files (catalog/vectors.py) check themselves against the catalog with
 # one tiny query: ``vector_generation`` holds the catalog's identity (uuid), ``gen``, which
 # every change a file cannot follow by appending bumps (an embedding deleted or replaced, a
 # photo leaving 'indexed'), and ``seq``, which every embedding that becomes searchable
 # bumps and stamps on its row (``embeddings.seq``), so that a file can append exactly the
 # rows newer than itself. Triggers keep them, whoever writes.
-V4 = """
+V5 = """
 CREATE TABLE vector_generation (
     id    INTEGER PRIMARY KEY CHECK (id = 1),
     uuid  TEXT NOT NULL,
@@ -183,7 +193,7 @@ END;
 """
 
 # Each step is one SQL script, run in one transaction together with the version bump.
-MIGRATIONS: list[str] = [V1, V2, V3, V4]
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

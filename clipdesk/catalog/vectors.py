@@ -10,7 +10,7 @@ needs at once from a cold start:
 
 The header records how many rows are valid and the catalog state they reflect: its uuid,
 ``gen`` (bumped by every change a file cannot follow by appending) and ``seq`` (the stamp
-of the newest searchable embedding), kept by triggers (catalog/schema.py, V4). Opening
+of the newest searchable embedding), kept by triggers (catalog/schema.py, V5). Opening
 costs one tiny query: same uuid and gen, and ``seq`` equal: use the file as it is; seq
 newer: append the embeddings stamped after it; anything else, or a header, size or
 checksum that does not add up: rebuild from the catalog, never trusting the file.

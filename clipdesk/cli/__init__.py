@@ -9,6 +9,7 @@
     clipdesk vocab / tags / tag / undo / review / retrain    tagging (see --help)
     clipdesk export / import-keywords                        XMP sidecars
     clipdesk watch [PATH...]         watch the folders and index what changes, until Ctrl-C
+    clipdesk repair                  back up a damaged catalog and recover what can be read
 
 Every command takes ``--home DIR`` (or ``$CLIPDESK_HOME``) and ``--model``. Each command
 group lives in its own module here and calls :mod:`clipdesk.ops` for what it does; this
@@ -19,19 +20,29 @@ on stderr and exit status 1.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
+import sqlite3
 import sys
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from clipdesk import __version__
+from clipdesk.catalog import CatalogDamaged, CatalogTooNew
 from clipdesk.cli import indexing, search, sidecars, tagging, watch
 from clipdesk.embedding.backends import BACKENDS
 from clipdesk.errors import Fatal
+from clipdesk.pathnames import shown
+from clipdesk.paths import app_paths
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE = 0, 1, 2
 GROUPS = (indexing, search, tagging, sidecars, watch)
 COMMANDS = {name: fn for group in GROUPS for name, fn in group.COMMANDS.items()}
+# Commands that work from the catalog alone: they never load a model (a tag vector the
+# catalog lacks waits in the learning queue for `index`, `retrain` or the worker).
+MODEL_FREE = {"status", "tags", "tag", "undo", "vocab", "review", "export", "import-keywords"}
 
 
 def _common(suppress: bool) -> argparse.ArgumentParser:
@@ -90,12 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         library = Library(args.home, args.model, args.backend, args.int8)
+        library.allow_model = args.command not in MODEL_FREE
         try:
             return COMMANDS[args.command](library, args)
         finally:
             library.close()
     except (Fatal, ModelUnavailable, FolderNotFound) as exc:
-        print(f"clipdesk: error: {exc}", file=sys.stderr)
+        print(f"clipdesk: error: {shown(str(exc))}", file=sys.stderr)
         return EXIT_FATAL
     except KeyboardInterrupt:
         print("clipdesk: interrupted", file=sys.stderr)
@@ -103,6 +115,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `clipdesk tags x.jpg | head`: the reader left, that is fine
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except (sqlite3.Error, OSError, CatalogDamaged, CatalogTooNew) as exc:
+        message = explain(exc, app_paths(args.home).catalog)
+        if message is None:
+            raise  # not an expected failure: a bug, and its traceback is wanted
+        if args.verbose:
+            traceback.print_exc()
+        print(f"clipdesk: error: {shown(message)}", file=sys.stderr)
+        return EXIT_FATAL
+
+
+def explain(exc: BaseException, catalog: Path) -> str | None:
+    """One line saying what went wrong and what to do, for every failure a user can meet
+    (the catalog damaged, read-only, too new or locked; permissions; a full disk); None for
+    anything else."""
+    if isinstance(exc, (CatalogDamaged, CatalogTooNew)):
+        return str(exc)
+    text = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError):
+        if "readonly" in text or "read-only" in text:
+            return (
+                f"the catalog {catalog} (or its folder) is read-only: this command has to "
+                "write to it; make it writable (search, similar, status, tags, review and "
+                "export --dry-run only read)"
+            )
+        if "disk is full" in text or "database or disk is full" in text:
+            return "the disk holding the catalog is full: free some space and run it again"
+        if "locked" in text or "busy" in text:
+            return "another ClipDesk process is writing the catalog: try again when it is done"
+        if "unable to open" in text:
+            return (
+                f"cannot open the catalog {catalog}: check that its folder exists and that "
+                "you may read and write it"
+            )
+        if "disk i/o error" in text:
+            return f"the disk failed while reading or writing the catalog {catalog}: check it"
+        return None
+    if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):
+        if "not a database" in text or "malformed" in text or "corrupt" in text:
+            return str(CatalogDamaged(catalog, str(exc)))
+        return None
+    if isinstance(exc, OSError):
+        where = f": {exc.filename}" if exc.filename else ""
+        if exc.errno == errno.ENOSPC:
+            return f"the disk is full{where}: free some space and run it again"
+        if exc.errno == errno.EROFS:
+            return f"the file system is read-only{where}"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return f"permission denied{where}: check who owns it and its permissions"
+        if exc.errno == errno.EIO:
+            return f"the disk failed (I/O error){where}: check it"
+        return None
+    return None
 
 
 if __name__ == "__main__":

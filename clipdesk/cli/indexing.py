@@ -9,7 +9,8 @@ import sys
 import threading
 
 from clipdesk.errors import Fatal
-from clipdesk.ops import folders as folder_ops
+from clipdesk.ops import learning
+from clipdesk.pathnames import shown
 
 EXIT_OK = 0
 
@@ -17,7 +18,17 @@ EXIT_OK = 0
 def add_parsers(sub, common) -> None:
     a = sub.add_parser("add", parents=[common], help="add photo folders and index them")
     a.add_argument("paths", nargs="+", metavar="PATH")
-    sub.add_parser("index", parents=[common], help="bring every known folder up to date")
+    ix = sub.add_parser("index", parents=[common], help="bring every known folder up to date")
+    ix.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="try the photos that failed before again (they are also retried when they change)",
+    )
+    sub.add_parser(
+        "repair",
+        parents=[common],
+        help="back up a damaged catalog and recover what can be read from it",
+    )
     st = sub.add_parser("status", parents=[common], help="model, backend, counts, failed files")
     st.add_argument("--json", action="store_true", help="print JSON")
 
@@ -34,21 +45,30 @@ def _index(library, args, folder_ids=None) -> int:
     remember_choice(library, args)
     cancel = threading.Event()
     old = signal.signal(signal.SIGINT, lambda *_: cancel.set())  # finish the batch, then stop
-    try:
-        embedder = library.embedder
-        with ProgressPrinter(sys.stderr, f"{embedder.name} on {embedder.backend}") as printer:
+    label = f"{library.engine.model_name}, {library.engine.describe()}"
+    try:  # the model loads only if a photo needs embedding or a tag vector is missing
+        with ProgressPrinter(sys.stderr, label) as printer:
             result, _ = library.index(folder_ids, printer, cancel)
     finally:
         signal.signal(signal.SIGINT, old)
+    if not result.cancelled:  # tags a model-free command left for a run with the model
+        learning.learn_pending(library)
     s = result.scan
     print(
         f"{s.seen} photos seen ({s.added} new, {s.changed} changed, {s.moved} moved, "
-        f"{s.missing} missing), {result.embedded} embedded, {len(result.failed)} skipped"
+        f"{s.missing} missing), {result.embedded} embedded, "
+        f"{len(result.failed) + len(s.errors)} skipped"
     )
     for folder in s.missing_folders:
-        print(f"  folder not found (unmounted?), its photos are kept as missing: {folder}")
-    for path, reason in result.failed:
-        print(f"  skipped {path}: {reason}")
+        print(f"  folder not found (unmounted?), its photos are kept as missing: {shown(folder)}")
+    for path, reason in [*s.errors, *result.failed]:
+        print(f"  skipped {shown(path)}: {shown(reason)}")
+    if result.thumbnail_error:
+        print(
+            f"  thumbnails could not be saved ({shown(result.thumbnail_error)}); the photos "
+            "are indexed, and their thumbnails are made by the next `clipdesk index` once "
+            "the cache is writable"
+        )
     if result.cancelled:
         print("stopped early; run `clipdesk index` to continue where it stopped")
         return 130
@@ -56,12 +76,18 @@ def _index(library, args, folder_ids=None) -> int:
 
 
 def cmd_add(library, args) -> int:
+    from clipdesk.ops import folders as folder_ops  # the scanner and imaging: only to add
+
     return _index(library, args, folder_ops.add_folders(library, args.paths))
 
 
 def cmd_index(library, args) -> int:
     if not library.catalog.folders():
         raise Fatal("no folders yet: add one with `clipdesk add PATH`")
+    if args.retry_failed:
+        from clipdesk.ops import folders as folder_ops
+
+        print(f"retrying {folder_ops.retry_failed(library)} failed photo(s)")
     return _index(library, args)
 
 
@@ -76,7 +102,7 @@ def cmd_status(library, args) -> int:
         mode = (watch or {}).get("folders", {}).get(path, {})
         folders.append(
             {
-                "path": path,
+                "path": shown(path),
                 "photos": counts.get(folder_id, 0),
                 "present": os.path.isdir(path),
                 "watched_by": mode.get("mode"),
@@ -90,7 +116,7 @@ def cmd_status(library, args) -> int:
         "catalog": str(library.paths.catalog),
         "folders": folders,
         "counts": cat.status_counts(),
-        "failed": [{"path": p, "reason": r} for p, r in cat.failures()],
+        "failed": [{"path": shown(p), "reason": r} for p, r in cat.failures()],
         "watcher": {"running": watch is not None, "pid": (watch or {}).get("pid")},
     }
     if args.json:
@@ -113,4 +139,18 @@ def cmd_status(library, args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"add": cmd_add, "index": cmd_index, "status": cmd_status}
+def cmd_repair(library, args) -> int:
+    from clipdesk.ops.repair import repair_catalog
+    from clipdesk.worker.state import worker_alive
+
+    if worker_alive(library.paths.data_dir):
+        raise Fatal("ClipDesk is running (the window or `clipdesk watch`): close it first")
+    report = repair_catalog(library)
+    print(f"backed up the damaged catalog to {report.backup}")
+    kept = ", ".join(f"{n} {t}" for t, n in report.counts.items())
+    print(f"recovered ({report.method}): {kept or 'nothing'}")
+    print("run `clipdesk index` to find the photos again and re-embed what was lost")
+    return EXIT_OK
+
+
+COMMANDS = {"add": cmd_add, "index": cmd_index, "status": cmd_status, "repair": cmd_repair}

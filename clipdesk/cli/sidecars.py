@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from clipdesk.ops import sidecars as sidecar_ops
+from clipdesk.pathnames import shown
 
 EXIT_OK = 0
 
@@ -33,6 +33,8 @@ def add_parsers(sub, common) -> None:
 
 
 def cmd_export(library, args) -> int:
+    from clipdesk.ops import sidecars as sidecar_ops  # the XMP engine: only for sidecars
+
     report = sidecar_ops.export(
         library, args.paths, args.naming, args.include_suggested, args.dry_run
     )
@@ -44,8 +46,8 @@ def cmd_export(library, args) -> int:
                     "naming": report.naming,
                     "photos": [
                         {
-                            "photo": str(o.photo),
-                            "sidecar": str(o.sidecar) if o.sidecar else None,
+                            "photo": shown(o.photo),
+                            "sidecar": shown(o.sidecar) if o.sidecar else None,
                             "outcome": o.outcome,
                             "added": list(o.added),
                             "removed": list(o.removed),
@@ -61,18 +63,20 @@ def cmd_export(library, args) -> int:
         return EXIT_OK
     for o in report.outcomes:
         if o.outcome == "skipped":
-            print(f"skipped  {o.photo}: {o.reason}", file=sys.stderr)
+            print(f"skipped  {shown(o.photo)}: {shown(o.reason)}", file=sys.stderr)
         elif o.added or o.removed:
             changes = [f"+{t}" for t in o.added] + [f"-{t}" for t in o.removed]
-            print(f"{o.sidecar}: {' '.join(changes)}")
+            print(f"{shown(o.sidecar)}: {' '.join(changes)}")
     print(report.summary())
     return EXIT_OK
 
 
 def cmd_import_keywords(library, args) -> int:
+    from clipdesk.ops import sidecars as sidecar_ops
+
     report = sidecar_ops.import_photo_keywords(library, args.paths)
     for path, reason in report.errors:
-        print(f"skipped  {path}: {reason}", file=sys.stderr)
+        print(f"skipped  {shown(path)}: {shown(reason)}", file=sys.stderr)
     print(
         f"{report.keywords} keywords imported on {report.photos} photos; "
         f"{len(report.new_tags)} new tags"

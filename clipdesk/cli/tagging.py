@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import sys
 
+from clipdesk.cli import args as args_
 from clipdesk.ops import learning
 from clipdesk.ops import tags as tag_ops
 from clipdesk.ops import vocabulary as vocab_ops
+from clipdesk.pathnames import shown
 
 EXIT_OK = 0
 
@@ -28,17 +30,17 @@ def add_parsers(sub, common) -> None:
     g = sub.add_parser("tag", parents=[common], help="confirm, reject or add a tag on photos")
     g.add_argument("photos", nargs="+", metavar="PHOTO")
     act = g.add_mutually_exclusive_group(required=True)
-    act.add_argument("--confirm", metavar="TAG")
-    act.add_argument("--reject", metavar="TAG")
-    act.add_argument("--add", metavar="TAG", help="add a tag (created if new)")
+    act.add_argument("--confirm", metavar="TAG", type=args_.text)
+    act.add_argument("--reject", metavar="TAG", type=args_.text)
+    act.add_argument("--add", metavar="TAG", type=args_.text, help="add a tag (created if new)")
 
     sub.add_parser("undo", parents=[common], help="undo the last tag decision")
 
     r = sub.add_parser(
         "review", parents=[common], help="the suggestions the model is least sure of"
     )
-    r.add_argument("--tag", help="only this tag")
-    r.add_argument("--limit", type=int, default=20)
+    r.add_argument("--tag", type=args_.text, help="only this tag")
+    r.add_argument("--limit", type=args_.positive_int, default=20, help="at least 1")
     r.add_argument("--json", action="store_true", help="print JSON")
 
     sub.add_parser("retrain", parents=[common], help="retrain from corrections and re-score")
@@ -57,6 +59,8 @@ def cmd_vocab(library, args) -> int:
     if args.vocab_command == "import":
         added, updated = vocab_ops.import_vocabulary(library, args.file)
         print(f"{added} tags added, {updated} updated")
+        if learning.pending(library):  # new prompts: this command does not load the model
+            print("their suggestions come with the next `clipdesk index` (or `clipdesk watch`)")
         return EXIT_OK
     fmt = args.format or ("json" if args.file.endswith(".json") else "yaml")
     if args.file == "-":
@@ -105,11 +109,11 @@ def cmd_review(library, args) -> int:
     tag_id = tag_ops.find_tag(library, args.tag).id if args.tag else None
     items = learning.review_queue(library, tag_id, args.limit)
     if args.json:
-        print(json.dumps([i.to_json() for i in items], indent=2))
+        print(json.dumps([{**i.to_json(), "path": shown(i.path)} for i in items], indent=2))
         return EXIT_OK
     for i in items:
         mark = "suggested" if i.suggested else "not yet"
-        print(f"{i.score:.2f}  {mark:9s}  {i.tag}  {i.path}")
+        print(f"{i.score:.2f}  {mark:9s}  {i.tag}  {shown(i.path)}")
     return EXIT_OK
 
 

@@ -133,6 +133,7 @@ def cmd_watch(library, args) -> int:
     if not folders:
         raise Fatal("no folders yet: add one with `clipdesk add PATH` or `clipdesk watch PATH`")
     library.close()  # the worker opens its own writer connection in its own thread
+    model = library.model_name  # a name that cannot work ends the command at once
 
     stop = threading.Event()
     old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -150,17 +151,12 @@ def cmd_watch(library, args) -> int:
             worker.start()
         except WorkerAlreadyRunning as exc:
             raise Fatal(str(exc)) from None
-        # Load the model first, so that one that cannot load ends the command at once.
-        loading = worker.submit(lambda lib: lib.embedder)
-        while not loading.done() and not stop.wait(0.1):
-            pass
-        if loading.done():
-            emb = loading.result()  # ModelUnavailable: one clear line from main()
-            console.line(
-                f"watching {len(folders)} folder(s) with {emb.name} on {emb.backend}; "
-                "Ctrl-C to stop",
-                sys.stderr,
-            )
+        # The worker loads the model when a photo needs it.
+        console.line(
+            f"watching {len(folders)} folder(s) with {model} ({library.engine.describe()}); "
+            "Ctrl-C to stop",
+            sys.stderr,
+        )
         while not stop.wait(0.5) and worker.running:
             pass
         if not stop.is_set():

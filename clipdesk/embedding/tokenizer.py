@@ -11,9 +11,9 @@ tests/test_tokenizer.py compares ids with ``open_clip.get_tokenizer`` on 1,000+ 
 
 from __future__ import annotations
 
-import gzip
 import html
 import string
+import zlib
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -23,6 +23,8 @@ import regex
 
 VOCAB_FILE = Path(__file__).with_name("bpe_simple_vocab_16e6.txt.gz")
 SOT, EOT = "<start_of_text>", "<end_of_text>"
+N_MERGES = 49152 - 256 - 2  # the merges CLIP uses, of the many in the file
+LOOKUPS_BEFORE_TABLE = 2000  # merge look-ups by text search before building the table
 CLEAN_KINDS = ("lower", "whitespace", "canonicalize")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 
@@ -46,6 +48,11 @@ def bytes_to_unicode() -> dict[int, str]:
 
 
 def _basic_clean(text: str) -> str:
+    if text.isascii() and text.isprintable() and "&" not in text:
+        # Printable ASCII without an entity is what ftfy and html.unescape leave as it is
+        # (they change only non-ASCII, control characters, line breaks and entities): a
+        # typed query does not pay the 0.1-0.25 s of importing ftfy.
+        return text.strip()
     import ftfy  # 0.1 s to import: paid by the first text, not by loading a model
 
     text = ftfy.fix_text(text)
@@ -72,6 +79,18 @@ def clean_text(text: str, kind: str = "lower") -> str:
     raise ValueError(f"unknown clean kind {kind!r}; one of {', '.join(CLEAN_KINDS)}")
 
 
+def _merge_lines(vocab_file: Path) -> list[str]:
+    """The N_MERGES merge lines after the header, decompressing only as much of the file as
+    holds them (about a sixth of it)."""
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip
+    chunks, newlines = [], 0
+    with open(vocab_file, "rb") as f:
+        while newlines <= N_MERGES and (block := f.read(1 << 16)):
+            chunks.append(inflate.decompress(block))
+            newlines += chunks[-1].count(b"\n")
+    return b"".join(chunks).decode("utf-8").split("\n", N_MERGES + 1)[1 : N_MERGES + 1]
+
+
 class ClipTokenizer:
     """Texts -> (N, context_length) int64 token ids, exactly as open_clip's SimpleTokenizer."""
 
@@ -85,6 +104,9 @@ class ClipTokenizer:
         self.vocab_file = vocab_file
         self.byte_encoder = bytes_to_unicode()
         self._cache: dict[str, list[int]] = {}
+        self._ranks: dict[tuple[str, str], int] = {}  # merges looked up so far (-1: none)
+        self._merged_ids: dict[str, int] = {}  # token made by a merge -> its id
+        self._lookups = 0
         self._pattern = regex.compile(
             rf"{SOT}|{EOT}|'s|'t|'re|'ve|'m|'ll|'d|[\p{{L}}]+|[\p{{N}}]|[^\s\p{{L}}\p{{N}}]+",
             regex.IGNORECASE,
@@ -93,8 +115,7 @@ class ClipTokenizer:
     @cached_property
     def _vocab(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
         """(token -> id, merge -> rank), read on first use (0.15 s): indexing never needs it."""
-        lines = gzip.open(self.vocab_file).read().decode("utf-8").split("\n")
-        merges = [tuple(line.split()) for line in lines[1 : 49152 - 256 - 2 + 1]]
+        merges = [tuple(line.split()) for line in _merge_lines(self.vocab_file)]
         vocab = list(self.byte_encoder.values())
         vocab += [v + "</w>" for v in vocab]
         vocab += ["".join(m) for m in merges]
@@ -111,21 +132,62 @@ class ClipTokenizer:
 
     @property
     def sot_token_id(self) -> int:
-        return self.encoder[SOT]
+        return 2 * 256 + N_MERGES  # the vocabulary: bytes, bytes + </w>, merges, SOT, EOT
 
     @property
     def eot_token_id(self) -> int:
-        return self.encoder[EOT]
+        return 2 * 256 + N_MERGES + 1
+
+    # A search types one short text: building the whole table above (49k tokens and merges,
+    # 0.2-0.3 s) would cost more than the text encoder. The merges are looked up in their
+    # text instead (each merge is on its own line, unique, in rank order), and a token made
+    # by merge r has id 512 + r; after LOOKUPS_BEFORE_TABLE look-ups (many texts, e.g. a
+    # vocabulary's prompts) the table is built once. tests/test_tokenizer.py holds the ids
+    # equal to open_clip's.
+
+    @cached_property
+    def _merges_text(self) -> str:
+        """ "\na b\n...": the merges in rank order, one per line."""
+        return "\n" + "\n".join(_merge_lines(self.vocab_file)) + "\n"
+
+    @cached_property
+    def _symbol_ids(self) -> dict[str, int]:
+        """The ids of the single-byte tokens, with and without the end-of-word mark."""
+        chars = list(self.byte_encoder.values())
+        ids = {c: i for i, c in enumerate(chars)}
+        ids.update({c + "</w>": 256 + i for i, c in enumerate(chars)})
+        return ids
+
+    def _rank(self, pair: tuple[str, str]) -> int:
+        """The merge's rank (its priority), -1 if it is not a merge."""
+        rank = self._ranks.get(pair)
+        if rank is None:
+            if "_vocab" in self.__dict__ or self._lookups >= LOOKUPS_BEFORE_TABLE:
+                rank = self.bpe_ranks.get(pair, -1)
+            else:
+                self._lookups += 1
+                text = self._merges_text
+                at = text.find(f"\n{pair[0]} {pair[1]}\n")
+                rank = -1 if at < 0 else text.count("\n", 0, at)
+            self._ranks[pair] = rank
+        return rank
+
+    def _token_id(self, piece: str) -> int:
+        found = self._symbol_ids.get(piece)
+        return found if found is not None else self._merged_ids[piece]
 
     def _bpe(self, token: str) -> list[str]:
-        ranks = self.bpe_ranks
         word = (*token[:-1], token[-1] + "</w>")
         while len(word) > 1:
-            pairs = set(zip(word[:-1], word[1:], strict=True))
-            bigram = min(pairs, key=lambda p: ranks.get(p, float("inf")))
-            if bigram not in ranks:
+            best, best_rank = None, -1
+            for pair in set(zip(word[:-1], word[1:], strict=True)):
+                rank = self._rank(pair)
+                if rank >= 0 and (best is None or rank < best_rank):
+                    best, best_rank = pair, rank
+            if best is None:
                 break
-            first, second = bigram
+            first, second = best
+            self._merged_ids[first + second] = 2 * 256 + best_rank
             merged: list[str] = []
             i = 0
             while i < len(word):
@@ -147,11 +209,11 @@ class ClipTokenizer:
 
     def _word_ids(self, word: str) -> list[int]:
         if word in (SOT, EOT):  # special tokens written in the text stay whole, as in open_clip
-            return [self.encoder[word]]
+            return [self.sot_token_id if word == SOT else self.eot_token_id]
         ids = self._cache.get(word)
         if ids is None:
             chars = "".join(self.byte_encoder[b] for b in word.encode("utf-8"))
-            ids = [self.encoder[piece] for piece in self._bpe(chars)]
+            ids = [self._token_id(piece) for piece in self._bpe(chars)]
             if len(self._cache) < 100_000:
                 self._cache[word] = ids
         return ids

@@ -8,6 +8,7 @@ then shows the hits best first with their scores.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.thumbnails import ThumbnailLoader
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.ops import search as search_ops
+from clipdesk.pathnames import shown
 from clipdesk.search import SearchCache
 from clipdesk.tagging.store import TagStore
 
@@ -33,6 +35,7 @@ class BrowseController(QObject):
 
     message = Signal(str)
     counts_changed = Signal(dict)
+    shown_changed = Signal(int, str)  # photos in the grid, and why not all ('' when all)
     folders_changed = Signal(list)
 
     def __init__(
@@ -58,6 +61,8 @@ class BrowseController(QObject):
         sb.search_requested.connect(self.search_text)
         sb.cleared.connect(self.clear_search)
         sb.size_changed.connect(self.set_thumbnail_size)
+        sb.order_changed.connect(lambda _: self._rerun())
+        sb.dates_changed.connect(self._dates_selected)
         page.grid.similar_requested.connect(self.search_similar)
         reader.changed.connect(self.refresh)
         focus = QAction("Search", page)
@@ -92,13 +97,15 @@ class BrowseController(QObject):
 
     def _list(self) -> None:
         flt = self.filter
-        self.reader.read(lambda c: browse.photo_ids(c, flt), self._listed, key="grid")
+        order = self.page.search.order()
+        self.reader.read(lambda c: browse.photo_ids(c, flt, order=order), self._listed, key="grid")
 
     def _listed(self, ids: np.ndarray) -> None:
         if self.query is not None:
             return  # a search started meanwhile
         self.page.grid.set_photos(ids)
         self._show_empty(len(ids), searching=False)
+        self.shown_changed.emit(len(ids), "filtered" if self.filter.active else "")
 
     def _show_empty(self, n: int, searching: bool) -> None:
         if n:
@@ -115,15 +122,21 @@ class BrowseController(QObject):
 
     def _folder_selected(self, folder_id: int | None) -> None:
         folders = () if folder_id is None else (folder_id,)
-        self._set_filter(PhotoFilter(folders, *self.page.sidebar.tag_filter()))
+        self._set_filter(replace(self.filter, folder_ids=folders))
 
     def _tags_selected(self, include: tuple, exclude: tuple) -> None:
-        self._set_filter(PhotoFilter(self.filter.folder_ids, include, exclude))
+        self._set_filter(replace(self.filter, include_tags=include, exclude_tags=exclude))
+
+    def _dates_selected(self, start: str | None, end: str | None) -> None:
+        self._set_filter(replace(self.filter, taken_from=start, taken_to=end))
 
     def _set_filter(self, flt: PhotoFilter) -> None:
         self.filter = flt
         n = len(flt.include_tags) + len(flt.exclude_tags)
-        self.page.search.set_filter_text(f"{n} tag filter(s)" if n else "")
+        parts = [f"{n} tag filter(s)"] if n else []
+        if flt.taken_from or flt.taken_to:
+            parts.append("dates")
+        self.page.search.set_filter_text(", ".join(parts))
         self._rerun()
 
     def _rerun(self) -> None:
@@ -149,7 +162,7 @@ class BrowseController(QObject):
         self.query = ("similar", photo_id)
         catalog = self.reader.catalog()
         row = catalog.photo(photo_id) if catalog is not None else None
-        name = os.path.basename(row.path) if row else f"photo {photo_id}"
+        name = shown(os.path.basename(row.path)) if row else f"photo {photo_id}"
         self.page.search.show_similar(name)
         flt, cache = self.filter, self.cache
 
@@ -172,6 +185,7 @@ class BrowseController(QObject):
         scores = np.array([h[1] for h in hits], np.float32)
         self.page.grid.set_photos(ids, scores, keep_scroll=False)
         self._show_empty(len(ids), searching=True)
+        self.shown_changed.emit(len(ids), "found")
         if len(ids):
             self.page.grid.setCurrentIndex(self.page.model.index(0))
         self.message.emit(f"{len(ids):,} photos, best match first")

@@ -16,6 +16,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from clipdesk.catalog import Catalog
 from clipdesk.catalog.browse import PhotoBrief, briefs
 from clipdesk.gui.thumbnails import ThumbnailLoader
+from clipdesk.pathnames import shown
 
 PAGE = 256
 MAX_PAGES = 64
@@ -25,7 +26,8 @@ PathRole = Qt.ItemDataRole.UserRole + 2
 ScoreRole = Qt.ItemDataRole.UserRole + 3
 StatusRole = Qt.ItemDataRole.UserRole + 4
 ThumbRole = Qt.ItemDataRole.UserRole + 5
-CellRole = Qt.ItemDataRole.UserRole + 6  # (name, thumbnail or None, status, score): a cell
+# A cell: (name, thumbnail or None, status, score, confirmed tags, suggestions to review)
+CellRole = Qt.ItemDataRole.UserRole + 6
 
 
 class PhotoGridModel(QAbstractListModel):
@@ -140,7 +142,8 @@ class PhotoGridModel(QAbstractListModel):
         if b is None:
             return None
         if role == CellRole:
-            return b.name, self._thumbs.pixmap(b.id, b.hash), b.status, self.score(row)
+            thumb = self._thumbs.pixmap(b.id, b.hash)
+            return b.name, thumb, b.status, self.score(row), b.confirmed, b.to_review
         if role == Qt.ItemDataRole.DisplayRole:
             return b.name
         if role == ThumbRole:
@@ -150,11 +153,15 @@ class PhotoGridModel(QAbstractListModel):
         if role == StatusRole:
             return b.status
         if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [b.path]
+            lines = [shown(b.path)]
             if b.width:
                 lines.append(f"{b.width} × {b.height}")
             if b.status == "missing":
                 lines.append("not found: its drive may be unplugged")
+            if b.confirmed:
+                lines.append(f"{b.confirmed} confirmed tag(s)")
+            if b.to_review:
+                lines.append(f"{b.to_review} suggestion(s) to review")
             score = self.score(row)
             if score is not None:
                 lines.append(f"match score {score:.3f}")

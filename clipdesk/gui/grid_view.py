@@ -50,7 +50,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(r, 6, 6)
         box = QRect(r.x() + PAD - 2, r.y() + PAD - 2, self.size, self.size)
         cell = index.data(CellRole)  # one call for everything: paint runs per visible cell
-        name, pixmap, status, score = cell if cell is not None else ("", None, None, None)
+        empty = ("", None, None, None, 0, 0)
+        name, pixmap, status, score, confirmed, to_review = cell if cell is not None else empty
         if pixmap is not None and not pixmap.isNull():
             scaled = pixmap.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, scaled.width(), scaled.height())
@@ -68,6 +69,12 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, "offline")
         if score is not None:
             self._badge(painter, box, f"{score:.2f}")
+        if confirmed:  # Lightroom and digiKam mark tagged photos; so do we
+            self._badge(painter, box, f"✓ {confirmed}", QColor("#2e7d32"), left=True)
+        if to_review:  # a dot: suggestions wait for a decision
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor("#ef6c00"))
+            painter.drawEllipse(box.right() - 11, box.bottom() - 11, 8, 8)
         if option.state & QStyle.StateFlag.State_HasFocus:
             painter.setPen(pal.color(QPalette.ColorRole.Highlight))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -83,15 +90,18 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.restore()
 
     @staticmethod
-    def _badge(painter: QPainter, box: QRect, text: str) -> None:
+    def _badge(
+        painter: QPainter, box: QRect, text: str, colour: QColor | None = None, left=False
+    ) -> None:
         painter.save()
         font = QFont(painter.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
         painter.setFont(font)
         w = painter.fontMetrics().horizontalAdvance(text) + 8
-        rect = QRect(box.right() - w - 2, box.top() + 2, w, painter.fontMetrics().height() + 2)
+        x = box.left() + 2 if left else box.right() - w - 2
+        rect = QRect(x, box.top() + 2, w, painter.fontMetrics().height() + 2)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(0, 0, 0, 150))
+        painter.setBrush(colour or QColor(0, 0, 0, 150))
         painter.drawRoundedRect(rect, 3, 3)
         painter.setPen(QColor("white"))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)

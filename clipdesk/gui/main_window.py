@@ -3,11 +3,20 @@ the controllers, layout in the page widgets."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QTimer
+from PySide6.QtCore import QByteArray, QSize, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QStackedWidget, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 
+from clipdesk import __version__
 from clipdesk.catalog import browse
+from clipdesk.gui.banner import Banner
 from clipdesk.gui.browse_controller import BrowseController
 from clipdesk.gui.export_dialog import ExportDialog
 from clipdesk.gui.grid_model import PhotoGridModel
@@ -40,7 +49,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.session = s = session
         self.setWindowTitle("ClipDesk")
-        self.resize(1320, 820)
+        self._fit_to_screen(QSize(1320, 820))
         self.welcome_page = WelcomePage(self)
         self.library_page = LibraryPage(s.reader, s.thumbs, s.prefs.thumbnail_size, self)
         self.review_page = ReviewView(self)
@@ -48,7 +57,14 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget(self)
         for page in (self.welcome_page, self.library_page, self.review_page, self.vocab_page):
             self.pages.addWidget(page)
-        self.setCentralWidget(self.pages)
+        self.banner = Banner(self)
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self.status.set_model(choice_for(s.engine.model_name).name, s.engine.describe())
@@ -69,6 +85,7 @@ class MainWindow(QMainWindow):
         lib.grid.open_requested.connect(lambda _: lib.set_large(True))
         lib.photo.leave_requested.connect(lambda: lib.set_large(False))
         self.browse_controller.counts_changed.connect(self.status.set_counts)
+        self.browse_controller.shown_changed.connect(self.status.set_shown)
         self.browse_controller.folders_changed.connect(self._folders_changed)
         self.welcome_page.folder_chosen.connect(self._first_folder)
         self.welcome_page.settings_requested.connect(self.open_settings)
@@ -76,7 +93,7 @@ class MainWindow(QMainWindow):
         self.status.pause_toggled.connect(lambda p: s.bridge.pause() if p else s.bridge.resume())
         s.bridge.progress.connect(self._progress)
         s.bridge.event.connect(self._event)
-        s.bridge.failed.connect(lambda text: self.status.showMessage(text, 15000))
+        s.bridge.failed.connect(lambda text: self.banner.show_message("job", f"Problem: {text}"))
         self._make_actions()
         self._restore()
         self.pages.setCurrentWidget(self.library_page if s.reader.exists else self.welcome_page)
@@ -127,6 +144,32 @@ class MainWindow(QMainWindow):
         help_menu.addAction(
             "Keyboard shortcuts", lambda: QMessageBox.information(self, "Keyboard", SHORTCUTS)
         )
+        help_menu.addAction("About ClipDesk", self.show_about)
+
+    def about_text(self) -> str:
+        e = self.session.engine
+        choice = choice_for(e.model_name)
+        source = (
+            f'<a href="https://huggingface.co/{choice.hub}">huggingface.co/{choice.hub}</a> '
+            "(its licence is on that page)"
+            if choice.hub
+            else "ClipDesk's own (MIT)"
+            if e.model_name == "test"
+            else "a local file: its licence is the one it came with"
+        )
+        return (
+            f"<h3>ClipDesk {__version__}</h3>"
+            "<p>Tag, search and organise photos with CLIP, on your own machine. "
+            "Your photo files are never modified.</p>"
+            f"<p><b>Model:</b> {choice.label}<br><b>Backend:</b> {e.describe()}<br>"
+            f"<b>Weights from:</b> {source}</p>"
+            "<p>ClipDesk is free software under the MIT licence. It runs on Qt (PySide6, "
+            "LGPLv3), open_clip (MIT), ONNX Runtime (MIT), exiv2 (GPLv2+) and Pillow (HPND)."
+            "</p>"
+        )
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About ClipDesk", self.about_text())
 
     def show_page(self, page: QWidget) -> None:
         if self.pages.currentWidget() is self.review_page and page is not self.review_page:
@@ -164,12 +207,43 @@ class MainWindow(QMainWindow):
         if e.kind == "thumbnails_ready":
             self.browse_controller.thumbnails_made(list(e.photo_ids))
             self.session.reader.notify_changed()
+        elif e.kind == "model_unavailable":
+            self._model_unavailable(e.message or "")
         elif e.kind == "error":
-            self.status.showMessage(f"Problem: {e.message}", 20000)
+            self.banner.show_message(f"error:{e.message}", f"Problem: {e.message}")
         elif e.kind == "folder_missing":
-            self.status.showMessage(f"Folder not found (drive unplugged?): {e.path}", 10000)
-        elif e.kind != "watch_mode":
+            self.banner.show_message(
+                f"folder:{e.path}",
+                f"Folder not found (drive unplugged?): {e.path}. Its photos are kept, with "
+                "their tags, and come back when the folder does.",
+            )
+        elif e.kind == "folder_restored":
+            self.banner.clear(f"folder:{e.path}")
             self.session.reader.notify_changed()
+        elif e.kind != "watch_mode":
+            if e.kind in ("photo_indexed", "tags_changed"):  # the model works (again)
+                self.banner.clear("model")
+                self.status.set_blocked(None)
+            self.session.reader.notify_changed()
+
+    def _model_unavailable(self, why: str) -> None:
+        """Photos wait for a model: say so until the user picks a way on."""
+        self.status.set_blocked("Waiting for a model: photos are not tagged (see above)")
+        self.banner.show_message(
+            "model",
+            f"<b>Photos wait for a model.</b> {why}",
+            [
+                ("Retry", lambda: self.session.bridge.restart(self.session.engine)),
+                ("Choose a file…", self.open_settings),
+                ("Use the test model", self.use_test_model),
+            ],
+        )
+
+    def use_test_model(self) -> None:
+        """The built-in test model (coloured shapes): to try the app without a download."""
+        from dataclasses import replace
+
+        self._apply_settings(replace(self.session.settings, model="test", backend="auto"))
 
     def _folders_changed(self, infos: list) -> None:
         current = self.pages.currentWidget()
@@ -225,8 +299,12 @@ class MainWindow(QMainWindow):
         )
 
     def _settings_accepted(self, dialog: SettingsDialog) -> None:
+        self._apply_settings(dialog.result_settings())
+
+    def _apply_settings(self, settings) -> None:
         s = self.session
-        if s.apply_settings(dialog.result_settings()):
+        if s.apply_settings(settings):
+            self.status.set_blocked(None)
             self.status.set_model(choice_for(s.engine.model_name).name, s.engine.describe())
             self._show_plan()
             self.status.showMessage(
@@ -235,10 +313,20 @@ class MainWindow(QMainWindow):
 
     # -- state across restarts, and a clean exit ----------------------------------------------
 
+    def _fit_to_screen(self, wanted: QSize) -> None:
+        """Open at ``wanted`` size, or smaller, to fit the screen with room for its panels."""
+        screen = self.screen().availableGeometry()
+        size = wanted.boundedTo(QSize(screen.width() - 40, screen.height() - 60))
+        self.resize(size)
+        self.move(screen.center() - self.rect().center())
+
     def _restore(self) -> None:
         p = self.session.prefs
         if p.geometry:
             self.restoreGeometry(QByteArray.fromHex(p.geometry.encode()))
+            screen = self.screen().availableGeometry()
+            if not screen.contains(self.frameGeometry()):  # another, smaller screen now
+                self._fit_to_screen(self.size())
         if p.splitter:
             self.library_page.splitter.restoreState(QByteArray.fromHex(p.splitter.encode()))
 

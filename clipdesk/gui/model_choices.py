@@ -66,6 +66,20 @@ CHOICES: tuple[ModelChoice, ...] = (
         "about 18x slower than B/32",
         "laion/CLIP-ViT-L-14-DataComp.XL-s13B-b90K",
     ),
+    ModelChoice(
+        "xlm-roberta-base-ViT-B-32:laion5b_s13b_b90k",
+        "ViT-B/32 + XLM-RoBERTa, LAION-5B (multilingual: search in your own language)",
+        1470,
+        "as fast as B/32 for photos, slower text",
+        "laion/CLIP-ViT-B-32-xlm-roberta-base-laion5B-s13B-b90k",
+    ),
+    ModelChoice(
+        "test",
+        "ClipDesk's small test model (coloured shapes only: for trying the app)",
+        None,
+        "very fast",
+        downloads=False,
+    ),
 )
 
 BACKENDS: tuple[tuple[str, str], ...] = (
@@ -82,14 +96,6 @@ def choice_for(name: str) -> ModelChoice:
     for c in CHOICES:
         if c.name == name:
             return c
-    if name == "test":
-        return ModelChoice(
-            "test",
-            "ClipDesk's small test model (coloured shapes only)",
-            None,
-            "very fast",
-            downloads=False,
-        )
     if Path(name.partition(":")[2] or name).expanduser().exists():
         return ModelChoice(
             name, f"Local model {name}", None, "speed depends on the model", downloads=False

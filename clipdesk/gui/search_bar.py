@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSlider, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSlider,
+    QToolButton,
+    QWidget,
+)
+
+SORTS = (("name", "Name"), ("date", "Date taken"), ("date_desc", "Newest first"))
 
 
 class SearchField(QLineEdit):
@@ -25,6 +37,8 @@ class SearchBar(QWidget):
     search_requested = Signal(str)
     cleared = Signal()
     size_changed = Signal(int)
+    order_changed = Signal(str)  # a key of catalog.browse.ORDERS
+    dates_changed = Signal(object, object)  # 'YYYY-MM-DD' or None, taken from / to
 
     def __init__(self, size: int = 160, parent: QWidget | None = None):
         super().__init__(parent)
@@ -54,15 +68,52 @@ class SearchBar(QWidget):
         self.size_slider.setFixedWidth(110)
         self.size_slider.setToolTip("Thumbnail size")
         self.size_slider.valueChanged.connect(self.size_changed)
+        self.sort = QComboBox(self)
+        for key, label in SORTS:
+            self.sort.addItem(label, key)
+        self.sort.setToolTip("Order of the photos while browsing (a search: best match first)")
+        self.sort.currentIndexChanged.connect(lambda _: self.order_changed.emit(self.order()))
+        self.dated = QCheckBox("Taken", self)
+        self.dated.setToolTip("Only photos taken between these dates (EXIF DateTimeOriginal)")
+        self.date_from, self.date_to = QDateEdit(self), QDateEdit(self)
+        today = QDate.currentDate()
+        for edit, date in ((self.date_from, today.addYears(-1)), (self.date_to, today)):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setDate(date)
+            edit.setEnabled(False)
+            edit.dateChanged.connect(self._dates)
+        self.dated.toggled.connect(self._dates)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 0)
         layout.addWidget(self.field, 1)
         layout.addWidget(self.similar_label)
         layout.addWidget(self.clear_similar)
         layout.addWidget(self.filter_label)
+        layout.addWidget(self.sort)
+        layout.addWidget(self.dated)
+        layout.addWidget(self.date_from)
+        layout.addWidget(QLabel("–", self))
+        layout.addWidget(self.date_to)
         layout.addWidget(QLabel("Size", self))
         layout.addWidget(self.size_slider)
         self._similar_active = False
+
+    def order(self) -> str:
+        return self.sort.currentData()
+
+    def dates(self) -> tuple[str | None, str | None]:
+        if not self.dated.isChecked():
+            return None, None
+        return (
+            self.date_from.date().toString("yyyy-MM-dd"),
+            self.date_to.date().toString("yyyy-MM-dd"),
+        )
+
+    def _dates(self, *_) -> None:
+        for edit in (self.date_from, self.date_to):
+            edit.setEnabled(self.dated.isChecked())
+        self.dates_changed.emit(*self.dates())
 
     def _submit(self) -> None:
         text = self.field.text().strip()

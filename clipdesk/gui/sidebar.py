@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from clipdesk.catalog.browse import FolderInfo
+from clipdesk.pathnames import shown
 from clipdesk.tagging.store import TagInfo
 
 ID = Qt.ItemDataRole.UserRole
@@ -113,16 +114,16 @@ class Sidebar(QWidget):
         self.folders.addItem(everything)
         warn = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         for f in infos:
-            name = os.path.basename(f.path.rstrip(os.sep)) or f.path
+            name = shown(os.path.basename(f.path.rstrip(os.sep)) or f.path)
             item = QListWidgetItem(f"{name}  ({f.photos:,})")
             item.setData(ID, f.id)
-            item.setToolTip(f.path)
+            item.setToolTip(shown(f.path))
             if not f.present:
                 item.setText(f"{name}  (not found)")
                 item.setIcon(warn)
                 item.setForeground(QBrush(QColor("#9e9e9e")))
                 item.setToolTip(
-                    f"{f.path}\nNot found: is the drive unplugged? Its "
+                    f"{shown(f.path)}\nNot found: is the drive unplugged? Its "
                     f"{f.photos:,} photos keep their tags and come back with it."
                 )
             self.folders.addItem(item)

@@ -72,6 +72,9 @@ class StatusBar(QStatusBar):
         self.addWidget(self.pause_button)
         self.addPermanentWidget(self.photos_label)
         self.addPermanentWidget(self.model_label)
+        self.blocked: str | None = None  # why background work cannot go on, when it cannot
+        self._counts: dict[str, int] = {}
+        self._shown: tuple[int, str] = (0, "")  # photos in the grid, and why not all
 
     def _toggled(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
@@ -88,19 +91,39 @@ class StatusBar(QStatusBar):
             self.pause_button.blockSignals(False)
         if not busy and not p.paused:
             self.bar.hide()
-            self.progress_label.setText("Up to date" if p.phase in ("idle", "done") else "")
+            idle = p.phase in ("idle", "done")
+            self.progress_label.setText((self.blocked or "Up to date") if idle else "")
             return
         self.progress_label.setText(progress_text(p))
         self.bar.setVisible(p.total > 0)
         self.bar.setRange(0, max(p.total, 1))
         self.bar.setValue(min(p.done, p.total))
 
+    def set_blocked(self, reason: str | None) -> None:
+        """Say why photos wait (never "Up to date" while they do); None: they no longer wait."""
+        self.blocked = reason
+        if reason:
+            self.progress_label.setText(reason)
+        elif self.progress_label.text().startswith("Waiting"):
+            self.progress_label.setText("")
+
     def set_model(self, model: str, backend: str) -> None:
         self.model_label.setText(f"{model} · {backend}")
 
+    def set_shown(self, shown: int, why: str) -> None:
+        """How many photos the grid shows, when a filter or search narrows them."""
+        self._shown = (shown, why)
+        self._show_counts()
+
     def set_counts(self, counts: dict[str, int]) -> None:
+        self._counts = counts
+        self._show_counts()
+
+    def _show_counts(self) -> None:
+        counts = self._counts
         total = sum(v for k, v in counts.items() if k != "failed")
-        text = f"{total:,} photos"
+        shown, why = self._shown
+        text = f"{shown:,} {why} of {total:,} photos" if why else f"{total:,} photos"
         if counts.get("missing"):
             text += f" · {counts['missing']:,} offline"
         if counts.get("failed"):

@@ -131,6 +131,7 @@ class ChipArea(QWidget):
     """All chips of the photos in view; one of the suggested ones has the keyboard focus."""
 
     chip_clicked = Signal(int)  # tag id
+    focus_moved = Signal(QWidget)  # the focused chip's button, to scroll it into view
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -174,6 +175,8 @@ class ChipArea(QWidget):
         self.focused_tag = tag_id
         for b in self.buttons:
             b.set_focused(b.chip.tag_id == tag_id)
+            if b.chip.tag_id == tag_id:
+                self.focus_moved.emit(b)
 
     def move_focus(self, step: int) -> None:
         """Focus the next (or previous) chip."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import partial
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
@@ -46,6 +46,12 @@ class TaggingController(QObject):
         view.reject_button.clicked.connect(self.reject)
         view.similar_button.clicked.connect(self._similar)
         view.add_field.submitted.connect(self.add_tag)
+        view.add_field.create_requested.connect(self.add_tag)
+        view.add_field.unknown.connect(
+            lambda text: self.message.emit(
+                f"“{text}” is not a tag: pick a completion, or “Create tag” to make a new one"
+            )
+        )
         view.add_field.cancelled.connect(self._back_to_grid)
         reader.changed.connect(self.refresh)
         self.actions = self._make_actions(host)
@@ -136,16 +142,18 @@ class TaggingController(QObject):
             done=lambda _n: self._written(),
         )
 
-    def add_tag(self, text: str) -> None:
+    def add_tag(self, path: str) -> None:
+        """Confirm the tag at ``path`` on the selection (created when new: the field only
+        asks for a new one when the user chose "Create tag")."""
         if not self.ids:
             return
-        ids = list(self.ids)
+        ids, text = list(self.ids), path
         self.message.emit(f"Added “{text}” to {len(ids):,} photo(s)")
         self.bridge.submit(
             lambda lib: tag_ops.add_tag(lib, ids, text),
             done=lambda _tag_id: self._written(),
         )
-        self._back_to_grid()
+        QTimer.singleShot(0, self._back_to_grid)  # once the completion popup has closed
 
     def undo(self) -> None:
         def undone(report: UndoReport) -> None:
@@ -167,6 +175,7 @@ class TaggingController(QObject):
             self.message.emit("That was the last photo" if step > 0 else "This is the first photo")
 
     def focus_add_field(self) -> None:
+        self.view.add_field.clear()  # each T starts a fresh entry
         self.view.add_field.setFocus()
 
     def _back_to_grid(self) -> None:

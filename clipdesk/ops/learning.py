@@ -4,7 +4,9 @@ Decisions put their tags in the catalog's learning queue (see
 :mod:`clipdesk.tagging.corrections`); :func:`learn_pending` retrains exactly those and
 re-scores the library for them. The worker calls it a few seconds after the last
 decision, whichever process made it; a terminal command calls it at once when no worker
-runs.
+runs. A command that may not load the model (``clipdesk tag``) learns the tags whose
+vectors the catalog has, and leaves a brand-new tag in the queue for the next run that
+has the model (``clipdesk index``, ``retrain``, the worker).
 """
 
 from __future__ import annotations
@@ -22,13 +24,18 @@ def pending(lib: Library) -> dict[int, float]:
 
 
 def learn_pending(lib: Library) -> list[int]:
-    """Retrain the tags whose corrections changed and re-score the library for them."""
+    """Retrain the tags whose corrections changed and re-score the library for them; the
+    tags learned (where the model may not load: those whose vectors the catalog has)."""
     started = time.time()
     tag_ids = sorted(pending(lib))
     if not tag_ids:
         return []
-    if lib.catalog.has_embeddings():
+    if lib.has_embeddings():
         tagger = lib.tagger
+        if not lib.allow_model:
+            tag_ids = [t.id for t in tagger.cached(tagger.store.all()) if t.id in tag_ids]
+            if not tag_ids:
+                return []
         tagger.retrain(tag_ids)
         tagger.rescore(None, tag_ids)
     with lib.catalog.transaction():

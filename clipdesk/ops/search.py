@@ -8,7 +8,6 @@ import numpy as np
 
 from clipdesk.catalog import browse
 from clipdesk.catalog.browse import PhotoFilter
-from clipdesk.imaging import ImageError
 from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
 from clipdesk.search import (
@@ -26,7 +25,7 @@ from clipdesk.tagging.store import TagStore, UnknownTag
 def require_embeddings(lib: Library) -> None:
     if not lib.has_embeddings():
         raise OpError(
-            f"no photos are indexed with {lib.embedder.name} yet: run `clipdesk add PATH` "
+            f"no photos are indexed with {lib.model_name} yet: run `clipdesk add PATH` "
             "or `clipdesk index` first"
         )
 
@@ -51,6 +50,8 @@ def find_text(lib: Library, text: str, limit: int = 20, with_tags=(), without_ta
 def find_similar(
     lib: Library, photo: str | Path, limit: int = 20, with_tags=(), without_tags=()
 ) -> list[Hit]:
+    from clipdesk.imaging import ImageError  # not imported by a text search
+
     require_embeddings(lib)
     only = filter_by_names(lib, list(with_tags), list(without_tags))
     try:

@@ -5,8 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 from clipdesk.library import Library
-from clipdesk.sidecar_sync import ImportReport, export_library, import_keywords, photos_under
+from clipdesk.ops.errors import OpError
+from clipdesk.pathnames import shown
+from clipdesk.sidecar_sync import (
+    ImportReport,
+    export_library,
+    import_keywords,
+    outside_library,
+    photos_under,
+)
 from clipdesk.xmp import ExportReport
+
+
+def _check_inside(lib: Library, paths: list[str | Path] | None) -> None:
+    """A path that names no photo of the library is a mistake worth saying, not "wrote 0"."""
+    outside = outside_library(lib.catalog, paths)
+    if outside:
+        raise OpError(
+            f"{shown(outside[0])} is not in the library (no indexed photo is there): "
+            "add its folder with `clipdesk add`, or give a photo or folder inside it"
+        )
 
 
 def export(
@@ -22,6 +40,7 @@ def export(
 
     A naming chosen for a real export becomes the default; a dry run changes nothing.
     """
+    _check_inside(lib, paths)
     naming = naming or lib.settings.sidecar_naming
     if not dry_run and naming != lib.settings.sidecar_naming:
         lib.settings.sidecar_naming = naming
@@ -33,5 +52,6 @@ def export(
 
 def import_photo_keywords(lib: Library, paths: list[str | Path] | None = None) -> ImportReport:
     """Read keywords from sidecars and embedded metadata of these photos (default: all)."""
+    _check_inside(lib, paths)
     photos = photos_under(lib.catalog, paths)
     return import_keywords(lib.catalog, photos, lib.settings.sidecar_naming)

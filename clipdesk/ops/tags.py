@@ -7,6 +7,7 @@ from pathlib import Path
 
 from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
+from clipdesk.pathnames import lookup_forms, shown
 from clipdesk.tagging import corrections, tagpath
 from clipdesk.tagging.corrections import PhotoTag
 from clipdesk.tagging.store import TagRow, TagStore, UnknownTag
@@ -28,14 +29,24 @@ def tag_path(lib: Library, tag_id: int) -> str:
 
 
 def photo_ids(lib: Library, photos: list[str | Path]) -> list[int]:
-    """Catalog ids of photo files given by path."""
+    """Catalog ids of photo files given by path (as the shell gives it, or as ClipDesk
+    shows a name that is not valid UTF-8, with ``\\xff`` escapes)."""
     ids = []
     for p in photos:
-        row = lib.catalog.photo_by_path(Path(p).expanduser().resolve())
+        row = find_photo(lib, p)
         if row is None:
-            raise OpError(f"{p} is not in the library (add its folder first)")
+            raise OpError(f"{shown(p)} is not in the library (add its folder first)")
         ids.append(row.id)
     return ids
+
+
+def find_photo(lib: Library, photo: str | Path):
+    """The catalog row of a photo given by path, or None."""
+    for form in lookup_forms(photo):
+        row = lib.catalog.photo_by_path(Path(form).expanduser().resolve())
+        if row is not None:
+            return row
+    return None
 
 
 def decide(lib: Library, photo_ids: list[int], tag_id: int, state: str) -> int:
@@ -46,12 +57,14 @@ def decide(lib: Library, photo_ids: list[int], tag_id: int, state: str) -> int:
 def add_tag(lib: Library, photo_ids: list[int], path: str) -> int:
     """Confirm a tag on photos, creating it (and its parents) when new; the tag's id."""
     store = TagStore(lib.catalog)
+    before = set(store.paths())
     try:
         with lib.catalog.transaction():
             tag_id = store.ensure(tagpath.clean(path))
     except VocabularyError as exc:
         raise OpError(str(exc)) from None
-    corrections.decide(lib.catalog, photo_ids, tag_id, CONFIRMED)
+    created = set(store.paths()) - before
+    corrections.decide(lib.catalog, photo_ids, tag_id, CONFIRMED, created_tags=created)
     return tag_id
 
 
@@ -72,8 +85,8 @@ class UndoReport:
 
 def undo(lib: Library) -> UndoReport:
     """Undo the last decision step, and say what it was."""
+    paths = TagStore(lib.catalog).paths()  # before: the undo may delete a tag it created
     undone = corrections.undo(lib.catalog)
-    paths = TagStore(lib.catalog).paths()
     names = tuple(paths[t] for t in undone.tag_ids if t in paths)
     return UndoReport(undone.photos, undone.tag_ids, names, undone.state)
 

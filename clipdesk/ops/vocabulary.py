@@ -1,23 +1,32 @@
 """The tag vocabulary: edit, create, delete, import and export tags.
 
 A change to what a tag matches brings its suggestions up to date at once (when photos
-are embedded), so the user sees the effect of an edit.
+are embedded), so the user sees the effect of an edit; where this run may not load the
+model and a tag's vector is new, the tag waits in the learning queue for the next run
+that has the model.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from clipdesk.errors import ModelNeeded
 from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
-from clipdesk.tagging import tagpath
+from clipdesk.tagging import corrections, tagpath
 from clipdesk.tagging.store import TagStore
 from clipdesk.tagging.vocabulary import VocabularyError, dump
 
 
 def _rescore(lib: Library, tag_ids: list[int] | None) -> None:
-    if lib.catalog.has_embeddings():
+    if not lib.has_embeddings():
+        return
+    try:
         lib.tagger.rescore(None, tag_ids)
+    except ModelNeeded:  # a new prompt: score it when the model is next loaded
+        ids = tag_ids if tag_ids is not None else [t.id for t in TagStore(lib.catalog).all()]
+        with lib.catalog.transaction():
+            corrections.queue_learning(lib.catalog, ids)
 
 
 def save_tag(

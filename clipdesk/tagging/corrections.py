@@ -11,6 +11,7 @@ runs) retrains exactly those tags, whichever process made the decision.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -42,8 +43,17 @@ class PhotoTag:
         return {"tag": self.tag, "state": self.state, "source": self.source, "score": self.score}
 
 
-def decide(catalog: Catalog, photo_ids: Iterable[int], tag_id: int, state: str) -> int:
-    """Confirm or reject ``tag_id`` on photos; returns the number of photos changed."""
+def decide(
+    catalog: Catalog,
+    photo_ids: Iterable[int],
+    tag_id: int,
+    state: str,
+    created_tags: Iterable[int] = (),
+) -> int:
+    """Confirm or reject ``tag_id`` on photos; returns the number of photos changed.
+
+    ``created_tags``: tags made for this decision (a new tag and its new parents), which
+    undoing it deletes again when nothing else uses them."""
     if state not in STATES:
         raise ValueError(f"state must be one of {STATES}")
     conn = catalog.conn
@@ -72,6 +82,12 @@ def decide(catalog: Catalog, photo_ids: Iterable[int], tag_id: int, state: str) 
             changed += 1
         if changed:
             _queue_learning(catalog, [tag_id], now)
+        created = sorted(set(created_tags))
+        if created:
+            conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                (f"created_by_batch:{batch}", json.dumps(created)),
+            )
     return changed
 
 
@@ -80,6 +96,27 @@ def _queue_learning(catalog: Catalog, tag_ids: Iterable[int], now: float) -> Non
         "INSERT OR REPLACE INTO learn_queue(tag_id, at) VALUES (?, ?)",
         [(t, now) for t in tag_ids],
     )
+
+
+def _delete_unused_created(catalog: Catalog, batch: int) -> None:
+    """Tags that the undone decision created go too, unless something uses them now."""
+    key = f"created_by_batch:{batch}"
+    row = catalog.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    catalog.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+    for tag_id in sorted(json.loads(row[0]) if row else [], reverse=True):  # leaves first
+        used = catalog.conn.execute(
+            "SELECT 1 FROM photo_tags WHERE tag_id = ? UNION ALL "
+            "SELECT 1 FROM tags WHERE parent_id = ? LIMIT 1",
+            (tag_id, tag_id),
+        ).fetchone()
+        if not used:
+            catalog.conn.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
+
+
+def queue_learning(catalog: Catalog, tag_ids: Iterable[int]) -> None:
+    """Put tags in the learning queue without a correction: the next run that can load the
+    model (index, retrain, the worker) retrains them and re-scores the library for them."""
+    _queue_learning(catalog, tag_ids, time.time())
 
 
 def pending_learning(catalog: Catalog) -> dict[int, float]:
@@ -120,6 +157,7 @@ def undo(catalog: Catalog) -> Undone:
         conn.execute("DELETE FROM corrections WHERE batch = ?", (row[0],))
         tag_ids = tuple(sorted({e[1] for e in entries}))
         _queue_learning(catalog, tag_ids, time.time())
+        _delete_unused_created(catalog, row[0])  # their queue entries go with them
     return Undone(len(entries), tag_ids, entries[0][5] if entries else None)
 
 

@@ -4,6 +4,12 @@ Scores are probabilities: ``sigmoid(x . w + b)`` per tag, where (w, b) is the ta
 learned head if it has one, else the zero-shot prior. Re-scoring only ever adds,
 updates or removes rows in state ``suggested`` from source ``model``; a user's
 decision (and an imported keyword) is never touched.
+
+The model is loaded only when the catalog lacks what is needed: the model's id and dim
+(``models``), its logit scale and reference vector (``meta``) and each tag's vector for
+its current prompts (``tag_vectors``) are remembered from when it was last loaded. Where
+the loader refuses (:class:`~clipdesk.errors.ModelNeeded`), the work that needs it is
+left for a run that may load it.
 """
 
 from __future__ import annotations
@@ -11,12 +17,14 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder
+from clipdesk.errors import ModelNeeded
 from clipdesk.tagging import head as heads
 from clipdesk.tagging.corrections import labels
 from clipdesk.tagging.store import TagRow, TagStore
@@ -62,34 +70,133 @@ def _logit(p: float) -> float:
 
 
 class Tagger:
-    def __init__(self, catalog: Catalog, embedder: Embedder):
+    """Scores, suggestions and heads for one model. ``embedder`` is a loaded Embedder, or a
+    function that loads it (called only when the catalog lacks a vector or a fact; it may
+    raise ModelNeeded) together with the model's canonical ``model_name``."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        embedder: Embedder | Callable[[], Embedder],
+        model_name: str | None = None,
+    ):
         self.catalog = catalog
-        self.embedder = embedder
         self.store = TagStore(catalog)
-        self.model_id = catalog.model_id(embedder.name, embedder.dim)
+        if isinstance(embedder, Embedder):
+            self._embedder: Embedder | None = embedder
+            self._load: Callable[[], Embedder] | None = None
+            self.model_name = embedder.name
+        else:
+            if model_name is None:
+                raise TypeError("a model loader needs the model's name")
+            self._embedder, self._load, self.model_name = None, embedder, model_name
+        known = catalog.find_model(self.model_name)
+        self._model_id, self._dim = known if known else (None, None)
+        if self._embedder is not None:
+            _ = self.model_id
         self._reference: np.ndarray | None = None
+        self._logit_scale: float | None = None
+
+    # -- the model, only when needed ------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            assert self._load is not None
+            self._embedder = self._load()
+        return self._embedder
+
+    @property
+    def known_model_id(self) -> int | None:
+        """The model's id in the catalog, None while no photo was embedded with it (asked
+        again each time until then: the indexer may register it meanwhile)."""
+        if self._model_id is None:
+            known = self.catalog.find_model(self.model_name)
+            if known:
+                self._model_id, self._dim = known
+        return self._model_id
+
+    @property
+    def model_id(self) -> int:
+        if self.known_model_id is None:
+            e = self.embedder
+            self._model_id, self._dim = self.catalog.model_id(e.name, e.dim), e.dim
+        return self._model_id
+
+    @property
+    def dim(self) -> int:
+        _ = self.model_id
+        assert self._dim is not None
+        return self._dim
+
+    def _facts(self) -> None:
+        """The logit scale and the reference vector: from the catalog, else from the model
+        (then remembered there for the runs that do not load it)."""
+        if self._reference is not None:
+            return
+        facts = self.catalog.model_facts(self.model_name)
+        if facts is None or len(facts["reference"]) != self.dim:
+            e = self.embedder
+            v = e.encode_texts(list(REFERENCE_PROMPTS)).mean(0)
+            v = v / np.linalg.norm(v)
+            facts = {"logit_scale": float(e.logit_scale), "reference": v.tolist()}
+            self.catalog.set_model_facts(self.model_name, facts)
+        self._reference = np.asarray(facts["reference"], np.float32)
+        self._logit_scale = float(facts["logit_scale"])
+
+    @property
+    def logit_scale(self) -> float:
+        self._facts()
+        assert self._logit_scale is not None
+        return self._logit_scale
+
+    def cached(self, tags: list[TagRow]) -> list[TagRow]:
+        """Those of ``tags`` that can be scored without the model: their vectors for their
+        current prompts and the model's facts are in the catalog."""
+        if self._embedder is not None:
+            return tags
+        if self.known_model_id is None or self.catalog.model_facts(self.model_name) is None:
+            return []
+        return [t for t in tags if self._cached_vector(t) is not None]
+
+    def fill_cache(self) -> bool:
+        """Put every tag's vector and the model's facts in the catalog where some are
+        missing (a catalog from before they were kept there), so that the commands that
+        never load the model can score; whether the model was needed for it."""
+        if self.known_model_id is None:
+            return False
+        tags = self.store.all()
+        if len(self.cached(tags)) == len(tags):
+            return False
+        self.tag_vectors(tags)
+        self.reference()
+        return True
+
+    def _cached_vector(self, tag: TagRow) -> np.ndarray | None:
+        key = _prompts_key(self.model_name, tag.spec().effective_prompts())
+        row = self.catalog.conn.execute(
+            "SELECT prompts_key, vector FROM tag_vectors WHERE tag_id = ? AND model_id = ?",
+            (tag.id, self.model_id),
+        ).fetchone()
+        return np.frombuffer(row[1], np.float32) if row and row[0] == key else None
 
     # -- vectors and heads ------------------------------------------------------
 
     def reference(self) -> np.ndarray:
-        if self._reference is None:
-            v = self.embedder.encode_texts(list(REFERENCE_PROMPTS)).mean(0)
-            self._reference = (v / np.linalg.norm(v)).astype(np.float32)
+        self._facts()
+        assert self._reference is not None
         return self._reference
 
     def tag_vectors(self, tags: list[TagRow]) -> np.ndarray:
         """Mean of each tag's normalised prompt embeddings, cached until its prompts change."""
-        out = np.zeros((len(tags), self.embedder.dim), np.float32)
+        out = np.zeros((len(tags), self.dim), np.float32)
         missing = []
         for i, tag in enumerate(tags):
-            key = _prompts_key(self.embedder.name, tag.spec().effective_prompts())
-            row = self.catalog.conn.execute(
-                "SELECT prompts_key, vector FROM tag_vectors WHERE tag_id = ? AND model_id = ?",
-                (tag.id, self.model_id),
-            ).fetchone()
-            if row and row[0] == key:
-                out[i] = np.frombuffer(row[1], np.float32)
+            vector = self._cached_vector(tag)
+            if vector is not None:
+                out[i] = vector
             else:
+                key = _prompts_key(self.model_name, tag.spec().effective_prompts())
                 missing.append((i, tag, key))
         if missing:
             prompts = [p for _, t, _ in missing for p in t.spec().effective_prompts()]
@@ -109,7 +216,7 @@ class Tagger:
         return out
 
     def prior(self, tag: TagRow) -> heads.Head:
-        return heads.prior(self.tag_vectors([tag])[0], self.reference(), self.embedder.logit_scale)
+        return heads.prior(self.tag_vectors([tag])[0], self.reference(), self.logit_scale)
 
     def head(self, tag: TagRow) -> heads.Head:
         """The tag's trained head, if it was trained on its current prompts; else the prior."""
@@ -117,14 +224,14 @@ class Tagger:
             "SELECT weights, bias, metrics FROM heads WHERE tag_id = ? AND model_id = ?",
             (tag.id, self.model_id),
         ).fetchone()
-        key = _prompts_key(self.embedder.name, tag.spec().effective_prompts())
+        key = _prompts_key(self.model_name, tag.spec().effective_prompts())
         if row and json.loads(row[2]).get("prompts_key") == key:
             return heads.Head(np.frombuffer(row[0], np.float32).copy(), float(row[1]))
         return self.prior(tag)
 
     def weights(self, tags: list[TagRow]) -> tuple[np.ndarray, np.ndarray]:
         hs = [self.head(t) for t in tags]
-        w = np.stack([h.weights for h in hs]) if hs else np.zeros((0, self.embedder.dim))
+        w = np.stack([h.weights for h in hs]) if hs else np.zeros((0, self.dim))
         return w.astype(np.float32), np.array([h.bias for h in hs], np.float32)
 
     def probabilities(self, x: np.ndarray, tags: list[TagRow]) -> np.ndarray:
@@ -143,7 +250,7 @@ class Tagger:
         """Bring model suggestions up to date for these photos x tags (default: all)."""
         result = RescoreResult()
         tags = self._tags(tag_ids)
-        if not tags:
+        if not tags or self.known_model_id is None:  # nothing is embedded with this model
             return result
         ids, matrix = self.catalog.embedding_matrix(self.model_id)
         if photo_ids is not None:
@@ -229,12 +336,12 @@ class Tagger:
 
     def _train_one(self, tag: TagRow, pos: list[int], neg: list[int]) -> dict:
         conn = self.catalog.conn
-        key = _prompts_key(self.embedder.name, tag.spec().effective_prompts())
+        key = _prompts_key(self.model_name, tag.spec().effective_prompts())
         start = self.prior(tag)
         ids = pos + neg
         vecs = [self.catalog.embedding(i, self.model_id) for i in ids]
         have = [i for i, v in enumerate(vecs) if v is not None]
-        x = np.stack([vecs[i] for i in have]) if have else np.zeros((0, self.embedder.dim))
+        x = np.stack([vecs[i] for i in have]) if have else np.zeros((0, self.dim))
         y = np.array([1.0 if i < len(pos) else 0.0 for i in have])
         metrics = {"prompts_key": key, "n_pos": int(y.sum()), "n_neg": int(len(y) - y.sum())}
         if not len(y):
@@ -267,7 +374,7 @@ class Tagger:
             pos, neg = labels(self.catalog, tag.id)
             row = self.catalog.conn.execute(
                 "SELECT metrics FROM heads WHERE tag_id = ? AND model_id = ?",
-                (tag.id, self.model_id),
+                (tag.id, self.known_model_id),
             ).fetchone()
             m = json.loads(row[0]) if row else {}
             out.append(
@@ -284,12 +391,23 @@ class Tagger:
     # -- the review queue ------------------------------------------------------------------
 
     def review(self, tag_id: int | None = None, limit: int = 20) -> list[ReviewItem]:
-        """Undecided photo-tag pairs the model is least sure about (closest to the threshold)."""
+        """Undecided photo-tag pairs the model is least sure about (closest to the threshold).
+
+        Where the model may not be loaded, tags whose vectors are not in the catalog yet (a
+        brand-new tag) are left out until a run that has the model computes them."""
         tags = [t for t in self._tags([tag_id] if tag_id else None) if t.enabled]
-        ids, matrix = self.catalog.embedding_matrix(self.model_id)
-        if not tags or not len(ids):
+        if not tags or self.known_model_id is None:
             return []
-        probs = self.probabilities(matrix, tags)
+        ids, matrix = self.catalog.embedding_matrix(self.model_id)
+        if not len(ids):
+            return []
+        try:
+            probs = self.probabilities(matrix, tags)
+        except ModelNeeded:
+            tags = self.cached(tags)
+            if not tags:
+                return []
+            probs = self.probabilities(matrix, tags)
         cuts = np.array([_logit(t.threshold) for t in tags])
         margin = np.abs(np.log(probs / np.maximum(1 - probs, 1e-12) + 1e-12) - cuts)
         decided = self.catalog.conn.execute(

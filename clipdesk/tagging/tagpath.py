@@ -36,6 +36,27 @@ def clean(path: str) -> str:
     return join(*split(path.strip().strip(SEPARATOR)))
 
 
+def resolve(typed: str, known: Iterable[str]) -> str | None:
+    """The existing tag a person means by what they typed: the same path (any case), else
+    the one tag whose leaf is that name, else the only tag whose path contains it. None
+    when it names no tag or several: creating a tag is never a guess."""
+    text = clean(typed).casefold()
+    if not text:
+        return None
+    known = list(known)
+    for rule in (
+        lambda p: p.casefold() == text,
+        lambda p: leaf(p).casefold() == text,
+        lambda p: text in p.casefold(),
+    ):
+        found = [p for p in known if rule(p)]
+        if len(found) == 1:
+            return found[0]
+        if found:
+            return None
+    return None
+
+
 def display(path: str) -> str:
     """A path for reading: ``Animals › Dog``."""
     return path.replace(SEPARATOR, " › ")

@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import yaml
-
 from clipdesk.tagging.tagpath import SEPARATOR
 
 DEFAULT_THRESHOLD = 0.5
@@ -64,12 +62,16 @@ def _fail(node, message: str, source: str) -> VocabularyError:
 
 
 def _scalar(node, source: str, what: str) -> str:
+    import yaml  # imported only by what reads a vocabulary (30-70 ms)
+
     if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
         raise _fail(node, f"{what} must be non-empty text", source)
     return str(node.value).strip()
 
 
 def _parse_tag(node, parent: str, source: str, out: list[TagSpec]) -> None:
+    import yaml  # imported only by what reads a vocabulary (30-70 ms)
+
     if not isinstance(node, yaml.MappingNode):
         raise _fail(node, "each tag must be a mapping with at least a 'name'", source)
     fields = {}
@@ -129,6 +131,8 @@ def _parse_tag(node, parent: str, source: str, out: list[TagSpec]) -> None:
 
 def parse(text: str, source: str = "vocabulary") -> list[TagSpec]:
     """Parse a YAML or JSON vocabulary into tags, parents before children."""
+    import yaml  # imported only by what reads a vocabulary (30-70 ms)
+
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -197,4 +201,6 @@ def dump(specs: list[TagSpec], fmt: str = "yaml") -> str:
     doc = to_tree(specs)
     if fmt == "json":
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    import yaml
+
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)

@@ -38,6 +38,7 @@ class EventKind(Named):
     FOLDER_RESTORED = "folder_restored"
     WATCH_MODE = "watch_mode"
     IDLE = "idle"
+    MODEL_UNAVAILABLE = "model_unavailable"  # the message says why and what to do
     ERROR = "error"
 
 

@@ -138,7 +138,10 @@ def run_thumbnails(w: Worker, job: ThumbnailsJob) -> None:
 
 def run_index(w: Worker, job: IndexJob) -> None:
     lib = w.library
-    indexer = w.indexer()
+    if not lib.needs_embedding():  # nothing to embed: the model stays unloaded
+        w.enqueue(TagJob(Priority.TAGGING))
+        return
+    indexer = w.indexer()  # the first photo to embed loads the model, in this thread
     result = IndexResult(ScanResult())
     sent = [0, 0]  # embedded ids and failures already announced
 

@@ -17,6 +17,8 @@ tags and re-scores the library for them.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from collections import Counter
@@ -26,7 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from clipdesk.embedding import ModelSpec
+from clipdesk.embedding import ModelSpec, ModelUnavailable
 from clipdesk.embedding.choice import EngineChoice
 from clipdesk.indexer import Indexer
 from clipdesk.library import Library
@@ -44,6 +46,23 @@ log = logging.getLogger(__name__)
 
 LEARN_DELAY = 3.0  # seconds after the last correction before its tags retrain
 LEARN_POLL = 2.0  # while idle, how often to look for corrections made by other processes
+BACKGROUND_NICE = 5  # how much lower the worker's threads run than the window's
+
+
+def background_priority() -> None:
+    """Lower the CPU priority of this thread and of the threads it starts from now on
+    (decode pools, ONNX Runtime's), so that on a busy machine the window's thread gets a
+    core first. Linux only: there a thread has its own nice value; elsewhere the id would
+    name a process."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(
+            os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + BACKGROUND_NICE)
+        )
+    except OSError as exc:
+        log.info("cannot lower the worker's priority: %s", exc)
 
 
 class Worker:
@@ -346,6 +365,7 @@ class Worker:
             self.schedule_learning()
 
     def _run(self) -> None:
+        background_priority()
         try:
             self.library = Library(engine=self._engine, **self._lib_args)
             _ = self.library.catalog  # the writer connection, opened in this thread
@@ -369,6 +389,9 @@ class Worker:
     def _execute(self, job: Job) -> None:
         try:
             HANDLERS[job.kind](self, job)
+        except ModelUnavailable as exc:  # the photos wait; the user must choose (the GUI asks)
+            log.warning("%s job: %s", job.kind, exc)
+            self.emit(EventKind.MODEL_UNAVAILABLE, message=str(exc))
         except Exception as exc:  # one failed job must not end the service
             log.exception("%s job failed", job.kind)
             self.emit(EventKind.ERROR, message=f"{job.kind}: {type(exc).__name__}: {exc}")

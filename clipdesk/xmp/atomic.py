@@ -25,9 +25,17 @@ def _host() -> str:
     return hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
 
 
+def _temp_key(name: str) -> str:
+    """The target's part of its temp names: the name itself, or for a name so long that the
+    temp name would pass the file system's 255 bytes, ``~`` and a digest of it."""
+    raw = os.fsencode(name)
+    return name if len(raw) <= 200 else "~" + hashlib.sha1(raw).hexdigest()
+
+
 def temp_name(target: Path) -> str:
     """A fresh temp file name for ``target`` (in the same folder)."""
-    return f".{target.name}.{_host()}-{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    key = _temp_key(target.name)
+    return f".{key}.{_host()}-{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}"
 
 
 def _owner_alive(host: str, pid: int) -> bool | None:
@@ -95,7 +103,7 @@ def note_written(folder: Path) -> None:
 def stale_temps(target: Path) -> list[Path]:
     """Temp files of earlier writes to ``target`` whose writer is gone."""
     out: list[Path] = []
-    for name, host, pid in _temps_in(target.parent).get(target.name, []):
+    for name, host, pid in _temps_in(target.parent).get(_temp_key(target.name), []):
         path = target.parent / name
         alive = _owner_alive(host, pid)
         if alive is None:
@@ -122,8 +130,9 @@ def remove_stale_temps(target: Path) -> int:
         with _listings_lock:
             hit = _listings.get(str(target.parent))
             if hit:
-                left = [t for t in hit[1].get(target.name, []) if (target.parent / t[0]).exists()]
-                hit[1][target.name] = left
+                key = _temp_key(target.name)
+                left = [t for t in hit[1].get(key, []) if (target.parent / t[0]).exists()]
+                hit[1][key] = left
     return n
 
 

@@ -64,6 +64,8 @@ class ExportReport:
         """One line for a status bar or the CLI."""
         verb = "would write" if self.dry_run else "wrote"
         text = f"{verb} {self.written}, unchanged {self.unchanged}, skipped {len(self.skipped)}"
+        if self.unchanged:
+            text += " (unchanged: the sidecar already holds exactly these keywords)"
         return text + (" (cancelled)" if self.cancelled else "")
 
 

@@ -15,6 +15,7 @@ first also means a read after a write sees what was written.
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Literal, cast
 
@@ -53,6 +54,11 @@ def candidates(photo: Path, prefer: Naming = DEFAULT_NAMING) -> list[Path]:
 def find_sidecar(photo: Path, prefer: Naming = DEFAULT_NAMING) -> Path | None:
     """The existing sidecar of ``photo`` that wins (see the module docstring), or None."""
     for path in candidates(photo, prefer):
-        if path.is_file():
-            return path
+        try:
+            if path.is_file():
+                return path
+        except OSError as exc:
+            # A 255-byte photo name leaves no room for ".xmp": no such sidecar can exist.
+            if exc.errno != errno.ENAMETOOLONG:
+                raise
     return None

@@ -133,14 +133,27 @@ def read_sidecar(path: Path) -> SidecarRead:
 
 def read_photo_sidecar(photo: Path, prefer: Naming = DEFAULT_NAMING) -> SidecarRead | None:
     """Read the sidecar of ``photo`` that wins (see :mod:`clipdesk.xmp.naming`), or None."""
-    path = find_sidecar(Path(photo), prefer)
+    try:
+        path = find_sidecar(Path(photo), prefer)
+    except OSError as exc:  # e.g. the folder is not readable
+        reason = f"cannot look for its sidecar: {exc.strerror or exc}"
+        raise SidecarError(Path(photo), reason) from exc
     return read_sidecar(path) if path is not None else None
 
 
 def _target(photo: Path, naming: Naming) -> Path:
     target = sidecar_path(photo, naming)
-    if target.is_symlink():  # write through a link rather than replacing it
-        target = Path(os.path.realpath(target))
+    try:
+        if target.is_symlink():  # write through a link rather than replacing it
+            target = Path(os.path.realpath(target))
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            raise SidecarError(
+                target,
+                "the sidecar's name would be too long for the file system "
+                "(shorten the photo's name, or export with --naming base)",
+            ) from exc
+        raise SidecarError(target, f"cannot look at it: {exc.strerror or exc}") from exc
     if os.path.normcase(os.path.abspath(target)) == os.path.normcase(os.path.abspath(photo)):
         raise SidecarError(target, "the sidecar would be the photo itself")
     return target

@@ -43,3 +43,16 @@ def click_tag(qtbot, tree, name: str):
     rect = tree.visualItemRect(item)
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     return item
+
+
+def choose_completion(qtbot, field, typed: str, key=Qt.Key.Key_Up) -> str:
+    """Type into a field with completion, move in its popup as a user does (Up from the
+    field lands on the last completion, "Create tag …"; Down on the first) and press
+    Enter; the completion chosen."""
+    qtbot.keyClicks(field, typed)
+    popup = field.completer().popup()
+    qtbot.waitUntil(popup.isVisible, timeout=5_000)
+    qtbot.keyClick(popup, key)
+    chosen = popup.currentIndex().data()
+    qtbot.keyClick(popup, Qt.Key.Key_Return)
+    return chosen

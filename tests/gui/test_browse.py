@@ -73,12 +73,15 @@ def test_find_similar_and_tag_filters(library_home, open_window, qtbot):
     qtbot.waitUntil(lambda: tree.topLevelItemCount() > 0, timeout=10_000)
     n_red = int(click_tag(qtbot, tree, "red").text(1))
     wait_rows(qtbot, window, n_red)
+    photos = window.status.photos_label
+    qtbot.waitUntil(lambda: photos.text().startswith(f"{n_red} filtered of 36"), timeout=5_000)
     assert sum("_red_" in n for n in names(window)) >= n_red - 1  # the test model is good
     click_tag(qtbot, tree, "red")
     wait_rows(qtbot, window, 36 - n_red)
     assert "1 tag filter" in window.library_page.search.filter_label.text()
     click_tag(qtbot, tree, "red")
     wait_rows(qtbot, window, 36)
+    qtbot.waitUntil(lambda: photos.text().startswith("36 photos"), timeout=5_000)
 
 
 def test_a_missing_folder_is_shown_as_such(library_home, shapes, open_window, qtbot):

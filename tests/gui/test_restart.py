@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from clipdesk.gui.settings_dialog import SettingsDialog
 from clipdesk.settings import Settings
-from tests.gui.helpers import WAIT, wait_rows
+from tests.gui.helpers import WAIT, choose_completion, wait_rows
 from tests.gui.test_tagging import chips, select, stored
 
 
@@ -17,8 +17,7 @@ def test_restart_finds_everything_as_left(library_home, open_window, qtbot):
     row = select(qtbot, window, "green_circle.jpg")
     path = window.library_page.model.brief(row).path
     qtbot.keyClick(window.library_page.grid, Qt.Key.Key_T)
-    qtbot.keyClicks(window.library_page.photo.add_field, "Keep")
-    qtbot.keyClick(window.library_page.photo.add_field, Qt.Key.Key_Return)
+    choose_completion(qtbot, window.library_page.photo.add_field, "Keep")  # "Create tag"
     qtbot.waitUntil(lambda: stored(library_home, path).get("Keep") == "confirmed", timeout=WAIT)
     window.library_page.search.size_slider.setValue(220)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from clipdesk.catalog import Catalog
-from tests.gui.helpers import WAIT, wait_idle, wait_rows
+from tests.gui.helpers import WAIT, choose_completion, wait_idle, wait_rows
 
 
 def decided(home) -> dict[str, int]:
@@ -84,8 +84,7 @@ def test_export_dry_run_then_write(library_home, shapes, open_window, qtbot):
     grid.setCurrentIndex(model.index(0))
     window.library_page.grid.setFocus()
     qtbot.keyClick(grid, Qt.Key.Key_T)
-    qtbot.keyClicks(window.library_page.photo.add_field, "Trips|Rome")
-    qtbot.keyClick(window.library_page.photo.add_field, Qt.Key.Key_Return)
+    choose_completion(qtbot, window.library_page.photo.add_field, "Trips|Rome")
     photo = shapes / model.data(model.index(0))
     qtbot.waitUntil(
         lambda: (

@@ -7,7 +7,8 @@ from PySide6.QtCore import Qt
 from clipdesk.catalog import Catalog
 from clipdesk.gui.tag_chips import chip_kind, chip_text
 from clipdesk.tagging.corrections import tags_of
-from tests.gui.helpers import WAIT, names, wait_rows
+from clipdesk.tagging.store import TagStore
+from tests.gui.helpers import WAIT, choose_completion, names, wait_rows
 
 
 def select(qtbot, window, name_end: str, modifier=Qt.KeyboardModifier.NoModifier) -> int:
@@ -93,8 +94,7 @@ def test_add_a_tag_with_completion_to_several_photos(library_home, open_window, 
     assert label.startswith("✓ square") and "2/2" in label
 
     qtbot.keyClick(window.library_page.grid, Qt.Key.Key_T)
-    qtbot.keyClicks(view.add_field, "favourite")
-    qtbot.keyClick(view.add_field, Qt.Key.Key_Return)
+    assert choose_completion(qtbot, view.add_field, "favourite") == "Create tag “favourite”…"
     for p in paths:
         qtbot.waitUntil(
             lambda p=p: stored(library_home, p).get("favourite") == "confirmed", timeout=WAIT
@@ -119,3 +119,41 @@ def test_chip_looks_tell_the_states_apart():
         "rejected": "✕ circle",
         "imported": "⤓ Rome",
     }
+
+
+def test_typing_takes_a_completion_and_never_invents_a_tag(library_home, open_window, qtbot):
+    window = open_window(library_home)
+    wait_rows(qtbot, window, 36)
+    row = select(qtbot, window, "red_square.jpg")
+    path = window.library_page.model.brief(row).path
+    view = window.library_page.photo
+    messages = []
+    window.tagging_controller.message.connect(messages.append)
+
+    def tag_paths() -> set[str]:
+        with Catalog(library_home / "data" / "catalog.sqlite3", readonly=True) as cat:
+            return set(TagStore(cat).names())
+
+    before = tag_paths()
+    qtbot.keyClick(window.library_page.grid, Qt.Key.Key_T)
+    qtbot.keyClicks(view.add_field, "Squ")  # several tags contain it, none is named so
+    qtbot.keyClick(view.add_field, Qt.Key.Key_Return)
+    assert "is not a tag" in messages[-1] and view.add_field.text() == "Squ"
+    assert view.add_field.names.stringList()[-1] == "Create tag “Squ”…"
+    view.add_field.clear()
+
+    chosen = choose_completion(qtbot, view.add_field, "squ", Qt.Key.Key_Down)  # highlighted
+    assert chosen in before  # an existing tag: the first completion
+    leaf = chosen.rsplit("|", 1)[-1]
+    qtbot.waitUntil(lambda: stored(library_home, path).get(leaf) == "confirmed", timeout=WAIT)
+    assert tag_paths() == before  # nothing was created
+
+    qtbot.keyClick(window.library_page.grid, Qt.Key.Key_T)
+    choose_completion(qtbot, view.add_field, "Mood|Calm")  # explicitly: "Create tag"
+    qtbot.waitUntil(lambda: stored(library_home, path).get("Calm") == "confirmed", timeout=WAIT)
+    assert {"Mood", "Mood|Calm"} <= tag_paths(), sorted(tag_paths() - before)
+    window.activateWindow()  # the completion popup was the active window (offscreen)
+    qtbot.waitUntil(lambda: window.library_page.grid.hasFocus(), timeout=5_000)
+    qtbot.keyClick(window.library_page.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "Calm" not in stored(library_home, path), timeout=WAIT)
+    qtbot.waitUntil(lambda: tag_paths() == before, timeout=WAIT)  # the tags it made went too

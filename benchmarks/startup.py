@@ -1,0 +1,115 @@
+"""Command start-up: a cold `clipdesk search`, a no-op `clipdesk index` and `clipdesk status`
+against a bare Python that imports numpy, onnxruntime and Pillow, side by side in one run.
+
+Each contestant is a fresh process (`python -m clipdesk ...`, as the `clipdesk` script
+runs), on a small library (36 synthetic photos, the test model, its ONNX export cached),
+timed from launch to exit; the rounds alternate the contestants and each one keeps its
+best of ``--runs``. Budget (issue 10): search and a no-op index within 2x of the bare
+import. Each command is also run once with a probe that says whether torch, open_clip or
+onnxruntime was imported.
+
+Run: python benchmarks/startup.py [--runs 5] [--code CHECKOUT]   (--code: time another
+checkout's clipdesk, e.g. the main branch, with the same harness)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import DATA, REPO, row
+
+ONNX_CACHE = DATA / "onnx-test"  # the test model's ONNX export, shared between runs
+BARE = [sys.executable, "-c", "import numpy, onnxruntime, PIL.Image"]
+CLI = [sys.executable, "-m", "clipdesk"]
+CONTESTANTS = {
+    "bare python: import numpy, onnxruntime, PIL.Image": BARE,
+    'clipdesk search "red circle"': [*CLI, "search", "red circle"],
+    "clipdesk index (nothing new)": [*CLI, "index"],
+    "clipdesk status": [*CLI, "status"],
+}
+PROBE = (
+    "import runpy, sys; sys.argv = ['clipdesk', *sys.argv[1:]]\n"
+    "try:\n    runpy.run_module('clipdesk', run_name='__main__')\n"
+    "except SystemExit:\n    pass\n"
+    "heavy = ('torch', 'torchvision', 'open_clip', 'onnxruntime')\n"
+    "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)), file=sys.stderr)"
+)
+
+
+def library(root: Path, code: Path = REPO) -> dict[str, str]:
+    """A home with 36 indexed photos (test model, ONNX export cached); its environment."""
+    from clipdesk.synthetic import write_folder
+
+    home = root / "home"
+    (home / "cache").mkdir(parents=True)
+    ONNX_CACHE.mkdir(parents=True, exist_ok=True)
+    (home / "cache" / "onnx").symlink_to(ONNX_CACHE)
+    write_folder(root / "photos", 36, seed=7)
+    env = {**os.environ, "CLIPDESK_HOME": str(home), "PYTHONPATH": str(code)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules load from .pyc files
+    subprocess.run(
+        [*CLI, "--model", "test", "add", str(root / "photos")],
+        check=True,
+        env=env,
+        cwd=code,
+        stdout=subprocess.DEVNULL,
+    )
+    return env
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> float:
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=5, help="fresh processes per contestant")
+    ap.add_argument("--code", type=Path, default=REPO, help="the checkout whose clipdesk runs")
+    args = ap.parse_args()
+    print(
+        f"== command start-up  ({os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.2f}, {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"best of {args.runs} fresh processes, code in {args.code})",
+        flush=True,
+    )
+    with tempfile.TemporaryDirectory(prefix="clipdesk-startup-bench-") as tmp:
+        env = library(Path(tmp), args.code.resolve())
+        for cmd in CONTESTANTS.values():  # warm the page cache and .pyc files
+            timed(cmd, env)
+        best = dict.fromkeys(CONTESTANTS, float("inf"))
+        for _ in range(args.runs):
+            for name, cmd in CONTESTANTS.items():
+                best[name] = min(best[name], timed(cmd, env))
+        imported = {}
+        for name, cmd in list(CONTESTANTS.items())[1:]:
+            proc = subprocess.run(
+                [sys.executable, "-c", PROBE, *cmd[3:]],
+                env=env,
+                cwd=args.code,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            imported[name] = proc.stderr.strip().splitlines()[-1]
+    bare = best[next(iter(CONTESTANTS))]
+    print("-- wall time, process launch to exit (36-photo library, test model, ONNX cached)")
+    for name, seconds in best.items():
+        note = "" if seconds == bare else f"{seconds / bare:.2f}x bare"
+        if name in imported:
+            note += f"; imports {imported[name]} of torch/open_clip/onnxruntime"
+        budget = " (budget 2x)" if "search" in name or "index" in name else ""
+        row(name, seconds * 1000, "ms", note + budget)
+    print(json.dumps({k: round(v * 1000, 1) for k, v in best.items()}))
+
+
+if __name__ == "__main__":
+    main()

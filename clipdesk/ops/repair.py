@@ -1,0 +1,17 @@
+"""Repair a damaged catalog, when the user asks for it (`clipdesk repair`)."""
+
+from __future__ import annotations
+
+from clipdesk.catalog.repair import RepairReport, repair
+from clipdesk.library import Library
+from clipdesk.ops.errors import OpError
+
+
+def repair_catalog(lib: Library) -> RepairReport:
+    """Back the catalog up and rebuild it from what SQLite can still read; the next index
+    run finds the photos and re-embeds what was lost."""
+    lib.close()  # never through an open connection
+    path = lib.paths.catalog
+    if not path.exists():
+        raise OpError(f"there is no catalog at {path}: nothing to repair")
+    return repair(path)

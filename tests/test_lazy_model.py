@@ -1,0 +1,163 @@
+"""Commands do only the work they need: those that work from the catalog never load a
+model, search and a no-op index run without torch or open_clip (the ONNX export being
+cached), and the worker loads the model only when a photo needs it. Real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from tests import test_worker
+from tests.test_cli import run
+from tests.test_worker import count, wait_until
+
+REPO = Path(__file__).resolve().parents[1]
+HEAVY = ("torch", "torchvision", "open_clip", "onnxruntime")
+start = test_worker.start  # the fixture: a worker on the test home, stopped at the end
+
+# Runs `clipdesk ARGS...` as `python -m clipdesk` does, recording every call of
+# load_embedder (a wrapper around the real one), and reports at exit which of HEAVY were
+# imported: one JSON line on stderr.
+PROBE = textwrap.dedent(
+    """
+    import json, runpy, sys
+    HEAVY = ("torch", "torchvision", "open_clip", "onnxruntime")
+    import clipdesk.embedding as embedding
+    import clipdesk.embedding.backends as backends
+    calls, real = [], backends.load_embedder
+    def load_embedder(*args, **kw):
+        calls.append(repr(args))
+        return real(*args, **kw)
+    backends.load_embedder = embedding.load_embedder = load_embedder
+    sys.argv = ["clipdesk", *sys.argv[1:]]
+    try:
+        runpy.run_module("clipdesk", run_name="__main__")
+        rc = 0
+    except SystemExit as exc:
+        rc = exc.code
+    imported = sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))
+    print("PROBE " + json.dumps({"rc": rc, "loads": len(calls), "imported": imported}),
+          file=sys.stderr)
+    """
+)
+
+
+def probe(*args: str) -> tuple[dict, str]:
+    """(what the probe saw, stdout) of `clipdesk ARGS...` in a fresh process."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        cwd=REPO,
+    )
+    line = [x for x in proc.stderr.splitlines() if x.startswith("PROBE ")]
+    assert line, proc.stderr
+    seen = json.loads(line[-1][len("PROBE ") :])
+    assert seen["rc"] == 0, proc.stderr
+    return seen, proc.stdout
+
+
+def test_search_and_a_no_op_index_need_neither_torch_nor_open_clip(home, shapes):
+    run("--model", "test", "add", str(shapes))  # exports the model to ONNX (once) and embeds
+
+    seen, out = probe("search", "red circle", "--limit", "2", "--json")
+    assert [Path(h["path"]).name.split("_", 1)[1] for h in json.loads(out)] == [
+        "red_circle.jpg"
+    ] * 2
+    assert seen["loads"] == 1 and seen["imported"] == ["onnxruntime"], seen
+
+    seen, out = probe("index")
+    assert "0 new" in out and "0 embedded" in out
+    assert seen == {"rc": 0, "loads": 0, "imported": []}  # no model, no ONNX Runtime even
+
+
+def test_commands_that_work_from_the_catalog_never_load_the_model(home, shapes, tmp_path):
+    run("--model", "test", "add", str(shapes))
+    red = str(sorted(shapes.glob("*red_circle.jpg"))[0])
+    commands = [
+        ("status",),
+        ("tags", red),
+        ("tag", red, "--confirm", "Colours|Red"),  # learns at once: the vectors are cached
+        ("undo",),
+        ("tag", red, "--reject", "Shapes|Circle"),
+        ("review", "--limit", "5"),
+        ("vocab", "export", str(tmp_path / "vocab.yaml")),
+        ("export", "--dry-run"),
+    ]
+    for args in commands:
+        seen, out = probe(*args)
+        assert seen == {"rc": 0, "loads": 0, "imported": []}, (args, seen)
+        if args[0] == "review":
+            assert len(out.splitlines()) == 5  # scored from the catalog's tag vectors
+    learn_queue = "SELECT COUNT(*) FROM learn_queue"
+    assert count(home, learn_queue) == 0  # what `tag` decided is learned already
+
+    # A brand-new tag has no vector yet: it waits in the learning queue, silently, for the
+    # next command that has the model; a no-op index is one, and loads the model for it.
+    seen, out = probe("tag", red, "--add", "Holiday|Beach")
+    assert seen["loads"] == 0 and "Holiday|Beach: confirmed on 1 photo(s)" in out
+    assert count(home, learn_queue) == 1
+    seen, _ = probe("index")
+    assert seen["loads"] == 1 and "torch" not in seen["imported"]
+    assert count(home, learn_queue) == 0
+
+
+def test_the_worker_loads_no_model_before_there_is_a_folder(home, start, shapes):
+    w, events = start(vocab=False)
+    assert w.wait_idle(30)
+    assert w.submit(lambda lib: lib.model_loaded).result(30) is False
+    assert w.jobs_run["index"] >= 1  # it looked for photos to embed, and found none
+
+    w.add_folder(shapes).result(30)
+    wait_until(lambda: count(home, "SELECT COUNT(*) FROM embeddings") == 36, timeout=120)
+    assert w.submit(lambda lib: lib.model_loaded).result(30) is True
+
+
+def test_a_catalog_without_cached_vectors_gets_them_from_the_next_index(home, shapes):
+    """A catalog from before tag vectors and the model's facts were kept: the catalog-only
+    commands cannot score, and the next `clipdesk index` (even with nothing new) loads the
+    model once to fill them in; after that, they work without it again."""
+    import sqlite3
+
+    run("--model", "test", "add", str(shapes))
+    conn = sqlite3.connect(home / "data" / "catalog.sqlite3")
+    with conn:
+        conn.execute("DELETE FROM tag_vectors")
+        conn.execute("DELETE FROM meta WHERE key LIKE 'model_facts:%'")
+    conn.close()
+    seen, out = probe("review", "--limit", "5")
+    assert seen["loads"] == 0 and out == ""
+    seen, _ = probe("index")
+    assert seen["loads"] == 1 and "torch" not in seen["imported"]
+    seen, out = probe("review", "--limit", "5")
+    assert seen["loads"] == 0 and len(out.splitlines()) == 5
+    seen, _ = probe("index")
+    assert seen["loads"] == 0
+
+
+def test_a_tagger_made_before_the_first_embedding_scores_the_photos_embedded_later(
+    tmp_path, embedder, shapes_dir
+):
+    """The worker's Library keeps one Tagger: one made while nothing was embedded (the
+    window's review opened early) must score what the indexer embeds afterwards."""
+    from clipdesk.catalog import Catalog
+    from clipdesk.indexer import Indexer
+    from clipdesk.tagging.store import TagStore
+    from clipdesk.tagging.tagger import Tagger
+
+    cat = Catalog(tmp_path / "catalog.sqlite3")
+    TagStore(cat).import_file(test_worker.SHAPES_VOCAB)
+    loads = []
+    tagger = Tagger(cat, lambda: loads.append(1) or embedder, embedder.name)
+    assert tagger.review() == [] and not loads  # nothing embedded: nothing to load for
+    folder_id = cat.add_folder(shapes_dir)
+    Indexer(cat, embedder).run([folder_id])
+    assert tagger.rescore().added > 0 and loads == [1]  # the tag vectors, once
+    assert len(tagger.review(limit=5)) == 5
