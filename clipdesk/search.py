@@ -14,6 +14,7 @@ import numpy as np
 
 from clipdesk.catalog import Catalog, browse
 from clipdesk.catalog.browse import PhotoFilter
+from clipdesk.catalog.vectors import DEFAULT_DTYPE, load_vectors
 from clipdesk.embedding import Embedder
 from clipdesk.pathnames import lookup_forms
 
@@ -30,19 +31,38 @@ class Hit:
         return asdict(self)
 
 
-class VectorIndex:
-    """All embeddings of one model in memory, for repeated queries."""
+# Rows scored per block when the matrix is float16: numpy has no fast float16 product, so
+# each block is cast to float32 and multiplied by BLAS (benchmarks/search.py measures it).
+BLOCK_ROWS = 16384
 
-    def __init__(self, ids: np.ndarray, matrix: np.ndarray):
+
+class VectorIndex:
+    """All embeddings of one model, for repeated queries: memory-mapped from the
+    search-ready file beside the catalog (catalog/vectors.py), float16 or float32."""
+
+    def __init__(self, ids: np.ndarray, matrix: np.ndarray, source: str = "memory"):
         self.ids = ids
         self.matrix = matrix
+        self.source = source
 
     @classmethod
-    def load(cls, catalog: Catalog, model_id: int) -> VectorIndex:
-        return cls(*catalog.embedding_matrix(model_id))
+    def load(cls, catalog: Catalog, model_id: int, dtype: str = DEFAULT_DTYPE) -> VectorIndex:
+        v = load_vectors(catalog, model_id, dtype)
+        return cls(v.ids, v.matrix, v.source)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def scores(self, query: np.ndarray) -> np.ndarray:
+        """Cosine of every row with ``query`` (float32, computed in float32)."""
+        q = np.asarray(query, dtype=np.float32).reshape(-1)
+        if self.matrix.dtype == np.float32:
+            return self.matrix @ q
+        out = np.empty(len(self.matrix), np.float32)
+        for start in range(0, len(self.matrix), BLOCK_ROWS):
+            block = self.matrix[start : start + BLOCK_ROWS]
+            out[start : start + len(block)] = block.astype(np.float32) @ q
+        return out
 
     def top(
         self,
@@ -54,7 +74,7 @@ class VectorIndex:
         """Best ``limit`` (id, score) pairs; ``only`` restricts to a set of photo ids."""
         if not len(self.ids) or limit <= 0:
             return []
-        scores = self.matrix @ np.asarray(query, dtype=np.float32).reshape(-1)
+        scores = self.scores(query)
         if exclude is not None:
             scores[self.ids == exclude] = -np.inf
         if only is not None:
@@ -93,7 +113,8 @@ class SearchCache:
     """The vectors of the model in use kept in memory between queries, reloaded when the
     catalog's embedded photos change. One per thread (it uses that thread's catalog)."""
 
-    def __init__(self) -> None:
+    def __init__(self, dtype: str = DEFAULT_DTYPE) -> None:
+        self.dtype = dtype
         self._key: tuple | None = None
         self._index: VectorIndex | None = None
 
@@ -101,7 +122,7 @@ class SearchCache:
         model_id = catalog.model_id(embedder.name, embedder.dim)
         key = catalog.embedding_version(model_id)
         if self._index is None or key != self._key:
-            self._index, self._key = VectorIndex.load(catalog, model_id), key
+            self._index, self._key = VectorIndex.load(catalog, model_id, self.dtype), key
         return self._index
 
     def text(

@@ -454,14 +454,71 @@ class Catalog:
         return row is not None
 
     def embedding_version(self, model_id: int) -> tuple:
-        """Changes whenever the set of searchable vectors of ``model_id`` may have changed."""
-        return (
+        """Changes whenever the set of searchable vectors of ``model_id`` may have changed
+        (one tiny query: the generation counters the catalog's triggers keep)."""
+        state = self.vector_state()
+        if state is not None:
+            return (model_id, *state)
+        return (  # a catalog opened read-only before its migration to version 4
             model_id,
             *self.conn.execute(
                 "SELECT COUNT(*), MAX(photo_id) FROM embeddings WHERE model_id = ?", (model_id,)
             ).fetchone(),
             *self.conn.execute("SELECT COUNT(*) FROM photos WHERE status = 'indexed'").fetchone(),
         )
+
+    def vector_state(self) -> tuple[str, int, int] | None:
+        """(uuid, gen, seq): the catalog's identity, the count of changes a search file
+        cannot follow by appending, and the stamp of the newest searchable embedding.
+        None for a catalog that predates them (opened read-only, not migrated)."""
+        try:
+            row = self.conn.execute(
+                "SELECT uuid, gen, seq FROM vector_generation WHERE id = 1"
+            ).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return (row[0], int(row[1]), int(row[2])) if row else None
+
+    def model_dim(self, model_id: int) -> int | None:
+        row = self.conn.execute("SELECT dim FROM models WHERE id = ?", (model_id,)).fetchone()
+        return int(row[0]) if row else None
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one state of the catalog (a read transaction), unless a
+        transaction is already open."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            if self.conn.in_transaction:
+                self.conn.execute("COMMIT")
+
+    def embedding_chunks(
+        self, model_id: int, after_seq: int | None = None, chunk: int = 8192
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(photo ids, float32 matrix) chunks of the searchable ``model_id`` embeddings: all
+        of them in photo id order, or those stamped after ``after_seq`` in stamp order."""
+        dim = self.model_dim(model_id) or 0
+        if after_seq is None:
+            cur = self.conn.execute(
+                "SELECT e.photo_id, e.vector FROM embeddings e JOIN photos p ON p.id = e.photo_id "
+                "WHERE e.model_id = ? AND p.status = 'indexed' ORDER BY e.photo_id",
+                (model_id,),
+            )
+        else:
+            cur = self.conn.execute(
+                "SELECT e.photo_id, e.vector FROM embeddings e JOIN photos p ON p.id = e.photo_id "
+                "WHERE e.model_id = ? AND e.seq > ? AND p.status = 'indexed' ORDER BY e.seq",
+                (model_id, after_seq),
+            )
+        while rows := cur.fetchmany(chunk):
+            ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+            mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+            yield ids, mat.reshape(len(rows), dim)
 
     def embedding(self, photo_id: int, model_id: int) -> np.ndarray | None:
         row = self.conn.execute(

@@ -140,8 +140,60 @@ ALTER TABLE photos ADD COLUMN thumb_missing INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX photos_thumb_missing ON photos(id) WHERE thumb_missing = 1;
 """
 
+# Search-ready vector files (catalog/vectors.py) check themselves against the catalog with
+# one tiny query: ``vector_generation`` holds the catalog's identity (uuid), ``gen``, which
+# every change a file cannot follow by appending bumps (an embedding deleted or replaced, a
+# photo leaving 'indexed'), and ``seq``, which every embedding that becomes searchable
+# bumps and stamps on its row (``embeddings.seq``), so that a file can append exactly the
+# rows newer than itself. Triggers keep them, whoever writes.
+V5 = """
+CREATE TABLE vector_generation (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    uuid  TEXT NOT NULL,
+    gen   INTEGER NOT NULL,
+    seq   INTEGER NOT NULL
+);
+INSERT INTO vector_generation(id, uuid, gen, seq) VALUES (1, lower(hex(randomblob(16))), 1, 0);
+ALTER TABLE embeddings ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX embeddings_seq ON embeddings(model_id, seq);
+CREATE TRIGGER vectors_embedding_replaced BEFORE INSERT ON embeddings
+WHEN EXISTS (SELECT 1 FROM embeddings WHERE photo_id = NEW.photo_id AND model_id = NEW.model_id)
+BEGIN
+    UPDATE vector_generation SET gen = gen + 1;
+END;
+CREATE TRIGGER vectors_embedding_added AFTER INSERT ON embeddings
+BEGIN
+    UPDATE vector_generation SET seq = seq + 1;
+    UPDATE embeddings SET seq = (SELECT seq FROM vector_generation)
+        WHERE photo_id = NEW.photo_id AND model_id = NEW.model_id;
+END;
+CREATE TRIGGER vectors_embedding_deleted AFTER DELETE ON embeddings
+BEGIN
+    UPDATE vector_generation SET gen = gen + 1;
+END;
+CREATE TRIGGER vectors_embedding_changed AFTER UPDATE OF photo_id, model_id, vector ON embeddings
+BEGIN
+    UPDATE vector_generation SET gen = gen + 1;
+END;
+CREATE TRIGGER vectors_photo_unlisted AFTER UPDATE OF status ON photos
+WHEN OLD.status = 'indexed' AND NEW.status != 'indexed'
+BEGIN
+    UPDATE vector_generation SET gen = gen + 1;
+END;
+CREATE TRIGGER vectors_photo_listed AFTER UPDATE OF status ON photos
+WHEN OLD.status != 'indexed' AND NEW.status = 'indexed'
+BEGIN
+    UPDATE vector_generation SET seq = seq + 1;
+    UPDATE embeddings SET seq = (SELECT seq FROM vector_generation) WHERE photo_id = NEW.id;
+END;
+CREATE TRIGGER vectors_photo_deleted AFTER DELETE ON photos WHEN OLD.status = 'indexed'
+BEGIN
+    UPDATE vector_generation SET gen = gen + 1;
+END;
+"""
+
 # Each step is one SQL script, run in one transaction together with the version bump.
-MIGRATIONS: list[str] = [V1, V2, V3, V4]
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
