@@ -80,8 +80,9 @@ def export_library(
         desired, remove = _desired_and_removed(store, photo_id, tag_paths, include_suggested)
         if not desired and not remove:
             continue  # nothing of ours to say: no sidecar is created
-        plan[path] = (photo_id, desired)
-        items.append((Path(path), desired, remove))
+        created = catalog.sidecar_created(photo_id)
+        plan[path] = (photo_id, desired, created)
+        items.append((Path(path), desired, remove, created and not desired))
     report = export_sidecars(
         items, naming=naming, dry_run=dry_run, progress=progress, cancelled=cancelled
     )
@@ -90,7 +91,11 @@ def export_library(
             for outcome in report.outcomes:
                 if outcome.outcome == "skipped":
                     continue
-                catalog.record_export(*plan[str(outcome.photo)])
+                photo_id, desired, created = plan[str(outcome.photo)]
+                if outcome.outcome == "removed":  # ours, and empty: gone, so nothing to remember
+                    catalog.forget_export(photo_id)
+                else:
+                    catalog.record_export(photo_id, desired, created or outcome.created)
     return report
 
 

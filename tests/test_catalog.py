@@ -112,3 +112,32 @@ def test_failed_migration_leaves_the_catalog_as_it_was(tmp_path, monkeypatch):
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     assert not conn.execute("SELECT name FROM sqlite_master WHERE name = 'tags'").fetchone()
+
+
+def test_version_2_catalog_migrates_to_the_pipeline_flags_and_export_records(tmp_path):
+    """v3: what an older release indexed and tagged counts as done (nothing is read or
+    scored again); v6: sidecars recorded before are not taken as ClipDesk's own."""
+    from clipdesk.catalog.schema import V1, V2
+
+    path = tmp_path / "v2.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(V1 + V2)
+    conn.execute("INSERT INTO folders(id, path, added_at) VALUES (1, '/p', 0)")
+    for i, status in ((1, "indexed"), (2, "new")):
+        conn.execute(
+            "INSERT INTO photos(id, folder_id, path, size, mtime_ns, hash, status, updated_at) "
+            "VALUES (?, 1, ?, 10, 5, 'h', ?, 0)",
+            (i, f"/p/{i}.jpg", status),
+        )
+    conn.execute("INSERT INTO models(id, name, dim) VALUES (1, 'm', 2)")
+    conn.execute("INSERT INTO embeddings VALUES (1, 1, ?)", (np.zeros(2, np.float32).tobytes(),))
+    conn.execute("INSERT INTO meta VALUES ('vocabulary_seeded', '1')")
+    conn.execute("INSERT INTO sidecar_exports VALUES (1, '[\"Trips|Rome\"]', 0)")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    with Catalog(path) as cat:
+        assert cat.schema_version() == SCHEMA_VERSION
+        assert cat.keywords_unread() == [(2, "/p/2.jpg")]  # the indexed one was read then
+        assert not cat.has_unscored()  # and tagged then
+        assert cat.exported_tags(1) == {"Trips|Rome"} and not cat.sidecar_created(1)

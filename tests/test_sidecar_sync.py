@@ -109,3 +109,31 @@ def test_unparseable_sidecar_is_left_untouched_and_reported(home, shapes):
     proc = run("export")
     assert "skipped" in proc.stderr and str(photo) in proc.stderr
     assert bad.read_bytes() == b"<x:xmpmeta><rdf:RDF><broken"
+
+
+def test_a_sidecar_clipdesk_created_goes_when_its_last_tag_does(home, shapes):
+    run("--model", "test", "add", str(shapes))
+    ours = sorted(shapes.glob("*red_circle.jpg"))[0]
+    theirs = sorted(shapes.glob("*blue_square.jpg"))[0]
+    subprocess.run(  # another program's sidecar, with its own field
+        ["exiftool", "-q", "-o", f"{theirs}.xmp", "-XMP-xmp:Rating=4"],
+        check=True,
+        capture_output=True,
+    )
+    for photo in (ours, theirs):
+        run("tag", str(photo), "--add", "Trips|Rome")
+    run("export")
+    assert Path(f"{ours}.xmp").is_file() and Path(f"{theirs}.xmp").is_file()
+    for photo in (ours, theirs):
+        run("tag", str(photo), "--reject", "Trips|Rome")
+    planned = run("export", "--dry-run").stdout
+    assert "would remove 1 empty sidecar(s) that ClipDesk had created" in planned
+    assert Path(f"{ours}.xmp").is_file()  # a dry run changes nothing
+    done = run("export").stdout
+    assert "removed 1 empty sidecar(s)" in done and "file removed" in done
+    assert not Path(f"{ours}.xmp").exists()  # ours, and empty: gone
+    kept = exif(Path(f"{theirs}.xmp"))  # another program's: kept, without our keyword
+    assert kept["XMP-xmp:Rating"] == 4 and "XMP-lr:HierarchicalSubject" not in kept
+    run("tag", str(ours), "--confirm", "Trips|Rome")  # and it comes back when needed
+    run("export")
+    assert Path(f"{ours}.xmp").is_file()

@@ -374,11 +374,23 @@ class Catalog:
         ).fetchone()
         return set(json.loads(row[0])) if row else set()
 
-    def record_export(self, photo_id: int, tag_paths: Iterable[str]) -> None:
+    def record_export(self, photo_id: int, tag_paths: Iterable[str], created: bool) -> None:
+        """What ClipDesk wrote into the photo's sidecar, and whether it created that file."""
         self.conn.execute(
-            "INSERT OR REPLACE INTO sidecar_exports(photo_id, tags, at) VALUES (?, ?, ?)",
-            (photo_id, json.dumps(sorted(tag_paths)), time.time()),
+            "INSERT OR REPLACE INTO sidecar_exports(photo_id, tags, at, created) "
+            "VALUES (?, ?, ?, ?)",
+            (photo_id, json.dumps(sorted(tag_paths)), time.time(), int(created)),
         )
+
+    def sidecar_created(self, photo_id: int) -> bool:
+        """Whether ClipDesk created the photo's sidecar (so it may remove it when empty)."""
+        row = self.conn.execute(
+            "SELECT created FROM sidecar_exports WHERE photo_id = ?", (photo_id,)
+        ).fetchone()
+        return bool(row and row[0])
+
+    def forget_export(self, photo_id: int) -> None:
+        self.conn.execute("DELETE FROM sidecar_exports WHERE photo_id = ?", (photo_id,))
 
     def status_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(("new", "indexed", "missing", "failed"), 0)

@@ -193,7 +193,13 @@ END;
 """
 
 # Each step is one SQL script, run in one transaction together with the version bump.
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
+# Which sidecars ClipDesk created itself: only those may be removed again when they end up
+# holding nothing (a sidecar another program wrote is never removed).
+V6 = """
+ALTER TABLE sidecar_exports ADD COLUMN created INTEGER NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -66,6 +66,8 @@ def cmd_export(library, args) -> int:
             print(f"skipped  {shown(o.photo)}: {shown(o.reason)}", file=sys.stderr)
         elif o.added or o.removed:
             changes = [f"+{t}" for t in o.added] + [f"-{t}" for t in o.removed]
+            if o.outcome == "removed":
+                changes.append("(file removed: ClipDesk made it and it held nothing else)")
             print(f"{shown(o.sidecar)}: {' '.join(changes)}")
     print(report.summary())
     return EXIT_OK

@@ -12,8 +12,10 @@ from clipdesk.xmp.errors import SidecarError
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, check_naming, sidecar_path
 from clipdesk.xmp.sidecar import plan_sidecar, update_sidecar
 
-Outcome = Literal["written", "unchanged", "skipped"]
-ExportRow = tuple[Path | str, Iterable[str], Iterable[str]]
+Outcome = Literal["written", "unchanged", "skipped", "removed"]
+# (photo, add, remove) or (photo, add, remove, tidy): tidy for a sidecar ClipDesk created,
+# which is removed when it would hold nothing.
+ExportRow = tuple
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class PhotoOutcome:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     reason: str = ""
+    created: bool = False  # the sidecar did not exist: ClipDesk made it
 
 
 @dataclass
@@ -51,6 +54,11 @@ class ExportReport:
         return self.count("written")
 
     @property
+    def removed_files(self) -> int:
+        """Sidecars ClipDesk had created that held nothing more, and were removed."""
+        return self.count("removed")
+
+    @property
     def unchanged(self) -> int:
         """Photos whose sidecar already held exactly these keywords."""
         return self.count("unchanged")
@@ -64,6 +72,9 @@ class ExportReport:
         """One line for a status bar or the CLI."""
         verb = "would write" if self.dry_run else "wrote"
         text = f"{verb} {self.written}, unchanged {self.unchanged}, skipped {len(self.skipped)}"
+        if self.removed_files:
+            gone = "would remove" if self.dry_run else "removed"
+            text += f"; {gone} {self.removed_files} empty sidecar(s) that ClipDesk had created"
         if self.unchanged:
             text += " (unchanged: the sidecar already holds exactly these keywords)"
         return text + (" (cancelled)" if self.cancelled else "")
@@ -77,6 +88,7 @@ def export_one(
     naming: Naming = DEFAULT_NAMING,
     dry_run: bool = False,
     digikam: bool = True,
+    tidy: bool = False,
 ) -> PhotoOutcome:
     """Export (or plan) one photo; a failure becomes a ``skipped`` outcome, never an exception
     (except programming errors)."""
@@ -85,11 +97,15 @@ def export_one(
         return PhotoOutcome(photo, None, "skipped", reason="photo not found")
     try:
         if dry_run:
-            plan = plan_sidecar(photo, add, remove, naming=naming, digikam=digikam)
-            outcome: Outcome = "written" if plan.changed else "unchanged"
+            plan = plan_sidecar(photo, add, remove, naming=naming, digikam=digikam, tidy=tidy)
+            outcome: Outcome = (
+                "removed" if plan.remove_file else "written" if plan.changed else "unchanged"
+            )
             return PhotoOutcome(photo, plan.sidecar, outcome, plan.added, plan.removed)
-        done = update_sidecar(photo, add, remove, naming=naming, digikam=digikam)
-        return PhotoOutcome(photo, done.sidecar, done.outcome, done.added, done.removed)
+        done = update_sidecar(photo, add, remove, naming=naming, digikam=digikam, tidy=tidy)
+        return PhotoOutcome(
+            photo, done.sidecar, done.outcome, done.added, done.removed, created=done.created
+        )
     except SidecarError as exc:
         return PhotoOutcome(photo, exc.path, "skipped", reason=exc.reason)
 
@@ -113,13 +129,19 @@ def export_sidecars(
     naming = check_naming(naming)
     total = len(items) if hasattr(items, "__len__") else None  # type: ignore[arg-type]
     report = ExportReport(dry_run=dry_run, naming=naming)
-    for done, (photo, add, remove) in enumerate(items, 1):
+    for done, (photo, add, remove, *tidy) in enumerate(items, 1):
         if cancelled is not None and cancelled():
             report.cancelled = True
             break
         try:
             result = export_one(
-                Path(photo), add, remove, naming=naming, dry_run=dry_run, digikam=digikam
+                Path(photo),
+                add,
+                remove,
+                naming=naming,
+                dry_run=dry_run,
+                digikam=digikam,
+                tidy=bool(tidy and tidy[0]),
             )
         except OSError as exc:  # e.g. a drive unmounted mid-run
             target = sidecar_path(Path(photo), naming)

@@ -75,6 +75,7 @@ class SidecarPlan:
     removed: tuple[str, ...]
     changed: bool
     fingerprint: Fingerprint
+    remove_file: bool = False  # tidy: the sidecar would hold nothing, so it would go
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,12 @@ class SidecarWrite:
 
     photo: Path
     sidecar: Path
-    outcome: Literal["written", "unchanged"]
+    outcome: Literal["written", "unchanged", "removed"]
     added: tuple[str, ...]
     removed: tuple[str, ...]
     fingerprint: Fingerprint
     reread: bool = False
+    created: bool = False  # the file did not exist: ClipDesk made it
 
 
 def _read_bytes(path: Path) -> tuple[bytes | None, Fingerprint]:
@@ -174,12 +176,25 @@ def plan_sidecar(
     *,
     naming: Naming = DEFAULT_NAMING,
     digikam: bool = True,
+    tidy: bool = False,
 ) -> SidecarPlan:
     """Dry run of :func:`update_sidecar`: what would change, without writing anything."""
     photo = Path(photo)
     target = _target(photo, naming)
-    _, fp, result, _ = _plan(photo, target, add, remove, digikam)
-    return SidecarPlan(photo, target, result.added, result.removed, result.changed, fp)
+    data, fp, result, _ = _plan(photo, target, add, remove, digikam)
+    gone = tidy and result.changed and _would_be_empty(target, data, result.keywords)
+    return SidecarPlan(photo, target, result.added, result.removed, result.changed, fp, gone)
+
+
+def _would_be_empty(target: Path, data: bytes | None, kw: Keywords) -> bool:
+    """True when, without our keywords, the sidecar would be exactly the empty document
+    ClipDesk writes: nothing of anyone else's in it."""
+    if data is None or kw.flat or kw.hierarchical or kw.digikam:
+        return False
+    try:
+        return _new_bytes(target, data, kw) == _new_bytes(target, None, Keywords())
+    except SidecarError:
+        return False
 
 
 def _new_bytes(target: Path, data: bytes | None, kw: Keywords) -> bytes:
@@ -223,6 +238,7 @@ def update_sidecar(
     digikam: bool = True,
     expected: Fingerprint | None = None,
     max_attempts: int = MAX_ATTEMPTS,
+    tidy: bool = False,
 ) -> SidecarWrite:
     """Add and remove tag paths in the sidecar of ``photo`` (named by ``naming``).
 
@@ -235,6 +251,9 @@ def update_sidecar(
     Raises :class:`SidecarError` (the sidecar is then byte-for-byte as it was) when it cannot be
     parsed, when exiv2 would lose a property, when the folder is read-only, or when another
     program kept changing it through ``max_attempts`` tries.
+
+    ``tidy`` (for a sidecar ClipDesk created): when removing our keywords leaves exactly the
+    empty document we would write, the file is removed instead ("removed").
     """
     photo = Path(photo)
     add, remove = list(add), list(remove)
@@ -247,6 +266,18 @@ def update_sidecar(
             reread = True
         if not result.changed:
             return SidecarWrite(photo, target, "unchanged", (), (), fp, reread)
+        if tidy and _would_be_empty(target, data, result.keywords):
+            try:
+                if _read_bytes(target)[1].same_content(fp):
+                    os.remove(target)
+                    atomic.fsync_dir(target.parent)
+                    return SidecarWrite(
+                        photo, target, "removed", (), result.removed, Fingerprint.of(None, None)
+                    )
+            except OSError as exc:
+                raise _write_error(target, exc, creating=False) from exc
+            reread, expected = True, None  # changed meanwhile: merge again
+            continue
         new = _new_bytes(target, data, result.keywords)
         mode = None
         try:
@@ -270,5 +301,7 @@ def update_sidecar(
             written = Fingerprint.of(new, os.stat(target))
         except OSError:  # gone again already: still written, the mtime is unknown
             written = Fingerprint(0, len(new), hashlib.sha256(new).hexdigest())
-        return SidecarWrite(photo, target, "written", result.added, result.removed, written, reread)
+        return SidecarWrite(
+            photo, target, "written", result.added, result.removed, written, reread, data is None
+        )
     raise SidecarError(target, f"another program kept changing it ({max_attempts} attempts)")
