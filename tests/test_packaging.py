@@ -86,8 +86,8 @@ def test_appstream_metainfo_validates():
     text = metainfo.read_text()
     assert f'<launchable type="desktop-id">{APP_ID}.desktop</launchable>' in text
     for shot in ("library", "search", "review"):  # the screenshots it names exist
-        assert (ROOT / "docs" / "screenshots" / f"{shot}.png").is_file()
-        assert f"/docs/screenshots/{shot}.png</image>" in text
+        assert (ROOT / "docs" / "screenshots" / "1280x800" / f"{shot}.png").is_file()
+        assert f"/docs/screenshots/1280x800/{shot}.png</image>" in text
 
 
 def test_icons_in_the_hicolor_layout_and_in_the_package():

@@ -133,8 +133,8 @@ class ChipScroll(QScrollArea):
         chips.focus_moved.connect(lambda button: self.ensureWidgetVisible(button, 0, 4))
 
     def content_height(self) -> int:
-        width = self.viewport().width() or self.width()
-        return self.widget().heightForWidth(max(width, 50))
+        # At the full width: when the chips fit, no scroll bar takes any of it.
+        return self.widget().heightForWidth(max(self.width(), 50))
 
     def fit(self) -> None:
         """As tall as the chips, but no more than MAX_SHARE of the panel."""
@@ -212,6 +212,7 @@ class PhotoView(QWidget):
         self.empty_tags.setVisible(not chips)
         self.chips_scroll.setVisible(bool(chips))
         self.chips_scroll.fit()
+        QTimer.singleShot(0, self.chips_scroll.fit)  # again once the layout has settled
 
     def set_tag_names(self, names: list[str]) -> None:
         self.add_field.set_names(names)
