@@ -69,14 +69,16 @@ def test_a_photo_with_a_hundred_tags_keeps_the_window_on_the_screen(
     # The chips scroll: the last one can be brought into view with the keyboard.
     for _ in range(len(chips(window))):
         view.chips.move_focus(1)
-    last = view.chips.buttons[-1]
-    view.chips.focus(last.chip.tag_id)
-    qtbot.wait(50)
-    assert (
-        view.chips_scroll.viewport()
-        .rect()
-        .intersects(last.geometry().translated(0, -view.chips_scroll.verticalScrollBar().value()))
-    )
+    view.chips.focus(view.chips.buttons[-1].chip.tag_id)
+
+    def focused_in_view() -> bool:  # the chips may be re-read meanwhile: find it again
+        chip = next((b for b in view.chips.buttons if b.focused), None)
+        scrolled = -view.chips_scroll.verticalScrollBar().value()
+        return chip is not None and view.chips_scroll.viewport().rect().intersects(
+            chip.geometry().translated(0, scrolled)
+        )
+
+    qtbot.waitUntil(focused_in_view, timeout=5_000)
 
 
 def _start(cmd: list[str], **kw) -> subprocess.Popen:
