@@ -155,7 +155,7 @@ def rescore_time(n_photos: int, n_tags: int, dim: int) -> None:
         with cat.transaction():
             for i in range(n_tags):
                 store.update(store.ensure(f"tag {i}"), prompts=[f"prompt {i}"])
-        tagger = Tagger(cat, text)
+        tagger = Tagger(cat, lambda: text, "bench")  # loaded only for uncached vectors
         tagger.tag_vectors(store.all())  # text encoding is cached per prompt set
         # Learned heads that pick each photo's own tags (about 3 suggestions a photo, as in a
         # real library), written where Tagger reads them.
