@@ -114,3 +114,16 @@ def test_killed_run_resumes_where_it_stopped(home, tmp_path):
     assert f"{240 - kept} embedded" in resumed.stdout
     conn = sqlite3.connect(catalog)
     assert conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 240
+
+
+def test_an_offline_first_run_is_one_line_naming_the_ways_on(home, shapes, monkeypatch):
+    """No internet (here: a model hub that refuses connections), a model not downloaded yet:
+    one line at once, no retry noise, and it names the test model and a local file."""
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens: refused
+    proc = run("--model", "ViT-B-32:laion2b_s34b_b79k", "add", str(shapes), check=False)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert "no connection to the model hub" in lines[0] and "--model test" in lines[0]
+    assert "--model ViT-B-32:/path/to/that/file" in lines[0] and "Retrying" not in proc.stderr
