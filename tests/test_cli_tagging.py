@@ -81,3 +81,19 @@ def test_unknown_tag_and_photo_are_clear_errors(home, shapes):
     assert proc.returncode == 1 and "no tag 'No such tag'" in proc.stderr
     proc = run("tags", "/elsewhere/x.jpg", check=False)
     assert proc.returncode == 1 and "not in the library" in proc.stderr
+
+
+def test_vocab_import_replace_says_first_and_never_drops_a_decision(home, shapes):
+    run("--model", "test", "add", str(shapes))  # the test model's colours-and-shapes tags
+    red = sorted(shapes.glob("*red_circle.jpg"))[0]
+    run("tag", str(red), "--confirm", "Colours|Red")
+    before = run("vocab", "export").stdout
+    planned = run("vocab", "import", str(VOCAB), "--replace", "--dry-run").stdout
+    assert "would remove" in planned and "Shapes|Circle" in planned
+    assert "kept 1 tags with your decisions: Colours|Red" in planned
+    assert run("vocab", "export").stdout == before  # a dry run changes nothing
+    run("vocab", "import", str(VOCAB), "--replace")
+    after = run("vocab", "export").stdout
+    assert "Circle" not in after and "red circle" in after  # the file's tags, and only them
+    tags = {t["tag"]: t["state"] for t in json.loads(run("tags", str(red), "--json").stdout)}
+    assert tags["Colours|Red"] == "confirmed"  # ... but the user's decision stays

@@ -19,6 +19,13 @@ def add_parsers(sub, common) -> None:
     vsub = v.add_subparsers(dest="vocab_command", metavar="ACTION", required=True)
     vi = vsub.add_parser("import", parents=[common], help="merge a YAML or JSON vocabulary")
     vi.add_argument("file")
+    vi.add_argument(
+        "--replace",
+        action="store_true",
+        help="make the vocabulary the file's: remove tags it does not name (tags with your "
+        "decisions are kept and listed)",
+    )
+    vi.add_argument("--dry-run", action="store_true", help="with --replace: say, change nothing")
     ve = vsub.add_parser("export", parents=[common], help="write the vocabulary (stdout: -)")
     ve.add_argument("file", nargs="?", default="-")
     ve.add_argument("--format", choices=("yaml", "json"), help="default: from the file name")
@@ -56,6 +63,14 @@ def _learn_unless_watched(library) -> None:
 
 
 def cmd_vocab(library, args) -> int:
+    if args.vocab_command == "import" and args.replace:
+        r = vocab_ops.replace_vocabulary(library, args.file, args.dry_run)
+        verb = ("would remove", "would add") if args.dry_run else ("removed", "added")
+        print(f"{verb[0]} {len(r.removed)} tags not in the file: " + ", ".join(r.removed[:20]))
+        if r.kept:
+            print(f"kept {len(r.kept)} tags with your decisions: " + ", ".join(r.kept[:20]))
+        print(f"{verb[1]} {r.added} tags, updated {r.updated}")
+        return EXIT_OK
     if args.vocab_command == "import":
         added, updated = vocab_ops.import_vocabulary(library, args.file)
         print(f"{added} tags added, {updated} updated")

@@ -8,6 +8,7 @@ that has the model.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from clipdesk.errors import ModelNeeded
@@ -15,7 +16,7 @@ from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
 from clipdesk.tagging import corrections, tagpath
 from clipdesk.tagging.store import TagStore
-from clipdesk.tagging.vocabulary import VocabularyError, dump
+from clipdesk.tagging.vocabulary import VocabularyError, dump, load
 
 
 def _rescore(lib: Library, tag_ids: list[int] | None) -> None:
@@ -73,6 +74,51 @@ def import_vocabulary(lib: Library, path: str | Path) -> tuple[int, int]:
         raise OpError(f"vocabulary not imported: {exc}") from None
     _rescore(lib, None)
     return result
+
+
+@dataclass
+class Replacement:
+    """What ``vocab import --replace`` does (or, in a dry run, would do)."""
+
+    added: int = 0
+    updated: int = 0
+    removed: list[str] = field(default_factory=list)  # tags not in the file, undecided
+    kept: list[str] = field(default_factory=list)  # not in the file, but with your decisions
+
+
+def replace_vocabulary(lib: Library, path: str | Path, dry_run: bool = False) -> Replacement:
+    """Make the vocabulary the file's: its tags are merged in, and tags it does not name are
+    removed, except those carrying the user's decisions (or imported keywords), which are
+    kept and listed: a decision is never deleted silently. A dry run changes nothing."""
+    try:
+        specs = load(path)
+    except VocabularyError as exc:
+        raise OpError(f"vocabulary not imported: {exc}") from None
+    store = TagStore(lib.catalog)
+    wanted = {s.path.casefold() for s in specs}
+    for spec in specs:  # a tag the file names keeps its parents
+        parts = tagpath.split(spec.path)
+        wanted |= {tagpath.join(*parts[:i]).casefold() for i in range(1, len(parts))}
+    decided = store.decided_tags()
+    out = Replacement()
+    tags = store.all()
+    out.kept = [t.path for t in tags if t.id in decided and t.path.casefold() not in wanted]
+    for path in out.kept:  # a kept tag keeps its parents (deleting one deletes its subtree)
+        parts = tagpath.split(path)
+        wanted |= {tagpath.join(*parts[:i]).casefold() for i in range(1, len(parts) + 1)}
+    drop = [t for t in tags if t.path.casefold() not in wanted]
+    out.removed = [t.path for t in drop]
+    before = {t.path for t in store.all()}
+    out.added = sum(s.path not in before for s in specs)
+    out.updated = len(specs) - out.added
+    if dry_run:
+        return out
+    with lib.catalog.transaction():
+        for tag in drop:
+            store.delete(tag.id)
+    store.import_specs(specs)
+    _rescore(lib, None)
+    return out
 
 
 def vocabulary_text(lib: Library, fmt: str = "yaml") -> tuple[str, int]:

@@ -237,6 +237,13 @@ class TagStore:
                 (name.strip(), parent_id, time.time(), tag_id),
             )
 
+    def decided_tags(self) -> set[int]:
+        """Tags the user decided on somewhere (or that came from imported keywords)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT tag_id FROM photo_tags WHERE source IN ('user', 'imported')"
+        )
+        return {r[0] for r in rows}
+
     def delete(self, tag_id: int) -> None:
         self.conn.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
 
