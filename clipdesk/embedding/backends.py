@@ -28,11 +28,10 @@ from PIL import Image
 from clipdesk.embedding.registry import (
     ModelSpec,
     ModelUnavailable,
-    download_hint,
     local_weights,
     parse_model,
-    sha256_file,
 )
+from clipdesk.embedding.weights import check_hash, offline_error, weights_file
 
 log = logging.getLogger(__name__)
 
@@ -161,90 +160,6 @@ def _normalise(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
-def _weights_file(spec: ModelSpec, cache_dir: Path) -> Path | None:
-    """The local weights file, downloading a pretrained tag's weights if needed."""
-    is_local, weights = local_weights(spec)
-    if is_local:
-        return weights
-    if spec.pretrained:
-        import open_clip
-
-        cfg = open_clip.get_pretrained_cfg(spec.open_clip_name, spec.pretrained)
-        online = hub_reachable()
-        try:
-            with _quiet_hub(offline=not online):  # offline: the cache, at once, or a clear no
-                return Path(open_clip.download_pretrained(cfg, cache_dir=str(cache_dir)))
-        except Exception as exc:  # huggingface_hub raises many types when offline
-            raise _offline(spec, cache_dir, exc, online) from None
-    return None
-
-
-def hub_reachable(timeout: float = 3.0) -> bool:
-    """Whether the model hub ($HF_ENDPOINT, else huggingface.co) answers at all. Asked once
-    before a download so that an offline first run fails at once with one clear line,
-    instead of after a minute of retries. Behind a proxy it cannot tell, so it says yes."""
-    import socket
-    from urllib.parse import urlparse
-
-    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on"):
-        return False
-    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
-        return True
-    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
-    port = url.port or (443 if url.scheme == "https" else 80)
-    try:
-        socket.create_connection((url.hostname or "", port), timeout=timeout).close()
-    except OSError:
-        return False
-    return True
-
-
-class _quiet_hub:
-    """huggingface_hub without its retry warnings, and (offline) from its cache only."""
-
-    def __init__(self, offline: bool):
-        self.offline = offline
-
-    def __enter__(self):
-        from huggingface_hub import constants
-
-        self.log = logging.getLogger("huggingface_hub")
-        self.level, self.was = self.log.level, constants.HF_HUB_OFFLINE
-        self.log.setLevel(logging.ERROR)
-        constants.HF_HUB_OFFLINE = self.was or self.offline
-        return self
-
-    def __exit__(self, *exc):
-        from huggingface_hub import constants
-
-        self.log.setLevel(self.level)
-        constants.HF_HUB_OFFLINE = self.was
-
-
-def _offline(
-    spec: ModelSpec, cache_dir: Path, exc: BaseException, online: bool = True
-) -> ModelUnavailable:
-    why = type(exc).__name__ if online else "no connection to the model hub"
-    return ModelUnavailable(
-        f"the weights for {spec.name} are not in {cache_dir} and could not be downloaded "
-        f"({why}). Connect to the internet once, or download them from "
-        f"{download_hint(spec)} and run with --model {spec.open_clip_name}:/path/to/that/file "
-        "(or try ClipDesk with its small built-in model: --model test)"
-    )
-
-
-def _check_hash(spec: ModelSpec, weights: Path | None, cache_dir: Path) -> str:
-    if weights is None:
-        return "noweights"
-    digest = sha256_file(weights, cache_dir)
-    if spec.expected_sha256 and digest != spec.expected_sha256:
-        raise ModelUnavailable(
-            f"{weights} does not match its expected SHA-256 ({spec.expected_sha256[:16]}...); "
-            "the file is damaged or incomplete: restore or re-download it"
-        )
-    return digest
-
-
 def _load_torch_model(spec: ModelSpec, cache_dir: Path):
     import open_clip
 
@@ -258,7 +173,7 @@ def _load_torch_model(spec: ModelSpec, cache_dir: Path):
     except (RuntimeError, OSError, ValueError) as exc:
         if spec.is_local:
             raise ModelUnavailable(f"cannot load {spec.name}: {exc}") from None
-        raise _offline(spec, cache_dir, exc) from None
+        raise offline_error(spec, cache_dir, exc) from None
     return model.eval(), preprocess
 
 
@@ -300,8 +215,8 @@ def load_embedder(
                     "the cached ONNX export in %s is unusable (%s); exporting again", cached, exc
                 )
                 shutil.rmtree(cached, ignore_errors=True)
-    weights = _weights_file(spec, weights_dir)
-    digest = _check_hash(spec, weights, weights_dir)
+    weights = weights_file(spec, weights_dir)
+    digest = check_hash(spec, weights, weights_dir)
     if chosen == "onnx":
         return _load_onnx(spec, weights, digest, weights_dir, onnx_dir, int8, threads)
     return _load_torch(spec, chosen, weights_dir)
@@ -384,7 +299,7 @@ def _cached_export(spec: ModelSpec, weights_dir: Path, onnx_dir: Path) -> Path |
         known, weights = onnx_export.remembered_weights(onnx_dir, spec.name)
         if not known:
             return None
-    digest = _check_hash(spec, weights, weights_dir)
+    digest = check_hash(spec, weights, weights_dir)
     folder = onnx_export.cache_folder(onnx_dir, spec.name, digest)
     meta = onnx_export.read_meta(folder)
     if onnx_export.is_complete(meta) and meta["weights_sha256"] == digest:
