@@ -47,9 +47,10 @@ def outside_library(catalog: Catalog, paths: list[str | Path] | None) -> list[st
     return out
 
 
-def _desired_and_removed(
+def _plan_photo(
     store: TagStore, photo_id: int, paths: dict[int, str], include_suggested: bool
-) -> tuple[set[str], set[str]]:
+) -> tuple[set[str], set[str], bool]:
+    """(tags to write, tags to remove, whether ClipDesk created the sidecar)."""
     desired, rejected = set(), set()
     for tag_id, state, score, threshold in store.states_on(photo_id):
         if state == "confirmed" or (
@@ -58,8 +59,8 @@ def _desired_and_removed(
             desired.add(paths[tag_id])
         elif state == "rejected":
             rejected.add(paths[tag_id])
-    before = store.catalog.exported_tags(photo_id)
-    return desired, (before - desired) | rejected
+    before, created = store.catalog.export_record(photo_id)
+    return desired, (before - desired) | rejected, created
 
 
 def export_library(
@@ -77,10 +78,9 @@ def export_library(
     plan = {}
     items = []
     for photo_id, path in photos:
-        desired, remove = _desired_and_removed(store, photo_id, tag_paths, include_suggested)
+        desired, remove, created = _plan_photo(store, photo_id, tag_paths, include_suggested)
         if not desired and not remove:
             continue  # nothing of ours to say: no sidecar is created
-        created = catalog.sidecar_created(photo_id)
         plan[path] = (photo_id, desired, created)
         items.append((Path(path), desired, remove, created and not desired))
     report = export_sidecars(

@@ -140,4 +140,4 @@ def test_version_2_catalog_migrates_to_the_pipeline_flags_and_export_records(tmp
         assert cat.schema_version() == SCHEMA_VERSION
         assert cat.keywords_unread() == [(2, "/p/2.jpg")]  # the indexed one was read then
         assert not cat.has_unscored()  # and tagged then
-        assert cat.exported_tags(1) == {"Trips|Rome"} and not cat.sidecar_created(1)
+        assert cat.export_record(1) == ({"Trips|Rome"}, False)

@@ -367,12 +367,13 @@ class Catalog:
 
     # sidecars ------------------------------------------------------------------
 
-    def exported_tags(self, photo_id: int) -> set[str]:
-        """The tag paths ClipDesk last wrote into this photo's sidecar."""
+    def export_record(self, photo_id: int) -> tuple[set[str], bool]:
+        """The tag paths ClipDesk last wrote into this photo's sidecar, and whether it
+        created that file (so it may remove it once it holds nothing)."""
         row = self.conn.execute(
-            "SELECT tags FROM sidecar_exports WHERE photo_id = ?", (photo_id,)
+            "SELECT tags, created FROM sidecar_exports WHERE photo_id = ?", (photo_id,)
         ).fetchone()
-        return set(json.loads(row[0])) if row else set()
+        return (set(json.loads(row[0])), bool(row[1])) if row else (set(), False)
 
     def record_export(self, photo_id: int, tag_paths: Iterable[str], created: bool) -> None:
         """What ClipDesk wrote into the photo's sidecar, and whether it created that file."""
@@ -381,13 +382,6 @@ class Catalog:
             "VALUES (?, ?, ?, ?)",
             (photo_id, json.dumps(sorted(tag_paths)), time.time(), int(created)),
         )
-
-    def sidecar_created(self, photo_id: int) -> bool:
-        """Whether ClipDesk created the photo's sidecar (so it may remove it when empty)."""
-        row = self.conn.execute(
-            "SELECT created FROM sidecar_exports WHERE photo_id = ?", (photo_id,)
-        ).fetchone()
-        return bool(row and row[0])
 
     def forget_export(self, photo_id: int) -> None:
         self.conn.execute("DELETE FROM sidecar_exports WHERE photo_id = ?", (photo_id,))

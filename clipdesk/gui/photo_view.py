@@ -47,6 +47,7 @@ class AddTagField(QLineEdit):
         self.setPlaceholderText("Add a tag… (T)")
         self.setClearButtonEnabled(True)
         self.known: list[str] = []
+        self._taken_from_popup = False  # the completer may pass its Enter on too
         self.names = QStringListModel(self)
         completer = QCompleter(self.names, self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -68,12 +69,12 @@ class AddTagField(QLineEdit):
         self.names.setStringList(names)
 
     def _picked(self, text: str) -> None:
-        self._taken_from_popup = True  # the completer may also pass on its Enter
+        self._taken_from_popup = True
         QTimer.singleShot(0, lambda: setattr(self, "_taken_from_popup", False))
         self._take(text)
 
     def _submit(self) -> None:
-        if not getattr(self, "_taken_from_popup", False):
+        if not self._taken_from_popup:
             self._take(self.text())
 
     def _take(self, text: str) -> None:

@@ -176,8 +176,12 @@ def run_tag(w: Worker, job: TagJob) -> None:
     done = w.library.after_embedding()
     if done.keywords or done.scored_ids:
         w.emit(EventKind.TAGS_CHANGED, done.scored_ids if not done.keywords else ())
-    for path, reason in done.keyword_errors:
-        w.emit(EventKind.ERROR, path=path, message=f"keywords not read from {path}: {reason}")
+    if done.keyword_errors:  # one report per run: the window shows it as one message
+        errors = done.keyword_errors
+        listed = "; ".join(f"{path}: {reason}" for path, reason in errors[:3])
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        message = f"keywords not read from {len(errors)} photo(s): {listed}{more}"
+        w.emit(EventKind.ERROR, path=errors[0][0], message=message)
 
 
 def run_learn(w: Worker, job: LearnJob) -> None:
