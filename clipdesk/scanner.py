@@ -12,7 +12,8 @@ import hashlib
 import os
 import stat
 import time
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -121,6 +122,10 @@ def scan(
     With ``paths`` (files or folders, e.g. from watcher events), only those, inside the
     given folders, are looked at. A file modified less than ``settle`` seconds ago is left
     for a later scan (listed in ``deferred``): it may still be being copied.
+
+    Files are looked at (stat, content hash) outside any transaction; what they change is
+    written in short transactions (:class:`_Writes`), so another process's write (a
+    ``clipdesk tag`` during the scan of a big folder) gets in between two of them.
     """
     result = ScanResult()
     folders = [(i, p) for i, p in catalog.folders() if folder_ids is None or i in folder_ids]
@@ -130,52 +135,121 @@ def scan(
     young = (now_ns - int(settle * 1e9), now_ns + 10**9) if settle > 0 else None
     new_files: list[tuple[int, FileEntry]] = []
     vanished: dict[int, PhotoRow] = {}
-    with catalog.transaction():
-        for folder_id, root in folders:
-            if not os.path.isdir(root):
-                # An unmounted drive: keep every record (and its tags), mark them missing.
-                known = catalog.photos_in_folder(folder_id)
-                result.missing_folders.append(root)
-                gone = [r.id for r in known.values() if r.status != "missing"]
-                catalog.mark_missing(gone)
-                result.missing_ids.extend(gone)
+    writes = _Writes(catalog, result)
+    for folder_id, root in folders:
+        if not os.path.isdir(root):
+            # An unmounted drive: keep every record (and its tags), mark them missing.
+            known = catalog.photos_in_folder(folder_id)
+            result.missing_folders.append(root)
+            gone = [r.id for r in known.values() if r.status != "missing"]
+            writes.add(root, lambda gone=gone: catalog.mark_missing(gone))
+            result.missing_ids.extend(gone)
+            continue
+        if wanted is None:
+            known = catalog.photos_in_folder(folder_id)
+            entries: Iterable[FileEntry] = walk_photos(root, result.errors)
+        else:
+            inside = [p for p in wanted if _is_within(p, root)]
+            if not inside:
                 continue
-            if wanted is None:
-                known = catalog.photos_in_folder(folder_id)
-                entries: Iterable[FileEntry] = walk_photos(root, result.errors)
+            known = {}
+            for p in inside:
+                known.update(catalog.photos_under(folder_id, p))
+            entries = (e for p in inside for e in _entries_at(p, root, result.errors))
+        for entry in entries:
+            if young and young[0] < entry.mtime_ns < young[1]:
+                known.pop(entry.path, None)  # neither new nor vanished until it settles
+                result.deferred.append(entry.path)
+                continue
+            result.seen += 1
+            row = known.pop(entry.path, None)
+            if row is None:
+                new_files.append((folder_id, entry))
+            elif _same_file(row, entry):
+                if row.status == "missing":
+                    writes.add(entry.path, lambda row=row: catalog.restore(row.id))
+                    result.restored += 1
+                    result.restored_ids.append(row.id)
             else:
-                inside = [p for p in wanted if _is_within(p, root)]
-                if not inside:
-                    continue
-                known = {}
-                for p in inside:
-                    known.update(catalog.photos_under(folder_id, p))
-                entries = (e for p in inside for e in _entries_at(p, root, result.errors))
-            for entry in entries:
-                if young and young[0] < entry.mtime_ns < young[1]:
-                    known.pop(entry.path, None)  # neither new nor vanished until it settles
-                    result.deferred.append(entry.path)
-                    continue
-                result.seen += 1
-                row = known.pop(entry.path, None)
-                if row is None:
-                    new_files.append((folder_id, entry))
-                elif _same_file(row, entry):
-                    if row.status == "missing":
-                        catalog.restore(row.id)
-                        result.restored += 1
-                        result.restored_ids.append(row.id)
-                else:
-                    _one_file(_changed, entry, result, catalog, row, entry, result)
-            vanished.update((r.id, r) for r in known.values())
+                _changed(writes, row, entry, result)
+        vanished.update((r.id, r) for r in known.values())
 
-        for folder_id, entry in new_files:
-            _one_file(_added, entry, result, catalog, folder_id, entry, vanished, result)
-        gone = [r.id for r in vanished.values() if r.status != "missing"]
-        catalog.mark_missing(gone)
-        result.missing += len(gone)
-        result.missing_ids.extend(gone)
+    moves = _MoveFinder(catalog, vanished)
+    for folder_id, entry in new_files:
+        _added(writes, folder_id, entry, moves, result)
+    gone = [r.id for r in vanished.values() if r.status != "missing"]
+    writes.add("", lambda: catalog.mark_missing(gone))
+    writes.flush()
+    result.changed = len(result.changed_ids)
+    result.missing += len(gone)
+    result.missing_ids.extend(gone)
     return result
+
+
+BATCH_ROWS = 256  # files' writes per transaction, at most
+BATCH_SECONDS = 0.25  # and at most this long gathering them
+
+
+class _Writes:
+    """A scan's catalog writes, gathered while files are looked at and committed in short
+    transactions (a few hundred files, or a quarter of a second, each). The write lock is
+    held only while they are written, never while files are read or folders walked.
+
+    A write that fails for one file (a name no encoding can store) costs that file: it is
+    reported in ``result.errors`` and the others are written."""
+
+    def __init__(self, catalog: Catalog, result: ScanResult):
+        self.catalog, self.result = catalog, result
+        self.queued: list[tuple[str, Callable[[], object]]] = []
+        self.since = 0.0
+
+    def add(self, path: str, write: Callable[[], object]) -> None:
+        if not self.queued:
+            self.since = time.monotonic()
+        self.queued.append((path, write))
+        if len(self.queued) >= BATCH_ROWS or time.monotonic() - self.since >= BATCH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.queued:
+            return
+        queued, self.queued = self.queued, []
+        with self.catalog.transaction():
+            for path, write in queued:
+                try:
+                    write()
+                except (OSError, ValueError) as exc:  # ValueError: a name SQLite refuses
+                    self.result.errors.append((path, _reason(exc)))
+
+
+class _MoveFinder:
+    """Which known photo a new file with this content is, when it is a move: one whose old
+    path is gone (vanished in this scan, or no longer there). Each content's candidates
+    are read once per scan and each is looked at once, so a folder of thousands of
+    identical files (zero-byte ones, say) costs linear time, not quadratic."""
+
+    def __init__(self, catalog: Catalog, vanished: dict[int, PhotoRow]):
+        self.catalog, self.vanished = catalog, vanished
+        self.candidates: dict[tuple[str, int], deque[PhotoRow]] = {}
+
+    def take(self, hash_: str, size: int) -> PhotoRow | None:
+        key = (hash_, size)
+        cands = self.candidates.get(key)
+        if cands is None:
+            cands = self.candidates[key] = deque(self.catalog.photos_by_hash(hash_, size))
+        while cands:
+            cand = cands.popleft()  # either it moved here, or it is still where it was
+            if cand.id in self.vanished or not _exists(cand.path):
+                self.vanished.pop(cand.id, None)
+                return cand
+        return None
+
+
+def _exists(path: str) -> bool:
+    try:
+        return os.path.exists(path)
+    except (OSError, ValueError):
+        return False
 
 
 def _outermost(paths: Iterable[str]) -> list[str]:
@@ -212,18 +286,6 @@ def _entries_at(path: str, root: str, errors: list[tuple[str, str]]) -> Iterator
         yield FileEntry(path, st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def _one_file(step, entry: FileEntry, result: ScanResult, *args) -> None:
-    """Run one file's step; a file that cannot be recorded is reported and skipped.
-
-    Each step writes with single statements, so a failed one leaves nothing half-written
-    and the rest of the scan goes on in the same transaction.
-    """
-    try:
-        step(*args)
-    except (OSError, ValueError) as exc:  # ValueError: e.g. a name no encoding can store
-        result.errors.append((entry.path, _reason(exc)))
-
-
 def _reason(exc: BaseException, what: str = "cannot read file") -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return f"{what}: {exc.strerror}"
@@ -238,56 +300,75 @@ def _same_file(row: PhotoRow, entry: FileEntry) -> bool:
     return not (row.status == "failed" and entry.inode and row.inode != entry.inode)
 
 
-def _changed(catalog: Catalog, row: PhotoRow, entry: FileEntry, result: ScanResult) -> None:
+def _changed(writes: _Writes, row: PhotoRow, entry: FileEntry, result: ScanResult) -> None:
+    """The file's size or mtime moved: its content is taken as changed and embedded again.
+
+    The content hash samples three 64 KiB blocks, so an edit that keeps the size and
+    misses those blocks (a repainted BMP) hashes the same: an equal hash with a new mtime
+    is not proof that only the timestamp moved. A ``touch`` costs one photo's re-embedding;
+    a missed edit would keep the old embedding and tags for good (docs/architecture.md).
+    """
+    cat = writes.catalog
     try:
         h = content_hash(entry.path, entry.size)
     except OSError as exc:
         # Changed but unreadable: forget the old content, record why; the new size and time
         # are kept, so the photo is looked at again when it changes.
-        catalog.update_changed(row.id, entry.size, entry.mtime_ns, row.hash, entry.inode)
-        catalog.mark_failed(row.id, _reason(exc))
-        result.changed += 1
-        result.changed_ids.append(row.id)
-        return
-    if h == row.hash and row.size == entry.size and row.status != "failed":
-        catalog.touch(row.id, entry.mtime_ns, entry.inode)  # only the timestamp moved
-        if row.status == "missing":
-            catalog.restore(row.id)
-            result.restored_ids.append(row.id)
-    else:  # new content, or a failed photo whose file changed: try it again from scratch
-        catalog.update_changed(row.id, entry.size, entry.mtime_ns, h, entry.inode)
-        result.changed += 1
-        result.changed_ids.append(row.id)
+        reason = _reason(exc)
+
+        def change() -> None:
+            cat.update_changed(row.id, entry.size, entry.mtime_ns, row.hash, entry.inode)
+            cat.mark_failed(row.id, reason)
+            result.changed_ids.append(row.id)
+    else:
+
+        def change() -> None:
+            cat.update_changed(row.id, entry.size, entry.mtime_ns, h, entry.inode)
+            result.changed_ids.append(row.id)
+
+    writes.add(entry.path, change)
 
 
 def _added(
-    catalog: Catalog, folder_id: int, entry: FileEntry, vanished: dict[int, PhotoRow], result
+    writes: _Writes, folder_id: int, entry: FileEntry, moves: _MoveFinder, result: ScanResult
 ) -> None:
+    cat = writes.catalog
     try:
         h = content_hash(entry.path, entry.size)
     except OSError as exc:
         # Found but unreadable (no permission, I/O error): recorded as failed with the reason
         # so that the user sees it (no content hash: it cannot be matched as a move).
-        photo_id = catalog.insert_photo(folder_id, entry.path, entry.size, entry.mtime_ns, "")
-        catalog.set_inode(photo_id, entry.inode)
-        catalog.mark_failed(photo_id, _reason(exc))
-        result.added += 1
-        result.added_ids.append(photo_id)
+        reason = _reason(exc)
+
+        def unreadable() -> None:
+            photo_id = cat.insert_photo(folder_id, entry.path, entry.size, entry.mtime_ns, "")
+            cat.set_inode(photo_id, entry.inode)
+            cat.mark_failed(photo_id, reason)
+            result.added += 1
+            result.added_ids.append(photo_id)
+
+        writes.add(entry.path, unreadable)
         return
-    for cand in catalog.photos_by_hash(h, entry.size):
-        # A move: same content, and the old path is gone (vanished in this scan, missing, or
-        # outside the paths a watcher event named).
-        if cand.id in vanished or not os.path.exists(cand.path):
-            vanished.pop(cand.id, None)
-            catalog.move_photo(cand.id, folder_id, entry.path, entry.mtime_ns)
-            catalog.set_inode(cand.id, entry.inode)
+    moved = moves.take(h, entry.size)
+    if moved is not None:
+        # A move: same content, and the old path is gone (vanished in this scan, missing,
+        # or outside the paths a watcher event named).
+        def move() -> None:
+            cat.move_photo(moved.id, folder_id, entry.path, entry.mtime_ns)
+            cat.set_inode(moved.id, entry.inode)
             result.moved += 1
-            result.moved_ids.append(cand.id)
-            return
-    photo_id = catalog.insert_photo(folder_id, entry.path, entry.size, entry.mtime_ns, h)
-    catalog.set_inode(photo_id, entry.inode)
-    result.added_ids.append(photo_id)
-    result.added += 1
+            result.moved_ids.append(moved.id)
+
+        writes.add(entry.path, move)
+        return
+
+    def insert() -> None:
+        photo_id = cat.insert_photo(folder_id, entry.path, entry.size, entry.mtime_ns, h)
+        cat.set_inode(photo_id, entry.inode)
+        result.added_ids.append(photo_id)
+        result.added += 1
+
+    writes.add(entry.path, insert)
 
 
 def normalise_folder(path: str | os.PathLike[str]) -> Path:

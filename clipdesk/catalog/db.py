@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clipdesk.catalog import busy
 from clipdesk.catalog.schema import migrate
 from clipdesk.pathnames import from_db, shown, to_db
 
@@ -85,6 +86,7 @@ class Catalog:
 
     def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
+        self.on_wait: busy.Notice | None = None  # told once when a write waits for the lock
         if not readonly and _stays_empty(self.path):
             # SQLite would silently make it a new, empty library: the photos, tags and
             # decisions the user had would seem gone. Say so instead.
@@ -125,7 +127,8 @@ class Catalog:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
+        """One write transaction; it waits (saying so once) while another process writes."""
+        busy.begin_immediate(self.conn, self.on_wait or busy.default_notice)
         try:
             yield self.conn
         except BaseException:

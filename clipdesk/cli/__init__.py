@@ -97,7 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from clipdesk.gui.app import run
 
         return run(args)
+    from clipdesk.catalog import busy
     from clipdesk.library import FolderNotFound, Library, ModelUnavailable
+
+    # A write that meets another process's lock waits, and says so once (not a crash).
+    busy.set_default_notice(lambda text: print(f"clipdesk: {text}", file=sys.stderr, flush=True))
 
     try:
         library = Library(args.home, args.model, args.backend, args.int8)

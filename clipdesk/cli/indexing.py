@@ -39,17 +39,31 @@ def remember_choice(library, args) -> None:
         library.remember_engine()
 
 
+def _tell(text: str) -> None:
+    print(f"clipdesk: {text}", file=sys.stderr, flush=True)
+
+
 def _index(library, args, folder_ids=None) -> int:
     from clipdesk.cli.progress import ProgressPrinter
+    from clipdesk.worker.state import IndexLock
 
     remember_choice(library, args)
     cancel = threading.Event()
     old = signal.signal(signal.SIGINT, lambda *_: cancel.set())  # finish the batch, then stop
     label = f"{library.engine.model_name}, {library.engine.describe()}"
-    try:  # the model loads only if a photo needs embedding or a tag vector is missing
+    # One index run per library at a time: a second one waits (the user asked for the
+    # library to be indexed, and when this command returns it is), instead of embedding
+    # the same photos a second time alongside the first.
+    lock = IndexLock(library.paths.data_dir)
+    try:
+        if not lock.acquire(_tell, cancel.is_set):
+            print("stopped before indexing: another index run is still in progress")
+            return 130
+        # The model loads only if a photo needs embedding or a tag vector is missing.
         with ProgressPrinter(sys.stderr, label) as printer:
             result, _ = library.index(folder_ids, printer, cancel)
     finally:
+        lock.release()
         signal.signal(signal.SIGINT, old)
     if not result.cancelled:  # tags a model-free command left for a run with the model
         learning.learn_pending(library)

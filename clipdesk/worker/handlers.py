@@ -7,6 +7,7 @@ by the job's kind. They report through the worker's ``publish`` (progress) and `
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -28,11 +29,14 @@ from clipdesk.worker.jobs import (
     TagJob,
     ThumbnailsJob,
 )
+from clipdesk.worker.state import IndexLock
 
 if TYPE_CHECKING:
     from clipdesk.worker.service import Worker
 
+log = logging.getLogger(__name__)
 THUMB_CHUNK = 32
+INDEX_LOCK_RETRY = 1.0  # seconds between looks while another process indexes
 
 
 def run_call(w: Worker, job: CallJob) -> None:
@@ -157,11 +161,20 @@ def run_index(w: Worker, job: IndexJob) -> None:
         if p.phase == "embed":
             w.publish(Phase.EMBED, p.done, p.total, p.rate, p.eta)
 
+    # A `clipdesk index` in another process is embedding these photos: look again soon,
+    # rather than decode and embed the same photos twice.
+    lock = IndexLock(w.paths.data_dir)
+    if not lock.try_acquire():
+        log.info("another index run is in progress (pid %s); waiting", lock.holder())
+        job.not_before = time.monotonic() + INDEX_LOCK_RETRY
+        w.enqueue(job)
+        return
     # The interrupt event is the indexer's cancel: it stops at the next photo and
     # commits what is decoded, so pausing or yielding never leaves half a batch.
     try:
         w.indexer().embed_pending(progress, w.interrupt_event, result)
     finally:
+        lock.release()
         if not result.cancelled:  # what is left was not needed (removed, or a failed load)
             w.decoded.clear()
     announce()
