@@ -254,8 +254,9 @@ class Indexer:
                     )  # fmt: skip
             if d is None:
                 d = decode(path, min_side=self.decode_side)
-                try:
-                    if self.thumbnails is not None and not self.thumbnails.has(hash_):
+                try:  # saved even when one exists: an edit that kept the content hash
+                    # (same size, samples unchanged) must not keep the old picture's
+                    if self.thumbnails is not None:
                         self.thumbnails.save(hash_, d.image)
                 except OSError as exc:  # a full or read-only cache: the photo is fine
                     thumb_error = f"{self.thumbnails.root}: {exc.strerror or exc}"

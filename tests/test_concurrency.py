@@ -208,7 +208,8 @@ def test_a_same_size_edit_is_embedded_again_and_an_unchanged_scan_reads_nothing(
         size, before = bmp.stat().st_size, scanner.content_hash(bmp)
 
         # Repaint over 85% of the picture, all but the rows the hash samples (the first,
-        # middle and last 64 KiB of the file: about 21 rows each).
+        # middle and last 64 KiB of the file: about 21 rows each). Its mtime moves, as
+        # with any edit: that is what says it changed.
         image = Image.open(bmp).convert("RGB")
         draw = ImageDraw.Draw(image)
         draw.rectangle((0, 24, 1023, 495), fill=(20, 40, 230))
@@ -221,6 +222,9 @@ def test_a_same_size_edit_is_embedded_again_and_an_unchanged_scan_reads_nothing(
         assert (second.scan.changed, second.embedded) == (1, 1)
         new = lib.catalog.embedding(photo_id, lib.model_id)
         assert float(np.dot(old, new)) < 0.999  # the old embedding was replaced
+        with Image.open(lib.thumbnails.path_for(before)) as thumb:  # and the thumbnail
+            red, _, blue = thumb.convert("RGB").resize((1, 1), Image.BOX).getpixel((0, 0))
+        assert blue > red, (red, blue)
 
         reads = []
         real = scanner.content_hash

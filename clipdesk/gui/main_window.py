@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from clipdesk import __version__
 from clipdesk.catalog import browse
+from clipdesk.catalog.faults import catalog_problem
 from clipdesk.gui.banner import Banner
 from clipdesk.gui.browse_controller import BrowseController
 from clipdesk.gui.export_dialog import ExportDialog
@@ -195,6 +196,11 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._start_worker)
 
     def _start_worker(self) -> None:
+        problem = catalog_problem(self.session.paths.catalog)
+        if problem is not None:  # damaged, too new, read-only: say so until it is fixed
+            self.banner.show_message("catalog", f"<b>Catalog problem.</b> {problem}")
+            self.status.set_blocked("The catalog needs attention (see above)")
+            return
         if self.session.bridge.start():
             self.session.reader.notify_changed()
 

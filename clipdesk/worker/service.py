@@ -28,6 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from clipdesk.catalog import faults as catalog_faults
 from clipdesk.embedding import ModelSpec, ModelUnavailable
 from clipdesk.embedding.choice import EngineChoice
 from clipdesk.indexer import DecodedCache, Indexer
@@ -373,8 +374,12 @@ class Worker:
             while (job := self._take()) is not None:
                 self._execute(job)
         except Exception as exc:  # opening the library failed: say so, and end
-            log.exception("worker failed")
-            self.emit(EventKind.ERROR, message=f"{type(exc).__name__}: {exc}")
+            known = catalog_faults.explain(exc, self.paths.catalog)
+            if known is None:  # a bug: its traceback is wanted
+                log.exception("worker failed")
+            else:  # a damaged, too new, read-only catalog: one line, and the fix
+                log.warning("clipdesk: %s", known)
+            self.emit(EventKind.ERROR, message=known or f"{type(exc).__name__}: {exc}")
         finally:
             with self._cond:
                 left = self._queue.clear()
