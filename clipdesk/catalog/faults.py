@@ -10,6 +10,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from clipdesk.catalog.busy import is_locked
 from clipdesk.catalog.db import Catalog, CatalogDamaged
 from clipdesk.catalog.schema import SCHEMA_VERSION, CatalogTooNew
 
@@ -42,7 +43,8 @@ def explain(exc: BaseException, catalog: Path) -> str | None:
 
 def catalog_problem(path: Path) -> str | None:
     """Why the catalog at ``path`` cannot be used as it is, looked at quickly and read-only
-    (no migration, no write); None when there is no catalog yet or it looks fine."""
+    (no migration, no write); None when there is no catalog yet, it looks fine, or another
+    process holds it for the moment (a writer waits for that)."""
     path = Path(path)
     try:
         if not path.exists():
@@ -63,6 +65,8 @@ def catalog_problem(path: Path) -> str | None:
             if version:
                 cat.conn.execute("SELECT id FROM photos LIMIT 1").fetchall()
     except (sqlite3.Error, OSError, CatalogDamaged, CatalogTooNew) as exc:
+        if is_locked(exc):
+            return None
         return explain(exc, path) or f"cannot read the catalog {path}: {exc}"
     if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
         return explain(sqlite3.OperationalError("readonly"), path)

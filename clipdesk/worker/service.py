@@ -370,7 +370,9 @@ class Worker:
         background_priority()
         try:
             self.library = Library(engine=self._engine, **self._lib_args)
-            _ = self.library.catalog  # the writer connection, opened in this thread
+            # The writer connection, opened in this thread; a write that waits for another
+            # process's lock says so once in the log.
+            self.library.catalog.on_wait = lambda text: log.warning("clipdesk: %s", text)
             while (job := self._take()) is not None:
                 self._execute(job)
         except Exception as exc:  # opening the library failed: say so, and end

@@ -22,8 +22,9 @@ def _damaged(path):
 
 def _too_new(path):
     Catalog(path).close()
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA user_version = 99")
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()  # checkpointed now, not when the connection is collected
 
 
 def _empty(path):
