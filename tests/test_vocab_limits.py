@@ -222,3 +222,15 @@ def test_a_deep_but_allowed_tree_and_json_read_like_yaml():
     assert len(specs) == depth and specs[-1].path.count("|") == depth - 1
     for fmt in ("yaml", "json"):
         assert parse(dump(specs, fmt), f"v.{fmt}") == specs
+
+
+def test_a_keyword_name_is_taken_as_it_is_but_typed_names_are_checked(tmp_path):
+    # A keyword read from a sidecar goes through `ensure`: an odd one never stops a run.
+    store = TagStore(Catalog(tmp_path / "c.sqlite3"))
+    long = "x" * 300
+    tag_id = store.ensure(f"Keywords|{long}")
+    assert store.paths()[tag_id] == f"Keywords|{long}"
+    assert store.ensure(f"keywords|{long.upper()}") == store.ensure(f"Keywords|{long}")
+    # A name a person types (rename) follows the vocabulary file's rule.
+    with pytest.raises(VocabularyError, match="longer than 200 characters"):
+        store.rename(store.ensure("Dog"), "y" * 201)

@@ -16,7 +16,7 @@ from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
 from clipdesk.tagging import corrections, tagpath
 from clipdesk.tagging.store import TagStore
-from clipdesk.tagging.vocabulary import VocabularyError, dump, load, name_key
+from clipdesk.tagging.vocabulary import VocabularyError, check_name, dump, load, name_key
 
 
 def _rescore(lib: Library, tag_ids: list[int] | None) -> None:
@@ -52,8 +52,11 @@ def save_tag(
 def create_tag(lib: Library, path: str) -> int:
     """A new tag, with default prompts around its name."""
     try:
+        path = tagpath.clean(path)
+        for name in tagpath.split(path):
+            check_name(name)  # the rule a vocabulary file's names follow
         with lib.catalog.transaction():
-            tag_id = TagStore(lib.catalog).ensure(tagpath.clean(path))
+            tag_id = TagStore(lib.catalog).ensure(path)
     except VocabularyError as exc:
         raise OpError(str(exc)) from None
     _rescore(lib, [tag_id])

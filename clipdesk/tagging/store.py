@@ -27,6 +27,7 @@ from clipdesk.tagging.vocabulary import (
     check_prompts,
     load,
     name_key,
+    normal_name,
 )
 
 
@@ -197,16 +198,18 @@ class TagStore:
 
     def ensure(self, path: str) -> int:
         """The id of the tag at ``path``, creating it (and its parents) if needed; a level
-        that differs from an existing tag's name only in case is that tag.
+        that differs from an existing tag's name only in case is that tag. Names are NFC
+        but otherwise taken as they are (a keyword read from a sidecar must never stop a
+        run): what a person types or a file brings is checked first (``check_name``).
 
         A parent created on the way is a group: disabled, so it is never suggested nor
         asked about in review until the user enables it (with prompts of their own)."""
         parent_id = None
         levels = tagpath.split(path)
         for depth, name in enumerate(levels, 1):
+            name = normal_name(name)
             if not name:
                 raise VocabularyError(f"empty level in tag path '{path}'")
-            name = check_name(name)
             found = self._child(parent_id, name)
             if found is not None:
                 parent_id = found
