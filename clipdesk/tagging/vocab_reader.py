@@ -146,6 +146,7 @@ _SCALAR_TAGS = {
 }
 # A number YAML 1.1 reads as text (no dot: 1e-7); YAML 1.2 and JSON read it as a number.
 _FLOAT_12 = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[eE][-+]?[0-9]+")
+_TEXT_TAGS = {"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}
 _COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 
 
@@ -171,85 +172,98 @@ def _yaml_tree(text: str, source: str) -> Node:
 def _build(loader, yaml, source: str) -> Node:
     """Nodes from the parser's events: one loop, an explicit stack, limits checked as
     each event arrives (so nothing large is ever built)."""
-    stack: list[tuple[Node, list]] = []  # (container, [pending key, its line])
+    scalar, end = yaml.ScalarEvent, (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    starts = {yaml.MappingStartEvent: dict, yaml.SequenceStartEvent: list}
+    skip = (yaml.StreamStartEvent, yaml.DocumentEndEvent)
+    stack: list[list] = []  # [container node, pending key] per open collection
     root: Node | None = None
     documents = nodes = 0
     while True:
         event = loader.get_event()
-        line = event.start_mark.line + 1 if event.start_mark else None
-        if isinstance(event, yaml.StreamEndEvent):
-            break
-        if isinstance(event, yaml.DocumentStartEvent):
+        kind_ = type(event)
+        if kind_ is scalar:
+            nodes += 1
+            line = event.start_mark.line + 1
+            node = Node(_scalar(loader, yaml, event, source, line), line)
+        elif kind_ in end:
+            node, pending = stack.pop()
+        elif kind_ in starts:
+            line = event.start_mark.line + 1
+            nodes += 1
+            if event.tag not in _COLLECTION_TAGS:
+                raise VocabularyError(
+                    f"{where(source, line)}: unsupported YAML tag {show(event.tag)}"
+                )
+            if len(stack) >= MAX_DEPTH:
+                raise VocabularyError(
+                    f"{where(source, line)}: nested deeper than {MAX_DEPTH} levels (the limit)"
+                )
+            stack.append([Node(starts[kind_](), line), None])
+            continue
+        elif kind_ is yaml.AliasEvent:
+            raise VocabularyError(
+                f"{where(source, event.start_mark.line + 1)}: YAML aliases "
+                f"(*{show(event.anchor)}) are not allowed in a vocabulary; write the value "
+                "out in full"
+            )
+        elif kind_ is yaml.DocumentStartEvent:
             documents += 1
             if documents > 1:
-                raise VocabularyError(f"{where(source, line)}: more than one YAML document")
-            continue
-        if isinstance(event, (yaml.StreamStartEvent, yaml.DocumentEndEvent)):
-            continue
-        if isinstance(event, yaml.AliasEvent):
-            raise VocabularyError(
-                f"{where(source, line)}: YAML aliases (*{show(event.anchor)}) are not "
-                "allowed in a vocabulary; write the value out in full"
-            )
-        if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            node, pending = stack.pop()
-            if pending[0] is not None:  # cannot happen with a well-formed stream
-                raise VocabularyError(f"{where(source, line)}: a key has no value")
-        else:
-            nodes += 1
-            if nodes > MAX_NODES:
                 raise VocabularyError(
-                    f"{where(source, line)}: more than {MAX_NODES} values (the limit)"
+                    f"{where(source, event.start_mark.line + 1)}: more than one YAML document"
                 )
-            if isinstance(event, yaml.ScalarEvent):
-                node = Node(_scalar(loader, yaml, event, source, line), line)
-            else:
-                if event.tag not in _COLLECTION_TAGS:
-                    raise VocabularyError(
-                        f"{where(source, line)}: unsupported YAML tag {show(event.tag)}"
-                    )
-                if len(stack) >= MAX_DEPTH:
-                    raise VocabularyError(
-                        f"{where(source, line)}: nested deeper than {MAX_DEPTH} levels (the limit)"
-                    )
-                is_map = isinstance(event, yaml.MappingStartEvent)
-                stack.append((Node({} if is_map else [], line), [None, None]))
-                continue
+            continue
+        elif kind_ is yaml.StreamEndEvent:
+            break
+        else:
+            assert issubclass(kind_, skip), kind_
+            continue
+        if nodes > MAX_NODES:
+            raise VocabularyError(
+                f"{where(source, node.line)}: more than {MAX_NODES} values (the limit)"
+            )
         # a finished node: the root, an item of a list, a key or a value of a mapping
         if not stack:
             root = node
             continue
-        parent, pending = stack[-1]
-        if isinstance(parent.value, list):
-            parent.value.append(node)
-        elif pending[0] is None:
-            if not isinstance(node.value, str) or not node.value.strip():
+        top = stack[-1]
+        container = top[0].value
+        if type(container) is list:
+            container.append(node)
+        elif top[1] is None:
+            key = node.value.strip() if type(node.value) is str else None
+            if not key:
                 raise VocabularyError(
                     f"{where(source, node.line)}: a key is {kind(node.value)}, not text"
                 )
-            key = node.value.strip()
-            if key in parent.value:
+            if key in container:
                 raise VocabularyError(f"{where(source, node.line)}: '{show(key)}' appears twice")
-            pending[0], pending[1] = key, node.line
+            top[1] = key
         else:
-            parent.value[pending[0]] = node
-            pending[0] = None
+            container[top[1]] = node
+            top[1] = None
     if root is None:
         raise VocabularyError(f"{source}: the file is empty")
     return root
 
 
-def _scalar(loader, yaml, event, source: str, line: int | None):
-    tag = event.tag
+def _scalar(loader, yaml, event, source: str, line: int):
+    value, tag = event.value, event.tag
     if tag is None or tag == "!":
-        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if not event.implicit[0]:  # quoted: text
+            return value
+        if value[:1] not in loader.yaml_implicit_resolvers:  # cannot be a number, bool, null
+            return value
+        tag = loader.resolve(yaml.ScalarNode, value, event.implicit)
+    if tag in _TEXT_TAGS:  # a plain `<<` or `=`: YAML 1.1 gives them tags of their own
+        return value
     if tag not in _SCALAR_TAGS:
         raise VocabularyError(f"{where(source, line)}: unsupported YAML tag {show(tag)}")
     if tag == "tag:yaml.org,2002:str":
-        if event.implicit[0] and _FLOAT_12.fullmatch(event.value):
-            return float(event.value)  # plain 1e-7: a number in YAML 1.2 and JSON, as meant
-        return event.value
-    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark)
+        if event.implicit[0] and _FLOAT_12.fullmatch(value):
+            return float(value)  # plain 1e-7: a number in YAML 1.2 and JSON, as meant
+        return value
+    node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark)
     try:
         return loader.yaml_constructors[tag](loader, node)
     except (ValueError, OverflowError):  # e.g. an integer of 5,000 digits

@@ -52,6 +52,7 @@ MAX_NAME_CHARS = 200
 MAX_PROMPTS = 100
 MAX_PROMPT_CHARS = 500  # the text encoder reads 77 tokens, about 300 characters
 FIELDS = ("name", "prompts", "threshold", "enabled", "children")
+_FIELD_SET = frozenset(FIELDS)
 
 
 @dataclass
@@ -149,7 +150,7 @@ def _tag_spec(node: Node, parent: str, index: int) -> tuple[TagSpec, Node | None
     if not isinstance(node.value, dict):
         raise _Bad(f"each tag must be a mapping with at least a 'name', not {kind(node.value)}")
     fields: dict[str, Node] = node.value
-    unknown = sorted(set(fields) - set(FIELDS))
+    unknown = [] if fields.keys() <= _FIELD_SET else sorted(fields.keys() - _FIELD_SET)
     if unknown:
         raise _Bad(
             f"unknown field '{show(unknown[0])}' (expected {', '.join(FIELDS)})",
@@ -165,10 +166,9 @@ def _tag_spec(node: Node, parent: str, index: int) -> tuple[TagSpec, Node | None
     except VocabularyError as exc:
         raise _Bad(str(exc), raw.line) from None
     spec = TagSpec(f"{parent}{SEPARATOR}{name}" if parent else name)
-    label = _label(parent, name)
 
     def bad(message: str, at: Node) -> _Bad:
-        return _Bad(f"{label}: {message}", at.line, labelled=True)
+        return _Bad(f"{_label(parent, name)}: {message}", at.line, labelled=True)
 
     p = fields.get("prompts")
     if p is not None and p.value is not None:
