@@ -32,6 +32,10 @@ def catalog_rows(home) -> list[tuple]:
         ).fetchall()
 
 
+def catalog_prompts(home) -> dict[str, str]:
+    return {r[1]: r[3] for r in catalog_rows(home)}
+
+
 def alias_bomb() -> str:
     # 951 bytes of this kind became 11,110 tags before; nine levels would be 10^9 tags.
     lines = ['a0: &a0 [{name: "lol"}]']
@@ -180,6 +184,8 @@ def test_thresholds_round_trip_exactly(home, tmp_path):
     tiny.write_text(
         "tags:\n  - name: A\n    threshold: 0.00001\n  - name: B\n    threshold: 1e-7\n"
         "  - name: C\n    threshold: 0.30000000000000004\n  - name: D\n    threshold: 0.9999999\n"
+        "  - name: Dog \U0001f415\n    prompts: ['yes', '2024']\n",
+        encoding="utf-8",
     )
     vocab(home, "import", str(tiny))
     for fmt in ("yaml", "json"):
@@ -189,6 +195,7 @@ def test_thresholds_round_trip_exactly(home, tmp_path):
         second = tmp_path / f"second.{fmt}"
         vocab(home, "export", str(second))
         assert second.read_text() == first.read_text()
+        assert "Dog \U0001f415" in first.read_text(encoding="utf-8")  # readable, not escaped
         values = {r[1]: r[4] for r in catalog_rows(home)}
         assert (values["A"], values["B"], values["C"], values["D"]) == (
             0.00001,
@@ -196,6 +203,7 @@ def test_thresholds_round_trip_exactly(home, tmp_path):
             0.1 + 0.2,
             0.9999999,
         )
+        assert json.loads(catalog_prompts(home)["Dog \U0001f415"]) == ["yes", "2024"]
 
 
 def test_a_big_flat_vocabulary_imports_in_one_go(home, tmp_path):

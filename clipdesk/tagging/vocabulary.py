@@ -305,4 +305,13 @@ def dump(specs: list[TagSpec], fmt: str = "yaml") -> str:
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     import yaml
 
-    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    # libyaml's emitter writes the same text 10-20x faster, except that it escapes
+    # characters beyond the Basic Multilingual Plane ("\U0001F415" for an emoji): the
+    # Python one keeps those readable.
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    if _ASTRAL.search(json.dumps(doc, ensure_ascii=False)):
+        dumper = yaml.SafeDumper
+    return yaml.dump(doc, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
