@@ -99,6 +99,7 @@ HOSTILE = {
         "unsupported YAML tag",
     ),
     "two-documents.yaml": ("tags: []\n---\ntags: []\n", "more than one YAML document"),
+    "huge-int.json": ('{"tags": [{"name": "Dog", "threshold": ' + "9" * 5000 + "}]}", "too long"),
     "huge-int.yaml": ("tags:\n  - name: Dog\n    threshold: " + "9" * 5000 + "\n", "too long"),
 }
 

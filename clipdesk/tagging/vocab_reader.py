@@ -110,7 +110,8 @@ def _json_tree(text: str, source: str) -> Node:
     except (ValueError, RecursionError) as exc:  # VocabularyError is a ValueError too
         if isinstance(exc, VocabularyError):
             raise
-        raise VocabularyError(f"{source}: {exc}") from None
+        problem = "a number too long to read" if "digits" in str(exc) else str(exc)
+        raise VocabularyError(f"{source}: {problem}") from None
     return _wrap(doc, source)
 
 
