@@ -16,7 +16,7 @@ from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
 from clipdesk.tagging import corrections, tagpath
 from clipdesk.tagging.store import TagStore
-from clipdesk.tagging.vocabulary import VocabularyError, dump, load
+from clipdesk.tagging.vocabulary import VocabularyError, check_name, dump, load, name_key
 
 
 def _rescore(lib: Library, tag_ids: list[int] | None) -> None:
@@ -52,8 +52,11 @@ def save_tag(
 def create_tag(lib: Library, path: str) -> int:
     """A new tag, with default prompts around its name."""
     try:
+        path = tagpath.clean(path)
+        for name in tagpath.split(path):
+            check_name(name)  # the rule a vocabulary file's names follow
         with lib.catalog.transaction():
-            tag_id = TagStore(lib.catalog).ensure(tagpath.clean(path))
+            tag_id = TagStore(lib.catalog).ensure(path)
     except VocabularyError as exc:
         raise OpError(str(exc)) from None
     _rescore(lib, [tag_id])
@@ -95,21 +98,20 @@ def replace_vocabulary(lib: Library, path: str | Path, dry_run: bool = False) ->
     except VocabularyError as exc:
         raise OpError(f"vocabulary not imported: {exc}") from None
     store = TagStore(lib.catalog)
-    wanted = {s.path.casefold() for s in specs}
+    wanted = {name_key(s.path) for s in specs}  # the same tag in any case or Unicode form
     for spec in specs:  # a tag the file names keeps its parents
         parts = tagpath.split(spec.path)
-        wanted |= {tagpath.join(*parts[:i]).casefold() for i in range(1, len(parts))}
+        wanted |= {name_key(tagpath.join(*parts[:i])) for i in range(1, len(parts))}
     decided = store.decided_tags()
     out = Replacement()
     tags = store.all()
-    out.kept = [t.path for t in tags if t.id in decided and t.path.casefold() not in wanted]
+    out.kept = [t.path for t in tags if t.id in decided and name_key(t.path) not in wanted]
     for path in out.kept:  # a kept tag keeps its parents (deleting one deletes its subtree)
         parts = tagpath.split(path)
-        wanted |= {tagpath.join(*parts[:i]).casefold() for i in range(1, len(parts) + 1)}
-    drop = [t for t in tags if t.path.casefold() not in wanted]
+        wanted |= {name_key(tagpath.join(*parts[:i])) for i in range(1, len(parts) + 1)}
+    drop = [t for t in tags if name_key(t.path) not in wanted]
     out.removed = [t.path for t in drop]
-    before = {t.path for t in store.all()}
-    out.added = sum(s.path not in before for s in specs)
+    out.added = sum(tag_id is None for tag_id in store.match(specs))
     out.updated = len(specs) - out.added
     if dry_run:
         return out

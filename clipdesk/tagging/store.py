@@ -2,6 +2,12 @@
 
 A tag keeps its id when renamed or moved to another parent, so its photo
 assignments, corrections and learned head follow it.
+
+Tag names follow one rule wherever a tag is made or renamed (a vocabulary import, "add
+tag" in the window or the CLI, a keyword read from a sidecar): the name is NFC, and a
+name that differs from a sibling's only in case is that sibling ("dog" finds "Dog", and
+"Dog" keeps its spelling). The catalog's unique index is case-sensitive, so the rule
+lives here, in the one place that writes tag names.
 """
 
 from __future__ import annotations
@@ -17,7 +23,11 @@ from clipdesk.tagging.vocabulary import (
     DEFAULT_VOCABULARY,
     TagSpec,
     VocabularyError,
+    check_name,
+    check_prompts,
     load,
+    name_key,
+    normal_name,
 )
 
 
@@ -139,10 +149,12 @@ class TagStore:
     def get(self, path: str) -> TagRow:
         """The tag at ``path``; a bare leaf name also works when it is unambiguous."""
         tags = self.all()
-        exact = [t for t in tags if t.path == path]
+        exact = [t for t in tags if t.path == path] or [
+            t for t in tags if name_key(t.path) == name_key(path)
+        ]
         if exact:
             return exact[0]
-        leaf = [t for t in tags if t.name.lower() == path.lower()]
+        leaf = [t for t in tags if name_key(t.name) == name_key(path)]
         if len(leaf) == 1:
             return leaf[0]
         if leaf:
@@ -170,30 +182,49 @@ class TagStore:
         )
         return cur.rowcount
 
+    def _child(self, parent_id: int | None, name: str) -> int | None:
+        """The tag called ``name`` (any case) under ``parent_id``; the exact spelling first."""
+        up = parent_id or 0
+        row = self.conn.execute(
+            "SELECT id FROM tags WHERE COALESCE(parent_id, 0) = ? AND name = ?", (up, name)
+        ).fetchone()
+        if row:
+            return row[0]
+        key = name_key(name)
+        rows = self.conn.execute(
+            "SELECT id, name FROM tags WHERE COALESCE(parent_id, 0) = ? ORDER BY id", (up,)
+        )
+        return next((i for i, n in rows if name_key(n) == key), None)
+
     def ensure(self, path: str) -> int:
-        """The id of the tag at ``path``, creating it (and its parents) if needed.
+        """The id of the tag at ``path``, creating it (and its parents) if needed; a level
+        that differs from an existing tag's name only in case is that tag. Names are NFC
+        but otherwise taken as they are (a keyword read from a sidecar must never stop a
+        run): what a person types or a file brings is checked first (``check_name``).
 
         A parent created on the way is a group: disabled, so it is never suggested nor
         asked about in review until the user enables it (with prompts of their own)."""
         parent_id = None
         levels = tagpath.split(path)
         for depth, name in enumerate(levels, 1):
+            name = normal_name(name)
             if not name:
                 raise VocabularyError(f"empty level in tag path '{path}'")
-            row = self.conn.execute(
-                "SELECT id FROM tags WHERE name = ? AND parent_id IS ?", (name, parent_id)
-            ).fetchone()
-            if row:
-                parent_id = row[0]
+            found = self._child(parent_id, name)
+            if found is not None:
+                parent_id = found
             else:
-                cur = self.conn.execute(
-                    "INSERT INTO tags(name, parent_id, threshold, enabled, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (name, parent_id, DEFAULT_THRESHOLD, int(depth == len(levels)), time.time()),
-                )
-                parent_id = int(cur.lastrowid)
+                parent_id = self._insert(name, parent_id, enabled=depth == len(levels))
         assert parent_id is not None
         return parent_id
+
+    def _insert(self, name: str, parent_id: int | None, enabled: bool) -> int:
+        cur = self.conn.execute(
+            "INSERT INTO tags(name, parent_id, threshold, enabled, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (name, parent_id, DEFAULT_THRESHOLD, int(enabled), time.time()),
+        )
+        return int(cur.lastrowid)
 
     def update(
         self,
@@ -205,7 +236,7 @@ class TagStore:
         sets, args = [], []
         if prompts is not None:
             sets.append("prompts = ?")
-            args.append(json.dumps([p.strip() for p in prompts if p.strip()]))
+            args.append(json.dumps(check_prompts(prompts)))
         if threshold is not None:
             if not 0.0 < threshold < 1.0:
                 raise ValueError("a threshold is a probability between 0 and 1")
@@ -222,9 +253,12 @@ class TagStore:
 
     def rename(self, tag_id: int, new_path: str) -> None:
         """Rename and/or re-parent; assignments, corrections and the head stay with the tag."""
-        parent_path, name = tagpath.parent(new_path), tagpath.leaf(new_path)
+        parent_path, name = tagpath.parent(new_path), check_name(tagpath.leaf(new_path))
         with self.catalog.transaction():
             parent_id = self.ensure(parent_path) if parent_path else None
+            other = self._child(parent_id, name)
+            if other is not None and other != tag_id:
+                raise VocabularyError(f"there is already a tag '{self.paths()[other]}'")
             ancestor = parent_id
             while ancestor is not None:  # refuse to move a tag under itself
                 if ancestor == tag_id:
@@ -234,7 +268,7 @@ class TagStore:
                 ).fetchone()[0]
             self.conn.execute(
                 "UPDATE tags SET name = ?, parent_id = ?, updated_at = ? WHERE id = ?",
-                (name.strip(), parent_id, time.time(), tag_id),
+                (name, parent_id, time.time(), tag_id),
             )
 
     def decided_tags(self) -> set[int]:
@@ -247,15 +281,48 @@ class TagStore:
     def delete(self, tag_id: int) -> None:
         self.conn.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
 
+    def match(self, specs: list[TagSpec]) -> list[int | None]:
+        """The existing tag each spec names (None: new), by the same rule as ``ensure``:
+        the exact name first, else the name in any case. One query, then linear."""
+        return self._walk(specs, create=False)[0]
+
     def import_specs(self, specs: list[TagSpec]) -> tuple[int, int]:
-        """Merge a vocabulary: new tags added, existing ones updated; (added, updated)."""
-        before = {t.path for t in self.all()}
+        """Merge a vocabulary: new tags added, existing ones updated (a tag matched in
+        another case keeps its spelling); (added, updated). Linear in the number of tags:
+        the tree is read once, not looked up per level."""
         with self.catalog.transaction():
-            for spec in specs:
-                tag_id = self.ensure(spec.path)
+            existing, ids = self._walk(specs, create=True)
+            for spec, tag_id in zip(specs, ids, strict=True):
                 self.update(tag_id, spec.prompts, spec.threshold, spec.enabled)
-        added = sum(s.path not in before for s in specs)
+        added = sum(i is None for i in existing)
         return added, len(specs) - added
+
+    def _walk(self, specs: list[TagSpec], create: bool) -> tuple[list[int | None], list[int]]:
+        """(the existing tag of each spec or None, each spec's tag id once created)."""
+        exact: dict[tuple[int, str], int] = {}
+        folded: dict[tuple[int, str], int] = {}
+        for i, name, up in self.conn.execute("SELECT id, name, parent_id FROM tags ORDER BY id"):
+            exact.setdefault((up or 0, name), i)
+            folded.setdefault((up or 0, name_key(name)), i)
+        existing: list[int | None] = []
+        ids: list[int] = []
+        created: set[int] = set()
+        for spec in specs:
+            levels = tagpath.split(spec.path)
+            parent, found = 0, None
+            for depth, name in enumerate(levels, 1):
+                name = check_name(name)
+                found = exact.get((parent, name)) or folded.get((parent, name_key(name)))
+                if found is None and create:
+                    found = self._insert(name, parent or None, enabled=depth == len(levels))
+                    exact[(parent, name)] = folded[(parent, name_key(name))] = found
+                    created.add(found)
+                if found is None:  # a dry run: nothing below a new tag exists
+                    break
+                parent = found
+            existing.append(None if found is None or found in created else found)
+            ids.append(found or 0)
+        return existing, ids
 
     def import_file(self, path) -> tuple[int, int]:
         return self.import_specs(load(path))  # load() raises before anything is written
