@@ -81,7 +81,8 @@ def as_list(value) -> list:
 
 
 _KEYWORD_ELEMENTS = re.compile(
-    rb"\s*<(dc:subject|lr:hierarchicalSubject|digiKam:TagsList)[\s>].*?</\1>", re.DOTALL
+    rb"\s*<(\w+:(?:subject|hierarchicalSubject|TagsList))(?:\s[^>]*?/>|[\s>].*?</\1>)",
+    re.DOTALL,
 )
 
 

@@ -78,6 +78,13 @@ class Element:
             stack.extend(reversed(e.children))
 
 
+def too_big(limit: int | None = None) -> str:
+    """The reason given for a file over the size limit."""
+    limit = MAX_BYTES if limit is None else limit
+    size = f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit} bytes"
+    return f"too big to be a sidecar (over the {size} limit)"
+
+
 def _split(name: str) -> tuple[str, str, str]:
     parts = name.split(_NS_SEP)
     if len(parts) == 3:
@@ -105,11 +112,14 @@ def _tag_end(data: bytes, lt: int) -> int:
     raise XmlRefused("not well-formed XML (an unterminated tag)")
 
 
-def parse(data: bytes, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> Element:
-    """Parse ``data`` into a tree of :class:`Element`; raise :class:`XmlRefused`."""
+def parse(data: bytes, *, max_bytes: int | None = None, max_depth: int | None = None) -> Element:
+    """Parse ``data`` into a tree of :class:`Element`; raise :class:`XmlRefused`.
+
+    The limits default to :data:`MAX_BYTES` and :data:`MAX_DEPTH`."""
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    max_depth = MAX_DEPTH if max_depth is None else max_depth
     if len(data) > max_bytes:
-        mb = max_bytes // (1024 * 1024)
-        raise XmlLimit(f"too big to be a sidecar ({len(data) / 1e6:.0f} MB; the limit is {mb} MB)")
+        raise XmlLimit(too_big(max_bytes))
     parser = expat.ParserCreate(namespace_separator=_NS_SEP)
     parser.namespace_prefixes = True
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)

@@ -113,8 +113,7 @@ def _read_bytes(path: Path) -> tuple[bytes | None, Fingerprint]:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
             if st.st_size > safexml.MAX_BYTES:  # never read a huge file into memory
-                mb = safexml.MAX_BYTES // (1024 * 1024)
-                raise SidecarError(path, f"too big to be a sidecar (the limit is {mb} MB)")
+                raise SidecarError(path, safexml.too_big())
             data = f.read(safexml.MAX_BYTES + 1)
     except FileNotFoundError:
         return None, MISSING
@@ -126,10 +125,14 @@ def _read_bytes(path: Path) -> tuple[bytes | None, Fingerprint]:
 
 
 def _read_fields(path: Path, data: bytes) -> dict[str, list[str]]:
-    """The keyword fields: by exiv2, else by the keyword editor; limits checked first."""
+    """The keyword fields, read under the limits of :mod:`clipdesk.xmp.safexml`.
+
+    The hardened reader comes first: exiv2 can misread RDF it does not expect (a nonstandard
+    ``rdf:`` prefix reads as an empty document), and the keyword editor writes what it reads.
+    exiv2 reads what the hardened reader refuses to interpret (e.g. qualified array items).
+    """
     try:
-        safexml.parse(data)
-        xml_error = ""
+        return rdfedit.read_fields(data)
     except safexml.XmlLimit as exc:
         raise SidecarError(path, str(exc)) from exc
     except safexml.XmlRefused as exc:
@@ -137,12 +140,9 @@ def _read_fields(path: Path, data: bytes) -> dict[str, list[str]]:
     try:
         return _exiv2.read_sidecar_bytes(data)
     except _exiv2.Exiv2Failure as exc:
-        if xml_error:
-            raise SidecarError(path, str(exc)) from exc
-        try:
-            return rdfedit.read_fields(data)
-        except safexml.XmlRefused as second:
-            raise SidecarError(path, f"{exc}; the keyword editor: {second}") from second
+        if xml_error.startswith("not well-formed") or xml_error == "not XML":
+            raise SidecarError(path, str(exc)) from exc  # exiv2's words for a broken file
+        raise SidecarError(path, f"{exc}; the keyword editor: {xml_error}") from exc
 
 
 def _keywords(path: Path, data: bytes | None) -> Keywords:
@@ -289,6 +289,11 @@ def _exiv2_bytes(target: Path, data: bytes | None, fields: dict[str, list[str]])
         raise SidecarError(target, str(exc)) from exc
     if written != fields:
         raise SidecarError(target, "exiv2 did not write the keywords as asked")
+    try:  # and so must the hardened reader, which reads first (see _read_fields)
+        if rdfedit.read_fields(new) != fields:
+            raise SidecarError(target, "exiv2 did not write the keywords as asked")
+    except safexml.XmlRefused:
+        pass
     if data is not None:
         try:
             lost = lost_properties(data, new)
