@@ -1,8 +1,9 @@
 """Foreign sidecars: every one exiftool reads gets the keywords, and nothing else changes.
 
 The corpus: hand-written RDF forms in ``tests/data/xmp_corpus`` (a Photoshop CS2 sidecar with
-the ``0.1.0.0`` values exiv2 would rewrite, an f-spot-style ``rdf:nodeID`` list, nonstandard and
-reused prefixes, typed nodes, attribute-form keywords) and sidecars generated here by exiftool
+the ``0.1.0.0`` values exiv2 would rewrite, an f-spot-style ``rdf:nodeID`` list, a node shared
+by ``rdf:nodeID`` and a subject URI (which exiv2 would inline and drop), nonstandard and reused
+prefixes, typed nodes, attribute-form keywords) and sidecars generated here by exiftool
 in the styles of Lightroom, darktable, digiKam and Photoshop. Each is checked with exiftool: the
 keywords are there, every other field is unchanged, a dry run predicts the run byte for byte,
 and an import reads the keywords back.
@@ -25,6 +26,7 @@ from clipdesk.xmp import (
     export_sidecars,
     merge,
     plan_sidecar,
+    rdfedit,
     read_photo_keywords,
     read_sidecar,
     safexml,
@@ -42,6 +44,7 @@ EXIV2_CANNOT = {
     "odd_prefixes.xmp",
     "photoshop_cs2.xmp",
     "prefix_reuse.xmp",
+    "shared_node.xmp",
     "typed_nodes.xmp",
 }
 GENERATED = {
@@ -182,6 +185,41 @@ def test_the_corpus_covers_what_exiv2_cannot_take(generated: Path):
         except (_exiv2.Exiv2Failure, SidecarError):
             took = False
         assert took == (name not in EXIV2_CANNOT), name
+
+
+@pytest.mark.parametrize("name", HAND_WRITTEN)
+def test_the_keyword_editor_on_every_rdf_form(name: str, tmp_path: Path):
+    """The second engine on its own (also on the forms exiv2 could take): add to, then empty,
+    every keyword field; exiftool sees exactly that and every other field as before."""
+    data = (CORPUS / name).read_bytes()
+    side = tmp_path / "s.xmp"
+    side.write_bytes(data)
+    before = tags(side)
+    now = rdfedit.read_fields(data)
+    assert now == {k: as_list(v) for k, v in _exiv2_view(before).items()}
+    fields = {
+        _exiv2.DC_SUBJECT: [*now[_exiv2.DC_SUBJECT], "Dog", "R&B <live>"],
+        _exiv2.LR_HIERARCHICAL: [*now[_exiv2.LR_HIERARCHICAL], "Animals|Dog"],
+        _exiv2.DIGIKAM_TAGS: [*now[_exiv2.DIGIKAM_TAGS], "Animals/Dog"],
+    }
+    for wanted in (fields, {key: [] for key in fields}):
+        side.write_bytes(rdfedit.edit_fields(data, wanted))
+        after = tags(side)
+        assert {k: as_list(v) for k, v in _exiv2_view(after).items()} == wanted
+        assert {k: v for k, v in after.items() if k not in IGNORED} == {
+            k: v for k, v in before.items() if k not in IGNORED
+        }
+        if name != "attribute_form.xmp":  # there the start tag itself changes (checked above)
+            assert outside_keywords(side.read_bytes()) == outside_keywords(data)
+
+
+def _exiv2_view(exiftool_tags: dict) -> dict:
+    names = {
+        _exiv2.DC_SUBJECT: "XMP-dc:Subject",
+        _exiv2.LR_HIERARCHICAL: "XMP-lr:HierarchicalSubject",
+        _exiv2.DIGIKAM_TAGS: "XMP-digiKam:TagsList",
+    }
+    return {key: exiftool_tags.get(name) for key, name in names.items()}
 
 
 # ---------------------------------------------------------------- limits

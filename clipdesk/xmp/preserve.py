@@ -2,7 +2,8 @@
 
 exiv2's XMP toolkit carries unknown namespaces, structures and language alternatives over, but
 a sidecar is the user's data, so before a rewrite replaces a file this module compares the old
-and new XML: every property name and every value outside the keyword fields ClipDesk manages
+and new XML: every property name, every value and every RDF link (``rdf:about``,
+``rdf:resource``, a node shared by ``rdf:nodeID``) outside the keyword fields ClipDesk manages
 must still be there. The XML is only *read* here (to inventory it), never built.
 """
 
@@ -24,6 +25,9 @@ MANAGED = frozenset(
     }
 )
 _STRUCTURAL = (RDF, META)
+#: RDF attributes that carry data: a subject URI, a link, a shared node, a datatype. A rewrite
+#: that drops one (exiv2 writes every node inline and about "") changes the document's meaning.
+_RDF_LINKS = frozenset((RDF, a) for a in ("about", "resource", "nodeID", "datatype", "ID"))
 
 
 def _label(name: tuple[str, str]) -> str:
@@ -50,6 +54,8 @@ def inventory(xml: bytes) -> tuple[Counter[str], Counter[str]]:
                 continue
             if attr[0] == XML:
                 values[value] += 1
+            elif attr in _RDF_LINKS and value:  # what the node is about, or links to
+                values[f"rdf:{attr[1]}={value}"] += 1
             elif attr[0] not in _STRUCTURAL and attr[0]:
                 names[_label(attr)] += 1
                 values[value] += 1
