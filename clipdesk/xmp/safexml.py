@@ -18,6 +18,7 @@ references) exactly as the other program wrote it. lxml would re-serialise the w
 
 from __future__ import annotations
 
+import re
 import xml.parsers.expat as expat
 from dataclasses import dataclass, field
 
@@ -94,22 +95,15 @@ def _split(name: str) -> tuple[str, str, str]:
     return "", parts[0], ""
 
 
+_TAG_REST = re.compile(rb"""(?:[^"'>]+|"[^"]*"|'[^']*')*>""")
+
+
 def _tag_end(data: bytes, lt: int) -> int:
     """The offset just past the ``>`` of the tag starting at ``lt`` (quotes respected)."""
-    quote = 0
-    i = lt + 1
-    n = len(data)
-    while i < n:
-        c = data[i]
-        if quote:
-            if c == quote:
-                quote = 0
-        elif c in (0x22, 0x27):
-            quote = c
-        elif c == 0x3E:
-            return i + 1
-        i += 1
-    raise XmlRefused("not well-formed XML (an unterminated tag)")
+    match = _TAG_REST.match(data, lt + 1)
+    if match is None:
+        raise XmlRefused("not well-formed XML (an unterminated tag)")
+    return match.end()
 
 
 def parse(data: bytes, *, max_bytes: int | None = None, max_depth: int | None = None) -> Element:
