@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,6 +78,17 @@ def tags(path: Path, config: Path | None = None) -> dict:
 
 def as_list(value) -> list:
     return [] if value is None else value if isinstance(value, list) else [value]
+
+
+_KEYWORD_ELEMENTS = re.compile(
+    rb"\s*<(\w+:(?:subject|hierarchicalSubject|TagsList))(?:\s[^>]*?/>|[\s>].*?</\1>)",
+    re.DOTALL,
+)
+
+
+def outside_keywords(data: bytes) -> bytes:
+    """An XMP document's bytes without its keyword elements (as exiftool and ClipDesk write)."""
+    return _KEYWORD_ELEMENTS.sub(b"", data)
 
 
 def sha(path: Path) -> str:
@@ -284,7 +296,7 @@ def test_a_sidecar_that_keeps_changing_is_given_up_on_not_overwritten(photo: Pat
     assert not list(side.parent.glob("*" + atomic.TEMP_SUFFIX))
 
 
-def test_a_rewrite_that_would_lose_a_property_is_refused(photo: Path, monkeypatch):
+def test_a_rewrite_exiv2_would_make_lossy_goes_to_the_keyword_editor(photo: Path, monkeypatch):
     from clipdesk.xmp import _exiv2
 
     side = photo.with_name(photo.name + ".xmp")
@@ -296,9 +308,23 @@ def test_a_rewrite_that_would_lose_a_property_is_refused(photo: Path, monkeypatc
         return real(real(data, {"Xmp.crs.Exposure2012": []}), fields)
 
     monkeypatch.setattr(_exiv2, "rewrite_sidecar", lossy)
-    with pytest.raises(SidecarError, match="exiv2 would drop property .*Exposure2012"):
+    done = update_sidecar(photo, {"Animals|Dog"}, set())
+    assert done.outcome == "written"
+    t = tags(side)
+    assert t["XMP-crs:Exposure2012"] == "+1.0"
+    assert as_list(t["XMP-dc:Subject"]) == ["Keep", "Dog"]
+    assert as_list(t["XMP-lr:HierarchicalSubject"]) == ["Animals|Dog"]
+    # Only the keyword properties were edited: every other byte is as it was.
+    assert outside_keywords(side.read_bytes()) == outside_keywords(old)
+
+    # A keyword field neither engine can take (a structure): refused, left byte-identical.
+    odd = old.replace(b"<dc:subject>", b"<dc:subject rdf:parseType='Resource'>")
+    odd = odd.replace(b"<rdf:Bag>", b"").replace(b"</rdf:Bag>", b"")
+    odd = odd.replace(b"<rdf:li>Keep</rdf:li>", b"<rdf:value>Keep</rdf:value>")
+    side.write_bytes(odd)
+    with pytest.raises(SidecarError, match="the keyword editor: a keyword field is a structure"):
         update_sidecar(photo, {"Animals|Dog"}, set())
-    assert side.read_bytes() == old
+    assert side.read_bytes() == odd
 
 
 # ---------------------------------------------------------------- import

@@ -20,6 +20,16 @@ Consistency rules of :func:`merge`:
 - An added path goes into ``lr:hierarchicalSubject``, its leaf into ``dc:subject``, and its
   ``/`` form into ``digiKam:TagsList`` when that field is enabled *or already present* (digiKam
   reads ``TagsList`` first, so a stale one would hide the new tags from it).
+- ``dc:subject`` is kept in step with the hierarchy (some viewers read only it): the leaf of
+  every hierarchical keyword left in the sidecar, ours or another program's, is in it (any
+  spelling of it in another case counts).
+- Separators in names: a ClipDesk tag name cannot hold ``|`` (it is the path separator). A name
+  holding ``/`` (``Music|AC/DC``) has no unambiguous digiKam form (digiKam has no escape for
+  ``/``), so such a path is kept *out of* ``digiKam:TagsList``; it is in
+  ``lr:hierarchicalSubject`` and its leaf in ``dc:subject``. On reading, a ``TagsList`` entry
+  that is only the ``/`` form of an ``lr:hierarchicalSubject`` entry (``Music/AC/DC`` next to
+  ``Music|AC/DC``, as written by a program that does both) is that entry, not a deeper path.
+- Commas are never separators: ``People|Surname, Firstname`` is one path.
 - A removed path leaves ``lr:hierarchicalSubject`` and ``digiKam:TagsList``. Its leaf leaves
   ``dc:subject`` only if the path itself was in a hierarchical field (evidence that the flat
   keyword came with it) or the path is a single level, and no remaining path has the same leaf
@@ -79,21 +89,36 @@ class Keywords:
     digikam: tuple[str, ...] = ()
     iptc: tuple[str, ...] = ()
 
+    def _ordered_hierarchical(self) -> list[str]:
+        lr = [normalize_path(h) for h in self.hierarchical]
+        slashed = {to_digikam(p) for p in lr if DIGIKAM_SEP in p}
+        found = lr + [
+            normalize_path(d, DIGIKAM_SEP)
+            for d in self.digikam
+            if normalize_path(d) not in slashed  # the "/" form of an lr entry: that entry
+        ]
+        return [p for p in found if p]
+
     def hierarchical_paths(self) -> frozenset[str]:
         """Normalised paths from ``lr:hierarchicalSubject`` and ``digiKam:TagsList``."""
-        found = {normalize_path(h) for h in self.hierarchical}
-        found |= {normalize_path(d, DIGIKAM_SEP) for d in self.digikam}
-        found.discard("")
-        return frozenset(found)
+        return frozenset(self._ordered_hierarchical())
 
     @property
     def paths(self) -> frozenset[str]:
         """All tag paths: the hierarchical ones, plus each flat keyword (``dc:subject``, IPTC)
-        that is not a component (leaf or ancestor) of one of them, as a top-level tag."""
-        hier = self.hierarchical_paths()
-        covered = {part for p in hier for part in p.split(SEP)}
-        flats = {_flat_key(k) for k in (*self.flat, *self.iptc)}
-        return hier | frozenset(normalize_path(f) for f in flats if f and f not in covered)
+        that is not a component (leaf or ancestor) of one of them, as a top-level tag.
+
+        Paths that differ only in case (``Animal`` from one program, ``animal`` from another)
+        are one path, spelled as first found (hierarchical fields first, then flat ones)."""
+        hier = self._ordered_hierarchical()
+        covered = {part.casefold() for p in hier for part in p.split(SEP)}
+        flats = [_flat_key(k) for k in (*self.flat, *self.iptc)]
+        found = hier + [normalize_path(f) for f in flats if f and f.casefold() not in covered]
+        out: dict[str, str] = {}
+        for p in found:
+            if p:
+                out.setdefault(p.casefold(), p)
+        return frozenset(out.values())
 
     def is_empty(self) -> bool:
         """True when no field holds anything."""
@@ -127,13 +152,23 @@ def merge(
     have = {normalize_path(h) for h in hier}
     hier += [p for p in sorted(add_set) if p not in have]
 
-    dk = [d for d in current.digikam if normalize_path(d, DIGIKAM_SEP) not in remove_set]
+    removed_slashed = {to_digikam(p) for p in remove_set if DIGIKAM_SEP in p}
+    dk = [
+        d
+        for d in current.digikam
+        if normalize_path(d, DIGIKAM_SEP) not in remove_set
+        and normalize_path(d) not in removed_slashed
+    ]
     if digikam or current.digikam:
         have = {normalize_path(d, DIGIKAM_SEP) for d in dk}
-        dk += [to_digikam(p) for p in sorted(add_set) if p not in have]
+        dk += [
+            to_digikam(p)
+            for p in sorted(add_set)
+            if p not in have and DIGIKAM_SEP not in p  # "AC/DC": no digiKam form (see above)
+        ]
 
     old_hier = current.hierarchical_paths()
-    remaining = {normalize_path(h) for h in hier} | {normalize_path(d, DIGIKAM_SEP) for d in dk}
+    remaining = Keywords(hierarchical=tuple(hier), digikam=tuple(dk)).hierarchical_paths()
     keep_leaves = {leaf(p) for p in remaining}
     drop = {
         leaf(p)
@@ -141,11 +176,12 @@ def merge(
         if (p in old_hier or SEP not in p) and leaf(p) not in keep_leaves
     }
     flat = [f for f in current.flat if _flat_key(f) not in drop]
-    have = {_flat_key(f) for f in flat}
-    for name in sorted({leaf(p) for p in add_set}):
-        if name not in have:
+    have = {_flat_key(f).casefold() for f in flat}
+    # New leaves first (sorted), then leaves of other hierarchical keywords missing from it.
+    for name in [*sorted({leaf(p) for p in add_set}), *sorted(keep_leaves)]:
+        if name.casefold() not in have:
             flat.append(name)
-            have.add(name)
+            have.add(name.casefold())
 
     merged = Keywords(tuple(flat), tuple(hier), tuple(dk), current.iptc)
     return MergeResult(

@@ -2,61 +2,66 @@
 
 exiv2's XMP toolkit carries unknown namespaces, structures and language alternatives over, but
 a sidecar is the user's data, so before a rewrite replaces a file this module compares the old
-and new XML: every property name and every value outside the keyword fields ClipDesk manages
+and new XML: every property name, every value and every RDF link (``rdf:about``,
+``rdf:resource``, a node shared by ``rdf:nodeID``) outside the keyword fields ClipDesk manages
 must still be there. The XML is only *read* here (to inventory it), never built.
 """
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections import Counter
 
-RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+from clipdesk.xmp import safexml
+
+RDF = safexml.RDF
 META = "adobe:ns:meta/"
-XML = "http://www.w3.org/XML/1998/namespace"
-#: The fields ClipDesk rewrites, as ElementTree names.
+XML = safexml.XML_NS
+#: The fields ClipDesk rewrites, as (namespace URI, local name).
 MANAGED = frozenset(
     {
-        "{http://purl.org/dc/elements/1.1/}subject",
-        "{http://ns.adobe.com/lightroom/1.0/}hierarchicalSubject",
-        "{http://www.digikam.org/ns/1.0/}TagsList",
+        ("http://purl.org/dc/elements/1.1/", "subject"),
+        ("http://ns.adobe.com/lightroom/1.0/", "hierarchicalSubject"),
+        ("http://www.digikam.org/ns/1.0/", "TagsList"),
     }
 )
 _STRUCTURAL = (RDF, META)
+#: RDF attributes that carry data: a subject URI, a link, a shared node, a datatype. A rewrite
+#: that drops one (exiv2 writes every node inline and about "") changes the document's meaning.
+_RDF_LINKS = frozenset((RDF, a) for a in ("about", "resource", "nodeID", "datatype", "ID"))
 
 
-def _ns(name: str) -> str:
-    return name[1:].split("}", 1)[0] if name.startswith("{") else ""
+def _label(name: tuple[str, str]) -> str:
+    return f"{{{name[0]}}}{name[1]}" if name[0] else name[1]
 
 
 def inventory(xml: bytes) -> tuple[Counter[str], Counter[str]]:
     """Property names and values found in an XMP document, outside the managed fields.
 
-    Raises ``xml.etree.ElementTree.ParseError`` for XML that is not well-formed.
+    Raises :class:`clipdesk.xmp.safexml.XmlRefused` for XML that is not well-formed, too big
+    or too deep (the walk itself is iterative: no depth can exhaust Python's stack).
     """
-    root = ET.fromstring(xml)
     names: Counter[str] = Counter()
     values: Counter[str] = Counter()
-
-    def walk(element: ET.Element) -> None:
-        if element.tag in MANAGED:
-            return
-        if _ns(element.tag) not in _STRUCTURAL:
-            names[element.tag] += 1
-        for attr, value in element.attrib.items():
+    stack = [safexml.parse(xml)]
+    while stack:
+        element = stack.pop()
+        if element.name in MANAGED:
+            continue
+        if element.uri not in _STRUCTURAL:
+            names[_label(element.name)] += 1
+        for attr, value in element.attrs.items():
             if attr in MANAGED:
                 continue
-            if _ns(attr) == XML:
+            if attr[0] == XML:
                 values[value] += 1
-            elif _ns(attr) not in _STRUCTURAL and _ns(attr):
-                names[attr] += 1
+            elif attr in _RDF_LINKS and value:  # what the node is about, or links to
+                values[f"rdf:{attr[1]}={value}"] += 1
+            elif attr[0] not in _STRUCTURAL and attr[0]:
+                names[_label(attr)] += 1
                 values[value] += 1
         if element.text and element.text.strip():
             values[element.text.strip()] += 1
-        for child in element:
-            walk(child)
-
-    walk(root)
+        stack.extend(element.children)
     return names, values
 
 

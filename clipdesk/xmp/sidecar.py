@@ -1,9 +1,15 @@
 """Read, plan and write the keywords of one photo's XMP sidecar.
 
-Writes are read-modify-write through exiv2 (every property ClipDesk does not manage survives),
-crash-safe (temp file + fsync + ``os.replace``, see :mod:`clipdesk.xmp.atomic`) and
-compare-and-swap: the sidecar is re-read just before the rename, and if another program changed
-it meanwhile the merge starts again from the new content (a few times) instead of overwriting.
+Writes are read-modify-write through exiv2 (every property ClipDesk does not manage survives);
+a sidecar exiv2 cannot round-trip (it rejects the RDF, or would change a value) has only its
+keyword properties edited in place by :mod:`clipdesk.xmp.rdfedit`, every other byte kept. A
+sidecar is first parsed under :mod:`clipdesk.xmp.safexml`'s limits (size, depth, no DTD), so
+a hostile one costs that photo only. One function, :func:`_prepare`, computes the new bytes
+(or the reason to skip) for both :func:`plan_sidecar` (the dry run) and :func:`update_sidecar`,
+so a dry run reports exactly what the run does. Writes are crash-safe (temp file + fsync +
+``os.replace``, see :mod:`clipdesk.xmp.atomic`) and compare-and-swap: the sidecar is re-read
+just before the rename, and if another program changed it meanwhile the merge starts again
+from the new content (a few times) instead of overwriting.
 The photo itself is never opened for writing.
 """
 
@@ -17,9 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
-from xml.etree.ElementTree import ParseError
 
-from clipdesk.xmp import _exiv2, atomic
+from clipdesk.xmp import _exiv2, atomic, rdfedit, safexml
 from clipdesk.xmp.errors import SidecarError
 from clipdesk.xmp.fields import Keywords, MergeResult, merge
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar, sidecar_path
@@ -76,6 +81,14 @@ class SidecarPlan:
     changed: bool
     fingerprint: Fingerprint
     remove_file: bool = False  # tidy: the sidecar would hold nothing, so it would go
+    new_bytes: bytes | None = None  # exactly what update_sidecar would write
+
+    @property
+    def outcome(self) -> Literal["written", "unchanged", "removed"]:
+        """What :func:`update_sidecar` would report (on the sidecar as it is now)."""
+        if self.remove_file:
+            return "removed"
+        return "written" if self.changed else "unchanged"
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,9 @@ def _read_bytes(path: Path) -> tuple[bytes | None, Fingerprint]:
             raise SidecarError(path, "not a regular file")
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())
-            data = f.read()
+            if st.st_size > safexml.MAX_BYTES:  # never read a huge file into memory
+                raise SidecarError(path, safexml.too_big())
+            data = f.read(safexml.MAX_BYTES + 1)
     except FileNotFoundError:
         return None, MISSING
     except PermissionError as exc:
@@ -109,13 +124,31 @@ def _read_bytes(path: Path) -> tuple[bytes | None, Fingerprint]:
     return data, Fingerprint.of(data, st)
 
 
+def _read_fields(path: Path, data: bytes) -> dict[str, list[str]]:
+    """The keyword fields, read under the limits of :mod:`clipdesk.xmp.safexml`.
+
+    The hardened reader comes first: exiv2 can misread RDF it does not expect (a nonstandard
+    ``rdf:`` prefix reads as an empty document), and the keyword editor writes what it reads.
+    exiv2 reads what the hardened reader refuses to interpret (e.g. qualified array items).
+    """
+    try:
+        return rdfedit.read_fields(data)
+    except safexml.XmlLimit as exc:
+        raise SidecarError(path, str(exc)) from exc
+    except safexml.XmlRefused as exc:
+        xml_error = str(exc)
+    try:
+        return _exiv2.read_sidecar_bytes(data)
+    except _exiv2.Exiv2Failure as exc:
+        if xml_error.startswith("not well-formed") or xml_error == "not XML":
+            raise SidecarError(path, str(exc)) from exc  # exiv2's words for a broken file
+        raise SidecarError(path, f"{exc}; the keyword editor: {xml_error}") from exc
+
+
 def _keywords(path: Path, data: bytes | None) -> Keywords:
     if data is None:
         return Keywords()
-    try:
-        f = _exiv2.read_sidecar_bytes(data)
-    except _exiv2.Exiv2Failure as exc:
-        raise SidecarError(path, str(exc)) from exc
+    f = _read_fields(path, data)
     return Keywords(
         flat=tuple(f[_exiv2.DC_SUBJECT]),
         hierarchical=tuple(f[_exiv2.LR_HIERARCHICAL]),
@@ -161,12 +194,30 @@ def _target(photo: Path, naming: Naming) -> Path:
     return target
 
 
-def _plan(
-    photo: Path, target: Path, add: Iterable[str], remove: Iterable[str], digikam: bool
-) -> tuple[bytes | None, Fingerprint, MergeResult, Keywords]:
+@dataclass(frozen=True)
+class _Prepared:
+    """The sidecar as read now, the merge, and what writing would do: the new bytes, or
+    removing the file (tidy), or nothing (unchanged). A skip is a raised SidecarError."""
+
+    data: bytes | None
+    fingerprint: Fingerprint
+    result: MergeResult
+    new: bytes | None
+    remove_file: bool
+
+
+def _prepare(
+    target: Path, add: Iterable[str], remove: Iterable[str], digikam: bool, tidy: bool
+) -> _Prepared:
+    """The one planning step of both the dry run and the run. Raises SidecarError."""
     data, fp = _read_bytes(target)
     current = _keywords(target, data)
-    return data, fp, merge(current, add, remove, digikam=digikam), current
+    result = merge(current, add, remove, digikam=digikam)
+    if not result.changed:
+        return _Prepared(data, fp, result, None, False)
+    if tidy and _would_be_empty(target, data, result.keywords, current):
+        return _Prepared(data, fp, result, None, True)
+    return _Prepared(data, fp, result, _new_bytes(target, data, result.keywords, current), False)
 
 
 def plan_sidecar(
@@ -178,34 +229,65 @@ def plan_sidecar(
     digikam: bool = True,
     tidy: bool = False,
 ) -> SidecarPlan:
-    """Dry run of :func:`update_sidecar`: what would change, without writing anything."""
+    """Dry run of :func:`update_sidecar`: what would change, without writing anything.
+
+    Computed by the same step as the write (the new bytes included), so it raises the same
+    :class:`SidecarError` for a sidecar the write would skip.
+    """
     photo = Path(photo)
     target = _target(photo, naming)
-    data, fp, result, _ = _plan(photo, target, add, remove, digikam)
-    gone = tidy and result.changed and _would_be_empty(target, data, result.keywords)
-    return SidecarPlan(photo, target, result.added, result.removed, result.changed, fp, gone)
+    p = _prepare(target, list(add), list(remove), digikam, tidy)
+    r = p.result
+    return SidecarPlan(
+        photo, target, r.added, r.removed, r.changed, p.fingerprint, p.remove_file, p.new
+    )
 
 
-def _would_be_empty(target: Path, data: bytes | None, kw: Keywords) -> bool:
+def _would_be_empty(target: Path, data: bytes | None, kw: Keywords, current: Keywords) -> bool:
     """True when, without our keywords, the sidecar would be exactly the empty document
     ClipDesk writes: nothing of anyone else's in it."""
     if data is None or kw.flat or kw.hierarchical or kw.digikam:
         return False
     try:
-        return _new_bytes(target, data, kw) == _new_bytes(target, None, Keywords())
+        return _new_bytes(target, data, kw, current) == _new_bytes(target, None, Keywords())
     except SidecarError:
         return False
 
 
-def _new_bytes(target: Path, data: bytes | None, kw: Keywords) -> bytes:
-    fields = {
+def _fields(kw: Keywords) -> dict[str, list[str]]:
+    return {
         _exiv2.DC_SUBJECT: list(kw.flat),
         _exiv2.LR_HIERARCHICAL: list(kw.hierarchical),
         _exiv2.DIGIKAM_TAGS: list(kw.digikam),
     }
+
+
+def _new_bytes(
+    target: Path, data: bytes | None, kw: Keywords, current: Keywords | None = None
+) -> bytes:
+    """The sidecar's new bytes: exiv2's rewrite, else (for an existing sidecar exiv2 cannot
+    round-trip) the keyword editor's in-place edit. Raises SidecarError when neither can."""
+    fields = _fields(kw)
+    try:
+        return _exiv2_bytes(target, data, fields)
+    except SidecarError as first:
+        if data is None or current is None:
+            raise
+        try:
+            if rdfedit.read_fields(data) != _fields(current):
+                raise safexml.XmlRefused("it reads the keywords differently from exiv2")
+            return rdfedit.edit_fields(data, fields)
+        except safexml.XmlRefused as exc:
+            raise SidecarError(target, f"{first.reason}; the keyword editor: {exc}") from exc
+
+
+def _exiv2_bytes(target: Path, data: bytes | None, fields: dict[str, list[str]]) -> bytes:
     try:
         new = _exiv2.rewrite_sidecar(data, fields)
-        written = _exiv2.read_sidecar_bytes(new)  # exiv2 must read back exactly what we asked
+        try:  # what we wrote must read back exactly as asked, by the reader of record
+            written = rdfedit.read_fields(new)
+        except safexml.XmlRefused:
+            written = _exiv2.read_sidecar_bytes(new)
     except _exiv2.Exiv2Failure as exc:
         raise SidecarError(target, str(exc)) from exc
     if written != fields:
@@ -213,8 +295,8 @@ def _new_bytes(target: Path, data: bytes | None, kw: Keywords) -> bytes:
     if data is not None:
         try:
             lost = lost_properties(data, new)
-        except ParseError as exc:
-            raise SidecarError(target, f"not well-formed XML ({exc})") from exc
+        except safexml.XmlRefused as exc:
+            raise SidecarError(target, str(exc)) from exc
         if lost:
             raise SidecarError(target, "exiv2 would drop " + ", ".join(lost[:3]))
     return new
@@ -261,12 +343,13 @@ def update_sidecar(
     atomic.remove_stale_temps(target)
     reread = False
     for _ in range(max(1, max_attempts)):
-        data, fp, result, _ = _plan(photo, target, add, remove, digikam)
+        prep = _prepare(target, add, remove, digikam, tidy)
+        data, fp, result = prep.data, prep.fingerprint, prep.result
         if expected is not None and not fp.same_content(expected):
             reread = True
         if not result.changed:
             return SidecarWrite(photo, target, "unchanged", (), (), fp, reread)
-        if tidy and _would_be_empty(target, data, result.keywords):
+        if prep.remove_file:
             try:
                 if _read_bytes(target)[1].same_content(fp):
                     os.remove(target)
@@ -278,7 +361,8 @@ def update_sidecar(
                 raise _write_error(target, exc, creating=False) from exc
             reread, expected = True, None  # changed meanwhile: merge again
             continue
-        new = _new_bytes(target, data, result.keywords)
+        new = prep.new
+        assert new is not None
         mode = None
         try:
             mode = stat.S_IMODE(os.stat(target).st_mode) if data is not None else None
