@@ -57,16 +57,27 @@ SAMPLE_ROWS = 4096
 MIN_PHOTOS = 10
 
 
-@dataclass(frozen=True)
 class Calibration:
     """What the cut-off needs from one library's vectors (kept per loaded index)."""
 
-    sample: np.ndarray  # (n, dim) float32, evenly spaced rows of the index
-    floor: float  # cosine: how far a meaningless query lifts the top 1% above the median
-    sorter: np.ndarray  # argsort of the index's ids, to find a photo's row
+    def __init__(self, index: VectorIndex, reference: np.ndarray):
+        rows = np.unique(np.linspace(0, len(index) - 1, min(SAMPLE_ROWS, len(index))).astype(int))
+        self.index = weakref.proxy(index)
+        self.sample = np.asarray(index.matrix[rows], dtype=np.float32)  # evenly spaced rows
+        s = self.sample @ reference
+        # cosine: how far a meaningless query lifts the top 1% above the median
+        self.floor = float(np.percentile(s, 99) - np.median(s))
+        self._sorter: np.ndarray | None = None
 
     def cutoff(self, vector: np.ndarray, factor: float = FLOOR_FACTOR) -> float:
         return float(np.median(self.sample @ vector)) + factor * self.floor
+
+    def vectors(self, photo_ids: np.ndarray) -> np.ndarray:
+        """The stored vectors of these photos (for the '+' terms' own scores)."""
+        if self._sorter is None:  # once per index, and only for a query with '+' terms
+            self._sorter = np.argsort(self.index.ids, kind="stable")
+        rows = self._sorter[np.searchsorted(self.index.ids, photo_ids, sorter=self._sorter)]
+        return np.asarray(self.index.matrix[rows], np.float32)
 
 
 _calibrations: weakref.WeakKeyDictionary[VectorIndex, Calibration] = weakref.WeakKeyDictionary()
@@ -88,12 +99,7 @@ def calibration(index: VectorIndex, reference: np.ndarray) -> Calibration | None
         return None
     known = _calibrations.get(index)
     if known is None:
-        rows = np.unique(np.linspace(0, len(index) - 1, min(SAMPLE_ROWS, len(index))).astype(int))
-        sample = np.asarray(index.matrix[rows], dtype=np.float32)
-        s = sample @ reference
-        floor = float(np.percentile(s, 99) - np.median(s))
-        known = Calibration(sample, floor, np.argsort(index.ids, kind="stable"))
-        _calibrations[index] = known
+        known = _calibrations[index] = Calibration(index, reference)
     return known
 
 
@@ -178,9 +184,7 @@ def rank(
     matches = [cutoff is None or score >= cutoff for _, score in ranked]
     required = [(t, v) for t, v in zip(terms, texts, strict=True) if t.required]
     if cal is not None and required and ranked:
-        ids = np.array([r[0] for r in ranked], np.int64)
-        rows = cal.sorter[np.searchsorted(index.ids, ids, sorter=cal.sorter)]
-        vectors = np.asarray(index.matrix[rows], np.float32)
+        vectors = cal.vectors(np.array([r[0] for r in ranked], np.int64))
         for _, v in required:
             v = _normalised(v)
             ok = vectors @ v >= cal.cutoff(v, REQUIRED_FACTOR)
