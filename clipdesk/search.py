@@ -181,6 +181,16 @@ def search_similar(
 ) -> list[Hit]:
     """Photos most like ``photo``: one in the catalog, or any image file on disk."""
     model_id = catalog.model_id(embedder.name, embedder.dim)
+    vector, row_id = example_vector(catalog, embedder, model_id, photo)
+    index = index or VectorIndex.load(catalog, model_id)
+    return _hits(catalog, index.top(vector, limit, exclude=row_id, only=only))
+
+
+def example_vector(
+    catalog: Catalog, embedder: Embedder, model_id: int, photo: str | os.PathLike[str]
+) -> tuple[np.ndarray, int | None]:
+    """An example photo's vector and its id in the catalog (None for a file outside it):
+    the stored embedding of a photo in the library, else the file decoded and encoded."""
     path = Path(photo).expanduser().resolve()
     row = catalog.photo_by_path(path)
     if row is None:  # a name shown with \\xff escapes (not valid UTF-8)
@@ -195,5 +205,4 @@ def search_similar(
 
         image = decode(path, min_side=embedder.image_size).image
         vector = embedder.encode_images(embedder.preprocess(image)[None])[0]
-    index = index or VectorIndex.load(catalog, model_id)
-    return _hits(catalog, index.top(vector, limit, exclude=row.id if row else None, only=only))
+    return np.asarray(vector, np.float32), row.id if row else None

@@ -45,13 +45,17 @@ def test_tagging_workflow(home, shapes, tmp_path):
     red = {
         h["path"]
         for h in json.loads(
-            run("search", "circle", "--tag", "Colour|red", "--json", "--limit", "50").stdout
+            run(
+                "search", "circle", "--tag", "Colour|red", "--json", "--limit", "50", "--all"
+            ).stdout
         )
     }
     not_red = {
         h["path"]
         for h in json.loads(
-            run("search", "circle", "--no-tag", "Colour|red", "--json", "--limit", "50").stdout
+            run(
+                "search", "circle", "--no-tag", "Colour|red", "--json", "--limit", "50", "--all"
+            ).stdout
         )
     }
     assert len(red) >= 5 and all("_red_" in Path(p).name for p in red)

@@ -139,7 +139,8 @@ def test_tag_filters_include_the_tags_below_in_search_and_in_the_window(home, sh
     run("tag", str(insect), "--add", "Picks|Insect")
 
     def searched(*flags) -> set[str]:
-        hits = run("search", "a shape", "--limit", "100", "--json", *flags).stdout
+        # --all: every photo the filter leaves, however weak a match (the cut-off: test_query)
+        hits = run("search", "a shape", "--limit", "100", "--json", "--all", *flags).stdout
         return {h["path"] for h in json.loads(hits)}
 
     everything = searched()

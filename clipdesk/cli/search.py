@@ -1,8 +1,11 @@
-"""The search commands: search (by text) and similar (by an example photo)."""
+"""The search commands: search (a query: text terms, example photos) and similar (an
+example photo alone). The query language is ``clipdesk/query.py``'s; weaker matches than
+the cut-off (``clipdesk/ops/relevance.py``) are counted, not listed, unless ``--all``."""
 
 from __future__ import annotations
 
 import json
+import sys
 
 from clipdesk.cli import args as args_
 from clipdesk.ops import search as search_ops
@@ -11,9 +14,40 @@ from clipdesk.pathnames import shown
 EXIT_OK = 0
 
 
+def _score(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not -1.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"a score is between -1 and 1, not {value:g}")
+    return value
+
+
 def add_parsers(sub, common) -> None:
-    s = sub.add_parser("search", parents=[common], help="find photos by a text description")
-    s.add_argument("text", type=args_.text)
+    s = sub.add_parser(
+        "search",
+        parents=[common],
+        help="find photos by a description (see 'Search syntax' in the README)",
+        description=(
+            "Find photos by a description. Syntax: plain words are one description; "
+            '"quoted phrases" are terms of their own; -term leaves out, +term requires; '
+            "term:2 weighs a term. Example: clipdesk search 'beach -people' or "
+            "clipdesk search --like photo.jpg 'in winter'. Photos that match less well "
+            "than the relevance cut-off are counted, not listed (--all lists them)."
+        ),
+    )
+    s.add_argument("text", type=args_.text, nargs="?", help="the query (quote it as one)")
+    s.add_argument(
+        "--like",
+        action="append",
+        default=[],
+        metavar="PHOTO",
+        help="an example photo, in the library or any image file (repeatable); "
+        "with text: photos like it with what the text says",
+    )
     m = sub.add_parser("similar", parents=[common], help="find photos like an example photo")
     m.add_argument("photo")
     for cmd in (s, m):
@@ -35,6 +69,18 @@ def add_parsers(sub, common) -> None:
             metavar="TAG",
             help="only photos without this tag or any below it (repeatable)",
         )
+    cutoff = s.add_mutually_exclusive_group()
+    cutoff.add_argument(
+        "--all",
+        action="store_true",
+        help="list the weaker matches too (the best --limit, whatever their score)",
+    )
+    cutoff.add_argument(
+        "--min-score",
+        type=_score,
+        metavar="S",
+        help="list photos scoring at least S (the first column) instead of the cut-off",
+    )
 
 
 def _print_hits(hits, as_json: bool) -> None:
@@ -45,15 +91,32 @@ def _print_hits(hits, as_json: bool) -> None:
         print(f"{h.score:7.4f}  {shown(h.path)}")
 
 
+def _say_hidden(found: search_ops.Found) -> None:
+    """The count of weaker matches, on stderr (stdout stays the list a script reads)."""
+    if not found.hidden:
+        return
+    if found.hits:
+        n = found.hidden
+        print(f"{n} weaker match{'es' if n > 1 else ''} hidden; --all shows them", file=sys.stderr)
+    else:
+        what = found.query.describe()
+        print(f"no photo matches {what!r} well; closest shown with --all", file=sys.stderr)
+
+
 def cmd_search(library, args) -> int:
-    hits = search_ops.find_text(library, args.text, args.limit, args.tag, args.no_tag)
-    _print_hits(hits, args.json)
+    query = search_ops.read_query(args.text, args.like)
+    found = search_ops.find(
+        library, query, args.limit, args.tag, args.no_tag, args.all, args.min_score
+    )
+    _print_hits(found.hits, args.json)
+    _say_hidden(found)
     return EXIT_OK
 
 
 def cmd_similar(library, args) -> int:
-    hits = search_ops.find_similar(library, args.photo, args.limit, args.tag, args.no_tag)
-    _print_hits(hits, args.json)
+    query = search_ops.read_query(None, [args.photo])
+    found = search_ops.find(library, query, args.limit, args.tag, args.no_tag)
+    _print_hits(found.hits, args.json)
     return EXIT_OK
 
 

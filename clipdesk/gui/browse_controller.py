@@ -1,8 +1,9 @@
 """What the library page does: filters, searches, folders, keeping the grid current.
 
-Browsing lists the filtered photos (read off the GUI thread). A text or "similar" search
-runs on the worker (the model lives there), restricted to the same filters, and the grid
-then shows the hits best first with their scores.
+Browsing lists the filtered photos (read off the GUI thread). A search (a query in the
+language of ``clipdesk/query.py``, an example photo, or both) runs on the worker (the model
+lives there), restricted to the same filters, and the grid then shows the matches best
+first with their scores; the weaker ones the cut-off hid come with "Show N more".
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.thumbnails import ThumbnailLoader
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.ops import search as search_ops
+from clipdesk.ops.relevance import Ranking
 from clipdesk.pathnames import shown
+from clipdesk.query import Query, parse
 from clipdesk.search import SearchCache
 from clipdesk.tagging.store import TagStore
 
@@ -50,7 +53,10 @@ class BrowseController(QObject):
         self.page, self.reader, self.bridge, self.thumbs = page, reader, bridge, thumbs
         self.cache = cache
         self.filter = PhotoFilter()
-        self.query: tuple[str, object] | None = None  # ("text", str) or ("similar", id)
+        # The search shown: (its text, the example photo's id), either may be empty; None
+        # while browsing.
+        self.query: tuple[str, int | None] | None = None
+        self._ranking: Ranking | None = None
         self._search_token = 0
         self.adding = 0  # folders asked for and not yet in the catalog
         s, sb = page.sidebar, page.search
@@ -60,6 +66,7 @@ class BrowseController(QObject):
         s.remove_folder_requested.connect(self._confirm_remove)
         sb.search_requested.connect(self.search_text)
         sb.cleared.connect(self.clear_search)
+        sb.show_more_requested.connect(self.show_more)
         sb.size_changed.connect(self.set_thumbnail_size)
         sb.order_changed.connect(lambda _: self._rerun())
         sb.dates_changed.connect(self._dates_selected)
@@ -142,58 +149,87 @@ class BrowseController(QObject):
     def _rerun(self) -> None:
         if self.query is None:
             self._list()
-        elif self.query[0] == "text":
-            self.search_text(str(self.query[1]))
         else:
-            self.search_similar(int(self.query[1]))  # type: ignore[arg-type]
+            self._search(*self.query)
 
     # -- searching -----------------------------------------------------------------------
 
     def search_text(self, text: str) -> None:
-        self.query = ("text", text)
-        flt, cache = self.filter, self.cache
-
-        def job(lib):
-            return search_ops.rank_text(lib, cache, text, flt, SEARCH_LIMIT)
-
-        self._run_search(job, f"Searching for “{text}”…")
+        """The bar's query; with an example photo shown, photos like it with the text."""
+        like = self.query[1] if self.query and self.page.search.similar_active else None
+        self._search(text, like)
 
     def search_similar(self, photo_id: int) -> None:
-        self.query = ("similar", photo_id)
         catalog = self.reader.catalog()
         row = catalog.photo(photo_id) if catalog is not None else None
         name = shown(os.path.basename(row.path)) if row else f"photo {photo_id}"
         self.page.search.show_similar(name)
+        self._search("", photo_id)
+
+    def _search(self, text: str, like: int | None) -> None:
+        self.query = (text, like)
+        query = parse(text) if text.strip() else Query((), "")
+        query = query.with_like(like) if like is not None else query
         flt, cache = self.filter, self.cache
 
         def job(lib):
-            return search_ops.rank_similar(lib, cache, photo_id, flt, SEARCH_LIMIT)
+            return search_ops.rank_query(lib, cache, query, flt, SEARCH_LIMIT)
 
-        self._run_search(job, f"Finding photos like {name}…")
+        what = f"“{text}”" if text else ""
+        if like is not None:
+            what = f"photos like the example {what}".strip()
+        self._run_search(job, f"Searching for {what}…")
 
     def _run_search(self, job, text: str) -> None:
         self._search_token += 1
         token = self._search_token
         self.message.emit(text)
-        if self.bridge.submit(job, done=lambda hits: self._searched(token, hits)) is None:
+        submitted = self.bridge.submit(
+            job,
+            done=lambda ranking: self._searched(token, ranking),
+            failed=lambda exc: self._search_failed(token, exc),
+        )
+        if submitted is None:
             self.message.emit("Search is not available yet: the worker is starting")
 
-    def _searched(self, token: int, hits: list[tuple[int, float]]) -> None:
+    def _search_failed(self, token: int, exc: BaseException) -> None:
+        if token == self._search_token:
+            self.page.search.show_error(str(exc))
+
+    def _searched(self, token: int, ranking: Ranking) -> None:
         if token != self._search_token or self.query is None:
             return
+        self._ranking = ranking
+        self._show_ranked(ranking.shown(), ranking.hidden)
+
+    def show_more(self) -> None:
+        """List the weaker matches too (the best SEARCH_LIMIT, whatever their score)."""
+        if self._ranking is not None and self.query is not None:
+            self._show_ranked(self._ranking.shown(show_all=True), 0)
+
+    def _show_ranked(self, hits: list[tuple[int, float]], hidden: int) -> None:
         ids = np.array([h[0] for h in hits], np.int64)
         scores = np.array([h[1] for h in hits], np.float32)
         self.page.grid.set_photos(ids, scores, keep_scroll=False)
-        self._show_empty(len(ids), searching=True)
+        self.page.search.set_hidden(hidden)
+        if not len(ids) and hidden:
+            text = self.query[0] if self.query else ""
+            self.page.show_empty(
+                f"No photo matches “{text}” well.\nShow {hidden:,} more lists the closest."
+            )
+        else:
+            self._show_empty(len(ids), searching=True)
         self.shown_changed.emit(len(ids), "found")
         if len(ids):
             self.page.grid.setCurrentIndex(self.page.model.index(0))
-        self.message.emit(f"{len(ids):,} photos, best match first")
+        more = f"; {hidden:,} weaker hidden" if hidden else ""
+        self.message.emit(f"{len(ids):,} photos, best match first{more}")
 
     def clear_search(self) -> None:
         if self.query is None:
             return
-        self.query = None
+        self.query, self._ranking = None, None
+        self.page.search.set_hidden(0)
         self._search_token += 1
         self._list()
 

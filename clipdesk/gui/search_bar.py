@@ -1,4 +1,6 @@
-"""The search row: a text query, "similar to" a photo, the filters in force, thumbnail size."""
+"""The search row: a query (the language of ``clipdesk/query.py``), "like" an example photo
+(with or without text), the weaker matches the cut-off hid ("Show N more"), the filters in
+force, thumbnail size."""
 
 from __future__ import annotations
 
@@ -17,7 +19,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clipdesk.query import QuerySyntaxError, parse
+
 SORTS = (("name", "By name"), ("date", "By date taken"), ("date_desc", "Newest first"))
+PLACEHOLDER = "Search, e.g.  beach -people   “red car” +sunset   dog:2 park  (Ctrl+F)"
+SYNTAX_HELP = (
+    "<b>Search syntax</b><br>"
+    "<code>dog on a beach</code> plain words: one description<br>"
+    "<code>beach -people</code> leave out what a word names<br>"
+    '<code>"red car" +sunset</code> a quoted phrase; + requires a term<br>'
+    "<code>dog:2 beach -people:0.5</code> weigh terms<br>"
+    "“Find similar” on a photo, then type text: photos like it with what the text says.<br>"
+    "Weaker matches are hidden: “Show N more” lists them."
+)
 
 
 class SearchField(QLineEdit):
@@ -35,8 +49,9 @@ class SearchField(QLineEdit):
 class SearchBar(QWidget):
     """Enter runs the search; the cross (or Escape) goes back to browsing."""
 
-    search_requested = Signal(str)
+    search_requested = Signal(str)  # the query's text; with an example shown, "like it" too
     cleared = Signal()
+    show_more_requested = Signal()
     size_changed = Signal(int)
     order_changed = Signal(str)  # a key of catalog.browse.ORDERS
     dates_changed = Signal(object, object)  # 'YYYY-MM-DD' or None, taken from / to
@@ -44,12 +59,13 @@ class SearchBar(QWidget):
     def __init__(self, size: int = 160, parent: QWidget | None = None):
         super().__init__(parent)
         self.field = SearchField(self)
-        self.field.setPlaceholderText("Search by description, e.g. “dog on a beach”  (Ctrl+F)")
+        self.field.setPlaceholderText(PLACEHOLDER)
+        self.field.setToolTip(SYNTAX_HELP)
         self.field.setAccessibleName("Search")
         self.field.setClearButtonEnabled(True)
         self.field.returnPressed.connect(self._submit)
         self.field.escaped.connect(self.clear)
-        self.field.textChanged.connect(lambda t: t or self._cleared_by_button())
+        self.field.textChanged.connect(self._text_changed)
         self.similar_label = QLabel(self)
         self.similar_label.setStyleSheet(
             "QLabel { background:#e3f2fd; border-radius:8px; padding:2px 8px; }"
@@ -60,6 +76,15 @@ class SearchBar(QWidget):
         self.clear_similar.setToolTip("Back to all photos")
         self.clear_similar.clicked.connect(self.clear)
         self.clear_similar.hide()
+        # A query that cannot be read: the reason stays until the text changes.
+        self.error_label = QLabel(self)
+        self.error_label.setStyleSheet("color:#b71c1c;")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        self.more_button = QToolButton(self)
+        self.more_button.setToolTip("List the photos that match less well than the cut-off")
+        self.more_button.clicked.connect(self.show_more_requested)
+        self.more_button.hide()
         self.filter_label = QLabel(self)
         self.filter_label.setStyleSheet("color:#455a64;")
         self.size_slider = QSlider(Qt.Orientation.Horizontal, self)
@@ -100,7 +125,9 @@ class SearchBar(QWidget):
         top.addWidget(self.field, 1)
         top.addWidget(self.similar_label)
         top.addWidget(self.clear_similar)
+        top.addWidget(self.more_button)
         top.addWidget(self.filter_label)
+        rows.addWidget(self.error_label)
         bottom.addWidget(self.sort)
         bottom.addWidget(self.dated)
         bottom.addWidget(self.date_from)
@@ -131,28 +158,63 @@ class SearchBar(QWidget):
 
     def _submit(self) -> None:
         text = self.field.text().strip()
-        if text:
-            self._show_similar(None)
-            self.search_requested.emit(text)
-        else:
-            self.clear()
+        if not text:
+            if self._similar_active:  # the example alone, again
+                self.search_requested.emit("")
+            else:
+                self.clear()
+            return
+        try:
+            query = parse(text)
+            if not query.positive and not self._similar_active:
+                raise QuerySyntaxError(
+                    "only terms to leave out: say what to find too, as in beach -people"
+                )
+        except QuerySyntaxError as exc:
+            self.show_error(str(exc))
+            return
+        self.show_error(None)
+        self.search_requested.emit(text)
+
+    def show_error(self, text: str | None) -> None:
+        """Why a query could not be run; it stays until the text changes."""
+        self.error_label.setText(text or "")
+        self.error_label.setVisible(bool(text))
+
+    def _text_changed(self, text: str) -> None:
+        self.show_error(None)
+        if not text:
+            self._cleared_by_button()
 
     def _cleared_by_button(self) -> None:
         if not self._similar_active:
             self.cleared.emit()
 
     def show_similar(self, name: str) -> None:
-        """Say that the grid shows photos similar to ``name``."""
+        """Say that the grid shows photos like ``name``; text typed now narrows them."""
         self.field.blockSignals(True)
         self.field.clear()
         self.field.blockSignals(False)
+        self.show_error(None)
         self._show_similar(name)
 
     def _show_similar(self, name: str | None) -> None:
         self._similar_active = name is not None
-        self.similar_label.setText(f"Similar to {name}" if name else "")
+        self.similar_label.setText(f"Like {name}" if name else "")
+        self.similar_label.setToolTip(
+            "Photos like this one; type text to say what else they show (Enter)" if name else ""
+        )
         self.similar_label.setVisible(name is not None)
         self.clear_similar.setVisible(name is not None)
+
+    @property
+    def similar_active(self) -> bool:
+        return self._similar_active
+
+    def set_hidden(self, n: int) -> None:
+        """How many weaker matches the cut-off hid (0: the button goes)."""
+        self.more_button.setText(f"Show {n:,} more")
+        self.more_button.setVisible(n > 0)
 
     def set_filter_text(self, text: str) -> None:
         self.filter_label.setText(text)
@@ -161,5 +223,7 @@ class SearchBar(QWidget):
         self.field.blockSignals(True)
         self.field.clear()
         self.field.blockSignals(False)
+        self.show_error(None)
+        self.set_hidden(0)
         self._show_similar(None)
         self.cleared.emit()

@@ -1,7 +1,9 @@
-"""Search within a filter: by text, by an example photo, by a tag's prompts."""
+"""Search within a filter: a query (text terms and example photos, ``clipdesk/query.py``)
+with its relevance cut-off, and a tag's prompts."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -9,16 +11,10 @@ import numpy as np
 from clipdesk.catalog import browse
 from clipdesk.catalog.browse import PhotoFilter
 from clipdesk.library import Library
+from clipdesk.ops import relevance
 from clipdesk.ops.errors import OpError
-from clipdesk.search import (
-    Hit,
-    NotFound,
-    Ranked,
-    SearchCache,
-    search_similar,
-    search_text,
-    tag_filter,
-)
+from clipdesk.query import Query, QuerySyntaxError, parse, require_something_to_find
+from clipdesk.search import Hit, Ranked, SearchCache, VectorIndex, _hits, tag_filter
 from clipdesk.tagging.store import TagStore, UnknownTag
 
 
@@ -41,40 +37,67 @@ def filter_by_names(lib: Library, with_tags: list[str], without_tags: list[str])
     return tag_filter(lib.catalog, inc, exc)
 
 
-def find_text(lib: Library, text: str, limit: int = 20, with_tags=(), without_tags=()) -> list[Hit]:
-    require_embeddings(lib)
-    only = filter_by_names(lib, list(with_tags), list(without_tags))
-    return search_text(lib.catalog, lib.embedder, text, limit, only=only)
+@dataclass(frozen=True)
+class Found:
+    """What a search shows: its hits, and how many weaker ones the cut-off hid."""
+
+    hits: list[Hit]
+    hidden: int  # among the best ``limit``: weaker than the cut-off (``show_all`` shows them)
+    query: Query
 
 
-def find_similar(
-    lib: Library, photo: str | Path, limit: int = 20, with_tags=(), without_tags=()
-) -> list[Hit]:
-    from clipdesk.imaging import ImageError  # not imported by a text search
-
-    require_embeddings(lib)
-    only = filter_by_names(lib, list(with_tags), list(without_tags))
+def read_query(text: str | None, like: list[str | Path] = ()) -> Query:
+    """The query language (``clipdesk/query.py``) plus example photos; a query that cannot
+    be read is one line (OpError)."""
     try:
-        return search_similar(lib.catalog, lib.embedder, photo, limit, only=only)
-    except (NotFound, ImageError) as exc:
-        raise OpError(f"{photo}: {exc}") from None
+        query = parse(text) if text and text.strip() else Query((), "")
+        query = query.with_like(*like)
+        if not query.terms and not query.like:
+            raise QuerySyntaxError("nothing to search for: describe what to find, as in red car")
+        require_something_to_find(query)
+    except QuerySyntaxError as exc:
+        raise OpError(str(exc)) from None
+    return query
+
+
+def find(
+    lib: Library,
+    query: Query,
+    limit: int = 20,
+    with_tags=(),
+    without_tags=(),
+    show_all: bool = False,
+    min_score: float | None = None,
+) -> Found:
+    """The best ``limit`` photos for a query (terms, example photos), those under the
+    cut-off hidden unless ``show_all`` (``min_score``: a cut-off of the user's own)."""
+    require_embeddings(lib)
+    only = filter_by_names(lib, list(with_tags), list(without_tags))
+    index = VectorIndex.load(lib.catalog, lib.model_id)
+    try:
+        ranking = relevance.rank(
+            lib.catalog, lib.embedder, index, query, limit, only=only, min_score=min_score
+        )
+    except LookupError as exc:  # an example photo that is not there or not an image
+        raise OpError(str(exc)) from None
+    hits = _hits(lib.catalog, ranking.shown(show_all))
+    return Found(hits, 0 if show_all else ranking.hidden, query)
 
 
 def _only(lib: Library, flt: PhotoFilter | None) -> np.ndarray | None:
     return browse.photo_ids(lib.catalog, flt) if flt is not None and flt.active else None
 
 
-def rank_text(
-    lib: Library, cache: SearchCache, text: str, flt: PhotoFilter | None, limit: int
-) -> Ranked:
-    """(photo id, score) best first, for the window; ``cache`` keeps the vectors loaded."""
-    return cache.text(lib.catalog, lib.embedder, text, _only(lib, flt), limit)
-
-
-def rank_similar(
-    lib: Library, cache: SearchCache, photo_id: int, flt: PhotoFilter | None, limit: int
-) -> Ranked:
-    return cache.similar(lib.catalog, lib.embedder, photo_id, _only(lib, flt), limit)
+def rank_query(
+    lib: Library, cache: SearchCache, query: Query, flt: PhotoFilter | None, limit: int
+) -> relevance.Ranking:
+    """The window's search: ranked (photo id, score) with the cut-off's verdicts; ``cache``
+    keeps the vectors loaded."""
+    index = cache.index(lib.catalog, lib.embedder)
+    try:
+        return relevance.rank(lib.catalog, lib.embedder, index, query, limit, _only(lib, flt))
+    except LookupError as exc:
+        raise OpError(str(exc)) from None
 
 
 def rank_prompts(lib: Library, cache: SearchCache, prompts: list[str], limit: int) -> Ranked:
