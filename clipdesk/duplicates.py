@@ -46,6 +46,7 @@ BLOCK_ROWS = 1024
 class Member:
     photo_id: int
     path: str
+    hash: str
     width: int | None
     height: int | None
     size: int
@@ -272,6 +273,7 @@ def _member(row, layouts: Layouts) -> Member:
     return Member(
         photo_id=row.id,
         path=row.path,
+        hash=row.hash,
         width=row.width,
         height=row.height,
         size=row.size,

@@ -131,6 +131,18 @@ def test_the_terminal_lists_groups_with_the_keeper_marked(library):
     assert len(keeper_lines) == 7
 
 
+def test_reject_copies_flags_all_but_the_keepers(tmp_path, library):
+    home, photos = library
+    before = {p: p.read_bytes() for p in photos.rglob("*.jpg")}
+    out = _run(home, "duplicates", "--within", "10", "--reject-copies").stdout
+    assert "2 photos newly flagged as rejected" in out
+    bursts = json.loads(_run(home, "duplicates", "--within", "10", "--json").stdout)
+    assert [p["rejected"] for p in bursts[0]["photos"]] == [False, True, True]
+    assert {p: p.read_bytes() for p in photos.rglob("*.jpg")} == before
+    again = _run(home, "duplicates", "--within", "10", "--reject-copies").stdout
+    assert "0 photos newly flagged" in again
+
+
 def test_bad_arguments_and_an_empty_library_are_one_line(tmp_path, library):
     home, _ = library
     bad = _run(home, "duplicates", "--threshold", "2", check=False)

@@ -64,6 +64,12 @@ def add_parsers(sub, common) -> None:
         metavar="SECONDS",
         help="bursts: only photos taken at most this far apart (EXIF DateTimeOriginal)",
     )
+    d.add_argument(
+        "--reject-copies",
+        action="store_true",
+        help="flag every photo but each group's keeper as rejected (exported to XMP as "
+        "Lightroom's reject; no file is deleted or changed)",
+    )
     d.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -81,13 +87,21 @@ def cmd_duplicates(library, args) -> int:
         None if args.no_layout else args.layout,
         args.within,
     )
+    flagged = 0
+    if args.reject_copies:
+        for g in groups:
+            flagged += dup_ops.keep_one(
+                library, g.keeper.photo_id, [m.photo_id for m in g.members[1:]]
+            )
+    rejected = dup_ops.rejected(library, [m.photo_id for g in groups for m in g.members])
     if args.json:
         out = []
         for g in groups:
             item = g.to_json()
             item["keeper"] = shown(item["keeper"])
-            for p in item["photos"]:
+            for p, m in zip(item["photos"], g.members, strict=True):
                 p["path"] = shown(p["path"])
+                p["rejected"] = m.photo_id in rejected
             out.append(item)
         print(json.dumps(out, indent=2))
         return EXIT_OK
@@ -99,7 +113,10 @@ def cmd_duplicates(library, args) -> int:
     for n, g in enumerate(groups, 1):
         print(f"\ngroup {n}:")
         for i, m in enumerate(g.members):
-            print(f"{'*' if i == 0 else ' '} {_describe(m)}  {shown(m.path)}")
+            mark = "*" if i == 0 else "x" if m.photo_id in rejected else " "
+            print(f"{mark} {_describe(m)}  {shown(m.path)}")
+    if args.reject_copies:
+        print(f"\n{flagged} photos newly flagged as rejected (x); their files are untouched")
     return EXIT_OK
 
 

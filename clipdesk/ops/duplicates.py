@@ -30,3 +30,24 @@ def duplicate_groups(
         within,
         progress=progress,
     )
+
+
+def keep_one(lib: Library, keeper: int, others: list[int]) -> int:
+    """Keep ``keeper`` and flag the ``others`` as rejected (exported to XMP as Lightroom's
+    reject; no file is deleted or changed). How many were newly flagged."""
+    from clipdesk.catalog import flags
+
+    flags.set_rejected(lib.catalog, [keeper], False)
+    return flags.set_rejected(lib.catalog, [i for i in others if i != keeper], True)
+
+
+def unreject(lib: Library, photo_ids: list[int]) -> int:
+    from clipdesk.catalog import flags
+
+    return flags.set_rejected(lib.catalog, photo_ids, False)
+
+
+def rejected(lib: Library, photo_ids: list[int] | None = None) -> set[int]:
+    from clipdesk.catalog import flags
+
+    return flags.rejected_ids(lib.catalog, photo_ids)
