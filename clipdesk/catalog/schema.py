@@ -199,7 +199,13 @@ V6 = """
 ALTER TABLE sidecar_exports ADD COLUMN created INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6]
+# A photo the user set aside as a rejected copy (the Duplicates view, `clipdesk duplicates`);
+# exported to XMP as Lightroom's reject rating. The file itself is never touched.
+V11_DUPS = """
+ALTER TABLE photos ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V11_DUPS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -5,6 +5,7 @@
     clipdesk index                   bring every known folder up to date
     clipdesk search "TEXT"           photos matching a description
     clipdesk similar PHOTO           photos like an example photo
+    clipdesk duplicates              groups of near-duplicate photos and bursts
     clipdesk status                  model, backend, counts, failed files, watched folders
     clipdesk vocab / tags / tag / undo / review / retrain    tagging (see --help)
     clipdesk export / import-keywords                        XMP sidecars
@@ -31,18 +32,28 @@ from pathlib import Path
 
 from clipdesk import __version__
 from clipdesk.catalog import CatalogDamaged, CatalogTooNew
-from clipdesk.cli import indexing, search, sidecars, tagging, watch
+from clipdesk.cli import duplicates, indexing, search, sidecars, tagging, watch
 from clipdesk.embedding.backends import BACKENDS
 from clipdesk.errors import Fatal
 from clipdesk.pathnames import shown
 from clipdesk.paths import app_paths
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE = 0, 1, 2
-GROUPS = (indexing, search, tagging, sidecars, watch)
+GROUPS = (indexing, search, duplicates, tagging, sidecars, watch)
 COMMANDS = {name: fn for group in GROUPS for name, fn in group.COMMANDS.items()}
 # Commands that work from the catalog alone: they never load a model (a tag vector the
 # catalog lacks waits in the learning queue for `index`, `retrain` or the worker).
-MODEL_FREE = {"status", "tags", "tag", "undo", "vocab", "review", "export", "import-keywords"}
+MODEL_FREE = {
+    "duplicates",
+    "status",
+    "tags",
+    "tag",
+    "undo",
+    "vocab",
+    "review",
+    "export",
+    "import-keywords",
+}
 
 
 def _common(suppress: bool) -> argparse.ArgumentParser:

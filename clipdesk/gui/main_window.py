@@ -19,6 +19,8 @@ from clipdesk.catalog import browse
 from clipdesk.catalog.faults import catalog_problem
 from clipdesk.gui.banner import Banner
 from clipdesk.gui.browse_controller import BrowseController
+from clipdesk.gui.duplicates_controller import DuplicatesController
+from clipdesk.gui.duplicates_page import DuplicatesPage
 from clipdesk.gui.export_dialog import ExportDialog
 from clipdesk.gui.grid_model import PhotoGridModel
 from clipdesk.gui.library_page import LibraryPage
@@ -55,8 +57,15 @@ class MainWindow(QMainWindow):
         self.library_page = LibraryPage(s.reader, s.thumbs, s.prefs.thumbnail_size, self)
         self.review_page = ReviewView(self)
         self.vocab_page = VocabEditor(PhotoGridModel(s.reader.catalog, s.thumbs, self), self)
+        self.duplicates_page = DuplicatesPage(self)
         self.pages = QStackedWidget(self)
-        for page in (self.welcome_page, self.library_page, self.review_page, self.vocab_page):
+        for page in (
+            self.welcome_page,
+            self.library_page,
+            self.review_page,
+            self.vocab_page,
+            self.duplicates_page,
+        ):
             self.pages.addWidget(page)
         self.banner = Banner(self)
         central = QWidget(self)
@@ -75,11 +84,15 @@ class MainWindow(QMainWindow):
         self.tagging_controller = TaggingController(lib.photo, lib.grid, s.reader, s.bridge, lib)
         self.review_controller = ReviewController(self.review_page, s.reader, s.bridge)
         self.vocab_controller = VocabController(self.vocab_page, s.reader, s.bridge, s.cache)
+        self.duplicates_controller = DuplicatesController(
+            self.duplicates_page, s.bridge, s.thumbs.cache.path_for
+        )
         for c in (
             self.browse_controller,
             self.tagging_controller,
             self.review_controller,
             self.vocab_controller,
+            self.duplicates_controller,
         ):
             c.message.connect(lambda text: self.status.showMessage(text, 6000))
         self.tagging_controller.similar_requested.connect(self._similar)
@@ -116,6 +129,7 @@ class MainWindow(QMainWindow):
             ("Library", self.library_page),
             ("Review", self.review_page),
             ("Vocabulary", self.vocab_page),
+            ("Duplicates", self.duplicates_page),
         )
         for key, (text, page) in enumerate(pages, 1):
             action = QAction(text, self, checkable=True)

@@ -1,0 +1,27 @@
+"""Flags a user sets on photos: rejected (a copy set aside; the file is never touched)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from clipdesk.catalog.db import Catalog
+
+
+def set_rejected(catalog: Catalog, photo_ids: Iterable[int], rejected: bool = True) -> int:
+    """Flag (or unflag) photos as rejected, in one transaction; how many changed."""
+    ids = list(dict.fromkeys(int(i) for i in photo_ids))
+    with catalog.transaction() as conn:
+        before = conn.total_changes
+        conn.executemany(
+            "UPDATE photos SET rejected = ?, updated_at = ? WHERE id = ? AND rejected != ?",
+            [(int(rejected), time.time(), i, int(rejected)) for i in ids],
+        )
+        return conn.total_changes - before
+
+
+def rejected_ids(catalog: Catalog, photo_ids: Iterable[int] | None = None) -> set[int]:
+    """The rejected photos (among ``photo_ids`` when given)."""
+    rows = catalog.conn.execute("SELECT id FROM photos WHERE rejected = 1").fetchall()
+    found = {r[0] for r in rows}
+    return found if photo_ids is None else found & {int(i) for i in photo_ids}
