@@ -340,38 +340,85 @@ def _export(spec: ModelSpec, digest: str, folder: Path, weights_dir: Path) -> No
     model, _ = _load_torch_model(spec, weights_dir)
     cfg = dict(model.visual.preprocess_cfg)
     size = cfg["size"] if isinstance(cfg["size"], int) else cfg["size"][0]
-    context = int(getattr(model, "context_length", 77))
-    tokenizer = _describe_tokenizer(spec, weights_dir)
+    theirs = _tokenizer(spec, weights_dir)
+    context = int(getattr(theirs, "context_length", None) or getattr(model, "context_length", 77))
+    tokenizer, files = _describe_tokenizer(theirs)
     onnx_export.export(
-        model, size, context, cfg, folder, tokenizer=tokenizer, weights_sha256=digest
+        model,
+        size,
+        context,
+        cfg,
+        folder,
+        tokenizer=tokenizer,
+        weights_sha256=digest,
+        files=files,
+        sample_tokens=theirs(list(_TOKENIZER_PROBES)).numpy(),
     )
 
 
 # Strings on which the torch-free tokenizer must equal open_clip's before an export
-# trusts it (the full parity test is tests/test_tokenizer.py).
-_TOKENIZER_PROBES = ("", "a photo of a Dog", "caf\u00e9 &amp; \u6771\u4eac \U0001f642", "x " * 90)
+# trusts it (the full parity tests are tests/test_tokenizer.py, tests/test_multilingual.py).
+_TOKENIZER_PROBES = (
+    "",
+    "a photo of a Dog",
+    "caf\u00e9 &amp; \u6771\u4eac \U0001f642",
+    "x " * 90,
+    "ein Foto von einem Hund am Strand",
+    "\u0444\u043e\u0442\u043e\u0433\u0440\u0430\u0444\u0438\u044f  "
+    "\u0441\u043e\u0431\u0430\u043a\u0438",
+    "\u0635\u0648\u0631\u0629 \u0643\u0644\u0628",
+)
 
 
-def _describe_tokenizer(spec: ModelSpec, weights_dir: Path) -> dict:
-    """How to tokenize at run time: CLIP's BPE (torch-free) where the model uses open_clip's
-    plain SimpleTokenizer, else ``open_clip`` (HF and SigLIP tokenizers keep needing it)."""
-    from open_clip.tokenizer import SimpleTokenizer, get_clean_fn
+def _describe_tokenizer(theirs) -> tuple[dict, dict[str, str]]:
+    """How to tokenize at run time, and the files that takes: CLIP's BPE (torch-free) where
+    the model uses open_clip's plain SimpleTokenizer; a Hugging Face "fast" tokenizer run by
+    the ``tokenizers`` library (torch-free: its tokenizer.json is copied into the export);
+    else ``open_clip`` (SigLIP's and the like keep needing it)."""
+    from open_clip.tokenizer import HFTokenizer, SimpleTokenizer, get_clean_fn
 
     from clipdesk.embedding.tokenizer import CLEAN_KINDS, ClipTokenizer
 
-    theirs = _tokenizer(spec, weights_dir)
+    probes = list(_TOKENIZER_PROBES)
+    clean = next((k for k in CLEAN_KINDS if theirs.clean_fn is get_clean_fn(k)), None)
+    if clean is None:
+        clean = next(
+            (k for k in CLEAN_KINDS if _same_clean(theirs.clean_fn, get_clean_fn(k))), None
+        )
     if type(theirs) is SimpleTokenizer and theirs.reduction_fn is None:
-        clean = next((k for k in CLEAN_KINDS if theirs.clean_fn is get_clean_fn(k)), None)
         if clean and theirs.vocab_size == 49408:
             ours = ClipTokenizer(theirs.context_length, clean)
-            probes = list(_TOKENIZER_PROBES)
             if np.array_equal(ours(probes), theirs(probes).numpy()):
-                return {
-                    "kind": "clip-bpe",
-                    "clean": clean,
-                    "context_length": int(theirs.context_length),
-                }
-    return {"kind": "open_clip"}
+                kind = {"kind": "clip-bpe", "clean": clean}
+                return {**kind, "context_length": int(theirs.context_length)}, {}
+    if type(theirs) is HFTokenizer and not theirs.tokenizer_mode and clean:
+        backend = getattr(theirs.tokenizer, "backend_tokenizer", None)
+        if backend is not None:
+            from clipdesk.embedding.hf_tokenizer import HfTokenizer
+
+            hf = theirs.tokenizer
+            desc = {
+                "kind": "hf-tokenizers",
+                "file": "tokenizer.json",
+                "clean": clean,
+                "context_length": int(theirs.context_length),
+                "pad_id": int(hf.pad_token_id or 0),
+                "pad_token": str(hf.pad_token or "<pad>"),
+                "sep_id": int(hf.sep_token_id) if theirs.strip_sep_token else None,
+            }
+            text = backend.to_str()
+            args = {
+                k: desc[k] for k in ("clean", "context_length", "pad_id", "pad_token", "sep_id")
+            }
+            if np.array_equal(HfTokenizer(text, **args)(probes), theirs(probes).numpy()):
+                return desc, {"tokenizer.json": text}
+    return {"kind": "open_clip"}, {}
+
+
+def _same_clean(fn, other) -> bool:
+    """open_clip builds some clean functions with functools.partial: compare by behaviour."""
+    samples = ("  A  Caf\u00e9 &amp;\tdog_Photo! ", "x")
+    return all(fn(s) == other(s) for s in samples)
 
 
 class _OnnxGraphs:
@@ -440,6 +487,17 @@ def _onnx_embedder(
     tok = meta["tokenizer"]
     if tok.get("kind") == "clip-bpe":
         tokenizer: Callable = ClipTokenizer(tok["context_length"], tok["clean"])
+    elif tok.get("kind") == "hf-tokenizers":
+        from clipdesk.embedding.hf_tokenizer import HfTokenizer
+
+        tokenizer = HfTokenizer.from_file(
+            folder / tok["file"],
+            context_length=tok["context_length"],
+            clean=tok["clean"],
+            pad_id=tok["pad_id"],
+            pad_token=tok["pad_token"],
+            sep_id=tok["sep_id"],
+        )
     else:
         open_clip_tokenizer = _tokenizer(spec, weights_dir)
         tokenizer = lambda texts: open_clip_tokenizer(texts).numpy()  # noqa: E731

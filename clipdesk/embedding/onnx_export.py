@@ -96,7 +96,10 @@ def _encoders(model, dynamic_length: bool):
         out = (scores.softmax(dim=-1) @ v).transpose(1, 2).flatten(-2)
         return attn.out_proj(out)
 
-    return ImageEncoder(), TextEncoder()
+    # In eval mode: torch.onnx.export puts a module back in the mode it found it in, and a
+    # new wrapper is in training mode, which would switch the model's dropout on after the
+    # first export (HF text towers have dropout; open_clip's CLIP tower has none).
+    return ImageEncoder().eval(), TextEncoder().eval()
 
 
 def supports_dynamic_length(model) -> bool:
@@ -156,6 +159,19 @@ def _dynamic_text_is_exact(path: Path, tokens, reference) -> bool:
     return True
 
 
+def _check_text(path: Path, tokens, reference) -> None:
+    """The exported text graph gives torch's vectors on real token rows, or the export fails
+    (a graph that traced one sequence's control flow into constants would not)."""
+    import numpy as np
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    out = session.run(None, {"tokens": np.ascontiguousarray(tokens, dtype=np.int64)})[0]
+    worst = float(np.min(np.sum(out * reference, axis=1)))
+    if worst < 0.9999:
+        raise RuntimeError(f"the ONNX text encoder differs from torch (cosine {worst:.5f})")
+
+
 @contextmanager
 def _mha_fastpath_off():
     """Under no_grad torch routes multi-head attention through a fused kernel
@@ -190,13 +206,18 @@ def export(
     tokenizer: dict | None = None,
     weights_sha256: str = "",
     dynamic_length: bool | None = None,
+    files: dict[str, str] | None = None,
+    sample_tokens=None,
 ) -> Path:
     """Write image.onnx, text.onnx and the metadata into ``dest`` atomically.
 
     ``tokenizer`` says how the runtime tokenizes (``{"kind": "clip-bpe", "clean": ...}``
     for CLIP's BPE, ``{"kind": "open_clip"}`` where only open_clip can); the text graph
     takes a variable sequence length unless ``dynamic_length`` is False or the model's
-    text tower cannot (see :func:`supports_dynamic_length`).
+    text tower cannot (see :func:`supports_dynamic_length`). ``files`` (name -> text) are
+    written beside the graphs (a tokenizer.json); ``sample_tokens`` are real token rows of
+    the model's tokenizer, traced through the text graph and checked against torch (CLIP
+    BPE ids are used where none are given).
     """
     import torch
     import torch.nn.functional as F
@@ -210,8 +231,11 @@ def export(
     work = Path(tempfile.mkdtemp(prefix=".export-", dir=dest.parent))
     try:
         pixels = torch.randn(2, 3, image_size, image_size)
-        tokens = torch.zeros(2, context_length, dtype=torch.long)
-        tokens[:, 0], tokens[:, 1] = SOT_ID, EOT_ID
+        if sample_tokens is not None:
+            tokens = torch.as_tensor(sample_tokens[:2], dtype=torch.long)
+        else:
+            tokens = torch.zeros(2, context_length, dtype=torch.long)
+            tokens[:, 0], tokens[:, 1] = SOT_ID, EOT_ID
         # The TorchScript exporter is deprecated in favour of torch.export, but it handles
         # every open_clip architecture in seconds; export happens once per model.
         with torch.no_grad(), warnings.catch_warnings(), _mha_fastpath_off():
@@ -228,12 +252,16 @@ def export(
                 dynamo=False,
             )
             _export_text(text_encoder, tokens, work / "text.onnx", text_axes)
-            probe = _probe_tokens(context_length)
-            reference = F.normalize(model.encode_text(torch.from_numpy(probe)), dim=-1).numpy()
-            if dynamic_length and not _dynamic_text_is_exact(work / "text.onnx", probe, reference):
-                dynamic_length = False  # keep every position: correct, only slower
-                _, text_encoder = _encoders(model, dynamic_length=False)
-                _export_text(text_encoder, tokens, work / "text.onnx", {0: "batch"})
+            if dynamic_length:
+                probe = _probe_tokens(context_length)
+                ref = F.normalize(model.encode_text(torch.from_numpy(probe)), dim=-1).numpy()
+                if not _dynamic_text_is_exact(work / "text.onnx", probe, ref):
+                    dynamic_length = False  # keep every position: correct, only slower
+                    _, text_encoder = _encoders(model, dynamic_length=False)
+                    _export_text(text_encoder, tokens, work / "text.onnx", {0: "batch"})
+            if sample_tokens is not None:
+                ref = F.normalize(model.encode_text(torch.as_tensor(sample_tokens)), dim=-1)
+                _check_text(work / "text.onnx", sample_tokens, ref.numpy())
         scale = getattr(model, "logit_scale", None)
         meta = {
             "format": FORMAT,
@@ -247,6 +275,8 @@ def export(
             "text_dynamic_length": bool(dynamic_length),
             "weights_sha256": weights_sha256,
         }
+        for name, text in (files or {}).items():
+            (work / name).write_text(text, encoding="utf-8")
         (work / META_FILE).write_text(json.dumps(meta, indent=2))
         if dest.exists():
             shutil.rmtree(dest)
