@@ -200,7 +200,7 @@ ALTER TABLE sidecar_exports ADD COLUMN created INTEGER NOT NULL DEFAULT 0;
 """
 
 # A photo the user set aside as a rejected copy (the Duplicates view, `clipdesk duplicates`);
-# exported to XMP as Lightroom's reject rating. The file itself is never touched.
+# kept in the catalog only (not yet written to XMP). The file itself is never touched.
 V11_DUPS = """
 ALTER TABLE photos ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0;
 """

@@ -67,8 +67,8 @@ def add_parsers(sub, common) -> None:
     d.add_argument(
         "--reject-copies",
         action="store_true",
-        help="flag every photo but each group's keeper as rejected (exported to XMP as "
-        "Lightroom's reject; no file is deleted or changed)",
+        help="flag every photo but each group's keeper as rejected (a flag in the "
+        "catalog; no file is deleted or changed)",
     )
     d.add_argument("--json", action="store_true", help="print JSON")
 

@@ -1,6 +1,6 @@
 """The Duplicates page's behaviour: find groups on the worker, keep one, reject or tag the rest.
 
-Rejecting only sets a flag in the catalog (exported to XMP as Lightroom's reject); no photo
+Rejecting only sets a flag in the catalog; no photo
 file is deleted or changed."""
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ class DuplicatesPage(QWidget):
         self.undo_button = QPushButton("Undo rejects", self)
         self.reject_button.setToolTip(
             "Flag every photo but the keeper as rejected. Nothing is deleted: the flag is "
-            "exported to XMP as Lightroom's reject, for your photo manager to act on."
+            "kept in ClipDesk's catalog; the photo files stay as they are."
         )
         buttons = QHBoxLayout()
         for b in (
