@@ -33,8 +33,8 @@ def duplicate_groups(
 
 
 def keep_one(lib: Library, keeper: int, others: list[int]) -> int:
-    """Keep ``keeper`` and flag the ``others`` as rejected (a flag in the catalog;
-    reject; no file is deleted or changed). How many were newly flagged."""
+    """Keep ``keeper`` and flag the ``others`` as rejected (a flag in the catalog; no file
+    is deleted or changed). How many were newly flagged."""
     from clipdesk.catalog import flags
 
     flags.set_rejected(lib.catalog, [keeper], False)
