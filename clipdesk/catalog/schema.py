@@ -199,7 +199,18 @@ V6 = """
 ALTER TABLE sidecar_exports ADD COLUMN created INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6]
+# Problems found reading a photo's keywords (its sidecar or its embedded metadata) during
+# `add` / `index` / `import-keywords`: one row per photo, replaced each time its keywords are
+# read, shown by `clipdesk status` next to failed photos. The photo itself stays indexed.
+V9_XMPEXPORT = """
+CREATE TABLE sidecar_problems (
+    photo_id    INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    reason      TEXT NOT NULL,
+    at          REAL NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V9_XMPEXPORT]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

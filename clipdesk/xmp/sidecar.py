@@ -13,13 +13,13 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from xml.etree.ElementTree import ParseError
 
-from clipdesk.xmp import _exiv2, atomic
+from clipdesk.xmp import _exiv2, atomic, guard
 from clipdesk.xmp.errors import SidecarError
 from clipdesk.xmp.fields import Keywords, MergeResult, merge
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar, sidecar_path
@@ -95,10 +95,14 @@ class SidecarWrite:
 
 def _read_bytes(path: Path) -> tuple[bytes | None, Fingerprint]:
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # never open a FIFO or a device
-            raise SidecarError(path, "not a regular file")
-        with open(path, "rb") as f:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):  # never open a FIFO or a device
+            raise SidecarError(path, guard.not_a_file(mode))
+        # O_NONBLOCK: a FIFO swapped in after the check must not block the open
+        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
             st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise SidecarError(path, guard.not_a_file(st.st_mode))
             data = f.read()
     except FileNotFoundError:
         return None, MISSING
@@ -143,19 +147,9 @@ def read_photo_sidecar(photo: Path, prefer: Naming = DEFAULT_NAMING) -> SidecarR
     return read_sidecar(path) if path is not None else None
 
 
-def _target(photo: Path, naming: Naming) -> Path:
+def _target(photo: Path, naming: Naming, force: bool = False) -> Path:
     target = sidecar_path(photo, naming)
-    try:
-        if target.is_symlink():  # write through a link rather than replacing it
-            target = Path(os.path.realpath(target))
-    except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:
-            raise SidecarError(
-                target,
-                "the sidecar's name would be too long for the file system "
-                "(shorten the photo's name, or export with --naming base)",
-            ) from exc
-        raise SidecarError(target, f"cannot look at it: {exc.strerror or exc}") from exc
+    guard.check_target(photo, target, force=force)  # never a link, nor read-only unless forced
     if os.path.normcase(os.path.abspath(target)) == os.path.normcase(os.path.abspath(photo)):
         raise SidecarError(target, "the sidecar would be the photo itself")
     return target
@@ -177,10 +171,11 @@ def plan_sidecar(
     naming: Naming = DEFAULT_NAMING,
     digikam: bool = True,
     tidy: bool = False,
+    force: bool = False,
 ) -> SidecarPlan:
     """Dry run of :func:`update_sidecar`: what would change, without writing anything."""
     photo = Path(photo)
-    target = _target(photo, naming)
+    target = _target(photo, naming, force)
     data, fp, result, _ = _plan(photo, target, add, remove, digikam)
     gone = tidy and result.changed and _would_be_empty(target, data, result.keywords)
     return SidecarPlan(photo, target, result.added, result.removed, result.changed, fp, gone)
@@ -197,14 +192,16 @@ def _would_be_empty(target: Path, data: bytes | None, kw: Keywords) -> bool:
         return False
 
 
-def _new_bytes(target: Path, data: bytes | None, kw: Keywords) -> bytes:
+def _new_bytes(
+    target: Path, data: bytes | None, kw: Keywords, extra: Mapping[str, str] | None = None
+) -> bytes:
     fields = {
         _exiv2.DC_SUBJECT: list(kw.flat),
         _exiv2.LR_HIERARCHICAL: list(kw.hierarchical),
         _exiv2.DIGIKAM_TAGS: list(kw.digikam),
     }
     try:
-        new = _exiv2.rewrite_sidecar(data, fields)
+        new = _exiv2.rewrite_sidecar(data, {**fields, **(extra or {})})
         written = _exiv2.read_sidecar_bytes(new)  # exiv2 must read back exactly what we asked
     except _exiv2.Exiv2Failure as exc:
         raise SidecarError(target, str(exc)) from exc
@@ -221,6 +218,8 @@ def _new_bytes(target: Path, data: bytes | None, kw: Keywords) -> bytes:
 
 
 def _write_error(target: Path, exc: OSError, creating: bool) -> SidecarError:
+    if exc.errno == errno.ELOOP:
+        return SidecarError(target, guard.LINK_REASON)
     if exc.errno == errno.EROFS or (creating and isinstance(exc, PermissionError)):
         return SidecarError(target, "folder is read-only")
     if exc.errno == errno.ENOSPC:
@@ -239,6 +238,8 @@ def update_sidecar(
     expected: Fingerprint | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     tidy: bool = False,
+    force: bool = False,
+    extra: Mapping[str, str] | None = None,
 ) -> SidecarWrite:
     """Add and remove tag paths in the sidecar of ``photo`` (named by ``naming``).
 
@@ -254,10 +255,16 @@ def update_sidecar(
 
     ``tidy`` (for a sidecar ClipDesk created): when removing our keywords leaves exactly the
     empty document we would write, the file is removed instead ("removed").
+
+    ``extra``: text properties written with a change of keywords (``Xmp.photoshop.
+    SidecarForExtension`` for a RAW+JPEG pair exported as one photo).
+
+    ``force``: replace a read-only sidecar (keeping its mode) instead of refusing it. A sidecar
+    that is a link is always refused (:mod:`clipdesk.xmp.guard`).
     """
     photo = Path(photo)
     add, remove = list(add), list(remove)
-    target = _target(photo, naming)
+    target = _target(photo, naming, force)
     atomic.remove_stale_temps(target)
     reread = False
     for _ in range(max(1, max_attempts)):
@@ -278,7 +285,7 @@ def update_sidecar(
                 raise _write_error(target, exc, creating=False) from exc
             reread, expected = True, None  # changed meanwhile: merge again
             continue
-        new = _new_bytes(target, data, result.keywords)
+        new = _new_bytes(target, data, result.keywords, extra)
         mode = None
         try:
             mode = stat.S_IMODE(os.stat(target).st_mode) if data is not None else None
@@ -290,7 +297,9 @@ def update_sidecar(
                 reread = True  # changed while we merged: merge again on the new content
                 expected = None
                 continue
-            os.replace(tmp, target)
+            if not atomic.install(tmp, target, new=data is None):
+                reread, expected = True, None  # a file or link appeared, or it went: again
+                continue
             atomic.note_written(target.parent)
             atomic.fsync_dir(target.parent)
         except OSError as exc:
