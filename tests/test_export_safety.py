@@ -198,7 +198,9 @@ def test_sidecar_and_embedded_keywords_are_united_on_import(home, shapes):
             "-q",
             "-overwrite_original",
             "-IPTC:Keywords=Garden",
-            "-XMP-lr:HierarchicalSubject=Places|Park",
+            "-IPTC:Keywords=Park",  # flat here; the sidecar's hierarchy says where it belongs
+            "-XMP-dc:Subject=Garden",
+            "-XMP-lr:HierarchicalSubject=Home|Garden",
             str(photo),
         ],
         check=True,
@@ -220,9 +222,9 @@ def test_sidecar_and_embedded_keywords_are_united_on_import(home, shapes):
     run("--model", "test", "add", str(shapes))
     tags = {t["tag"]: t for t in json.loads(run("tags", str(photo), "--json").stdout)}
     imported = {k for k, t in tags.items() if t["source"] == "imported"}
-    # Both sources, each keyword once: what both say is one tag, not two.
-    assert {"Garden", "Places|Park", "Snow"} <= imported
-    assert "Park" not in imported  # the sidecar's flat "Park" is its hierarchy's leaf
+    # The union of both sources, each keyword once: what both say is one tag, not two.
+    assert {"Home|Garden", "Places|Park", "Snow"} <= imported
+    assert "Park" not in imported and "Garden" not in imported  # leaves, not tags of their own
 
 
 # -- RAW+JPEG pairs under base naming -----------------------------------------------------
