@@ -117,6 +117,29 @@ def test_the_rename_refuses_a_link_that_appears_in_a_race(tmp_path):
     tmp.unlink()
 
 
+def test_a_link_swapped_in_during_an_update_is_refused_not_followed(tmp_path, monkeypatch):
+    from clipdesk.xmp import SidecarError, atomic, update_sidecar
+
+    folder, outside = tmp_path / "photos", tmp_path / "outside"
+    folder.mkdir()
+    outside.mkdir()
+    photo = folder / "a.jpg"
+    photo.write_bytes(b"not opened")
+    real_write = atomic.write_temp
+
+    def write_then_race(target, data, mode):  # another process makes a link meanwhile
+        tmp = real_write(target, data, mode)
+        os.symlink(outside / "elsewhere.xmp", target)
+        return tmp
+
+    monkeypatch.setattr(atomic, "write_temp", write_then_race)
+    with pytest.raises(SidecarError, match="is a link"):
+        update_sidecar(photo, ["Trips|Rome"], [])
+    assert not (outside / "elsewhere.xmp").exists()
+    assert sorted(p.name for p in folder.iterdir()) == ["a.jpg", "a.jpg.xmp"]  # no temp left
+    assert os.path.islink(folder / "a.jpg.xmp")
+
+
 # -- an export killed mid-way, then undo + export ------------------------------------------
 
 

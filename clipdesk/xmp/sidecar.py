@@ -267,7 +267,9 @@ def update_sidecar(
     target = _target(photo, naming, force)
     atomic.remove_stale_temps(target)
     reread = False
-    for _ in range(max(1, max_attempts)):
+    for attempt in range(max(1, max_attempts)):
+        if attempt:  # merging again: what is at the name now may be a link that appeared
+            guard.check_target(photo, target, force=force)
         data, fp, result, _ = _plan(photo, target, add, remove, digikam)
         if expected is not None and not fp.same_content(expected):
             reread = True
