@@ -32,7 +32,7 @@ def read_only(st: os.stat_result, path: Path) -> bool:
     """True when nobody may write the file by its mode, or this user may not."""
     if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
         return True
-    return not os.access(path, os.W_OK, follow_symlinks=False)
+    return not os.access(path, os.W_OK)
 
 
 def not_a_file(mode: int) -> str:
