@@ -21,6 +21,7 @@ from clipdesk.tagging.store import TagStore
 from clipdesk.xmp import ExportReport, PhotoOutcome, export_sidecars, read_photo_keywords
 from clipdesk.xmp.atomic import TEMP_SUFFIX
 from clipdesk.xmp.export import ExportItem
+from clipdesk.xmp.naming import sidecar_path
 
 
 def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple[int, str]]:
@@ -217,26 +218,40 @@ def export_library(
     pairs = _export_items(planned, everyone, naming, pair_raw, plan_other)
     members = {item.photo: group for item, group in pairs}
 
+    widened: set[int] = set()  # photos whose record was widened before their write
+
     def before(item: ExportItem) -> None:
         # Write-ahead: the record covers what the sidecar may hold once renamed.
+        # A sidecar not there yet is ClipDesk's if this write makes it (tidy only ever removes
+        # a file that holds exactly the empty document, so claiming it ahead is safe).
         ahead = [m for m in members[item.photo] if item.add - m.before]
         if ahead:
+            fresh = not os.path.lexists(sidecar_path(item.photo, item.naming or naming))
             with catalog.transaction():
                 for m in ahead:
-                    catalog.record_export(m.photo_id, m.before | item.add, m.created)
+                    catalog.record_export(m.photo_id, m.before | item.add, m.created or fresh)
+            widened.update(m.photo_id for m in ahead)
 
     def after(item: ExportItem, outcome: PhotoOutcome) -> None:
+        writes = []
+        for m in members[item.photo]:
+            if outcome.outcome == "skipped":  # the file is as it was: so is the record
+                if m.photo_id in widened:
+                    writes.append((m.photo_id, m.before, m.created))
+            elif outcome.outcome == "removed":  # ours, and empty: gone, nothing to keep
+                writes.append((m.photo_id, None, False))
+            else:
+                created = m.created or outcome.created
+                if (item.add, created) != (m.before, m.created) or m.photo_id in widened:
+                    writes.append((m.photo_id, item.add, created))
+        if not writes:  # e.g. unchanged, and recorded as it is: no transaction at all
+            return
         with catalog.transaction():
-            for m in members[item.photo]:
-                if outcome.outcome == "skipped":  # the file is as it was: so is the record
-                    if m.before or m.created:
-                        catalog.record_export(m.photo_id, m.before, m.created)
-                    else:
-                        catalog.forget_export(m.photo_id)
-                elif outcome.outcome == "removed":  # ours, and empty: gone, nothing to keep
-                    catalog.forget_export(m.photo_id)
+            for photo_id, tags, created in writes:
+                if tags or created:
+                    catalog.record_export(photo_id, tags, created)
                 else:
-                    catalog.record_export(m.photo_id, item.add, m.created or outcome.created)
+                    catalog.forget_export(photo_id)
 
     return export_sidecars(
         [item for item, _ in pairs],

@@ -166,7 +166,8 @@ def test_a_killed_export_then_undo_and_export_leaves_no_sidecar_with_the_tag(hom
     assert "skipped 0" in done.stdout, done.stdout + done.stderr
     left = [p for p in folder.glob("*.xmp") if "Rome" in subjects(p)]
     assert left == []
-    # The sidecars ClipDesk created held nothing else, so they are gone again.
+    # The sidecars ClipDesk created held nothing else, so they are gone again (the one in
+    # flight when the export was killed too: it was claimed before its rename).
     assert list(folder.glob("*.xmp")) == []
 
 
