@@ -18,6 +18,7 @@ class Settings:
     int8: bool = False  # use the dynamically quantised ONNX graph on the CPU
     batch_size: int = 16
     sidecar_naming: str = "ext"  # ext: photo.jpg.xmp (darktable, digiKam); base: photo.xmp
+    sidecar_pair_raw: bool = False  # base naming: a RAW+JPEG pair shares the RAW's photo.xmp
 
     @classmethod
     def load(cls, path: Path) -> Settings:

@@ -16,9 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clipdesk.catalog import Catalog
-from clipdesk.pathnames import lookup_forms
+from clipdesk.pathnames import lookup_forms, to_db
 from clipdesk.tagging.store import TagStore
 from clipdesk.xmp import ExportReport, PhotoOutcome, export_sidecars, read_photo_keywords
+from clipdesk.xmp.atomic import TEMP_SUFFIX
+from clipdesk.xmp.export import ExportItem
+from clipdesk.xmp.naming import sidecar_path
 
 
 def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple[int, str]]:
@@ -47,10 +50,21 @@ def outside_library(catalog: Catalog, paths: list[str | Path] | None) -> list[st
     return out
 
 
+@dataclass
+class _Planned:
+    """One photo's part of an export: what to write, what to remove, what the catalog had."""
+
+    photo_id: int
+    path: str
+    desired: set[str]
+    remove: set[str]
+    before: set[str]
+    created: bool
+
+
 def _plan_photo(
-    store: TagStore, photo_id: int, paths: dict[int, str], include_suggested: bool
-) -> tuple[set[str], set[str], bool]:
-    """(tags to write, tags to remove, whether ClipDesk created the sidecar)."""
+    store: TagStore, photo_id: int, path: str, paths: dict[int, str], include_suggested: bool
+) -> _Planned:
     desired, rejected = set(), set()
     for tag_id, state, score, threshold in store.states_on(photo_id):
         if state == "confirmed" or (
@@ -60,7 +74,117 @@ def _plan_photo(
         elif state == "rejected":
             rejected.add(paths[tag_id])
     before, created = store.catalog.export_record(photo_id)
-    return desired, (before - desired) | rejected, created
+    return _Planned(photo_id, path, desired, (before - desired) | rejected, before, created)
+
+
+def _stem(name: str) -> str:
+    return os.path.splitext(name)[0]
+
+
+class _Siblings:
+    """Per folder, the files that share a base name (``photo.jpg``, ``photo.cr2``, ``photo.mov``),
+    sidecars and temp files left out: with base naming they would share ``photo.xmp``."""
+
+    def __init__(self) -> None:
+        self._folders: dict[str, dict[str, list[str]]] = {}
+
+    def of(self, path: str) -> list[str]:
+        folder, name = os.path.split(path)
+        groups = self._folders.get(folder)
+        if groups is None:
+            groups = {}
+            try:
+                with os.scandir(folder) as entries:
+                    for e in entries:
+                        low = e.name.lower()
+                        if low.endswith((".xmp", TEMP_SUFFIX)) or not e.is_file():
+                            continue
+                        groups.setdefault(_stem(e.name), []).append(e.name)
+            except OSError:
+                pass  # the export of each photo will say what is wrong with its folder
+            self._folders[folder] = groups
+        return sorted(groups.get(_stem(name), [name]))
+
+
+def _is_raw(name: str) -> bool:
+    from clipdesk.imaging.decode import RAW_EXTENSIONS  # only when a base name is shared
+
+    return os.path.splitext(name)[1].lower() in RAW_EXTENSIONS
+
+
+def _base_owner(group: list[str]) -> str | None:
+    """The file a shared ``photo.xmp`` belongs to: the pair's only RAW (Lightroom's and Camera
+    Raw's convention), else nobody."""
+    raws = [n for n in group if _is_raw(n)]
+    return raws[0] if len(raws) == 1 else None
+
+
+def _export_items(
+    planned: dict[int, _Planned],
+    everyone: dict[str, int],
+    naming: str,
+    pair_raw: bool,
+    plan_other: Callable[[int, str], _Planned],
+) -> list[tuple[ExportItem, list[_Planned]]]:
+    """The export items, each with the photos it speaks for (more than one for a RAW+JPEG pair
+    exported as one photo). With base naming a ``photo.xmp`` shared by several files goes to
+    the pair's RAW; the other photos fall back to ``photo.jpg.xmp`` and say so, or with
+    ``pair_raw`` their tags are merged into the RAW's sidecar."""
+    out: list[tuple[ExportItem, list[_Planned]]] = []
+    siblings = _Siblings()
+    merged: dict[str, list[_Planned]] = {}  # owner's path -> members to merge into it
+    for p in planned.values():
+        group = siblings.of(p.path) if naming == "base" else [os.path.basename(p.path)]
+        if len(group) <= 1:
+            out.append((_item(p), [p]))
+            continue
+        folder, name = os.path.split(p.path)
+        owner = _base_owner(group)
+        owner_path = os.path.join(folder, owner) if owner else None
+        if owner == name:
+            merged.setdefault(p.path, []).insert(0, p)
+        elif pair_raw and owner_path in everyone:
+            merged.setdefault(owner_path, []).append(p)
+        else:
+            base = _stem(name) + ".xmp"
+            others = ", ".join(n for n in group if n != name)
+            note = f"{base} is shared with {others}: this photo's sidecar is {name}.xmp"
+            out.append((_item(p, naming="ext", note=note), [p]))
+    for owner_path, members in merged.items():
+        if members[0].path != owner_path:  # the RAW itself has nothing of its own to write
+            own = planned.get(everyone[owner_path]) or plan_other(everyone[owner_path], owner_path)
+            members.insert(0, own)
+        if not pair_raw:
+            out.append((_item(members[0]), members[:1]))
+            continue
+        desired = set().union(*(m.desired for m in members))
+        remove = set().union(*(m.remove for m in members)) - desired
+        tidy = all(m.created for m in members) and not desired
+        ext = os.path.splitext(owner_path)[1].lstrip(".")
+        names = ", ".join(os.path.basename(m.path) for m in members[1:])
+        note = f"one sidecar for the RAW and {names} (--pair-raw)" if names else ""
+        item = ExportItem(
+            Path(owner_path),
+            frozenset(desired),
+            frozenset(remove),
+            tidy,
+            note=note,
+            sidecar_for=ext,
+        )
+        out.append((item, members))
+    return out
+
+
+def _item(p: _Planned, naming: str | None = None, note: str = "") -> ExportItem:
+    tidy = p.created and not p.desired
+    return ExportItem(
+        Path(p.path),
+        frozenset(p.desired),
+        frozenset(p.remove),
+        tidy,
+        naming,
+        note,  # type: ignore[arg-type]
+    )
 
 
 def export_library(
@@ -71,32 +195,74 @@ def export_library(
     dry_run: bool = False,
     progress: Callable[[int, int | None, PhotoOutcome], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    *,
+    force: bool = False,
+    pair_raw: bool = False,
 ) -> ExportReport:
+    """Export the photos under ``paths``. Each sidecar is recorded in the catalog in the same
+    step as it is written (its own short transaction just before and just after the rename),
+    so an export killed at any point leaves records that cover what the files hold, and the
+    next export (after an undo, say) finishes the job."""
     store = TagStore(catalog)
     tag_paths = store.paths()
-    photos = photos_under(catalog, paths)
-    plan = {}
-    items = []
-    for photo_id, path in photos:
-        desired, remove, created = _plan_photo(store, photo_id, tag_paths, include_suggested)
-        if not desired and not remove:
-            continue  # nothing of ours to say: no sidecar is created
-        plan[path] = (photo_id, desired, created)
-        items.append((Path(path), desired, remove, created and not desired))
-    report = export_sidecars(
-        items, naming=naming, dry_run=dry_run, progress=progress, cancelled=cancelled
-    )
-    if not dry_run:
+    everyone = {p: i for i, p in catalog.present_photos()}
+    planned: dict[int, _Planned] = {}
+    for photo_id, path in photos_under(catalog, paths):
+        p = _plan_photo(store, photo_id, path, tag_paths, include_suggested)
+        if p.desired or p.remove:  # nothing of ours to say: no sidecar is created
+            planned[photo_id] = p
+
+    def plan_other(photo_id: int, path: str) -> _Planned:
+        return _plan_photo(store, photo_id, path, tag_paths, include_suggested)
+
+    pairs = _export_items(planned, everyone, naming, pair_raw, plan_other)
+    members = {item.photo: group for item, group in pairs}
+
+    widened: set[int] = set()  # photos whose record was widened before their write
+
+    def before(item: ExportItem) -> None:
+        # Write-ahead: the record covers what the sidecar may hold once renamed.
+        # A sidecar not there yet is ClipDesk's if this write makes it (tidy only ever removes
+        # a file that holds exactly the empty document, so claiming it ahead is safe).
+        ahead = [m for m in members[item.photo] if item.add - m.before]
+        if ahead:
+            fresh = not os.path.lexists(sidecar_path(item.photo, item.naming or naming))
+            with catalog.transaction():
+                for m in ahead:
+                    catalog.record_export(m.photo_id, m.before | item.add, m.created or fresh)
+            widened.update(m.photo_id for m in ahead)
+
+    def after(item: ExportItem, outcome: PhotoOutcome) -> None:
+        writes = []
+        for m in members[item.photo]:
+            if outcome.outcome == "skipped":  # the file is as it was: so is the record
+                if m.photo_id in widened:
+                    writes.append((m.photo_id, m.before, m.created))
+            elif outcome.outcome == "removed":  # ours, and empty: gone, nothing to keep
+                writes.append((m.photo_id, None, False))
+            else:
+                created = m.created or outcome.created
+                if (item.add, created) != (m.before, m.created) or m.photo_id in widened:
+                    writes.append((m.photo_id, item.add, created))
+        if not writes:  # e.g. unchanged, and recorded as it is: no transaction at all
+            return
         with catalog.transaction():
-            for outcome in report.outcomes:
-                if outcome.outcome == "skipped":
-                    continue
-                photo_id, desired, created = plan[str(outcome.photo)]
-                if outcome.outcome == "removed":  # ours, and empty: gone, so nothing to remember
-                    catalog.forget_export(photo_id)
+            for photo_id, tags, created in writes:
+                if tags or created:
+                    catalog.record_export(photo_id, tags, created)
                 else:
-                    catalog.record_export(photo_id, desired, created or outcome.created)
-    return report
+                    catalog.forget_export(photo_id)
+
+    return export_sidecars(
+        [item for item, _ in pairs],
+        naming=naming,
+        dry_run=dry_run,
+        progress=progress,
+        cancelled=cancelled,
+        force=force,
+        before=before,
+        after=after,
+    )
 
 
 @dataclass
@@ -114,15 +280,23 @@ def import_keywords(
 
     Tags first seen here are created disabled: the user's own keywords ("Rome 2019") are
     shown and filterable, but not suggested on other photos until the user enables them.
+
+    Precedence (a photo with embedded keywords and a sidecar): the keywords are the union of
+    both, as Lightroom Classic and darktable do on import; see ``docs/xmp.md``. A sidecar or
+    embedded block that cannot be read costs only its own keywords: the other source is still
+    read, the reason is recorded per photo (``clipdesk status`` lists it), and the run goes on.
     """
     report = ImportReport()
     store = TagStore(catalog)
     known_ids = {t.id for t in store.all()}
     now = time.time()
     found = []
+    problems: dict[int, list[str]] = {}
     for photo_id, path in photos:
         kw = read_photo_keywords(Path(path), prefer=naming)
         report.errors.extend((path, e) for e in kw.errors)
+        if kw.errors:
+            problems[photo_id] = [to_db(e) for e in kw.errors]
         if kw.paths:
             found.append((photo_id, kw.paths))
     with catalog.transaction():
@@ -135,4 +309,5 @@ def import_keywords(
                 store.update(tag.id, enabled=False)
                 report.new_tags.append(tag.path)
         catalog.mark_keywords_read(photo_id for photo_id, _ in photos)
+        catalog.record_keyword_problems([photo_id for photo_id, _ in photos], problems)
     return report

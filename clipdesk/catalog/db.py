@@ -389,6 +389,29 @@ class Catalog:
     def forget_export(self, photo_id: int) -> None:
         self.conn.execute("DELETE FROM sidecar_exports WHERE photo_id = ?", (photo_id,))
 
+    def record_keyword_problems(
+        self, photo_ids: Iterable[int], problems: dict[int, list[str]]
+    ) -> None:
+        """The keywords of ``photo_ids`` were just read: ``problems`` holds, per photo, the
+        one-line reasons it went wrong (a photo not in it had none, and its old ones go)."""
+        now = time.time()
+        self.conn.executemany(
+            "DELETE FROM sidecar_problems WHERE photo_id = ?", [(i,) for i in photo_ids]
+        )
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO sidecar_problems(photo_id, reason, at) VALUES (?, ?, ?)",
+            [(i, "; ".join(reasons), now) for i, reasons in problems.items() if reasons],
+        )
+
+    def keyword_problems(self) -> list[tuple[str, str]]:
+        """(photo path, reasons) of present photos whose sidecar or embedded keywords could
+        not be read, in path order."""
+        rows = self.conn.execute(
+            "SELECT p.path, s.reason FROM sidecar_problems s JOIN photos p ON p.id = s.photo_id "
+            "WHERE p.status IN ('new', 'indexed') ORDER BY p.path"
+        )
+        return [(from_db(p), from_db(r)) for p, r in rows]
+
     def status_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(("new", "indexed", "missing", "failed"), 0)
         counts.update(self.conn.execute("SELECT status, COUNT(*) FROM photos GROUP BY status"))

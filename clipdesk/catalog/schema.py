@@ -201,11 +201,22 @@ ALTER TABLE sidecar_exports ADD COLUMN created INTEGER NOT NULL DEFAULT 0;
 
 # A photo the user set aside as a rejected copy (the Duplicates view, `clipdesk duplicates`);
 # kept in the catalog only (not yet written to XMP). The file itself is never touched.
-V11_DUPS = """
+V7 = """
 ALTER TABLE photos ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V11_DUPS]
+# Problems found reading a photo's keywords (its sidecar or its embedded metadata) during
+# `add` / `index` / `import-keywords`: one row per photo, replaced each time its keywords are
+# read, shown by `clipdesk status` next to failed photos. The photo itself stays indexed.
+V8 = """
+CREATE TABLE sidecar_problems (
+    photo_id    INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    reason      TEXT NOT NULL,
+    at          REAL NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -131,6 +131,9 @@ def cmd_status(library, args) -> int:
         "folders": folders,
         "counts": cat.status_counts(),
         "failed": [{"path": shown(p), "reason": r} for p, r in cat.failures()],
+        "keyword_problems": [
+            {"path": shown(p), "reason": shown(r)} for p, r in cat.keyword_problems()
+        ],
         "watcher": {"running": watch is not None, "pid": (watch or {}).get("pid")},
     }
     if args.json:
@@ -150,6 +153,8 @@ def cmd_status(library, args) -> int:
     print("photos:   " + ", ".join(f"{v} {k}" for k, v in info["counts"].items()))
     for f in info["failed"]:
         print(f"failed:   {f['path']}: {f['reason']}")
+    for f in info["keyword_problems"]:  # indexed, but its sidecar or keywords were unreadable
+        print(f"keywords: {f['path']}: {f['reason']}")
     return EXIT_OK
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -24,6 +25,19 @@ def add_parsers(sub, common) -> None:
         action="store_true",
         help="also write suggestions above their threshold",
     )
+    e.add_argument(
+        "--pair-raw",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="with --naming base: a RAW+JPEG pair (photo.cr2, photo.jpg) is one photo with one "
+        "sidecar, photo.xmp, holding both photos' tags (default: no; the JPEG gets "
+        "photo.jpg.xmp). Remembered like --naming",
+    )
+    e.add_argument(
+        "--force",
+        action="store_true",
+        help="replace read-only sidecars too (they keep their mode); links are never followed",
+    )
     e.add_argument("--dry-run", action="store_true", help="list the changes, write nothing")
     e.add_argument("--json", action="store_true", help="print JSON")
     i = sub.add_parser(
@@ -36,7 +50,13 @@ def cmd_export(library, args) -> int:
     from clipdesk.ops import sidecars as sidecar_ops  # the XMP engine: only for sidecars
 
     report = sidecar_ops.export(
-        library, args.paths, args.naming, args.include_suggested, args.dry_run
+        library,
+        args.paths,
+        args.naming,
+        args.include_suggested,
+        args.dry_run,
+        force=args.force,
+        pair_raw=args.pair_raw,
     )
     if args.json:
         print(
@@ -52,6 +72,7 @@ def cmd_export(library, args) -> int:
                             "added": list(o.added),
                             "removed": list(o.removed),
                             "reason": o.reason or None,
+                            "note": o.note or None,
                         }
                         for o in report.outcomes
                     ],
@@ -62,8 +83,11 @@ def cmd_export(library, args) -> int:
         )
         return EXIT_OK
     for o in report.outcomes:
+        if o.note:
+            print(f"note     {shown(o.photo)}: {shown(o.note)}", file=sys.stderr)
         if o.outcome == "skipped":
-            print(f"skipped  {shown(o.photo)}: {shown(o.reason)}", file=sys.stderr)
+            where = f" ({shown(o.sidecar)})" if o.sidecar and o.sidecar != o.photo else ""
+            print(f"skipped  {shown(o.photo)}{where}: {shown(o.reason)}", file=sys.stderr)
         elif o.added or o.removed:
             changes = [f"+{t}" for t in o.added] + [f"-{t}" for t in o.removed]
             if o.outcome == "removed":

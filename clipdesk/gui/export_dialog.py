@@ -42,6 +42,7 @@ def plural(n: int, word: str) -> str:
 def report_lines(report, limit: int = MAX_LINES) -> list[str]:
     """What the report says, photo by photo: skipped ones first, with their reasons."""
     lines = [f"skipped  {o.photo}: {o.reason}" for o in report.skipped]
+    lines += [f"note  {o.photo}: {o.note}" for o in report.outcomes if o.note]
     for o in report.outcomes:
         if o.outcome != "skipped" and (o.added or o.removed):
             changes = [f"+{t}" for t in o.added] + [f"−{t}" for t in o.removed]
@@ -148,6 +149,7 @@ class ExportDialog(QDialog):
         naming, suggested = self.naming(), self.with_suggested.isChecked()
         paths = list(self.selected) if self.selected_photos.isChecked() else None
         relay, cancel = self._relay, self._cancel
+        pair_raw = self.settings.sidecar_pair_raw  # set by `clipdesk export --pair-raw`
         step = [0]
 
         def progress(done: int, total: int | None, outcome) -> None:
@@ -164,6 +166,7 @@ class ExportDialog(QDialog):
                 dry_run,
                 progress=progress,
                 cancelled=cancel.is_set,
+                pair_raw=pair_raw,
             )
 
         for w in (self.check_button, self.write_button):

@@ -35,18 +35,31 @@ def export(
     dry_run: bool = False,
     progress=None,
     cancelled=None,
+    force: bool = False,
+    pair_raw: bool | None = None,
 ) -> ExportReport:
     """Write (or, in a dry run, list) each photo's tags into its sidecar.
 
-    A naming chosen for a real export becomes the default; a dry run changes nothing.
+    A naming (or RAW+JPEG pairing) chosen for a real export becomes the default; a dry run
+    changes nothing. ``force`` replaces read-only sidecars (keeping their mode).
     """
     _check_inside(lib, paths)
     naming = naming or lib.settings.sidecar_naming
-    if not dry_run and naming != lib.settings.sidecar_naming:
-        lib.settings.sidecar_naming = naming
-        lib.settings.save(lib.paths.settings_file)
+    pair_raw = lib.settings.sidecar_pair_raw if pair_raw is None else pair_raw
+    s = lib.settings
+    if not dry_run and (naming, pair_raw) != (s.sidecar_naming, s.sidecar_pair_raw):
+        s.sidecar_naming, s.sidecar_pair_raw = naming, pair_raw
+        s.save(lib.paths.settings_file)
     return export_library(
-        lib.catalog, paths, naming, include_suggested, dry_run, progress, cancelled
+        lib.catalog,
+        paths,
+        naming,
+        include_suggested,
+        dry_run,
+        progress,
+        cancelled,
+        force=force,
+        pair_raw=pair_raw,
     )
 
 

@@ -137,6 +137,8 @@ def rewrite_sidecar(data: bytes | None, fields: Mapping[str, Sequence[str]]) -> 
                 if items and BAGS.get(key, False):
                     additions[key] = "type=Bag"
                     additions.update({f"{key}[{i}]": v for i, v in enumerate(items, 1)})
+                elif isinstance(items, str):  # a text property (photoshop:SidecarForExtension)
+                    additions[key] = items
                 elif items:
                     additions[key] = list(items)
             image.modify_xmp(deletions)

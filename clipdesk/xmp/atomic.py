@@ -8,11 +8,13 @@ be told, e.g. another machine on a network share).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
 import secrets
 import socket
+import stat
 import threading
 import time
 from pathlib import Path
@@ -172,3 +174,42 @@ def fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def install(tmp: Path, target: Path, *, new: bool) -> bool:
+    """Move the finished temp file ``tmp`` to ``target``, never writing through a link.
+
+    ``new``: ``target`` did not exist when read. It is then hard-linked into place, which
+    fails if anything (a file, a link, dangling or not) has appeared there meanwhile: False is
+    returned and the caller merges again. File systems without hard links fall back to the
+    check-and-rename below.
+
+    Replacing: ``target`` is checked with ``lstat`` right before ``os.replace``. A rename
+    never writes through a link in any case (it replaces the directory entry), so the worst a
+    link slipped in between the check and the rename can cause is that the link itself is
+    replaced by the new sidecar; nothing outside the folder is touched. A link found by the
+    check raises ``OSError(ELOOP)``. ``tmp`` is left for the caller to remove.
+    """
+    if new:
+        try:
+            os.link(tmp, target, follow_symlinks=False)
+        except FileExistsError:
+            return False
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK):
+                raise
+        else:
+            tmp.unlink(missing_ok=True)
+            return True
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        if not new:
+            return False  # removed meanwhile: merge again (it will be created)
+    else:
+        if stat.S_ISLNK(st.st_mode):
+            raise OSError(errno.ELOOP, "it is a link (ClipDesk never writes through links)")
+        if new:
+            return False  # appeared meanwhile: merge again with its content
+    os.replace(tmp, target)
+    return True

@@ -54,13 +54,20 @@ class PhotoKeywords:
 
     @property
     def paths(self) -> frozenset[str]:
-        """The union of the tag paths of the sidecar and of the embedded metadata."""
-        out: frozenset[str] = frozenset()
-        if self.sidecar is not None:
-            out |= self.sidecar.keywords.paths
-        if self.embedded is not None:
-            out |= self.embedded.paths
-        return out
+        """The tag paths of the sidecar and of the embedded metadata together.
+
+        Precedence (see ``docs/xmp.md``): the keywords are the union of both sources, as
+        darktable does on import. They are read as one set of fields, so a keyword both give
+        counts once: a flat keyword of one source (IPTC ``Park``) that is a part of the other's
+        hierarchy (``Places|Park``) is that hierarchy's leaf, not a top-level tag of its own.
+        """
+        parts = [k for k in (self.sidecar and self.sidecar.keywords, self.embedded) if k]
+        return Keywords(
+            flat=tuple(x for k in parts for x in k.flat),
+            hierarchical=tuple(x for k in parts for x in k.hierarchical),
+            digikam=tuple(x for k in parts for x in k.digikam),
+            iptc=tuple(x for k in parts for x in k.iptc),
+        ).paths
 
 
 def read_photo_keywords(

@@ -4,7 +4,7 @@ plain callback, called after each photo from the calling thread."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -12,10 +12,36 @@ from clipdesk.xmp.errors import SidecarError
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, check_naming, sidecar_path
 from clipdesk.xmp.sidecar import plan_sidecar, update_sidecar
 
+# Adobe's mark of which file of a RAW+JPEG pair a shared ``photo.xmp`` describes.
+SIDECAR_FOR_EXTENSION = "Xmp.photoshop.SidecarForExtension"
+
 Outcome = Literal["written", "unchanged", "skipped", "removed"]
-# (photo, add, remove) or (photo, add, remove, tidy): tidy for a sidecar ClipDesk created,
-# which is removed when it would hold nothing.
-ExportRow = tuple
+
+
+@dataclass(frozen=True)
+class ExportItem:
+    """One photo to export. ``tidy``: ClipDesk created its sidecar, which is removed when it
+    would hold nothing. ``naming`` overrides the run's convention for this photo (a base-name
+    collision, see :mod:`clipdesk.sidecar_sync`); ``note`` is said with its outcome."""
+
+    photo: Path
+    add: frozenset[str]
+    remove: frozenset[str]
+    tidy: bool = False
+    naming: Naming | None = None
+    note: str = ""
+    sidecar_for: str = ""  # the RAW's extension, written as photoshop:SidecarForExtension
+
+
+# An ExportItem, or (photo, add, remove) / (photo, add, remove, tidy).
+ExportRow = ExportItem | tuple
+
+
+def _item(row: ExportRow) -> ExportItem:
+    if isinstance(row, ExportItem):
+        return row
+    photo, add, remove, *tidy = row
+    return ExportItem(Path(photo), frozenset(add), frozenset(remove), bool(tidy and tidy[0]))
 
 
 @dataclass(frozen=True)
@@ -33,6 +59,7 @@ class PhotoOutcome:
     removed: tuple[str, ...] = ()
     reason: str = ""
     created: bool = False  # the sidecar did not exist: ClipDesk made it
+    note: str = ""  # said with the outcome: e.g. why this photo's sidecar has another name
 
 
 @dataclass
@@ -89,6 +116,8 @@ def export_one(
     dry_run: bool = False,
     digikam: bool = True,
     tidy: bool = False,
+    force: bool = False,
+    sidecar_for: str = "",
 ) -> PhotoOutcome:
     """Export (or plan) one photo; a failure becomes a ``skipped`` outcome, never an exception
     (except programming errors)."""
@@ -97,12 +126,17 @@ def export_one(
         return PhotoOutcome(photo, None, "skipped", reason="photo not found")
     try:
         if dry_run:
-            plan = plan_sidecar(photo, add, remove, naming=naming, digikam=digikam, tidy=tidy)
+            plan = plan_sidecar(
+                photo, add, remove, naming=naming, digikam=digikam, tidy=tidy, force=force
+            )
             outcome: Outcome = (
                 "removed" if plan.remove_file else "written" if plan.changed else "unchanged"
             )
             return PhotoOutcome(photo, plan.sidecar, outcome, plan.added, plan.removed)
-        done = update_sidecar(photo, add, remove, naming=naming, digikam=digikam, tidy=tidy)
+        extra = {SIDECAR_FOR_EXTENSION: sidecar_for} if sidecar_for else None
+        done = update_sidecar(
+            photo, add, remove, naming=naming, digikam=digikam, tidy=tidy, force=force, extra=extra
+        )
         return PhotoOutcome(
             photo, done.sidecar, done.outcome, done.added, done.removed, created=done.created
         )
@@ -118,6 +152,9 @@ def export_sidecars(
     *,
     digikam: bool = True,
     cancelled: Callable[[], bool] | None = None,
+    force: bool = False,
+    before: Callable[[ExportItem], None] | None = None,
+    after: Callable[[ExportItem, PhotoOutcome], None] | None = None,
 ) -> ExportReport:
     """Write (or with ``dry_run`` only compute) keyword changes for many photos.
 
@@ -125,27 +162,41 @@ def export_sidecars(
     outcome)`` is called after each photo (``total`` is None when ``items`` has no length).
     ``cancelled()`` is polled before each photo; when it returns True the export stops and the
     report says so. A bad sidecar or a read-only folder skips that photo, never the run.
+
+    ``before(item)`` / ``after(item, outcome)`` (real runs only) are called just before and
+    just after each photo's sidecar is written: the catalog records each sidecar in the same
+    step, so an interrupted export leaves records that match the files. ``force`` replaces
+    read-only sidecars (keeping their mode).
     """
     naming = check_naming(naming)
     total = len(items) if hasattr(items, "__len__") else None  # type: ignore[arg-type]
     report = ExportReport(dry_run=dry_run, naming=naming)
-    for done, (photo, add, remove, *tidy) in enumerate(items, 1):
+    for done, row in enumerate(items, 1):
         if cancelled is not None and cancelled():
             report.cancelled = True
             break
+        item = _item(row)
+        if before is not None and not dry_run:
+            before(item)
         try:
             result = export_one(
-                Path(photo),
-                add,
-                remove,
-                naming=naming,
+                item.photo,
+                item.add,
+                item.remove,
+                naming=item.naming or naming,
                 dry_run=dry_run,
                 digikam=digikam,
-                tidy=bool(tidy and tidy[0]),
+                tidy=item.tidy,
+                force=force,
+                sidecar_for=item.sidecar_for,
             )
         except OSError as exc:  # e.g. a drive unmounted mid-run
-            target = sidecar_path(Path(photo), naming)
-            result = PhotoOutcome(Path(photo), target, "skipped", reason=str(exc.strerror or exc))
+            target = sidecar_path(item.photo, item.naming or naming)
+            result = PhotoOutcome(item.photo, target, "skipped", reason=str(exc.strerror or exc))
+        if item.note:
+            result = replace(result, note=item.note)
+        if after is not None and not dry_run:
+            after(item, result)
         report.outcomes.append(result)
         if progress is not None:
             progress(done, total, result)

@@ -16,6 +16,7 @@ first also means a read after a write sees what was written.
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 from typing import Literal, cast
 
@@ -52,11 +53,18 @@ def candidates(photo: Path, prefer: Naming = DEFAULT_NAMING) -> list[Path]:
 
 
 def find_sidecar(photo: Path, prefer: Naming = DEFAULT_NAMING) -> Path | None:
-    """The existing sidecar of ``photo`` that wins (see the module docstring), or None."""
+    """The existing sidecar of ``photo`` that wins (see the module docstring), or None.
+
+    Anything of that name counts, not only a regular file: a folder, a FIFO or a link named
+    like the sidecar is returned so that reading it reports the problem (reading checks the
+    type without opening, so a FIFO never blocks) instead of silently passing it by.
+    """
     for path in candidates(photo, prefer):
         try:
-            if path.is_file():
-                return path
+            os.lstat(path)
+            return path
+        except FileNotFoundError:
+            continue
         except OSError as exc:
             # A 255-byte photo name leaves no room for ".xmp": no such sidecar can exist.
             if exc.errno != errno.ENAMETOOLONG:

@@ -19,12 +19,12 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from clipdesk.xmp import _exiv2, atomic, rdfedit, safexml
+from clipdesk.xmp import _exiv2, atomic, guard, rdfedit, safexml
 from clipdesk.xmp.errors import SidecarError
 from clipdesk.xmp.fields import Keywords, MergeResult, merge
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar, sidecar_path
@@ -108,10 +108,14 @@ class SidecarWrite:
 
 def _read_bytes(path: Path) -> tuple[bytes | None, Fingerprint]:
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # never open a FIFO or a device
-            raise SidecarError(path, "not a regular file")
-        with open(path, "rb") as f:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):  # never open a FIFO or a device
+            raise SidecarError(path, guard.not_a_file(mode))
+        # O_NONBLOCK: a FIFO swapped in after the check must not block the open
+        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
             st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise SidecarError(path, guard.not_a_file(st.st_mode))
             if st.st_size > safexml.MAX_BYTES:  # never read a huge file into memory
                 raise SidecarError(path, safexml.too_big())
             data = f.read(safexml.MAX_BYTES + 1)
@@ -176,19 +180,9 @@ def read_photo_sidecar(photo: Path, prefer: Naming = DEFAULT_NAMING) -> SidecarR
     return read_sidecar(path) if path is not None else None
 
 
-def _target(photo: Path, naming: Naming) -> Path:
+def _target(photo: Path, naming: Naming, force: bool = False) -> Path:
     target = sidecar_path(photo, naming)
-    try:
-        if target.is_symlink():  # write through a link rather than replacing it
-            target = Path(os.path.realpath(target))
-    except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:
-            raise SidecarError(
-                target,
-                "the sidecar's name would be too long for the file system "
-                "(shorten the photo's name, or export with --naming base)",
-            ) from exc
-        raise SidecarError(target, f"cannot look at it: {exc.strerror or exc}") from exc
+    guard.check_target(photo, target, force=force)  # never a link, nor read-only unless forced
     if os.path.normcase(os.path.abspath(target)) == os.path.normcase(os.path.abspath(photo)):
         raise SidecarError(target, "the sidecar would be the photo itself")
     return target
@@ -207,7 +201,12 @@ class _Prepared:
 
 
 def _prepare(
-    target: Path, add: Iterable[str], remove: Iterable[str], digikam: bool, tidy: bool
+    target: Path,
+    add: Iterable[str],
+    remove: Iterable[str],
+    digikam: bool,
+    tidy: bool,
+    extra: Mapping[str, str] | None = None,
 ) -> _Prepared:
     """The one planning step of both the dry run and the run. Raises SidecarError."""
     data, fp = _read_bytes(target)
@@ -217,7 +216,8 @@ def _prepare(
         return _Prepared(data, fp, result, None, False)
     if tidy and _would_be_empty(target, data, result.keywords, current):
         return _Prepared(data, fp, result, None, True)
-    return _Prepared(data, fp, result, _new_bytes(target, data, result.keywords, current), False)
+    new = _new_bytes(target, data, result.keywords, current, extra)
+    return _Prepared(data, fp, result, new, False)
 
 
 def plan_sidecar(
@@ -228,6 +228,7 @@ def plan_sidecar(
     naming: Naming = DEFAULT_NAMING,
     digikam: bool = True,
     tidy: bool = False,
+    force: bool = False,
 ) -> SidecarPlan:
     """Dry run of :func:`update_sidecar`: what would change, without writing anything.
 
@@ -235,7 +236,7 @@ def plan_sidecar(
     :class:`SidecarError` for a sidecar the write would skip.
     """
     photo = Path(photo)
-    target = _target(photo, naming)
+    target = _target(photo, naming, force)
     p = _prepare(target, list(add), list(remove), digikam, tidy)
     r = p.result
     return SidecarPlan(
@@ -263,13 +264,18 @@ def _fields(kw: Keywords) -> dict[str, list[str]]:
 
 
 def _new_bytes(
-    target: Path, data: bytes | None, kw: Keywords, current: Keywords | None = None
+    target: Path,
+    data: bytes | None,
+    kw: Keywords,
+    current: Keywords | None = None,
+    extra: Mapping[str, str] | None = None,
 ) -> bytes:
     """The sidecar's new bytes: exiv2's rewrite, else (for an existing sidecar exiv2 cannot
-    round-trip) the keyword editor's in-place edit. Raises SidecarError when neither can."""
+    round-trip) the keyword editor's in-place edit, which writes the keywords only (not
+    ``extra``). Raises SidecarError when neither can."""
     fields = _fields(kw)
     try:
-        return _exiv2_bytes(target, data, fields)
+        return _exiv2_bytes(target, data, fields, extra)
     except SidecarError as first:
         if data is None or current is None:
             raise
@@ -281,9 +287,14 @@ def _new_bytes(
             raise SidecarError(target, f"{first.reason}; the keyword editor: {exc}") from exc
 
 
-def _exiv2_bytes(target: Path, data: bytes | None, fields: dict[str, list[str]]) -> bytes:
+def _exiv2_bytes(
+    target: Path,
+    data: bytes | None,
+    fields: dict[str, list[str]],
+    extra: Mapping[str, str] | None = None,
+) -> bytes:
     try:
-        new = _exiv2.rewrite_sidecar(data, fields)
+        new = _exiv2.rewrite_sidecar(data, {**fields, **(extra or {})})
         try:  # what we wrote must read back exactly as asked, by the reader of record
             written = rdfedit.read_fields(new)
         except safexml.XmlRefused:
@@ -303,6 +314,8 @@ def _exiv2_bytes(target: Path, data: bytes | None, fields: dict[str, list[str]])
 
 
 def _write_error(target: Path, exc: OSError, creating: bool) -> SidecarError:
+    if exc.errno == errno.ELOOP:
+        return SidecarError(target, guard.LINK_REASON)
     if exc.errno == errno.EROFS or (creating and isinstance(exc, PermissionError)):
         return SidecarError(target, "folder is read-only")
     if exc.errno == errno.ENOSPC:
@@ -321,6 +334,8 @@ def update_sidecar(
     expected: Fingerprint | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     tidy: bool = False,
+    force: bool = False,
+    extra: Mapping[str, str] | None = None,
 ) -> SidecarWrite:
     """Add and remove tag paths in the sidecar of ``photo`` (named by ``naming``).
 
@@ -336,14 +351,22 @@ def update_sidecar(
 
     ``tidy`` (for a sidecar ClipDesk created): when removing our keywords leaves exactly the
     empty document we would write, the file is removed instead ("removed").
+
+    ``extra``: text properties written with a change of keywords (``Xmp.photoshop.
+    SidecarForExtension`` for a RAW+JPEG pair exported as one photo).
+
+    ``force``: replace a read-only sidecar (keeping its mode) instead of refusing it. A sidecar
+    that is a link is always refused (:mod:`clipdesk.xmp.guard`).
     """
     photo = Path(photo)
     add, remove = list(add), list(remove)
-    target = _target(photo, naming)
+    target = _target(photo, naming, force)
     atomic.remove_stale_temps(target)
     reread = False
-    for _ in range(max(1, max_attempts)):
-        prep = _prepare(target, add, remove, digikam, tidy)
+    for attempt in range(max(1, max_attempts)):
+        if attempt:  # merging again: what is at the name now may be a link that appeared
+            guard.check_target(photo, target, force=force)
+        prep = _prepare(target, add, remove, digikam, tidy, extra)
         data, fp, result = prep.data, prep.fingerprint, prep.result
         if expected is not None and not fp.same_content(expected):
             reread = True
@@ -374,7 +397,9 @@ def update_sidecar(
                 reread = True  # changed while we merged: merge again on the new content
                 expected = None
                 continue
-            os.replace(tmp, target)
+            if not atomic.install(tmp, target, new=data is None):
+                reread, expected = True, None  # a file or link appeared, or it went: again
+                continue
             atomic.note_written(target.parent)
             atomic.fsync_dir(target.parent)
         except OSError as exc:
