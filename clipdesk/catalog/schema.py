@@ -199,7 +199,26 @@ V6 = """
 ALTER TABLE sidecar_exports ADD COLUMN created INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6]
+# Vectors imported from a cluster run (``clipdesk import-embeddings``) for content the
+# catalog does not hold yet, keyed like a photo by content hash and size: a later scan
+# that finds that content (``clipdesk add``) takes the vector instead of embedding it
+# (catalog/imports.py). A row goes once a photo with its content has the vector.
+V10_CLUSTER = """
+CREATE TABLE pending_vectors (
+    id          INTEGER PRIMARY KEY,
+    model_id    INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    hash        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    width       INTEGER NOT NULL,
+    height      INTEGER NOT NULL,
+    orientation INTEGER NOT NULL DEFAULT 1,
+    taken_at    TEXT,
+    vector      BLOB NOT NULL,
+    UNIQUE (hash, size, model_id)
+);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V10_CLUSTER]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
