@@ -55,20 +55,12 @@ def add_parsers(sub, common) -> None:
     ie.add_argument("output", metavar="DIR")
 
 
-def _require(what: str, *modules: str) -> None:
-    from clipdesk.cluster import MISSING_EXTRA
-
-    for name in modules:
-        try:
-            __import__(name)
-        except ImportError as exc:
-            raise Fatal(MISSING_EXTRA.format(what=what, error=exc)) from None
-
-
 def cmd_cluster_embed(library, args) -> int:
     import os
 
-    _require("cluster-embed", "pyarrow", "ray.data")
+    from clipdesk.cluster import require
+
+    require("cluster-embed", "pyarrow", "ray.data")
     from clipdesk.cluster.pipeline import ClusterConfig, run
 
     roots = []
@@ -105,7 +97,9 @@ def cmd_cluster_embed(library, args) -> int:
 
 
 def cmd_import_embeddings(library, args) -> int:
-    _require("import-embeddings", "pyarrow")
+    from clipdesk.cluster import require
+
+    require("import-embeddings", "pyarrow")
     from clipdesk.cluster.importer import import_embeddings
 
     r = import_embeddings(library, args.output)

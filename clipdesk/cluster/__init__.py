@@ -10,4 +10,17 @@ those import it only when one of the two commands runs: Ray and pyarrow are the 
 extra ``clipdesk[cluster]``.
 """
 
-MISSING_EXTRA = "{what} needs the cluster extra: pip install 'clipdesk[cluster]' ({error})"
+from importlib import import_module
+
+from clipdesk.errors import Fatal
+
+
+def require(what: str, *modules: str) -> None:
+    """Import ``modules`` (Ray, pyarrow) or say in one line how to install them."""
+    for name in modules:
+        try:
+            import_module(name)
+        except ImportError as exc:
+            raise Fatal(
+                f"{what} needs the cluster extra: pip install 'clipdesk[cluster]' ({exc})"
+            ) from None
