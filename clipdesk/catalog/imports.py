@@ -35,17 +35,21 @@ class ImportedVector:
     vector: np.ndarray
 
 
-def stage_vectors(catalog: Catalog, model_id: int, rows: Iterable[ImportedVector]) -> int:
+def stage_vectors(
+    catalog: Catalog, model_id: int, rows: Iterable[ImportedVector], only_known: bool = False
+) -> int:
     """Keep ``rows`` as pending vectors of ``model_id`` (inside the caller's transaction),
-    except content that has its vector already; content already pending keeps its first
-    vector. How many rows were new."""
+    except content that has its vector already (and, with ``only_known``, content no photo
+    of the catalog has); content already pending keeps its first vector. How many rows
+    were new."""
+    known = "AND EXISTS (SELECT 1 FROM photos WHERE hash = ?2 AND size = ?3)" if only_known else ""
     before = catalog.conn.total_changes
     catalog.conn.executemany(
         "INSERT OR IGNORE INTO pending_vectors"
         "(model_id, hash, size, width, height, orientation, taken_at, vector) "
         "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 WHERE NOT EXISTS (SELECT 1 FROM photos p "
         "JOIN embeddings e ON e.photo_id = p.id AND e.model_id = ?1 "
-        "WHERE p.hash = ?2 AND p.size = ?3)",
+        f"WHERE p.hash = ?2 AND p.size = ?3) {known}",
         [
             (
                 model_id,

@@ -53,6 +53,12 @@ def add_parsers(sub, common) -> None:
         help="bring a cluster-embed output folder into this library, by content",
     )
     ie.add_argument("output", metavar="DIR")
+    ie.add_argument(
+        "--only-known",
+        action="store_true",
+        help="keep no vectors for photos this library does not hold yet (by default they "
+        "wait, and a later `add` of their folder takes them instead of embedding)",
+    )
 
 
 def cmd_cluster_embed(library, args) -> int:
@@ -102,7 +108,7 @@ def cmd_import_embeddings(library, args) -> int:
     require("import-embeddings", "pyarrow")
     from clipdesk.cluster.importer import import_embeddings
 
-    r = import_embeddings(library, args.output)
+    r = import_embeddings(library, args.output, only_known=args.only_known)
     print(
         f"{r.rows} vectors read ({r.rate:.0f}/s): {len(r.adopted)} photos of this library "
         f"took theirs ({r.tagged} tagged), {r.pending} wait for their photos (a later "

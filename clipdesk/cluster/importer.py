@@ -56,8 +56,12 @@ def check_model(library, out: shards.Output):
     return mine
 
 
-def import_embeddings(library, where: str, batch_rows: int = 8192) -> ImportReport:
-    """Merge the shards in ``where`` into ``library``'s catalog (see the module's note)."""
+def import_embeddings(
+    library, where: str, batch_rows: int = 8192, only_known: bool = False
+) -> ImportReport:
+    """Merge the shards in ``where`` into ``library``'s catalog (see the module's note);
+    ``only_known``: keep no vectors for content the catalog does not hold (a desktop that
+    takes a few folders out of a large archive)."""
     report = ImportReport()
     start = time.monotonic()
     out = shards.Output.open(where)
@@ -88,7 +92,7 @@ def import_embeddings(library, where: str, batch_rows: int = 8192) -> ImportRepo
             for i in range(batch.num_rows)
         )
         with catalog.transaction():
-            report.staged += stage_vectors(catalog, model_id, rows)
+            report.staged += stage_vectors(catalog, model_id, rows, only_known)
         report.rows += batch.num_rows
     report.adopted = adopt_pending(catalog)
     report.pending = pending_count(catalog, model_id) if model_id is not None else 0

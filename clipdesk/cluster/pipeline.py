@@ -31,6 +31,7 @@ from clipdesk.cluster.stages import (
 from clipdesk.embedding import load_embedder
 
 log = logging.getLogger(__name__)
+DECODE_TASK_MEMORY = 512 * 1024 * 1024
 
 
 @dataclass
@@ -115,6 +116,10 @@ def run(cfg: ClusterConfig) -> ClusterSummary:
                 decode_batch,
                 batch_size=None,  # one listing block per task
                 batch_format="numpy",
+                # A block's model inputs and the decodes behind them. The hint also keeps
+                # Ray from fusing these tasks into the model actors (equal resources are
+                # fused), so decoding overlaps the model on other cores.
+                memory=DECODE_TASK_MEMORY,
                 fn_kwargs={
                     "skip": skip,
                     "cfg": transform_config(head),
