@@ -287,3 +287,15 @@ def test_other_weights_under_the_same_name_are_refused(embedded, tmp_path, onnx_
     assert code == 1 and "test (weights abababababab)" in err and err.count("\n") == 1
     catalog = Path(home) / "data" / "catalog.sqlite3"
     assert not catalog.exists() or _state(catalog)["pending_vectors"] == 0
+
+
+@pytest.mark.cluster
+def test_only_known_keeps_no_vectors_for_photos_not_in_the_library(
+    embedded, tmp_path, onnx_cache, capsys
+):
+    home = _home(tmp_path / "desk", onnx_cache)
+    code, text, _ = _run(capsys, "--home", home, "--model", "test", "import-embeddings",
+                         str(embedded["out"]), "--only-known")  # fmt: skip
+    assert code == 0 and "0 photos of this library took theirs" in text
+    assert "0 wait for their photos" in text
+    assert _state(Path(home) / "data" / "catalog.sqlite3")["pending_vectors"] == 0
