@@ -43,7 +43,7 @@ def _quiet(argv: list[str]) -> str:
     return out.getvalue()
 
 
-def part1(work: Path, n: int) -> None:
+def part1(work: Path, n: int, blocks: list[int]) -> None:
     import ray
 
     from clipdesk.synthetic import write_folder
@@ -66,22 +66,28 @@ def part1(work: Path, n: int) -> None:
     _quiet(["--home", str(homes[0]), "--model", "test", "add", str(photos)])
     desk = time.perf_counter() - t
 
+    from clipdesk.cluster import stages
+
     t = time.perf_counter()
     ray.init(num_cpus=os.cpu_count(), include_dashboard=False, log_to_driver=False)
     start = time.perf_counter() - t
+    runs = []
     try:
-        t = time.perf_counter()
-        text = _quiet(["--home", str(homes[1]), "--model", "test", "cluster-embed",
-                       str(photos), "--output", str(work / "out")])  # fmt: skip
-        run = time.perf_counter() - t
+        for i, block in enumerate(blocks):
+            stages.LIST_BLOCK = block  # files per decode task
+            t = time.perf_counter()
+            text = _quiet(["--home", str(homes[1]), "--model", "test", "cluster-embed",
+                           str(photos), "--output", str(work / f"out-{i}")])  # fmt: skip
+            runs.append((block, time.perf_counter() - t, text))
     finally:
         ray.shutdown()
     print(f"part 1: {n} photos 640x480, test model, {os.cpu_count()} cores")
     print(f"  (a) clipdesk add:          {desk:6.1f} s  {n / desk:6.1f} photos/s")
-    print(f"  (b) cluster-embed (Ray):   {run:6.1f} s  {n / run:6.1f} photos/s"
-          f"   (+ {start:.1f} s to start Ray)")  # fmt: skip
-    print(f"  overhead (b) / (a): {run / desk:.2f}x; with Ray's start {(run + start) / desk:.2f}x")
-    print("  " + text.splitlines()[0])
+    for block, run, text in runs:
+        print(f"  (b) cluster-embed, {block:3d}/task: {run:6.1f} s  {n / run:6.1f} photos/s,"
+              f" (b) / (a) {run / desk:.2f}x")  # fmt: skip
+        print("      " + text.splitlines()[0])
+    print(f"  Ray's start: {start:.1f} s")
 
 
 def _shards(where: Path, rows: int, dim: int, ident) -> tuple[list[str], list[int]]:
@@ -165,6 +171,10 @@ def run() -> None:
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--quick", action="store_true", help="50 photos, 10k rows")
     p.add_argument("--skip-ray", action="store_true", help="part 2 only")
+    p.add_argument("--skip-import", action="store_true", help="part 1 only")
+    p.add_argument(
+        "--blocks", type=int, nargs="+", default=[64], help="files per decode task, each a run"
+    )
     args = p.parse_args()
     if args.quick:
         args.photos, args.rows = 50, 10_000
@@ -173,8 +183,9 @@ def run() -> None:
     try:
         print(f"load: {os.getloadavg()[0]:.2f} (1 min)")
         if not args.skip_ray:
-            part1(work, args.photos)
-        part2(work, args.rows)
+            part1(work, args.photos, args.blocks)
+        if not args.skip_import:
+            part2(work, args.rows)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

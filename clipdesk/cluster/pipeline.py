@@ -31,7 +31,7 @@ from clipdesk.cluster.stages import (
 from clipdesk.embedding import load_embedder
 
 log = logging.getLogger(__name__)
-DECODE_TASK_MEMORY = 512 * 1024 * 1024
+DECODE_TASK_MEMORY = 256 * 1024 * 1024
 
 
 @dataclass

@@ -29,7 +29,7 @@ from clipdesk.imaging import ImageError, ThumbnailCache, decode
 from clipdesk.pathnames import from_db, to_db
 from clipdesk.scanner import content_hash, walk_photos
 
-LIST_BLOCK = 256  # files per listing block: one decode task each
+LIST_BLOCK = 64  # files per listing block: one decode task each (pipelines with the model)
 
 
 def decode_side(image_size: int) -> int:
