@@ -196,6 +196,7 @@ class Library:
         progress = progress or (lambda p: None)
         progress(Progress("scan", 0, 0))
         result = IndexResult(scan(self.catalog, folder_ids))
+        self.adopt_imported()
         if self.needs_embedding():
             self.indexer().embed_pending(progress, cancel, result)
         else:
@@ -205,6 +206,13 @@ class Library:
                 make_missing_thumbnails(self.catalog, self.thumbnails, result)
             progress(Progress("done", 0, 0))
         return result, self.after_embedding()
+
+    def adopt_imported(self) -> list[int]:
+        """Photos whose content came with a vector from ``clipdesk import-embeddings`` take
+        it instead of being embedded (one tiny query when nothing was imported)."""
+        from clipdesk.catalog.imports import adopt_pending
+
+        return adopt_pending(self.catalog)
 
     def indexer(self, decoded: DecodedCache | None = None) -> Indexer:
         """The indexer; ``decoded`` holds photos the worker's thumbnail pass decoded."""

@@ -216,7 +216,26 @@ CREATE TABLE sidecar_problems (
 );
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8]
+# Vectors imported from a cluster run (``clipdesk import-embeddings``) for content the
+# catalog does not hold yet, keyed like a photo by content hash and size: a later scan
+# that finds that content (``clipdesk add``) takes the vector instead of embedding it
+# (catalog/imports.py). A row goes once a photo with its content has the vector.
+V9 = """
+CREATE TABLE pending_vectors (
+    id          INTEGER PRIMARY KEY,
+    model_id    INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+    hash        TEXT NOT NULL,
+    size        INTEGER NOT NULL,
+    width       INTEGER NOT NULL,
+    height      INTEGER NOT NULL,
+    orientation INTEGER NOT NULL DEFAULT 1,
+    taken_at    TEXT,
+    vector      BLOB NOT NULL,
+    UNIQUE (hash, size, model_id)
+);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

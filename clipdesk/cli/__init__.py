@@ -11,6 +11,8 @@
     clipdesk export / import-keywords                        XMP sidecars
     clipdesk watch [PATH...]         watch the folders and index what changes, until Ctrl-C
     clipdesk repair                  back up a damaged catalog and recover what can be read
+    clipdesk cluster-embed SRC... --output DIR    embed an archive on a Ray cluster
+    clipdesk import-embeddings DIR   bring a cluster run's vectors into this library
 
 Every command takes ``--home DIR`` (or ``$CLIPDESK_HOME``) and ``--model``. Each command
 group lives in its own module here and calls :mod:`clipdesk.ops` for what it does; this
@@ -32,14 +34,14 @@ from pathlib import Path
 
 from clipdesk import __version__
 from clipdesk.catalog import CatalogDamaged, CatalogTooNew
-from clipdesk.cli import duplicates, indexing, search, sidecars, tagging, watch
+from clipdesk.cli import cluster, duplicates, indexing, search, sidecars, tagging, watch
 from clipdesk.embedding.backends import BACKENDS
 from clipdesk.errors import Fatal
 from clipdesk.pathnames import shown
 from clipdesk.paths import app_paths
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE = 0, 1, 2
-GROUPS = (indexing, search, duplicates, tagging, sidecars, watch)
+GROUPS = (indexing, search, duplicates, tagging, sidecars, watch, cluster)
 COMMANDS = {name: fn for group in GROUPS for name, fn in group.COMMANDS.items()}
 # Commands that work from the catalog alone: they never load a model (a tag vector the
 # catalog lacks waits in the learning queue for `index`, `retrain` or the worker).

@@ -140,6 +140,9 @@ def run_thumbnails(w: Worker, job: ThumbnailsJob) -> None:
 
 def run_index(w: Worker, job: IndexJob) -> None:
     lib = w.library
+    adopted = lib.adopt_imported()  # vectors from `clipdesk import-embeddings`, by content
+    if adopted:
+        w.emit(EventKind.PHOTO_INDEXED, adopted)
     if not lib.needs_embedding():  # nothing to embed: the model stays unloaded
         w.decoded.clear()
         w.enqueue(TagJob(Priority.TAGGING))
