@@ -345,9 +345,6 @@ def test_animal_and_animal_from_two_programs_are_one_tag(tmp_path: Path, photo: 
         assert sorted(TagStore(cat).paths().values()) == ["Nature", "Nature|Animal"]
 
 
-@pytest.mark.xfail(
-    reason="needs TagStore.ensure to find tags case-insensitively (branch vocab)", strict=False
-)
 def test_a_keyword_in_another_case_maps_to_the_users_tag(tmp_path: Path, photo: Path):
     other = photo.with_name("other.jpg")
     shutil.copy(photo, other)
