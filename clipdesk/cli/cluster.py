@@ -6,23 +6,11 @@ Ray and pyarrow (``clipdesk[cluster]``) are imported only when one of them runs.
 
 from __future__ import annotations
 
-import argparse
-
-from clipdesk.cli.args import positive_int
+from clipdesk.cli.args import number, positive_int
 from clipdesk.errors import Fatal
 from clipdesk.pathnames import shown
 
 EXIT_OK = 0
-
-
-def _gpus(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
 
 
 def add_parsers(sub, common) -> None:
@@ -43,7 +31,7 @@ def add_parsers(sub, common) -> None:
     ce.add_argument("--batch-size", type=positive_int, help="photos per model call")
     ce.add_argument(
         "--gpus-per-worker",
-        type=_gpus,
+        type=number(0),
         metavar="G",
         help="GPUs per model actor (default: 1 where the cluster has GPUs, else 0: CPU)",
     )

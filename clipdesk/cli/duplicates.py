@@ -2,34 +2,14 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
+from clipdesk.cli.args import number
 from clipdesk.duplicates import LAYOUT_THRESHOLD, THRESHOLD
 from clipdesk.ops import duplicates as dup_ops
 from clipdesk.pathnames import shown
 
 EXIT_OK = 0
-
-
-def _cosine(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 < value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, not {value}")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, not {value}")
-    return value
 
 
 def add_parsers(sub, common) -> None:
@@ -43,13 +23,13 @@ def add_parsers(sub, common) -> None:
     )
     d.add_argument(
         "--threshold",
-        type=_cosine,
+        type=number(0, 1, above=True),
         default=THRESHOLD,
         help=f"embedding cosine for a candidate pair (default {THRESHOLD}; lower finds more)",
     )
     d.add_argument(
         "--layout",
-        type=_cosine,
+        type=number(0, 1, above=True),
         default=LAYOUT_THRESHOLD,
         help=f"thumbnail layout similarity that confirms a pair (default {LAYOUT_THRESHOLD})",
     )
@@ -60,7 +40,7 @@ def add_parsers(sub, common) -> None:
     )
     d.add_argument(
         "--within",
-        type=_seconds,
+        type=number(0),
         metavar="SECONDS",
         help="bursts: only photos taken at most this far apart (EXIF DateTimeOriginal)",
     )
