@@ -45,6 +45,8 @@ def _index(library, args, folder_ids=None) -> int:
     remember_choice(library, args)
     cancel = threading.Event()
     old = signal.signal(signal.SIGINT, lambda *_: cancel.set())  # finish the batch, then stop
+    if library.download is not None:  # and a download stops at once, its partial file kept
+        library.download.cancel = cancel
     label = f"{library.engine.model_name}, {library.engine.describe()}"
     try:  # the model loads only if a photo needs embedding or a tag vector is missing
         with ProgressPrinter(sys.stderr, label) as printer:
