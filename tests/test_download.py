@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -46,6 +47,7 @@ class HubServer:
         self.log: list[tuple[str, str, str | None]] = []
         self.sent = 0  # bytes of weights sent, all requests together
         self.sent_by: list[int] = []  # bytes of weights sent, per GET
+        self.connections: list = []  # closed at the end, so no handler thread waits on one
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -54,6 +56,10 @@ class HubServer:
             def log_message(self, *args) -> None:
                 pass
 
+            def setup(self) -> None:
+                super().setup()
+                server.connections.append(self.connection)
+
             def do_HEAD(self) -> None:
                 server.handle(self, body=False)
 
@@ -61,13 +67,18 @@ class HubServer:
                 server.handle(self, body=True)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
+        self.httpd.daemon_threads = False  # server_close() joins the handler threads
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
     def close(self) -> None:
         self.httpd.shutdown()
+        for conn in self.connections:  # a client's idle keep-alive connection
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         self.httpd.server_close()
         self.thread.join(5)
 

@@ -18,6 +18,7 @@ from clipdesk import __version__
 from clipdesk.catalog import browse
 from clipdesk.gui.banner import Banner
 from clipdesk.gui.browse_controller import BrowseController
+from clipdesk.gui.download_row import DownloadRow
 from clipdesk.gui.export_dialog import ExportDialog
 from clipdesk.gui.grid_model import PhotoGridModel
 from clipdesk.gui.library_page import LibraryPage
@@ -58,11 +59,14 @@ class MainWindow(QMainWindow):
         for page in (self.welcome_page, self.library_page, self.review_page, self.vocab_page):
             self.pages.addWidget(page)
         self.banner = Banner(self)
+        self.download_row = DownloadRow(self)
+        self.download_row.cancel_requested.connect(s.bridge.cancel_download)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.banner)
+        column.addWidget(self.download_row)
         column.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self.status = StatusBar(self)
@@ -199,6 +203,10 @@ class MainWindow(QMainWindow):
             self.session.reader.notify_changed()
 
     def _progress(self, p) -> None:
+        if p.phase == "download":  # its own row: the status bar goes on with the photos
+            self.download_row.show_progress(p)
+            self.status.set_blocked("Downloading the model: photos are tagged once it is in")
+            return
         self.status.show_progress(p)
         if p.phase == "idle":
             self.session.reader.notify_changed()
@@ -208,7 +216,12 @@ class MainWindow(QMainWindow):
             self.browse_controller.thumbnails_made(list(e.photo_ids))
             self.session.reader.notify_changed()
         elif e.kind == "model_unavailable":
+            self.download_row.finish()
             self._model_unavailable(e.message or "")
+        elif e.kind == "download_finished":
+            self.download_row.finish()
+            self.status.set_blocked(None)
+            self.status.showMessage("Model downloaded: tagging the photos", 10000)
         elif e.kind == "error":
             self.banner.show_message(f"error:{e.message}", f"Problem: {e.message}")
         elif e.kind == "folder_missing":
