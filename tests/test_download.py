@@ -38,11 +38,13 @@ class HubServer:
     many bytes. ``delay``: seconds between 64 KiB chunks (a slow network). ``corrupt``:
     the bytes served differ from the hash announced. ``log``: (method, path, Range)."""
 
-    def __init__(self) -> None:
-        self.files = {
+    def __init__(self, repo: str = REPO, files: dict | None = None) -> None:
+        self.repo = repo
+        self.files = files or {
             name: (TEST_MODEL_DIR / name).read_bytes()
             for name in ("open_clip_config.json", WEIGHTS)
         }
+        self._sha: dict[str, str] = {}
         self.cut_after, self.cuts, self.delay, self.corrupt = 0, 0, 0.0, False
         self.log: list[tuple[str, str, str | None]] = []
         self.sent = 0  # bytes of weights sent, all requests together
@@ -86,13 +88,19 @@ class HubServer:
     def weights(self) -> bytes:
         return self.files[WEIGHTS]
 
+    def sha256(self, name: str) -> str:
+        if name not in self._sha:
+            data = self.files[name]
+            self._sha[name] = getattr(data, "sha256", None) or hashlib.sha256(data).hexdigest()
+        return self._sha[name]
+
     def gets(self) -> list[tuple[str, str, str | None]]:
         return [e for e in self.log if e[0] == "GET" and e[1].startswith("/cdn/")]
 
     def handle(self, h: BaseHTTPRequestHandler, body: bool) -> None:
         path = re.sub(r"^https?://[^/]+", "", h.path)  # an absolute URI: sent to a proxy
         self.log.append((h.command, h.path, h.headers.get("Range")))
-        m = re.fullmatch(rf"/{REPO}/resolve/[^/]+/(.+)", path)
+        m = re.fullmatch(rf"/{self.repo}/resolve/[^/]+/(.+)", path)
         if m:
             name = m.group(1)
             if name not in self.files:
@@ -102,7 +110,7 @@ class HubServer:
                 h.end_headers()
                 return
             data = self.files[name]
-            sha = hashlib.sha256(data).hexdigest()
+            sha = self.sha256(name)
             if name.endswith(".safetensors"):  # LFS: a redirect to the CDN, with the hash
                 h.send_response(302)
                 h.send_header("Location", f"/cdn/{sha}")
@@ -117,7 +125,7 @@ class HubServer:
             self._send(h, data, {"ETag": f'"{git_sha}"', "X-Repo-Commit": COMMIT}, body)
             return
         m = re.fullmatch(r"/cdn/([0-9a-f]{64})", path)
-        if m and m.group(1) == hashlib.sha256(self.weights).hexdigest():
+        if m and m.group(1) == self.sha256(WEIGHTS):
             data = self.weights
             if self.corrupt:
                 data = data[:-16] + b"\0" * 16
