@@ -214,6 +214,15 @@ def test_a_cut_connection_resumes_and_asks_only_for_the_rest(hub, tmp_path):
     assert hub.sent == len(hub.weights)  # not a byte twice
 
 
+def test_a_connection_that_keeps_dropping_keeps_what_came(hub, tmp_path):
+    hub.cut_after, hub.cuts = 1_000_000, 10
+    with pytest.raises(DownloadFailed, match="was cut off .*3.0 MB of 7.5 MB are kept"):
+        download.fetch(REPO, WEIGHTS, tmp_path)
+    assert [r for _, _, r in hub.gets()] == [None, "bytes=1000000-", "bytes=2000000-"]
+    (part,) = tmp_path.rglob("*.part")
+    assert part.read_bytes() == hub.weights[:3_000_000]
+
+
 def test_a_partial_file_from_an_earlier_run_is_resumed(hub, tmp_path):
     hub.delay = 0.02
     cancel = threading.Event()

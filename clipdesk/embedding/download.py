@@ -205,10 +205,10 @@ def _download(
                 if hooks.cancel.is_set():
                     break
         if hooks.cancel.is_set():
-            raise DownloadCancelled(_kept(filename, out.tell(), remote.size, "stopped"))
+            raise DownloadCancelled(_kept(filename, out.tell(), remote.size, "was stopped"))
         if lost is not None:
             raise DownloadFailed(
-                _kept(filename, out.tell(), remote.size, f"lost ({_reason(lost)})")
+                _kept(filename, out.tell(), remote.size, f"was cut off ({_reason(lost)})")
             )
         size = out.tell()
     _verify(part, filename, size, remote, digest.hexdigest(), expected)

@@ -45,6 +45,8 @@ def test_the_download_shows_progress_cancels_resumes_and_then_tags(home, shapes,
     assert "open_clip_model.safetensors" in row.label.text()
     qtbot.waitUntil(lambda: "MB/s" in row.label.text() and "left" in row.label.text(), timeout=WAIT)
     assert "Downloading the model" in window.status.progress_label.text()
+    thumbs = home / "cache" / "thumbnails"  # photos found before are shown meanwhile
+    qtbot.waitUntil(lambda: len(list(thumbs.glob("*/*.jpg"))) == 36, timeout=WAIT)
 
     # While it downloads, the worker still does what the user asks (a tag, by hand).
     red = str(sorted(shapes.glob("*red_circle.jpg"))[0])
