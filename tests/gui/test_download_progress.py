@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from clipdesk.catalog import Catalog
 from clipdesk.scanner import scan
 from tests.gui.helpers import WAIT, wait_rows
-from tests.test_download import MODEL, HubServer
+from tests.test_download import MODEL, HubServer, own_onnx_cache
 
 
 @pytest.fixture
@@ -31,6 +31,7 @@ def test_the_download_shows_progress_cancels_resumes_and_then_tags(home, shapes,
     from clipdesk.gui.app import create_window
     from clipdesk.ops import tags as tag_ops
 
+    own_onnx_cache(home)
     with Catalog(home / "data" / "catalog.sqlite3") as cat:  # photos known, none embedded
         cat.add_folder(shapes)
         scan(cat, None)
