@@ -32,6 +32,7 @@ from clipdesk.paths import AppPaths, app_paths
 from clipdesk.settings import Settings
 
 if TYPE_CHECKING:  # imaging, the indexer and the scanner load when a command needs them
+    from clipdesk.embedding.download import DownloadHooks
     from clipdesk.imaging import ThumbnailCache
     from clipdesk.indexer import DecodedCache, Indexer, IndexResult, ProgressCallback
 
@@ -73,6 +74,10 @@ class Library:
         self._embedder: Embedder | None = None
         self._tagger = None
         self.allow_model = True  # False: work from the catalog alone, never load the model
+        # Weights to download report here (the CLI's progress bar, Ctrl-C as the cancel).
+        self.download: DownloadHooks | None = None
+        # True: downloads run elsewhere (the worker's own thread): loading waits for them.
+        self.download_elsewhere = False
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -129,14 +134,39 @@ class Library:
         if self._embedder is None:
             if not self.allow_model:
                 raise ModelNeeded(f"this command works without loading {self.model_name}")
+            if self.download_elsewhere and self.needs_download():
+                raise ModelUnavailable(
+                    f"the weights for {self.model_name} are not downloaded yet; the photos are "
+                    "tagged once they are"
+                )
             self._embedder = load_embedder(
                 self.engine.model,
                 backend=self.engine.backend,
                 int8=self.engine.int8,
                 weights_dir=self.paths.model_weights,
                 onnx_dir=self.paths.onnx_models,
+                download=self.download,
             )
         return self._embedder
+
+    def _spec(self) -> ModelSpec:
+        model = self.engine.model
+        return parse_model(model) if isinstance(model, str) else model
+
+    def needs_download(self) -> bool:
+        """Whether the model's weights must be downloaded before it can load (no network)."""
+        from clipdesk.embedding.weights import needs_download
+
+        return self._embedder is None and needs_download(
+            self._spec(), self.paths.model_weights, self.paths.onnx_models
+        )
+
+    def download_weights(self, hooks: DownloadHooks | None = None) -> Path:
+        """Download the model's weights into the cache (resumed, verified). Touches no
+        catalog, so it may run on any thread."""
+        from clipdesk.embedding.weights import download_weights
+
+        return download_weights(self._spec(), self.paths.model_weights, hooks)
 
     @property
     def model_loaded(self) -> bool:

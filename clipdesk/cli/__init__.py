@@ -116,14 +116,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A write that meets another process's lock waits, and says so once (not a crash).
     busy.set_default_notice(lambda text: print(f"clipdesk: {text}", file=sys.stderr, flush=True))
 
+    downloader = None
     try:
         library = Library(args.home, args.model, args.backend, args.int8)
         library.allow_model = args.command not in MODEL_FREE
+        if library.allow_model:  # weights to download show a bar on stderr
+            from clipdesk.cli.progress import DownloadPrinter
+            from clipdesk.embedding.download import DownloadHooks
+
+            downloader = DownloadPrinter(sys.stderr)
+            library.download = DownloadHooks(downloader)
         try:
             return COMMANDS[args.command](library, args)
         finally:
             library.close()
-    except (Fatal, ModelUnavailable, FolderNotFound) as exc:
+            if downloader is not None:
+                downloader.close()
+    except ModelUnavailable as exc:
+        from clipdesk.embedding.download import DownloadCancelled
+
+        if isinstance(exc, DownloadCancelled):  # Ctrl-C: the partial file waits for next time
+            print(f"clipdesk: {shown(str(exc))}", file=sys.stderr)
+            return 130
+        print(f"clipdesk: error: {shown(str(exc))}", file=sys.stderr)
+        return EXIT_FATAL
+    except (Fatal, FolderNotFound) as exc:
         print(f"clipdesk: error: {shown(str(exc))}", file=sys.stderr)
         return EXIT_FATAL
     except KeyboardInterrupt:

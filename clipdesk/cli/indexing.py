@@ -50,6 +50,8 @@ def _index(library, args, folder_ids=None) -> int:
     remember_choice(library, args)
     cancel = threading.Event()
     old = signal.signal(signal.SIGINT, lambda *_: cancel.set())  # finish the batch, then stop
+    if library.download is not None:  # and a download stops at once, its partial file kept
+        library.download.cancel = cancel
     label = f"{library.engine.model_name}, {library.engine.describe()}"
     # One index run per library at a time: a second one waits (the user asked for the
     # library to be indexed, and when this command returns it is), instead of embedding

@@ -59,6 +59,11 @@ class Console:
             text = "paused"
         elif p.phase == "idle":
             text = "up to date, watching"
+        elif p.phase == "download" and p.total:  # bytes of the model's weights
+            mb = 1e6
+            rate = f"  {p.rate / mb:.1f} MB/s" if p.rate else ""
+            text = f"downloading {p.item} {p.done / mb:.1f}/{p.total / mb:.1f} MB{rate}"
+            text += f"  ETA {_eta(p.eta)}" if p.eta is not None else ""
         elif p.total and (p.done or p.rate):
             text = f"{p.phase} {p.done}/{p.total}  {p.rate:.1f}/s  ETA {_eta(p.eta)}"
         elif p.total:
@@ -109,6 +114,8 @@ def describe(e, verbose: bool = True) -> str | None:
         "folder_restored": f"folder back: {e.path}",
         "watch_mode": f"watching {e.path} by {e.message}",
         "error": f"error: {e.message}",
+        "model_unavailable": f"photos wait for a model: {e.message}",
+        "download_finished": "model downloaded: indexing",
     }
     if verbose:  # no progress line (a pipe or a log): say what the line would show
         lines.update(

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -31,7 +32,10 @@ from clipdesk.embedding.registry import (
     local_weights,
     parse_model,
 )
-from clipdesk.embedding.weights import check_hash, offline_error, weights_file
+from clipdesk.embedding.weights import check_hash, hub_cache_only, offline_error, weights_file
+
+if TYPE_CHECKING:
+    from clipdesk.embedding.download import DownloadHooks
 
 log = logging.getLogger(__name__)
 
@@ -164,12 +168,13 @@ def _load_torch_model(spec: ModelSpec, cache_dir: Path):
     import open_clip
 
     try:
-        model, _, preprocess = open_clip.create_model_and_transforms(
-            spec.open_clip_name,
-            pretrained=spec.pretrained,
-            cache_dir=str(cache_dir),
-            weights_only=True,
-        )
+        with hub_cache_only(spec, cache_dir):  # downloaded before: no second trip to the hub
+            model, _, preprocess = open_clip.create_model_and_transforms(
+                spec.open_clip_name,
+                pretrained=spec.pretrained,
+                cache_dir=str(cache_dir),
+                weights_only=True,
+            )
     except (RuntimeError, OSError, ValueError) as exc:
         if spec.is_local:
             raise ModelUnavailable(f"cannot load {spec.name}: {exc}") from None
@@ -193,8 +198,10 @@ def load_embedder(
     weights_dir: Path | None = None,
     onnx_dir: Path | None = None,
     threads: int | None = None,
+    download: DownloadHooks | None = None,
 ) -> Embedder:
     """Load ``model`` on the chosen backend. Raises ModelUnavailable with a user-facing reason.
+    Weights that must be downloaded first report their progress to ``download``.
 
     On ONNX Runtime with a complete cached export this imports neither torch nor open_clip.
     """
@@ -215,7 +222,7 @@ def load_embedder(
                     "the cached ONNX export in %s is unusable (%s); exporting again", cached, exc
                 )
                 shutil.rmtree(cached, ignore_errors=True)
-    weights = weights_file(spec, weights_dir)
+    weights = weights_file(spec, weights_dir, download)
     digest = check_hash(spec, weights, weights_dir)
     if chosen == "onnx":
         return _load_onnx(spec, weights, digest, weights_dir, onnx_dir, int8, threads)

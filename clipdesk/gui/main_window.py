@@ -19,6 +19,7 @@ from clipdesk.catalog import browse
 from clipdesk.catalog.faults import catalog_problem
 from clipdesk.gui.banner import Banner
 from clipdesk.gui.browse_controller import BrowseController
+from clipdesk.gui.download_row import DownloadRow
 from clipdesk.gui.duplicates_controller import DuplicatesController
 from clipdesk.gui.duplicates_page import DuplicatesPage
 from clipdesk.gui.export_dialog import ExportDialog
@@ -68,11 +69,14 @@ class MainWindow(QMainWindow):
         ):
             self.pages.addWidget(page)
         self.banner = Banner(self)
+        self.download_row = DownloadRow(self)
+        self.download_row.cancel_requested.connect(s.bridge.cancel_download)
         central = QWidget(self)
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.banner)
+        column.addWidget(self.download_row)
         column.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self.status = StatusBar(self)
@@ -219,6 +223,10 @@ class MainWindow(QMainWindow):
             self.session.reader.notify_changed()
 
     def _progress(self, p) -> None:
+        if p.phase == "download":  # its own row: the status bar goes on with the photos
+            self.download_row.show_progress(p)
+            self.status.set_blocked("Downloading the model: photos are tagged once it is in")
+            return
         self.status.show_progress(p)
         if p.phase == "idle":
             self.session.reader.notify_changed()
@@ -228,7 +236,12 @@ class MainWindow(QMainWindow):
             self.browse_controller.thumbnails_made(list(e.photo_ids))
             self.session.reader.notify_changed()
         elif e.kind == "model_unavailable":
+            self.download_row.finish()
             self._model_unavailable(e.message or "")
+        elif e.kind == "download_finished":
+            self.download_row.finish()
+            self.status.set_blocked(None)
+            self.status.showMessage("Model downloaded: tagging the photos", 10000)
         elif e.kind == "error":
             self.banner.show_message(f"error:{e.message}", f"Problem: {e.message}")
         elif e.kind == "folder_missing":

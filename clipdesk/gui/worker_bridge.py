@@ -168,6 +168,11 @@ class WorkerBridge(QObject):
         if self._worker is not None:
             self._worker.cancel_current()
 
+    def cancel_download(self) -> None:
+        """Stop the model download; its partial file is kept, and Retry resumes it."""
+        if self._worker is not None:
+            self._worker.cancel_download()
+
     def status(self) -> dict:
         return self._worker.status() if self._worker is not None else {}
 

@@ -39,6 +39,7 @@ class EventKind(Named):
     WATCH_MODE = "watch_mode"
     IDLE = "idle"
     MODEL_UNAVAILABLE = "model_unavailable"  # the message says why and what to do
+    DOWNLOAD_FINISHED = "download_finished"  # the model's weights are in; indexing follows
     ERROR = "error"
 
 
@@ -49,6 +50,7 @@ class Phase(Named):
     TAGGING = "tagging"
     IDLE = "idle"
     PAUSED = "paused"
+    DOWNLOAD = "download"  # the model's weights: done and total are bytes, rate bytes/s
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class WorkerProgress:
     rate: float = 0.0  # items per second
     eta: float | None = None  # seconds left, once a rate is known
     paused: bool = False
+    item: str = ""  # what the phase works on, where that says more (the file downloaded)
 
 
 @dataclass(frozen=True)

@@ -147,6 +147,10 @@ def run_index(w: Worker, job: IndexJob) -> None:
         w.decoded.clear()
         w.enqueue(TagJob(Priority.TAGGING))
         return
+    if lib.needs_download():  # in its own thread, so user jobs and thumbnails go on
+        w.start_download()  # which queues this job again when the weights are in
+        w.enqueue(ThumbnailsJob(Priority.THUMBNAILS))  # photos found earlier are shown meanwhile
+        return
     result = IndexResult(ScanResult())
     sent = [0, 0]  # embedded ids and failures already announced
 

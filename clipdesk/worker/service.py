@@ -37,6 +37,7 @@ from clipdesk.ops import folders as folder_ops
 from clipdesk.ops import learning
 from clipdesk.paths import app_paths
 from clipdesk.watcher import Changes, FolderWatcher, WatchMode
+from clipdesk.worker.download import WeightsDownload
 from clipdesk.worker.events import EventKind, Phase, Priority, WorkerEvent, WorkerProgress
 from clipdesk.worker.handlers import HANDLERS
 from clipdesk.worker.jobs import CallJob, EmitJob, Job, LearnJob, ScanJob, WatchJob
@@ -114,6 +115,7 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._indexer: Indexer | None = None
         self.decoded = DecodedCache()  # thumbnail pass -> index job: one decode per photo
+        self.download = WeightsDownload(self)  # the model's weights, in a thread of their own
 
     # -- the public API (any thread) -------------------------------------------------
 
@@ -185,6 +187,14 @@ class Worker:
             else:
                 self._queue.drop_interruptible()
 
+    def cancel_download(self) -> None:
+        """Stop the model download; its partial file is kept, and a restart resumes it."""
+        self.download.cancel.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     @property
     def running(self) -> bool:
         return bool(self._thread and self._thread.is_alive())
@@ -238,13 +248,15 @@ class Worker:
             self._stopping = True
             self.interrupt_event.set()
             self._cond.notify_all()
+        self.download.cancel.set()
         if self.watcher is not None:
             self.watcher.stop(timeout)
-        if self._thread is not None:
-            self._thread.join(timeout)
-            if self._thread.is_alive():
-                log.warning("the worker did not stop within %gs", timeout)
-                return
+        for thread in (self._thread, self.download.thread):
+            if thread is not None:
+                thread.join(timeout)
+                if thread.is_alive():
+                    log.warning("the worker's %s did not stop within %gs", thread.name, timeout)
+                    return
         self._lock.release()
 
     def __enter__(self) -> Worker:
@@ -284,6 +296,10 @@ class Worker:
         if self._indexer is None or self._indexer.catalog is not lib.catalog:
             self._indexer = lib.indexer(decoded=self.decoded)
         return self._indexer
+
+    def start_download(self) -> None:
+        """Download the model's weights in their own thread; index when they are in."""
+        self.download.start()
 
     def schedule_learning(self) -> None:
         """Retrain the tags in the learning queue, a little after their last correction."""
@@ -372,6 +388,7 @@ class Worker:
             self.library = Library(engine=self._engine, **self._lib_args)
             # The writer connection, opened in this thread; a write that waits for another
             # process's lock says so once in the log.
+            self.library.download_elsewhere = True  # WeightsDownload's thread, not a job
             self.library.catalog.on_wait = lambda text: log.warning("clipdesk: %s", text)
             while (job := self._take()) is not None:
                 self._execute(job)

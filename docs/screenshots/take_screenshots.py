@@ -100,9 +100,62 @@ def build_library(root: Path) -> Path:
     return home
 
 
+class Zeros:
+    """A large weights file that is never finished, served without holding it in memory."""
+
+    sha256 = "ab" * 32
+
+    def __init__(self, size: int):
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, part: slice) -> bytes:
+        return bytes(len(range(*part.indices(self.size))))
+
+
+def download_shots(app: QApplication, root: Path, screen: bool) -> None:
+    """A first run with the recommended model, its download in progress (from a local, slow
+    model hub laid out like huggingface.co), then cancelled: the message with its ways on."""
+    from clipdesk.scanner import scan
+    from clipdesk.settings import DEFAULT_MODEL
+    from tests.test_download import WEIGHTS, HubServer
+
+    photos = root / "Photos" / "Holiday 2024"
+    write_folder(photos, 48, seed=5)
+    home = root / "download-home"
+    with Catalog(app_paths(home).catalog) as catalog:  # found and shown, not yet tagged
+        catalog.add_folder(photos)
+        scan(catalog, None)
+    hub = HubServer("laion/CLIP-ViT-B-32-256x256-DataComp-s34B-b86K", {WEIGHTS: Zeros(605_200_000)})
+    hub.delay = 0.012  # about 5 MB/s
+    os.environ.pop("HF_HUB_OFFLINE", None)
+    os.environ["HF_ENDPOINT"] = hub.url
+    try:
+        w = create_window(home, model=DEFAULT_MODEL, backend="onnx", watch=False)
+        if not screen:
+            w.resize(*SIZE)
+        w.show()
+        wait(app, lambda: w.library_page.model.rowCount() == 48)
+        row = w.download_row
+        wait(app, lambda: row.isVisible() and "left" in row.label.text() and hub.sent > 30e6, 400)
+        settle(app, 1.0)
+        save(w, "download")
+        row.cancel_button.click()
+        wait(app, lambda: w.banner.text("model") is not None)
+        settle(app, 1.0)
+        save(w, "download-cancelled")
+        w.close()
+    finally:
+        hub.close()
+        os.environ["HF_HUB_OFFLINE"] = "1"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--screen", metavar="WxH", help="the X screen's size: grab it whole")
+    ap.add_argument("--only", choices=["download"], help="take only these shots")
     args = ap.parse_args()
     if args.screen:
         SHOTS["dir"], SHOTS["screen"] = OUT / args.screen, True
@@ -111,6 +164,9 @@ def main() -> None:
     app.setStyle("Fusion")
     root = Path(tempfile.mkdtemp(prefix="clipdesk-shots-"))
     try:
+        download_shots(app, root, bool(args.screen))
+        if args.only:
+            return
         first = create_window(root / "empty-home", model="ViT-B-32-256:datacomp_s34b_b86k")
         first._start_worker = lambda: None  # a first run, before anything downloads
         if not args.screen:
