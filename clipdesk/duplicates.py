@@ -18,7 +18,8 @@ Two steps, because neither alone is right for every model:
    ``benchmarks/duplicates.py`` and tests/test_duplicates.py show both distributions.
 
 Groups are the connected components of confirmed pairs. Each group names a suggested
-keeper: the most pixels, then the sharpest thumbnail, then the largest file.
+keeper: the most pixels, then the largest file (at the same size, the least compressed: a
+recompressed copy's blocking artefacts would pass for sharpness), then the sharpest thumbnail.
 """
 
 from __future__ import annotations
@@ -257,7 +258,7 @@ def find_groups(
     for members in union.groups():
         group = Group([_member(rows[int(ids[k])], layouts) for k in members])
         group.members.sort(
-            key=lambda m: (-m.pixels, -(m.sharpness or 0.0), -m.size, m.path)
+            key=lambda m: (-m.pixels, -m.size, -(m.sharpness or 0.0), m.path)
         )  # the keeper first
         by_id = {int(ids[k]): k for k in members}
         keeper_vec = np.asarray(matrix[by_id[group.keeper.photo_id]], np.float32)

@@ -19,7 +19,7 @@ def add_parsers(sub, common) -> None:
         help="groups of near-duplicate photos (copies, edits, bursts)",
         description="Photos whose embeddings are at least THRESHOLD alike and whose "
         "thumbnails have the same layout form a group; the first photo of each group "
-        "(most pixels, then sharpest, then largest file) is the suggested keeper, marked *.",
+        "(most pixels, then largest file, then sharpest) is the suggested keeper, marked *.",
     )
     d.add_argument(
         "--threshold",

@@ -74,7 +74,7 @@ class DuplicatesController(QObject):
         photos = sum(len(g.members) for g in self.groups)
         self.page.summary.setText(
             f"{len(self.groups)} groups, {photos} photos. The keeper (★) has the most "
-            "pixels, then the sharpest; choose another with K."
+            "pixels, then the largest file; choose another with K."
             if self.groups
             else "No near-duplicates found."
         )

@@ -31,6 +31,12 @@ from clipdesk.pathnames import shown
 THUMB = 220
 
 
+def _sharpness(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value:.0f}" if value >= 10 else f"{value:.2g}"
+
+
 def describe(m: Member, keeper: bool, rejected: bool) -> str:
     size = f"{m.width}×{m.height}" if m.width and m.height else "size unknown"
     weight = f"{m.size / 1e6:.1f} MB" if m.size >= 1e6 else f"{m.size / 1e3:.0f} KB"
@@ -38,7 +44,7 @@ def describe(m: Member, keeper: bool, rejected: bool) -> str:
         ("★ keeper" if keeper else "rejected" if rejected else f"{m.score:.3f} alike"),
         f"{size} · {weight}",
         (m.taken_at or "no date")[:19].replace("T", " "),
-        "sharpness " + ("?" if m.sharpness is None else f"{m.sharpness:.0f}"),
+        "sharpness " + _sharpness(m.sharpness),
         shown(m.path).rsplit("/", 1)[-1],
     ]
     return "\n".join(lines)

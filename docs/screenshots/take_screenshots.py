@@ -73,9 +73,28 @@ def save(widget: QWidget, name: str) -> None:
     print("wrote", path)
 
 
+PHOTOS = 72 + 9  # the shapes, and three of them copied three ways (the Duplicates page)
+
+
+def _copies(photos: Path, dest: Path) -> None:
+    """Half-size, recompressed and 10%-cropped copies of three photos."""
+    from PIL import Image
+
+    dest.mkdir(parents=True)
+    for src in sorted(photos.glob("*.jpg"))[3:6]:
+        im = Image.open(src)
+        w, h = im.size
+        im.resize((w // 2, h // 2)).save(dest / f"{src.stem} (small).jpg", quality=90)
+        im.save(dest / f"{src.stem} (email).jpg", quality=40)
+        im.crop((w // 20, h // 20, w - w // 20, h - h // 20)).save(
+            dest / f"{src.stem} (cropped).jpg", quality=90
+        )
+
+
 def build_library(root: Path) -> Path:
     photos = root / "Photos" / "Shapes 2024"
     write_folder(photos, 72, seed=11)
+    _copies(photos, root / "Photos" / "Copies")
     home = root / "home"
     with Catalog(app_paths(home).catalog) as catalog:  # before the library seeds its own
         store = TagStore(catalog)
@@ -85,11 +104,11 @@ def build_library(root: Path) -> Path:
     try:
         lib.remember_engine()
         store = TagStore(lib.catalog)
-        add_folders(lib, [photos])
+        add_folders(lib, [photos, root / "Photos" / "Copies"])
         lib.index()
         rows = lib.catalog.conn.execute("SELECT id, path FROM photos ORDER BY path").fetchall()
         tags = {t.name: t.id for t in store.all()}
-        for photo_id, path in rows[:30]:
+        for photo_id, path in [r for r in rows if "Copies" not in r[1]][:30]:
             colour = Path(path).stem.split("_")[1]
             decide(lib.catalog, [photo_id], tags[colour], "confirmed")
         decide(lib.catalog, [rows[0][0]], tags["square"], "rejected")
@@ -152,10 +171,19 @@ def download_shots(app: QApplication, root: Path, screen: bool) -> None:
         os.environ["HF_HUB_OFFLINE"] = "1"
 
 
+def duplicates_shot(app: QApplication, w) -> None:
+    """The Duplicates page with its groups found, the first group shown."""
+    w.show_page(w.duplicates_page)
+    w.duplicates_page.find_button.click()
+    wait(app, lambda: w.duplicates_page.groups.count() > 0)
+    settle(app, 1.5)
+    save(w, "duplicates")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--screen", metavar="WxH", help="the X screen's size: grab it whole")
-    ap.add_argument("--only", choices=["download"], help="take only these shots")
+    ap.add_argument("--only", choices=["download", "duplicates"], help="take only these shots")
     args = ap.parse_args()
     if args.screen:
         SHOTS["dir"], SHOTS["screen"] = OUT / args.screen, True
@@ -164,25 +192,34 @@ def main() -> None:
     app.setStyle("Fusion")
     root = Path(tempfile.mkdtemp(prefix="clipdesk-shots-"))
     try:
-        download_shots(app, root, bool(args.screen))
-        if args.only:
+        if args.only in (None, "download"):
+            download_shots(app, root, bool(args.screen))
+        if args.only == "download":
             return
-        first = create_window(root / "empty-home", model="ViT-B-32-256:datacomp_s34b_b86k")
-        first._start_worker = lambda: None  # a first run, before anything downloads
-        if not args.screen:
-            first.resize(*SIZE)
-        first.show()
-        settle(app, 1.5)
-        save(first, "welcome")
-        first.close()
+        first = (
+            None
+            if args.only
+            else create_window(root / "empty-home", model="ViT-B-32-256:datacomp_s34b_b86k")
+        )
+        if first is not None:
+            first._start_worker = lambda: None  # a first run, before anything downloads
+            if not args.screen:
+                first.resize(*SIZE)
+            first.show()
+            settle(app, 1.5)
+            save(first, "welcome")
+            first.close()
 
         home = build_library(root)
         w = create_window(home, model="test", backend="onnx", watch=False)
         if not args.screen:
             w.resize(*SIZE)
         w.show()
-        wait(app, lambda: w.library_page.model.rowCount() == 72)
+        wait(app, lambda: w.library_page.model.rowCount() == PHOTOS)
         model, grid = w.library_page.model, w.library_page.grid
+        if args.only == "duplicates":
+            duplicates_shot(app, w)
+            return
         grid.setFocus()
         grid.setCurrentIndex(model.index(0))
         wait(app, lambda: bool(w.library_page.photo.chips.buttons))
@@ -198,7 +235,7 @@ def main() -> None:
         settle(app, 1.5)
         save(w, "search")
         w.library_page.search.clear()
-        wait(app, lambda: model.rowCount() == 72 and model.score(0) is None)
+        wait(app, lambda: model.rowCount() == PHOTOS and model.score(0) is None)
 
         grid.setCurrentIndex(model.index(4))
         w.library_page.set_large(True)
@@ -233,6 +270,7 @@ def main() -> None:
         settle(app, 0.8)
         save(settings, "settings")
         settings.reject()
+        duplicates_shot(app, w)
         w.close()
     finally:
         shutil.rmtree(root, ignore_errors=True)
