@@ -159,7 +159,7 @@ def test_new_embeddings_are_appended_and_deletions_rebuild(synthetic):
     assert len(VectorIndex.load(cat, model_id).top(_unit(np.random.default_rng(3), 1)[0], 5)) == 0
     # one set of data files is left, the header's
     files = sorted(p.suffix for p in vectors_dir(cat).glob("model-*"))
-    assert files == [".ids", ".json", ".lock", ".vec"]
+    assert files == [".ids", ".json", ".lock", ".scale", ".u8", ".vec"]
 
 
 def test_a_killed_append_leaves_bytes_that_are_never_read(synthetic):
