@@ -39,13 +39,15 @@ class Hit:
 # Rows scored per block when the matrix is float16: numpy has no fast float16 product, so
 # each block is cast to float32 and multiplied by BLAS (benchmarks/search.py measures it).
 BLOCK_ROWS = 16384
-# Below this many rows the exact float32 scan is as fast as the compact one (and simpler).
-COMPACT_MIN_ROWS = 20_000
+# Below this many rows the exact float32 scan is as fast as the compact one (a query's
+# fixed costs; benchmarks/search.py at 25k and 200k rows put the crossover near 100k).
+COMPACT_MIN_ROWS = 100_000
 # Rows re-scored exactly after the compact scan, at least (more when the bound asks).
 SHORTLIST = 1000
-# An index queried again is warm (the window's SearchCache): from its second query on it
-# scans with ONNX Runtime's packed product (catalog/compact.py), built once per index.
-PACK_MIN_ROWS = 50_000
+# The query of an index that starts packing its compact scan in the background
+# (catalog/compact.py): a one-off search (a CLI run) never pays for it; an index queried
+# again (the window's SearchCache) scans compactly once packed, exactly until then.
+PACK_ON_QUERY = 2
 
 
 class VectorIndex:
@@ -71,6 +73,7 @@ class VectorIndex:
         self.rescored = 0  # rows re-scored exactly by the last compact query
         self._scan: Int8Scan | None = None
         self._queries = 0
+        self._warned = False
 
     @classmethod
     def load(cls, catalog: Catalog, model_id: int, dtype: str = DEFAULT_DTYPE) -> VectorIndex:
@@ -101,9 +104,27 @@ class VectorIndex:
         """Best ``limit`` (id, score) pairs; ``only`` restricts to a set of photo ids."""
         if not len(self.ids) or limit <= 0:
             return []
+        self._queries += 1
+        if self._compact_ready(start=self._queries >= PACK_ON_QUERY):
+            return self._top_compact(query, limit, exclude, only)
+        return self.top_exact(query, limit, exclude, only)
+
+    def pack(self, wait: bool = True) -> bool:
+        """Start packing the compact scan now (``wait``: until done); whether it is ready."""
+        if self._compact_ready(start=True) or not wait or self._scan is None:
+            return self._compact_ready(start=False)
+        self._scan.wait()
+        return self._compact_ready(start=False)
+
+    def _compact_ready(self, start: bool) -> bool:
         if self.compact is None or len(self.ids) < COMPACT_MIN_ROWS:
-            return self.top_exact(query, limit, exclude, only)
-        return self._top_compact(query, limit, exclude, only)
+            return False
+        if self._scan is None and start:
+            self._scan = Int8Scan(self.compact.codes)
+        if self._scan is not None and self._scan.failed and not self._warned:
+            log.warning("the compact vector scan is unavailable: %s", self._scan.failed)
+            self._warned = True
+        return self._scan is not None and self._scan.ready
 
     def _mask(self, scores: np.ndarray, exclude, only) -> None:
         if exclude is not None:
@@ -122,24 +143,13 @@ class VectorIndex:
         best = best[np.argsort(-scores[best], kind="stable")]
         return [(int(self.ids[i]), float(scores[i])) for i in best if np.isfinite(scores[i])]
 
-    def _scanner(self) -> Int8Scan:
-        if self._scan is None:
-            self._scan = Int8Scan(self.compact.codes)
-        self._queries += 1
-        if self._queries == 2 and len(self.ids) >= PACK_MIN_ROWS:
-            try:
-                self._scan.pack()
-            except (MemoryError, RuntimeError) as exc:  # keep the unpacked product
-                log.warning("the packed vector scan is unavailable: %s", exc)
-        return self._scan
-
     def _exact(self, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
         return np.asarray(self.matrix[rows], np.float32) @ q
 
     def _top_compact(self, query, limit: int, exclude, only) -> list[tuple[int, float]]:
         q = np.asarray(query, dtype=np.float32).reshape(-1)
         b, t, q_err, q_norm = quantise_query(q)
-        approx = self._scanner().dots(b).astype(np.float32)
+        approx = self._scan.dots(b).astype(np.float32)
         approx *= self.compact.scales
         approx *= t
         self._mask(approx, exclude, only)

@@ -12,13 +12,13 @@ u8 x s8 multiply-add saturates past that). The approximate score of a row is the
 which ``bound`` returns: search.py ranks every row by the approximate score, re-scores a
 shortlist exactly, and widens it until no row outside can beat the exact top results.
 
-The integer product runs in ONNX Runtime (``MatMulInteger``, int32 accumulation): numpy
-has no fast int8 product. Two graphs, written here as protobuf bytes so that a search never
-imports the ``onnx`` package (4 s): ``rows x query`` over the memory-mapped codes (nothing
-to prepare: a cold process's one query), and ``query x codes^T`` with the codes as a
-constant that ONNX Runtime packs once (1-2 s at 1M rows, a private copy of the codes),
-several times faster per query (benchmarks/search.py): a warm index builds it on its
-second query.
+The integer product runs in ONNX Runtime (``MatMulInteger``, int32 accumulation, as
+``query x codes^T`` with the codes a constant that ONNX Runtime packs once): numpy has no
+fast int8 product, and the same product over the memory-mapped rows without packing was
+slower than numpy's float32 one here (benchmarks/README.md). The graph is written here as
+protobuf bytes so that a search never imports the ``onnx`` package (4 s). Packing costs
+a transposed private copy of the codes and seconds at 1M rows, so an index packs in the
+background once it is queried again (search.py); until then it scans exactly.
 """
 
 from __future__ import annotations
@@ -107,18 +107,6 @@ def _model(inputs, zero_point: int, initializer: bytes = b"") -> bytes:
     return _field(1, 8) + _field(8, _field(1, "") + _field(2, 13)) + _field(7, graph)
 
 
-def rows_graph(dim: int) -> bytes:
-    """Y[N, 1] = (A[N, dim] (uint8) - 128) @ B[dim, 1] (int8)."""
-    return _model(
-        (
-            _value("A", _UINT8, ("N", dim)),
-            _value("B", _INT8, (dim, 1)),
-            _value("Y", _INT32, ("N", 1)),
-        ),
-        OFFSET,
-    )
-
-
 def packed_graph(dim: int, n: int) -> bytes:
     """Y[1, N] = (A[1, dim] (uint8) - 64) @ B[dim, N] (int8, a constant given at load)."""
     placeholder = _field(1, dim) + _field(1, n) + _field(2, _INT8) + _field(8, "B")
@@ -140,42 +128,50 @@ def _session(model: bytes, initializers: dict | None = None):
 
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if initializers:
         opts.add_external_initializers(list(initializers), list(initializers.values()))
     return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
 
 
 class Int8Scan:
-    """Integer products of one query with every row of ``codes`` (n, dim) uint8."""
+    """Integer products of one query with every row of ``codes`` (n, dim) uint8, through
+    ONNX Runtime's packed int8 product. Packing (a transposed private copy of the codes,
+    then ONNX Runtime's own layout) runs in a background thread: ``ready`` says when."""
 
     def __init__(self, codes: np.ndarray):
         self.codes = codes
-        self._rows = None
-        self._packed = None
-        self._packed_parts = None
-        self._lock = threading.Lock()
+        self.failed: str | None = None
+        self._session = None
+        self._parts = None
+        self._thread = threading.Thread(target=self._pack, name="clipdesk-pack", daemon=True)
+        self._thread.start()
+
+    @property
+    def ready(self) -> bool:
+        return self._session is not None
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self._thread.join(timeout)
+        return self.ready
 
     def dots(self, b: np.ndarray) -> np.ndarray:
-        """int32 (n,): ``(codes - 128) @ b`` for int8 ``b`` with |b| <= 63."""
-        if self._packed is not None:
-            a = (b.astype(np.int16) + QUERY_LEVELS + 1).astype(np.uint8)[None]
-            return self._packed.run(None, {"A": a})[0][0]
-        with self._lock:
-            if self._rows is None:
-                self._rows = _session(rows_graph(self.codes.shape[1]))
-        out = self._rows.run(None, {"A": self.codes, "B": b.reshape(-1, 1)})[0]
-        return out.reshape(-1)
+        """int32 (n,): ``(codes - 128) @ b`` for int8 ``b`` with |b| <= 63 (once ready)."""
+        a = (b.astype(np.int16) + QUERY_LEVELS + 1).astype(np.uint8)[None]
+        return self._session.run(None, {"A": a})[0][0]
 
-    def pack(self) -> None:
-        """Build the faster packed graph (a transposed private copy of the codes)."""
-        import onnxruntime as ort
+    def _pack(self) -> None:
+        try:
+            import onnxruntime as ort
 
-        n, dim = self.codes.shape
-        transposed = np.empty((dim, n), np.int8)
-        step = 65536
-        for start in range(0, n, step):
-            block = np.bitwise_xor(self.codes[start : start + step], OFFSET).view(np.int8)
-            transposed[:, start : start + len(block)] = block.T
-        value = ort.OrtValue.ortvalue_from_numpy(transposed)
-        self._packed = _session(packed_graph(dim, n), {"B": value})
-        self._packed_parts = (transposed, value)  # ONNX Runtime may read them after packing
+            n, dim = self.codes.shape
+            transposed = np.empty((dim, n), np.int8)
+            step = 65536
+            for start in range(0, n, step):
+                block = np.bitwise_xor(self.codes[start : start + step], OFFSET).view(np.int8)
+                transposed[:, start : start + len(block)] = block.T
+            value = ort.OrtValue.ortvalue_from_numpy(transposed)
+            self._parts = (transposed, value)  # ONNX Runtime may read them after packing
+            self._session = _session(packed_graph(dim, n), {"B": value})
+        except Exception as exc:  # memory, a broken runtime: the index stays exact
+            self.failed = str(exc) or type(exc).__name__
