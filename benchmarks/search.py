@@ -286,7 +286,7 @@ def part_small(args, emb, tmp: Path) -> None:
     assert index.source == "file" and index.compact is not None
     row("    open (fresh, checked; median 3)", MS * median(opens), "ms")
     row(
-        "    second query of an index (builds the packed product)",
+        "    packing the compact scan (background, once per index)",
         MS * warm_index(index, emb),
         "ms",
     )
