@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 from common import ONNX_DIR, RANDOM_VIT, header, load, median, percentile, row, timer
 
+from clipdesk import search
 from clipdesk.catalog import Catalog
 from clipdesk.catalog.vectors import VectorFile, vectors_dir
-from clipdesk import search
 from clipdesk.search import VectorIndex, search_text
 
 DIM = 512
