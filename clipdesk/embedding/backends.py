@@ -37,11 +37,14 @@ log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "cuda", "mps", "cpu", "onnx")
 QUERY_CACHE_SIZE = 256  # recent single-text queries kept as vectors
-ONNX_SPINNING: dict[str, bool] = {"image": False, "text": True}
+ONNX_SPINNING: dict[str, bool] = {"image": False, "text": False}
 """Whether ONNX Runtime's intra-op threads spin while waiting for work, per graph. The
 image graph runs beside the indexer's decode threads, and spinning threads take the CPU
 they need (benchmarks/ingest.py: CPU efficiency 0.69 with spinning vs 0.91 without on
-2 cores); a text query runs alone and wants the lowest latency."""
+2 cores). The text graph is followed at once by the vector scan, which the still-spinning
+threads slow down: on 2 cores (load 1-2) a ViT-B-32 query encoded in a median 22 ms
+without spinning vs 38-82 ms with it, and encode + a 100k-row scan took 37 vs 67-126 ms
+(separate processes, alternating; benchmarks/README.md)."""
 
 
 def choose_backend(preference: str, cuda_available: bool, mps_available: bool) -> str:
