@@ -1,15 +1,18 @@
-"""Text search latency at 100k and 1M stored vectors: the search-ready vector file (float16
-and float32) vs loading from SQLite, cold processes vs a bare Python, and a naive scan.
+"""Text search latency at 100k and 1M stored vectors: the exact float32 scan (before) vs the
+compact int8 scan + exact re-score (now), the vector file vs loading from SQLite, cold
+processes vs a bare Python, and a naive scan.
 
 A fresh catalog holds N fake photos with random unit vectors (dim 512), written with
 bulk inserts (the catalog's triggers run as they do for real photos). Part 1, N = 100k:
-loading the vectors from SQLite (before) vs building and opening the vector file (now);
-per query the ViT-B-32 (random weights) ONNX text encoder + VectorIndex.top(limit=50),
-the matrix product + top-k alone, float16 vs float32 file; a naive row-by-row SQLite
-scan. Part 2, N = 1M: the same catalog at 1M; fresh processes that open the file and run
-one top-50 product, and that run the whole search path (catalog, vector file, ONNX text
-encoder, look-ups), each against a bare `python -c "import numpy[, onnxruntime, PIL]"`
-timed in the same run; warm queries; float16 vs float32 top-50 overlap.
+loading the vectors from SQLite (before the vector file) vs building and opening the
+vector file; per query the ViT-B-32 (random weights) ONNX text encoder + top-50, the scan
++ top-k alone; a naive row-by-row SQLite scan. Part 2, N = 1M: the same catalog at 1M;
+fresh processes that open the file and run one top-50, and that run the whole search path
+(catalog, vector file, ONNX text encoder, look-ups), each against a bare `python -c
+"import numpy[, onnxruntime, PIL]"` timed in the same run; warm queries. Every query is
+answered both ways in the same run ("exact": ``VectorIndex.top_exact``, every float32
+row, as before; "compact": ``VectorIndex.top``, the int8 scan + exact re-score), with the
+top-50 overlap between them.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from pathlib import Path
 import numpy as np
 from common import ONNX_DIR, RANDOM_VIT, header, load, median, percentile, row, timer
 
+from clipdesk import search
 from clipdesk.catalog import Catalog
-from clipdesk.catalog.vectors import DEFAULT_DTYPE, VectorFile, vectors_dir
+from clipdesk.catalog.vectors import VectorFile, vectors_dir
 from clipdesk.search import VectorIndex, search_text
 
 DIM = 512
@@ -146,7 +150,9 @@ cat = Catalog({path!r})
 index = VectorIndex.load(cat, {model_id}, {dtype!r})
 t2 = time.perf_counter()
 q = np.random.default_rng(5).standard_normal({dim}).astype(np.float32)
-top = index.top(q / np.linalg.norm(q), 50)
+if {method!r} == "top":
+    index.pack(wait=True)  # what a warm index does; a one-off query scans exactly
+top = getattr(index, {method!r})(q / np.linalg.norm(q), 50)
 t3 = time.perf_counter()
 print(json.dumps({{"imports": t1 - t0, "open": t2 - t1, "top50": t3 - t2,
        "source": index.source, "n": len(index)}}))
@@ -159,11 +165,15 @@ from pathlib import Path
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import ModelSpec, load_embedder
 from clipdesk.search import VectorIndex, search_text
+if {plain!r}:  # as before: the text graph optimised at every load, nothing saved
+    import clipdesk.embedding.backends as backends
+    backends.SAVE_OPTIMISED = ()
 emb = load_embedder(ModelSpec("ViT-B-32:random", "ViT-B-32"), backend="onnx",
                     weights_dir=Path({weights!r}), onnx_dir=Path({onnx!r}))
 t1 = time.perf_counter()
 cat = Catalog({path!r})
-hits = search_text(cat, emb, "a photo of a dog at sunset", limit=20)
+index = VectorIndex.load(cat, cat.model_id(emb.name, emb.dim))
+hits = search_text(cat, emb, "a photo of a dog at sunset", limit=20, index=index)
 t2 = time.perf_counter()
 print(json.dumps({{"imports_and_model": t1 - t0, "search": t2 - t1, "hits": len(hits),
        "torch": "torch" in sys.modules, "open_clip": "open_clip" in sys.modules}}))
@@ -205,6 +215,58 @@ def queries_for(args) -> list[str]:
     return [f"a photo of a {s} {w}" for s in SUBJECTS for w in SETTINGS][: 20 if args.quick else 50]
 
 
+METHODS = {"exact": "top_exact", "compact": "top"}
+LABELS = {"exact": "exact float32 scan (before)", "compact": "compact scan + re-score (now)"}
+
+
+def warm_index(index: VectorIndex, emb) -> float:
+    """Pack the compact scan (as a second query starts it, in the background) and wait for
+    it; seconds it took. Below ``COMPACT_MIN_ROWS`` the app scans exactly; here both ways
+    are measured at every size."""
+    search.COMPACT_MIN_ROWS = 0
+    index.top(emb.encode_texts(["warm-up"])[0], LIMIT)
+    with timer() as t:
+        assert index.pack(wait=True), "the compact scan did not pack"
+    return t[0]
+
+
+def compare_queries(index: VectorIndex, emb, queries: list[str]) -> dict[str, list[float]]:
+    """Each query answered exactly and through the compact scan, alternating."""
+    figures: dict[str, list[float]] = {}
+    for q in queries:
+        ranked = {}
+        for name, method in METHODS.items():
+            top = getattr(index, method)
+            forget_queries(emb)
+            with timer() as t_all:
+                vec = emb.encode_texts([q])[0]
+                ranked[name] = top(vec, LIMIT)
+            with timer() as t_top:
+                top(vec, LIMIT)
+            figures.setdefault(f"{LABELS[name]}: text encode + top-50", []).append(t_all[0])
+            figures.setdefault(f"{LABELS[name]}: scan + top-k alone", []).append(t_top[0])
+        figures.setdefault("top-50 overlap compact vs exact", []).append(
+            overlap(ranked["compact"], ranked["exact"])
+        )
+        figures.setdefault("rows re-scored exactly per query", []).append(index.rescored)
+        forget_queries(emb)
+        with timer() as t_enc:
+            emb.encode_texts([q])
+        figures.setdefault("text encode alone (new query)", []).append(t_enc[0])
+    return figures
+
+
+def print_figures(figures: dict[str, list[float]]) -> None:
+    for label, values in figures.items():
+        if label.startswith(("top-50", "rows")):
+            row(label + " (mean / min)", float(np.mean(values)), "", f"min {min(values):g}")
+        else:
+            row(label, MS * median(values), "ms", f"p95 {MS * percentile(values, 95):.2f} ms")
+    a = median(figures[f"{LABELS['exact']}: text encode + top-50"])
+    b = median(figures[f"{LABELS['compact']}: text encode + top-50"])
+    row("warm query, exact / compact", a / b, "x")
+
+
 def part_small(args, emb, tmp: Path) -> None:
     n = args.n
     queries = queries_for(args)
@@ -212,55 +274,32 @@ def part_small(args, emb, tmp: Path) -> None:
     with timer() as t:
         catalog, model_id = build(tmp / "small" / "data" / "catalog.sqlite3", n, emb.name)
     row("building the catalog (bulk inserts, not a budget)", t[0], "s")
-    loads = []
+    with timer() as t:
+        ids, mat = catalog.embedding_matrix(model_id)
+    row("(a) vectors from SQLite into memory (before the vector file)", MS * t[0], "ms")
+    with timer() as t:
+        first = VectorIndex.load(catalog, model_id, "float32")
+    assert first.source == "rebuilt", first.source
+    row("    float32 + compact file: first build from the catalog", MS * t[0], "ms")
+    opens = []
     for _ in range(3):
-        with timer() as t:
-            ids, mat = catalog.embedding_matrix(model_id)
-        loads.append(t[0])
-    row("(a) vectors from SQLite into memory (before; median 3)", MS * median(loads), "ms")
-    indexes = {}
-    for dtype in ("float16", "float32"):
-        with timer() as t:
-            first = VectorIndex.load(catalog, model_id, dtype)
-        assert first.source == "rebuilt", first.source
-        opens = []
-        for _ in range(3):
-            with timer() as t2:
-                indexes[dtype] = VectorIndex.load(catalog, model_id, dtype)
-            opens.append(t2[0])
-        assert indexes[dtype].source == "file"
-        row(f"    {dtype} file: first build from the catalog", MS * t[0], "ms")
-        row(f"    {dtype} file: open (fresh, checked; median 3)", MS * median(opens), "ms")
-
+        with timer() as t2:
+            index = VectorIndex.load(catalog, model_id, "float32")
+        opens.append(t2[0])
+    assert index.source == "file" and index.compact is not None
+    row("    open (fresh, checked; median 3)", MS * median(opens), "ms")
+    row(
+        "    packing the compact scan (background, once per index)",
+        MS * warm_index(index, emb),
+        "ms",
+    )
     emb.encode_texts(["warm-up"])
-    for index in indexes.values():
-        index.top(emb.encode_texts(["warm-up"])[0], LIMIT)
-    figures: dict[str, list[float]] = {}
-    overlaps = []
-    for q in queries:
-        for dtype, index in indexes.items():
-            forget_queries(emb)
-            with timer() as t_all:
-                vec = emb.encode_texts([q])[0]
-                index.top(vec, LIMIT)
-            with timer() as t_top:
-                index.top(vec, LIMIT)
-            forget_queries(emb)
-            with timer() as t_enc:
-                emb.encode_texts([q])
-            figures.setdefault(f"(b) {dtype}: text encode + top-50", []).append(t_all[0])
-            figures.setdefault("    text encode alone (new query)", []).append(t_enc[0])
-            figures.setdefault(f"(c) {dtype}: matmul + top-k alone", []).append(t_top[0])
-        with timer() as t_full:
-            search_text(catalog, emb, q, limit=LIMIT, index=indexes["float16"])
-        figures.setdefault("    search_text, float16 (+ 50 photo look-ups)", []).append(t_full[0])
-        vec = emb.encode_texts([q])[0]
-        overlaps.append(overlap(indexes["float16"].top(vec, 50), indexes["float32"].top(vec, 50)))
-    print("-- latency (median / p95 over the queries)")
-    for label, times in sorted(figures.items()):
-        row(label, MS * median(times), "ms", f"p95 {MS * percentile(times, 95):.2f} ms")
-    row("top-50 overlap float16 vs float32 (mean)", float(np.mean(overlaps)), "")
-    row("top-50 overlap float16 vs float32 (min)", float(np.min(overlaps)), "")
+    index.top_exact(emb.encode_texts(["warm-up"])[0], LIMIT)
+    print("-- warm queries (median / p95 over the queries)")
+    print_figures(compare_queries(index, emb, queries))
+    with timer() as t_full:
+        search_text(catalog, emb, queries[0] + " again", limit=LIMIT, index=index)
+    row("search_text, compact (+ 50 photo look-ups)", MS * t_full[0], "ms")
 
     naive = []
     for q in queries[:3]:
@@ -273,8 +312,6 @@ def part_small(args, emb, tmp: Path) -> None:
     print(f"-- naive: Python loop over SQLite rows, np.dot per row, heapq top-{LIMIT};")
     print(f"   scan timed over {NAIVE_ROWS:,} rows (median of 3), extrapolated x{scale:.0f}")
     row(f"naive scan of {n:,} rows (extrapolated)", naive_ms, "ms")
-    top32 = MS * median(figures["(c) float32: matmul + top-k alone"])
-    row("naive scan / (c) float32 matmul + top-k", naive_ms / top32, "x")
     tags = np.random.default_rng(1).standard_normal((500, DIM), dtype=np.float32)
     with timer() as t:
         mat @ tags.T
@@ -289,87 +326,46 @@ def part_big(args, emb, tmp: Path) -> None:
     with timer() as t:
         catalog, model_id = build_photos(path, n, emb.name)
     row("catalog of photo rows (bulk inserts, not a budget)", t[0], "s")
-    for dtype in args.dtypes:
-        vf = VectorFile(vectors_dir(catalog), model_id, dtype)
-        with timer() as t:
-            vf.write(catalog.vector_state(), DIM, synthetic_vectors(n))
-        row(
-            f"    {dtype} file written ({n * DIM * np.dtype(dtype).itemsize / 1e6:.0f} MB)",
-            t[0],
-            "s",
-        )
+    dtype = "float32"
+    vf = VectorFile(vectors_dir(catalog), model_id, dtype)
+    with timer() as t:
+        vf.write(catalog.vector_state(), DIM, synthetic_vectors(n))
+    row(f"float32 file ({n * DIM * 4 / 1e6:.0f} MB) + compact ({n * DIM / 1e6:.0f} MB)", t[0], "s")
     catalog.close()
 
     print("-- fresh processes (best of 3 wall times; the files are in the page cache)")
     bare, _ = run_fresh("import numpy")
     row('bare python -c "import numpy"', MS * bare, "ms")
-    for dtype in args.dtypes:
-        code = _OPEN.format(path=str(path), model_id=model_id, dtype=dtype, dim=DIM)
+    for name, method in METHODS.items():
+        code = _OPEN.format(path=str(path), model_id=model_id, dtype=dtype, dim=DIM, method=method)
         wall, out = run_fresh(code)
         assert out and out["source"] == "file" and out["n"] == n, out
-        row(f"{dtype}: open catalog + {n:,} vectors + one top-50", MS * wall, "ms")
-        row("    of which: imports (numpy, clipdesk.search)", MS * out["imports"], "ms")
+        what = "open + pack + one top-50" if name == "compact" else "open + one top-50"
+        row(f"{LABELS[name]}: {what}", MS * wall, "ms")
         row("    of which: open (catalog, check, header, map)", MS * out["open"], "ms")
-        row("    of which: the first top-50 product (pages in)", MS * out["top50"], "ms")
-        row("    process minus bare numpy", MS * (wall - bare), "ms")
-    dtype = args.dtypes[-1]
-    drop_file_cache(list((path.parent / "vectors").glob(f"*-f{dtype[5:]}-*.vec")))
-    code = _OPEN.format(path=str(path), model_id=model_id, dtype=dtype, dim=DIM)
-    wall, out = run_fresh(code, repeats=1)
-    row(
-        f"{dtype}, file pages dropped first (disk read)",
-        MS * wall,
-        "ms",
-        f"top-50 {MS * out['top50']:.0f} ms",
-    )
+        row("    of which: (pack +) the first top-50 (pages in)", MS * out["top50"], "ms")
 
     bare_rt, _ = run_fresh("import numpy, onnxruntime, PIL.Image")
     row('bare python -c "import numpy, onnxruntime, PIL.Image"', MS * bare_rt, "ms")
     weights = str(tmp / "weights")
-    code = _SEARCH.format(path=str(path), weights=weights, onnx=str(ONNX_DIR))
-    wall, out = run_fresh(code)
-    row(f"search path in a fresh process ({DEFAULT_DTYPE} file)", MS * wall, "ms")
-    row("    of which: imports + ONNX text encoder load", MS * out["imports_and_model"], "ms")
-    row("    of which: catalog + vectors + encode + top + look-ups", MS * out["search"], "ms")
-    row("    / bare numpy+onnxruntime+PIL", wall / bare_rt, "x", f"torch loaded: {out['torch']}")
+    run_fresh(_SEARCH.format(path=str(path), weights=weights, onnx=str(ONNX_DIR), plain=False), 1)
+    for plain in (True, False):  # the text graph's saved optimised copy (embedding/backends)
+        code = _SEARCH.format(path=str(path), weights=weights, onnx=str(ONNX_DIR), plain=plain)
+        wall, out = run_fresh(code)
+        label = "text graph optimised at load (before)" if plain else "saved optimised graph"
+        row(f"search in a fresh process (one query: exact scan), {label}", MS * wall, "ms")
+        row("    of which: imports + ONNX text encoder load", MS * out["imports_and_model"], "ms")
+        row("    of which: catalog + vectors + encode + top + look-ups", MS * out["search"], "ms")
+        row("    / bare numpy+onnxruntime+PIL", wall / bare_rt, "x", f"torch: {out['torch']}")
 
     if args.cold_only:
         return
     print(f"-- warm queries at {n:,} (median / p95)")
     catalog = Catalog(path)
-    queries = queries_for(args)[: 10 if args.quick else 20]
-    results = {}
-    for dtype in args.dtypes:
-        index = VectorIndex.load(catalog, model_id, dtype)
-        index.top(emb.encode_texts(["warm-up"])[0], LIMIT)
-        total, topk, ranked = [], [], []
-        for q in queries:
-            forget_queries(emb)
-            with timer() as t_all:
-                vec = emb.encode_texts([q])[0]
-                ranked.append(index.top(vec, LIMIT))
-            with timer() as t_top:
-                index.top(vec, LIMIT)
-            total.append(t_all[0])
-            topk.append(t_top[0])
-        results[dtype] = ranked
-        row(
-            f"{dtype}: text encode + top-50",
-            MS * median(total),
-            "ms",
-            f"p95 {MS * percentile(total, 95):.1f} ms",
-        )
-        row(
-            f"{dtype}: matmul + top-k alone",
-            MS * median(topk),
-            "ms",
-            f"p95 {MS * percentile(topk, 95):.1f} ms",
-        )
-        del index
-    if len(results) == 2:
-        ov = [overlap(a, b) for a, b in zip(results["float16"], results["float32"], strict=True)]
-        row("top-50 overlap float16 vs float32 (mean)", float(np.mean(ov)), "")
-        row("top-50 overlap float16 vs float32 (min)", float(np.min(ov)), "")
+    index = VectorIndex.load(catalog, model_id, dtype)
+    row("packing the compact scan (background, once per index)", MS * warm_index(index, emb), "ms")
+    index.top_exact(emb.encode_texts(["warm-up"])[0], LIMIT)
+    print_figures(compare_queries(index, emb, queries_for(args)[: 10 if args.quick else 20]))
     catalog.close()
 
 
@@ -380,11 +376,7 @@ def main() -> None:
     ap.add_argument("--big", type=int, default=None, help="vectors in part 2 (default 1M)")
     ap.add_argument("--no-big", action="store_true", help="skip part 2")
     ap.add_argument("--cold-only", action="store_true", help="part 2's fresh processes only")
-    ap.add_argument(
-        "--dtype", choices=("float16", "float32"), help="part 2 with one file type only"
-    )
     args = ap.parse_args()
-    args.dtypes = (args.dtype,) if args.dtype else ("float16", "float32")
     args.n = args.n or (10_000 if args.quick else 100_000)
     args.big = args.big or (100_000 if args.quick else 1_000_000)
     header(f"text search, dim {DIM}, top {LIMIT}: {args.n:,} and {args.big:,} vectors")

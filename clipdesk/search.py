@@ -1,11 +1,13 @@
 """Text and example search over the catalog's embeddings (no Qt).
 
 Vectors are L2-normalised, so a score is the cosine similarity: one matrix-vector
-product over the whole library, then a partial sort for the top hits.
+product over the whole library (over its compact int8 copy, then exactly over a shortlist,
+for a large one), then a partial sort for the top hits.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -14,9 +16,12 @@ import numpy as np
 
 from clipdesk.catalog import Catalog, browse
 from clipdesk.catalog.browse import PhotoFilter
-from clipdesk.catalog.vectors import DEFAULT_DTYPE, load_vectors
+from clipdesk.catalog.compact import Int8Scan, bound, quantise_query
+from clipdesk.catalog.vectors import DEFAULT_DTYPE, Compact, load_vectors
 from clipdesk.embedding import Embedder
 from clipdesk.pathnames import lookup_forms
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,21 +39,46 @@ class Hit:
 # Rows scored per block when the matrix is float16: numpy has no fast float16 product, so
 # each block is cast to float32 and multiplied by BLAS (benchmarks/search.py measures it).
 BLOCK_ROWS = 16384
+# Below this many rows the exact float32 scan is as fast as the compact one (a query's
+# fixed costs; benchmarks/search.py at 25k and 200k rows put the crossover near 100k).
+COMPACT_MIN_ROWS = 100_000
+# Rows re-scored exactly after the compact scan, at least (more when the bound asks).
+SHORTLIST = 1000
+# The query of an index that starts packing its compact scan in the background
+# (catalog/compact.py): a one-off search (a CLI run) never pays for it; an index queried
+# again (the window's SearchCache) scans compactly once packed, exactly until then.
+PACK_ON_QUERY = 2
 
 
 class VectorIndex:
     """All embeddings of one model, for repeated queries: memory-mapped from the
-    search-ready file beside the catalog (catalog/vectors.py), float16 or float32."""
+    search-ready file beside the catalog (catalog/vectors.py), float16 or float32.
 
-    def __init__(self, ids: np.ndarray, matrix: np.ndarray, source: str = "memory"):
+    With the file's compact matrix (one byte per dimension) a query scans that, re-scores
+    a shortlist exactly and widens the shortlist until no row left out can beat the exact
+    top results (``catalog/compact.bound``): the results and scores are those of the
+    exact scan (``top_exact``), at a quarter of the bytes read per query."""
+
+    def __init__(
+        self,
+        ids: np.ndarray,
+        matrix: np.ndarray,
+        source: str = "memory",
+        compact: Compact | None = None,
+    ):
         self.ids = ids
         self.matrix = matrix
         self.source = source
+        self.compact = compact
+        self.rescored = 0  # rows re-scored exactly by the last compact query
+        self._scan: Int8Scan | None = None
+        self._queries = 0
+        self._warned = False
 
     @classmethod
     def load(cls, catalog: Catalog, model_id: int, dtype: str = DEFAULT_DTYPE) -> VectorIndex:
         v = load_vectors(catalog, model_id, dtype)
-        return cls(v.ids, v.matrix, v.source)
+        return cls(v.ids, v.matrix, v.source, v.compact)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -74,15 +104,77 @@ class VectorIndex:
         """Best ``limit`` (id, score) pairs; ``only`` restricts to a set of photo ids."""
         if not len(self.ids) or limit <= 0:
             return []
-        scores = self.scores(query)
+        self._queries += 1
+        if self._compact_ready(start=self._queries >= PACK_ON_QUERY):
+            return self._top_compact(query, limit, exclude, only)
+        return self.top_exact(query, limit, exclude, only)
+
+    def pack(self, wait: bool = True) -> bool:
+        """Start packing the compact scan now (``wait``: until done); whether it is ready."""
+        if self._compact_ready(start=True) or not wait or self._scan is None:
+            return self._compact_ready(start=False)
+        self._scan.wait()
+        return self._compact_ready(start=False)
+
+    def _compact_ready(self, start: bool) -> bool:
+        if self.compact is None or len(self.ids) < COMPACT_MIN_ROWS:
+            return False
+        if self._scan is None and start:
+            self._scan = Int8Scan(self.compact.codes)
+        if self._scan is not None and self._scan.failed and not self._warned:
+            log.warning("the compact vector scan is unavailable: %s", self._scan.failed)
+            self._warned = True
+        return self._scan is not None and self._scan.ready
+
+    def _mask(self, scores: np.ndarray, exclude, only) -> None:
         if exclude is not None:
             scores[self.ids == exclude] = -np.inf
         if only is not None:
             scores[~np.isin(self.ids, only)] = -np.inf
+
+    def top_exact(self, query, limit: int, exclude=None, only=None) -> list[tuple[int, float]]:
+        """``top`` by scoring every row of the float matrix (no compact scan)."""
+        if not len(self.ids) or limit <= 0:
+            return []
+        scores = self.scores(query)
+        self._mask(scores, exclude, only)
         k = min(limit, len(scores))
         best = np.argpartition(-scores, k - 1)[:k]
         best = best[np.argsort(-scores[best], kind="stable")]
         return [(int(self.ids[i]), float(scores[i])) for i in best if np.isfinite(scores[i])]
+
+    def _exact(self, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
+        return np.asarray(self.matrix[rows], np.float32) @ q
+
+    def _top_compact(self, query, limit: int, exclude, only) -> list[tuple[int, float]]:
+        q = np.asarray(query, dtype=np.float32).reshape(-1)
+        b, t, q_err, q_norm = quantise_query(q)
+        approx = self._scan.dots(b).astype(np.float32)
+        approx *= self.compact.scales
+        approx *= t
+        self._mask(approx, exclude, only)
+        n = len(approx)
+        m = min(max(SHORTLIST, 4 * limit), n)
+        rows = np.argpartition(-approx, m - 1)[:m]
+        rows = np.sort(rows[np.isfinite(approx[rows])])  # in file order: fewer page reads
+        if not len(rows):
+            return []
+        exact = self._exact(rows, q)
+        k = min(limit, len(rows))
+        kth = float(np.partition(exact, len(exact) - k)[len(exact) - k])
+        # A row outside the shortlist scores at most its approximate score plus the bound:
+        # the ones that could still beat the k-th exact score are re-scored too.
+        approx[rows] = -np.inf
+        more = np.flatnonzero(approx >= kth - bound(q_err, q_norm, self.compact.row_err))
+        if len(more) > n // 4:  # the bound is too loose to help: score every row
+            self.rescored = n
+            return self.top_exact(q, limit, exclude, only)
+        if len(more):
+            rows = np.concatenate([rows, more])
+            exact = np.concatenate([exact, self._exact(more, q)])
+        self.rescored = len(rows)
+        best = np.argsort(-exact, kind="stable")[:limit]
+        return [(int(self.ids[rows[i]]), float(exact[i])) for i in best]
 
 
 def _hits(catalog: Catalog, ranked: list[tuple[int, float]]) -> list[Hit]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from clipdesk.catalog import Catalog
@@ -54,3 +56,47 @@ def test_similar_accepts_a_photo_outside_the_library(indexed, embedder, tmp_path
 def test_similar_to_a_missing_file_is_a_clear_error(indexed, embedder, tmp_path):
     with pytest.raises(NotFound, match="no such photo"):
         search_similar(indexed, embedder, tmp_path / "nope.jpg")
+
+
+# -- the text encoder's optimised graph ----------------------------------------------------
+
+
+def test_the_text_graph_is_optimised_once_then_loaded_and_encodes_the_same(
+    tmp_path, embedder, onnx_cache
+):
+    import shutil
+
+    import numpy as np
+    import onnxruntime as ort
+
+    from clipdesk.embedding import load_embedder
+    from clipdesk.embedding.backends import optimised_path
+
+    onnx_dir = tmp_path / "onnx"
+    shutil.copytree(onnx_cache, onnx_dir)
+    for old in onnx_dir.rglob("*.opt-*"):
+        old.unlink()
+
+    def load():
+        return load_embedder("test", backend="onnx", weights_dir=tmp_path / "w", onnx_dir=onnx_dir)
+
+    texts = ["red circle", "a photo of a blue square", "x " * 90]
+    first = load()
+    graph = Path(first.info["onnx_folder"]) / "text.onnx"
+    saved = optimised_path(graph, ort.__version__)
+    assert not saved.exists()
+    a = first.encode_texts(texts)
+    assert saved.is_file()  # saved by the first session
+    # the export's graph as it was opened before (optimised at every load, all 77 positions)
+    plain = ort.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
+    before = plain.run(None, {"tokens": np.asarray(first._tokenize(texts), np.int64)})[0]
+    before /= np.linalg.norm(before, axis=1, keepdims=True)
+    assert np.sum(a * before, axis=1).min() >= 0.9999
+
+    b = load().encode_texts(texts)  # a later process: the saved copy, no optimisation
+    assert np.sum(b * before, axis=1).min() >= 0.9999
+
+    saved.write_bytes(b"\x00 not a graph")  # damaged: removed, the export used, saved again
+    c = load().encode_texts(texts)
+    assert np.sum(c * before, axis=1).min() >= 0.9999
+    assert saved.stat().st_size > 1000

@@ -56,6 +56,14 @@ def assert_matches_catalog(cat, model_id, v, atol=1e-3):
     np.testing.assert_allclose(np.asarray(v.matrix, np.float32)[order], mat, atol=atol)
 
 
+def assert_compact_matches(v):
+    """The compact rows decode to the float rows within the recorded error."""
+    c = v.compact
+    decoded = (c.codes.astype(np.float32) - 128) * c.scales[:, None]
+    err = np.linalg.norm(decoded - np.asarray(v.matrix, np.float32), axis=1)
+    assert len(c.codes) == len(v.ids) and err.max() <= c.row_err + 1e-6
+
+
 def header(cat, model_id, dtype=DEFAULT_DTYPE):
     return VectorFile(vectors_dir(cat), model_id, dtype).header_path
 
@@ -159,7 +167,7 @@ def test_new_embeddings_are_appended_and_deletions_rebuild(synthetic):
     assert len(VectorIndex.load(cat, model_id).top(_unit(np.random.default_rng(3), 1)[0], 5)) == 0
     # one set of data files is left, the header's
     files = sorted(p.suffix for p in vectors_dir(cat).glob("model-*"))
-    assert files == [".ids", ".json", ".lock", ".vec"]
+    assert files == [".ids", ".json", ".lock", ".scale", ".u8", ".vec"]
 
 
 def test_a_killed_append_leaves_bytes_that_are_never_read(synthetic):
@@ -208,6 +216,25 @@ def _damage_missing_data(folder, head, path):
     (folder / head["vec_file"]).unlink()
 
 
+def _damage_codes(folder, head, path):
+    with open(folder / head["codes_file"], "r+b") as f:  # the first row is in the sample
+        f.write(bytes(range(DIM)))
+
+
+def _damage_codes_truncated(folder, head, path):
+    with open(folder / head["codes_file"], "r+b") as f:
+        f.truncate(head["n"] * head["dim"] - 3)
+
+
+def _damage_missing_scales(folder, head, path):
+    (folder / head["scales_file"]).unlink()
+
+
+def _damage_version_1(folder, head, path):  # a file written before the compact matrix
+    old = {k: v for k, v in head.items() if k not in ("codes_file", "scales_file", "codes_crc")}
+    path.write_text(json.dumps({**old, "version": 1}))
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -217,6 +244,10 @@ def _damage_missing_data(folder, head, path):
         _damage_ids,
         _damage_vectors,
         _damage_missing_data,
+        _damage_codes,
+        _damage_codes_truncated,
+        _damage_missing_scales,
+        _damage_version_1,
     ],
 )
 def test_a_damaged_file_is_rebuilt_from_the_catalog(synthetic, damage):
@@ -228,6 +259,7 @@ def test_a_damaged_file_is_rebuilt_from_the_catalog(synthetic, damage):
         v = load_vectors(again, model_id)
         assert v.source == "rebuilt"
         assert_matches_catalog(again, model_id, v)
+        assert_compact_matches(v)
         assert load_vectors(again, model_id).source == "file"
 
 
@@ -338,6 +370,86 @@ def test_float16_ranking_matches_float32_on_the_test_models_embeddings(tmp_path,
             overlaps.append(_overlap(a, b, 50))
             np.testing.assert_allclose([s for _, s in a], [s for _, s in b], atol=2e-3)
         assert np.mean(overlaps) >= 0.99
+
+
+# -- the compact scan ranks exactly ----------------------------------------------------------
+
+
+def _clustered(rng, n, dim, centres=40, spread=0.25):
+    """Unit vectors around a few centres: many near ties, the hard case for a shortlist."""
+    c = _unit(rng, centres, dim)
+    v = c[rng.integers(0, centres, n)] + spread * _unit(rng, n, dim) * rng.random((n, 1))
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def compact_everywhere(monkeypatch):
+    """The compact scan on any library size."""
+    import clipdesk.search as search
+
+    monkeypatch.setattr(search, "COMPACT_MIN_ROWS", 0)
+    monkeypatch.setattr(search, "SHORTLIST", 200)
+
+
+def _same_top(fast, exact) -> float:
+    """Every rank's score is the exact one (so the ranking is exact up to ties that
+    float rounding may order either way); returns the overlap of the ids."""
+    assert len(fast) == len(exact)
+    np.testing.assert_allclose([s for _, s in fast], [s for _, s in exact], atol=1e-5)
+    tied = {i for i, s in exact if abs(s - exact[-1][1]) < 1e-5}
+    assert {i for i, _ in fast} - tied == {i for i, _ in exact} - tied
+    return _overlap(fast, exact, len(exact))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_the_compact_scan_returns_the_exact_top_50_on_clustered_vectors(
+    tmp_path, compact_everywhere, dtype
+):
+    rng = np.random.default_rng(21)
+    n, dim = 30_000, 128
+    vecs = _clustered(rng, n, dim)
+    with Catalog(tmp_path / "data" / "catalog.sqlite3") as cat:
+        model_id = cat.model_id("m", dim)
+        chunks = ((np.arange(s + 1, s + 5001), vecs[s : s + 5000]) for s in range(0, n, 5000))
+        v = VectorFile(vectors_dir(cat), model_id, dtype).write(cat.vector_state(), dim, chunks)
+        index = VectorIndex(v.ids, v.matrix, v.source, v.compact)
+        q0 = vecs[3]
+        assert index.top(q0, 5) == index.top_exact(q0, 5)  # first query: exact, no packing
+        assert index._scan is None
+        index.top(q0, 5)  # the second starts packing in the background
+        assert index.pack(wait=True)
+        queries = np.concatenate([vecs[:10] + 0.05 * _unit(rng, 10, dim), _unit(rng, 10, dim)])
+        queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+        only = np.arange(1, n + 1, 3)
+        overlaps = []
+        for q in queries:
+            overlaps.append(_same_top(index.top(q, 50), index.top_exact(q, 50)))
+            _same_top(index.top(q, 50, exclude=1, only=only), index.top_exact(q, 50, 1, only))
+        assert np.mean(overlaps) >= 0.99
+        assert index.rescored < n // 4  # the shortlist and the bound did the work
+
+
+def test_the_compact_scan_returns_the_exact_top_on_the_test_models_embeddings(
+    tmp_path, embedder, compact_everywhere
+):
+    photos = tmp_path / "photos"
+    write_folder(photos, 180, seed=3)
+    with Catalog(tmp_path / "data" / "catalog.sqlite3") as cat:
+        cat.add_folder(photos)
+        Indexer(cat, embedder).run()
+        model_id = cat.model_id(embedder.name, embedder.dim)
+        index = VectorIndex.load(cat, model_id)
+        assert index.compact is not None and len(index) == 180
+        assert index.pack(wait=True)
+        texts = [f"a photo of a {c} {s}" for c in ("red", "blue") for s in ("circle", "square")]
+        _, mat = cat.embedding_matrix(model_id)
+        overlaps = [
+            _same_top(index.top(q, 50), index.top_exact(q, 50))
+            for q in [*embedder.encode_texts(texts), *mat[:4]]
+        ]
+        assert np.mean(overlaps) >= 0.99
+        hits = search_text(cat, embedder, "red circle", limit=5, index=index)
+        assert all("red_circle" in h.path for h in hits[:2])
 
 
 # -- the search path uses the file -------------------------------------------------------------

@@ -6,7 +6,10 @@ needs at once from a cold start:
 - ``model-<id>-f32.json``: the header (the commit point, replaced atomically),
 - ``model-<id>-f32-<token>.ids``: int64 photo ids, one per row,
 - ``model-<id>-f32-<token>.vec``: the L2-normalised vectors, row-major float32 (``-f16``:
-  float16, half the size).
+  float16, half the size),
+- ``model-<id>-f32-<token>.u8`` and ``.scale``: the same rows at one byte per dimension and
+  their float32 scales (catalog/compact.py), what a search scans before re-scoring a
+  shortlist exactly from ``.vec``; the header keeps their largest quantisation error.
 
 The header records how many rows are valid and the catalog state they reflect: its uuid,
 ``gen`` (bumped by every change a file cannot follow by appending) and ``seq`` (the stamp
@@ -23,7 +26,8 @@ lock is busy, the folder is read-only) searches on the file plus what it read fr
 catalog, or on the catalog in memory.
 
 What is checked on open: the header's fields, the files' sizes, a CRC-32 of the ids and
-of a sample of rows. Damage inside the vector bytes outside that sample is not detected.
+of a sample of rows (of each matrix). Damage inside the vector bytes outside that sample is
+not detected. Version 1 files (no compact matrix) are rebuilt once.
 """
 
 from __future__ import annotations
@@ -34,11 +38,12 @@ import uuid
 import zlib
 from collections.abc import Iterable
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from clipdesk.catalog import compact
 from clipdesk.catalog.db import Catalog
 
 try:  # POSIX; elsewhere writers are not locked against each other
@@ -47,8 +52,9 @@ except ImportError:  # pragma: no cover
     fcntl = None
 
 MAGIC = "clipdesk-vectors"
-VERSION = 1
+VERSION = 2  # 2: the compact matrix (.u8, .scale) beside the float file
 DTYPES = {"float16": "f16", "float32": "f32"}
+FILES = {"ids_file": "ids", "vec_file": "vec", "codes_file": "u8", "scales_file": "scale"}
 # float32 by default: numpy has no fast float16 arithmetic or conversion, so a float16
 # matrix is scored by casting blocks to float32, which on the project's 2-core x86 CPU
 # (AVX2) made the product 9-15x slower than float32 (benchmarks/search.py). float16
@@ -66,6 +72,17 @@ class Vectors:
     ids: np.ndarray
     matrix: np.ndarray
     source: str
+    compact: Compact | None = None
+
+
+@dataclass
+class Compact:
+    """The rows at one byte per dimension (catalog/compact.py): ``codes`` (n, dim) uint8,
+    ``scales`` (n,) float32, ``row_err`` the largest quantisation error of a row."""
+
+    codes: np.ndarray
+    scales: np.ndarray
+    row_err: float
 
 
 class _Damaged(Exception):
@@ -114,13 +131,15 @@ class VectorFile:
                 and all(
                     isinstance(head[k], int) and head[k] >= 0 for k in ("n", "dim", "gen", "seq")
                 )
-                and all(isinstance(head[k], int) for k in ("ids_crc", "sample_crc"))
+                and all(isinstance(head[k], int) for k in ("ids_crc", "sample_crc", "codes_crc"))
+                and isinstance(head["row_err"], float)
+                and 0 <= head["row_err"] < 1
                 and isinstance(head["uuid"], str)
                 and all(
                     isinstance(head[k], str)
                     and head[k].startswith(self.stem + "-")
                     and Path(head[k]).name == head[k]
-                    for k in ("ids_file", "vec_file")
+                    for k in FILES
                 )
             )
         except KeyError as exc:
@@ -129,25 +148,43 @@ class VectorFile:
             raise _Damaged("header fields do not add up")
         return head
 
-    def map(self, head: dict) -> tuple[np.ndarray, np.ndarray]:
+    def _row_bytes(self, dim: int) -> dict[str, int]:
+        return {
+            "ids_file": 8,
+            "vec_file": dim * self.dtype.itemsize,
+            "codes_file": dim,
+            "scales_file": 4,
+        }
+
+    def map(self, head: dict) -> Vectors:
         """The header's rows, memory-mapped read-only, checked against its sizes and sums."""
         n, dim = head["n"], head["dim"]
-        ids_path, vec_path = self.folder / head["ids_file"], self.folder / head["vec_file"]
+        paths = {k: self.folder / head[k] for k in FILES}
         try:
-            ids_size, vec_size = ids_path.stat().st_size, vec_path.stat().st_size
+            sizes = {k: p.stat().st_size for k, p in paths.items()}
         except OSError as exc:
             raise _Damaged(f"data file: {exc}") from None
-        if ids_size < n * 8 or vec_size < n * dim * self.dtype.itemsize:
+        if any(sizes[k] < n * size for k, size in self._row_bytes(dim).items()):
             raise _Damaged("data files are shorter than the header says (truncated)")
         if n == 0:
-            return np.zeros(0, np.int64), np.zeros((0, dim), self.dtype)
-        ids = np.memmap(ids_path, np.int64, "r", shape=(n,))
-        matrix = np.memmap(vec_path, self.dtype, "r", shape=(n, dim))
+            empty = compact.quantise(np.zeros((0, dim), np.float32))
+            return Vectors(
+                np.zeros(0, np.int64),
+                np.zeros((0, dim), self.dtype),
+                "file",
+                Compact(empty[0], empty[1], 0.0),
+            )
+        ids = np.memmap(paths["ids_file"], np.int64, "r", shape=(n,))
+        matrix = np.memmap(paths["vec_file"], self.dtype, "r", shape=(n, dim))
+        codes = np.memmap(paths["codes_file"], np.uint8, "r", shape=(n, dim))
+        scales = np.memmap(paths["scales_file"], np.float32, "r", shape=(n,))
         if zlib.crc32(ids) != head["ids_crc"]:
             raise _Damaged("photo ids do not match their checksum")
         if zlib.crc32(np.ascontiguousarray(matrix[_sample(n)])) != head["sample_crc"]:
             raise _Damaged("vectors do not match their checksum")
-        return ids, matrix
+        if _compact_crc(codes, scales) != head["codes_crc"]:
+            raise _Damaged("the compact matrix does not match its checksum")
+        return Vectors(ids, matrix, "file", Compact(codes, scales, head["row_err"]))
 
     # -- writing --------------------------------------------------------------------------
 
@@ -186,30 +223,44 @@ class VectorFile:
     def _append_rows(self, head: dict, chunks: Iterable[tuple[np.ndarray, np.ndarray]]) -> dict:
         """Write ``chunks`` after the header's rows; returns the header that commits them
         (not yet written)."""
-        n, dim, size = head["n"], head["dim"], self.dtype.itemsize
-        ids_crc = head["ids_crc"]
-        with (
-            open(self.folder / head["ids_file"], "r+b") as fi,
-            open(self.folder / head["vec_file"], "r+b") as fv,
-        ):
-            fi.seek(n * 8)
-            fv.seek(n * dim * size)
-            fi.truncate()  # bytes a killed append left behind
-            fv.truncate()
+        n, dim = head["n"], head["dim"]
+        ids_crc, row_err = head["ids_crc"], head["row_err"]
+        files = {k: open(self.folder / head[k], "r+b") for k in FILES}  # noqa: SIM115
+        try:
+            for key, size in self._row_bytes(dim).items():
+                files[key].seek(n * size)
+                files[key].truncate()  # bytes a killed append left behind
             for ids, mat in chunks:
                 ids = np.ascontiguousarray(ids, np.int64)
-                fi.write(ids.tobytes())
-                fv.write(np.ascontiguousarray(mat, self.dtype).tobytes())
+                codes, scales, err = compact.quantise(mat)
+                files["ids_file"].write(ids.tobytes())
+                files["vec_file"].write(np.ascontiguousarray(mat, self.dtype).tobytes())
+                files["codes_file"].write(codes.tobytes())
+                files["scales_file"].write(scales.tobytes())
                 ids_crc = zlib.crc32(ids, ids_crc)
+                row_err = max(row_err, err)
                 n += len(ids)
-            for f in (fi, fv):
+            for f in files.values():
                 f.flush()
                 os.fsync(f.fileno())
-        sample = 0
+        finally:
+            for f in files.values():
+                f.close()
+        sample = codes_crc = 0
         if n:
             matrix = np.memmap(self.folder / head["vec_file"], self.dtype, "r", shape=(n, dim))
             sample = zlib.crc32(np.ascontiguousarray(matrix[_sample(n)]))
-        return {**head, "n": n, "ids_crc": ids_crc, "sample_crc": sample}
+            codes = np.memmap(self.folder / head["codes_file"], np.uint8, "r", shape=(n, dim))
+            scales = np.memmap(self.folder / head["scales_file"], np.float32, "r", shape=(n,))
+            codes_crc = _compact_crc(codes, scales)
+        return {
+            **head,
+            "n": n,
+            "ids_crc": ids_crc,
+            "sample_crc": sample,
+            "codes_crc": codes_crc,
+            "row_err": float(row_err),
+        }
 
     def _rebuild(self, state: tuple[str, int, int], dim: int, chunks) -> dict:
         token = uuid.uuid4().hex[:12]
@@ -223,12 +274,13 @@ class VectorFile:
             "uuid": state[0],
             "gen": state[1],
             "seq": state[2],
-            "ids_file": f"{self.stem}-{token}.ids",
-            "vec_file": f"{self.stem}-{token}.vec",
+            **{key: f"{self.stem}-{token}.{ext}" for key, ext in FILES.items()},
             "ids_crc": 0,
             "sample_crc": 0,
+            "codes_crc": 0,
+            "row_err": 0.0,
         }
-        for key in ("ids_file", "vec_file"):
+        for key in FILES:
             (self.folder / head[key]).write_bytes(b"")
         return self._append_rows(head, chunks)
 
@@ -239,10 +291,10 @@ class VectorFile:
         head = self._rebuild(state, dim, _normalised(chunks, self.dtype))
         self._write_header(head)
         self._remove_unused(head)
-        return Vectors(*self.map(head), "rebuilt")
+        return replace(self.map(head), source="rebuilt")
 
     def _remove_unused(self, head: dict) -> None:
-        keep = {head["ids_file"], head["vec_file"], self.header_path.name}
+        keep = {*(head[k] for k in FILES), self.header_path.name}
         leftovers = [*self.folder.glob(f"{self.stem}-*"), *self.folder.glob(f"{self.stem}.json.*")]
         for path in leftovers:  # old data files, headers a killed writer left half-written
             if path.name not in keep:
@@ -263,10 +315,12 @@ class VectorFile:
             with self.lock() as writer:
                 head, mapped = self._usable(state, dim)
                 if mapped is not None and head["seq"] == state[2]:
-                    return Vectors(*mapped, "file")
+                    return mapped
                 if writer:
                     try:
-                        return self._update(catalog, state, dim, head if mapped else None)
+                        return self._update(
+                            catalog, state, dim, head if mapped is not None else None
+                        )
                     except OSError:  # a full disk, a read-only file: search from memory
                         pass
                 if mapped is None:
@@ -285,7 +339,7 @@ class VectorFile:
         head["seq"] = state[2]
         self._write_header(head)
         self._remove_unused(head)
-        return Vectors(*self.map(head), source)
+        return replace(self.map(head), source=source)
 
     def _usable(self, state, dim) -> tuple[dict | None, tuple | None]:
         """The header and the mapped rows when the file can serve ``state`` (as it is or
@@ -307,9 +361,15 @@ def _normalised(chunks, dtype: np.dtype):
         yield ids, (mat / np.maximum(norms, 1e-12)).astype(dtype)
 
 
-def _joined(mapped, chunks, dtype: np.dtype, source: str = "memory") -> Vectors:
+def _compact_crc(codes: np.ndarray, scales: np.ndarray) -> int:
+    rows = _sample(len(codes))
+    crc = zlib.crc32(np.ascontiguousarray(codes[rows]))
+    return zlib.crc32(np.ascontiguousarray(scales[rows]), crc)
+
+
+def _joined(mapped: Vectors, chunks, dtype: np.dtype, source: str = "memory") -> Vectors:
     """The mapped rows and the newer ones from the catalog, in memory (not stored)."""
-    parts = [mapped, *_normalised(chunks, dtype)]
+    parts = [(mapped.ids, mapped.matrix), *_normalised(chunks, dtype)]
     return Vectors(
         np.concatenate([p[0] for p in parts]).astype(np.int64, copy=False),
         np.concatenate([np.asarray(p[1], dtype) for p in parts]),

@@ -41,11 +41,14 @@ log = logging.getLogger(__name__)
 
 BACKENDS = ("auto", "cuda", "mps", "cpu", "onnx")
 QUERY_CACHE_SIZE = 256  # recent single-text queries kept as vectors
-ONNX_SPINNING: dict[str, bool] = {"image": False, "text": True}
+ONNX_SPINNING: dict[str, bool] = {"image": False, "text": False}
 """Whether ONNX Runtime's intra-op threads spin while waiting for work, per graph. The
 image graph runs beside the indexer's decode threads, and spinning threads take the CPU
 they need (benchmarks/ingest.py: CPU efficiency 0.69 with spinning vs 0.91 without on
-2 cores); a text query runs alone and wants the lowest latency."""
+2 cores). The text graph is followed at once by the vector scan, which the still-spinning
+threads slow down: on 2 cores (load 1-2) a ViT-B-32 query encoded in a median 22 ms
+without spinning vs 38-82 ms with it, and encode + a 100k-row scan took 37 vs 67-126 ms
+(separate processes, alternating; benchmarks/README.md)."""
 
 
 def choose_backend(preference: str, cuda_available: bool, mps_available: bool) -> str:
@@ -457,7 +460,7 @@ class _OnnxGraphs:
             self._reexport()
             return self._session(path)
 
-    def _session(self, path: Path):
+    def _options(self, path: Path):
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -466,7 +469,51 @@ class _OnnxGraphs:
             opts.intra_op_num_threads = self.threads
         if not ONNX_SPINNING.get(path.name.split(".")[0], True):
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        return opts
+
+    def _session(self, path: Path):
+        """A session over ``path``, through its optimised copy when one was saved (the
+        graph optimisations skipped): the first session saves it beside the export."""
+        import onnxruntime as ort
+
+        if path.name.split(".")[0] not in SAVE_OPTIMISED:
+            return ort.InferenceSession(str(path), self._options(path), providers=CPU)
+        saved = optimised_path(path, ort.__version__)
+        if saved.is_file():
+            try:
+                return ort.InferenceSession(str(saved), self._options(path), providers=CPU)
+            except Exception as exc:  # a damaged copy: back to the export, saved again
+                log.warning("the optimised graph %s is unusable (%s); removed", saved, exc)
+                saved.unlink(missing_ok=True)
+        opts = self._options(path)
+        opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, OPTIMISED_LEVEL)
+        tmp = saved.with_name(f".{saved.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        opts.optimized_model_filepath = str(tmp)
+        try:
+            ort.InferenceSession(str(path), opts, providers=CPU)
+            os.replace(tmp, saved)
+        except Exception as exc:  # a read-only cache, a full disk: open without saving
+            log.info("could not save the optimised graph %s: %s", saved, exc)
+            tmp.unlink(missing_ok=True)
+            return ort.InferenceSession(str(path), self._options(path), providers=CPU)
+        return ort.InferenceSession(str(saved), self._options(path), providers=CPU)
+
+
+CPU = ["CPUExecutionProvider"]
+SAVE_OPTIMISED = ("text",)
+"""The graphs whose optimised copy is saved: a search opens the text graph in every cold
+process; the image graph opens once per indexing run, and its copy would cost 350 MB of
+disk (ViT-B-32) for a small part of its 1.8 s open (loading the weights is most of it)."""
+
+
+OPTIMISED_LEVEL = "ORT_ENABLE_EXTENDED"
+"""What a saved optimised copy holds: the portable optimisations (fusions, constant
+folding), not ORT_ENABLE_ALL's layout ones, which depend on the CPU and run at each load."""
+
+
+def optimised_path(graph: Path, ort_version: str) -> Path:
+    """Where a graph's optimised copy is saved: beside it, named for the ORT version."""
+    return graph.with_name(f"{graph.name.removesuffix('.onnx')}.opt-ort{ort_version}.onnx")
 
 
 def _onnx_embedder(
