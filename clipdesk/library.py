@@ -263,7 +263,8 @@ class Library:
         if unread:
             from clipdesk.sidecar_sync import import_keywords  # the XMP engine, when needed
 
-            report = import_keywords(self.catalog, unread, self.settings.sidecar_naming)
+            s = self.settings
+            report = import_keywords(self.catalog, unread, s.sidecar_naming, s.sidecar_pair_raw)
             out.keywords_read, out.keywords = len(unread), report.keywords
             out.new_tags, out.keyword_errors = report.new_tags, report.errors
         model_id = self.known_model_id

@@ -19,9 +19,12 @@ from clipdesk.catalog import Catalog
 from clipdesk.pathnames import lookup_forms, to_db
 from clipdesk.tagging.store import TagStore
 from clipdesk.xmp import ExportReport, PhotoOutcome, export_sidecars, read_photo_keywords
-from clipdesk.xmp.atomic import TEMP_SUFFIX
+from clipdesk.xmp.errors import SidecarError
 from clipdesk.xmp.export import ExportItem
+from clipdesk.xmp.fields import Keywords
 from clipdesk.xmp.naming import sidecar_path
+from clipdesk.xmp.ownership import Siblings, stem
+from clipdesk.xmp.sidecar import read_sidecar
 
 
 def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple[int, str]]:
@@ -77,48 +80,6 @@ def _plan_photo(
     return _Planned(photo_id, path, desired, (before - desired) | rejected, before, created)
 
 
-def _stem(name: str) -> str:
-    return os.path.splitext(name)[0]
-
-
-class _Siblings:
-    """Per folder, the files that share a base name (``photo.jpg``, ``photo.cr2``, ``photo.mov``),
-    sidecars and temp files left out: with base naming they would share ``photo.xmp``."""
-
-    def __init__(self) -> None:
-        self._folders: dict[str, dict[str, list[str]]] = {}
-
-    def of(self, path: str) -> list[str]:
-        folder, name = os.path.split(path)
-        groups = self._folders.get(folder)
-        if groups is None:
-            groups = {}
-            try:
-                with os.scandir(folder) as entries:
-                    for e in entries:
-                        low = e.name.lower()
-                        if low.endswith((".xmp", TEMP_SUFFIX)) or not e.is_file():
-                            continue
-                        groups.setdefault(_stem(e.name), []).append(e.name)
-            except OSError:
-                pass  # the export of each photo will say what is wrong with its folder
-            self._folders[folder] = groups
-        return sorted(groups.get(_stem(name), [name]))
-
-
-def _is_raw(name: str) -> bool:
-    from clipdesk.imaging.decode import RAW_EXTENSIONS  # only when a base name is shared
-
-    return os.path.splitext(name)[1].lower() in RAW_EXTENSIONS
-
-
-def _base_owner(group: list[str]) -> str | None:
-    """The file a shared ``photo.xmp`` belongs to: the pair's only RAW (Lightroom's and Camera
-    Raw's convention), else nobody."""
-    raws = [n for n in group if _is_raw(n)]
-    return raws[0] if len(raws) == 1 else None
-
-
 def _export_items(
     planned: dict[int, _Planned],
     everyone: dict[str, int],
@@ -131,7 +92,7 @@ def _export_items(
     the pair's RAW; the other photos fall back to ``photo.jpg.xmp`` and say so, or with
     ``pair_raw`` their tags are merged into the RAW's sidecar."""
     out: list[tuple[ExportItem, list[_Planned]]] = []
-    siblings = _Siblings()
+    siblings = Siblings()
     merged: dict[str, list[_Planned]] = {}  # owner's path -> members to merge into it
     for p in planned.values():
         group = siblings.of(p.path) if naming == "base" else [os.path.basename(p.path)]
@@ -139,14 +100,14 @@ def _export_items(
             out.append((_item(p), [p]))
             continue
         folder, name = os.path.split(p.path)
-        owner = _base_owner(group)
+        owner = siblings.owner(p.path)  # the one rule, shared with import
         owner_path = os.path.join(folder, owner) if owner else None
         if owner == name:
             merged.setdefault(p.path, []).insert(0, p)
         elif pair_raw and owner_path in everyone:
             merged.setdefault(owner_path, []).append(p)
         else:
-            base = _stem(name) + ".xmp"
+            base = stem(name) + ".xmp"
             others = ", ".join(n for n in group if n != name)
             note = f"{base} is shared with {others}: this photo's sidecar is {name}.xmp"
             out.append((_item(p, naming="ext", note=note), [p]))
@@ -274,9 +235,14 @@ class ImportReport:
 
 
 def import_keywords(
-    catalog: Catalog, photos: list[tuple[int, str]], naming: str = "ext"
+    catalog: Catalog, photos: list[tuple[int, str]], naming: str = "ext", pair_raw: bool = False
 ) -> ImportReport:
     """Keywords from sidecars and embedded metadata become confirmed ``imported`` tags.
+
+    A ``photo.xmp`` is read only for the file it belongs to (:mod:`clipdesk.xmp.ownership`,
+    the rule export follows): not a JPEG's when its RAW sibling owns it. With base naming and
+    ``pair_raw`` (a RAW+JPEG pair is one photo, as export treats it), the other photos of the
+    pair also get the keywords of the owner's ``photo.xmp``.
 
     Tags first seen here are created disabled: the user's own keywords ("Rome 2019") are
     shown and filterable, but not suggested on other photos until the user enables them.
@@ -292,13 +258,24 @@ def import_keywords(
     now = time.time()
     found = []
     problems: dict[int, list[str]] = {}
+    siblings = Siblings()
+    pairs = _PairedSidecars(catalog, siblings) if pair_raw and naming == "base" else None
     for photo_id, path in photos:
-        kw = read_photo_keywords(Path(path), prefer=naming)
-        report.errors.extend((path, e) for e in kw.errors)
-        if kw.errors:
-            problems[photo_id] = [to_db(e) for e in kw.errors]
-        if kw.paths:
-            found.append((photo_id, kw.paths))
+        kw = read_photo_keywords(Path(path), prefer=naming, siblings=siblings)
+        errors, paths = list(kw.errors), kw.paths
+        if pairs is not None:
+            try:
+                shared = pairs.keywords(path)
+            except SidecarError as exc:
+                errors.append(str(exc))
+            else:  # read with the photo's own fields as one set, as PhotoKeywords.paths does
+                own = kw.sidecar.keywords if kw.sidecar else None
+                paths = _union(own, kw.embedded, shared) if shared else paths
+        report.errors.extend((path, e) for e in errors)
+        if errors:
+            problems[photo_id] = [to_db(e) for e in errors]
+        if paths:
+            found.append((photo_id, paths))
     with catalog.transaction():
         for photo_id, paths in found:
             report.photos += 1
@@ -311,3 +288,41 @@ def import_keywords(
         catalog.mark_keywords_read(photo_id for photo_id, _ in photos)
         catalog.record_keyword_problems([photo_id for photo_id, _ in photos], problems)
     return report
+
+
+class _PairedSidecars:
+    """With pairing, the keywords a photo gets from the ``photo.xmp`` its pair's owner (the
+    RAW) has: the pairs :func:`export_library` merges into one sidecar (the owner must be a
+    photo of the library, as there)."""
+
+    def __init__(self, catalog: Catalog, siblings: Siblings) -> None:
+        self.catalog, self.siblings = catalog, siblings
+        self._present: set[str] | None = None
+        self._read: dict[str, Keywords] = {}
+
+    def keywords(self, path: str) -> Keywords | None:
+        """The keywords of the shared sidecar ``path`` is paired into (None: none). Raises
+        SidecarError when that sidecar cannot be read."""
+        folder, name = os.path.split(path)
+        owner = self.siblings.owner(path)
+        if owner is None or owner == name or len(self.siblings.of(path)) < 2:
+            return None
+        if self._present is None:  # only once a pair is met
+            self._present = {p for _, p in self.catalog.present_photos()}
+        sidecar = self.siblings.base_sidecar(path)
+        if os.path.join(folder, owner) not in self._present or sidecar is None:
+            return None
+        if sidecar not in self._read:
+            self._read[sidecar] = read_sidecar(Path(sidecar)).keywords
+        return self._read[sidecar]
+
+
+def _union(*parts: Keywords | None) -> frozenset[str]:
+    """The tag paths of several keyword sources read as one set of fields."""
+    kws = [k for k in parts if k]
+    return Keywords(
+        flat=tuple(x for k in kws for x in k.flat),
+        hierarchical=tuple(x for k in kws for x in k.hierarchical),
+        digikam=tuple(x for k in kws for x in k.digikam),
+        iptc=tuple(x for k in kws for x in k.iptc),
+    ).paths

@@ -87,6 +87,28 @@ def test_unknown_tag_and_photo_are_clear_errors(home, shapes):
     assert proc.returncode == 1 and "not in the library" in proc.stderr
 
 
+def test_a_typed_tag_name_is_checked_like_a_vocabulary_name(home, shapes):
+    """`tag --add` takes what a person types: a control character or a 500-character name is
+    one line and exit 1, and no tag (nor a parent of one) is created (issue 13, item 6)."""
+    run("--model", "test", "add", str(shapes))
+    photo = str(sorted(shapes.glob("*.jpg"))[0])
+    before = run("vocab", "export").stdout
+    for typed, words in [
+        ("Trips|Ro\x07me", "control characters"),
+        ("Trips|Rome\nParis", "control characters"),
+        ("Trips|" + "x" * 500, "longer than"),
+    ]:
+        proc = run("tag", photo, "--add", typed, check=False)
+        assert proc.returncode == 1, proc.stdout
+        assert words in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert run("vocab", "export").stdout == before  # not even the parent "Trips"
+    tags = json.loads(run("tags", photo, "--json").stdout)
+    assert not any(t["tag"].startswith("Trips") for t in tags)
+    run("tag", photo, "--add", "Trips|Rome")  # a good name still works
+    assert "Trips|Rome" in {t["tag"] for t in json.loads(run("tags", photo, "--json").stdout)}
+
+
 def test_vocab_import_replace_says_first_and_never_drops_a_decision(home, shapes):
     run("--model", "test", "add", str(shapes))  # the test model's colours-and-shapes tags
     red = sorted(shapes.glob("*red_circle.jpg"))[0]

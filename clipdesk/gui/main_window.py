@@ -216,11 +216,24 @@ class MainWindow(QMainWindow):
     def _start_worker(self) -> None:
         problem = catalog_problem(self.session.paths.catalog)
         if problem is not None:  # damaged, too new, read-only: say so until it is fixed
-            self.banner.show_message("catalog", f"<b>Catalog problem.</b> {problem}")
+            self.banner.show_message(
+                "catalog",
+                f"<b>Catalog problem.</b> {problem}",
+                [("Check again", self.check_catalog_again)],
+            )
             self.status.set_blocked("The catalog needs attention (see above)")
             return
         if self.session.bridge.start():
             self.session.reader.notify_changed()
+
+    def check_catalog_again(self) -> None:
+        """The user fixed the catalog (``clipdesk repair``, made it writable): look again, and
+        when it is fine now, read it afresh and start as a normal start does."""
+        if catalog_problem(self.session.paths.catalog) is None:
+            self.status.set_blocked(None)
+            self.session.reader.reopen()  # a connection opened on the old file sees that one
+            self.session.reader.notify_changed(now=True)
+        self._start_worker()  # still wrong: the banner comes back with what is wrong now
 
     def _progress(self, p) -> None:
         if p.phase == "download":  # its own row: the status bar goes on with the photos

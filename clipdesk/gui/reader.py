@@ -125,6 +125,13 @@ class CatalogReader(QObject):
             return
         done(result)
 
+    def reopen(self) -> None:
+        """Drop the GUI thread's connection (it is opened again on next use): the catalog file
+        was replaced, e.g. by ``clipdesk repair``, and the old connection still sees the old one."""
+        if self._catalog is not None:
+            self._catalog.close()
+            self._catalog = None
+
     def close(self) -> None:
         """Stop background reads and close the connection; nothing is delivered afterwards."""
         self._closed = True

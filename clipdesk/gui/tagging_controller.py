@@ -20,6 +20,7 @@ from clipdesk.gui.photo_view import PhotoView
 from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.ops import tags as tag_ops
+from clipdesk.ops.errors import OpError
 from clipdesk.ops.tags import UndoReport
 from clipdesk.tagging.store import TagStore
 
@@ -147,7 +148,12 @@ class TaggingController(QObject):
         asks for a new one when the user chose "Create tag")."""
         if not self.ids:
             return
-        ids, text = list(self.ids), path
+        try:
+            text = tag_ops.typed_path(path)  # a name no tag may have: said here, at once
+        except OpError as exc:
+            self.message.emit(str(exc)[0].upper() + str(exc)[1:])
+            return
+        ids = list(self.ids)
         self.message.emit(f"Added “{text}” to {len(ids):,} photo(s)")
         self.bridge.submit(
             lambda lib: tag_ops.add_tag(lib, ids, text),

@@ -67,4 +67,5 @@ def import_photo_keywords(lib: Library, paths: list[str | Path] | None = None) -
     """Read keywords from sidecars and embedded metadata of these photos (default: all)."""
     _check_inside(lib, paths)
     photos = photos_under(lib.catalog, paths)
-    return import_keywords(lib.catalog, photos, lib.settings.sidecar_naming)
+    s = lib.settings
+    return import_keywords(lib.catalog, photos, s.sidecar_naming, s.sidecar_pair_raw)

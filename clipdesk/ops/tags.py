@@ -11,7 +11,7 @@ from clipdesk.pathnames import lookup_forms, shown
 from clipdesk.tagging import corrections, tagpath
 from clipdesk.tagging.corrections import PhotoTag
 from clipdesk.tagging.store import TagRow, TagStore, UnknownTag
-from clipdesk.tagging.vocabulary import VocabularyError
+from clipdesk.tagging.vocabulary import VocabularyError, check_name
 
 CONFIRMED, REJECTED = "confirmed", "rejected"
 
@@ -54,13 +54,26 @@ def decide(lib: Library, photo_ids: list[int], tag_id: int, state: str) -> int:
     return corrections.decide(lib.catalog, photo_ids, tag_id, state)
 
 
+def typed_path(path: str) -> str:
+    """A tag path typed by a person, cleaned, each level checked as a vocabulary file's names
+    are (length, control characters); an OpError says what is wrong with it."""
+    path = tagpath.clean(path)
+    try:
+        for name in tagpath.split(path):
+            check_name(name)
+    except VocabularyError as exc:
+        raise OpError(str(exc)) from None
+    return path
+
+
 def add_tag(lib: Library, photo_ids: list[int], path: str) -> int:
     """Confirm a tag on photos, creating it (and its parents) when new; the tag's id."""
+    path = typed_path(path)
     store = TagStore(lib.catalog)
     before = set(store.paths())
     try:
         with lib.catalog.transaction():
-            tag_id = store.ensure(tagpath.clean(path))
+            tag_id = store.ensure(path)
     except VocabularyError as exc:
         raise OpError(str(exc)) from None
     created = set(store.paths()) - before

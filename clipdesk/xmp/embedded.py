@@ -12,6 +12,7 @@ from clipdesk.xmp import _exiv2
 from clipdesk.xmp.errors import PhotoMetadataError, SidecarError
 from clipdesk.xmp.fields import Keywords
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming
+from clipdesk.xmp.ownership import Siblings
 from clipdesk.xmp.sidecar import SidecarRead, read_photo_sidecar
 
 
@@ -71,9 +72,14 @@ class PhotoKeywords:
 
 
 def read_photo_keywords(
-    photo: Path, *, prefer: Naming = DEFAULT_NAMING, embedded: bool = True
+    photo: Path,
+    *,
+    prefer: Naming = DEFAULT_NAMING,
+    embedded: bool = True,
+    siblings: Siblings | None = None,
 ) -> PhotoKeywords:
     """Read a photo's keywords from its winning sidecar and (optionally) its embedded metadata.
+    ``siblings``: one for a whole run, so that each folder is listed once (see ``find_sidecar``).
 
     Never raises for a bad file: failures are reported in ``errors`` and the rest is returned.
     """
@@ -82,7 +88,7 @@ def read_photo_keywords(
     side: SidecarRead | None = None
     emb: Keywords | None = None
     try:
-        side = read_photo_sidecar(photo, prefer)
+        side = read_photo_sidecar(photo, prefer, siblings)
     except SidecarError as exc:
         errors.append(str(exc))
     if embedded:

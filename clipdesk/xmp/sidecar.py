@@ -28,6 +28,7 @@ from clipdesk.xmp import _exiv2, atomic, guard, rdfedit, safexml
 from clipdesk.xmp.errors import SidecarError
 from clipdesk.xmp.fields import Keywords, MergeResult, merge
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar, sidecar_path
+from clipdesk.xmp.ownership import Siblings
 from clipdesk.xmp.preserve import lost_properties
 
 MAX_ATTEMPTS = 5
@@ -170,10 +171,12 @@ def read_sidecar(path: Path) -> SidecarRead:
     return SidecarRead(path, _keywords(path, data), fp)
 
 
-def read_photo_sidecar(photo: Path, prefer: Naming = DEFAULT_NAMING) -> SidecarRead | None:
+def read_photo_sidecar(
+    photo: Path, prefer: Naming = DEFAULT_NAMING, siblings: Siblings | None = None
+) -> SidecarRead | None:
     """Read the sidecar of ``photo`` that wins (see :mod:`clipdesk.xmp.naming`), or None."""
     try:
-        path = find_sidecar(Path(photo), prefer)
+        path = find_sidecar(Path(photo), prefer, siblings)
     except OSError as exc:  # e.g. the folder is not readable
         reason = f"cannot look for its sidecar: {exc.strerror or exc}"
         raise SidecarError(Path(photo), reason) from exc

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from PySide6.QtCore import Qt
 
 from clipdesk.catalog import Catalog
 
@@ -73,3 +74,39 @@ def test_a_damaged_catalog_met_by_the_worker_is_one_line_not_a_traceback(home, c
     messages = [e.message for e in events if e.kind == "error"]
     assert messages and "clipdesk repair" in messages[0], messages
     assert not any(r.exc_info for r in caplog.records)
+
+
+def test_check_again_picks_up_a_catalog_fixed_while_the_window_is_open(
+    library_home, open_window, qtbot
+):
+    """The user fixes the catalog in a terminal while the window shows the problem (here: puts
+    a good copy back, as after `clipdesk repair`); "Check again" clears the banner, and the
+    window reads the catalog and starts its worker as at a normal start."""
+    from tests.gui.helpers import WAIT, wait_rows
+
+    path = _catalog(library_home)
+    good = library_home / "good.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file
+    conn.close()
+    good.write_bytes(path.read_bytes())
+    _damaged(path)
+    window = open_window(library_home)
+    qtbot.waitUntil(lambda: window.banner.text("catalog") is not None, timeout=10000)
+    assert window.library_page.model.rowCount() == 0
+
+    def check_again() -> None:
+        (button,) = [b for b in window.banner.buttons("catalog") if b.text() == "Check again"]
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    check_again()  # not fixed yet: the message is still there, nothing started
+    assert "is damaged" in (window.banner.text("catalog") or "")
+    assert not window.session.bridge.running
+
+    fixed = path.with_name("fixed.tmp")
+    fixed.write_bytes(good.read_bytes())
+    fixed.replace(path)  # a new file in its place, as `clipdesk repair` leaves it
+    check_again()
+    assert window.banner.text("catalog") is None
+    wait_rows(qtbot, window, 36)  # the photos appear
+    qtbot.waitUntil(lambda: window.session.bridge.running, timeout=WAIT)

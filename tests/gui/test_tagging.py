@@ -162,3 +162,30 @@ def test_typing_takes_a_completion_and_never_invents_a_tag(library_home, open_wi
     qtbot.keyClick(window.library_page.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: "Calm" not in stored(library_home, path), timeout=WAIT)
     qtbot.waitUntil(lambda: tag_paths() == before, timeout=WAIT)  # the tags it made went too
+
+
+def test_a_tag_name_no_tag_may_have_is_said_at_the_field(library_home, open_window, qtbot):
+    """ "Create tag" with a name over the length limit: the field's message says why, nothing is
+    created, and the window keeps working (issue 13, item 6)."""
+    window = open_window(library_home)
+    wait_rows(qtbot, window, 36)
+    row = select(qtbot, window, "red_square.jpg")
+    path = window.library_page.model.brief(row).path
+    view = window.library_page.photo
+    messages = []
+    window.tagging_controller.message.connect(messages.append)
+
+    def tag_paths() -> set[str]:
+        with Catalog(library_home / "data" / "catalog.sqlite3", readonly=True) as cat:
+            return set(TagStore(cat).names())
+
+    before = tag_paths()
+    qtbot.keyClick(window.library_page.grid, Qt.Key.Key_T)
+    chosen = choose_completion(qtbot, view.add_field, "Trips|" + "x" * 210)  # "Create tag"
+    assert chosen.startswith("Create tag")
+    qtbot.waitUntil(lambda: bool(messages), timeout=WAIT)
+    assert any("longer than 200 characters (the limit)" in m for m in messages), messages
+    assert not any(m.startswith("Added") for m in messages), messages
+    qtbot.wait(300)
+    assert window.banner.text("job") is None  # one message at the field, not a failed job
+    assert tag_paths() == before and "Trips" not in stored(library_home, path)
