@@ -25,7 +25,7 @@ from clipdesk.xmp import ExportReport, PhotoOutcome, export_sidecars, read_photo
 from clipdesk.xmp.atomic import TEMP_SUFFIX
 from clipdesk.xmp.export import ExportItem
 from clipdesk.xmp.naming import sidecar_path
-from clipdesk.xmp.sidecar import REJECT_RATING, RatingRequest, is_reject
+from clipdesk.xmp.rating import REJECT_RATING, RatingRequest, is_reject
 
 
 def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple[int, str]]:

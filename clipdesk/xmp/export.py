@@ -10,7 +10,8 @@ from typing import Literal
 
 from clipdesk.xmp.errors import SidecarError
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, check_naming, sidecar_path
-from clipdesk.xmp.sidecar import RatingRequest, plan_sidecar, update_sidecar
+from clipdesk.xmp.rating import RatingRequest
+from clipdesk.xmp.sidecar import plan_sidecar, update_sidecar
 
 # Adobe's mark of which file of a RAW+JPEG pair a shared ``photo.xmp`` describes.
 SIDECAR_FOR_EXTENSION = "Xmp.photoshop.SidecarForExtension"

@@ -35,13 +35,9 @@ from clipdesk.xmp.errors import SidecarError
 from clipdesk.xmp.fields import Keywords, MergeResult, merge
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar, sidecar_path
 from clipdesk.xmp.preserve import lost_properties
+from clipdesk.xmp.rating import RatingPlan, RatingRequest, plan_rating, read_rating
 
 MAX_ATTEMPTS = 5
-
-#: What export asks of a sidecar's rating: set the reject rating, remove ClipDesk's own, or
-#: leave it alone ("").
-RatingRequest = Literal["", "reject", "unreject"]
-REJECT_RATING = "-1"
 
 
 @dataclass(frozen=True)
@@ -205,59 +201,6 @@ def _target(photo: Path, naming: Naming, force: bool = False) -> Path:
     return target
 
 
-def is_reject(value: str | None) -> bool:
-    """True for the reject rating (``-1``; xmp:Rating is a Real, so ``-1.0`` too)."""
-    try:
-        return value is not None and float(value) == -1
-    except ValueError:
-        return False
-
-
-def _read_rating(path: Path, data: bytes | None) -> str | None:
-    if data is None:
-        return None
-    try:
-        return rdfedit.read_simple(data, _exiv2.XMP_RATING)
-    except safexml.XmlLimit as exc:
-        raise SidecarError(path, str(exc)) from exc
-    except safexml.XmlRefused:
-        pass
-    try:
-        return _exiv2.read_text(data, _exiv2.XMP_RATING)
-    except _exiv2.Exiv2Failure as exc:
-        raise SidecarError(path, str(exc)) from exc
-
-
-@dataclass(frozen=True)
-class _Rating:
-    """What a write does to the rating: ``edit`` is handed to the engines ({} for nothing,
-    a value to set, None to remove)."""
-
-    edit: dict[str, str | None]
-    change: Literal["", "rejected", "unrejected"]
-    before: str | None
-    note: str = ""
-
-    @property
-    def after(self) -> str | None:
-        return self.edit.get(_exiv2.XMP_RATING, self.before) if self.edit else self.before
-
-    def dropped(self, note: str) -> _Rating:
-        """The engine could not write it: nothing changes, and the note says why."""
-        return _Rating({}, "", self.before, note)
-
-
-def _plan_rating(current: str | None, request: RatingRequest) -> _Rating:
-    if request == "reject":
-        if current is None:
-            return _Rating({_exiv2.XMP_RATING: REJECT_RATING}, "rejected", current)
-        if not is_reject(current):
-            return _Rating({}, "", current, f"kept the rating {current} another program set")
-    elif request == "unreject" and is_reject(current):
-        return _Rating({_exiv2.XMP_RATING: None}, "unrejected", current)
-    return _Rating({}, "", current)
-
-
 @dataclass(frozen=True)
 class _Prepared:
     """The sidecar as read now, the merge, and what writing would do: the new bytes, or
@@ -268,7 +211,7 @@ class _Prepared:
     result: MergeResult
     new: bytes | None
     remove_file: bool
-    rating: _Rating
+    rating: RatingPlan
 
     @property
     def changed(self) -> bool:
@@ -288,7 +231,7 @@ def _prepare(
     data, fp = _read_bytes(target)
     current = _keywords(target, data)
     result = merge(current, add, remove, digikam=digikam)
-    rated = _plan_rating(_read_rating(target, data) if rating else None, rating)
+    rated = plan_rating(read_rating(target, data) if rating else None, rating)
     if not result.changed and not rated.edit:
         return _Prepared(data, fp, result, None, False, rated)
     if tidy and _would_be_empty(target, data, result.keywords, current, rated.edit):
