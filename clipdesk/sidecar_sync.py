@@ -3,8 +3,11 @@
 Export writes a photo's confirmed tags (and, if asked, its suggestions above their
 threshold) and removes only keywords ClipDesk manages: ones it exported before
 that are no longer wanted, and ones the user rejected in ClipDesk. A keyword
-another program wrote stays. Import turns keywords found in sidecars and in the
-photos' embedded XMP/IPTC into ``imported`` tags, never overriding a decision.
+another program wrote stays. A photo flagged rejected (the Duplicates view) gets the
+reject rating, xmp:Rating -1, where its sidecar has no rating; it is removed again
+once the photo is no longer rejected, only if ClipDesk wrote it. Import turns keywords
+found in sidecars and in the photos' embedded XMP/IPTC into ``imported`` tags, never
+overriding a decision.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clipdesk.catalog import Catalog
+from clipdesk.catalog import Catalog, flags
 from clipdesk.pathnames import lookup_forms, to_db
 from clipdesk.tagging.store import TagStore
 from clipdesk.xmp import ExportReport, PhotoOutcome, export_sidecars, read_photo_keywords
@@ -24,6 +27,7 @@ from clipdesk.xmp.export import ExportItem
 from clipdesk.xmp.fields import Keywords
 from clipdesk.xmp.naming import sidecar_path
 from clipdesk.xmp.ownership import Siblings, stem
+from clipdesk.xmp.rating import REJECT_RATING, RatingRequest, is_reject
 from clipdesk.xmp.sidecar import read_sidecar
 
 
@@ -63,21 +67,42 @@ class _Planned:
     remove: set[str]
     before: set[str]
     created: bool
+    rejected: bool = False  # flagged rejected in the catalog
+    rated: bool = False  # the record says ClipDesk wrote the reject rating into the sidecar
+
+    @property
+    def rating(self) -> RatingRequest:
+        """Set the reject rating, take ClipDesk's own away again, or leave the rating alone."""
+        return "reject" if self.rejected else "unreject" if self.rated else ""
 
 
 def _plan_photo(
-    store: TagStore, photo_id: int, path: str, paths: dict[int, str], include_suggested: bool
+    store: TagStore,
+    photo_id: int,
+    path: str,
+    paths: dict[int, str],
+    include_suggested: bool,
+    rejected: set[int],
 ) -> _Planned:
-    desired, rejected = set(), set()
+    desired, rejected_tags = set(), set()
     for tag_id, state, score, threshold in store.states_on(photo_id):
         if state == "confirmed" or (
             include_suggested and state == "suggested" and (score or 0) >= threshold
         ):
             desired.add(paths[tag_id])
         elif state == "rejected":
-            rejected.add(paths[tag_id])
-    before, created = store.catalog.export_record(photo_id)
-    return _Planned(photo_id, path, desired, (before - desired) | rejected, before, created)
+            rejected_tags.add(paths[tag_id])
+    before, created, rating = store.catalog.export_state(photo_id)
+    return _Planned(
+        photo_id,
+        path,
+        desired,
+        (before - desired) | rejected_tags,
+        before,
+        created,
+        photo_id in rejected,
+        is_reject(rating),
+    )
 
 
 def _export_items(
@@ -120,7 +145,8 @@ def _export_items(
             continue
         desired = set().union(*(m.desired for m in members))
         remove = set().union(*(m.remove for m in members)) - desired
-        tidy = all(m.created for m in members) and not desired
+        # the shared sidecar is the RAW's: it carries the RAW's reject flag
+        tidy = all(m.created for m in members) and not desired and not members[0].rejected
         ext = os.path.splitext(owner_path)[1].lstrip(".")
         names = ", ".join(os.path.basename(m.path) for m in members[1:])
         note = f"one sidecar for the RAW and {names} (--pair-raw)" if names else ""
@@ -131,20 +157,22 @@ def _export_items(
             tidy,
             note=note,
             sidecar_for=ext,
+            rating=members[0].rating,
         )
         out.append((item, members))
     return out
 
 
 def _item(p: _Planned, naming: str | None = None, note: str = "") -> ExportItem:
-    tidy = p.created and not p.desired
+    tidy = p.created and not p.desired and not p.rejected
     return ExportItem(
         Path(p.path),
         frozenset(p.desired),
         frozenset(p.remove),
         tidy,
-        naming,
-        note,  # type: ignore[arg-type]
+        naming,  # type: ignore[arg-type]
+        note,
+        rating=p.rating,
     )
 
 
@@ -166,31 +194,47 @@ def export_library(
     next export (after an undo, say) finishes the job."""
     store = TagStore(catalog)
     tag_paths = store.paths()
+    rejected = flags.rejected_ids(catalog)
     everyone = {p: i for i, p in catalog.present_photos()}
     planned: dict[int, _Planned] = {}
     for photo_id, path in photos_under(catalog, paths):
-        p = _plan_photo(store, photo_id, path, tag_paths, include_suggested)
-        if p.desired or p.remove:  # nothing of ours to say: no sidecar is created
+        p = _plan_photo(store, photo_id, path, tag_paths, include_suggested, rejected)
+        if p.desired or p.remove or p.rating:  # nothing of ours to say: no sidecar is created
             planned[photo_id] = p
 
     def plan_other(photo_id: int, path: str) -> _Planned:
-        return _plan_photo(store, photo_id, path, tag_paths, include_suggested)
+        return _plan_photo(store, photo_id, path, tag_paths, include_suggested, rejected)
 
     pairs = _export_items(planned, everyone, naming, pair_raw, plan_other)
     members = {item.photo: group for item, group in pairs}
 
     widened: set[int] = set()  # photos whose record was widened before their write
 
+    def rated_after(item: ExportItem, m: _Planned, outcome: PhotoOutcome) -> bool:
+        """Whether ClipDesk's reject rating is in the sidecar now: it is -1, and ClipDesk
+        wrote it now or before (a -1 another program wrote stays theirs)."""
+        if m is not members[item.photo][0]:  # a pair's shared sidecar carries the RAW's
+            return m.rated
+        return is_reject(outcome.rating_after) and (outcome.rating == "rejected" or m.rated)
+
     def before(item: ExportItem) -> None:
         # Write-ahead: the record covers what the sidecar may hold once renamed.
         # A sidecar not there yet is ClipDesk's if this write makes it (tidy only ever removes
         # a file that holds exactly the empty document, so claiming it ahead is safe).
-        ahead = [m for m in members[item.photo] if item.add - m.before]
+        owner = members[item.photo][0]
+        ahead = [
+            m
+            for m in members[item.photo]
+            if item.add - m.before or (m is owner and item.rating == "reject" and not m.rated)
+        ]
         if ahead:
             fresh = not os.path.lexists(sidecar_path(item.photo, item.naming or naming))
             with catalog.transaction():
                 for m in ahead:
-                    catalog.record_export(m.photo_id, m.before | item.add, m.created or fresh)
+                    rating = REJECT_RATING if m.rated or (m is owner and m.rejected) else None
+                    catalog.record_export(
+                        m.photo_id, m.before | item.add, m.created or fresh, rating
+                    )
             widened.update(m.photo_id for m in ahead)
 
     def after(item: ExportItem, outcome: PhotoOutcome) -> None:
@@ -198,19 +242,22 @@ def export_library(
         for m in members[item.photo]:
             if outcome.outcome == "skipped":  # the file is as it was: so is the record
                 if m.photo_id in widened:
-                    writes.append((m.photo_id, m.before, m.created))
+                    writes.append((m.photo_id, m.before, m.created, m.rated))
             elif outcome.outcome == "removed":  # ours, and empty: gone, nothing to keep
-                writes.append((m.photo_id, None, False))
+                writes.append((m.photo_id, set(), False, False))
             else:
                 created = m.created or outcome.created
-                if (item.add, created) != (m.before, m.created) or m.photo_id in widened:
-                    writes.append((m.photo_id, item.add, created))
+                rated = rated_after(item, m, outcome)
+                now = (item.add, created, rated)
+                if now != (m.before, m.created, m.rated) or m.photo_id in widened:
+                    writes.append((m.photo_id, *now))
         if not writes:  # e.g. unchanged, and recorded as it is: no transaction at all
             return
         with catalog.transaction():
-            for photo_id, tags, created in writes:
-                if tags or created:
-                    catalog.record_export(photo_id, tags, created)
+            for photo_id, tags, created, rated in writes:
+                if tags or created or rated:
+                    rating = REJECT_RATING if rated else None
+                    catalog.record_export(photo_id, tags, created, rating)
                 else:
                     catalog.forget_export(photo_id)
 

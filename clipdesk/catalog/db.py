@@ -373,17 +373,25 @@ class Catalog:
     def export_record(self, photo_id: int) -> tuple[set[str], bool]:
         """The tag paths ClipDesk last wrote into this photo's sidecar, and whether it
         created that file (so it may remove it once it holds nothing)."""
-        row = self.conn.execute(
-            "SELECT tags, created FROM sidecar_exports WHERE photo_id = ?", (photo_id,)
-        ).fetchone()
-        return (set(json.loads(row[0])), bool(row[1])) if row else (set(), False)
+        tags, created, _ = self.export_state(photo_id)
+        return tags, created
 
-    def record_export(self, photo_id: int, tag_paths: Iterable[str], created: bool) -> None:
-        """What ClipDesk wrote into the photo's sidecar, and whether it created that file."""
+    def export_state(self, photo_id: int) -> tuple[set[str], bool, str | None]:
+        """:meth:`export_record`, and the xmp:Rating ClipDesk wrote there (None: none)."""
+        row = self.conn.execute(
+            "SELECT tags, created, rating FROM sidecar_exports WHERE photo_id = ?", (photo_id,)
+        ).fetchone()
+        return (set(json.loads(row[0])), bool(row[1]), row[2]) if row else (set(), False, None)
+
+    def record_export(
+        self, photo_id: int, tag_paths: Iterable[str], created: bool, rating: str | None = None
+    ) -> None:
+        """What ClipDesk wrote into the photo's sidecar (its tags and its rating, if any),
+        and whether it created that file."""
         self.conn.execute(
-            "INSERT OR REPLACE INTO sidecar_exports(photo_id, tags, at, created) "
-            "VALUES (?, ?, ?, ?)",
-            (photo_id, json.dumps(sorted(tag_paths)), time.time(), int(created)),
+            "INSERT OR REPLACE INTO sidecar_exports(photo_id, tags, at, created, rating) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (photo_id, json.dumps(sorted(tag_paths)), time.time(), int(created), rating),
         )
 
     def forget_export(self, photo_id: int) -> None:

@@ -199,8 +199,9 @@ V6 = """
 ALTER TABLE sidecar_exports ADD COLUMN created INTEGER NOT NULL DEFAULT 0;
 """
 
-# A photo the user set aside as a rejected copy (the Duplicates view, `clipdesk duplicates`);
-# kept in the catalog only (not yet written to XMP). The file itself is never touched.
+# A photo the user set aside as a rejected copy (the Duplicates view, `clipdesk duplicates`).
+# `clipdesk export` writes it to the sidecar as the reject rating (xmp:Rating -1, see V10);
+# the photo file itself is never touched.
 V7 = """
 ALTER TABLE photos ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0;
 """
@@ -235,7 +236,14 @@ CREATE TABLE pending_vectors (
 );
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9]
+# The xmp:Rating ClipDesk wrote into the photo's sidecar ('-1': a rejected photo), NULL when
+# it wrote none: export removes a rating only when ClipDesk wrote it (a rating another program
+# set is never touched).
+V10 = """
+ALTER TABLE sidecar_exports ADD COLUMN rating TEXT;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -48,7 +48,8 @@ def add_parsers(sub, common) -> None:
         "--reject-copies",
         action="store_true",
         help="flag every photo but each group's keeper as rejected (a flag in the "
-        "catalog; no file is deleted or changed)",
+        "catalog, which `clipdesk export` writes to the sidecar as xmp:Rating -1; no file is "
+        "deleted or changed)",
     )
     d.add_argument("--json", action="store_true", help="print JSON")
 

@@ -12,7 +12,11 @@ EXIT_OK = 0
 
 
 def add_parsers(sub, common) -> None:
-    e = sub.add_parser("export", parents=[common], help="write tags to XMP sidecars")
+    e = sub.add_parser(
+        "export",
+        parents=[common],
+        help="write tags (and the reject rating of rejected photos) to XMP sidecars",
+    )
     e.add_argument("paths", nargs="*", metavar="PATH", help="photos or folders (default: all)")
     e.add_argument(
         "--naming",
@@ -73,6 +77,8 @@ def cmd_export(library, args) -> int:
                             "removed": list(o.removed),
                             "reason": o.reason or None,
                             "note": o.note or None,
+                            "rating": o.rating or None,
+                            "rating_note": o.rating_note or None,
                         }
                         for o in report.outcomes
                     ],
@@ -83,13 +89,14 @@ def cmd_export(library, args) -> int:
         )
         return EXIT_OK
     for o in report.outcomes:
-        if o.note:
-            print(f"note     {shown(o.photo)}: {shown(o.note)}", file=sys.stderr)
+        for note in (o.note, o.rating_note):
+            if note:
+                print(f"note     {shown(o.photo)}: {shown(note)}", file=sys.stderr)
         if o.outcome == "skipped":
             where = f" ({shown(o.sidecar)})" if o.sidecar and o.sidecar != o.photo else ""
             print(f"skipped  {shown(o.photo)}{where}: {shown(o.reason)}", file=sys.stderr)
-        elif o.added or o.removed:
-            changes = [f"+{t}" for t in o.added] + [f"-{t}" for t in o.removed]
+        elif o.changes():
+            changes = o.changes()
             if o.outcome == "removed":
                 changes.append("(file removed: ClipDesk made it and it held nothing else)")
             print(f"{shown(o.sidecar)}: {' '.join(changes)}")

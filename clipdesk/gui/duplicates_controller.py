@@ -1,7 +1,8 @@
 """The Duplicates page's behaviour: find groups on the worker, keep one, reject or tag the rest.
 
-Rejecting only sets a flag in the catalog; no photo
-file is deleted or changed."""
+Rejecting sets a flag in the catalog, which `clipdesk export` (and the Export dialog) writes to
+each rejected photo's XMP sidecar as the reject rating, xmp:Rating -1; no photo file is deleted
+or changed."""
 
 from __future__ import annotations
 

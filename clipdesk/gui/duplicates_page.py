@@ -91,7 +91,9 @@ class DuplicatesPage(QWidget):
         self.undo_button = QPushButton("Undo rejects", self)
         self.reject_button.setToolTip(
             "Flag every photo but the keeper as rejected. Nothing is deleted: the flag is "
-            "kept in ClipDesk's catalog; the photo files stay as they are."
+            "kept in ClipDesk's catalog, and Export writes it to each photo's XMP sidecar as "
+            "the reject rating (-1, as darktable and Bridge read it); the photo files stay as "
+            "they are."
         )
         buttons = QHBoxLayout()
         for b in (

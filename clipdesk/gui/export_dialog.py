@@ -43,9 +43,10 @@ def report_lines(report, limit: int = MAX_LINES) -> list[str]:
     """What the report says, photo by photo: skipped ones first, with their reasons."""
     lines = [f"skipped  {o.photo}: {o.reason}" for o in report.skipped]
     lines += [f"note  {o.photo}: {o.note}" for o in report.outcomes if o.note]
+    lines += [f"note  {o.photo}: {o.rating_note}" for o in report.outcomes if o.rating_note]
     for o in report.outcomes:
-        if o.outcome != "skipped" and (o.added or o.removed):
-            changes = [f"+{t}" for t in o.added] + [f"−{t}" for t in o.removed]
+        if o.outcome != "skipped" and o.changes():
+            changes = ["−" + c[1:] if c.startswith("-") else c for c in o.changes()]
             lines.append(f"{Path(o.sidecar).name if o.sidecar else o.photo}: {' '.join(changes)}")
     if len(lines) > limit:
         lines = lines[:limit] + [f"… and {len(lines) - limit:,} more"]

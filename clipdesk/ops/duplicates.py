@@ -33,8 +33,9 @@ def duplicate_groups(
 
 
 def keep_one(lib: Library, keeper: int, others: list[int]) -> int:
-    """Keep ``keeper`` and flag the ``others`` as rejected (a flag in the catalog; no file
-    is deleted or changed). How many were newly flagged."""
+    """Keep ``keeper`` and flag the ``others`` as rejected (a flag in the catalog, written to
+    sidecars by export as xmp:Rating -1; no file is deleted or changed). How many were newly
+    flagged."""
     from clipdesk.catalog import flags
 
     flags.set_rejected(lib.catalog, [keeper], False)
@@ -42,6 +43,7 @@ def keep_one(lib: Library, keeper: int, others: list[int]) -> int:
 
 
 def unreject(lib: Library, photo_ids: list[int]) -> int:
+    """Take the reject flag off; the next export removes the -1 rating ClipDesk wrote."""
     from clipdesk.catalog import flags
 
     return flags.set_rejected(lib.catalog, photo_ids, False)

@@ -31,6 +31,8 @@ DC_SUBJECT = "Xmp.dc.subject"
 LR_HIERARCHICAL = "Xmp.lr.hierarchicalSubject"
 DIGIKAM_TAGS = "Xmp.digiKam.TagsList"
 IPTC_KEYWORDS = "Iptc.Application2.Keywords"
+#: A simple text property export may set: -1 is "rejected" (XMP Part 1; darktable, Bridge).
+XMP_RATING = "Xmp.xmp.Rating"
 BAGS = {DC_SUBJECT: True, LR_HIERARCHICAL: True, DIGIKAM_TAGS: False}
 
 #: What exiv2 is handed to create a brand-new sidecar. pyexiv2 exposes no way to create an
@@ -111,11 +113,31 @@ def read_sidecar_bytes(data: bytes) -> dict[str, list[str]]:
             image.close()
 
 
+def read_text(data: bytes, key: str) -> str | None:
+    """One simple text property of a sidecar (``Xmp.xmp.Rating``), None when it has none;
+    raise :class:`Exiv2Failure`."""
+    with _LOCK:
+        _mute()
+        try:
+            image = pyexiv2.ImageData(data)
+        except Exception as exc:
+            raise Exiv2Failure(f"not valid XMP ({_one_line(exc)})") from exc
+        try:
+            value = image.read_xmp().get(key)
+        except Exception as exc:
+            raise Exiv2Failure(f"cannot read XMP ({_one_line(exc)})") from exc
+        finally:
+            image.close()
+    if value is not None and not isinstance(value, str):
+        raise Exiv2Failure(f"{key} is not a simple value")
+    return value
+
+
 def rewrite_sidecar(data: bytes | None, fields: Mapping[str, Sequence[str]]) -> bytes:
     """Return ``data`` (or a new sidecar) re-serialised by exiv2 with ``fields`` replaced.
 
     Every other property is carried over by exiv2's XMP toolkit. An empty list deletes the
-    field. Raises :class:`Exiv2Failure`.
+    field; a ``str`` value is written as a simple text property. Raises :class:`Exiv2Failure`.
     """
     with _LOCK:
         _mute()

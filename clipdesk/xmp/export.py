@@ -10,6 +10,7 @@ from typing import Literal
 
 from clipdesk.xmp.errors import SidecarError
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, check_naming, sidecar_path
+from clipdesk.xmp.rating import RatingRequest
 from clipdesk.xmp.sidecar import plan_sidecar, update_sidecar
 
 # Adobe's mark of which file of a RAW+JPEG pair a shared ``photo.xmp`` describes.
@@ -31,6 +32,7 @@ class ExportItem:
     naming: Naming | None = None
     note: str = ""
     sidecar_for: str = ""  # the RAW's extension, written as photoshop:SidecarForExtension
+    rating: RatingRequest = ""  # "reject": xmp:Rating -1; "unreject": remove ClipDesk's -1
 
 
 # An ExportItem, or (photo, add, remove) / (photo, add, remove, tidy).
@@ -60,6 +62,17 @@ class PhotoOutcome:
     reason: str = ""
     created: bool = False  # the sidecar did not exist: ClipDesk made it
     note: str = ""  # said with the outcome: e.g. why this photo's sidecar has another name
+    rating: Literal["", "rejected", "unrejected"] = ""  # the reject rating set or removed
+    rating_after: str | None = None  # the sidecar's xmp:Rating afterwards
+    rating_note: str = ""  # e.g. "kept the rating 4 another program set"
+
+    def changes(self) -> list[str]:
+        """What changed in the sidecar, for one line: ``+Tag -Tag rating: rejected``."""
+        out = [f"+{t}" for t in self.added] + [f"-{t}" for t in self.removed]
+        if self.rating:
+            gone = self.rating == "unrejected"
+            out.append("rating: reject removed" if gone else "rating: rejected")
+        return out
 
 
 @dataclass
@@ -102,8 +115,16 @@ class ExportReport:
         if self.removed_files:
             gone = "would remove" if self.dry_run else "removed"
             text += f"; {gone} {self.removed_files} empty sidecar(s) that ClipDesk had created"
+        rejected = sum(1 for o in self.outcomes if o.rating == "rejected")
+        unrejected = sum(1 for o in self.outcomes if o.rating == "unrejected")
+        if rejected or unrejected:
+            text += f"; reject rating {'would be ' if self.dry_run else ''}set on {rejected}"
+            text += f", removed from {unrejected}"
+        kept = sum(1 for o in self.outcomes if o.rating_note)
+        if kept:
+            text += f"; {kept} rating(s) left as they were (see the notes)"
         if self.unchanged:
-            text += " (unchanged: the sidecar already holds exactly these keywords)"
+            text += " (unchanged: the sidecar already holds exactly these keywords and rating)"
         return text + (" (cancelled)" if self.cancelled else "")
 
 
@@ -118,6 +139,7 @@ def export_one(
     tidy: bool = False,
     force: bool = False,
     sidecar_for: str = "",
+    rating: RatingRequest = "",
 ) -> PhotoOutcome:
     """Export (or plan) one photo; a failure becomes a ``skipped`` outcome, never an exception
     (except programming errors)."""
@@ -127,18 +149,47 @@ def export_one(
     try:
         if dry_run:
             plan = plan_sidecar(
-                photo, add, remove, naming=naming, digikam=digikam, tidy=tidy, force=force
+                photo,
+                add,
+                remove,
+                naming=naming,
+                digikam=digikam,
+                tidy=tidy,
+                force=force,
+                rating=rating,
             )
-            outcome: Outcome = (
-                "removed" if plan.remove_file else "written" if plan.changed else "unchanged"
+            return PhotoOutcome(
+                photo,
+                plan.sidecar,
+                plan.outcome,
+                plan.added,
+                plan.removed,
+                rating=plan.rating,
+                rating_after=plan.rating_after,
+                rating_note=plan.rating_note,
             )
-            return PhotoOutcome(photo, plan.sidecar, outcome, plan.added, plan.removed)
         extra = {SIDECAR_FOR_EXTENSION: sidecar_for} if sidecar_for else None
         done = update_sidecar(
-            photo, add, remove, naming=naming, digikam=digikam, tidy=tidy, force=force, extra=extra
+            photo,
+            add,
+            remove,
+            naming=naming,
+            digikam=digikam,
+            tidy=tidy,
+            force=force,
+            extra=extra,
+            rating=rating,
         )
         return PhotoOutcome(
-            photo, done.sidecar, done.outcome, done.added, done.removed, created=done.created
+            photo,
+            done.sidecar,
+            done.outcome,
+            done.added,
+            done.removed,
+            created=done.created,
+            rating=done.rating,
+            rating_after=done.rating_after,
+            rating_note=done.rating_note,
         )
     except SidecarError as exc:
         return PhotoOutcome(photo, exc.path, "skipped", reason=exc.reason)
@@ -189,6 +240,7 @@ def export_sidecars(
                 tidy=item.tidy,
                 force=force,
                 sidecar_for=item.sidecar_for,
+                rating=item.rating,
             )
         except OSError as exc:  # e.g. a drive unmounted mid-run
             target = sidecar_path(item.photo, item.naming or naming)

@@ -34,23 +34,27 @@ def _label(name: tuple[str, str]) -> str:
     return f"{{{name[0]}}}{name[1]}" if name[0] else name[1]
 
 
-def inventory(xml: bytes) -> tuple[Counter[str], Counter[str]]:
-    """Property names and values found in an XMP document, outside the managed fields.
+def inventory(
+    xml: bytes, also: frozenset[tuple[str, str]] = frozenset()
+) -> tuple[Counter[str], Counter[str]]:
+    """Property names and values found in an XMP document, outside the managed fields (and
+    outside ``also``: a simple property this write may change, such as ``xmp:Rating``).
 
     Raises :class:`clipdesk.xmp.safexml.XmlRefused` for XML that is not well-formed, too big
     or too deep (the walk itself is iterative: no depth can exhaust Python's stack).
     """
     names: Counter[str] = Counter()
     values: Counter[str] = Counter()
+    managed = MANAGED | also
     stack = [safexml.parse(xml)]
     while stack:
         element = stack.pop()
-        if element.name in MANAGED:
+        if element.name in managed:
             continue
         if element.uri not in _STRUCTURAL:
             names[_label(element.name)] += 1
         for attr, value in element.attrs.items():
-            if attr in MANAGED:
+            if attr in managed:
                 continue
             if attr[0] == XML:
                 values[value] += 1
@@ -65,14 +69,16 @@ def inventory(xml: bytes) -> tuple[Counter[str], Counter[str]]:
     return names, values
 
 
-def lost_properties(old_xml: bytes, new_xml: bytes) -> list[str]:
+def lost_properties(
+    old_xml: bytes, new_xml: bytes, also: frozenset[tuple[str, str]] = frozenset()
+) -> list[str]:
     """What ``new_xml`` lacks that ``old_xml`` had (names and values), for a one-line report.
 
     Empty when nothing was lost. Counts matter: a value that occurred twice must still occur
-    twice.
+    twice. ``also``: properties (``(uri, local)``) the write was asked to change.
     """
-    old_names, old_values = inventory(old_xml)
-    new_names, new_values = inventory(new_xml)
+    old_names, old_values = inventory(old_xml, also)
+    new_names, new_values = inventory(new_xml, also)
     lost = [f"property {n}" for n in sorted(old_names - new_names)]
     lost += [f"value {v[:40]!r}" for v in sorted(old_values - new_values)]
     return lost

@@ -14,6 +14,11 @@ without ``rdf:about``) and top-level typed nodes, any namespace prefixes (a pref
 is declared on the new element itself). A field found in several blocks is read as one list and
 written back into the first of them. A new field goes into the first ``rdf:Description``.
 A keyword field holding a structure is refused (:class:`XmlRefused`), never guessed at.
+
+Simple text properties (:data:`SIMPLE`: ``xmp:Rating``) are read and edited too, as an
+attribute or an element: removed wherever they are, or added as a new element in the first
+``rdf:Description``. Replacing a value another program wrote is refused: export only ever adds
+a rating where there is none, or removes its own.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ FIELDS: dict[str, tuple[str, str, str, str]] = {
         "Bag",
     ),
     "Xmp.digiKam.TagsList": ("http://www.digikam.org/ns/1.0/", "TagsList", "digiKam", "Seq"),
+}
+#: exiv2 key -> (namespace URI, local name, usual prefix) of a simple text property
+SIMPLE: dict[str, tuple[str, str, str]] = {
+    "Xmp.xmp.Rating": ("http://ns.adobe.com/xap/1.0/", "Rating", "xmp"),
 }
 _ARRAYS = {"Bag", "Seq", "Alt"}
 _REF_ATTR = re.compile(r"\s+[\w.-]+:(nodeID|resource)\s*=\s*(\"[^\"]*\"|'[^']*')")
@@ -89,14 +98,29 @@ class _Doc:
         self.rdf = _rdf_root(self.root)
         self.nodes = list(self.rdf.children)
         # key -> [(node, element or None, attribute name or None)]
-        self.found: dict[str, list[tuple[Element, Element | None, tuple[str, str] | None]]] = {}
-        for key, (uri, local, _, _) in FIELDS.items():
-            hits: list[tuple[Element, Element | None, tuple[str, str] | None]] = []
-            for node in self.nodes:
-                if (uri, local) in node.attrs:
-                    hits.append((node, None, (uri, local)))
-                hits += [(node, c, None) for c in node.children if c.name == (uri, local)]
-            self.found[key] = hits
+        self.found = {key: self._hits(uri, local) for key, (uri, local, _, _) in FIELDS.items()}
+        self.simple = {key: self._hits(uri, local) for key, (uri, local, _) in SIMPLE.items()}
+
+    def _hits(self, uri: str, local: str):
+        hits: list[tuple[Element, Element | None, tuple[str, str] | None]] = []
+        for node in self.nodes:
+            if (uri, local) in node.attrs:
+                hits.append((node, None, (uri, local)))
+            hits += [(node, c, None) for c in node.children if c.name == (uri, local)]
+        return hits
+
+    def simple_value(self, key: str) -> str | None:
+        values = []
+        for node, el, attr in self.simple[key]:
+            if el is None and attr is not None:
+                values.append(node.attrs[attr])
+            elif el is not None:
+                if el.children or {(RDF, "parseType"), (RDF, "resource")} & set(el.attrs):
+                    raise XmlRefused(f"{SIMPLE[key][1]} is a structure, not a value")
+                values.append(el.text.strip())
+        if len(set(values)) > 1:
+            raise XmlRefused(f"it holds {SIMPLE[key][1]} twice, with different values")
+        return values[0] if values else None
 
     def fields(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -115,6 +139,14 @@ def read_fields(data: bytes) -> dict[str, list[str]]:
     Raises :class:`XmlRefused` (one-line reason).
     """
     return _Doc(data).fields()
+
+
+def read_simple(data: bytes, key: str) -> str | None:
+    """One simple property (a :data:`SIMPLE` key) of an XMP document, None when absent.
+
+    Raises :class:`XmlRefused` (one-line reason).
+    """
+    return _Doc(data).simple_value(key)
 
 
 # ---------------------------------------------------------------- writing
@@ -191,13 +223,26 @@ def _home(nodes: Sequence[Element]) -> Element | None:
     return about[0] if about else None
 
 
-def edit_fields(data: bytes, fields: Mapping[str, Sequence[str]]) -> bytes:
+def _new_simple(key: str, value: str, scope: Mapping[str, str]) -> str:
+    uri, local, preferred = SIMPLE[key]
+    prefix, decl = _qname(uri, preferred, scope)
+    return f"<{prefix}:{local}{decl}>{_escape(value)}</{prefix}:{local}>"
+
+
+def edit_fields(
+    data: bytes,
+    fields: Mapping[str, Sequence[str]],
+    simple: Mapping[str, str | None] | None = None,
+) -> bytes:
     """Return ``data`` with the keyword ``fields`` (exiv2 keys) set, every other byte kept.
 
-    An empty list removes the field. Raises :class:`XmlRefused` when the document cannot be
-    parsed or edited safely; the result is checked by reading it back (the fields as asked,
-    every other property and value still there).
+    An empty list removes the field. ``simple`` sets (a str) or removes (None) simple
+    properties (:data:`SIMPLE`); one that already holds another value is refused. Raises
+    :class:`XmlRefused` when the document cannot be parsed or edited safely; the result is
+    checked by reading it back (the fields as asked, every other property and value still
+    there).
     """
+    simple = dict(simple or {})
     if not safexml.encoding_is_utf8(data):
         raise XmlRefused("not UTF-8 (the keyword editor only edits UTF-8 XMP)")
     doc = _Doc(data)
@@ -251,6 +296,23 @@ def edit_fields(data: bytes, fields: Mapping[str, Sequence[str]]) -> bytes:
                 raise XmlRefused("no rdf:Description to add the keywords to")
             inserts.append(_new_element(key, wanted, first.scope, ind, nl))
 
+    for key, value in simple.items():
+        have = doc.simple_value(key)
+        if have == value:
+            continue
+        if value is not None:
+            if have is not None:
+                raise XmlRefused(f"it already holds {SIMPLE[key][1]} {have!r}")
+            if first is None:
+                raise XmlRefused("no rdf:Description to add the property to")
+            inserts.append(_new_simple(key, value, first.scope))
+            continue
+        for node, el, attr in doc.simple[key]:
+            if el is None and attr is not None:
+                edits.append((*_attr_span(data, node, attr), ""))
+            elif el is not None:
+                edits.append((*_whole_lines(data, el.start, el.end), ""))
+
     if inserts:
         assert first is not None
         if first.self_closing:
@@ -272,12 +334,16 @@ def edit_fields(data: bytes, fields: Mapping[str, Sequence[str]]) -> bytes:
     out = data
     for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
         out = out[:start] + text.encode("utf-8") + out[end:]
-    check = read_fields(out)
+    written = _Doc(out)
+    check = written.fields()
     for key in FIELDS:
         want = list(fields[key]) if key in fields else current[key]
         if check[key] != want:
             raise XmlRefused("the edited keywords did not read back as written")
-    lost = lost_properties(data, out)
+    for key, value in simple.items():
+        if written.simple_value(key) != value:
+            raise XmlRefused(f"the edited {SIMPLE[key][1]} did not read back as written")
+    lost = lost_properties(data, out, frozenset(SIMPLE[k][:2] for k in simple))
     if lost:
         raise XmlRefused("the edit would drop " + ", ".join(lost[:3]))
     return out

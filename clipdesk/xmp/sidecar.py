@@ -11,6 +11,12 @@ so a dry run reports exactly what the run does. Writes are crash-safe (temp file
 just before the rename, and if another program changed it meanwhile the merge starts again
 from the new content (a few times) instead of overwriting.
 The photo itself is never opened for writing.
+
+Besides keywords, a write may set the reject rating (``xmp:Rating`` -1) or remove it: it is
+only ever added where the sidecar has no rating (a rating another program set is kept, and said
+so), and only removed when the caller says ClipDesk wrote it (``rating="unreject"``). Both
+engines do it; when the keyword editor cannot, the keywords are still written and the outcome
+says "rating not written: ...".
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from clipdesk.xmp.fields import Keywords, MergeResult, merge
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar, sidecar_path
 from clipdesk.xmp.ownership import Siblings
 from clipdesk.xmp.preserve import lost_properties
+from clipdesk.xmp.rating import RatingPlan, RatingRequest, plan_rating, read_rating
 
 MAX_ATTEMPTS = 5
 
@@ -83,6 +90,9 @@ class SidecarPlan:
     fingerprint: Fingerprint
     remove_file: bool = False  # tidy: the sidecar would hold nothing, so it would go
     new_bytes: bytes | None = None  # exactly what update_sidecar would write
+    rating: Literal["", "rejected", "unrejected"] = ""  # the rating change it would make
+    rating_after: str | None = None  # the sidecar's xmp:Rating afterwards
+    rating_note: str = ""  # e.g. "kept the rating 4 another program set"
 
     @property
     def outcome(self) -> Literal["written", "unchanged", "removed"]:
@@ -105,6 +115,9 @@ class SidecarWrite:
     fingerprint: Fingerprint
     reread: bool = False
     created: bool = False  # the file did not exist: ClipDesk made it
+    rating: Literal["", "rejected", "unrejected"] = ""  # the rating change made
+    rating_after: str | None = None  # the sidecar's xmp:Rating afterwards
+    rating_note: str = ""
 
 
 def _read_bytes(path: Path) -> tuple[bytes | None, Fingerprint]:
@@ -201,6 +214,11 @@ class _Prepared:
     result: MergeResult
     new: bytes | None
     remove_file: bool
+    rating: RatingPlan
+
+    @property
+    def changed(self) -> bool:
+        return self.remove_file or self.new is not None
 
 
 def _prepare(
@@ -210,17 +228,23 @@ def _prepare(
     digikam: bool,
     tidy: bool,
     extra: Mapping[str, str] | None = None,
+    rating: RatingRequest = "",
 ) -> _Prepared:
     """The one planning step of both the dry run and the run. Raises SidecarError."""
     data, fp = _read_bytes(target)
     current = _keywords(target, data)
     result = merge(current, add, remove, digikam=digikam)
-    if not result.changed:
-        return _Prepared(data, fp, result, None, False)
-    if tidy and _would_be_empty(target, data, result.keywords, current):
-        return _Prepared(data, fp, result, None, True)
-    new = _new_bytes(target, data, result.keywords, current, extra)
-    return _Prepared(data, fp, result, new, False)
+    rated = plan_rating(read_rating(target, data) if rating else None, rating)
+    if not result.changed and not rated.edit:
+        return _Prepared(data, fp, result, None, False, rated)
+    if tidy and _would_be_empty(target, data, result.keywords, current, rated.edit):
+        return _Prepared(data, fp, result, None, True, rated)
+    new, dropped = _new_bytes(target, data, result.keywords, current, extra, rated.edit)
+    if dropped:
+        rated = rated.dropped(dropped)
+    if not result.changed and not rated.edit:  # only the rating, and it could not be written
+        return _Prepared(data, fp, result, None, False, rated)
+    return _Prepared(data, fp, result, new, False, rated)
 
 
 def plan_sidecar(
@@ -232,6 +256,7 @@ def plan_sidecar(
     digikam: bool = True,
     tidy: bool = False,
     force: bool = False,
+    rating: RatingRequest = "",
 ) -> SidecarPlan:
     """Dry run of :func:`update_sidecar`: what would change, without writing anything.
 
@@ -240,20 +265,37 @@ def plan_sidecar(
     """
     photo = Path(photo)
     target = _target(photo, naming, force)
-    p = _prepare(target, list(add), list(remove), digikam, tidy)
-    r = p.result
+    p = _prepare(target, list(add), list(remove), digikam, tidy, rating=rating)
+    r, rt = p.result, p.rating
     return SidecarPlan(
-        photo, target, r.added, r.removed, r.changed, p.fingerprint, p.remove_file, p.new
+        photo,
+        target,
+        r.added,
+        r.removed,
+        p.changed,
+        p.fingerprint,
+        p.remove_file,
+        p.new,
+        rt.change,
+        None if p.remove_file else rt.after,
+        rt.note,
     )
 
 
-def _would_be_empty(target: Path, data: bytes | None, kw: Keywords, current: Keywords) -> bool:
-    """True when, without our keywords, the sidecar would be exactly the empty document
-    ClipDesk writes: nothing of anyone else's in it."""
+def _would_be_empty(
+    target: Path,
+    data: bytes | None,
+    kw: Keywords,
+    current: Keywords,
+    rating: Mapping[str, str | None] | None = None,
+) -> bool:
+    """True when, without our keywords (and our rating), the sidecar would be exactly the
+    empty document ClipDesk writes: nothing of anyone else's in it."""
     if data is None or kw.flat or kw.hierarchical or kw.digikam:
         return False
     try:
-        return _new_bytes(target, data, kw, current) == _new_bytes(target, None, Keywords())
+        new, dropped = _new_bytes(target, data, kw, current, rating=rating)
+        return not dropped and new == _new_bytes(target, None, Keywords())[0]
     except SidecarError:
         return False
 
@@ -272,20 +314,30 @@ def _new_bytes(
     kw: Keywords,
     current: Keywords | None = None,
     extra: Mapping[str, str] | None = None,
-) -> bytes:
+    rating: Mapping[str, str | None] | None = None,
+) -> tuple[bytes, str]:
     """The sidecar's new bytes: exiv2's rewrite, else (for an existing sidecar exiv2 cannot
-    round-trip) the keyword editor's in-place edit, which writes the keywords only (not
-    ``extra``). Raises SidecarError when neither can."""
+    round-trip) the keyword editor's in-place edit, which writes the keywords and the rating
+    (not ``extra``). Also returns why the rating could not be written ("" when it was, or
+    none was asked): the keyword editor then writes the keywords alone. Raises SidecarError
+    when neither engine can write the keywords."""
     fields = _fields(kw)
+    rating = dict(rating or {})
     try:
-        return _exiv2_bytes(target, data, fields, extra)
+        return _exiv2_bytes(target, data, fields, extra, rating), ""
     except SidecarError as first:
         if data is None or current is None:
             raise
         try:
             if rdfedit.read_fields(data) != _fields(current):
                 raise safexml.XmlRefused("it reads the keywords differently from exiv2")
-            return rdfedit.edit_fields(data, fields)
+            try:
+                return rdfedit.edit_fields(data, fields, rating), ""
+            except safexml.XmlRefused as exc:
+                if not rating:
+                    raise
+                new = rdfedit.edit_fields(data, fields)
+                return new, f"rating not written: {first.reason}; the keyword editor: {exc}"
         except safexml.XmlRefused as exc:
             raise SidecarError(target, f"{first.reason}; the keyword editor: {exc}") from exc
 
@@ -295,20 +347,29 @@ def _exiv2_bytes(
     data: bytes | None,
     fields: dict[str, list[str]],
     extra: Mapping[str, str] | None = None,
+    rating: Mapping[str, str | None] | None = None,
 ) -> bytes:
+    rating = dict(rating or {})
+    asked: dict[str, object] = {**fields, **(extra or {})}
+    asked.update({k: ([] if v is None else v) for k, v in rating.items()})
     try:
-        new = _exiv2.rewrite_sidecar(data, {**fields, **(extra or {})})
+        new = _exiv2.rewrite_sidecar(data, asked)  # type: ignore[arg-type]
         try:  # what we wrote must read back exactly as asked, by the reader of record
             written = rdfedit.read_fields(new)
+            ratings = {k: rdfedit.read_simple(new, k) for k in rating}
         except safexml.XmlRefused:
             written = _exiv2.read_sidecar_bytes(new)
+            ratings = {k: _exiv2.read_text(new, k) for k in rating}
     except _exiv2.Exiv2Failure as exc:
         raise SidecarError(target, str(exc)) from exc
     if written != fields:
         raise SidecarError(target, "exiv2 did not write the keywords as asked")
+    if ratings != rating:
+        raise SidecarError(target, "exiv2 did not write the rating as asked")
     if data is not None:
+        changing = frozenset(rdfedit.SIMPLE[k][:2] for k in rating)
         try:
-            lost = lost_properties(data, new)
+            lost = lost_properties(data, new, changing)
         except safexml.XmlRefused as exc:
             raise SidecarError(target, str(exc)) from exc
         if lost:
@@ -339,6 +400,7 @@ def update_sidecar(
     tidy: bool = False,
     force: bool = False,
     extra: Mapping[str, str] | None = None,
+    rating: RatingRequest = "",
 ) -> SidecarWrite:
     """Add and remove tag paths in the sidecar of ``photo`` (named by ``naming``).
 
@@ -355,8 +417,13 @@ def update_sidecar(
     ``tidy`` (for a sidecar ClipDesk created): when removing our keywords leaves exactly the
     empty document we would write, the file is removed instead ("removed").
 
-    ``extra``: text properties written with a change of keywords (``Xmp.photoshop.
-    SidecarForExtension`` for a RAW+JPEG pair exported as one photo).
+    ``extra``: text properties written with a change of keywords or rating
+    (``Xmp.photoshop.SidecarForExtension`` for a RAW+JPEG pair exported as one photo).
+
+    ``rating``: "reject" sets ``xmp:Rating`` -1 where the sidecar has no rating (another
+    program's rating is kept, and ``rating_note`` says so); "unreject" removes a -1 (only ask
+    for it when ClipDesk wrote that -1). A change of rating alone is a change: the sidecar is
+    written (or created) for it.
 
     ``force``: replace a read-only sidecar (keeping its mode) instead of refusing it. A sidecar
     that is a link is always refused (:mod:`clipdesk.xmp.guard`).
@@ -369,19 +436,35 @@ def update_sidecar(
     for attempt in range(max(1, max_attempts)):
         if attempt:  # merging again: what is at the name now may be a link that appeared
             guard.check_target(photo, target, force=force)
-        prep = _prepare(target, add, remove, digikam, tidy, extra)
-        data, fp, result = prep.data, prep.fingerprint, prep.result
+        prep = _prepare(target, add, remove, digikam, tidy, extra, rating)
+        data, fp, result, rt = prep.data, prep.fingerprint, prep.result, prep.rating
         if expected is not None and not fp.same_content(expected):
             reread = True
-        if not result.changed:
-            return SidecarWrite(photo, target, "unchanged", (), (), fp, reread)
+        if not prep.changed:
+            return SidecarWrite(
+                photo,
+                target,
+                "unchanged",
+                (),
+                (),
+                fp,
+                reread,
+                rating_after=rt.before,
+                rating_note=rt.note,
+            )
         if prep.remove_file:
             try:
                 if _read_bytes(target)[1].same_content(fp):
                     os.remove(target)
                     atomic.fsync_dir(target.parent)
                     return SidecarWrite(
-                        photo, target, "removed", (), result.removed, Fingerprint.of(None, None)
+                        photo,
+                        target,
+                        "removed",
+                        (),
+                        result.removed,
+                        Fingerprint.of(None, None),
+                        rating=rt.change,
                     )
             except OSError as exc:
                 raise _write_error(target, exc, creating=False) from exc
@@ -414,6 +497,16 @@ def update_sidecar(
         except OSError:  # gone again already: still written, the mtime is unknown
             written = Fingerprint(0, len(new), hashlib.sha256(new).hexdigest())
         return SidecarWrite(
-            photo, target, "written", result.added, result.removed, written, reread, data is None
+            photo,
+            target,
+            "written",
+            result.added,
+            result.removed,
+            written,
+            reread,
+            data is None,
+            rt.change,
+            rt.after,
+            rt.note,
         )
     raise SidecarError(target, f"another program kept changing it ({max_attempts} attempts)")

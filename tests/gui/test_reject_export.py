@@ -1,0 +1,39 @@
+"""The window's Export dialog writes a rejected photo's reject rating like `clipdesk export`:
+the dry run lists it, and the sidecar written holds xmp:Rating -1 (exiftool reads it)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+from PySide6.QtCore import Qt
+
+from clipdesk.catalog import Catalog, flags
+from tests.gui.helpers import WAIT, wait_idle, wait_rows
+
+pytestmark = pytest.mark.skipif(not shutil.which("exiftool"), reason="exiftool not installed")
+
+
+def test_the_export_dialog_writes_the_reject_rating(library_home, shapes, open_window, qtbot):
+    with Catalog(library_home / "data" / "catalog.sqlite3") as cat:
+        photo_id, path = cat.present_photos()[0]
+        flags.set_rejected(cat, [photo_id])
+    window = open_window(library_home)
+    wait_rows(qtbot, window, 36)
+    wait_idle(qtbot, window)
+
+    dialog = window.open_export()
+    qtbot.mouseClick(dialog.check_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.summary.text().startswith(("Dry run", "Nothing")), timeout=WAIT)
+    assert dialog.summary.text().startswith("Dry run: 1 sidecar would be written")
+    assert f"{path}.xmp".rsplit("/", 1)[1] + ": rating: rejected" in dialog.details.toPlainText()
+    assert not list(shapes.glob("*.xmp"))
+    qtbot.mouseClick(dialog.write_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.summary.text().startswith("Done"), timeout=WAIT)
+    out = subprocess.run(
+        ["exiftool", "-j", "-XMP:Rating", f"{path}.xmp"], capture_output=True, text=True
+    ).stdout
+    assert json.loads(out)[0]["Rating"] == -1
+    dialog.close()
