@@ -27,12 +27,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from clipdesk.catalog import Catalog
 from clipdesk.catalog.vectors import load_vectors
-from clipdesk.imaging.thumbnails import ThumbnailCache
+
+if TYPE_CHECKING:
+    from clipdesk.imaging.thumbnails import ThumbnailCache
 
 # Defaults: see the module docstring. On real CLIP models (ViT-B-32) resized and
 # recompressed copies score above 0.97 and 10% crops above 0.92; the layout check keeps

@@ -1,6 +1,7 @@
 """Commands do only the work they need: those that work from the catalog never load a
 model, search and a no-op index run without torch or open_clip (the ONNX export being
-cached), and the worker loads the model only when a photo needs it. Real processes."""
+cached) and import none of the other commands' machinery, and the worker loads the model
+only when a photo needs it. Real processes."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ start = test_worker.start  # the fixture: a worker on the test home, stopped at 
 
 # Runs `clipdesk ARGS...` as `python -m clipdesk` does, recording every call of
 # load_embedder (a wrapper around the real one), and reports at exit which of HEAVY were
-# imported: one JSON line on stderr.
+# imported: one JSON line on stderr; then every module imported, on a line of its own.
 PROBE = textwrap.dedent(
     """
     import json, runpy, sys
@@ -42,12 +43,52 @@ PROBE = textwrap.dedent(
     imported = sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))
     print("PROBE " + json.dumps({"rc": rc, "loads": len(calls), "imported": imported}),
           file=sys.stderr)
+    print("MODULES " + json.dumps(sorted(sys.modules)), file=sys.stderr)
     """
 )
 
 
-def probe(*args: str) -> tuple[dict, str]:
-    """(what the probe saw, stdout) of `clipdesk ARGS...` in a fresh process."""
+# What a command does not need, by the command: the GUI, the other commands' machinery
+# (the worker's service and watcher, decoding, tagging, learning, duplicates), the HTTP
+# stack (the weights are on disk) and the YAML reader. Each was once imported at start by
+# every command, through the CLI importing all command groups (issue 10's start-up budget).
+NOT_FOR_ANY = ("PySide6", "yaml", "http.client", "clipdesk.worker.service", "watchdog")
+NOT_NEEDED = {
+    "search": (
+        *NOT_FOR_ANY,
+        "clipdesk.imaging",
+        "clipdesk.indexer",
+        "clipdesk.scanner",
+        "clipdesk.tagging.tagger",
+        "clipdesk.ops.learning",
+        "clipdesk.ops.duplicates",
+        "clipdesk.ops.vocabulary",
+    ),
+    "index": (*NOT_FOR_ANY, "clipdesk.ops.search", "clipdesk.ops.duplicates", "clipdesk.search"),
+    "status": (
+        *NOT_FOR_ANY,
+        "clipdesk.imaging",
+        "clipdesk.indexer",
+        "clipdesk.tagging.tagger",
+        "clipdesk.ops.learning",
+        "clipdesk.ops.search",
+        "clipdesk.embedding.tokenizer",
+    ),
+}
+
+
+def unneeded(seen: dict, command: str) -> list[str]:
+    """The modules of NOT_NEEDED[command] (or their submodules) that the probe saw."""
+    return sorted(
+        name
+        for name in NOT_NEEDED[command]
+        if any(m == name or m.startswith(name + ".") for m in seen["modules"])
+    )
+
+
+def probe(*args: str, modules: bool = False) -> tuple[dict, str]:
+    """(what the probe saw, stdout) of `clipdesk ARGS...` in a fresh process; with
+    ``modules``, what it saw includes every module imported."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
@@ -61,21 +102,31 @@ def probe(*args: str) -> tuple[dict, str]:
     assert line, proc.stderr
     seen = json.loads(line[-1][len("PROBE ") :])
     assert seen["rc"] == 0, proc.stderr
+    if modules:
+        listed = [x for x in proc.stderr.splitlines() if x.startswith("MODULES ")]
+        seen["modules"] = set(json.loads(listed[-1][len("MODULES ") :]))
     return seen, proc.stdout
 
 
 def test_search_and_a_no_op_index_need_neither_torch_nor_open_clip(home, shapes):
     run("--model", "test", "add", str(shapes))  # exports the model to ONNX (once) and embeds
 
-    seen, out = probe("search", "red circle", "--limit", "2", "--json")
+    seen, out = probe("search", "red circle", "--limit", "2", "--json", modules=True)
     assert [Path(h["path"]).name.split("_", 1)[1] for h in json.loads(out)] == [
         "red_circle.jpg"
     ] * 2
     assert seen["loads"] == 1 and seen["imported"] == ["onnxruntime"], seen
+    assert unneeded(seen, "search") == []
 
-    seen, out = probe("index")
+    seen, out = probe("index", modules=True)
     assert "0 new" in out and "0 embedded" in out
+    assert unneeded(seen, "index") == []
+    del seen["modules"]
     assert seen == {"rc": 0, "loads": 0, "imported": []}  # no model, no ONNX Runtime even
+
+    seen, out = probe("status", modules=True)
+    assert "36 indexed" in out
+    assert seen["loads"] == 0 and seen["imported"] == [] and unneeded(seen, "status") == []
 
 
 def test_commands_that_work_from_the_catalog_never_load_the_model(home, shapes, tmp_path):

@@ -6,7 +6,6 @@ import json
 
 from clipdesk.cli.args import number
 from clipdesk.duplicates import LAYOUT_THRESHOLD, THRESHOLD
-from clipdesk.ops import duplicates as dup_ops
 from clipdesk.pathnames import shown
 
 EXIT_OK = 0
@@ -62,6 +61,8 @@ def _describe(m) -> str:
 
 
 def cmd_duplicates(library, args) -> int:
+    from clipdesk.ops import duplicates as dup_ops
+
     groups = dup_ops.duplicate_groups(
         library,
         args.threshold,

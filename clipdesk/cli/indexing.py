@@ -9,7 +9,6 @@ import sys
 import threading
 
 from clipdesk.errors import Fatal
-from clipdesk.ops import learning
 from clipdesk.pathnames import shown
 
 EXIT_OK = 0
@@ -45,6 +44,7 @@ def _tell(text: str) -> None:
 
 def _index(library, args, folder_ids=None) -> int:
     from clipdesk.cli.progress import ProgressPrinter
+    from clipdesk.ops import learning
     from clipdesk.worker.state import IndexLock
 
     remember_choice(library, args)

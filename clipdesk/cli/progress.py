@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from clipdesk.indexer import Progress
+if TYPE_CHECKING:
+    from clipdesk.indexer import Progress
 
 
 class ProgressPrinter:

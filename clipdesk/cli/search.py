@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from clipdesk.cli import args as args_
-from clipdesk.ops import search as search_ops
 from clipdesk.pathnames import shown
+
+if TYPE_CHECKING:
+    from clipdesk.ops import search as search_ops
 
 EXIT_OK = 0
 
@@ -104,6 +107,8 @@ def _say_hidden(found: search_ops.Found) -> None:
 
 
 def cmd_search(library, args) -> int:
+    from clipdesk.ops import search as search_ops
+
     query = search_ops.read_query(args.text, args.like)
     found = search_ops.find(
         library, query, args.limit, args.tag, args.no_tag, args.all, args.min_score
@@ -114,6 +119,8 @@ def cmd_search(library, args) -> int:
 
 
 def cmd_similar(library, args) -> int:
+    from clipdesk.ops import search as search_ops
+
     query = search_ops.read_query(None, [args.photo])
     found = search_ops.find(library, query, args.limit, args.tag, args.no_tag)
     _print_hits(found.hits, args.json)

@@ -6,9 +6,6 @@ import json
 import sys
 
 from clipdesk.cli import args as args_
-from clipdesk.ops import learning
-from clipdesk.ops import tags as tag_ops
-from clipdesk.ops import vocabulary as vocab_ops
 from clipdesk.pathnames import shown
 
 EXIT_OK = 0
@@ -56,6 +53,7 @@ def add_parsers(sub, common) -> None:
 def _learn_unless_watched(library) -> None:
     """A running worker (`clipdesk watch`, the window) learns from this decision by itself,
     a few seconds later; without one, learn now so the next command sees the effect."""
+    from clipdesk.ops import learning
     from clipdesk.worker.state import worker_alive
 
     if not worker_alive(library.paths.data_dir):
@@ -63,6 +61,9 @@ def _learn_unless_watched(library) -> None:
 
 
 def cmd_vocab(library, args) -> int:
+    from clipdesk.ops import learning
+    from clipdesk.ops import vocabulary as vocab_ops
+
     if args.vocab_command == "import" and args.replace:
         r = vocab_ops.replace_vocabulary(library, args.file, args.dry_run)
         verb = ("would remove", "would add") if args.dry_run else ("removed", "added")
@@ -87,6 +88,8 @@ def cmd_vocab(library, args) -> int:
 
 
 def cmd_tags(library, args) -> int:
+    from clipdesk.ops import tags as tag_ops
+
     tags = tag_ops.tags_of(library, args.photo)
     if args.json:
         print(json.dumps([t.to_json() for t in tags], indent=2))
@@ -98,6 +101,8 @@ def cmd_tags(library, args) -> int:
 
 
 def cmd_tag(library, args) -> int:
+    from clipdesk.ops import tags as tag_ops
+
     ids = tag_ops.photo_ids(library, args.photos)
     if args.add:
         tag_id = tag_ops.add_tag(library, ids, args.add)
@@ -113,6 +118,8 @@ def cmd_tag(library, args) -> int:
 
 
 def cmd_undo(library, args) -> int:
+    from clipdesk.ops import tags as tag_ops
+
     report = tag_ops.undo(library)
     if report.photos:
         _learn_unless_watched(library)
@@ -121,6 +128,9 @@ def cmd_undo(library, args) -> int:
 
 
 def cmd_review(library, args) -> int:
+    from clipdesk.ops import learning
+    from clipdesk.ops import tags as tag_ops
+
     tag_id = tag_ops.find_tag(library, args.tag).id if args.tag else None
     items = learning.review_queue(library, tag_id, args.limit)
     if args.json:
@@ -133,6 +143,8 @@ def cmd_review(library, args) -> int:
 
 
 def cmd_retrain(library, args) -> int:
+    from clipdesk.ops import learning
+
     retrained, report = learning.retrain_all(library)
     for r in report:
         if r.get("why_no_metrics"):

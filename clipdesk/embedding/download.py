@@ -19,14 +19,11 @@ match is removed. ``HF_ENDPOINT`` names the hub; proxies come from the environme
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import re
 import shutil
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,11 +99,6 @@ def _normalise_etag(value: str | None) -> str | None:
     return value.strip().removeprefix("W/").strip('"') or None
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None  # the redirect's own headers carry the hash: read them, then follow
-
-
 @dataclass(frozen=True)
 class _Remote:
     url: str
@@ -118,6 +110,13 @@ class _Remote:
 
 def _describe(repo: str, filename: str, revision: str) -> _Remote:
     """Ask the hub (HEAD, redirects not followed) for the file's hash, size and commit."""
+    import urllib.error  # the HTTP stack: only when something is downloaded
+    import urllib.request
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None  # the redirect's own headers carry the hash: read them, then follow
+
     url = hub_url(repo, filename, revision)
     opener = urllib.request.build_opener(_NoRedirect)  # keeps the environment's proxies
     for _ in range(5):  # relative redirects (a renamed repository) are the hub's own
@@ -177,6 +176,9 @@ def fetch(
 def _download(
     remote: _Remote, filename: str, blob: Path, hooks: DownloadHooks, expected: str | None
 ) -> None:
+    import http.client
+    import urllib.error
+
     part = blob.with_name(blob.name + ".part")
     with open(part, "ab") as out:
         _lock(out, filename)
@@ -218,6 +220,9 @@ def _download(
 
 def _transfer(remote, out, digest, meter: _Meter, cancel: threading.Event) -> None:
     """Append the bytes from ``out``'s end to the file's end, checking ``cancel`` per chunk."""
+    import urllib.error
+    import urllib.request
+
     start = out.tell()
     if remote.size is not None and start >= remote.size:
         return

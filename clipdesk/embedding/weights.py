@@ -4,7 +4,6 @@ fails at once with one clear line); and the check of a file against its expected
 
 from __future__ import annotations
 
-import http.client
 import logging
 import os
 from pathlib import Path
@@ -98,6 +97,8 @@ def needs_download(spec: ModelSpec, cache_dir: Path, onnx_dir: Path) -> bool:
 
 def download_weights(spec: ModelSpec, cache_dir: Path, hooks: DownloadHooks | None = None) -> Path:
     """The weights from the cache, else downloaded from the hub (resumed, verified)."""
+    import http.client
+
     from clipdesk.embedding import download
 
     source = hub_source(spec)

@@ -41,7 +41,6 @@ from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder
 from clipdesk.query import Query, Term
 from clipdesk.search import VectorIndex, example_vector
-from clipdesk.tagging.tagger import REFERENCE_PROMPTS
 
 FLOOR_FACTOR = 3.0
 # A '+' term is required: a photo it does not lift above the median by at least one floor
@@ -89,6 +88,8 @@ def reference_vector(catalog: Catalog, embedder: Embedder) -> np.ndarray:
     facts = catalog.model_facts(embedder.name)
     if facts is not None and len(facts["reference"]) == embedder.dim:
         return np.asarray(facts["reference"], np.float32)
+    from clipdesk.tagging.tagger import REFERENCE_PROMPTS  # the tagger's, when not stored
+
     v = embedder.encode_texts(list(REFERENCE_PROMPTS)).mean(0)
     return (v / max(float(np.linalg.norm(v)), 1e-12)).astype(np.float32)
 

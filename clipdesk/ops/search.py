@@ -15,7 +15,6 @@ from clipdesk.ops import relevance
 from clipdesk.ops.errors import OpError
 from clipdesk.query import Query, QuerySyntaxError, parse, require_something_to_find
 from clipdesk.search import Hit, Ranked, SearchCache, VectorIndex, _hits, tag_filter
-from clipdesk.tagging.store import TagStore, UnknownTag
 
 
 def require_embeddings(lib: Library) -> None:
@@ -28,6 +27,8 @@ def require_embeddings(lib: Library) -> None:
 
 def filter_by_names(lib: Library, with_tags: list[str], without_tags: list[str]):
     """Photo ids with every named tag and none of the others (each with its subtree)."""
+    from clipdesk.tagging.store import TagStore, UnknownTag  # only to filter by tag
+
     store = TagStore(lib.catalog)
     try:
         inc = [store.get(t).id for t in with_tags]
