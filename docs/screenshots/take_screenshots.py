@@ -94,7 +94,7 @@ def _copies(photos: Path, dest: Path) -> None:
 def build_library(root: Path) -> Path:
     photos = root / "Photos" / "Shapes 2024"
     write_folder(photos, 72, seed=11)
-    _copies(photos, root / "Photos" / "Copies")
+    _copies(photos, root / "Photos" / "Web exports")
     home = root / "home"
     with Catalog(app_paths(home).catalog) as catalog:  # before the library seeds its own
         store = TagStore(catalog)
@@ -104,11 +104,12 @@ def build_library(root: Path) -> Path:
     try:
         lib.remember_engine()
         store = TagStore(lib.catalog)
-        add_folders(lib, [photos, root / "Photos" / "Copies"])
+        add_folders(lib, [photos, root / "Photos" / "Web exports"])
         lib.index()
         rows = lib.catalog.conn.execute("SELECT id, path FROM photos ORDER BY path").fetchall()
         tags = {t.name: t.id for t in store.all()}
-        for photo_id, path in [r for r in rows if "Copies" not in r[1]][:30]:
+        rows = [r for r in rows if "Web exports" not in r[1]]
+        for photo_id, path in rows[:30]:
             colour = Path(path).stem.split("_")[1]
             decide(lib.catalog, [photo_id], tags[colour], "confirmed")
         decide(lib.catalog, [rows[0][0]], tags["square"], "rejected")
