@@ -146,50 +146,23 @@ def export_one(
     photo = Path(photo)
     if not photo.is_file():
         return PhotoOutcome(photo, None, "skipped", reason="photo not found")
+    opts = {"naming": naming, "digikam": digikam, "tidy": tidy, "force": force, "rating": rating}
     try:
-        if dry_run:
-            plan = plan_sidecar(
-                photo,
-                add,
-                remove,
-                naming=naming,
-                digikam=digikam,
-                tidy=tidy,
-                force=force,
-                rating=rating,
-            )
-            return PhotoOutcome(
-                photo,
-                plan.sidecar,
-                plan.outcome,
-                plan.added,
-                plan.removed,
-                rating=plan.rating,
-                rating_after=plan.rating_after,
-                rating_note=plan.rating_note,
-            )
-        extra = {SIDECAR_FOR_EXTENSION: sidecar_for} if sidecar_for else None
-        done = update_sidecar(
-            photo,
-            add,
-            remove,
-            naming=naming,
-            digikam=digikam,
-            tidy=tidy,
-            force=force,
-            extra=extra,
-            rating=rating,
-        )
+        if dry_run:  # the same planning step as the write: it reports what the write does
+            r = plan_sidecar(photo, add, remove, **opts)
+        else:
+            extra = {SIDECAR_FOR_EXTENSION: sidecar_for} if sidecar_for else None
+            r = update_sidecar(photo, add, remove, extra=extra, **opts)
         return PhotoOutcome(
             photo,
-            done.sidecar,
-            done.outcome,
-            done.added,
-            done.removed,
-            created=done.created,
-            rating=done.rating,
-            rating_after=done.rating_after,
-            rating_note=done.rating_note,
+            r.sidecar,
+            r.outcome,
+            r.added,
+            r.removed,
+            created=getattr(r, "created", False),  # a plan creates nothing
+            rating=r.rating,
+            rating_after=r.rating_after,
+            rating_note=r.rating_note,
         )
     except SidecarError as exc:
         return PhotoOutcome(photo, exc.path, "skipped", reason=exc.reason)
