@@ -317,7 +317,7 @@ def import_keywords(
                 errors.append(str(exc))
             else:  # read with the photo's own fields as one set, as PhotoKeywords.paths does
                 own = kw.sidecar.keywords if kw.sidecar else None
-                paths = _union(own, kw.embedded, shared) if shared else paths
+                paths = Keywords.joined(own, kw.embedded, shared).paths if shared else paths
         report.errors.extend((path, e) for e in errors)
         if errors:
             problems[photo_id] = [to_db(e) for e in errors]
@@ -362,14 +362,3 @@ class _PairedSidecars:
         if sidecar not in self._read:
             self._read[sidecar] = read_sidecar(Path(sidecar)).keywords
         return self._read[sidecar]
-
-
-def _union(*parts: Keywords | None) -> frozenset[str]:
-    """The tag paths of several keyword sources read as one set of fields."""
-    kws = [k for k in parts if k]
-    return Keywords(
-        flat=tuple(x for k in kws for x in k.flat),
-        hierarchical=tuple(x for k in kws for x in k.hierarchical),
-        digikam=tuple(x for k in kws for x in k.digikam),
-        iptc=tuple(x for k in kws for x in k.iptc),
-    ).paths

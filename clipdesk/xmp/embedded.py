@@ -62,13 +62,7 @@ class PhotoKeywords:
         counts once: a flat keyword of one source (IPTC ``Park``) that is a part of the other's
         hierarchy (``Places|Park``) is that hierarchy's leaf, not a top-level tag of its own.
         """
-        parts = [k for k in (self.sidecar and self.sidecar.keywords, self.embedded) if k]
-        return Keywords(
-            flat=tuple(x for k in parts for x in k.flat),
-            hierarchical=tuple(x for k in parts for x in k.hierarchical),
-            digikam=tuple(x for k in parts for x in k.digikam),
-            iptc=tuple(x for k in parts for x in k.iptc),
-        ).paths
+        return Keywords.joined(self.sidecar and self.sidecar.keywords, self.embedded).paths
 
 
 def read_photo_keywords(

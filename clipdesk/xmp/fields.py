@@ -89,6 +89,17 @@ class Keywords:
     digikam: tuple[str, ...] = ()
     iptc: tuple[str, ...] = ()
 
+    @classmethod
+    def joined(cls, *parts: Keywords | None) -> Keywords:
+        """Several keyword sources read as one set of fields (None and empty ones skipped)."""
+        kws = [k for k in parts if k]
+        return cls(
+            flat=tuple(x for k in kws for x in k.flat),
+            hierarchical=tuple(x for k in kws for x in k.hierarchical),
+            digikam=tuple(x for k in kws for x in k.digikam),
+            iptc=tuple(x for k in kws for x in k.iptc),
+        )
+
     def _ordered_hierarchical(self) -> list[str]:
         lr = [normalize_path(h) for h in self.hierarchical]
         slashed = {to_digikam(p) for p in lr if DIGIKAM_SEP in p}
