@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from clipdesk.catalog import Catalog
+from clipdesk.catalog.db import PhotoRow
 from clipdesk.catalog.vectors import load_vectors
 
 if TYPE_CHECKING:
@@ -235,10 +236,17 @@ def find_groups(
     if only is not None:
         keep = np.isin(ids, only)
         ids, matrix = ids[keep], np.asarray(matrix)[keep]
-    rows = {int(pid): catalog.photo(int(pid)) for pid in ids}
+    rows: dict[int, PhotoRow | None] = {}  # read only for photos in a candidate pair
+
+    def row(pid: int):
+        if pid not in rows:
+            rows[pid] = catalog.photo(pid)
+        return rows[pid]
+
     times = None
     if within is not None:
-        secs = np.array([_seconds(rows[int(p)].taken_at if rows[int(p)] else None) for p in ids])
+        taken = catalog.capture_times()
+        secs = np.array([_seconds(taken.get(int(p))) for p in ids])
         dated = np.array([s is not None for s in secs], bool)
         order = np.argsort(np.where(dated, secs, 0).astype(np.float64)[dated], kind="stable")
         ids, matrix = ids[dated][order], np.asarray(matrix)[dated][order]
@@ -247,7 +255,7 @@ def find_groups(
     union = _Union()
     n = len(ids)
     for done, (i, j, _score) in enumerate(candidate_pairs(matrix, threshold, times, within)):
-        a, b = rows.get(int(ids[i])), rows.get(int(ids[j]))
+        a, b = row(int(ids[i])), row(int(ids[j]))
         if a is None or b is None:
             continue
         if layout_threshold is not None:
@@ -259,7 +267,7 @@ def find_groups(
             progress(i, n)
     groups = []
     for members in union.groups():
-        group = Group([_member(rows[int(ids[k])], layouts) for k in members])
+        group = Group([_member(row(int(ids[k])), layouts) for k in members])
         group.members.sort(
             key=lambda m: (-m.pixels, -m.size, -(m.sharpness or 0.0), m.path)
         )  # the keeper first

@@ -367,6 +367,10 @@ class Catalog(ModelQueries, SidecarRecords):
             [(i, model_id) for i in photo_ids],
         )
 
+    def capture_times(self) -> dict[int, str]:
+        """photo id -> EXIF DateTimeOriginal, for the photos that have one (one query)."""
+        return dict(self.conn.execute("SELECT id, taken_at FROM photos WHERE taken_at IS NOT NULL"))
+
     def status_counts(self) -> dict[str, int]:
         counts = dict.fromkeys(("new", "indexed", "missing", "failed"), 0)
         counts.update(self.conn.execute("SELECT status, COUNT(*) FROM photos GROUP BY status"))
