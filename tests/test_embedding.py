@@ -166,6 +166,22 @@ def test_damaged_onnx_cache_is_cleared_and_reexported(tmp_path):
     assert image.stat().st_size > 1000
 
 
+def test_export_with_its_weights_cut_short_is_exported_again(tmp_path):
+    from pathlib import Path
+
+    first = load_embedder("test", backend="onnx", weights_dir=tmp_path, onnx_dir=tmp_path / "o")
+    pixels = np.zeros((1, 3, first.image_size, first.image_size), np.float32)
+    expected = first.encode_images(pixels)
+    folder = Path(first.info["onnx_folder"])
+    weights = folder / "image.onnx.data"  # the graph's weights, beside it
+    assert weights.stat().st_size > (folder / "image.onnx").stat().st_size
+    with open(weights, "r+b") as f:
+        f.truncate(1000)
+    again = load_embedder("test", backend="onnx", weights_dir=tmp_path, onnx_dir=tmp_path / "o")
+    np.testing.assert_allclose(again.encode_images(pixels), expected, atol=1e-5)
+    assert weights.stat().st_size > 1000
+
+
 def test_multi_head_model_exports_and_matches_torch(tmp_path):
     """Real CLIP models have many attention heads (a fused kernel ONNX cannot express)."""
     import json
