@@ -83,9 +83,6 @@ class Library:
     def catalog(self) -> Catalog:
         """The catalog, opened for writing; a new one gets the vocabulary that suits the
         model (the test model knows only coloured shapes), once."""
-        from clipdesk.tagging.store import TagStore
-        from clipdesk.tagging.vocabulary import default_vocabulary_for
-
         try:
             catalog = Catalog(self.paths.catalog)
         except (sqlite3.OperationalError, PermissionError) as exc:
@@ -99,7 +96,11 @@ class Library:
                 raise
             self.readonly = True
             return catalog
-        TagStore(catalog).seed_default(default_vocabulary_for(self.engine.model_name))
+        if not catalog.vocabulary_seeded():  # (the tag machinery only for a new catalog)
+            from clipdesk.tagging.store import TagStore
+            from clipdesk.tagging.vocabulary import default_vocabulary_for
+
+            TagStore(catalog).seed_default(default_vocabulary_for(self.engine.model_name))
         return catalog
 
     @property

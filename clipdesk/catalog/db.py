@@ -118,6 +118,11 @@ class Catalog(ModelQueries, SidecarRecords):
     def schema_version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
+    def vocabulary_seeded(self) -> bool:
+        """Whether the catalog was given its first vocabulary (``TagStore.seed_default``)."""
+        row = self.conn.execute("SELECT 1 FROM meta WHERE key = 'vocabulary_seeded'")
+        return row.fetchone() is not None
+
     def __enter__(self) -> Catalog:
         return self
 

@@ -12,6 +12,7 @@ tests/test_tokenizer.py compares ids with ``open_clip.get_tokenizer`` on 1,000+ 
 from __future__ import annotations
 
 import html
+import re
 import string
 import zlib
 from collections.abc import Sequence
@@ -19,7 +20,6 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
-import regex
 
 VOCAB_FILE = Path(__file__).with_name("bpe_simple_vocab_16e6.txt.gz")
 SOT, EOT = "<start_of_text>", "<end_of_text>"
@@ -27,6 +27,14 @@ N_MERGES = 49152 - 256 - 2  # the merges CLIP uses, of the many in the file
 LOOKUPS_BEFORE_TABLE = 2000  # merge look-ups by text search before building the table
 CLEAN_KINDS = ("lower", "whitespace", "canonicalize")
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
+_SPECIAL_AND_CONTRACTIONS = rf"{SOT}|{EOT}|'s|'t|'re|'ve|'m|'ll|'d"
+# On printable ASCII (what a typed query almost always is, once cleaned) CLIP's pattern
+# means the same with ASCII classes: \p{L} is A-Z/a-z, \p{N} is 0-9 and \s is the space,
+# so the standard library's re splits it, and the 20 ms import of ``regex`` (needed for
+# Unicode letter and number classes) is paid only by a text that needs it.
+_ASCII_PATTERN = re.compile(
+    rf"{_SPECIAL_AND_CONTRACTIONS}|[A-Za-z]+|[0-9]|[^\sA-Za-z0-9]+", re.IGNORECASE
+)
 
 
 @lru_cache
@@ -107,10 +115,21 @@ class ClipTokenizer:
         self._ranks: dict[tuple[str, str], int] = {}  # merges looked up so far (-1: none)
         self._merged_ids: dict[str, int] = {}  # token made by a merge -> its id
         self._lookups = 0
-        self._pattern = regex.compile(
-            rf"{SOT}|{EOT}|'s|'t|'re|'ve|'m|'ll|'d|[\p{{L}}]+|[\p{{N}}]|[^\s\p{{L}}\p{{N}}]+",
+
+    @cached_property
+    def _pattern(self):
+        import regex
+
+        return regex.compile(
+            rf"{_SPECIAL_AND_CONTRACTIONS}|[\p{{L}}]+|[\p{{N}}]|[^\s\p{{L}}\p{{N}}]+",
             regex.IGNORECASE,
         )
+
+    def _words(self, text: str) -> list[str]:
+        """The cleaned text split as CLIP splits it before BPE."""
+        if text.isascii() and text.isprintable():
+            return _ASCII_PATTERN.findall(text)
+        return self._pattern.findall(text)
 
     @cached_property
     def _vocab(self) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
@@ -221,7 +240,7 @@ class ClipTokenizer:
     def encode(self, text: str) -> list[int]:
         """The BPE ids of one text, without start/end tokens or padding."""
         ids: list[int] = []
-        for word in self._pattern.findall(clean_text(text, self.clean)):
+        for word in self._words(clean_text(text, self.clean)):
             ids.extend(self._word_ids(word))
         return ids
 

@@ -333,8 +333,7 @@ class TagStore:
     def seed_default(self, source=None) -> bool:
         """Give a new catalog a vocabulary, once (a user may delete it all later): ``source``
         (a file or package resource, see ``default_vocabulary_for``), else the default one."""
-        seeded = self.conn.execute("SELECT value FROM meta WHERE key = 'vocabulary_seeded'")
-        if seeded.fetchone():
+        if self.catalog.vocabulary_seeded():
             return False
         if not self.all():
             self.import_specs(load(DEFAULT_VOCABULARY if source is None else source))
