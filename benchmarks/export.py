@@ -72,24 +72,38 @@ def main() -> None:
         again_s = time.perf_counter() - t
         print(f"{n:,} photos, 3 tags each (ext naming, digiKam TagsList on)")
         print(f"  dry run:            {dry_s:6.1f} s  ({dry.summary()})")
-        print(f"  export, new:        {first_s:6.1f} s  {n / first_s:7.0f} sidecars/s  "
-              f"({first.summary()})")
-        print(f"  export, unchanged:  {again_s:6.1f} s  {n / again_s:7.0f} sidecars/s  "
-              f"({again.summary()})")
+        print(
+            f"  export, new:        {first_s:6.1f} s  {n / first_s:7.0f} sidecars/s  "
+            f"({first.summary()})"
+        )
+        print(
+            f"  export, unchanged:  {again_s:6.1f} s  {n / again_s:7.0f} sidecars/s  "
+            f"({again.summary()})"
+        )
         exiftool = shutil.which("exiftool")
         if exiftool:
             photos = sorted((Path(tmp) / "photos").glob("*.jpg"))[:sample]
             t = time.perf_counter()
             for p in photos:
                 subprocess.run(
-                    [exiftool, "-q", "-o", f"{p}.naive.xmp", "-XMP-dc:Subject=Beach",
-                     "-XMP-dc:Subject=Dog", "-XMP-lr:HierarchicalSubject=Places|Beach",
-                     "-XMP-lr:HierarchicalSubject=Animals|Dog", str(p)],
+                    [
+                        exiftool,
+                        "-q",
+                        "-o",
+                        f"{p}.naive.xmp",
+                        "-XMP-dc:Subject=Beach",
+                        "-XMP-dc:Subject=Dog",
+                        "-XMP-lr:HierarchicalSubject=Places|Beach",
+                        "-XMP-lr:HierarchicalSubject=Animals|Dog",
+                        str(p),
+                    ],
                     check=True,
                 )
             per = (time.perf_counter() - t) / sample
-            print(f"  exiftool per photo: {per * n:6.1f} s  {1 / per:7.0f} sidecars/s  "
-                  f"(timed on {sample}, extrapolated to {n:,}; creates, does not merge)")
+            print(
+                f"  exiftool per photo: {per * n:6.1f} s  {1 / per:7.0f} sidecars/s  "
+                f"(timed on {sample}, extrapolated to {n:,}; creates, does not merge)"
+            )
             print(f"  ratio ClipDesk / exiftool-per-photo: {per * n / first_s:.1f}x")
         cat.close()
 

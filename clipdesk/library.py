@@ -41,6 +41,11 @@ class FolderNotFound(FileNotFoundError):
     pass
 
 
+class ModelDownloading(ModelUnavailable):
+    """The model's weights are being downloaded (by the window's worker): what needs the
+    model waits for them."""
+
+
 def _unwritable(exc: BaseException) -> bool:
     text = str(exc).lower()
     return isinstance(exc, PermissionError) or "readonly" in text or "unable to open" in text
@@ -136,7 +141,7 @@ class Library:
             if not self.allow_model:
                 raise ModelNeeded(f"this command works without loading {self.model_name}")
             if self.download_elsewhere and self.needs_download():
-                raise ModelUnavailable(
+                raise ModelDownloading(
                     f"the weights for {self.model_name} are not downloaded yet; the photos are "
                     "tagged once they are"
                 )

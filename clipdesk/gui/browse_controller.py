@@ -23,6 +23,7 @@ from clipdesk.gui.library_page import LibraryPage
 from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.thumbnails import ThumbnailLoader
 from clipdesk.gui.worker_bridge import WorkerBridge
+from clipdesk.library import ModelDownloading
 from clipdesk.ops import search as search_ops
 from clipdesk.ops.relevance import Ranking
 from clipdesk.pathnames import shown
@@ -58,6 +59,7 @@ class BrowseController(QObject):
         self.query: tuple[str, int | None] | None = None
         self._ranking: Ranking | None = None
         self._search_token = 0
+        self._waiting_for_model = False  # a search failed for a model still downloading
         self.adding = 0  # folders asked for and not yet in the catalog
         s, sb = page.sidebar, page.search
         s.folder_selected.connect(self._folder_selected)
@@ -193,8 +195,25 @@ class BrowseController(QObject):
             self.message.emit("Search is not available yet: the worker is starting")
 
     def _search_failed(self, token: int, exc: BaseException) -> None:
-        if token == self._search_token:
-            self.page.search.show_error(str(exc))
+        if token != self._search_token:
+            return
+        if isinstance(exc, ModelDownloading):  # runs by itself once the model is in
+            self._waiting_for_model = True
+            self.page.search.show_error(
+                "The model is still downloading: this search runs as soon as it is in."
+            )
+            self.message.emit("Search waits for the model to download")
+            return
+        self.page.search.show_error(str(exc))
+
+    def worker_idle(self) -> None:
+        """The worker has nothing left to do: a search that waited for the model runs now
+        (the photos embedded since the download); still downloading, it waits again."""
+        if self._waiting_for_model:
+            self._waiting_for_model = False
+            if self.query is not None:
+                self.page.search.show_error(None)
+                self._search(*self.query)
 
     def _searched(self, token: int, ranking: Ranking) -> None:
         if token != self._search_token or self.query is None:

@@ -243,6 +243,7 @@ class MainWindow(QMainWindow):
         self.status.show_progress(p)
         if p.phase == "idle":
             self.session.reader.notify_changed()
+            self.browse_controller.worker_idle()
 
     def _event(self, e) -> None:
         if e.kind == "thumbnails_ready":

@@ -112,10 +112,11 @@ class WorkerBridge(QObject):
         except CancelledError:
             return
         except Exception as exc:
-            log.warning("job failed: %s", exc, exc_info=exc)
-            if failed is not None:
+            if failed is not None:  # the caller tells the user (its traceback: -v)
+                log.debug("job failed: %s", exc, exc_info=exc)
                 failed(exc)
             else:
+                log.warning("job failed: %s", exc, exc_info=exc)
                 self.failed.emit(str(exc) or type(exc).__name__)
             return
         if done is not None:

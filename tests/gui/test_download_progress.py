@@ -1,6 +1,7 @@
 """The model download in the window: a progress row (bytes, rate, time left) with Cancel,
-while browsing and manual tagging go on; Cancel leaves the message with its ways on; Retry
-resumes the partial file, and the finished download goes on to tag the photos. Against a
+while browsing and manual tagging go on; a search waits for the model and then runs; Cancel
+leaves the message with its ways on; Retry resumes the partial file, and the finished
+download goes on to tag the photos. Against a
 real local model hub (tests/test_download.py's HubServer)."""
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import pytest
 from PySide6.QtCore import Qt
 
 from clipdesk.catalog import Catalog
+from clipdesk.gui.grid_model import ScoreRole
 from clipdesk.scanner import scan
-from tests.gui.helpers import WAIT, wait_rows
+from tests.gui.helpers import WAIT, names, wait_rows
 from tests.test_download import MODEL, HubServer, own_onnx_cache
 
 
@@ -48,6 +50,14 @@ def test_the_download_shows_progress_cancels_resumes_and_then_tags(home, shapes,
     assert "Downloading the model" in window.status.progress_label.text()
     thumbs = home / "cache" / "thumbnails"  # photos found before are shown meanwhile
     qtbot.waitUntil(lambda: len(list(thumbs.glob("*/*.jpg"))) == 36, timeout=WAIT)
+
+    # A search typed meanwhile says it waits for the model, and runs once it is in (below).
+    bar = window.library_page.search
+    bar.field.setFocus()
+    qtbot.keyClicks(bar.field, "red circle")
+    qtbot.keyClick(bar.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "runs as soon as it is in" in bar.error_label.text(), timeout=WAIT)
+    assert bar.error_label.isVisible()
 
     # While it downloads, the worker still does what the user asks (a tag, by hand).
     red = str(sorted(shapes.glob("*red_circle.jpg"))[0])
@@ -89,5 +99,10 @@ def test_the_download_shows_progress_cancels_resumes_and_then_tags(home, shapes,
     conn.close()
     assert hub.gets()[-1][2] == f"bytes={kept}-"
     assert not row.isVisible() and banner.text("model") is None
+    # the waiting search ran by itself: red circles first, the notice gone
+    model = window.library_page.model
+    qtbot.waitUntil(lambda: model.data(model.index(0), ScoreRole) is not None, timeout=WAIT)
+    assert all("red_circle" in n for n in names(window, 2)), names(window, 4)
+    assert not bar.error_label.isVisible()
     qtbot.waitUntil(lambda: window.status.progress_label.text() == "Up to date", timeout=WAIT)
     window.close()
