@@ -168,6 +168,26 @@ def test_a_model_without_an_export_is_one_line_naming_what_to_do(tmp_path, prebu
         assert line.startswith("clipdesk: error: this build of ClipDesk has no torch"), line
         assert f"--model {model} add FOLDER" in line and "--model test" in line
 
+    # Doing what the line says (a full install exports the model once into the same cache)
+    # makes it run here.
+    home = str(tmp_path / "home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLIPDESK_")}
+    full = [sys.executable, "-m", "clipdesk", "--home", home, "--model", str(own)]
+    subprocess.run([*full, "add", str(shapes)], check=True, env=env, cwd=REPO, timeout=600)
+    proc, tried = without_torch(
+        "--home",
+        home,
+        "--model",
+        str(own),
+        "search",
+        "red circle",
+        "--limit",
+        "1",
+        prebuilt_dir=prebuilt_dir,
+    )
+    assert proc.returncode == 0 and tried == [], proc.stderr
+    assert "red_circle" in proc.stdout
+
     # The torch backend on the CPU is no way round it.
     proc, _ = without_torch(
         "--home",

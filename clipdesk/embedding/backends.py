@@ -225,6 +225,8 @@ def load_embedder(
         if cached is not None:
             try:
                 return _onnx_embedder(spec, cached, weights_dir, int8, threads)
+            except ModuleNotFoundError:  # open_clip's tokenizer, in a build without it: kept
+                raise
             except Exception as exc:  # a damaged export: clear it and export again below
                 log.warning(
                     "the cached ONNX export in %s is unusable (%s); exporting again", cached, exc
