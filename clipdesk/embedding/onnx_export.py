@@ -303,12 +303,13 @@ def _export_text(encoder, tokens, path: Path, token_axes: dict) -> None:
 
 def quantise(dest: Path) -> None:
     """Add dynamically int8-quantised copies of both graphs (weights int8, activations fp32)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     for part in ("image", "text"):
         out = dest / f"{part}.int8.onnx"
         if out.is_file():
             continue
+        # Imported only when there is work (it brings onnx and sympy: seconds).
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
         tmp = dest / f".{part}.int8.tmp.onnx"
         quantize_dynamic(str(dest / f"{part}.onnx"), str(tmp), weight_type=QuantType.QInt8)
         os.replace(tmp, out)
