@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Build the one-folder desktop bundle (dist/clipdesk/) with PyInstaller, then smoke-run it:
-# --version, then add and search with the built-in test model on a few generated photos.
-# Slow (minutes) and not part of CI.
+# --version, add and search with the built-in test model on a few generated photos, and a
+# model the bundle cannot export (one line, exit 1). Slow (minutes) and not part of CI.
 #
-#   packaging/build.sh                 # with the build venv active (CPU torch: see clipdesk.spec)
+# The bundle has no torch (see clipdesk.spec), so it cannot export a model to ONNX; this
+# script first exports the test model with the build venv's torch into build/prebuilt-onnx/
+# (the real load_embedder, int8 graphs included), and the spec ships that folder.
+#
+#   packaging/build.sh                 # with the build venv (the full install) active
 #   PYTHON=/path/to/venv/bin/python packaging/build.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,10 +18,24 @@ if ! "$PY" -m PyInstaller --version >/dev/null 2>&1; then
 fi
 
 start=$(date +%s)
+rm -rf build/prebuilt-onnx build/prebuilt-weights
+# The bundle's own prebuilt folder must not stand in for the export made here.
+env -u CLIPDESK_PREBUILT_ONNX -u CLIPDESK_TEST_MODEL "$PY" -c "
+from pathlib import Path
+from clipdesk.embedding import load_embedder
+load_embedder('test', backend='onnx', int8=True, onnx_dir=Path('build/prebuilt-onnx'),
+              weights_dir=Path('build/prebuilt-weights'))
+"
 "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
     --distpath dist --workpath build/pyinstaller packaging/clipdesk.spec
 build_s=$(($(date +%s) - start))
 app=dist/clipdesk/clipdesk
+for left_out in torch torchvision open_clip nvidia triton; do
+    if [ -e "dist/clipdesk/_internal/$left_out" ]; then
+        echo "smoke: FAILED ($left_out is in the bundle)"
+        exit 1
+    fi
+done
 
 smoke=$(mktemp -d)
 trap 'rm -rf "$smoke"' EXIT
@@ -30,6 +48,17 @@ head -1 "$smoke/search.txt" | grep -q red_circle || {
     echo "smoke: FAILED (the best match for 'red circle' is not a red circle)"
     exit 1
 }
+# A model with no export: one line naming what to do, exit 1, no traceback.
+if "$OLDPWD/$app" --home "$smoke/other" --model ViT-B-32-256:datacomp_s34b_b86k \
+    add "$smoke/photos" 2>"$smoke/err.txt"; then
+    echo "smoke: FAILED (a model without an export ran)"
+    exit 1
+fi
+cat "$smoke/err.txt"
+if [ "$(wc -l <"$smoke/err.txt")" -ne 1 ] || ! grep -q "has no torch" "$smoke/err.txt"; then
+    echo "smoke: FAILED (expected one line saying this build has no torch)"
+    exit 1
+fi
 cd "$OLDPWD"
 echo "smoke: passed"
 echo "build time: ${build_s}s"

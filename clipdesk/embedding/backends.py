@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from clipdesk.embedding import prebuilt
 from clipdesk.embedding.registry import (
     ModelSpec,
     ModelUnavailable,
@@ -101,7 +102,10 @@ def accelerators(
     maybe_cuda, maybe_mps = cuda_probe(), mps_probe()
     if not (maybe_cuda or maybe_mps):
         return False, False
-    import torch
+    try:
+        import torch
+    except ModuleNotFoundError:  # a build without torch (the bundle): ONNX Runtime on the CPU
+        return False, False
 
     mps = getattr(torch.backends, "mps", None)
     cuda = maybe_cuda and torch.cuda.is_available()
@@ -195,6 +199,7 @@ def _tokenizer(spec: ModelSpec, cache_dir: Path):
         raise ModelUnavailable(f"cannot load the tokenizer for {spec.name}: {exc}") from None
 
 
+@prebuilt.without_torch
 def load_embedder(
     model: str | ModelSpec,
     backend: str = "auto",
@@ -221,6 +226,8 @@ def load_embedder(
         if cached is not None:
             try:
                 return _onnx_embedder(spec, cached, weights_dir, int8, threads)
+            except ModuleNotFoundError:  # open_clip's tokenizer, in a build without it: kept
+                raise
             except Exception as exc:  # a damaged export: clear it and export again below
                 log.warning(
                     "the cached ONNX export in %s is unusable (%s); exporting again", cached, exc
@@ -301,8 +308,9 @@ def _device_images(device: str, cfg: dict, dtype):
 
 
 def _cached_export(spec: ModelSpec, weights_dir: Path, onnx_dir: Path) -> Path | None:
-    """The folder of a complete cached ONNX export of ``spec``, found without open_clip;
-    None when there is none yet (or only an old one without the runtime metadata)."""
+    """The folder of a complete cached ONNX export of ``spec`` (or of a prebuilt one, copied
+    into the cache: prebuilt.py), found without open_clip; None when there is none yet (or
+    only an old one without the runtime metadata)."""
     from clipdesk.embedding import onnx_export
 
     known, weights = local_weights(spec)
@@ -315,7 +323,7 @@ def _cached_export(spec: ModelSpec, weights_dir: Path, onnx_dir: Path) -> Path |
     meta = onnx_export.read_meta(folder)
     if onnx_export.is_complete(meta) and meta["weights_sha256"] == digest:
         return folder
-    return None
+    return prebuilt.install_prebuilt(spec, digest, folder)  # the bundle's, copied; else None
 
 
 def _load_onnx(

@@ -355,12 +355,13 @@ def save_with_weights_beside(source: Path, dest: Path) -> None:
 
 def quantise(dest: Path) -> None:
     """Add dynamically int8-quantised copies of both graphs (weights int8, activations fp32)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     for part in ("image", "text"):
         out = dest / f"{part}.int8.onnx"
         if out.is_file():
             continue
+        # Imported only when there is work (it brings onnx and sympy: seconds).
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
         tmp = dest / f".{part}.int8.{os.getpid()}.tmp.onnx"
         try:
             with _quiet_root_log():  # its advice to pre-process is for the model's author

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from clipdesk.embedding.prebuilt import without_torch
+
 # Package data: a real folder in a checkout, an installed wheel and a PyInstaller bundle
 # (open_clip's local-dir: loader needs a path on disk, not a zip member).
 TEST_MODEL_DIR = Path(
@@ -63,6 +65,7 @@ def _local_dir_spec(name: str, folder: Path) -> ModelSpec:
     return ModelSpec(name, f"local-dir:{folder}", None, sha)
 
 
+@without_torch
 def parse_model(text: str) -> ModelSpec:
     """Turn a ``--model`` value into a ModelSpec, or raise ModelUnavailable saying why."""
     text = text.strip()
@@ -89,7 +92,8 @@ def parse_model(text: str) -> ModelSpec:
             f"unknown model {text!r}: use 'test', NAME:PRETRAINED (e.g. "
             "ViT-B-32-256:datacomp_s34b_b86k), NAME:/path/to/weights, or a model folder"
         )
-    if arch not in _bundled_architectures():  # else open_clip knows it: no need to import it
+    known = _bundled_architectures()  # None without open_clip: an export may still exist
+    if known is not None and arch not in known:  # else no need to import open_clip
         import open_clip
 
         if arch not in open_clip.list_models():
@@ -112,12 +116,13 @@ def parse_model(text: str) -> ModelSpec:
     return ModelSpec(text, arch, pretrained)
 
 
-def _bundled_architectures() -> set[str]:
+def _bundled_architectures() -> set[str] | None:
     """The architectures open_clip ships configs for (what ``open_clip.list_models()``
-    lists), read from its package folder without importing it (and torch)."""
+    lists), read from its package folder without importing it (and torch); None where
+    open_clip is not installed (the bundle)."""
     found = importlib.util.find_spec("open_clip")
     if found is None or not found.submodule_search_locations:
-        return set()
+        return None
     folder = Path(next(iter(found.submodule_search_locations))) / "model_configs"
     return {p.stem for p in folder.glob("*.json")}
 
