@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 SETTINGS_VERSION = 1
 DEFAULT_MODEL = "ViT-B-32-256:datacomp_s34b_b86k"
 
 
+def default_model() -> str:
+    """The recommended model; in a build that ships prebuilt exports instead of torch (the
+    bundle, which cannot export another model: embedding/prebuilt.py) the test model, which
+    it runs out of the box."""
+    from clipdesk.embedding.prebuilt import prebuilt_root
+
+    return DEFAULT_MODEL if prebuilt_root() is None else "test"
+
+
 @dataclass
 class Settings:
-    model: str = DEFAULT_MODEL
+    model: str = field(default_factory=default_model)
     backend: str = "auto"  # auto | cuda | mps | cpu | onnx
     int8: bool = False  # use the dynamically quantised ONNX graph on the CPU
     batch_size: int = 16

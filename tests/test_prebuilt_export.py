@@ -215,3 +215,16 @@ def test_a_gpu_driver_without_torch_means_onnx_runtime_on_the_cpu(monkeypatch):
 def test_no_prebuilt_folder_outside_a_bundle(monkeypatch):
     monkeypatch.delenv(prebuilt.ENV, raising=False)
     assert not getattr(sys, "frozen", False) and prebuilt.prebuilt_root() is None
+
+
+def test_a_first_run_without_torch_uses_the_test_model_and_needs_nothing_else(
+    tmp_path, prebuilt_dir, shapes
+):
+    """No model named, no settings yet: the bundle's default is the model it can run."""
+    home = tmp_path / "home"
+    proc, _ = without_torch("--home", str(home), "status", prebuilt_dir=prebuilt_dir)
+    assert proc.returncode == 0 and not proc.stderr, proc.stderr
+    proc, _ = without_torch("--home", str(home), "add", str(shapes), prebuilt_dir=prebuilt_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert "36 embedded" in proc.stdout, proc.stdout
+    assert "torch" not in proc.stderr

@@ -25,8 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from clipdesk.embedding import onnx_export
-
 if TYPE_CHECKING:
     from clipdesk.embedding.registry import ModelSpec
 
@@ -54,6 +52,8 @@ def prebuilt_root() -> Path | None:
 def prebuilt_export(spec: ModelSpec, digest: str) -> Path | None:
     """The prebuilt export of ``spec`` made from the weights whose SHA-256 is ``digest``, or
     None when there is none (or only an incomplete one, or one of other weights)."""
+    from clipdesk.embedding import onnx_export
+
     root = prebuilt_root()
     if root is None:
         return None

@@ -108,6 +108,8 @@ def parse_model(text: str) -> ModelSpec:
         raise ModelUnavailable(f"weights file not found: {pretrained}")
     if _exported_before(text):  # checked when first loaded; open_clip takes 3 s to import
         return ModelSpec(text, arch, pretrained)
+    if known is None:  # no open_clip to ask (the bundle): loading it says what to do
+        return ModelSpec(text, arch, pretrained)
     import open_clip
 
     if not open_clip.get_pretrained_cfg(arch, pretrained):
