@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clipdesk.embedding.prebuilt import prebuilt_root
 from clipdesk.gui.model_choices import BACKENDS, choice_for, needs_download
 
 
@@ -21,7 +22,9 @@ def plan_text(model: str, backend: str, int8: bool, weights_dir: Path) -> str:
     """What will run, where, and what it downloads first (rich text)."""
     choice = choice_for(model)
     where = dict(BACKENDS).get(backend, backend)
-    if backend == "auto":
+    if backend == "auto" and prebuilt_root() is not None:  # the bundle: no torch, no GPU
+        where = "the CPU (ONNX Runtime)"
+    elif backend == "auto":
         where = "your NVIDIA or Apple GPU if there is one, otherwise the CPU (ONNX Runtime)"
     if int8 and backend in ("auto", "onnx"):
         where += ", int8 on the CPU"
