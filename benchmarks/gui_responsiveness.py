@@ -15,6 +15,8 @@
 
 Run: QT_QPA_PLATFORM=offscreen python benchmarks/gui_responsiveness.py [--quick]
      [--photos 1000 --photo-size 1200x800] [--only stalls]
+     [--switch-interval 5 --switch-interval 1 --rounds 2]  (stalls under each GIL switch
+     interval, alternating; Python's default, which the app keeps, is 5 ms)
 """
 
 from __future__ import annotations
@@ -361,6 +363,15 @@ def main() -> None:
     ap.add_argument("--photo-size", default="6000x4000", help="WxH of those photos")
     ap.add_argument("--only", choices=("stalls", "memory"), help="run one measurement")
     ap.add_argument("-n", type=int, default=None, help="fake photos for the memory test")
+    ap.add_argument(
+        "--switch-interval",
+        type=float,
+        action="append",
+        metavar="MS",
+        help="the GUI process's GIL switch interval in ms (default: Python's, 5); repeat it to "
+        "measure the stalls with each, alternating, in fresh processes",
+    )
+    ap.add_argument("--rounds", type=int, default=1, help="stall runs per switch interval")
     ap.add_argument("--section", choices=("stalls", "memory"), help=argparse.SUPPRESS)
     ap.add_argument("--dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -368,6 +379,9 @@ def main() -> None:
     n = args.n or (10_000 if args.quick else 100_000)
     if args.section:  # one measurement in this (fresh) process
         app = application()
+        if args.switch_interval:
+            sys.setswitchinterval(args.switch_interval[0] / 1000)
+        print(f"   GIL switch interval {sys.getswitchinterval() * 1000:g} ms", flush=True)
         if args.section == "stalls":
             w, h = (int(v) for v in args.photo_size.split("x"))
             stalls_while_indexing(app, n_photos, Path(args.dir), (w, h))
@@ -387,7 +401,14 @@ def main() -> None:
             startup(new_home(Path(tmp) / "empty"), 0)
         # Each measurement in its own process: memory figures must not include another's.
         if args.only in (None, "stalls"):
-            subprocess.run([*me, "--section", "stalls", "--dir", f"{tmp}/index"], check=True)
+            intervals = [
+                [] if ms is None else ["--switch-interval", str(ms)]
+                for ms in (args.switch_interval or [None])
+            ]
+            for r in range(args.rounds):
+                for i, extra in enumerate(intervals):
+                    where = f"{tmp}/index-{r}-{i}"
+                    subprocess.run([*me, *extra, "--section", "stalls", "--dir", where], check=True)
         if args.only in (None, "memory"):
             subprocess.run([*me, "--section", "memory", "--dir", f"{tmp}/big"], check=True)
             startup(Path(tmp) / "big" / "home", n)
