@@ -97,7 +97,9 @@ def vectors_dir(catalog: Catalog) -> Path | None:
 
 
 def _sample(n: int) -> np.ndarray:
-    return np.unique(np.linspace(0, n - 1, min(n, SAMPLE_ROWS)).astype(np.int64)) if n else []
+    # Strictly increasing (the step is at least 1), so unique already; np.unique would
+    # import numpy.ma (~15 ms of every cold search).
+    return np.linspace(0, n - 1, min(n, SAMPLE_ROWS)).astype(np.int64) if n else []
 
 
 class VectorFile:

@@ -122,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         library.allow_model = args.command not in MODEL_FREE
         if library.allow_model:  # weights to download show a bar on stderr
             from clipdesk.cli.progress import DownloadPrinter
-            from clipdesk.embedding.download import DownloadHooks
+            from clipdesk.embedding.hooks import DownloadHooks
 
             downloader = DownloadPrinter(sys.stderr)
             library.download = DownloadHooks(downloader)

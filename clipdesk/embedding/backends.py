@@ -546,13 +546,37 @@ def optimised_path(graph: Path, ort_version: str) -> Path:
     return graph.with_name(f"{graph.name.removesuffix('.onnx')}.opt-ort{ort_version}.onnx")
 
 
+class _LazyTransform:
+    """The export's ``preprocess.ImageTransform``, built on the first image: a search never
+    needs it (nor PIL.ImageOps)."""
+
+    def __init__(self, cfg: dict):
+        self.cfg = cfg
+        self._transform = None
+
+    @property
+    def transform(self):
+        if self._transform is None:
+            from clipdesk.embedding.preprocess import ImageTransform
+
+            self._transform = ImageTransform.from_cfg(self.cfg)
+        return self._transform
+
+    def __call__(self, image: Image.Image) -> np.ndarray:
+        return self.transform(image)
+
+    def __getattr__(self, name: str):  # its settings (size, mean, std, resize_mode, ...)
+        if name.startswith("_") or name == "cfg":
+            raise AttributeError(name)
+        return getattr(self.transform, name)
+
+
 def _onnx_embedder(
     spec: ModelSpec, folder: Path, weights_dir: Path, int8: bool, threads: int | None
 ) -> Embedder:
     """An Embedder over a complete export: ONNX Runtime sessions (opened on first use), the
     numpy/PIL transform and (for CLIP's BPE) the torch-free tokenizer."""
     from clipdesk.embedding import onnx_export
-    from clipdesk.embedding.preprocess import ImageTransform
     from clipdesk.embedding.tokenizer import ClipTokenizer
 
     meta = onnx_export.read_meta(folder)
@@ -599,7 +623,7 @@ def _onnx_embedder(
         label,
         int(meta["dim"]),
         int(meta["image_size"]),
-        ImageTransform.from_cfg(meta["preprocess_cfg"]),
+        _LazyTransform(meta["preprocess_cfg"]),
         tokenizer,
         lambda x: graphs.run("image", {"pixels": x}),
         encode_tokens,

@@ -24,11 +24,11 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from clipdesk.embedding.hooks import DownloadHooks
 from clipdesk.embedding.registry import ModelUnavailable
 
 CHUNK = 256 * 1024
@@ -49,14 +49,6 @@ class DownloadProgress:
     resumed_from: int = 0  # bytes that were already on disk when this run began
     finished: bool = False
     verified: bool = False  # finished, and its SHA-256 matched the hub's or the registry's
-
-
-@dataclass
-class DownloadHooks:
-    """What a download reports to (any thread) and what stops it."""
-
-    progress: Callable[[DownloadProgress], None] | None = None
-    cancel: threading.Event = field(default_factory=threading.Event)
 
 
 class DownloadFailed(ModelUnavailable):

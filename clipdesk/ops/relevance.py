@@ -56,20 +56,31 @@ SAMPLE_ROWS = 4096
 MIN_PHOTOS = 10
 
 
+def quantile(values: np.ndarray, q: float) -> float:
+    """``np.quantile(values, q)`` (linear interpolation) by a partial sort: numpy's
+    percentile and median import numpy.ma, ~15 ms of every cold search."""
+    at = q * (len(values) - 1)
+    lo = int(np.floor(at))
+    hi = min(lo + 1, len(values) - 1)
+    part = np.partition(values, [lo, hi])
+    return float(part[lo] + (part[hi] - part[lo]) * (at - lo))
+
+
 class Calibration:
     """What the cut-off needs from one library's vectors (kept per loaded index)."""
 
     def __init__(self, index: VectorIndex, reference: np.ndarray):
-        rows = np.unique(np.linspace(0, len(index) - 1, min(SAMPLE_ROWS, len(index))).astype(int))
+        # evenly spaced and strictly increasing (the step is at least 1)
+        rows = np.linspace(0, len(index) - 1, min(SAMPLE_ROWS, len(index))).astype(int)
         self.index = weakref.proxy(index)
         self.sample = np.asarray(index.matrix[rows], dtype=np.float32)  # evenly spaced rows
         s = self.sample @ reference
         # cosine: how far a meaningless query lifts the top 1% above the median
-        self.floor = float(np.percentile(s, 99) - np.median(s))
+        self.floor = quantile(s, 0.99) - quantile(s, 0.5)
         self._sorter: np.ndarray | None = None
 
     def cutoff(self, vector: np.ndarray, factor: float = FLOOR_FACTOR) -> float:
-        return float(np.median(self.sample @ vector)) + factor * self.floor
+        return quantile(self.sample @ vector, 0.5) + factor * self.floor
 
     def vectors(self, photo_ids: np.ndarray) -> np.ndarray:
         """The stored vectors of these photos (for the '+' terms' own scores)."""

@@ -26,7 +26,10 @@ def require_embeddings(lib: Library) -> None:
 
 
 def filter_by_names(lib: Library, with_tags: list[str], without_tags: list[str]):
-    """Photo ids with every named tag and none of the others (each with its subtree)."""
+    """Photo ids with every named tag and none of the others (each with its subtree); None:
+    no filter."""
+    if not with_tags and not without_tags:
+        return None
     from clipdesk.tagging.store import TagStore, UnknownTag  # only to filter by tag
 
     store = TagStore(lib.catalog)
