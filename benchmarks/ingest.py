@@ -27,7 +27,7 @@ import numpy as np
 from common import RANDOM_VIT, header, load, photos, row, timer, warm_page_cache
 
 from clipdesk.catalog import Catalog
-from clipdesk.embedding import Embedder, backends
+from clipdesk.embedding import Embedder, onnx_runtime
 from clipdesk.imaging import ThumbnailCache, decode
 from clipdesk.indexer import Indexer
 
@@ -90,7 +90,7 @@ def pipeline(paths: list[Path], emb: Embedder, workdir: Path, pool: int, batch: 
 
 
 def loaded(int8: bool, threads: int | None, spin: bool, pixels: np.ndarray) -> Embedder:
-    backends.ONNX_SPINNING["image"] = spin
+    onnx_runtime.ONNX_SPINNING["image"] = spin
     emb = load(RANDOM_VIT, "onnx", int8=int8, threads=threads)
     emb.encode_images(pixels[:16])  # open the graph now, not inside a timed run
     return emb
@@ -134,7 +134,7 @@ def main() -> None:
                     t = pipeline(paths, emb, work / f"r{r}q{q}k{k}", pool, batch)
                     if (q, k) not in best or t[0] < best[q, k][0]:
                         best[q, k] = t
-        backends.ONNX_SPINNING["image"] = True
+        onnx_runtime.ONNX_SPINNING["image"] = True
     for q in (0, 1):
         name = "int8" if q else "fp32"
         print(f"-- pipeline, ONNX {name} (best of {rounds}); limit {limit[q]:.2f} img/s")

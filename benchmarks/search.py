@@ -166,8 +166,8 @@ from clipdesk.catalog import Catalog
 from clipdesk.embedding import ModelSpec, load_embedder
 from clipdesk.search import VectorIndex, search_text
 if {plain!r}:  # as before: the text graph optimised at every load, nothing saved
-    import clipdesk.embedding.backends as backends
-    backends.SAVE_OPTIMISED = ()
+    import clipdesk.embedding.onnx_runtime as onnx_runtime
+    onnx_runtime.SAVE_OPTIMISED = ()
 emb = load_embedder(ModelSpec("ViT-B-32:random", "ViT-B-32"), backend="onnx",
                     weights_dir=Path({weights!r}), onnx_dir=Path({onnx!r}))
 t1 = time.perf_counter()

@@ -377,7 +377,7 @@ def test_variable_length_text_is_exact_on_vit_b_32(tmp_path):
 def test_recent_queries_are_cached(embedder):
     import dataclasses
 
-    from clipdesk.embedding.backends import QUERY_CACHE_SIZE
+    from clipdesk.embedding.embedder import QUERY_CACHE_SIZE
 
     calls = []
 

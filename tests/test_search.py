@@ -70,7 +70,7 @@ def test_the_text_graph_is_optimised_once_then_loaded_and_encodes_the_same(
     import onnxruntime as ort
 
     from clipdesk.embedding import load_embedder
-    from clipdesk.embedding.backends import optimised_path
+    from clipdesk.embedding.onnx_runtime import optimised_path
 
     onnx_dir = tmp_path / "onnx"
     shutil.copytree(onnx_cache, onnx_dir)

@@ -3,7 +3,8 @@
 Every backend returns L2-normalised float32 vectors. No Qt here.
 """
 
-from clipdesk.embedding.backends import Embedder, accelerators, choose_backend, load_embedder
+from clipdesk.embedding.backends import accelerators, choose_backend, load_embedder
+from clipdesk.embedding.embedder import Embedder
 from clipdesk.embedding.registry import ModelSpec, ModelUnavailable, parse_model
 
 __all__ = [
