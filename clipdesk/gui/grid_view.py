@@ -28,15 +28,32 @@ CAPTION = 20
 PAD = 6
 
 
+def cell_size(size: int) -> QSize:
+    """The smallest cell for a thumbnail of ``size``: the square, its padding and the caption."""
+    return QSize(size + 2 * PAD, size + CAPTION + 2 * PAD)
+
+
+def filling_width(width: int, cell: int) -> int:
+    """The width of each of the cells at least ``cell`` wide that fit across ``width``, so that
+    they fill it (to within a pixel per column: the view wraps a row whose last cell reaches
+    the very last pixel)."""
+    usable = max(width - 1, cell)
+    return usable // max(1, usable // cell)
+
+
 class ThumbnailDelegate(QStyledItemDelegate):
-    """A cell: the thumbnail centred in a square, the file name below, selection as a frame."""
+    """A cell: the thumbnail centred in a square, the file name below, selection as a frame.
+
+    The cell may be wider than the square (the grid spreads its columns over its width): the
+    square stays centred in it and the caption takes the whole width."""
 
     def __init__(self, size: int, parent=None):
         super().__init__(parent)
         self.size = size
+        self.cell_width = cell_size(size).width()
 
     def sizeHint(self, option, index) -> QSize:
-        return QSize(self.size + 2 * PAD, self.size + CAPTION + 2 * PAD)
+        return QSize(self.cell_width, cell_size(self.size).height())
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         painter.save()
@@ -48,7 +65,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(pal.color(QPalette.ColorRole.Highlight).lighter(170))
             painter.drawRoundedRect(r, 6, 6)
-        box = QRect(r.x() + PAD - 2, r.y() + PAD - 2, self.size, self.size)
+        box = QRect(0, r.y() + PAD - 2, self.size, self.size)
+        box.moveLeft(r.x() + (r.width() - self.size) // 2)
         cell = index.data(CellRole)  # one call for everything: paint runs per visible cell
         empty = ("", None, None, None, 0, 0)
         name, pixmap, status, score, confirmed, to_review = cell if cell is not None else empty
@@ -131,6 +149,9 @@ class PhotoGrid(QListView):
         self.setBatchSize(2000)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        # The columns fill the viewport's width; a scroll bar that came and went with the
+        # number of rows would change that width, and with it the columns, each time.
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.setAccessibleName("Photos")
         self._last_selection: list[int] = []
@@ -148,11 +169,25 @@ class PhotoGrid(QListView):
         return self.model()  # type: ignore[return-value]
 
     def set_thumbnail_size(self, size: int) -> None:
+        """Thumbnails of ``size``: the smallest cell; the cells widen to fill the width."""
         self._delegate.size = size
-        hint = self._delegate.sizeHint(QStyleOptionViewItem(), QModelIndex())
-        self.setGridSize(hint)
         self.setIconSize(QSize(size, size))
+        self._fit_columns()
         self.scheduleDelayedItemsLayout()
+
+    def _fit_columns(self) -> None:
+        """Widen the cells so that the columns that fit span the viewport (no empty band at
+        the right, as in Lightroom's and digiKam's grids)."""
+        smallest = cell_size(self._delegate.size)
+        width = filling_width(self.viewport().width(), smallest.width())
+        self._delegate.cell_width = width
+        grid = QSize(width, smallest.height())
+        if grid != self.gridSize():
+            self.setGridSize(grid)
+
+    def resizeEvent(self, event) -> None:
+        self._fit_columns()
+        super().resizeEvent(event)
 
     def set_photos(
         self, ids: np.ndarray, scores: np.ndarray | None = None, keep_scroll: bool = True
