@@ -3,7 +3,8 @@
 Writes are read-modify-write (the read is :mod:`clipdesk.xmp.sidecar_read`'s, under its limits)
 through exiv2 (every property ClipDesk does not manage survives); a sidecar exiv2 cannot
 round-trip (it rejects the RDF, or would change a value) has only its keyword properties edited
-in place by :mod:`clipdesk.xmp.rdfedit`, every other byte kept. One function, :func:`_prepare`,
+in place by :mod:`clipdesk.xmp.rdfedit`, every other byte kept (the new bytes, by either
+engine, are :mod:`clipdesk.xmp.sidecar_bytes`'s). One function, :func:`_prepare`,
 computes the new bytes (or the reason to skip) for both :func:`plan_sidecar` (the dry run) and
 :func:`update_sidecar`, so a dry run reports exactly what the run does. Writes are crash-safe
 (temp file + fsync + ``os.replace``, see :mod:`clipdesk.xmp.atomic`) and compare-and-swap: the
@@ -29,11 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from clipdesk.xmp import _exiv2, atomic, guard, rdfedit, safexml
+from clipdesk.xmp import atomic, guard, sidecar_bytes
 from clipdesk.xmp.errors import SidecarError
-from clipdesk.xmp.fields import Keywords, MergeResult, merge
+from clipdesk.xmp.fields import MergeResult, merge
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, sidecar_path
-from clipdesk.xmp.preserve import lost_properties
 from clipdesk.xmp.rating import RatingPlan, RatingRequest, plan_rating, read_rating
 from clipdesk.xmp.sidecar_read import Fingerprint, read_bytes, read_keywords
 
@@ -123,9 +123,11 @@ def _prepare(
     rated = plan_rating(read_rating(target, data) if rating else None, rating)
     if not result.changed and not rated.edit:
         return _Prepared(data, fp, result, None, False, rated)
-    if tidy and _would_be_empty(target, data, result.keywords, current, rated.edit):
+    if tidy and sidecar_bytes.would_be_empty(target, data, result.keywords, current, rated.edit):
         return _Prepared(data, fp, result, None, True, rated)
-    new, dropped = _new_bytes(target, data, result.keywords, current, extra, rated.edit)
+    new, dropped = sidecar_bytes.new_bytes(
+        target, data, result.keywords, current, extra, rated.edit
+    )
     if dropped:
         rated = rated.dropped(dropped)
     if not result.changed and not rated.edit:  # only the rating, and it could not be written
@@ -166,101 +168,6 @@ def plan_sidecar(
         None if p.remove_file else rt.after,
         rt.note,
     )
-
-
-def _would_be_empty(
-    target: Path,
-    data: bytes | None,
-    kw: Keywords,
-    current: Keywords,
-    rating: Mapping[str, str | None] | None = None,
-) -> bool:
-    """True when, without our keywords (and our rating), the sidecar would be exactly the
-    empty document ClipDesk writes: nothing of anyone else's in it."""
-    if data is None or kw.flat or kw.hierarchical or kw.digikam:
-        return False
-    try:
-        new, dropped = _new_bytes(target, data, kw, current, rating=rating)
-        return not dropped and new == _new_bytes(target, None, Keywords())[0]
-    except SidecarError:
-        return False
-
-
-def _fields(kw: Keywords) -> dict[str, list[str]]:
-    return {
-        _exiv2.DC_SUBJECT: list(kw.flat),
-        _exiv2.LR_HIERARCHICAL: list(kw.hierarchical),
-        _exiv2.DIGIKAM_TAGS: list(kw.digikam),
-    }
-
-
-def _new_bytes(
-    target: Path,
-    data: bytes | None,
-    kw: Keywords,
-    current: Keywords | None = None,
-    extra: Mapping[str, str] | None = None,
-    rating: Mapping[str, str | None] | None = None,
-) -> tuple[bytes, str]:
-    """The sidecar's new bytes: exiv2's rewrite, else (for an existing sidecar exiv2 cannot
-    round-trip) the keyword editor's in-place edit, which writes the keywords and the rating
-    (not ``extra``). Also returns why the rating could not be written ("" when it was, or
-    none was asked): the keyword editor then writes the keywords alone. Raises SidecarError
-    when neither engine can write the keywords."""
-    fields = _fields(kw)
-    rating = dict(rating or {})
-    try:
-        return _exiv2_bytes(target, data, fields, extra, rating), ""
-    except SidecarError as first:
-        if data is None or current is None:
-            raise
-        try:
-            if rdfedit.read_fields(data) != _fields(current):
-                raise safexml.XmlRefused("it reads the keywords differently from exiv2")
-            try:
-                return rdfedit.edit_fields(data, fields, rating), ""
-            except safexml.XmlRefused as exc:
-                if not rating:
-                    raise
-                new = rdfedit.edit_fields(data, fields)
-                return new, f"rating not written: {first.reason}; the keyword editor: {exc}"
-        except safexml.XmlRefused as exc:
-            raise SidecarError(target, f"{first.reason}; the keyword editor: {exc}") from exc
-
-
-def _exiv2_bytes(
-    target: Path,
-    data: bytes | None,
-    fields: dict[str, list[str]],
-    extra: Mapping[str, str] | None = None,
-    rating: Mapping[str, str | None] | None = None,
-) -> bytes:
-    rating = dict(rating or {})
-    asked: dict[str, object] = {**fields, **(extra or {})}
-    asked.update({k: ([] if v is None else v) for k, v in rating.items()})
-    try:
-        new = _exiv2.rewrite_sidecar(data, asked)  # type: ignore[arg-type]
-        try:  # what we wrote must read back exactly as asked, by the reader of record
-            written = rdfedit.read_fields(new)
-            ratings = {k: rdfedit.read_simple(new, k) for k in rating}
-        except safexml.XmlRefused:
-            written = _exiv2.read_sidecar_bytes(new)
-            ratings = {k: _exiv2.read_text(new, k) for k in rating}
-    except _exiv2.Exiv2Failure as exc:
-        raise SidecarError(target, str(exc)) from exc
-    if written != fields:
-        raise SidecarError(target, "exiv2 did not write the keywords as asked")
-    if ratings != rating:
-        raise SidecarError(target, "exiv2 did not write the rating as asked")
-    if data is not None:
-        changing = frozenset(rdfedit.SIMPLE[k][:2] for k in rating)
-        try:
-            lost = lost_properties(data, new, changing)
-        except safexml.XmlRefused as exc:
-            raise SidecarError(target, str(exc)) from exc
-        if lost:
-            raise SidecarError(target, "exiv2 would drop " + ", ".join(lost[:3]))
-    return new
 
 
 def _write_error(target: Path, exc: OSError, creating: bool) -> SidecarError:
