@@ -28,7 +28,7 @@ from clipdesk.xmp.fields import Keywords
 from clipdesk.xmp.naming import sidecar_path
 from clipdesk.xmp.ownership import Siblings, stem
 from clipdesk.xmp.rating import REJECT_RATING, RatingRequest, is_reject
-from clipdesk.xmp.sidecar import read_sidecar
+from clipdesk.xmp.sidecar_read import read_sidecar
 
 
 def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple[int, str]]:

@@ -174,13 +174,13 @@ def test_every_foreign_sidecar_gets_the_keywords_and_keeps_everything_else(
 def test_the_corpus_covers_what_exiv2_cannot_take(generated: Path):
     """The hand-written files are the ones that need the second engine (else the test above
     would test exiv2 alone): exiv2 rejects them or would change a value."""
-    from clipdesk.xmp import sidecar
+    from clipdesk.xmp import sidecar_bytes
 
     for name in HAND_WRITTEN:
         data = (CORPUS / name).read_bytes()
         try:
             fields = _exiv2.read_sidecar_bytes(data)
-            sidecar._exiv2_bytes(CORPUS / name, data, {**fields, _exiv2.DC_SUBJECT: ["x"]})
+            sidecar_bytes.exiv2_bytes(CORPUS / name, data, {**fields, _exiv2.DC_SUBJECT: ["x"]})
             took = True
         except (_exiv2.Exiv2Failure, SidecarError):
             took = False

@@ -2,7 +2,8 @@
 
 No Qt. Tag paths use ``|`` (``Animals|Dog``). See :mod:`clipdesk.xmp.fields` for which fields
 are written and how they are kept consistent, :mod:`clipdesk.xmp.naming` for sidecar names and
-which one wins when both exist, and :mod:`clipdesk.xmp.sidecar` for the write guarantees.
+which one wins when both exist, :mod:`clipdesk.xmp.sidecar_read` for reading a sidecar safely,
+and :mod:`clipdesk.xmp.sidecar` for the write guarantees.
 """
 
 from clipdesk.xmp.embedded import PhotoKeywords, read_embedded_keywords, read_photo_keywords
@@ -10,16 +11,8 @@ from clipdesk.xmp.errors import PhotoMetadataError, SidecarError, XmpError
 from clipdesk.xmp.export import ExportReport, PhotoOutcome, export_one, export_sidecars
 from clipdesk.xmp.fields import Keywords, MergeResult, merge, normalize_path
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar, sidecar_path
-from clipdesk.xmp.sidecar import (
-    Fingerprint,
-    SidecarPlan,
-    SidecarRead,
-    SidecarWrite,
-    plan_sidecar,
-    read_photo_sidecar,
-    read_sidecar,
-    update_sidecar,
-)
+from clipdesk.xmp.sidecar import SidecarPlan, SidecarWrite, plan_sidecar, update_sidecar
+from clipdesk.xmp.sidecar_read import Fingerprint, SidecarRead, read_photo_sidecar, read_sidecar
 
 __all__ = [
     "DEFAULT_NAMING",

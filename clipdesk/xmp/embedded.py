@@ -13,7 +13,7 @@ from clipdesk.xmp.errors import PhotoMetadataError, SidecarError
 from clipdesk.xmp.fields import Keywords
 from clipdesk.xmp.naming import DEFAULT_NAMING, Naming
 from clipdesk.xmp.ownership import Siblings
-from clipdesk.xmp.sidecar import SidecarRead, read_photo_sidecar
+from clipdesk.xmp.sidecar_read import SidecarRead, read_photo_sidecar
 
 
 def read_embedded_keywords(photo: Path) -> Keywords:

@@ -1,15 +1,15 @@
-"""Read, plan and write the keywords of one photo's XMP sidecar.
+"""Plan and write the keywords (and the reject rating) of one photo's XMP sidecar.
 
-Writes are read-modify-write through exiv2 (every property ClipDesk does not manage survives);
-a sidecar exiv2 cannot round-trip (it rejects the RDF, or would change a value) has only its
-keyword properties edited in place by :mod:`clipdesk.xmp.rdfedit`, every other byte kept. A
-sidecar is first parsed under :mod:`clipdesk.xmp.safexml`'s limits (size, depth, no DTD), so
-a hostile one costs that photo only. One function, :func:`_prepare`, computes the new bytes
-(or the reason to skip) for both :func:`plan_sidecar` (the dry run) and :func:`update_sidecar`,
-so a dry run reports exactly what the run does. Writes are crash-safe (temp file + fsync +
-``os.replace``, see :mod:`clipdesk.xmp.atomic`) and compare-and-swap: the sidecar is re-read
-just before the rename, and if another program changed it meanwhile the merge starts again
-from the new content (a few times) instead of overwriting.
+Writes are read-modify-write (the read is :mod:`clipdesk.xmp.sidecar_read`'s, under its limits)
+through exiv2 (every property ClipDesk does not manage survives); a sidecar exiv2 cannot
+round-trip (it rejects the RDF, or would change a value) has only its keyword properties edited
+in place by :mod:`clipdesk.xmp.rdfedit`, every other byte kept (the new bytes, by either
+engine, are :mod:`clipdesk.xmp.sidecar_bytes`'s). One function, :func:`_prepare`,
+computes the new bytes (or the reason to skip) for both :func:`plan_sidecar` (the dry run) and
+:func:`update_sidecar`, so a dry run reports exactly what the run does. Writes are crash-safe
+(temp file + fsync + ``os.replace``, see :mod:`clipdesk.xmp.atomic`) and compare-and-swap: the
+sidecar is re-read just before the rename, and if another program changed it meanwhile the merge
+starts again from the new content (a few times) instead of overwriting.
 The photo itself is never opened for writing.
 
 Besides keywords, a write may set the reject rating (``xmp:Rating`` -1) or remove it: it is
@@ -30,52 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from clipdesk.xmp import _exiv2, atomic, guard, rdfedit, safexml
+from clipdesk.xmp import atomic, guard, sidecar_bytes
 from clipdesk.xmp.errors import SidecarError
-from clipdesk.xmp.fields import Keywords, MergeResult, merge
-from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar, sidecar_path
-from clipdesk.xmp.ownership import Siblings
-from clipdesk.xmp.preserve import lost_properties
+from clipdesk.xmp.fields import MergeResult, merge
+from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, sidecar_path
 from clipdesk.xmp.rating import RatingPlan, RatingRequest, plan_rating, read_rating
+from clipdesk.xmp.sidecar_read import Fingerprint, read_bytes, read_keywords
 
 MAX_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class Fingerprint:
-    """What a sidecar looked like when read: ``size == -1`` means it did not exist."""
-
-    mtime_ns: int
-    size: int
-    sha256: str
-
-    @classmethod
-    def of(cls, data: bytes | None, st: os.stat_result | None) -> Fingerprint:
-        """The fingerprint of ``data`` read from a file with stat ``st`` (None: no file)."""
-        if data is None or st is None:
-            return MISSING
-        return cls(st.st_mtime_ns, len(data), hashlib.sha256(data).hexdigest())
-
-    def same_content(self, other: Fingerprint) -> bool:
-        """True when both describe the same bytes (or both a missing file)."""
-        return (self.size, self.sha256) == (other.size, other.sha256)
-
-
-MISSING = Fingerprint(0, -1, "")
-
-
-@dataclass(frozen=True)
-class SidecarRead:
-    """A sidecar's keyword fields and the fingerprint of the bytes they came from."""
-
-    path: Path
-    keywords: Keywords
-    fingerprint: Fingerprint
-
-    @property
-    def exists(self) -> bool:
-        """False for a sidecar that is not there yet (empty keywords)."""
-        return self.fingerprint.size >= 0
 
 
 @dataclass(frozen=True)
@@ -120,82 +82,6 @@ class SidecarWrite:
     rating_note: str = ""
 
 
-def _read_bytes(path: Path) -> tuple[bytes | None, Fingerprint]:
-    try:
-        mode = os.stat(path).st_mode
-        if not stat.S_ISREG(mode):  # never open a FIFO or a device
-            raise SidecarError(path, guard.not_a_file(mode))
-        # O_NONBLOCK: a FIFO swapped in after the check must not block the open
-        with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                raise SidecarError(path, guard.not_a_file(st.st_mode))
-            if st.st_size > safexml.MAX_BYTES:  # never read a huge file into memory
-                raise SidecarError(path, safexml.too_big())
-            data = f.read(safexml.MAX_BYTES + 1)
-    except FileNotFoundError:
-        return None, MISSING
-    except PermissionError as exc:
-        raise SidecarError(path, "cannot read it: permission denied") from exc
-    except OSError as exc:
-        raise SidecarError(path, f"cannot read it: {exc.strerror or exc}") from exc
-    return data, Fingerprint.of(data, st)
-
-
-def _read_fields(path: Path, data: bytes) -> dict[str, list[str]]:
-    """The keyword fields, read under the limits of :mod:`clipdesk.xmp.safexml`.
-
-    The hardened reader comes first: exiv2 can misread RDF it does not expect (a nonstandard
-    ``rdf:`` prefix reads as an empty document), and the keyword editor writes what it reads.
-    exiv2 reads what the hardened reader refuses to interpret (e.g. qualified array items).
-    """
-    try:
-        return rdfedit.read_fields(data)
-    except safexml.XmlLimit as exc:
-        raise SidecarError(path, str(exc)) from exc
-    except safexml.XmlRefused as exc:
-        xml_error = str(exc)
-    try:
-        return _exiv2.read_sidecar_bytes(data)
-    except _exiv2.Exiv2Failure as exc:
-        if xml_error.startswith("not well-formed") or xml_error == "not XML":
-            raise SidecarError(path, str(exc)) from exc  # exiv2's words for a broken file
-        raise SidecarError(path, f"{exc}; the keyword editor: {xml_error}") from exc
-
-
-def _keywords(path: Path, data: bytes | None) -> Keywords:
-    if data is None:
-        return Keywords()
-    f = _read_fields(path, data)
-    return Keywords(
-        flat=tuple(f[_exiv2.DC_SUBJECT]),
-        hierarchical=tuple(f[_exiv2.LR_HIERARCHICAL]),
-        digikam=tuple(f[_exiv2.DIGIKAM_TAGS]),
-    )
-
-
-def read_sidecar(path: Path) -> SidecarRead:
-    """Read the keyword fields of the sidecar at ``path`` (missing: empty, ``exists`` False).
-
-    Raises :class:`SidecarError` when it cannot be read or parsed.
-    """
-    path = Path(path)
-    data, fp = _read_bytes(path)
-    return SidecarRead(path, _keywords(path, data), fp)
-
-
-def read_photo_sidecar(
-    photo: Path, prefer: Naming = DEFAULT_NAMING, siblings: Siblings | None = None
-) -> SidecarRead | None:
-    """Read the sidecar of ``photo`` that wins (see :mod:`clipdesk.xmp.naming`), or None."""
-    try:
-        path = find_sidecar(Path(photo), prefer, siblings)
-    except OSError as exc:  # e.g. the folder is not readable
-        reason = f"cannot look for its sidecar: {exc.strerror or exc}"
-        raise SidecarError(Path(photo), reason) from exc
-    return read_sidecar(path) if path is not None else None
-
-
 def _target(photo: Path, naming: Naming, force: bool = False) -> Path:
     target = sidecar_path(photo, naming)
     guard.check_target(photo, target, force=force)  # never a link, nor read-only unless forced
@@ -231,15 +117,17 @@ def _prepare(
     rating: RatingRequest = "",
 ) -> _Prepared:
     """The one planning step of both the dry run and the run. Raises SidecarError."""
-    data, fp = _read_bytes(target)
-    current = _keywords(target, data)
+    data, fp = read_bytes(target)
+    current = read_keywords(target, data)
     result = merge(current, add, remove, digikam=digikam)
     rated = plan_rating(read_rating(target, data) if rating else None, rating)
     if not result.changed and not rated.edit:
         return _Prepared(data, fp, result, None, False, rated)
-    if tidy and _would_be_empty(target, data, result.keywords, current, rated.edit):
+    if tidy and sidecar_bytes.would_be_empty(target, data, result.keywords, current, rated.edit):
         return _Prepared(data, fp, result, None, True, rated)
-    new, dropped = _new_bytes(target, data, result.keywords, current, extra, rated.edit)
+    new, dropped = sidecar_bytes.new_bytes(
+        target, data, result.keywords, current, extra, rated.edit
+    )
     if dropped:
         rated = rated.dropped(dropped)
     if not result.changed and not rated.edit:  # only the rating, and it could not be written
@@ -280,101 +168,6 @@ def plan_sidecar(
         None if p.remove_file else rt.after,
         rt.note,
     )
-
-
-def _would_be_empty(
-    target: Path,
-    data: bytes | None,
-    kw: Keywords,
-    current: Keywords,
-    rating: Mapping[str, str | None] | None = None,
-) -> bool:
-    """True when, without our keywords (and our rating), the sidecar would be exactly the
-    empty document ClipDesk writes: nothing of anyone else's in it."""
-    if data is None or kw.flat or kw.hierarchical or kw.digikam:
-        return False
-    try:
-        new, dropped = _new_bytes(target, data, kw, current, rating=rating)
-        return not dropped and new == _new_bytes(target, None, Keywords())[0]
-    except SidecarError:
-        return False
-
-
-def _fields(kw: Keywords) -> dict[str, list[str]]:
-    return {
-        _exiv2.DC_SUBJECT: list(kw.flat),
-        _exiv2.LR_HIERARCHICAL: list(kw.hierarchical),
-        _exiv2.DIGIKAM_TAGS: list(kw.digikam),
-    }
-
-
-def _new_bytes(
-    target: Path,
-    data: bytes | None,
-    kw: Keywords,
-    current: Keywords | None = None,
-    extra: Mapping[str, str] | None = None,
-    rating: Mapping[str, str | None] | None = None,
-) -> tuple[bytes, str]:
-    """The sidecar's new bytes: exiv2's rewrite, else (for an existing sidecar exiv2 cannot
-    round-trip) the keyword editor's in-place edit, which writes the keywords and the rating
-    (not ``extra``). Also returns why the rating could not be written ("" when it was, or
-    none was asked): the keyword editor then writes the keywords alone. Raises SidecarError
-    when neither engine can write the keywords."""
-    fields = _fields(kw)
-    rating = dict(rating or {})
-    try:
-        return _exiv2_bytes(target, data, fields, extra, rating), ""
-    except SidecarError as first:
-        if data is None or current is None:
-            raise
-        try:
-            if rdfedit.read_fields(data) != _fields(current):
-                raise safexml.XmlRefused("it reads the keywords differently from exiv2")
-            try:
-                return rdfedit.edit_fields(data, fields, rating), ""
-            except safexml.XmlRefused as exc:
-                if not rating:
-                    raise
-                new = rdfedit.edit_fields(data, fields)
-                return new, f"rating not written: {first.reason}; the keyword editor: {exc}"
-        except safexml.XmlRefused as exc:
-            raise SidecarError(target, f"{first.reason}; the keyword editor: {exc}") from exc
-
-
-def _exiv2_bytes(
-    target: Path,
-    data: bytes | None,
-    fields: dict[str, list[str]],
-    extra: Mapping[str, str] | None = None,
-    rating: Mapping[str, str | None] | None = None,
-) -> bytes:
-    rating = dict(rating or {})
-    asked: dict[str, object] = {**fields, **(extra or {})}
-    asked.update({k: ([] if v is None else v) for k, v in rating.items()})
-    try:
-        new = _exiv2.rewrite_sidecar(data, asked)  # type: ignore[arg-type]
-        try:  # what we wrote must read back exactly as asked, by the reader of record
-            written = rdfedit.read_fields(new)
-            ratings = {k: rdfedit.read_simple(new, k) for k in rating}
-        except safexml.XmlRefused:
-            written = _exiv2.read_sidecar_bytes(new)
-            ratings = {k: _exiv2.read_text(new, k) for k in rating}
-    except _exiv2.Exiv2Failure as exc:
-        raise SidecarError(target, str(exc)) from exc
-    if written != fields:
-        raise SidecarError(target, "exiv2 did not write the keywords as asked")
-    if ratings != rating:
-        raise SidecarError(target, "exiv2 did not write the rating as asked")
-    if data is not None:
-        changing = frozenset(rdfedit.SIMPLE[k][:2] for k in rating)
-        try:
-            lost = lost_properties(data, new, changing)
-        except safexml.XmlRefused as exc:
-            raise SidecarError(target, str(exc)) from exc
-        if lost:
-            raise SidecarError(target, "exiv2 would drop " + ", ".join(lost[:3]))
-    return new
 
 
 def _write_error(target: Path, exc: OSError, creating: bool) -> SidecarError:
@@ -454,7 +247,7 @@ def update_sidecar(
             )
         if prep.remove_file:
             try:
-                if _read_bytes(target)[1].same_content(fp):
+                if read_bytes(target)[1].same_content(fp):
                     os.remove(target)
                     atomic.fsync_dir(target.parent)
                     return SidecarWrite(
@@ -479,7 +272,7 @@ def update_sidecar(
         except OSError as exc:
             raise _write_error(target, exc, creating=True) from exc
         try:
-            if not _read_bytes(target)[1].same_content(fp):
+            if not read_bytes(target)[1].same_content(fp):
                 reread = True  # changed while we merged: merge again on the new content
                 expected = None
                 continue
