@@ -130,9 +130,10 @@ class Library:
 
     @cached_property
     def model_name(self) -> str:
-        """The canonical name the model's embeddings are stored under (no model loaded)."""
+        """The canonical name the model's embeddings are stored under (no model loaded, nor
+        open_clip imported: the name is checked when the model is needed)."""
         model = self.engine.model
-        return parse_model(model).name if isinstance(model, str) else model.name
+        return parse_model(model, check=False).name if isinstance(model, str) else model.name
 
     @property
     def embedder(self) -> Embedder:
@@ -158,6 +159,11 @@ class Library:
     def _spec(self) -> ModelSpec:
         model = self.engine.model
         return parse_model(model) if isinstance(model, str) else model
+
+    def check_model(self) -> None:
+        """Raise ModelUnavailable, saying why, when the model's name cannot work (an unknown
+        architecture or pretrained tag); loads nothing."""
+        self._spec()
 
     def needs_download(self) -> bool:
         """Whether the model's weights must be downloaded before it can load (no network)."""

@@ -212,3 +212,41 @@ def test_a_tagger_made_before_the_first_embedding_scores_the_photos_embedded_lat
     Indexer(cat, embedder).run([folder_id])
     assert tagger.rescore().added > 0 and loads == [1]  # the tag vectors, once
     assert len(tagger.review(limit=5)) == 5
+
+
+def test_a_first_run_with_a_model_not_yet_downloaded_does_not_import_torch(tmp_path):
+    """No folder yet and the recommended model not downloaded: the worker reaches idle
+    without asking open_clip about the model's name (that import took 8 s of "Looking for
+    photos" on a first run); the name is checked when a photo needs the model."""
+    code = textwrap.dedent(
+        """
+        import sys
+        from clipdesk.worker import Worker
+        w = Worker(home=sys.argv[1], model="ViT-B-32-256:datacomp_s34b_b86k",
+                   backend="onnx", watch=False)
+        w.start()
+        assert w.wait_idle(120)
+        idle_runs = dict(w.jobs_run)
+        w.stop()
+        heavy = sorted({m.split(".")[0] for m in sys.modules} & {"torch", "open_clip"})
+        print("IMPORTED", heavy, idle_runs.get("index", 0))
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "home")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("IMPORTED"))
+    assert line.startswith("IMPORTED []") and not line.endswith(" 0"), line
+
+
+def test_a_mistyped_pretrained_tag_is_still_one_clear_line_when_photos_need_it(home, shapes):
+    proc = run("--model", "ViT-B-32:nope", "add", str(shapes), check=False)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "has no pretrained tag 'nope'" in lines[0], proc.stderr

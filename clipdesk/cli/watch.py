@@ -140,7 +140,8 @@ def cmd_watch(library, args) -> int:
     if not folders:
         raise Fatal("no folders yet: add one with `clipdesk add PATH` or `clipdesk watch PATH`")
     library.close()  # the worker opens its own writer connection in its own thread
-    model = library.model_name  # a name that cannot work ends the command at once
+    library.check_model()  # a name that cannot work ends the command at once
+    model = library.model_name
 
     stop = threading.Event()
     old = {s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -66,8 +66,11 @@ def _local_dir_spec(name: str, folder: Path) -> ModelSpec:
 
 
 @without_torch
-def parse_model(text: str) -> ModelSpec:
-    """Turn a ``--model`` value into a ModelSpec, or raise ModelUnavailable saying why."""
+def parse_model(text: str, check: bool = True) -> ModelSpec:
+    """Turn a ``--model`` value into a ModelSpec, or raise ModelUnavailable saying why.
+    ``check=False`` takes an ARCH:TAG name as given, without asking open_clip whether it
+    knows it (importing open_clip imports torch: seconds), for where only the name is
+    needed; loading the model checks it."""
     text = text.strip()
     if text == "test":
         if not (TEST_MODEL_DIR / "open_clip_config.json").is_file():
@@ -92,7 +95,7 @@ def parse_model(text: str) -> ModelSpec:
             f"unknown model {text!r}: use 'test', NAME:PRETRAINED (e.g. "
             "ViT-B-32-256:datacomp_s34b_b86k), NAME:/path/to/weights, or a model folder"
         )
-    known = _bundled_architectures()  # None without open_clip: an export may still exist
+    known = _bundled_architectures() if check else None  # None: nothing to ask
     if known is not None and arch not in known:  # else no need to import open_clip
         import open_clip
 
@@ -108,7 +111,7 @@ def parse_model(text: str) -> ModelSpec:
         raise ModelUnavailable(f"weights file not found: {pretrained}")
     if _exported_before(text):  # checked when first loaded; open_clip takes 3 s to import
         return ModelSpec(text, arch, pretrained)
-    if known is None:  # no open_clip to ask (the bundle): loading it says what to do
+    if known is None:  # not checked, or no open_clip to ask (the bundle): loading it says
         return ModelSpec(text, arch, pretrained)
     import open_clip
 
