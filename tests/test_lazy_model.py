@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 from tests import test_worker
+from tests._proc import RUN_CLIPDESK, run_snippet
 from tests.test_cli import run
 from tests.test_worker import count, wait_until
 
@@ -34,18 +33,13 @@ PROBE = textwrap.dedent(
         calls.append(repr(args))
         return real(*args, **kw)
     backends.load_embedder = embedding.load_embedder = load_embedder
-    sys.argv = ["clipdesk", *sys.argv[1:]]
-    try:
-        runpy.run_module("clipdesk", run_name="__main__")
-        rc = 0
-    except SystemExit as exc:
-        rc = exc.code
+    {run}
     imported = sorted({m.split(".")[0] for m in sys.modules} & set(HEAVY))
     print("PROBE " + json.dumps({"rc": rc, "loads": len(calls), "imported": imported}),
           file=sys.stderr)
     print("MODULES " + json.dumps(sorted(sys.modules)), file=sys.stderr)
     """
-)
+).replace("{run}", RUN_CLIPDESK)
 
 
 # What a command does not need, by the command: the GUI, the other commands' machinery
@@ -90,14 +84,7 @@ def probe(*args: str, modules: bool = False) -> tuple[dict, str]:
     """(what the probe saw, stdout) of `clipdesk ARGS...` in a fresh process; with
     ``modules``, what it saw includes every module imported."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-        cwd=REPO,
-    )
+    proc = run_snippet(PROBE, *args, env=env)
     line = [x for x in proc.stderr.splitlines() if x.startswith("PROBE ")]
     assert line, proc.stderr
     seen = json.loads(line[-1][len("PROBE ") :])
@@ -233,13 +220,7 @@ def test_a_first_run_with_a_model_not_yet_downloaded_does_not_import_torch(tmp_p
         """
     )
     env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.run(
-        [sys.executable, "-c", code, str(tmp_path / "home")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
+    proc = run_snippet(code, str(tmp_path / "home"), env=env)
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stdout.splitlines() if x.startswith("IMPORTED"))
     assert line.startswith("IMPORTED []") and not line.endswith(" 0"), line

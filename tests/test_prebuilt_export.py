@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from clipdesk.embedding import prebuilt
+from tests._proc import RUN_CLIPDESK, run_snippet
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -46,30 +47,18 @@ WITHOUT_TORCH = textwrap.dedent(
             return None
 
     sys.meta_path.insert(0, LeftOut())
-    sys.argv = ["clipdesk", *sys.argv[1:]]
-    try:
-        runpy.run_module("clipdesk", run_name="__main__")
-        rc = 0
-    except SystemExit as exc:
-        rc = exc.code
+    {run}
     print("TRIED " + json.dumps(sorted(set(tried))), file=sys.stderr)
     sys.exit(rc)
     """
-)
+).replace("{run}", RUN_CLIPDESK)
 
 
 def without_torch(*args: str, prebuilt_dir: Path) -> tuple[subprocess.CompletedProcess, list]:
     """(the finished process, the torch-stack imports it tried) of `clipdesk ARGS...`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLIPDESK_")}
     env.update(PYTHONPATH=str(REPO), HF_HUB_OFFLINE="1", CLIPDESK_PREBUILT_ONNX=str(prebuilt_dir))
-    proc = subprocess.run(
-        [sys.executable, "-c", WITHOUT_TORCH, *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-        cwd=REPO,
-    )
+    proc = run_snippet(WITHOUT_TORCH, *args, env=env)
     lines = proc.stderr.splitlines()
     tried = [json.loads(x[len("TRIED ") :]) for x in lines if x.startswith("TRIED ")]
     assert tried, proc.stderr
