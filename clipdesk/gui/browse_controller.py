@@ -13,14 +13,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from clipdesk.catalog import browse
 from clipdesk.catalog.browse import PhotoFilter
 from clipdesk.gui.library_page import LibraryPage
 from clipdesk.gui.reader import CatalogReader
+from clipdesk.gui.shortcuts import add_shortcut
 from clipdesk.gui.thumbnails import ThumbnailLoader
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.library import ModelDownloading
@@ -74,11 +75,7 @@ class BrowseController(QObject):
         sb.dates_changed.connect(self._dates_selected)
         page.grid.similar_requested.connect(self.search_similar)
         reader.changed.connect(self.refresh)
-        focus = QAction("Search", page)
-        focus.setShortcut(QKeySequence.StandardKey.Find)
-        focus.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        focus.triggered.connect(lambda: sb.field.setFocus())
-        page.addAction(focus)
+        add_shortcut(page, [QKeySequence.StandardKey.Find], lambda: sb.field.setFocus(), "Search")
 
     # -- keeping current -----------------------------------------------------------------
 

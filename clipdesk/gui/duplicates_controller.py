@@ -7,11 +7,11 @@ or changed."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QInputDialog
 
 from clipdesk.duplicates import Group
 from clipdesk.gui.duplicates_page import DuplicatesPage
+from clipdesk.gui.shortcuts import add_shortcut
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.ops import duplicates as dup_ops
 from clipdesk.ops import tags as tag_ops
@@ -40,11 +40,7 @@ class DuplicatesController(QObject):
             ("R", self.reject_others),
             ("S", self.next_group),
         ):
-            action = QAction(page)
-            action.setShortcut(QKeySequence(key))
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(slot)
-            page.addAction(action)
+            add_shortcut(page, [key], slot)
 
     # finding
     def find(self) -> None:

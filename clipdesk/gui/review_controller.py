@@ -4,11 +4,12 @@ Each decision goes down to the worker, which decides when the touched tags retra
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QKeySequence
 
 from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.review_view import ReviewView
+from clipdesk.gui.shortcuts import add_shortcut
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.ops import learning
 from clipdesk.ops import tags as tag_ops
@@ -39,11 +40,7 @@ class ReviewController(QObject):
             "undo": ([QKeySequence.StandardKey.Undo], self.undo),
         }
         for shortcuts, slot in keys.values():
-            action = QAction(view)
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(slot)
-            view.addAction(action)
+            add_shortcut(view, shortcuts, slot)
         view.yes_button.clicked.connect(lambda: self.decide("confirmed"))
         view.no_button.clicked.connect(lambda: self.decide("rejected"))
         view.skip_button.clicked.connect(self.skip)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import partial
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
@@ -18,6 +18,7 @@ from clipdesk.gui.grid_model import PathRole
 from clipdesk.gui.grid_view import PhotoGrid
 from clipdesk.gui.photo_view import PhotoView
 from clipdesk.gui.reader import CatalogReader
+from clipdesk.gui.shortcuts import add_shortcut
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.ops import tags as tag_ops
 from clipdesk.ops.errors import OpError
@@ -68,15 +69,10 @@ class TaggingController(QObject):
             "add": (["T", "+"], self.focus_add_field, "Add a tag"),
             "undo": ([QKeySequence.StandardKey.Undo], self.undo, "Undo the last decision"),
         }
-        out = {}
-        for name, (shortcuts, slot, text) in keys.items():
-            action = QAction(text, host)
-            action.setShortcuts([QKeySequence(s) for s in shortcuts])
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.triggered.connect(slot)
-            host.addAction(action)
-            out[name] = action
-        return out
+        return {
+            name: add_shortcut(host, shortcuts, slot, text)
+            for name, (shortcuts, slot, text) in keys.items()
+        }
 
     # -- what is shown ------------------------------------------------------------------
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QTreeWidgetItem
 
 from clipdesk.gui.reader import CatalogReader
+from clipdesk.gui.shortcuts import add_shortcut
 from clipdesk.gui.vocab_editor import VocabEditor
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.ops import search as search_ops
@@ -56,11 +57,7 @@ class VocabController(QObject):
         v.delete_button.clicked.connect(self.delete_tag)
         v.import_button.clicked.connect(self.import_file)
         v.export_button.clicked.connect(self.export_file)
-        save = QAction("Save tag", view)
-        save.setShortcut(QKeySequence.StandardKey.Save)
-        save.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        save.triggered.connect(self.save)
-        view.addAction(save)
+        add_shortcut(view, [QKeySequence.StandardKey.Save], self.save, "Save tag")
         self._set_form_enabled(False)
 
     # -- the tree ------------------------------------------------------------------------
