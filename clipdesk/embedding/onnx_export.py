@@ -334,21 +334,37 @@ def save_with_weights_beside(source: Path, dest: Path) -> None:
         if source != dest:
             os.replace(source, dest)
         return
-    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
-    try:
-        data = f"{dest.name}.data"
+    with writing_graph(dest) as graph:
         onnx.save_model(
             model,
-            str(work / dest.name),
+            str(graph),
             save_as_external_data=True,
             all_tensors_to_one_file=True,
-            location=data,
+            location=weights_file(dest).name,
             size_threshold=1024,
         )
-        if (work / data).exists():
-            shutil.copymode(work / dest.name, work / data)  # onnx writes it owner-only
-            os.replace(work / data, dest.parent / data)
-        os.replace(work / dest.name, dest)
+
+
+def weights_file(graph: Path) -> Path:
+    """Where a graph's weights are kept: ``<graph name>.data`` beside it."""
+    return graph.with_name(f"{graph.name}.data")
+
+
+@contextmanager
+def writing_graph(dest: Path):
+    """Yield the path at which to write the graph ``dest`` (and its weights, as
+    ``weights_file``), in a temporary folder beside it; when the block ends well, both move
+    into place, the weights first (the graph names them) and with the graph's permissions
+    (onnx writes its weights owner-only)."""
+    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
+    try:
+        graph = work / dest.name
+        yield graph
+        data = weights_file(graph)
+        if data.exists():
+            shutil.copymode(graph, data)
+            os.replace(data, weights_file(dest))
+        os.replace(graph, dest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

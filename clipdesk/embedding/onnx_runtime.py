@@ -12,9 +12,7 @@ A damaged export or graph is cleared and exported again.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from clipdesk.embedding import prebuilt
+from clipdesk.embedding import onnx_export, prebuilt
 from clipdesk.embedding.embedder import Embedder
 from clipdesk.embedding.registry import ModelSpec, local_weights
 from clipdesk.embedding.weights import check_hash
@@ -43,7 +41,6 @@ def cached_export(spec: ModelSpec, weights_dir: Path, onnx_dir: Path) -> Path | 
     """The folder of a complete cached ONNX export of ``spec`` (or of a prebuilt one, copied
     into the cache: prebuilt.py), found without open_clip; None when there is none yet (or
     only an old one without the runtime metadata)."""
-    from clipdesk.embedding import onnx_export
 
     known, weights = local_weights(spec)
     if not known:  # a pretrained tag: the download this name resolved to when exported
@@ -68,7 +65,6 @@ def load_onnx(
     threads: int | None,
 ) -> Embedder:
     """Export ``spec`` to ONNX where no complete export is cached, then load it."""
-    from clipdesk.embedding import onnx_export
 
     folder = onnx_export.cache_folder(onnx_dir, spec.name, digest)
     if not onnx_export.is_complete(onnx_export.read_meta(folder)):
@@ -85,7 +81,6 @@ def load_onnx(
 
 
 def _export(spec: ModelSpec, digest: str, folder: Path, weights_dir: Path) -> None:
-    from clipdesk.embedding import onnx_export
     from clipdesk.embedding.backends import _load_torch_model, _tokenizer
 
     log.info("exporting %s to ONNX in %s (once)", spec.name, folder)
@@ -228,7 +223,7 @@ class _OnnxGraphs:
             except Exception as exc:  # a damaged copy: back to the export, saved again
                 log.warning("the optimised graph %s is unusable (%s); removed", saved, exc)
                 saved.unlink(missing_ok=True)
-                saved.with_name(f"{saved.name}.data").unlink(missing_ok=True)
+                onnx_export.weights_file(saved).unlink(missing_ok=True)
         try:
             self._save_optimised(path, saved)
         except Exception as exc:  # a read-only cache, a full disk: open without saving
@@ -244,22 +239,16 @@ class _OnnxGraphs:
 
         opts = self._options(path)
         opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, OPTIMISED_LEVEL)
-        data = f"{saved.name}.data"
-        work = Path(tempfile.mkdtemp(prefix=f".{saved.name}-", dir=saved.parent))
-        try:
-            opts.optimized_model_filepath = str(work / saved.name)
+        with onnx_export.writing_graph(saved) as graph:
+            opts.optimized_model_filepath = str(graph)
             opts.add_session_config_entry(
-                "session.optimized_model_external_initializers_file_name", data
+                "session.optimized_model_external_initializers_file_name",
+                onnx_export.weights_file(saved).name,
             )
             opts.add_session_config_entry(
                 "session.optimized_model_external_initializers_min_size_in_bytes", "1024"
             )
             ort.InferenceSession(str(path), opts, providers=CPU)
-            if (work / data).exists():
-                os.replace(work / data, saved.parent / data)
-            os.replace(work / saved.name, saved)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
 
 
 CPU = ["CPUExecutionProvider"]
@@ -309,7 +298,6 @@ def onnx_embedder(
 ) -> Embedder:
     """An Embedder over a complete export: ONNX Runtime sessions (opened on first use), the
     numpy/PIL transform and (for CLIP's BPE) the torch-free tokenizer."""
-    from clipdesk.embedding import onnx_export
     from clipdesk.embedding.tokenizer import ClipTokenizer
 
     meta = onnx_export.read_meta(folder)
