@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TextIO
 
+from clipdesk.embedding.hooks import megabytes
+
 if TYPE_CHECKING:
     from clipdesk.indexer import Progress
 
@@ -41,10 +43,6 @@ class ProgressPrinter:
             self.bar.n = p.done
             self.bar.set_postfix_str(f"{p.failed} skipped" if p.failed else "", refresh=False)
             self.bar.refresh()
-
-
-def megabytes(n: int | float) -> str:
-    return f"{n / 1e6:,.1f} MB"
 
 
 class DownloadPrinter:

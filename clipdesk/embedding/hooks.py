@@ -1,5 +1,6 @@
 """What a model download reports to and what stops it (``embedding/download.py`` does the
-download): apart, so that a command that only might download imports this alone."""
+download), and how its sizes read: apart, so that a command that only might download
+imports this alone."""
 
 from __future__ import annotations
 
@@ -18,3 +19,8 @@ class DownloadHooks:
 
     progress: Callable[[DownloadProgress], None] | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
+
+
+def megabytes(n: float) -> str:
+    """A size in bytes as the terminal and the window show a download's: "12.3 MB"."""
+    return f"{n / 1e6:,.1f} MB"

@@ -9,11 +9,8 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
+from clipdesk.embedding.hooks import megabytes
 from clipdesk.gui.status_bar import duration
-
-
-def megabytes(n: float) -> str:
-    return f"{n / 1e6:,.1f} MB"
 
 
 def download_text(p: Any) -> str:
