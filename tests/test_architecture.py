@@ -9,10 +9,12 @@ PACKAGE = Path(__file__).resolve().parents[1] / "clipdesk"
 QT = ("PySide6", "PyQt5", "PyQt6", "shiboken6", "qtpy")
 
 
-def test_only_gui_imports_qt():
+def imports_outside(allowed: str, packages: tuple[str, ...]) -> list[str]:
+    """Where a module of clipdesk outside its subpackage ``allowed`` imports one of
+    ``packages`` ("path:line name")."""
     offenders = []
     for path in PACKAGE.rglob("*.py"):
-        if "gui" in path.relative_to(PACKAGE).parts[:1]:
+        if path.relative_to(PACKAGE).parts[0] == allowed:
             continue
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             names = []
@@ -20,7 +22,12 @@ def test_only_gui_imports_qt():
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path}:{node.lineno} {n}" for n in names if n.split(".")[0] in QT]
+            offenders += [f"{path}:{node.lineno} {n}" for n in names if n.split(".")[0] in packages]
+    return offenders
+
+
+def test_only_gui_imports_qt():
+    offenders = imports_outside("gui", QT)
     assert not offenders, offenders
 
 

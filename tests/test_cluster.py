@@ -7,7 +7,6 @@ rest need nothing beyond the app (or only pyarrow, for shards made without Ray).
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
@@ -21,8 +20,8 @@ import pytest
 from PIL import Image
 
 from clipdesk.cli import main
+from tests.test_architecture import imports_outside
 
-PACKAGE = Path(__file__).resolve().parents[1] / "clipdesk"
 N_GOOD = 46
 BAD = {
     "zz_truncated.jpg": "truncated",
@@ -45,17 +44,7 @@ def test_the_cli_and_a_normal_command_never_import_ray(tmp_path):
 
 
 def test_only_the_cluster_package_imports_ray():
-    offenders = []
-    for path in PACKAGE.rglob("*.py"):
-        if path.relative_to(PACKAGE).parts[0] == "cluster":
-            continue
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            offenders += [f"{path}:{node.lineno}" for n in names if n.split(".")[0] == "ray"]
+    offenders = imports_outside("cluster", ("ray",))
     assert not offenders, offenders
 
 

@@ -21,6 +21,7 @@ from clipdesk.catalog import Catalog
 from clipdesk.library import Library
 from clipdesk.scanner import scan
 from clipdesk.worker.state import IndexLock, WorkerLock
+from tests import test_worker
 
 CLI = [sys.executable, "-m", "clipdesk"]
 
@@ -38,17 +39,8 @@ def start(*args):
     )
 
 
-def wait_until(cond, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = cond()
-        except sqlite3.OperationalError:  # the catalog is still being created
-            value = None
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
+def wait_until(cond, timeout=60.0):  # test_worker's, with more time: processes start here
+    return test_worker.wait_until(cond, timeout)
 
 
 def _catalog_file(home):

@@ -18,15 +18,9 @@ from pathlib import Path
 import pytest
 
 from tests.test_cli import CLI, run
+from tests.test_sidecar_sync import exif
 
 pytestmark = pytest.mark.skipif(not shutil.which("exiftool"), reason="exiftool not installed")
-
-
-def exif(path: Path) -> dict:
-    out = subprocess.run(
-        ["exiftool", "-j", "-G1", "-a", str(path)], capture_output=True, text=True, check=True
-    ).stdout
-    return json.loads(out)[0]
 
 
 def subjects(path: Path) -> set[str]:
@@ -261,11 +255,17 @@ def _pair(shapes: Path) -> tuple[Path, Path]:
     return jpeg, raw
 
 
-def test_raw_jpeg_pair_by_default_the_jpeg_gets_its_own_sidecar(home, shapes):
+def _tagged_pair(shapes: Path) -> tuple[Path, Path]:
+    """A RAW+JPEG pair (same base name) in the library, each with a tag of its own."""
     jpeg, raw = _pair(shapes)
     run("--model", "test", "add", str(shapes))
     run("tag", str(jpeg), "--add", "OnlyJpeg")
     run("tag", str(raw), "--add", "OnlyRaw")
+    return jpeg, raw
+
+
+def test_raw_jpeg_pair_by_default_the_jpeg_gets_its_own_sidecar(home, shapes):
+    jpeg, raw = _tagged_pair(shapes)
     dry = run("export", "--naming", "base", "--dry-run")
     proc = run("export", "--naming", "base")
     for p in (dry, proc):
@@ -277,10 +277,7 @@ def test_raw_jpeg_pair_by_default_the_jpeg_gets_its_own_sidecar(home, shapes):
 
 
 def test_raw_jpeg_pair_exported_as_one_photo_when_asked(home, shapes):
-    jpeg, raw = _pair(shapes)
-    run("--model", "test", "add", str(shapes))
-    run("tag", str(jpeg), "--add", "OnlyJpeg")
-    run("tag", str(raw), "--add", "OnlyRaw")
+    jpeg, raw = _tagged_pair(shapes)
     proc = run("export", "--naming", "base", "--pair-raw")
     assert "wrote 1," in proc.stdout, proc.stdout + proc.stderr
     base = jpeg.with_suffix(".xmp")

@@ -7,6 +7,7 @@ import fcntl
 import json
 import os
 import sqlite3
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -326,6 +327,17 @@ def test_a_read_only_data_folder_still_searches(synthetic, how):
 # -- float16 ranks as float32 does ---------------------------------------------------------
 
 
+@contextmanager
+def _indexed_shapes(tmp_path, embedder):
+    """(catalog, model id) of 180 coloured shapes embedded with the test model."""
+    photos = tmp_path / "photos"
+    write_folder(photos, 180, seed=3)
+    with Catalog(tmp_path / "data" / "catalog.sqlite3") as cat:
+        cat.add_folder(photos)
+        Indexer(cat, embedder).run()
+        yield cat, cat.model_id(embedder.name, embedder.dim)
+
+
 def _overlap(a, b, k):
     return len({i for i, _ in a[:k]} & {i for i, _ in b[:k]}) / k
 
@@ -350,12 +362,7 @@ def test_float16_ranking_matches_float32_on_20k_random_vectors(tmp_path):
 
 
 def test_float16_ranking_matches_float32_on_the_test_models_embeddings(tmp_path, embedder):
-    photos = tmp_path / "photos"
-    write_folder(photos, 180, seed=3)
-    with Catalog(tmp_path / "data" / "catalog.sqlite3") as cat:
-        cat.add_folder(photos)
-        Indexer(cat, embedder).run()
-        model_id = cat.model_id(embedder.name, embedder.dim)
+    with _indexed_shapes(tmp_path, embedder) as (cat, model_id):
         i16 = VectorIndex.load(cat, model_id, "float16")
         i32 = VectorIndex.load(cat, model_id, "float32")
         assert len(i16) == len(i32) == 180
@@ -432,12 +439,7 @@ def test_the_compact_scan_returns_the_exact_top_50_on_clustered_vectors(
 def test_the_compact_scan_returns_the_exact_top_on_the_test_models_embeddings(
     tmp_path, embedder, compact_everywhere
 ):
-    photos = tmp_path / "photos"
-    write_folder(photos, 180, seed=3)
-    with Catalog(tmp_path / "data" / "catalog.sqlite3") as cat:
-        cat.add_folder(photos)
-        Indexer(cat, embedder).run()
-        model_id = cat.model_id(embedder.name, embedder.dim)
+    with _indexed_shapes(tmp_path, embedder) as (cat, model_id):
         index = VectorIndex.load(cat, model_id)
         assert index.compact is not None and len(index) == 180
         assert index.pack(wait=True)

@@ -32,6 +32,12 @@ def stored(home, path) -> dict[str, str]:
         return {t.tag.rsplit("|", 1)[-1]: t.state for t in tags_of(cat, row.id)}
 
 
+def tag_paths(home) -> set[str]:
+    """Every tag path in the vocabulary."""
+    with Catalog(home / "data" / "catalog.sqlite3", readonly=True) as cat:
+        return set(TagStore(cat).names())
+
+
 def test_accept_reject_undo_with_the_keyboard(library_home, shapes, open_window, qtbot):
     window = open_window(library_home)
     wait_rows(qtbot, window, 36)
@@ -135,11 +141,7 @@ def test_typing_takes_a_completion_and_never_invents_a_tag(library_home, open_wi
     messages = []
     window.tagging_controller.message.connect(messages.append)
 
-    def tag_paths() -> set[str]:
-        with Catalog(library_home / "data" / "catalog.sqlite3", readonly=True) as cat:
-            return set(TagStore(cat).names())
-
-    before = tag_paths()
+    before = tag_paths(library_home)
     qtbot.keyClick(window.library_page.grid, Qt.Key.Key_T)
     qtbot.keyClicks(view.add_field, "Squ")  # several tags contain it, none is named so
     qtbot.keyClick(view.add_field, Qt.Key.Key_Return)
@@ -151,17 +153,19 @@ def test_typing_takes_a_completion_and_never_invents_a_tag(library_home, open_wi
     assert chosen in before  # an existing tag: the first completion
     leaf = chosen.rsplit("|", 1)[-1]
     qtbot.waitUntil(lambda: stored(library_home, path).get(leaf) == "confirmed", timeout=WAIT)
-    assert tag_paths() == before  # nothing was created
+    assert tag_paths(library_home) == before  # nothing was created
 
     qtbot.keyClick(window.library_page.grid, Qt.Key.Key_T)
     choose_completion(qtbot, view.add_field, "Mood|Calm")  # explicitly: "Create tag"
     qtbot.waitUntil(lambda: stored(library_home, path).get("Calm") == "confirmed", timeout=WAIT)
-    assert {"Mood", "Mood|Calm"} <= tag_paths(), sorted(tag_paths() - before)
+    after = tag_paths(library_home)
+    assert {"Mood", "Mood|Calm"} <= after, sorted(after - before)
     window.activateWindow()  # the completion popup was the active window (offscreen)
     qtbot.waitUntil(lambda: window.library_page.grid.hasFocus(), timeout=5_000)
     qtbot.keyClick(window.library_page.grid, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: "Calm" not in stored(library_home, path), timeout=WAIT)
-    qtbot.waitUntil(lambda: tag_paths() == before, timeout=WAIT)  # the tags it made went too
+    # the tags it made went too
+    qtbot.waitUntil(lambda: tag_paths(library_home) == before, timeout=WAIT)
 
 
 def test_a_tag_name_no_tag_may_have_is_said_at_the_field(library_home, open_window, qtbot):
@@ -175,11 +179,7 @@ def test_a_tag_name_no_tag_may_have_is_said_at_the_field(library_home, open_wind
     messages = []
     window.tagging_controller.message.connect(messages.append)
 
-    def tag_paths() -> set[str]:
-        with Catalog(library_home / "data" / "catalog.sqlite3", readonly=True) as cat:
-            return set(TagStore(cat).names())
-
-    before = tag_paths()
+    before = tag_paths(library_home)
     qtbot.keyClick(window.library_page.grid, Qt.Key.Key_T)
     chosen = choose_completion(qtbot, view.add_field, "Trips|" + "x" * 210)  # "Create tag"
     assert chosen.startswith("Create tag")
@@ -188,4 +188,4 @@ def test_a_tag_name_no_tag_may_have_is_said_at_the_field(library_home, open_wind
     assert not any(m.startswith("Added") for m in messages), messages
     qtbot.wait(300)
     assert window.banner.text("job") is None  # one message at the field, not a failed job
-    assert tag_paths() == before and "Trips" not in stored(library_home, path)
+    assert tag_paths(library_home) == before and "Trips" not in stored(library_home, path)
