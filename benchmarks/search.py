@@ -127,10 +127,20 @@ def naive_scan(catalog: Catalog, model_id: int, query: np.ndarray) -> list[tuple
 
 
 def forget_queries(emb) -> None:
-    """Empty the embedder's recent-query cache: every timed query is a new one."""
+    """Empty the embedder's recent-query cache, so that every timed query is a new one, and
+    pause as between two queries a person types (``PAUSE``)."""
     recent = getattr(emb, "_recent", None)
     if recent is not None:
         recent.clear()
+    time.sleep(PAUSE)
+
+
+PAUSE = 0.15
+"""Seconds between timed queries. Without it a query's text encoder shares the CPU with
+OpenBLAS's threads, which keep spinning for about 0.1 s after a float32 scan (the exact
+contestant's, timed just before): ViT-B-32's encoder took a median 27.3 ms right after a
+100k-row float32 product vs 24.2 ms 0.15 s after it (2 cores, 50 queries alternating).
+In the app a query follows the last one by at least the time to type it."""
 
 
 def overlap(a: list[tuple[int, float]], b: list[tuple[int, float]]) -> float:

@@ -144,7 +144,9 @@ class VectorIndex:
         return [(int(self.ids[i]), float(scores[i])) for i in best if np.isfinite(scores[i])]
 
     def _exact(self, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
-        return np.asarray(self.matrix[rows], np.float32) @ q
+        # einsum, not BLAS: a shortlist is small, and OpenBLAS's threads would stay
+        # spinning for a while after it, in the way of the next query's text encoder
+        return np.einsum("ij,j->i", np.asarray(self.matrix[rows], np.float32), q)
 
     def _top_compact(self, query, limit: int, exclude, only) -> list[tuple[int, float]]:
         q = np.asarray(query, dtype=np.float32).reshape(-1)

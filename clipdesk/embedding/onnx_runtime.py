@@ -27,14 +27,16 @@ from clipdesk.embedding.weights import check_hash
 
 log = logging.getLogger(__name__)
 
-ONNX_SPINNING: dict[str, bool] = {"image": False, "text": False}
+ONNX_SPINNING: dict[str, bool] = {"image": False, "text": True}
 """Whether ONNX Runtime's intra-op threads spin while waiting for work, per graph. The
 image graph runs beside the indexer's decode threads, and spinning threads take the CPU
 they need (benchmarks/ingest.py: CPU efficiency 0.69 with spinning vs 0.91 without on
-2 cores). The text graph is followed at once by the vector scan, which the still-spinning
-threads slow down: on 2 cores (load 1-2) a ViT-B-32 query encoded in a median 22 ms
-without spinning vs 38-82 ms with it, and encode + a 100k-row scan took 37 vs 67-126 ms
-(separate processes, alternating; benchmarks/README.md)."""
+2 cores). The text graph spins only while it runs (``session.force_spinning_stop``): its
+~600 small nodes then hand work to the other thread without waking it, and nothing spins
+into the vector scan that follows. On 2 cores, ViT-B-32, 100k rows (benchmarks/search.py
+twice each, alternating): encode + scan a median 26.4 / 27.7 ms vs 28.1 / 28.8 ms without
+spinning. Spinning after the run too was much slower: 38-82 ms per query, the threads
+still spinning through the scan."""
 
 
 def cached_export(spec: ModelSpec, weights_dir: Path, onnx_dir: Path) -> Path | None:
@@ -207,6 +209,8 @@ class _OnnxGraphs:
             opts.intra_op_num_threads = self.threads
         if not ONNX_SPINNING.get(path.name.split(".")[0], True):
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        else:  # spin between the graph's nodes, not after it: the vector scan comes next
+            opts.add_session_config_entry("session.force_spinning_stop", "1")
         return opts
 
     def _session(self, path: Path):
