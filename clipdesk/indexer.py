@@ -14,6 +14,7 @@ from there instead of decoding the photo again (``decode_ahead``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -159,22 +160,23 @@ def decode_ahead(
     False when the photo cannot be decoded (the indexer records why, from the cache)."""
     photo_id, path, hash_ = row
     side = max(thumbnails.size, embedder.image_size if embedder else 0)
+    pixels = scaled = None
     try:
         d = decode(path, min_side=side)
-        thumbnails.save(hash_, d.image)
+        if embedder is not None:
+            with contextlib.suppress(Exception):  # the indexer meets it again, and says why
+                pixels, scaled = embedder.preprocess_scaled(d.image)
+        thumbnails.save(hash_, d.image, scaled)
     except ImageError as exc:
         if cache is not None:
             cache.put(photo_id, _Decoded(hash_, side, error=str(exc)))
         return False
     except Exception:  # a full disk or a decoder bug: the indexer tries again
         return False
-    if cache is not None:
+    if cache is not None and (embedder is None or pixels is not None):
         entry = _Decoded(hash_, side, d)
-        if embedder is not None:
-            try:
-                entry.pixels, entry.model = embedder.preprocess(d.image), embedder.name
-            except Exception:
-                return True
+        if pixels is not None:
+            entry.pixels, entry.model = pixels, embedder.name
             entry.decoded = DecodedImage(None, d.width, d.height, d.orientation, d.taken_at)
         cache.put(photo_id, entry)
     return True
@@ -254,10 +256,11 @@ class Indexer:
                     )  # fmt: skip
             if d is None:
                 d = decode(path, min_side=self.decode_side)
+                pixels, scaled = self.embedder.preprocess_scaled(d.image)
                 try:  # saved even when one exists: an edit that kept the content hash
                     # (same size, samples unchanged) must not keep the old picture's
                     if self.thumbnails is not None:
-                        self.thumbnails.save(hash_, d.image)
+                        self.thumbnails.save(hash_, d.image, scaled)
                 except OSError as exc:  # a full or read-only cache: the photo is fine
                     thumb_error = f"{self.thumbnails.root}: {exc.strerror or exc}"
             if pixels is None:

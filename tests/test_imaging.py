@@ -746,3 +746,42 @@ def test_a_broken_preview_falls_back_to_the_main_image(tmp_path):
     path.write_bytes(data[:second] + b"\0" * (len(data) - second))
     d = decode(path, min_side=256)
     assert close(centre(d.image), RED)
+
+
+def _noisy_photo(width: int, height: int) -> Image.Image:
+    rng = np.random.default_rng(5)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    grad = np.stack([x / width, y / height, (x + y) / (width + height)], axis=-1)
+    smooth = np.kron(rng.normal(0, 0.2, (height // 8 + 1, width // 8 + 1, 3)), np.ones((8, 8, 1)))
+    pixels = np.clip((grad * 0.7 + smooth[:height, :width] + 0.15) * 255, 0, 255)
+    return Image.fromarray(pixels.astype(np.uint8), "RGB")
+
+
+def test_a_thumbnail_drawn_from_the_models_scaled_copy_looks_the_same(tmp_path):
+    """The indexer passes the model's scaled copy (336x224 of a 750x500 decode for
+    ViT-B-32): the thumbnail has the same size and, to the eye, the same pixels."""
+    from clipdesk.embedding.preprocess import ImageTransform
+
+    photo = _noisy_photo(750, 500)
+    _, scaled = ImageTransform((224, 224)).with_scaled(photo)
+    assert scaled.size == (336, 224)
+    direct, drawn = make_thumbnail(photo, 256), make_thumbnail(photo, 256, scaled)
+    assert drawn.size == direct.size == (256, 171)
+    diff = np.abs(np.asarray(drawn, np.int16) - np.asarray(direct, np.int16))
+    assert diff.mean() < 2.0 and np.percentile(diff, 99) <= 8
+    cache = ThumbnailCache(tmp_path)
+    with Image.open(cache.save("ab" * 16, photo, scaled)) as saved:
+        assert saved.size == (256, 171)
+
+
+def test_a_scaled_copy_too_small_or_of_another_mode_is_not_used():
+    photo = _noisy_photo(750, 500)
+    small = photo.resize((150, 100))  # under the thumbnail's 256x171: drawn from the photo
+    assert np.array_equal(
+        np.asarray(make_thumbnail(photo, 256, small)), np.asarray(make_thumbnail(photo, 256))
+    )
+    grey = photo.convert("L").resize((336, 224))
+    assert make_thumbnail(photo, 256, grey).mode == "RGB"
+    assert np.array_equal(
+        np.asarray(make_thumbnail(photo, 256, grey)), np.asarray(make_thumbnail(photo, 256))
+    )

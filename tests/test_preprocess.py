@@ -76,3 +76,26 @@ def test_non_rgb_images_match_too(mode):
     for i, (w, h) in enumerate([(300, 200), (3, 5), (2000, 150)]):
         image = _photo(w, h, seed=100 + i, mode=mode)
         np.testing.assert_allclose(ours(image), theirs(image).numpy(), atol=1e-3)
+
+
+@pytest.mark.parametrize("cfg", CONFIGS, ids=lambda c: f"{c['size']}-{c.get('resize_mode')}")
+def test_the_scaled_copy_is_the_whole_picture_and_changes_nothing(cfg):
+    """``with_scaled`` (the indexer draws thumbnails from its copy) gives the same model
+    input, and its copy shows the whole picture at the transform's scale, shape kept."""
+    ours = ImageTransform.from_cfg(cfg)
+    for i, (w, h) in enumerate(SIZES):
+        image = _photo(w, h, seed=200 + i)
+        pixels, scaled = ours.with_scaled(image)
+        np.testing.assert_array_equal(pixels, ours(image))
+        if ours.resize_mode == "squash":
+            assert scaled is None
+            continue
+        sw, sh = scaled.size
+        # one scale s puts both sides within a pixel: the same shape, up to whole pixels
+        low, high = max((sw - 1) / w, (sh - 1) / h), min((sw + 1) / w, (sh + 1) / h)
+        assert low <= high, (w, h, scaled.size)
+        th, tw = ours.size
+        if ours.resize_mode == "shortest":  # the crop cuts from it
+            assert sw >= tw and sh >= th and (sw == tw or sh == th), (w, h, scaled.size)
+        else:  # "longest": it fits, padded to the input
+            assert sw <= tw and sh <= th and (sw == tw or sh == th), (w, h, scaled.size)

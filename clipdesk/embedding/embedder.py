@@ -38,6 +38,15 @@ class Embedder:
         """An RGB PIL image -> the model's input as a float32 CHW array."""
         return np.asarray(self._preprocess(image), dtype=np.float32)
 
+    def preprocess_scaled(self, image: Image.Image) -> tuple[np.ndarray, Image.Image | None]:
+        """``preprocess``, and the whole picture as the transform scaled it on the way where
+        the transform says (``ImageTransform.with_scaled``; open_clip's does not: None)."""
+        with_scaled = getattr(self._preprocess, "with_scaled", None)
+        if with_scaled is None:
+            return self.preprocess(image), None
+        pixels, scaled = with_scaled(image)
+        return np.asarray(pixels, dtype=np.float32), scaled
+
     def encode_images(self, pixels: np.ndarray) -> np.ndarray:
         """A float32 NCHW batch -> (N, dim) L2-normalised float32 vectors."""
         return _normalise(self._encode_images(np.ascontiguousarray(pixels, dtype=np.float32)))
