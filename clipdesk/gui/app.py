@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication
 from clipdesk import __version__
 from clipdesk.gui.main_window import MainWindow
 from clipdesk.gui.session import Session
+from clipdesk.gui.worker_bridge import preload_worker_modules
 
 
 def pyside_problem() -> str | None:
@@ -57,6 +58,7 @@ def application(argv: list[str] | None = None) -> QApplication:
 
 def create_window(home=None, model=None, backend=None, int8=None, watch=True) -> MainWindow:
     """A window over the catalog under ``home`` (default: platformdirs or $CLIPDESK_HOME)."""
+    preload_worker_modules()  # beside the window's construction, not in its event loop
     return MainWindow(Session.create(home, model, backend, int8, watch=watch))
 
 

@@ -3,7 +3,7 @@ the controllers, layout in the page widgets."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QSize, QTimer
+from PySide6.QtCore import QByteArray, QSize
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QMainWindow,
@@ -210,8 +210,9 @@ class MainWindow(QMainWindow):
         if not self._started:
             self._started = True
             self.session.reader.notify_changed(now=True)  # the grid fills from the catalog
-            # Start the worker once the window is on screen: the model loads in its thread.
-            QTimer.singleShot(0, self._start_worker)
+            # Start the worker once the window is on screen and its modules are imported
+            # (in a thread, as the window was built); the model loads in the worker's thread.
+            self.session.bridge.prepare(self._start_worker)
 
     def _start_worker(self) -> None:
         problem = catalog_problem(self.session.paths.catalog)

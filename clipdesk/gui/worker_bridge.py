@@ -7,7 +7,10 @@ Library; their results come back through ``done`` callbacks, also on the GUI thr
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future
 from functools import partial
@@ -20,6 +23,30 @@ from clipdesk.embedding.choice import EngineChoice
 
 log = logging.getLogger(__name__)
 Job = Callable[[Any], Any]
+
+
+_preload: threading.Thread | None = None
+_preload_lock = threading.Lock()
+
+
+def preload_worker_modules() -> threading.Thread:
+    """Import the worker's modules (the watcher, the indexer, watchdog: 70 ms of CPU) in a
+    thread of their own, once per process; called as the window is built. Imported on the
+    GUI thread when the worker started, they held the window's first turn of the event loop
+    for 100-140 ms; imported in a thread while the event loop ran, they still stalled it
+    50-130 ms (benchmarks/gui_responsiveness.py). Built beside the window, they are in
+    before it shows."""
+    global _preload
+    with _preload_lock:
+        if _preload is None:
+            _preload = threading.Thread(target=_import_worker, name="clipdesk-import", daemon=True)
+            _preload.start()
+        return _preload
+
+
+def _import_worker() -> None:
+    with contextlib.suppress(Exception):  # start() imports it again, and says why
+        importlib.import_module("clipdesk.worker.service")
 
 
 class WorkerBridge(QObject):
@@ -73,6 +100,21 @@ class WorkerBridge(QObject):
             return False
         self._worker = worker
         return True
+
+    def prepare(self, then: Callable[[], None]) -> None:
+        """Call ``then`` on the GUI thread once the worker's modules are imported
+        (``preload_worker_modules``), without waiting for them here."""
+        loading = preload_worker_modules()
+        if not loading.is_alive():
+            self._call.emit(then)
+            return
+
+        def wait() -> None:
+            loading.join()
+            with contextlib.suppress(RuntimeError):  # the window closed meanwhile
+                self._call.emit(then)
+
+        threading.Thread(target=wait, name="clipdesk-import-wait", daemon=True).start()
 
     def restart(self, engine: EngineChoice) -> None:
         """Stop the worker and start a new one with another model or backend."""

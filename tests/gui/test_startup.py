@@ -1,5 +1,6 @@
-"""Start-up: `clipdesk` opens the window, before torch or a model is imported; first run
-welcomes the user and says what will run and what will download; closing stops the worker."""
+"""Start-up: `clipdesk` opens the window, before torch or a model is imported, and imports
+the worker's modules in a thread beside it; first run welcomes the user and says what will
+run and what will download; closing stops the worker."""
 
 from __future__ import annotations
 
@@ -36,9 +37,16 @@ PROBE = textwrap.dedent(
                     plan=w.welcome_page.plan.text(), seconds=time.perf_counter() - t0)
         w.close()
     QTimer.singleShot(0, probe)
+    import threading
+    importers = []  # the threads that import the worker's modules (a finder that finds none)
+    class Spy:
+        def find_spec(self, name, path=None, target=None):
+            if name in ("clipdesk.worker.service", "watchdog"):
+                importers.append(threading.current_thread().name)
+    sys.meta_path.insert(0, Spy())
     from clipdesk.cli import main
     rc = main(["--home", sys.argv[1], "--model", "test", "--backend", "onnx"])
-    print(json.dumps({**seen, "rc": rc}))
+    print(json.dumps({**seen, "rc": rc, "importers": importers}))
     """
 )
 
@@ -58,6 +66,8 @@ def test_clipdesk_without_a_command_opens_the_window_before_torch(tmp_path):
     assert not seen["torch"] and not seen["open_clip"] and not seen["onnxruntime"]
     assert seen["page"] == "WelcomePage"
     assert "test model" in seen["plan"] and "Nothing needs downloading" in seen["plan"]
+    # the worker's modules are imported beside the window, not in its event loop
+    assert seen["importers"] and "MainThread" not in seen["importers"], seen["importers"]
 
 
 def test_welcome_says_what_downloads_and_where_it_runs(tmp_path):
