@@ -104,3 +104,40 @@ def test_rotated_photo_reports_displayed_size(tmp_path, embedder):
     idx.run()
     row = idx.catalog.photo_by_path(folder / "portrait.jpg")
     assert (row.width, row.height, row.orientation) == (80, 120, 6)
+
+
+def test_a_thumbnail_is_drawn_from_the_models_scaled_copy_where_it_is_large_enough(
+    tmp_path, embedder
+):
+    """With a model that scales the shortest side (ViT-B-32's 224 px), the window's
+    thumbnail pass makes the thumbnail from that scaled copy (as the indexer does), not
+    from the decode again, and keeps the model's input for the indexer."""
+    import dataclasses
+
+    from clipdesk.embedding.preprocess import ImageTransform
+    from clipdesk.imaging import decode
+    from clipdesk.imaging.thumbnails import make_thumbnail
+    from clipdesk.indexer import DecodedCache, decode_ahead
+    from clipdesk.scanner import scan
+
+    rng = np.random.default_rng(3)
+    pixels = np.kron(rng.integers(0, 255, (80, 120, 3)), np.ones((10, 10, 1))).astype(np.uint8)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.fromarray(pixels).save(folder / "wide.jpg", quality=92)  # 1200 x 800
+    shortest = dataclasses.replace(embedder, _preprocess=ImageTransform((224, 224)))
+    d = decode(folder / "wide.jpg", min_side=256)
+    expected_input, scaled = shortest.preprocess_scaled(d.image)
+    assert scaled.size == (336, 224) and make_thumbnail(d.image, 256, scaled).size == (256, 171)
+
+    cat = Catalog(tmp_path / "cat.sqlite3")
+    cat.add_folder(folder)
+    thumbs = ThumbnailCache(tmp_path / "thumbs")
+    scan(cat)
+    [(photo_id, path, hash_)] = cat.pending(cat.model_id(shortest.name, shortest.dim))
+    cache = DecodedCache()
+    assert decode_ahead((photo_id, path, hash_), thumbs, cache, shortest)
+    made = thumbs.path_for(hash_).read_bytes()
+    assert made == ThumbnailCache(tmp_path / "a").save(hash_, d.image, scaled).read_bytes()
+    assert made != ThumbnailCache(tmp_path / "b").save(hash_, d.image).read_bytes()
+    np.testing.assert_array_equal(cache.take(photo_id, hash_).pixels, expected_input)
