@@ -73,8 +73,7 @@ class ThumbnailCache:
         Raises OSError when the cache cannot be written (disk full, read-only).
         """
         target = self.path_for(key)
-        if scaled is not None and not (img.mode == scaled.mode == "RGB"):
-            scaled = None  # other modes become RGB first, from the decode
+        # a photo that to_rgb converts keeps its own mode in ``scaled``: not drawn from it
         thumb = make_thumbnail(to_rgb(img), self.size, scaled)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp", dir=target.parent)
