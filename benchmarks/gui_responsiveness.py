@@ -17,11 +17,16 @@ Run: QT_QPA_PLATFORM=offscreen python benchmarks/gui_responsiveness.py [--quick]
      [--photos 1000 --photo-size 1200x800] [--only stalls]
      [--switch-interval 5 --switch-interval 1 --rounds 2]  (stalls under each GIL switch
      interval, alternating; Python's default, which the app keeps, is 5 ms)
+
+To see what a stall waited on: CLIPDESK_TRACE_STALLS=FILE (and CLIPDESK_TRACE_AFTER_MS,
+default 60) makes faulthandler write the stack of every thread into FILE whenever the event
+loop has not ticked for that long: the GUI thread's stack and the one that held the GIL.
 """
 
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import os
 import shutil
@@ -62,34 +67,63 @@ def new_home(root: Path) -> Path:
     return home
 
 
+TRACE_AFTER = float(os.environ.get("CLIPDESK_TRACE_AFTER_MS", "60")) / 1000
+
+
+def run_delay() -> float:
+    """Seconds this thread has spent ready to run but waiting for a core (Linux schedstat;
+    0 elsewhere)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 class GapMeter:
     """Gaps between the ticks of a 10 ms timer: how long the event loop was busy; and the
     GUI thread's own CPU time in each gap (a long gap with little of it was the thread
-    waiting: for the GIL, or for a core on a busy machine)."""
+    waiting: for the GIL, or for a core on a busy machine); and, on Linux, how long in each
+    gap it was ready to run but waited for a core (the rest of the wait is the GIL's)."""
 
-    def __init__(self) -> None:
+    def __init__(self, trace: Path | None = None) -> None:
+        self.trace = trace.open("w") if trace else None  # stacks of every thread in a stall
         self.gaps: list[float] = []
         self.times: list[float] = []
         self.cpu: list[float] = []
+        self.queued: list[float] = []
         self._last = time.perf_counter()
         self._last_cpu = time.thread_time()
+        self._last_queued = run_delay()
         self.timer = QTimer()
         self.timer.setInterval(10)
         self.timer.timeout.connect(self._tick)
 
     def _tick(self) -> None:
-        now, cpu = time.perf_counter(), time.thread_time()
+        now, cpu, queued = time.perf_counter(), time.thread_time(), run_delay()
         self.gaps.append(now - self._last)
         self.cpu.append(cpu - self._last_cpu)
+        self.queued.append(queued - self._last_queued)
         self.times.append(now)
-        self._last, self._last_cpu = now, cpu
+        self._last, self._last_cpu, self._last_queued = now, cpu, queued
+        self._arm()
+
+    def _arm(self) -> None:
+        if self.trace:  # faulthandler's watchdog thread dumps the stacks without the GIL
+            self.trace.write(f"tick {time.perf_counter():.4f}\n")
+            self.trace.flush()
+            faulthandler.dump_traceback_later(TRACE_AFTER, file=self.trace)
 
     def start(self) -> None:
         self._last, self._last_cpu = time.perf_counter(), time.thread_time()
+        self._last_queued = run_delay()
         self.timer.start()
+        self._arm()
 
     def stop(self) -> None:
         self.timer.stop()
+        if self.trace:
+            faulthandler.cancel_dump_traceback_later()
 
 
 def wait(app: QApplication, until, timeout: float) -> bool:
@@ -141,7 +175,8 @@ def stalls_while_indexing(
     idle.start()
     wait(app, lambda: False, 2.0)
     idle.stop()
-    meter = GapMeter()
+    trace = os.environ.get("CLIPDESK_TRACE_STALLS")
+    meter = GapMeter(Path(trace) if trace else None)
     meter.start()
     scroll = QTimer()
     bar = window.library_page.grid.verticalScrollBar()
@@ -181,6 +216,7 @@ def stalls_while_indexing(
     assert worker_ready and appeared and done, "indexing did not finish"
     gaps_ms = np.array(meter.gaps) * 1000
     cpu_ms = np.array(meter.cpu) * 1000
+    queued_ms = np.array(meter.queued) * 1000
     times = np.array(meter.times)
     after = times > loaded[0]
     # Ticks whose gap overlaps the load_embedder call or the first batch (sessions open
@@ -214,13 +250,14 @@ def stalls_while_indexing(
         ("model load + first batch (load start to 1 s after)", in_load),
         ("after the model is loaded", after),
     ):
-        part, cpu = gaps_ms[mask], cpu_ms[mask]
+        part, cpu, queued = gaps_ms[mask], cpu_ms[mask], queued_ms[mask]
         if not len(part):
             continue
         print(f"   {label}: {len(part)} ticks")
         worst = int(part.argmax())
         row("  longest gap between 10 ms ticks", part.max(), "ms", "budget 100 ms")
         row("  ... GUI thread's own CPU in that gap", cpu[worst], "ms")
+        row("  ... GUI thread waiting for a core in it", queued[worst], "ms", "(the rest: GIL)")
         row("  most GUI-thread CPU in one gap", cpu.max(), "ms", "(our code on the GUI thread)")
         row("  p99 gap", percentile(list(part), 99), "ms")
         row("  gaps over 100 ms", float((part > 100).sum()), "")
