@@ -116,6 +116,30 @@ def test_search_and_a_no_op_index_need_neither_torch_nor_open_clip(home, shapes)
     assert seen["loads"] == 0 and seen["imported"] == [] and unneeded(seen, "status") == []
 
 
+# Loads the test model's cached ONNX export in a fresh process, as the worker does, and
+# reports whether ONNX Runtime came in with the load or is left for the first batch.
+LOAD = textwrap.dedent(
+    """
+    import sys
+    from clipdesk.embedding import load_embedder
+    from clipdesk.paths import app_paths
+    paths = app_paths(sys.argv[1])
+    emb = load_embedder("test", backend="onnx", weights_dir=paths.model_weights,
+                        onnx_dir=paths.onnx_models)
+    print("onnxruntime" in sys.modules)
+    """
+)
+
+
+def test_onnx_runtime_comes_in_with_the_model_not_inside_its_first_batch(home, shapes):
+    """ONNX Runtime's module holds the GIL for ~50 ms as it initialises. Imported inside the
+    first batch, beside the decode threads, it stalled the window for up to 120 ms."""
+    run("--model", "test", "add", str(shapes))  # the export, cached
+    proc = run_snippet(LOAD, str(home), env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True"], proc.stdout
+
+
 def test_commands_that_work_from_the_catalog_never_load_the_model(home, shapes, tmp_path):
     run("--model", "test", "add", str(shapes))
     red = str(sorted(shapes.glob("*red_circle.jpg"))[0])
