@@ -38,11 +38,11 @@ CORES = os.cpu_count() or 1
 # (label, ONNX intra-op threads (None: ORT's default, one per core), decode pool, spin, batch)
 LAYOUTS = [
     ("before: ORT default threads, pool 2, spin, batch 16", None, 2, True, 16),
-    ("ORT 2 threads, pool 2, no spin, batch 16", 2, 2, False, 16),
-    ("ORT 2 threads, pool 1, no spin, batch 16", 2, 1, False, 16),
-    ("ORT 1 thread, pool 2, batch 16", 1, 2, False, 16),
+    ("the app's: ORT 2 threads, pool 2, no spin, batch 8", 2, 2, False, 8),
+    ("ORT 2 threads, pool 2, no spin, batch 16 (to 12-02)", 2, 2, False, 16),
+    ("ORT 2 threads, pool 1, no spin, batch 8", 2, 1, False, 8),
+    ("ORT 1 thread, pool 2, batch 8", 1, 2, False, 8),
     ("ORT 2 threads, pool 2, no spin, batch 32", 2, 2, False, 32),
-    ("ORT 2 threads, pool 2, no spin, batch 8", 2, 2, False, 8),
 ]
 
 

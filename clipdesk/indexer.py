@@ -190,7 +190,7 @@ class Indexer:
         catalog: Catalog,
         embedder: Embedder,
         thumbnails: ThumbnailCache | None = None,
-        batch_size: int = 16,
+        batch_size: int = 8,
         workers: int | None = None,
         lookahead_batches: int = 2,
         decoded: DecodedCache | None = None,

@@ -37,7 +37,7 @@ class IngestPlan:
 
 
 def plan_ingest(
-    backend: str, batch_size: int = 16, nvjpeg: Callable[[], bool] = lambda: False
+    backend: str, batch_size: int = 8, nvjpeg: Callable[[], bool] = lambda: False
 ) -> IngestPlan:
     """The plan for ``backend`` (an Embedder label). ``nvjpeg`` says whether the GPU JPEG
     decoder works here; it is asked only on CUDA (it imports torch)."""
