@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from clipdesk.embedding import choose_backend
-from clipdesk.embedding.gpu import GPU_BATCH, IngestPlan, orient, plan_ingest
+from clipdesk.embedding.gpu import GPU_BATCH, INT8_BATCH, IngestPlan, orient, plan_ingest
 
 LABELS = {"cuda": "cuda-fp16", "mps": "mps", "onnx": "onnx-cpu"}
 
@@ -40,6 +40,9 @@ def test_each_backend_gets_its_decode_path_and_batch_size(cuda, mps, nvjpeg, exp
 def test_a_larger_configured_batch_is_kept_and_int8_stays_on_the_cpu_path():
     assert plan_ingest("cuda-fp16", 256, lambda: True).batch_size == 256
     assert plan_ingest("onnx-cpu-int8", 32, _never) == IngestPlan("onnx-cpu-int8", "cpu", 32, False)
+    # the default CPU batch (8) for fp32; int8 batches at least INT8_BATCH
+    assert plan_ingest("onnx-cpu", 8, _never).batch_size == 8
+    assert plan_ingest("onnx-cpu-int8", 8, _never).batch_size == INT8_BATCH == 16
     assert plan_ingest("torch-cpu", 16, _never).decode == "cpu"
 
 

@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 GPU_BATCH = {"cuda": 128, "mps": 64}  # images per encoder call on a GPU backend
+# ONNX int8 on the CPU: its quantised kernels do less work per node, so the two intra-op
+# threads' hand-offs weigh more and a larger batch spreads them (benchmarks/ingest.py,
+# paired rounds: 0.90 / 0.79 / 0.91 of the limit at 16 against 0.83 / 0.77 / 0.86 at 8;
+# fp32 went the other way, 0.88 / 0.81 / 0.89 at 16 against 0.92 / 0.86 / 0.90 at 8).
+INT8_BATCH = 16
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,8 @@ def plan_ingest(
         return IngestPlan(backend, decode, max(batch_size, GPU_BATCH["cuda"]), True)
     if backend.startswith("mps"):  # no nvJPEG; unified memory needs no pinning
         return IngestPlan(backend, "cpu", max(batch_size, GPU_BATCH["mps"]), False)
+    if backend.endswith("int8"):
+        return IngestPlan(backend, "cpu", max(batch_size, INT8_BATCH), False)
     return IngestPlan(backend, "cpu", batch_size, False)
 
 
