@@ -314,8 +314,8 @@ def onnx_embedder(
     """An Embedder over a complete export: ONNX Runtime sessions (opened on first use), the
     numpy/PIL transform and (for CLIP's BPE) the torch-free tokenizer."""
     # ONNX Runtime now, at load, not inside the first batch: its module holds the GIL for
-    # 45-60 ms as it initialises, and within a batch the decode threads stretch that to a
-    # stall of the window of up to 120 ms (benchmarks/gui_responsiveness.py).
+    # 45-60 ms as it initialises, and within a batch, beside the decode threads, it was
+    # caught in the window's longest stalls (benchmarks/gui_responsiveness.py).
     import onnxruntime  # noqa: F401
 
     from clipdesk.embedding.tokenizer import ClipTokenizer

@@ -19,8 +19,9 @@ from clipdesk.gui.thumbnails import ThumbnailLoader
 from clipdesk.pathnames import shown
 
 # Rows read per catalog query. While the worker indexes, every change notice re-reads the
-# visible pages on the GUI thread: 64 rows hold a screenful and took that read from 18-26 ms
-# of the thread's CPU (256 rows) to 13-18 ms (benchmarks/gui_responsiveness.py).
+# visible pages on the GUI thread, and 64 rows hold a screenful: the most GUI-thread CPU in
+# one event-loop gap went from 16.7-25.9 ms (256 rows, 8 runs) to 13.5-24.8 ms (9 runs), a
+# small gain (benchmarks/gui_responsiveness.py).
 PAGE = 64
 MAX_PAGES = 256  # 16k rows cached, as before
 
