@@ -101,6 +101,7 @@ def load(
     backend: str = "onnx",
     int8: bool = False,
     threads: int | None = None,
+    image_lanes: int | None = None,
 ) -> Embedder:
     """``load_embedder`` with the benchmark caches; seeded, so random weights match across
     backends and runs (the ONNX export of the random model is cached with its first weights)."""
@@ -114,6 +115,7 @@ def load(
         weights_dir=WEIGHTS_DIR,
         onnx_dir=ONNX_DIR,
         threads=threads,
+        image_lanes=image_lanes,
     )
 
 

@@ -8,14 +8,16 @@ In one run, for ONNX fp32 and int8 (ViT-B-32, random weights):
   overhead is counted as work);
 * the limit: ``cores / (decode CPU s + model CPU s per image)``, the best rate any pipeline
   on these cores could reach without making either stage cheaper;
-* the pipeline (``Indexer.run``: scan, decode pool, thumbnails, preprocess, batches, SQLite)
-  under a few thread layouts (ONNX intra-op threads x decode pool size, intra-op spinning,
-  batch size); its rate as a fraction of the limit (budget >= 0.9), split into
-  CPU efficiency ((decode + model) / pipeline CPU per image) x core use (CPU / wall / cores).
+* the pipeline (``Indexer.run``: scan, decode, thumbnails, preprocess, batches, SQLite)
+  under a few thread layouts: lanes (lanes.py: one thread per core decodes and encodes its
+  own batches, on one intra-op thread; the app's), or one encoder on ONNX's intra-op
+  threads fed by a decode pool (last stop's; spinning or not), and the batch size; its
+  rate as a fraction of the limit (budget >= 0.9), split into CPU efficiency ((decode +
+  model) / pipeline CPU per image) x core use (CPU / wall / cores).
 
-Each round measures the stage costs and then, at once, each layout's pipeline; each
-pipeline is set against the limit of its own round (the VM's speed drifts by 10-25% over
-minutes), and the median over rounds is printed with the range.
+The stage costs are measured on a sample of the photos just before and just after each
+pipeline, which is set against the mean of the two (the VM's speed drifts by 10-25% over
+minutes); the median over rounds is printed with the range.
 """
 
 from __future__ import annotations
@@ -36,14 +38,19 @@ from clipdesk.imaging import ThumbnailCache, decode
 from clipdesk.indexer import Indexer
 
 THUMB = 256
+SAMPLE = 16  # photos whose stage costs are measured around each pipeline
 CORES = os.cpu_count() or 1
-# (label, ONNX intra-op threads (None: ORT's default, one per core), decode pool, spin, batch)
+# (label, ONNX intra-op threads (None: ORT's default, one per core), decode pool, spin, batch,
+# image lanes (lanes.py; None: one per core, the pool unused; 1: a decode pool feeds one
+# encoder on every thread))
 LAYOUTS = [
-    ("before: ORT default threads, pool 2, spin, batch 16", None, 2, True, 16),
-    ("ORT 2 threads, pool 2, no spin, batch 8 (the app's fp32)", 2, 2, False, 8),
-    ("ORT 2 threads, pool 2, no spin, batch 16 (the app's int8)", 2, 2, False, 16),
-    ("ORT 2 threads, pool 2, no spin, batch 32", 2, 2, False, 32),
+    ("before: 1 encoder on ORT's threads, pool 2, spin, batch 16", None, 2, True, 16, 1),
+    ("1 encoder on 2 threads, pool 2, no spin, batch 8 (last stop's fp32)", 2, 2, False, 8, 1),
+    ("1 encoder on 2 threads, pool 2, no spin, batch 16 (last stop's int8)", 2, 2, False, 16, 1),
+    ("2 lanes of 1 thread, batch 8 (the app's)", None, 0, False, 8, None),
+    ("2 lanes of 1 thread, batch 16", None, 0, False, 16, None),
 ]
+DEFAULT_LAYOUTS = [1, 2, 3]  # the others on request (--layouts): measured in earlier runs
 
 
 def spread(values: list[float], scale: float = 1.0, unit: str = "") -> str:
@@ -93,7 +100,7 @@ def pipeline(paths: list[Path], emb: Embedder, workdir: Path, pool: int, batch: 
     catalog = Catalog(workdir / "catalog.sqlite3")
     catalog.add_folder(lib)
     thumbs = ThumbnailCache(workdir / "thumbs", THUMB)
-    indexer = Indexer(catalog, emb, thumbs, batch_size=batch, workers=pool)
+    indexer = Indexer(catalog, emb, thumbs, batch_size=batch, workers=pool or None)
     indexer.batch_size = batch  # the layout's, even where the app's plan would batch more
     with timer() as t:
         result = indexer.run()
@@ -103,9 +110,11 @@ def pipeline(paths: list[Path], emb: Embedder, workdir: Path, pool: int, batch: 
     return t
 
 
-def loaded(int8: bool, threads: int | None, spin: bool, pixels: np.ndarray) -> Embedder:
+def loaded(
+    int8: bool, threads: int | None, spin: bool, pixels: np.ndarray, lanes: int | None = 1
+) -> Embedder:
     onnx_runtime.ONNX_SPINNING["image"] = spin
-    emb = load(RANDOM_VIT, "onnx", int8=int8, threads=threads)
+    emb = load(RANDOM_VIT, "onnx", int8=int8, threads=threads, image_lanes=lanes)
     emb.encode_images(pixels[:16])  # open the graph now, not inside a timed run
     return emb
 
@@ -115,11 +124,16 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="8 photos, 1 round")
     ap.add_argument("-n", type=int, default=None, help="number of 24 MP photos (64)")
     ap.add_argument("--rounds", type=int, default=None, help="alternating rounds (3)")
+    ap.add_argument(
+        "--layouts", default=None, help="which layouts, by number from 0: for example 0,1,3"
+    )
     args = ap.parse_args()
     # 64, not 24: with 24 the first batch's decode and the last batch's encode, each with
     # the other stage idle, were ~10% of the run, and a library is indexed in thousands.
     n = args.n or (8 if args.quick else 64)
     rounds = args.rounds or (1 if args.quick else 3)
+    chosen = [int(k) for k in args.layouts.split(",")] if args.layouts else DEFAULT_LAYOUTS
+    layouts = {k: LAYOUTS[k] for k in chosen}
     header(f"ingest budget: {n} x 24 MP JPEGs, ViT-B-32 random weights, {CORES} cores")
     paths = photos(n)
     warm_page_cache(paths)
@@ -129,27 +143,36 @@ def main() -> None:
         one = {q: loaded(q, 1, False, np.zeros((16, 3, 224, 224), np.float32)) for q in (0, 1)}
         side = max(one[0].image_size, THUMB)
         pixels = np.stack([one[0].preprocess(decode(p, min_side=side).image) for p in paths])
-        stage_costs(paths[:2], one[0], work)  # warm-up
-        # Pairs: each round measures the stages, then at once each layout's pipeline, and
-        # each pipeline is set against the limit of its own round. The VM's speed drifts by
-        # 10-25% over minutes; a ratio of figures from different moments (best pipeline
-        # over cheapest stages) moved as much, and once printed a CPU efficiency of 1.01.
+        sample = paths[:: max(1, n // SAMPLE)][:SAMPLE]
+        stage_costs(sample[:2], one[0], work)  # warm-up
+        # Brackets: the stages are measured (on SAMPLE of the photos) just before and just
+        # after each pipeline, which is set against the mean of the two limits. The VM's
+        # speed drifts by 10-25% over minutes: a ratio of figures from different moments
+        # moved as much (one printed a CPU efficiency of 1.01), and stages measured once a
+        # round, before 2-4 pipelines, still gave single ratios of 0.78-1.06.
         stages: dict[str, list[float]] = {}
         model: dict[int, list[float]] = {0: [], 1: []}
         runs: dict[tuple[int, int], list[tuple[float, float, float]]] = {}
+
+        def limit(q: int) -> float:
+            """CPU s per image of decode + model, now."""
+            for name, sec in stage_costs(sample, one[0], work).items():
+                stages.setdefault(name, []).append(sec)
+            model[q].append(model_cpu(one[q], pixels[: len(sample)], 16))
+            return stages["decode"][-1] + model[q][-1]
+
         for r in range(rounds):
             for q in (0, 1):
-                for name, sec in stage_costs(paths, one[0], work).items():
-                    stages.setdefault(name, []).append(sec)
-                model[q].append(model_cpu(one[q], pixels, 16))
-                need = stages["decode"][-1] + model[q][-1]  # CPU s per image, this round
-                for k, (_, threads, pool, spin, batch) in enumerate(LAYOUTS):
-                    emb = loaded(bool(q), threads, spin, pixels)
+                before = limit(q)
+                for k, (_, threads, pool, spin, batch, lanes) in layouts.items():
+                    emb = loaded(bool(q), threads, spin, pixels, lanes)
                     wall, cpu = pipeline(paths, emb, work / f"r{r}q{q}k{k}", pool, batch)
-                    runs.setdefault((q, k), []).append((wall, cpu, need))
                     del emb
-        del one
-        print(f"-- CPU per image, one thread (median of {2 * rounds}; range)")
+                    after = limit(q)
+                    runs.setdefault((q, k), []).append((wall, cpu, (before + after) / 2))
+                    before = after
+        times = len(stages["decode"])
+        print(f"-- CPU per image, one thread, {len(sample)} photos (median of {times}; range)")
         for name, secs in stages.items():
             row(name, 1000 * median(secs), "ms", spread(secs, 1000, "ms"))
         for q, secs in model.items():
@@ -159,10 +182,10 @@ def main() -> None:
     for q in (0, 1):
         name = "int8" if q else "fp32"
         print(
-            f"-- pipeline, ONNX {name}: rate / its round's limit (cores / (decode + model)), "
-            f"median of {rounds} rounds; range"
+            f"-- pipeline, ONNX {name}: rate / the limit measured around it (cores / (decode "
+            f"+ model)), median of {rounds} rounds; range"
         )
-        for k, (label, *_rest) in enumerate(LAYOUTS):
+        for k, (label, *_rest) in layouts.items():
             ratio = [n / wall / (CORES / need) for wall, _, need in runs[q, k]]
             eff = [need * n / cpu for _, cpu, need in runs[q, k]]
             use = [cpu / wall / CORES for wall, cpu, _ in runs[q, k]]

@@ -29,6 +29,7 @@ from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder
 from clipdesk.embedding.gpu import plan_ingest
 from clipdesk.imaging import DecodedImage, ImageError, ThumbnailCache, decode, read_jpeg
+from clipdesk.lanes import run_lanes
 from clipdesk.scanner import ScanResult, scan
 
 
@@ -194,15 +195,23 @@ class Indexer:
         workers: int | None = None,
         lookahead_batches: int = 2,
         decoded: DecodedCache | None = None,
+        lanes: int | None = None,
     ):
         self.catalog = catalog
         self.embedder = embedder
         self.thumbnails = thumbnails
+        # Lanes (lanes.py) where the encoder runs one batch per core (ONNX Runtime on the
+        # CPU); else a decode pool feeding one encoder (GPUs, torch on the CPU).
+        lanes = max(1, lanes or embedder.image_lanes)
         # GPU backends: larger batches, and JPEGs decoded on the device where it works.
         self.plan = plan_ingest(
-            embedder.backend, max(1, batch_size), lambda: embedder.device_images is not None
+            embedder.backend,
+            max(1, batch_size),
+            lambda: embedder.device_images is not None,
+            lanes,
         )
         self.device = embedder.device_images if self.plan.decode == "nvjpeg" else None
+        self.lanes = 1 if self.device is not None else lanes
         self.batch_size = self.plan.batch_size
         self.workers = workers or min(4, (os.cpu_count() or 2))
         # Batches decoded ahead; on the device plan a batch holds files' bytes (~6 MB each).
@@ -291,9 +300,34 @@ class Indexer:
         return ahead.decoded, None
 
     def _embed(self, pending, result: IndexResult, progress: ProgressCallback, cancel) -> None:
-        total = len(pending)
-        if not total:
+        if not pending:
             return
+        if self.lanes > 1:
+            self._embed_in_lanes(pending, result, progress, cancel)
+        else:
+            self._embed_pooled(pending, result, progress, cancel)
+
+    def _embed_in_lanes(self, pending, result: IndexResult, progress: ProgressCallback, cancel):
+        total, done, start = len(pending), 0, time.monotonic()
+        finished = run_lanes(
+            pending,
+            lambda row: self._prepare(*row),
+            lambda p: not p.error,
+            lambda batch: self.embedder.encode_images(np.stack([p.pixels for p in batch])),
+            self.lanes,
+            self.batch_size,
+            cancel,
+        )
+        for d in finished:
+            done += self._store(d.batch, d.failed, result, d.encoded)
+            elapsed = time.monotonic() - start
+            rate = done / elapsed if elapsed > 0 else 0.0
+            eta = (total - done) / rate if rate > 0 else None
+            progress(Progress("embed", done, total, len(result.failed), rate, eta))
+        result.cancelled = cancel.is_set() and done < total
+
+    def _embed_pooled(self, pending, result: IndexResult, progress: ProgressCallback, cancel):
+        total = len(pending)
         todo = iter(pending)
         window: deque[Future[_Prepared]] = deque()
         limit = self.batch_size * (self.lookahead + 1)
@@ -330,8 +364,14 @@ class Indexer:
                 self._store(batch, failed, result)
         result.cancelled = cancel.is_set() and done < total
 
-    def _store(self, batch: list[_Prepared], failed: list[_Prepared], result: IndexResult) -> int:
-        if any(p.raw is not None for p in batch):
+    def _store(
+        self, batch: list[_Prepared], failed: list[_Prepared], result: IndexResult, vectors=None
+    ) -> int:
+        """Encode ``batch`` (unless its ``vectors`` are given) and store it, and ``failed``,
+        in one transaction. How many photos that was."""
+        if vectors is not None:
+            pass
+        elif any(p.raw is not None for p in batch):
             batch, vectors = self._encode_on_device(batch, failed)
         else:
             vectors = (

@@ -25,7 +25,7 @@ class Settings:
     model: str = field(default_factory=default_model)
     backend: str = "auto"  # auto | cuda | mps | cpu | onnx
     int8: bool = False  # use the dynamically quantised ONNX graph on the CPU
-    batch_size: int = 8  # on the CPU; GPU backends and ONNX int8 batch more (embedding/gpu.py)
+    batch_size: int = 8  # on the CPU; GPU backends batch more (embedding/gpu.py)
     sidecar_naming: str = "ext"  # ext: photo.jpg.xmp (darktable, digiKam); base: photo.xmp
     sidecar_pair_raw: bool = False  # base naming: a RAW+JPEG pair shares the RAW's photo.xmp
 

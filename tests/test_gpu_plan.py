@@ -40,9 +40,11 @@ def test_each_backend_gets_its_decode_path_and_batch_size(cuda, mps, nvjpeg, exp
 def test_a_larger_configured_batch_is_kept_and_int8_stays_on_the_cpu_path():
     assert plan_ingest("cuda-fp16", 256, lambda: True).batch_size == 256
     assert plan_ingest("onnx-cpu-int8", 32, _never) == IngestPlan("onnx-cpu-int8", "cpu", 32, False)
-    # the default CPU batch (8) for fp32; int8 batches at least INT8_BATCH
+    # the default CPU batch (8) for fp32; int8 batches at least INT8_BATCH when one encoder
+    # takes every core, and 8 in lanes (one batch per core)
     assert plan_ingest("onnx-cpu", 8, _never).batch_size == 8
     assert plan_ingest("onnx-cpu-int8", 8, _never).batch_size == INT8_BATCH == 16
+    assert plan_ingest("onnx-cpu-int8", 8, _never, lanes=2).batch_size == 8
     assert plan_ingest("torch-cpu", 16, _never).decode == "cpu"
 
 

@@ -6,6 +6,7 @@ import shutil
 import threading
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from clipdesk.catalog import Catalog
@@ -19,8 +20,14 @@ def _indexer(tmp_path, embedder, folder, **kw):
     return Indexer(cat, embedder, ThumbnailCache(tmp_path / "thumbs"), batch_size=8, **kw)
 
 
-def test_index_embeds_every_photo_then_nothing_on_the_second_run(tmp_path, embedder, shapes):
-    idx = _indexer(tmp_path, embedder, shapes)
+# Lanes (each thread decodes and encodes its own batches: ONNX Runtime on the CPU) and one
+# encoder fed by a decode pool (GPUs, torch on the CPU) must index alike.
+both = pytest.mark.parametrize("lanes", [2, 1], ids=["lanes", "pooled"])
+
+
+@both
+def test_index_embeds_every_photo_then_nothing_on_the_second_run(tmp_path, embedder, shapes, lanes):
+    idx = _indexer(tmp_path, embedder, shapes, lanes=lanes)
     seen = []
     first = idx.run(progress=seen.append)
     assert first.embedded == 36 and not first.failed
@@ -30,6 +37,21 @@ def test_index_embeds_every_photo_then_nothing_on_the_second_run(tmp_path, embed
     assert idx.catalog.status_counts()["indexed"] == 36
     second = idx.run()
     assert second.embedded == 0 and second.scan.added == 0
+
+
+def test_lanes_store_the_vectors_one_encoder_would(tmp_path, embedder, shapes):
+    vectors = {}
+    for lanes in (1, 2):
+        (tmp_path / str(lanes)).mkdir()
+        idx = _indexer(tmp_path / str(lanes), embedder, shapes, lanes=lanes)
+        assert idx.lanes == lanes and idx.run().embedded == 36
+        vectors[lanes] = {
+            idx.catalog.photo(i).path: idx.catalog.embedding(i, idx.model_id)
+            for (i,) in idx.catalog.conn.execute("SELECT id FROM photos")
+        }
+    assert vectors[1].keys() == vectors[2].keys()
+    for path, v in vectors[1].items():
+        np.testing.assert_allclose(vectors[2][path], v, atol=1e-5)
 
 
 def test_thumbnails_are_made_in_the_same_pass(tmp_path, embedder, shapes):
@@ -58,14 +80,15 @@ def test_moved_photo_keeps_its_embedding(tmp_path, embedder, shapes):
     np.testing.assert_array_equal(idx.catalog.embedding(moved.id, idx.model_id), before)
 
 
-def test_bad_files_are_reported_and_every_good_photo_is_indexed(tmp_path, embedder, shapes):
+@both
+def test_bad_files_are_reported_and_every_good_photo_is_indexed(tmp_path, embedder, shapes, lanes):
     (shapes / "empty.jpg").write_bytes(b"")
     (shapes / "notes.jpg").write_text("this is not a photo")
     good = sorted(shapes.glob("0*.jpg"))[0].read_bytes()
     (shapes / "truncated.jpg").write_bytes(good[: len(good) // 2])
     (shapes / "noise.png").write_bytes(np.random.default_rng(0).bytes(5000))
     (shapes / "garbage.nef").write_bytes(b"II*\x00" + bytes(200))
-    idx = _indexer(tmp_path, embedder, shapes)
+    idx = _indexer(tmp_path, embedder, shapes, lanes=lanes)
     result = idx.run()
     reasons = {p.rsplit("/", 1)[1]: r for p, r in result.failed}
     assert set(reasons) == {"empty.jpg", "notes.jpg", "truncated.jpg", "noise.png", "garbage.nef"}
@@ -78,8 +101,9 @@ def test_bad_files_are_reported_and_every_good_photo_is_indexed(tmp_path, embedd
     assert idx.run().failed == []
 
 
-def test_cancelled_run_resumes_without_redoing_work(tmp_path, embedder, shapes):
-    idx = _indexer(tmp_path, embedder, shapes)
+@both
+def test_cancelled_run_resumes_without_redoing_work(tmp_path, embedder, shapes, lanes):
+    idx = _indexer(tmp_path, embedder, shapes, lanes=lanes)
     cancel = threading.Event()
 
     def stop_after_first_batch(p):

@@ -141,8 +141,13 @@ class EmbedActor:
             )
         # CUDA fp16 where this actor was given a GPU (GPU-ONLY: not run on the project's
         # machines), else ONNX Runtime on the CPU, as on the desktop.
-        self.embedder = load_embedder(
-            model, backend=backend, weights_dir=wdir, onnx_dir=odir, threads=threads
+        self.embedder = load_embedder(  # one batch at a time, on all its threads
+            model,
+            backend=backend,
+            weights_dir=wdir,
+            onnx_dir=odir,
+            threads=threads,
+            image_lanes=1,
         )
         self.ident = ident
         self.schema = shard_schema(self.embedder.dim)

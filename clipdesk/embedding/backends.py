@@ -130,9 +130,14 @@ def load_embedder(
     onnx_dir: Path | None = None,
     threads: int | None = None,
     download: DownloadHooks | None = None,
+    image_lanes: int | None = None,
 ) -> Embedder:
     """Load ``model`` on the chosen backend. Raises ModelUnavailable with a user-facing reason.
     Weights that must be downloaded first report their progress to ``download``.
+
+    ``threads``: the cores ONNX Runtime may use (None: all). ``image_lanes``: on ONNX
+    Runtime, how many image batches the caller encodes at once, each on one core (the
+    indexer's lanes: lanes.py); None: one per thread; 1: each call on ``threads`` threads.
 
     On ONNX Runtime with a complete cached export this imports neither torch nor open_clip.
     """
@@ -147,7 +152,7 @@ def load_embedder(
         cached = cached_export(spec, weights_dir, onnx_dir)
         if cached is not None:
             try:
-                return onnx_embedder(spec, cached, weights_dir, int8, threads)
+                return onnx_embedder(spec, cached, weights_dir, int8, threads, image_lanes)
             except ModuleNotFoundError:  # open_clip's tokenizer, in a build without it: kept
                 raise
             except Exception as exc:  # a damaged export: clear it and export again below
@@ -158,7 +163,7 @@ def load_embedder(
     weights = weights_file(spec, weights_dir, download)
     digest = check_hash(spec, weights, weights_dir)
     if chosen == "onnx":
-        return load_onnx(spec, weights, digest, weights_dir, onnx_dir, int8, threads)
+        return load_onnx(spec, weights, digest, weights_dir, onnx_dir, int8, threads, image_lanes)
     return _load_torch(spec, chosen, weights_dir)
 
 

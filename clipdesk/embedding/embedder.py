@@ -31,6 +31,9 @@ class Embedder:
     logit_scale: float = 100.0  # the model's learned temperature, for calibrated scores
     device_images: object | None = None  # a gpu.DeviceImages where JPEGs decode on the device
     _encode_device: Callable | None = None  # a device batch (torch) -> vectors
+    # How many image batches to encode at once, each on one core (lanes.py): ONNX Runtime
+    # on the CPU opened for lanes; 1 where one call uses every core (or a GPU) itself.
+    image_lanes: int = 1
     _recent: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
     _recent_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 

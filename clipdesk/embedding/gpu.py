@@ -24,10 +24,12 @@ log = logging.getLogger(__name__)
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 GPU_BATCH = {"cuda": 128, "mps": 64}  # images per encoder call on a GPU backend
-# ONNX int8 on the CPU: its quantised kernels do less work per node, so the two intra-op
-# threads' hand-offs weigh more and a larger batch spreads them (benchmarks/ingest.py,
-# paired rounds: 0.90 / 0.79 / 0.91 of the limit at 16 against 0.83 / 0.77 / 0.86 at 8;
-# fp32 went the other way, 0.88 / 0.81 / 0.89 at 16 against 0.92 / 0.86 / 0.90 at 8).
+# ONNX int8 on the CPU with one encoder on every core (no lanes: lanes.py): its quantised
+# kernels do less work per node, so the intra-op threads' hand-offs weigh more and a larger
+# batch spreads them (benchmarks/ingest.py, paired rounds: 0.90 / 0.79 / 0.91 of the limit
+# at 16 against 0.83 / 0.77 / 0.86 at 8; fp32 went the other way). In lanes there are no
+# hand-offs, and batches of 8 did as well or better for both (5 paired rounds: int8 0.90
+# against 0.88 at 16, fp32 0.96 against 0.91).
 INT8_BATCH = 16
 
 
@@ -42,16 +44,17 @@ class IngestPlan:
 
 
 def plan_ingest(
-    backend: str, batch_size: int = 8, nvjpeg: Callable[[], bool] = lambda: False
+    backend: str, batch_size: int = 8, nvjpeg: Callable[[], bool] = lambda: False, lanes: int = 1
 ) -> IngestPlan:
     """The plan for ``backend`` (an Embedder label). ``nvjpeg`` says whether the GPU JPEG
-    decoder works here; it is asked only on CUDA (it imports torch)."""
+    decoder works here; it is asked only on CUDA (it imports torch). ``lanes``: how many
+    batches the CPU encodes at once, each on one core (``Embedder.image_lanes``)."""
     if backend.startswith("cuda"):
         decode = "nvjpeg" if nvjpeg() else "cpu"
         return IngestPlan(backend, decode, max(batch_size, GPU_BATCH["cuda"]), True)
     if backend.startswith("mps"):  # no nvJPEG; unified memory needs no pinning
         return IngestPlan(backend, "cpu", max(batch_size, GPU_BATCH["mps"]), False)
-    if backend.endswith("int8"):
+    if backend.endswith("int8") and lanes <= 1:
         return IngestPlan(backend, "cpu", max(batch_size, INT8_BATCH), False)
     return IngestPlan(backend, "cpu", batch_size, False)
 

@@ -12,6 +12,7 @@ A damaged export or graph is cleared and exported again.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 from collections.abc import Callable
@@ -29,10 +30,11 @@ log = logging.getLogger(__name__)
 
 ONNX_SPINNING: dict[str, bool] = {"image": False, "text": True}
 """Whether ONNX Runtime's intra-op threads spin while waiting for work, per graph. The
-image graph runs beside the indexer's decode threads, and spinning threads take the CPU
-they need (benchmarks/ingest.py: CPU efficiency 0.69 with spinning vs 0.91 without on
-2 cores). The text graph spins only while it runs (``session.force_spinning_stop``): its
-~600 small nodes then hand work to the other thread without waking it, and nothing spins
+image graph runs beside the indexer's decode threads where it has several intra-op
+threads (no lanes: lanes.py), and spinning threads take the CPU they need
+(benchmarks/ingest.py: CPU efficiency 0.69 with spinning vs 0.91 without on 2 cores).
+The text graph spins only while it runs (``session.force_spinning_stop``): its ~600 small
+nodes then hand work to the other thread without waking it, and nothing spins
 into the vector scan that follows. On 2 cores, ViT-B-32, 100k rows (benchmarks/search.py
 twice each, alternating): encode + scan a median 26.4 / 27.7 ms vs 28.1 / 28.8 ms without
 spinning. Spinning after the run too was much slower: 38-82 ms per query, the threads
@@ -65,6 +67,7 @@ def load_onnx(
     onnx_dir: Path,
     int8: bool,
     threads: int | None,
+    image_lanes: int | None = None,
 ) -> Embedder:
     """Export ``spec`` to ONNX where no complete export is cached, then load it."""
 
@@ -74,12 +77,12 @@ def load_onnx(
     if not local_weights(spec)[0]:  # a download: remember where, for cached_export
         onnx_export.remember_weights(onnx_dir, spec.name, weights)
     try:
-        return onnx_embedder(spec, folder, weights_dir, int8, threads)
+        return onnx_embedder(spec, folder, weights_dir, int8, threads, image_lanes)
     except Exception as exc:  # a damaged or half-written export: clear it and export again
         log.warning("the cached ONNX export in %s is unusable (%s); exporting again", folder, exc)
         shutil.rmtree(folder, ignore_errors=True)
         _export(spec, digest, folder, weights_dir)
-        return onnx_embedder(spec, folder, weights_dir, int8, threads)
+        return onnx_embedder(spec, folder, weights_dir, int8, threads, image_lanes)
 
 
 def _export(spec: ModelSpec, digest: str, folder: Path, weights_dir: Path) -> None:
@@ -176,8 +179,10 @@ class _OnnxGraphs:
     0.8 s to open, their weights mapped from the file beside each graph). A graph that will
     not open is exported again once (this needs torch)."""
 
-    def __init__(self, folder: Path, suffix: str, threads: int | None, reexport: Callable):
-        self.folder, self.suffix, self.threads = folder, suffix, threads
+    def __init__(
+        self, folder: Path, suffix: str, threads: dict[str, int | None], reexport: Callable
+    ):
+        self.folder, self.suffix, self.threads = folder, suffix, threads  # per graph
         self._reexport = reexport
         self._sessions: dict[str, object] = {}
         self._lock = threading.Lock()
@@ -205,9 +210,10 @@ class _OnnxGraphs:
 
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if self.threads:
-            opts.intra_op_num_threads = self.threads
-        if not ONNX_SPINNING.get(path.name.split(".")[0], True):
+        part = path.name.split(".")[0]
+        if self.threads.get(part):
+            opts.intra_op_num_threads = self.threads[part]
+        if not ONNX_SPINNING.get(part, True):
             opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         else:  # spin between the graph's nodes, not after it: the vector scan comes next
             opts.add_session_config_entry("session.force_spinning_stop", "1")
@@ -309,10 +315,17 @@ class _LazyTransform:
 
 
 def onnx_embedder(
-    spec: ModelSpec, folder: Path, weights_dir: Path, int8: bool, threads: int | None
+    spec: ModelSpec,
+    folder: Path,
+    weights_dir: Path,
+    int8: bool,
+    threads: int | None,
+    image_lanes: int | None = None,
 ) -> Embedder:
     """An Embedder over a complete export: ONNX Runtime sessions (opened on first use), the
-    numpy/PIL transform and (for CLIP's BPE) the torch-free tokenizer."""
+    numpy/PIL transform and (for CLIP's BPE) the torch-free tokenizer. With ``image_lanes``
+    over 1 (None: one per core it may use), the image graph runs each call on one intra-op
+    thread, for callers that encode that many batches at once (the indexer: lanes.py)."""
     # ONNX Runtime now, at load, not inside the first batch: its module holds the GIL for
     # 45-60 ms as it initialises, and within a batch, beside the decode threads, it was
     # caught in the window's longest stalls (benchmarks/gui_responsiveness.py).
@@ -332,7 +345,10 @@ def onnx_embedder(
         if int8:
             onnx_export.quantise(folder)
 
-    graphs = _OnnxGraphs(folder, ".int8.onnx" if int8 else ".onnx", threads, reexport)
+    cores = threads or usable_cores()
+    lanes = image_lanes or min(cores, MAX_LANES)
+    per_graph = {"text": threads, "image": max(1, cores // lanes) if lanes > 1 else threads}
+    graphs = _OnnxGraphs(folder, ".int8.onnx" if int8 else ".onnx", per_graph, reexport)
     tok = meta["tokenizer"]
     if tok.get("kind") == "clip-bpe":
         tokenizer: Callable = ClipTokenizer(tok["context_length"], tok["clean"])
@@ -372,4 +388,17 @@ def onnx_embedder(
         encode_tokens,
         {"onnx_folder": str(folder), "text_dynamic_length": dynamic},
         logit_scale=float(meta["logit_scale"]),
+        image_lanes=lanes,
     )
+
+
+MAX_LANES = 8
+"""Image batches encoded at once by default, at most (lanes.py); on more cores each lane's
+calls get more intra-op threads. Each lane holds a batch's activations."""
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity where the OS says; else all)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
