@@ -37,9 +37,9 @@ CONTESTANTS = {
     "clipdesk status": [*CLI, "status"],
 }
 PROBE = (
-    "import runpy, sys; sys.argv = ['clipdesk', *sys.argv[1:]]\n"
-    "try:\n    runpy.run_module('clipdesk', run_name='__main__')\n"
-    "except SystemExit:\n    pass\n"
+    "import sys; sys.argv = ['clipdesk', *sys.argv[1:]]\n"
+    "from clipdesk.cli import main\n"  # not `entry`: it ends the process after a search
+    "main()\n"
     "heavy = ('torch', 'torchvision', 'open_clip', 'onnxruntime')\n"
     "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)), file=sys.stderr)"
 )

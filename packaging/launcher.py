@@ -1,10 +1,9 @@
 """Entry point of the PyInstaller bundle: the same ``clipdesk`` command as the wheel installs."""
 
 import multiprocessing
-import sys
 
-from clipdesk.cli import main
+from clipdesk.cli import entry
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    sys.exit(main())
+    entry()

@@ -10,12 +10,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 # Snippet lines: `clipdesk ARGS...` as `python -m clipdesk` runs it, its exit status in `rc`
-# (needs `import runpy, sys`).
+# (needs `import runpy, sys`): the command's `main`, without `entry`, which ends the process
+# at once after a search (so the snippet's own lines after it would never run).
 RUN_CLIPDESK = """
 sys.argv = ["clipdesk", *sys.argv[1:]]
 try:
-    runpy.run_module("clipdesk", run_name="__main__")
-    rc = 0
+    from clipdesk.cli import main
+    rc = main()
 except SystemExit as exc:
     rc = exc.code
 """

@@ -39,6 +39,16 @@ def test_add_search_similar_status(home, shapes):
     ] * 2
     assert {"path", "score", "width", "height"} <= set(hits[0])
     assert hits[0]["score"] >= hits[1]["score"] and hits[0]["width"] > 0
+    # A search ends its process without the interpreter's teardown (cli.entry): every
+    # line is still written, and a reader that has gone costs no traceback.
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    every = run("search", "red circle", "--all", "--limit", "100", env=buffered).stdout
+    every = every.splitlines()
+    assert len(every) == 36 and all(line.rstrip().endswith(".jpg") for line in every)
+    gone = subprocess.Popen([*CLI, "search", "red circle", "--all"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    gone.stdout.close()  # before it writes its first line
+    assert gone.wait(timeout=600) == 0 and gone.stderr.read() == ""
 
     example = sorted(shapes.glob("*blue_square.jpg"))[0]
     similar = json.loads(run("similar", str(example), "--json", "--limit", "3").stdout)

@@ -1,7 +1,5 @@
 """``python -m clipdesk.cli``: the same as the ``clipdesk`` command."""
 
-import sys
+from clipdesk.cli import entry
 
-from clipdesk.cli import main
-
-sys.exit(main())
+entry()
