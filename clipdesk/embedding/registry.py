@@ -13,7 +13,6 @@ A model is named one of these ways (``--model``):
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import logging
@@ -204,6 +203,8 @@ def sha256_file(path: Path, cache_dir: Path | None = None) -> str:
             memo = {}
     if key in memo:
         return memo[key]
+    import hashlib  # OpenSSL's set-up, 5 ms: not paid by a search, whose hash is remembered
+
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
