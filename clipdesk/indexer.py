@@ -1,11 +1,12 @@
 """The indexing pipeline: scan -> decode -> embed -> store.
 
-Decoding (reduced-size decode, orientation, thumbnail, the model's preprocessing)
-runs in a thread pool a bounded number of batches ahead of the encoder, so that
-decoding and inference overlap and memory stays flat. Each batch is committed in
-one transaction: a killed run loses at most the batch in flight, and the next run
-picks up every photo that has no embedding yet. A bad file is recorded with its
-reason and skipped. Progress is reported through a plain callback (no Qt).
+Decoding (reduced-size decode, orientation, thumbnail, the model's preprocessing) and
+inference overlap, and memory stays flat: on ONNX Runtime's CPU path in lanes (lanes.py:
+each core prepares photos and encodes its own batches); elsewhere a thread pool decodes
+a bounded number of batches ahead of one encoder. Each batch is committed in one
+transaction: a killed run loses at most the batches in flight, and the next run picks up
+every photo that has no embedding yet. A bad file is recorded with its reason and
+skipped. Progress is reported through a plain callback (no Qt).
 
 Decode once: the worker's thumbnail pass (which runs first, so that the grid fills) puts
 what its decode produced into a bounded :class:`DecodedCache`, and the indexer takes it
@@ -369,11 +370,9 @@ class Indexer:
     ) -> int:
         """Encode ``batch`` (unless its ``vectors`` are given) and store it, and ``failed``,
         in one transaction. How many photos that was."""
-        if vectors is not None:
-            pass
-        elif any(p.raw is not None for p in batch):
+        if vectors is None and any(p.raw is not None for p in batch):
             batch, vectors = self._encode_on_device(batch, failed)
-        else:
+        elif vectors is None:
             vectors = (
                 self.embedder.encode_images(np.stack([p.pixels for p in batch])) if batch else None
             )
