@@ -319,12 +319,13 @@ class Indexer:
             self.batch_size,
             cancel,
         )
-        for d in finished:
-            done += self._store(d.batch, d.failed, result, d.encoded)
-            elapsed = time.monotonic() - start
-            rate = done / elapsed if elapsed > 0 else 0.0
-            eta = (total - done) / rate if rate > 0 else None
-            progress(Progress("embed", done, total, len(result.failed), rate, eta))
+        with contextlib.closing(finished):  # a failure here stops the lanes at once
+            for d in finished:
+                done += self._store(d.batch, d.failed, result, d.encoded)
+                elapsed = time.monotonic() - start
+                rate = done / elapsed if elapsed > 0 else 0.0
+                eta = (total - done) / rate if rate > 0 else None
+                progress(Progress("embed", done, total, len(result.failed), rate, eta))
         result.cancelled = cancel.is_set() and done < total
 
     def _embed_pooled(self, pending, result: IndexResult, progress: ProgressCallback, cancel):

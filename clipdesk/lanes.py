@@ -47,13 +47,14 @@ class _Queue(Generic[T, P]):
         self.unprepared = len(todo)  # not yet taken to prepare
         self.preparing = 0
         self.lanes, self.batch, self.cancel = lanes, batch, cancel
+        self.stop = threading.Event()  # a lane failed, or the caller stopped reading
         self.ready: list[P] = []
         self.lock = threading.Lock()
 
     def next(self) -> tuple[str, object]:
         """("encode", photos), ("prepare", unit) or ("stop", None)."""
         with self.lock:
-            if self.cancel.is_set():
+            if self.cancel.is_set() or self.stop.is_set():
                 self.unprepared = 0  # keep what is prepared: encode it, then stop
             # Near the end, smaller batches, so that the lanes finish together: a lane that
             # took a whole batch last would encode it alone while the others idled.
@@ -91,8 +92,7 @@ def run_lanes(
     to prepare, as they finish (not in ``todo``'s order). ``cancel`` stops taking new units;
     what is already prepared is still encoded. An exception in a lane stops every lane and
     is raised here. Closing the iterator early cancels and waits for the lanes."""
-    cancel = cancel or threading.Event()
-    work: _Queue[T, P] = _Queue(todo, max(1, lanes), max(1, batch), cancel)
+    work: _Queue[T, P] = _Queue(todo, max(1, lanes), max(1, batch), cancel or threading.Event())
     out: queue.SimpleQueue[Done[P, R] | BaseException | None] = queue.SimpleQueue()
 
     def lane() -> None:
@@ -111,7 +111,7 @@ def run_lanes(
                     work.add(None)
                     out.put(Done(failed=[prepared]))
         except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
-            cancel.set()
+            work.stop.set()  # not ``cancel``: that is the caller's, and says the user stopped
             out.put(exc)
         finally:
             out.put(None)
@@ -133,7 +133,7 @@ def run_lanes(
                 yield done
     finally:
         if running:  # the caller stopped early
-            cancel.set()
+            work.stop.set()
         for t in threads:
             t.join()
     if error is not None:

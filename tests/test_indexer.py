@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -115,6 +116,31 @@ def test_cancelled_run_resumes_without_redoing_work(tmp_path, embedder, shapes, 
     second = idx.run()
     assert second.embedded == 36 - first.embedded
     assert idx.catalog.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] == 36
+
+
+def test_a_failure_while_storing_stops_the_lanes_at_once(tmp_path, embedder, shapes):
+    """A write that fails (here the progress report after the first batch) ends the run
+    with its error, and leaves no lane decoding the rest of the library behind it."""
+    idx = _indexer(tmp_path, embedder, shapes, lanes=2)
+    real = idx._prepare
+
+    def slow(*row):  # photos that take a while to decode, as 24 MP ones do
+        time.sleep(0.05)
+        return real(*row)
+
+    idx._prepare = slow
+
+    def boom(p):
+        if p.phase == "embed":
+            raise OSError(28, "No space left on device")
+
+    try:
+        idx.run(progress=boom)
+    except OSError as exc:
+        kept = exc  # as a caller reporting it does: its traceback keeps the run's frames
+    assert "No space left" in str(kept)
+    assert not [t for t in threading.enumerate() if t.name.startswith("clipdesk-lane")]
+    assert idx.catalog.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0] < 36
 
 
 def test_rotated_photo_reports_displayed_size(tmp_path, embedder):

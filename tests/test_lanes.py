@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 
 import pytest
 
@@ -89,14 +90,24 @@ def test_an_error_in_a_lane_stops_the_lanes_and_is_raised_in_the_caller():
         calls.append(units)
         raise RuntimeError("the encoder broke")
 
+    cancel = threading.Event()  # the caller's: a failure is not the user stopping
     with pytest.raises(RuntimeError, match="the encoder broke"):
-        _run(list(range(1000)), lanes=2, batch=4, encode=encode)
-    assert len(calls) <= 2
+        _run(list(range(1000)), lanes=2, batch=4, encode=encode, cancel=cancel)
+    assert len(calls) <= 2 and not cancel.is_set()
     assert not [t for t in threading.enumerate() if t.name.startswith("clipdesk-lane")]
 
 
 def test_a_caller_that_stops_reading_leaves_no_lane_running():
-    results = run_lanes(list(range(1000)), lambda u: u, lambda u: True, list, 2, 4)
+    cancel = threading.Event()
+    prepared = []
+
+    def prepare(unit):
+        prepared.append(unit)
+        time.sleep(0.002)  # 1,000 of them take a lane 2 s: the caller stops long before
+        return unit
+
+    results = run_lanes(list(range(1000)), prepare, lambda u: True, list, 2, 4, cancel)
     next(results)
     results.close()
     assert not [t for t in threading.enumerate() if t.name.startswith("clipdesk-lane")]
+    assert len(prepared) < 1000 and not cancel.is_set()
