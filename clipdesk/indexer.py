@@ -314,7 +314,7 @@ class Indexer:
             pending,
             lambda row: self._prepare(*row),
             lambda p: not p.error,
-            lambda batch: self.embedder.encode_images(np.stack([p.pixels for p in batch])),
+            self._encode_host,
             self.lanes,
             self.batch_size,
             cancel,
@@ -373,10 +373,8 @@ class Indexer:
         in one transaction. How many photos that was."""
         if vectors is None and any(p.raw is not None for p in batch):
             batch, vectors = self._encode_on_device(batch, failed)
-        elif vectors is None:
-            vectors = (
-                self.embedder.encode_images(np.stack([p.pixels for p in batch])) if batch else None
-            )
+        elif vectors is None and batch:
+            vectors = self._encode_host(batch)
         with self.catalog.transaction():
             for i, p in enumerate(batch):
                 self.catalog.set_decoded(p.photo_id, p.width, p.height, p.orientation, p.taken_at)
@@ -391,6 +389,10 @@ class Indexer:
         result.embedded_ids.extend(p.photo_id for p in batch)
         result.failed.extend((p.path, p.error or "") for p in failed)
         return len(batch) + len(failed)
+
+    def _encode_host(self, batch: list[_Prepared]) -> np.ndarray:
+        """Vectors of photos prepared on the CPU (their model inputs, in order)."""
+        return self.embedder.encode_images(np.stack([p.pixels for p in batch]))
 
     def _encode_on_device(self, batch: list[_Prepared], failed: list[_Prepared]):
         """The GPU plan: decode the batch's JPEG bytes on the device in one call, save their

@@ -31,8 +31,7 @@ R = TypeVar("R")  # what encoding a batch gives (its vectors)
 @dataclass
 class Done(Generic[P, R]):
     """One lane's finished work: ``batch`` encoded into ``encoded``, or photos that failed
-    to prepare (``failed``), or the exception that stopped a lane (re-raised by the
-    caller's loop)."""
+    to prepare (``failed``)."""
 
     batch: list[P] = field(default_factory=list)
     encoded: R | None = None
@@ -91,7 +90,8 @@ def run_lanes(
     to ``batch``, on ``lanes`` threads; yields each batch encoded, and each unit that failed
     to prepare, as they finish (not in ``todo``'s order). ``cancel`` stops taking new units;
     what is already prepared is still encoded. An exception in a lane stops every lane and
-    is raised here. Closing the iterator early cancels and waits for the lanes."""
+    is raised here. Closing the iterator early stops the lanes the same way and waits for
+    them; neither sets ``cancel``, which is the caller's (the user stopping)."""
     work: _Queue[T, P] = _Queue(todo, max(1, lanes), max(1, batch), cancel or threading.Event())
     out: queue.SimpleQueue[Done[P, R] | BaseException | None] = queue.SimpleQueue()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 
 # Snippet lines: `clipdesk ARGS...` as `python -m clipdesk` runs it, its exit status in `rc`
-# (needs `import runpy, sys`): the command's `main`, without `entry`, which ends the process
+# (needs `import sys`): the command's `main`, without `entry`, which ends the process
 # at once after a search (so the snippet's own lines after it would never run).
 RUN_CLIPDESK = """
 sys.argv = ["clipdesk", *sys.argv[1:]]
