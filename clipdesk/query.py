@@ -2,7 +2,8 @@
 
     red car                  plain words: one description, read as a sentence
     "red car" beach          a quoted phrase is a term of its own
-    beach -people            a minus term is subtracted (-"red car" too)
+    beach -people            a minus term is subtracted (-"red car" too), and a photo it
+                             matches on its own counts as a weaker match
     "red car" +sunset        a plus term is added and required: a photo that does not
                              match it on its own counts as a weaker match
     dog:2 beach -people:0.5  a weight after ':' scales a term (default 1)

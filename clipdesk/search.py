@@ -57,7 +57,8 @@ class VectorIndex:
     With the file's compact matrix (one byte per dimension) a query scans that, re-scores
     a shortlist exactly and widens the shortlist until no row left out can beat the exact
     top results (``catalog/compact.bound``): the results and scores are those of the
-    exact scan (``top_exact``), at a quarter of the bytes read per query."""
+    exact scan (``top_exact``), at a quarter of the bytes read per query. ``above`` (every
+    row over a score) re-scores exactly the rows the bound cannot rule out."""
 
     def __init__(
         self,
@@ -85,10 +86,24 @@ class VectorIndex:
 
     def scores(self, query: np.ndarray) -> np.ndarray:
         """Cosine of every row with ``query`` (float32, computed in float32)."""
-        q = np.asarray(query, dtype=np.float32).reshape(-1)
+        return self._product(np.asarray(query, dtype=np.float32).reshape(-1))
+
+    def scores_at(self, rows: np.ndarray, queries: np.ndarray) -> np.ndarray:
+        """(len(rows), k): the cosine of these rows (positions) with each of ``queries``
+        (k, dim)."""
+        q = np.asarray(queries, dtype=np.float32).reshape(len(queries), -1).T
+        if len(rows) > len(self.ids) // 4:  # most of the matrix: one pass over all of it
+            return self._product(q)[rows]
+        out = np.empty((len(rows), q.shape[1]), np.float32)
+        for start in range(0, len(rows), BLOCK_ROWS):
+            part = rows[start : start + BLOCK_ROWS]
+            out[start : start + len(part)] = np.asarray(self.matrix[part], np.float32) @ q
+        return out
+
+    def _product(self, q: np.ndarray) -> np.ndarray:
         if self.matrix.dtype == np.float32:
             return self.matrix @ q
-        out = np.empty(len(self.matrix), np.float32)
+        out = np.empty((len(self.matrix), *q.shape[1:]), np.float32)
         for start in range(0, len(self.matrix), BLOCK_ROWS):
             block = self.matrix[start : start + BLOCK_ROWS]
             out[start : start + len(block)] = block.astype(np.float32) @ q
@@ -145,15 +160,53 @@ class VectorIndex:
 
     def _exact(self, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
         # einsum, not BLAS: a shortlist is small, and OpenBLAS's threads would stay
-        # spinning for a while after it, in the way of the next query's text encoder
-        return np.einsum("ij,j->i", np.asarray(self.matrix[rows], np.float32), q)
+        # spinning for a while after it, in the way of the next query's text encoder; in
+        # blocks, so that a long list of rows (``above``) is never all copied at once
+        out = np.empty(len(rows), np.float32)
+        for start in range(0, len(rows), BLOCK_ROWS):
+            part = np.asarray(self.matrix[rows[start : start + BLOCK_ROWS]], np.float32)
+            out[start : start + len(part)] = np.einsum("ij,j->i", part, q)
+        return out
 
-    def _top_compact(self, query, limit: int, exclude, only) -> list[tuple[int, float]]:
+    def above(
+        self, query: np.ndarray, threshold: float, mask: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every row scoring at least ``threshold``: (row positions, ascending; their exact
+        scores). ``mask`` (a bool per row) limits the rows considered. With the compact scan,
+        only the rows whose approximate score could reach the threshold are scored exactly."""
         q = np.asarray(query, dtype=np.float32).reshape(-1)
+        if not len(self.ids):
+            return np.zeros(0, np.int64), np.zeros(0, np.float32)
+        self._queries += 1
+        if self._compact_ready(start=self._queries >= PACK_ON_QUERY):
+            approx, slack = self._approximate(q)
+            near = approx >= threshold - slack
+            if mask is not None:
+                near &= mask
+            rows = np.flatnonzero(near)
+            if len(rows) <= len(approx) // 4:  # else the exact scan costs less
+                exact = self._exact(rows, q)
+                keep = exact >= threshold
+                self.rescored = len(rows)
+                return rows[keep], exact[keep]
+        scores = self.scores(q)
+        keep = scores >= threshold
+        if mask is not None:
+            keep &= mask
+        rows = np.flatnonzero(keep)
+        return rows, scores[rows]
+
+    def _approximate(self, q: np.ndarray) -> tuple[np.ndarray, float]:
+        """Every row's approximate score by the compact scan, and how far it may be off."""
         b, t, q_err, q_norm = quantise_query(q)
         approx = self._scan.dots(b).astype(np.float32)
         approx *= self.compact.scales
         approx *= t
+        return approx, bound(q_err, q_norm, self.compact.row_err)
+
+    def _top_compact(self, query, limit: int, exclude, only) -> list[tuple[int, float]]:
+        q = np.asarray(query, dtype=np.float32).reshape(-1)
+        approx, slack = self._approximate(q)
         self._mask(approx, exclude, only)
         n = len(approx)
         m = min(max(SHORTLIST, 4 * limit), n)
@@ -167,7 +220,7 @@ class VectorIndex:
         # A row outside the shortlist scores at most its approximate score plus the bound:
         # the ones that could still beat the k-th exact score are re-scored too.
         approx[rows] = -np.inf
-        more = np.flatnonzero(approx >= kth - bound(q_err, q_norm, self.compact.row_err))
+        more = np.flatnonzero(approx >= kth - slack)
         if len(more) > n // 4:  # the bound is too loose to help: score every row
             self.rescored = n
             return self.top_exact(q, limit, exclude, only)

@@ -19,6 +19,7 @@ from clipdesk.ops import search as search_ops
 from clipdesk.ops.errors import OpError
 from clipdesk.ops.folders import add_folders
 from clipdesk.query import Term, parse
+from clipdesk.search import SearchCache
 from clipdesk.synthetic import CLASSES, render
 
 PER_CLASS = 4
@@ -144,8 +145,21 @@ def test_a_plus_term_is_required(lib):
     assert sorted(required) == ["red circle"] * PER_CLASS
     # Without '+', partial matches (other red photos, other circles) pass the cut-off too.
     assert set(plain) > {"red circle"}
-    hidden = found(lib, "red +circle", limit=16).hidden
-    assert hidden == 16 - PER_CLASS
+    hidden = found(lib, "red +circle", limit=2).hidden
+    assert hidden == 72 - PER_CLASS  # counted over the library, whatever the limit
+
+
+def test_a_minus_term_is_judged_on_what_the_rest_of_the_query_asks_for(lib):
+    # The blue circles and triangles match "blue" well, and "blue -square" ranks them
+    # first; the squares, which "square" lifts on its own, are left out.
+    wanted = ["blue circle"] * PER_CLASS + ["blue triangle"] * PER_CLASS
+    assert sorted(labels(lib, "blue -square")) == wanted
+    assert found(lib, "blue -square").hidden == 72 - len(wanted)
+    every = labels(lib, "blue -square", show_all=True)  # ranked as before: by blue - square
+    assert sorted(every[: len(wanted)]) == wanted
+    # A word the model never learned leaves nothing out; a light weight only demotes.
+    assert sorted(labels(lib, "blue -giraffe")) == sorted(labels(lib, "blue"))
+    assert sorted(labels(lib, "blue -square:0.25")) == sorted(labels(lib, "blue"))
 
 
 def test_an_example_photo_with_text_ranks_its_like_with_the_texts_attribute(lib):
@@ -213,11 +227,13 @@ def clipdesk(lib, *args):
 def test_cli_limit_all_and_the_hidden_count(lib):
     red = clipdesk(lib, "search", "red", "--limit", "30")
     assert red.returncode == 0 and len(red.stdout.splitlines()) == 3 * PER_CLASS
-    assert red.stderr.strip() == f"{30 - 3 * PER_CLASS} weaker matches hidden; --all shows them"
+    hidden = f"{72 - 3 * PER_CLASS} weaker matches hidden; --all shows them"
+    assert red.stderr.strip() == hidden
     every = clipdesk(lib, "search", "red", "--limit", "30", "--all")
     assert len(every.stdout.splitlines()) == 30 and every.stderr == ""
-    few = clipdesk(lib, "search", "red", "--limit", "5")  # all 5 are matches: nothing hidden
-    assert len(few.stdout.splitlines()) == 5 and few.stderr == ""
+    few = clipdesk(lib, "search", "red", "--limit", "5")  # the best 5 matches, and the count
+    assert len(few.stdout.splitlines()) == 5
+    assert few.stderr.splitlines() == [f"{3 * PER_CLASS - 5} more matches past --limit 5", hidden]
 
     absent = clipdesk(lib, "search", "giraffe")
     assert absent.returncode == 0 and absent.stdout == ""
@@ -228,6 +244,14 @@ def test_cli_limit_all_and_the_hidden_count(lib):
     assert [label(line.split(None, 1)[1]) for line in like.stdout.splitlines()] == [
         "red triangle"
     ] * 2
+
+
+@pytest.mark.parametrize("text", ["red circle", "blue -square", "red +circle"])
+def test_the_terminal_and_the_window_hide_the_same_number(lib, text):
+    window = search_ops.rank_query(lib, SearchCache(), parse(text), None)  # the window's op
+    assert 0 < len(window.ids) and window.hidden == 72 - len(window.ids)  # every match listed
+    said = clipdesk(lib, "search", text, "--limit", "3").stderr.splitlines()  # the best 3
+    assert said[-1] == f"{window.hidden} weaker matches hidden; --all shows them", said
 
 
 @pytest.mark.parametrize(

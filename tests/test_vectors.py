@@ -436,6 +436,32 @@ def test_the_compact_scan_returns_the_exact_top_50_on_clustered_vectors(
         assert index.rescored < n // 4  # the shortlist and the bound did the work
 
 
+def test_the_compact_scan_finds_exactly_the_rows_above_a_score(tmp_path, compact_everywhere):
+    rng = np.random.default_rng(22)
+    n, dim = 30_000, 128
+    vecs = _clustered(rng, n, dim)
+    with Catalog(tmp_path / "data" / "catalog.sqlite3") as cat:
+        model_id = cat.model_id("m", dim)
+        chunks = ((np.arange(s + 1, s + 5001), vecs[s : s + 5000]) for s in range(0, n, 5000))
+        v = VectorFile(vectors_dir(cat), model_id, "float16").write(cat.vector_state(), dim, chunks)
+        index = VectorIndex(v.ids, v.matrix, v.source, v.compact)
+        assert index.pack(wait=True)
+        mask = np.arange(n) % 3 == 0
+        for q in [*(vecs[:5] + 0.05 * _unit(rng, 5, dim)), *_unit(rng, 3, dim)]:
+            q = q / np.linalg.norm(q)
+            exact = index.scores(q)
+            for at, rows_mask in [(np.quantile(exact, 0.99), None), (np.max(exact) - 0.2, mask)]:
+                index.rescored = 0
+                rows, scores = index.above(q, at, rows_mask)
+                want = exact >= at if rows_mask is None else (exact >= at) & rows_mask
+                near = np.abs(exact - at) < 1e-5  # either side, by float rounding
+                assert set(rows) - set(np.flatnonzero(near)) == set(np.flatnonzero(want & ~near))
+                np.testing.assert_allclose(scores, exact[rows], atol=1e-5)
+                assert 0 < index.rescored < n // 4  # the bound ruled most rows out
+        rows, scores = index.above(vecs[0], -np.inf, mask)  # every row considered
+        np.testing.assert_array_equal(rows, np.flatnonzero(mask))
+
+
 def test_the_compact_scan_returns_the_exact_top_on_the_test_models_embeddings(
     tmp_path, embedder, compact_everywhere
 ):

@@ -94,13 +94,19 @@ def _print_hits(hits, as_json: bool) -> None:
         print(f"{h.score:7.4f}  {shown(h.path)}")
 
 
-def _say_hidden(found: search_ops.Found) -> None:
-    """The count of weaker matches, on stderr (stdout stays the list a script reads)."""
+def _matches(n: int, kind: str) -> str:
+    return f"{n:,} {kind} match{'es' if n > 1 else ''}"
+
+
+def _say_hidden(found: search_ops.Found, limit: int) -> None:
+    """The counts of matches past the limit and of weaker matches, on stderr (stdout stays
+    the list a script reads)."""
+    if found.unlisted:
+        print(f"{_matches(found.unlisted, 'more')} past --limit {limit}", file=sys.stderr)
     if not found.hidden:
         return
     if found.hits:
-        n = found.hidden
-        print(f"{n} weaker match{'es' if n > 1 else ''} hidden; --all shows them", file=sys.stderr)
+        print(f"{_matches(found.hidden, 'weaker')} hidden; --all shows them", file=sys.stderr)
     else:
         what = found.query.describe()
         print(f"no photo matches {what!r} well; closest shown with --all", file=sys.stderr)
@@ -114,7 +120,7 @@ def cmd_search(library, args) -> int:
         library, query, args.limit, args.tag, args.no_tag, args.all, args.min_score
     )
     _print_hits(found.hits, args.json)
-    _say_hidden(found)
+    _say_hidden(found, args.limit)
     return EXIT_OK
 
 

@@ -3,7 +3,8 @@
 Browsing lists the filtered photos (read off the GUI thread). A search (a query in the
 language of ``clipdesk/query.py``, an example photo, or both) runs on the worker (the model
 lives there), restricted to the same filters, and the grid then shows the matches best
-first with their scores; the weaker ones the cut-off hid come with "Show N more".
+first with their scores, every match (the grid pages its rows in); the photos the cut-off
+hid come with "Show N more", which lists the whole search best first.
 """
 
 from __future__ import annotations
@@ -32,8 +33,6 @@ from clipdesk.query import Query, parse
 from clipdesk.search import SearchCache
 from clipdesk.tagging.store import TagStore
 
-SEARCH_LIMIT = 2000
-
 
 class BrowseController(QObject):
     """Keeps the grid, the sidebar and the search row in step with the catalog."""
@@ -58,7 +57,6 @@ class BrowseController(QObject):
         # The search shown: (its text, the example photo's id), either may be empty; None
         # while browsing.
         self.query: tuple[str, int | None] | None = None
-        self._ranking: Ranking | None = None
         self._search_token = 0
         self._waiting_for_model = False  # a search failed for a model still downloading
         self.adding = 0  # folders asked for and not yet in the catalog
@@ -165,14 +163,14 @@ class BrowseController(QObject):
         self.page.search.show_similar(name)
         self._search("", photo_id)
 
-    def _search(self, text: str, like: int | None) -> None:
+    def _search(self, text: str, like: int | None, show_all: bool = False) -> None:
         self.query = (text, like)
         query = parse(text) if text.strip() else Query((), "")
         query = query.with_like(like) if like is not None else query
         flt, cache = self.filter, self.cache
 
         def job(lib):
-            return search_ops.rank_query(lib, cache, query, flt, SEARCH_LIMIT)
+            return search_ops.rank_query(lib, cache, query, flt, show_all)
 
         what = f"“{text}”" if text else ""
         if like is not None:
@@ -215,17 +213,14 @@ class BrowseController(QObject):
     def _searched(self, token: int, ranking: Ranking) -> None:
         if token != self._search_token or self.query is None:
             return
-        self._ranking = ranking
-        self._show_ranked(ranking.shown(), ranking.hidden)
+        self._show_ranked(ranking.ids, ranking.scores, ranking.hidden)
 
     def show_more(self) -> None:
-        """List the weaker matches too (the best SEARCH_LIMIT, whatever their score)."""
-        if self._ranking is not None and self.query is not None:
-            self._show_ranked(self._ranking.shown(show_all=True), 0)
+        """List the photos the cut-off hid too: the whole search, best first."""
+        if self.query is not None:
+            self._search(*self.query, show_all=True)
 
-    def _show_ranked(self, hits: list[tuple[int, float]], hidden: int) -> None:
-        ids = np.array([h[0] for h in hits], np.int64)
-        scores = np.array([h[1] for h in hits], np.float32)
+    def _show_ranked(self, ids: np.ndarray, scores: np.ndarray, hidden: int) -> None:
         self.page.grid.set_photos(ids, scores, keep_scroll=False)
         self.page.search.set_hidden(hidden)
         if not len(ids) and hidden:
@@ -244,7 +239,7 @@ class BrowseController(QObject):
     def clear_search(self) -> None:
         if self.query is None:
             return
-        self.query, self._ranking = None, None
+        self.query = None
         self.page.search.set_hidden(0)
         self._search_token += 1
         self._list()

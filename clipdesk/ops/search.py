@@ -43,11 +43,13 @@ def filter_by_names(lib: Library, with_tags: list[str], without_tags: list[str])
 
 @dataclass(frozen=True)
 class Found:
-    """What a search shows: its hits, and how many weaker ones the cut-off hid."""
+    """What a search shows: its hits, the matches past its limit, and how many photos the
+    cut-off hid (``relevance.Ranking``: the window's count for the same search)."""
 
     hits: list[Hit]
-    hidden: int  # among the best ``limit``: weaker than the cut-off (``show_all`` shows them)
+    hidden: int  # photos searched that the cut-off judged out (0 with ``show_all``)
     query: Query
+    unlisted: int = 0  # matches past ``limit``
 
 
 def read_query(text: str | None, like: list[str | Path] = ()) -> Query:
@@ -73,19 +75,20 @@ def find(
     show_all: bool = False,
     min_score: float | None = None,
 ) -> Found:
-    """The best ``limit`` photos for a query (terms, example photos), those under the
-    cut-off hidden unless ``show_all`` (``min_score``: a cut-off of the user's own)."""
+    """The best ``limit`` matches for a query (terms, example photos), or with ``show_all``
+    the best ``limit`` photos whatever the cut-off says (``min_score``: a cut-off of the
+    user's own)."""
     require_embeddings(lib)
     only = filter_by_names(lib, list(with_tags), list(without_tags))
     index = VectorIndex.load(lib.catalog, lib.model_id)
     try:
         ranking = relevance.rank(
-            lib.catalog, lib.embedder, index, query, limit, only=only, min_score=min_score
+            lib.catalog, lib.embedder, index, query, limit, only, min_score, show_all
         )
     except LookupError as exc:  # an example photo that is not there or not an image
         raise OpError(str(exc)) from None
-    hits = _hits(lib.catalog, ranking.shown(show_all))
-    return Found(hits, 0 if show_all else ranking.hidden, query)
+    unlisted = 0 if show_all else ranking.unlisted
+    return Found(_hits(lib.catalog, ranking.pairs()), ranking.hidden, query, unlisted)
 
 
 def _only(lib: Library, flt: PhotoFilter | None) -> np.ndarray | None:
@@ -93,13 +96,16 @@ def _only(lib: Library, flt: PhotoFilter | None) -> np.ndarray | None:
 
 
 def rank_query(
-    lib: Library, cache: SearchCache, query: Query, flt: PhotoFilter | None, limit: int
+    lib: Library, cache: SearchCache, query: Query, flt: PhotoFilter | None, show_all: bool = False
 ) -> relevance.Ranking:
-    """The window's search: ranked (photo id, score) with the cut-off's verdicts; ``cache``
-    keeps the vectors loaded."""
+    """The window's search: every match, best first, and the count hidden (with
+    ``show_all``: every photo searched, best first); ``cache`` keeps the vectors loaded."""
     index = cache.index(lib.catalog, lib.embedder)
+    only = _only(lib, flt)
     try:
-        return relevance.rank(lib.catalog, lib.embedder, index, query, limit, _only(lib, flt))
+        return relevance.rank(
+            lib.catalog, lib.embedder, index, query, None, only, show_all=show_all
+        )
     except LookupError as exc:
         raise OpError(str(exc)) from None
 

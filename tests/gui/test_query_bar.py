@@ -3,6 +3,12 @@ cannot be read, "Show N more" for the weaker matches, and "Find similar" with te
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 
 from clipdesk.gui.grid_model import ScoreRole
@@ -91,3 +97,64 @@ def test_find_similar_then_text_finds_photos_like_it_with_what_the_text_says(
     qtbot.mouseClick(bar.clear_similar, Qt.MouseButton.LeftButton)
     wait_rows(qtbot, window, 36)
     assert not bar.similar_label.isVisible()
+
+
+def add_copies(home: Path, copies: int) -> int:
+    """Catalogue ``copies`` hard links of every photo as its original is (embedding and
+    all), the way a large library of look-alikes would be; the number of photos then."""
+    conn = sqlite3.connect(home / "data" / "catalog.sqlite3")
+    cols = [r[1] for r in conn.execute("PRAGMA table_info(photos)") if r[1] not in ("id", "path")]
+    vec_cols = [r[1] for r in conn.execute("PRAGMA table_info(embeddings)") if r[1] != "photo_id"]
+    originals = conn.execute("SELECT id, path FROM photos").fetchall()
+    with conn:
+        for k in range(copies):
+            for photo_id, path in originals:
+                copy = Path(path).with_name(f"{Path(path).stem}_{k:04d}.jpg")
+                os.link(path, copy)
+                row = conn.execute(
+                    f"INSERT INTO photos (path, {', '.join(cols)}) "
+                    f"SELECT ?, {', '.join(cols)} FROM photos WHERE id = ?",
+                    (str(copy), photo_id),
+                )
+                conn.execute(
+                    f"INSERT INTO embeddings (photo_id, {', '.join(vec_cols)}) "
+                    f"SELECT ?, {', '.join(vec_cols)} FROM embeddings WHERE photo_id = ?",
+                    (row.lastrowid, photo_id),
+                )
+    (n,) = conn.execute("SELECT COUNT(*) FROM photos").fetchone()
+    conn.close()
+    return n
+
+
+def test_the_window_lists_every_match_and_hides_what_the_terminal_hides(
+    library_home, open_window, qtbot
+):
+    total = add_copies(library_home, 340)  # 12,276 photos: "red" finds over 2,000
+    window = open_window(library_home)
+    wait_rows(qtbot, window, total)
+    bar, model = window.library_page.search, window.library_page.model
+
+    search(qtbot, window, "red")
+    qtbot.waitUntil(lambda: bar.more_button.isVisible(), timeout=WAIT)
+    shown = model.rowCount()
+    reds = total // 36 * 6  # every red photo (2 of each shape in 36), all listed
+    assert shown > 2000 and sum("_red_" in n for n in names(window)) == reds, shown
+    assert bar.more_button.text() == f"Show {total - shown:,} more"
+
+    terminal = subprocess.run(
+        [sys.executable, "-m", "clipdesk", "--home", str(library_home), "--model", "test"]
+        + ["search", "red"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert len(terminal.stdout.splitlines()) == 20  # the best 20 of the same matches
+    assert terminal.stderr.splitlines() == [
+        f"{shown - 20:,} more matches past --limit 20",
+        f"{total - shown:,} weaker matches hidden; --all shows them",
+    ]
+
+    qtbot.mouseClick(bar.more_button, Qt.MouseButton.LeftButton)
+    wait_rows(qtbot, window, total)  # the whole library, best first
+    assert not bar.more_button.isVisible()
+    assert model.score(0) >= model.score(shown) >= model.score(total - 1)
