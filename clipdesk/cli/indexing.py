@@ -23,6 +23,13 @@ def add_parsers(sub, common) -> None:
         action="store_true",
         help="try the photos that failed before again (they are also retried when they change)",
     )
+    for p in (a, ix):
+        p.add_argument(
+            "--model-vocabulary",
+            action="store_true",
+            help="switch to the model's own vocabulary (the test model's: colours and shapes) "
+            "and re-score; tags with your decisions stay, the old vocabulary is saved",
+        )
     sub.add_parser(
         "repair",
         parents=[common],
@@ -42,12 +49,29 @@ def _tell(text: str) -> None:
     print(f"clipdesk: {text}", file=sys.stderr, flush=True)
 
 
+def fit_vocabulary(library, args) -> None:
+    """With ``--model-vocabulary``, switch to the model's own vocabulary (before indexing,
+    so new photos are scored once); else, where a model named here does not suit the
+    vocabulary (the test model on everyday tags), say so in one line naming the flag."""
+    from clipdesk.ops import model_vocabulary
+
+    if args.model_vocabulary:
+        print(model_vocabulary.use_model_vocabulary(library).summary())
+        return
+    if not args.model:
+        return
+    fit = model_vocabulary.vocabulary_fit(library)
+    if not fit.suits:
+        _tell(f"{fit.message} Add --model-vocabulary to use its own (tags you decided on stay).")
+
+
 def _index(library, args, folder_ids=None) -> int:
     from clipdesk.cli.progress import ProgressPrinter
     from clipdesk.ops import learning
     from clipdesk.worker.state import IndexLock
 
     remember_choice(library, args)
+    fit_vocabulary(library, args)
     cancel = threading.Event()
     old = signal.signal(signal.SIGINT, lambda *_: cancel.set())  # finish the batch, then stop
     if library.download is not None:  # and a download stops at once, its partial file kept

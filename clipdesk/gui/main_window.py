@@ -34,6 +34,7 @@ from clipdesk.gui.status_bar import StatusBar
 from clipdesk.gui.tagging_controller import TaggingController
 from clipdesk.gui.vocab_controller import VocabController
 from clipdesk.gui.vocab_editor import VocabEditor
+from clipdesk.gui.vocabulary_offer import VocabularyOffer
 from clipdesk.gui.welcome import WelcomePage
 
 SHORTCUTS = """<table>
@@ -91,12 +92,17 @@ class MainWindow(QMainWindow):
         self.duplicates_controller = DuplicatesController(
             self.duplicates_page, s.bridge, s.thumbs.cache.path_for
         )
+        self.vocabulary_offer = VocabularyOffer(
+            self.banner, s.bridge, s.reader, s.engine.model_name, self
+        )
+        self.vocabulary_offer.vocabulary_changed.connect(self.vocab_controller.load)
         for c in (
             self.browse_controller,
             self.tagging_controller,
             self.review_controller,
             self.vocab_controller,
             self.duplicates_controller,
+            self.vocabulary_offer,
         ):
             c.message.connect(lambda text: self.status.showMessage(text, 6000))
         self.tagging_controller.similar_requested.connect(self._similar)
@@ -358,6 +364,7 @@ class MainWindow(QMainWindow):
             self.status.showMessage(
                 "Model changed: photos are tagged again in the background", 10000
             )
+            self.vocabulary_offer.model_switched(s.engine.model_name)
 
     # -- state across restarts, and a clean exit ----------------------------------------------
 

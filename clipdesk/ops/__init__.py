@@ -6,6 +6,7 @@ first and runs in the thread that owns its catalog connection (the one writer).
 - :mod:`~clipdesk.ops.tags`: confirm, reject, add, undo; a photo's tags
 - :mod:`~clipdesk.ops.learning`: learn from corrections, retrain, review queue, report
 - :mod:`~clipdesk.ops.vocabulary`: edit, create, delete, import and export tags
+- :mod:`~clipdesk.ops.model_vocabulary`: whether the vocabulary suits the model; its own
 - :mod:`~clipdesk.ops.folders`: add and remove photo folders
 - :mod:`~clipdesk.ops.sidecars`: export tags to XMP sidecars, import their keywords
 - :mod:`~clipdesk.ops.search`: text, example and prompt search within a filter
