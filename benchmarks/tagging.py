@@ -1,10 +1,16 @@
 """Tagging quality and speed with the test model on freshly generated images.
 
-    .venv/bin/python benchmarks/tagging.py [--quick]
+    .venv/bin/python benchmarks/tagging.py [--quick] [--code DIR]
 
-Prints: zero-shot F1 for the 18 colour-shape tags, the 6 colour tags and the 3 shape
+Prints first the four calibration regimes (a model that knows nothing with the default
+vocabulary; the test model with the default vocabulary, with its own, and with both):
+suggestions per photo, spurious ones (tags outside colours and shapes) per photo, and F1
+on the colour and shape tags, through the real Tagger on a real catalog, for this code and
+side by side for ``--code DIR`` (an older checkout, e.g. from ``git archive``).
+
+Then: zero-shot F1 for the 18 colour-shape tags, the 6 colour tags and the 3 shape
 tags; the learning curve of a badly-prompted tag ("warm", meant to catch red and
-yellow shapes) after 1, 4, 16 and 64 corrections chosen by the review queue
+yellow shapes) after 1, 4, 8, 16 and 64 corrections chosen by the review queue
 (uncertainty sampling) vs at random; the time to retrain one tag on 1,000
 corrections; and the time to re-score 100k photos x 500 tags.
 """
@@ -13,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -20,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if "--regimes-json" not in sys.argv:  # that run measures the code on PYTHONPATH (--code)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from clipdesk.embedding import load_embedder  # noqa: E402
 from clipdesk.synthetic import CLASSES, COLOURS, SHAPES, random_size, render  # noqa: E402
@@ -71,7 +79,7 @@ def zero_shot(embedder, x, samples, ref) -> None:
         print(f"  zero-shot F1, {name}: mean {np.mean(scores):.3f} (min {np.min(scores):.3f})")
 
 
-def learning_curve(embedder, x, samples, ref, runs: int, budgets=(1, 4, 16, 64)) -> None:
+def learning_curve(embedder, x, samples, ref, runs: int, budgets=(1, 4, 8, 16, 64)) -> None:
     truth = np.array([s.colour in ("red", "yellow") for s in samples])
     start = prior_for(embedder, ["a photo of something warm"], ref)
     n = len(samples)
@@ -195,10 +203,111 @@ def rescore_time(n_photos: int, n_tags: int, dim: int) -> None:
         cat.close()
 
 
+REGIMES = (
+    ("random", "default", "a model that knows nothing, default vocabulary"),
+    ("test", "default", "test model, a vocabulary it does not know (default)"),
+    ("test", "test", "test model, its own vocabulary"),
+    ("test", "mixed", "test model, its own vocabulary and the default one"),
+)
+
+
+def regime_figures(n: int, seed: int) -> list[dict]:
+    """Run the regimes with whichever clipdesk is on sys.path (this checkout or --code)."""
+    from clipdesk.catalog import Catalog
+    from clipdesk.tagging.store import TagStore
+    from clipdesk.tagging.tagger import Tagger
+    from clipdesk.tagging.vocabulary import DEFAULT_VOCABULARY, TEST_MODEL_VOCABULARY
+
+    cache = Path(__file__).resolve().parent / "_data" / "tagging"
+    models = {"random": str(cache / "random-ViT-B-32"), "test": "test"}
+    known = {c for c in COLOURS} | set(SHAPES)
+    out = []
+    embedded: dict[str, tuple] = {}
+    for model, vocab, label in REGIMES:
+        if model not in embedded:
+            e = load_embedder(
+                models[model], backend="onnx", weights_dir=cache / "w", onnx_dir=cache / "onnx"
+            )
+            embedded[model] = (e, *embed_fresh(e, n, seed))
+        e, x, samples = embedded[model]
+        with tempfile.TemporaryDirectory() as tmp:
+            cat = Catalog(Path(tmp) / "c.sqlite3")
+            folder = cat.add_folder(tmp)
+            model_id = cat.model_id(e.name, e.dim)
+            with cat.transaction():
+                for i, v in enumerate(x):
+                    pid = cat.insert_photo(folder, f"{tmp}/{i}.jpg", 1, 1, f"h{i}")
+                    cat.set_decoded(pid, 1, 1, 1, None)
+                    cat.put_embedding(pid, model_id, v)
+            store = TagStore(cat)
+            files = {
+                "default": [DEFAULT_VOCABULARY],
+                "test": [TEST_MODEL_VOCABULARY],
+                "mixed": [TEST_MODEL_VOCABULARY, DEFAULT_VOCABULARY],
+            }[vocab]
+            for f in files:
+                store.import_file(f)
+            Tagger(cat, e).rescore()
+            rows = cat.conn.execute(
+                "SELECT pt.photo_id, t.name FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id "
+                "WHERE pt.state = 'suggested'"
+            ).fetchall()
+            cat.close()
+        truth = {i + 1: {samples[i].colour, samples[i].shape} for i in range(n)}
+        said = [(p, name.lower()) for p, name in rows]
+        ours = [(p, w) for p, w in said if w in known]
+        tp = sum(w in truth[p] for p, w in ours)
+        f1_known = 2 * tp / max(len(ours) + 2 * n, 1) if vocab != "default" else None
+        out.append(
+            {
+                "regime": label,
+                "per_photo": len(said) / n,
+                "spurious": (len(said) - len(ours)) / n,
+                "f1": f1_known,
+            }
+        )
+    return out
+
+
+def print_regimes(n: int, seed: int, codes: list[str]) -> None:
+    import subprocess
+
+    from clipdesk.synthetic import random_clip_folder
+
+    random_clip_folder(Path(__file__).resolve().parent / "_data" / "tagging" / "random-ViT-B-32")
+    print(f"calibration regimes on {n} fresh photos (suggestions per photo; F1 on colours+shapes)")
+    results = {"this code": regime_figures(n, seed)}
+    for code in codes:
+        cmd = [sys.executable, __file__, "--regimes-json", "--photos", str(n), "--seed", str(seed)]
+        env = {**os.environ, "PYTHONPATH": str(Path(code).resolve())}
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        results[code] = json.loads(done.stdout.strip().splitlines()[-1])
+    names = list(results)
+    print(f"  {'regime':56s}" + "".join(f" {n[:22]:>24s}" for n in names))
+    for i, (_, _, label) in enumerate(REGIMES):
+        cells = []
+        for name in names:
+            r = results[name][i]
+            f = "" if r["f1"] is None else f" F1 {r['f1']:.3f}"
+            cells.append(f"{r['per_photo']:5.2f} ({r['spurious']:.2f} sp){f}")
+        print(f"  {label:56s}" + "".join(f" {c:>24s}" for c in cells))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--photos", type=int, default=108, help="photos per calibration regime")
+    ap.add_argument("--code", action="append", default=[], help="an older checkout to compare")
+    ap.add_argument("--seed", type=int, default=7, help="the regimes' photos")
+    ap.add_argument("--regimes-only", action="store_true")
+    ap.add_argument("--regimes-json", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.regimes_json:
+        print(json.dumps(regime_figures(args.photos, args.seed)))
+        return
+    print_regimes(args.photos, args.seed, args.code)
+    if args.regimes_only:
+        return
     n, runs = (360, 2) if args.quick else (1440, 5)
     photos = 20_000 if args.quick else 100_000
     with tempfile.TemporaryDirectory() as tmp:

@@ -143,3 +143,31 @@ def write_folder(
         s.image.save(folder / f"{i:04d}_{colour}_{shape}.jpg", quality=90)
         out.append(s)
     return out
+
+
+def random_clip_folder(folder, arch: str = "ViT-B-32", seed: int = 0, **overrides) -> str:
+    """An open_clip model folder (config and safetensors) with random weights: a model that
+    knows nothing, built offline. ``overrides`` change the architecture's config (a tiny
+    one for tests). Returns the folder, as ``--model`` takes it."""
+    import json
+    from pathlib import Path
+
+    import open_clip
+    import torch
+    from safetensors.torch import save_file
+
+    folder = Path(folder)
+    if not (folder / "open_clip_model.safetensors").is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        cfg = open_clip.get_model_config(arch)
+        for key, value in overrides.items():
+            if isinstance(value, dict):
+                cfg[key] = {**cfg[key], **value}
+            else:
+                cfg[key] = value
+        torch.manual_seed(seed)
+        model = open_clip.CLIP(**cfg)
+        (folder / "open_clip_config.json").write_text(json.dumps({"model_cfg": cfg}))
+        state = {k: v.contiguous() for k, v in model.state_dict().items()}
+        save_file(state, str(folder / "open_clip_model.safetensors"))
+    return str(folder)

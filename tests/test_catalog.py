@@ -139,5 +139,32 @@ def test_version_2_catalog_migrates_to_the_pipeline_flags_and_export_records(tmp
     with Catalog(path) as cat:
         assert cat.schema_version() == SCHEMA_VERSION
         assert cat.keywords_unread() == [(2, "/p/2.jpg")]  # the indexed one was read then
-        assert not cat.has_unscored()  # and tagged then
+        # It was tagged then (v3), and is scored once more for the calibration (v11).
+        assert cat.has_unscored()
         assert cat.export_record(1) == ({"Trips|Rome"}, False)
+
+
+def test_version_10_catalog_scores_every_photo_again_for_the_calibration(tmp_path):
+    """v11: suggestions an older release made of tags the model cannot see are removed by
+    scoring every embedding once more; the user's decisions stay as they are."""
+    from clipdesk.catalog import schema
+
+    path = tmp_path / "v10.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript("".join(schema.MIGRATIONS[:10]))
+    conn.execute("INSERT INTO folders(id, path, added_at) VALUES (1, '/p', 0)")
+    conn.execute(
+        "INSERT INTO photos(id, folder_id, path, size, mtime_ns, hash, status, updated_at) "
+        "VALUES (1, 1, '/p/1.jpg', 10, 5, 'h', 'indexed', 0)"
+    )
+    conn.execute("INSERT INTO models(id, name, dim) VALUES (1, 'm', 2)")
+    conn.execute(
+        "INSERT INTO embeddings(photo_id, model_id, vector, scored) VALUES (1, 1, ?, 1)",
+        (np.zeros(2, np.float32).tobytes(),),
+    )
+    conn.execute("PRAGMA user_version = 10")
+    conn.commit()
+    conn.close()
+    with Catalog(path) as cat:
+        assert cat.schema_version() == SCHEMA_VERSION
+        assert cat.has_unscored()

@@ -48,6 +48,19 @@ class ModelQueries:
             (f"model_facts:{name}", json.dumps(facts)),
         )
 
+    def model_note(self, kind: str, name: str) -> dict | None:
+        """A JSON note tagging keeps per model (``kind``: "nulls", "evidence"), or None."""
+        row = self.conn.execute(
+            "SELECT value FROM meta WHERE key = ?", (f"{kind}:{name}",)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def set_model_note(self, kind: str, name: str, value: dict) -> None:
+        self.conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+            (f"{kind}:{name}", json.dumps(value)),
+        )
+
     def has_pending(self, model_id: int | None) -> bool:
         """Whether any present photo has no embedding for ``model_id`` (None: a model no
         photo was embedded with, so any present photo is pending)."""

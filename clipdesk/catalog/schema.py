@@ -243,7 +243,14 @@ V10 = """
 ALTER TABLE sidecar_exports ADD COLUMN rating TEXT;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10]
+# Zero-shot suggestions are calibrated from this version on (tagging/calibration.py):
+# every embedding is scored once more, which removes the suggestions an older release made
+# of tags the model cannot see (scoring never touches a user's decision).
+V11 = """
+UPDATE embeddings SET scored = 0;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -23,6 +23,10 @@ def add_parsers(sub, common) -> None:
         "decisions are kept and listed)",
     )
     vi.add_argument("--dry-run", action="store_true", help="with --replace: say, change nothing")
+    vc = vsub.add_parser(
+        "check", parents=[common], help="each tag's suggestion rate; the tags the model cannot see"
+    )
+    vc.add_argument("--json", action="store_true", help="print JSON")
     ve = vsub.add_parser("export", parents=[common], help="write the vocabulary (stdout: -)")
     ve.add_argument("file", nargs="?", default="-")
     ve.add_argument("--format", choices=("yaml", "json"), help="default: from the file name")
@@ -72,6 +76,8 @@ def cmd_vocab(library, args) -> int:
             print(f"kept {len(r.kept)} tags with your decisions: " + ", ".join(r.kept[:20]))
         print(f"{verb[1]} {r.added} tags, updated {r.updated}")
         return EXIT_OK
+    if args.vocab_command == "check":
+        return _vocab_check(library, args)
     if args.vocab_command == "import":
         added, updated = vocab_ops.import_vocabulary(library, args.file)
         print(f"{added} tags added, {updated} updated")
@@ -84,6 +90,39 @@ def cmd_vocab(library, args) -> int:
     else:
         n = vocab_ops.export_vocabulary(library, args.file, fmt)
         print(f"wrote {n} tags to {args.file}")
+    return EXIT_OK
+
+
+def _photos(n: int) -> str:
+    return f"{n:,} photo" if n == 1 else f"{n:,} photos"
+
+
+def _vocab_check(library, args) -> int:
+    from clipdesk.ops import vocabulary as vocab_ops
+
+    checks = [c for c in vocab_ops.check_vocabulary(library) if c.enabled]
+    if args.json:
+        print(json.dumps([c.to_json() for c in checks], indent=2))
+        return EXIT_OK
+    if not checks:
+        print("no enabled tags: `clipdesk vocab import FILE` adds some")
+        return EXIT_OK
+    photos = checks[0].photos
+    if not photos:
+        print(f"{len(checks)} tags; no photo is embedded yet: `clipdesk index` first")
+        return EXIT_OK
+    seen = [c for c in checks if c.seen]
+    library_size = _photos(photos)
+    print(f"{len(seen)} of {len(checks)} tags can be suggested in this library ({library_size}):")
+    width = max(len(c.path) for c in seen) if seen else 0
+    for c in sorted(seen, key=lambda c: -c.suggested):
+        how = "  (learned from your corrections)" if c.taught else ""
+        print(f"  {c.path:{width}s}  suggested on {_photos(c.suggested)} ({c.rate:.0%}){how}")
+    unseen = [c for c in checks if not c.seen]
+    if unseen:
+        print(f"{len(unseen)} tags are not suggested:")
+        for c in unseen:
+            print(f"  {c.path}: {c.reason()}")
     return EXIT_OK
 
 

@@ -6,6 +6,8 @@ ranks the library; only the newest request's result is shown.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence
@@ -22,6 +24,7 @@ from clipdesk.tagging import tagpath
 from clipdesk.tagging.store import TagRow, TagStore
 from clipdesk.tagging.vocabulary import default_prompts
 
+log = logging.getLogger(__name__)
 ID = Qt.ItemDataRole.UserRole
 DEBOUNCE_MS = 300
 STRIP_LIMIT = 12
@@ -40,6 +43,7 @@ class VocabController(QObject):
         super().__init__(view)
         self.view, self.reader, self.bridge, self.cache = view, reader, bridge, cache
         self.tags: dict[int, TagRow] = {}
+        self.checks: dict[int, vocab_ops.TagCheck] = {}
         self.current: TagRow | None = None
         self._loading_form = False
         self._strip_token = 0
@@ -89,6 +93,48 @@ class VocabController(QObject):
         tree.blockSignals(False)
         if keep in items and not self.is_dirty():
             self._fill(self.tags[keep])
+        self._show_checks()
+        self.check()
+
+    # -- whether the model sees each tag (ops.vocabulary.check_vocabulary) ---------------
+
+    def check(self) -> None:
+        """Judge every tag on the worker (it may encode new prompts), then show it."""
+
+        def checked(checks: list[vocab_ops.TagCheck]) -> None:
+            self.checks = {c.tag_id: c for c in checks}
+            self._show_checks()
+
+        def failed(exc: BaseException) -> None:  # the rates stay blank; the tags still work
+            log.warning("could not check the vocabulary: %s", exc)
+
+        self.bridge.submit(vocab_ops.check_vocabulary, done=checked, failed=failed)
+
+    def _show_checks(self) -> None:
+        for item in self._items():
+            c = self.checks.get(item.data(0, ID))
+            if c is None or not c.enabled or not c.photos:
+                item.setText(3, "")
+                item.setToolTip(3, "")
+            elif c.seen:
+                item.setText(3, f"{c.rate:.0%}")
+                item.setToolTip(3, f"suggested on {c.suggested:,} of {c.photos:,} photos")
+            else:
+                item.setText(3, "⚠ 0%" if c.seen is False else "…")
+                item.setToolTip(3, c.problem())
+        self._show_check(self.current)
+
+    def _show_check(self, tag: TagRow | None) -> None:
+        c = self.checks.get(tag.id) if tag is not None else None
+        label = self.view.evidence_label
+        if c is None or not c.enabled or not c.photos:
+            label.setText("")
+        elif c.seen:
+            label.setStyleSheet("color:#616161;")
+            label.setText(f"Suggested on {c.suggested:,} of {c.photos:,} photos ({c.rate:.0%})")
+        else:
+            label.setStyleSheet("color:#b45309;")
+            label.setText(f"Not suggested: {c.problem()}")
 
     def _items(self):
         tree = self.view.tree
@@ -143,6 +189,7 @@ class VocabController(QObject):
         self._set_form_enabled(tag is not None)
         v.state_label.setText("")
         v.form_box.setTitle(f"Tag: {tag.path}" if tag else "Tag")
+        self._show_check(tag)
         self.update_strip()
 
     def _set_form_enabled(self, on: bool) -> None:

@@ -15,6 +15,7 @@ from clipdesk.errors import ModelNeeded
 from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
 from clipdesk.tagging import corrections, tagpath
+from clipdesk.tagging.calibration import Evidence
 from clipdesk.tagging.store import TagStore
 from clipdesk.tagging.vocabulary import VocabularyError, check_name, dump, load, name_key
 
@@ -135,3 +136,84 @@ def export_vocabulary(lib: Library, path: str | Path, fmt: str | None = None) ->
     text, n = vocabulary_text(lib, fmt)
     Path(path).write_text(text, encoding="utf-8")
     return n
+
+
+@dataclass(frozen=True)
+class TagCheck:
+    """Whether the model sees one tag in this library, and how often it suggests it."""
+
+    tag_id: int
+    path: str
+    enabled: bool
+    suggested: int  # photos the model suggests it on now
+    photos: int  # photos embedded with the model
+    evidence: Evidence | None  # None: not judged yet (its prompts need the model)
+    taught: bool  # trained on the user's corrections (which are its evidence)
+
+    @property
+    def name(self) -> str:
+        return tagpath.split(self.path)[-1]
+
+    @property
+    def seen(self) -> bool | None:
+        if self.taught:
+            return True
+        return None if self.evidence is None else self.evidence.seen
+
+    @property
+    def rate(self) -> float:
+        return self.suggested / self.photos if self.photos else 0.0
+
+    def reason(self) -> str:
+        """Why the model does not suggest the tag, without its name ('' when it does)."""
+        if self.seen or not self.enabled:
+            return ""
+        if self.evidence is None:
+            return "not judged yet (the next `clipdesk index` loads the model)"
+        if not self.evidence.prompts_seen:
+            return "the model does not separate it from an ordinary photo: check its prompts"
+        return "no photo in this library stands out for it"
+
+    def problem(self) -> str:
+        """The reason as a sentence that names the tag."""
+        reason = self.reason()
+        return reason.replace("it", self.name, 1) if reason.count(" it ") else reason
+
+    def to_json(self) -> dict:
+        return {
+            "tag": self.path,
+            "enabled": self.enabled,
+            "suggested": self.suggested,
+            "rate": round(self.rate, 4),
+            "seen": self.seen,
+            "taught": self.taught,
+            "problem": self.problem() or None,
+            "evidence": None if self.evidence is None else self.evidence.to_json(),
+        }
+
+
+def check_vocabulary(lib: Library) -> list[TagCheck]:
+    """Each tag's suggestion rate in this library and whether the model sees it
+    (``clipdesk/tagging/calibration.py``). Where this run may not load the model, tags
+    whose prompts were never judged are listed as not judged yet."""
+    store = TagStore(lib.catalog)
+    tags = store.all()
+    counts = store.suggestion_counts()
+    if not tags or not lib.has_embeddings():
+        return [TagCheck(t.id, t.path, t.enabled, 0, 0, None, False) for t in tags]
+    tagger = lib.tagger
+    ids, matrix = lib.catalog.embedding_matrix(tagger.model_id)
+    judged = tags
+    try:
+        evidence = tagger.evidence.judge(tags, matrix)
+    except ModelNeeded:
+        judged = tagger.cached(tags)
+        evidence = tagger.evidence.judge(judged, matrix)
+    taught = tagger.taught(judged)
+    photos = len(ids)
+    return [
+        TagCheck(
+            t.id, t.path, t.enabled, counts.get(t.id, 0), photos, evidence.get(t.id), t.id in taught
+        )
+        for t in tags
+    ]

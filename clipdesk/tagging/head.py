@@ -87,4 +87,15 @@ def cross_validate(
     tp = int(np.sum(predicted & truth))
     precision = tp / max(int(predicted.sum()), 1) if predicted.any() else None
     recall = tp / max(int(truth.sum()), 1)
-    return {"precision": precision, "recall": recall, "held_out": n}
+    prior_said = start.logits(x) >= cut  # zero-shot on the same held-out photos
+    return {
+        "precision": precision,
+        "recall": recall,
+        "held_out": n,
+        "f1": _f1(predicted, truth),
+        "prior_f1": _f1(prior_said, truth),
+    }
+
+
+def _f1(predicted: np.ndarray, truth: np.ndarray) -> float:
+    return 2 * int(np.sum(predicted & truth)) / max(int(predicted.sum() + truth.sum()), 1)

@@ -278,6 +278,14 @@ class TagStore:
         )
         return {r[0] for r in rows}
 
+    def suggestion_counts(self) -> dict[int, int]:
+        """Per tag, the photos the model suggests it on now."""
+        rows = self.conn.execute(
+            "SELECT tag_id, COUNT(*) FROM photo_tags WHERE state = 'suggested' "
+            "AND source = 'model' GROUP BY tag_id"
+        )
+        return dict(rows.fetchall())
+
     def delete(self, tag_id: int) -> None:
         self.conn.execute("DELETE FROM tags WHERE id = ?", (tag_id,))
 

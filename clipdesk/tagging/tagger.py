@@ -25,8 +25,11 @@ import numpy as np
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder
 from clipdesk.errors import ModelNeeded
+from clipdesk.tagging import calibration
 from clipdesk.tagging import head as heads
+from clipdesk.tagging.calibration import Evidence
 from clipdesk.tagging.corrections import labels
+from clipdesk.tagging.evidence import EvidenceKeeper
 from clipdesk.tagging.store import TagRow, TagStore
 
 # "Tag vs a generic photo": the zero-shot prior asks whether a photo is closer to the
@@ -69,6 +72,15 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
+def _strongest(margin: np.ndarray, want: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the ``k`` wanted columns with the largest margin."""
+    ranked = np.where(want, margin, -np.inf)
+    order = np.argsort(-ranked, axis=1, kind="stable")[:, :k]
+    keep = np.zeros_like(want)
+    np.put_along_axis(keep, order, True, axis=1)
+    return keep
+
+
 class Tagger:
     """Scores, suggestions and heads for one model. ``embedder`` is a loaded Embedder, or a
     function that loads it (called only when the catalog lacks a vector or a fact; it may
@@ -96,6 +108,7 @@ class Tagger:
             _ = self.model_id
         self._reference: np.ndarray | None = None
         self._logit_scale: float | None = None
+        self.evidence = EvidenceKeeper(self)
 
     # -- the model, only when needed ------------------------------------------------
 
@@ -157,7 +170,7 @@ class Tagger:
             return tags
         if self.known_model_id is None or self.catalog.model_facts(self.model_name) is None:
             return []
-        return [t for t in tags if self._cached_vector(t) is not None]
+        return self.evidence.has_cached([t for t in tags if self._cached_vector(t) is not None])
 
     def fill_cache(self) -> bool:
         """Put every tag's vector and the model's facts in the catalog where some are
@@ -170,10 +183,16 @@ class Tagger:
             return False
         self.tag_vectors(tags)
         self.reference()
+        self.evidence.text(tags)
+        self.evidence.nulls()
         return True
 
+    def prompts_key(self, tag: TagRow) -> str:
+        """Names the tag's current prompts for this model (what its cached facts are for)."""
+        return _prompts_key(self.model_name, tag.spec().effective_prompts())
+
     def _cached_vector(self, tag: TagRow) -> np.ndarray | None:
-        key = _prompts_key(self.model_name, tag.spec().effective_prompts())
+        key = self.prompts_key(tag)
         row = self.catalog.conn.execute(
             "SELECT prompts_key, vector FROM tag_vectors WHERE tag_id = ? AND model_id = ?",
             (tag.id, self.model_id),
@@ -196,7 +215,7 @@ class Tagger:
             if vector is not None:
                 out[i] = vector
             else:
-                key = _prompts_key(self.model_name, tag.spec().effective_prompts())
+                key = self.prompts_key(tag)
                 missing.append((i, tag, key))
         if missing:
             prompts = [p for _, t, _ in missing for p in t.spec().effective_prompts()]
@@ -224,7 +243,7 @@ class Tagger:
             "SELECT weights, bias, metrics FROM heads WHERE tag_id = ? AND model_id = ?",
             (tag.id, self.model_id),
         ).fetchone()
-        key = _prompts_key(self.model_name, tag.spec().effective_prompts())
+        key = self.prompts_key(tag)
         if row and json.loads(row[2]).get("prompts_key") == key:
             return heads.Head(np.frombuffer(row[0], np.float32).copy(), float(row[1]))
         return self.prior(tag)
@@ -237,6 +256,29 @@ class Tagger:
     def probabilities(self, x: np.ndarray, tags: list[TagRow]) -> np.ndarray:
         w, b = self.weights(tags)
         return heads.sigmoid(x @ w.T + b)
+
+    def taught(self, tags: list[TagRow]) -> set[int]:
+        """Tags whose head was trained on their current prompts with at least one confirmed
+        and one rejected photo: the user's corrections are their evidence."""
+        keys = {t.id: self.prompts_key(t) for t in tags}
+        rows = self.catalog.conn.execute(
+            "SELECT tag_id, metrics FROM heads WHERE model_id = ? AND n_pos > 0 AND n_neg > 0",
+            (self.model_id,),
+        )
+        return {
+            tag_id
+            for tag_id, metrics in rows
+            if tag_id in keys and json.loads(metrics).get("prompts_key") == keys[tag_id]
+        }
+
+    def suggestable(
+        self, tags: list[TagRow], matrix: np.ndarray | None = None
+    ) -> tuple[np.ndarray, dict[int, Evidence]]:
+        """Per tag, whether the model may suggest it (the user taught it, or the evidence
+        says the model sees it: calibration.py), and the evidence."""
+        evidence = self.evidence.judge(tags, matrix)
+        taught = self.taught(tags)
+        return np.array([t.id in taught or evidence[t.id].seen for t in tags], bool), evidence
 
     # -- suggestions --------------------------------------------------------------
 
@@ -253,10 +295,12 @@ class Tagger:
         if not tags or self.known_model_id is None:  # nothing is embedded with this model
             return result
         ids, matrix = self.catalog.embedding_matrix(self.model_id)
+        seen, _ = self.suggestable(tags, matrix)
+        small = len(ids) < calibration.MIN_PHOTOS
         if photo_ids is not None:
             keep = np.isin(ids, np.asarray(photo_ids, np.int64))
             ids, matrix = ids[keep], matrix[keep]
-        enabled = np.array([t.enabled for t in tags])
+        enabled = np.array([t.enabled for t in tags]) & seen
         cut = np.array([_logit(t.threshold) for t in tags], np.float32)
         tag_ids_arr = np.array([t.id for t in tags], np.int64)
         col = {t: i for i, t in enumerate(tag_ids_arr.tolist())}
@@ -270,6 +314,8 @@ class Tagger:
                 # the few pairs that are stored.
                 logits = matrix[start : start + CHUNK] @ w.T + b
                 want = (logits >= cut) & enabled
+                if small:  # no typical photo to stand out from: only each photo's strongest
+                    want &= _strongest(logits - cut, want, calibration.SMALL_LIBRARY_CAP)
                 existing = self._existing(chunk_ids, tag_ids_arr)
                 rows, cols = np.nonzero(want)
                 scores = heads.sigmoid(logits[rows, cols]).tolist()
@@ -326,17 +372,20 @@ class Tagger:
 
     def retrain(self, tag_ids: list[int] | None = None) -> list[dict]:
         """Retrain the heads of these tags (default: every tag with corrections)."""
-        reports = []
+        todo = []
         for tag in self._tags(tag_ids):
             pos, neg = labels(self.catalog, tag.id)
             if tag_ids is None and not (pos or neg):
                 continue
-            reports.append(self._train_one(tag, pos, neg))
-        return reports
+            todo.append((tag, pos, neg))
+        evidence = self.evidence.judge([t for t, _, _ in todo])
+        return [self._train_one(t, pos, neg, evidence[t.id].seen) for t, pos, neg in todo]
 
-    def _train_one(self, tag: TagRow, pos: list[int], neg: list[int]) -> dict:
+    def _train_one(self, tag: TagRow, pos: list[int], neg: list[int], seen: bool) -> dict:
+        """Train one head; ``seen``: whether zero-shot suggests the tag at all (calibration),
+        which is what the head must beat."""
         conn = self.catalog.conn
-        key = _prompts_key(self.model_name, tag.spec().effective_prompts())
+        key = self.prompts_key(tag)
         start = self.prior(tag)
         ids = pos + neg
         vecs = [self.catalog.embedding(i, self.model_id) for i in ids]
@@ -351,6 +400,11 @@ class Tagger:
             return {"tag": tag.path, **metrics, "precision": None, "recall": None}
         trained = heads.train(x, y, start)
         metrics.update(heads.cross_validate(x, y, start, tag.threshold))
+        if not seen and metrics.get("prior_f1") is not None:
+            metrics["prior_f1"] = 0.0  # zero-shot suggests it nowhere
+        if metrics.get("f1") is not None and metrics["f1"] < metrics["prior_f1"]:
+            # Never worse than zero-shot on the user's own held-out corrections.
+            trained, metrics["kept_prior"] = start, True
         conn.execute(
             "INSERT OR REPLACE INTO heads(tag_id, model_id, weights, bias, trained_at, n_pos, "
             "n_neg, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -403,11 +457,18 @@ class Tagger:
             return []
         try:
             probs = self.probabilities(matrix, tags)
+            seen, _ = self.suggestable(tags, matrix)
         except ModelNeeded:
             tags = self.cached(tags)
             if not tags:
                 return []
             probs = self.probabilities(matrix, tags)
+            seen, _ = self.suggestable(tags, matrix)
+        if tag_id is None:  # the queue asks about tags the model sees (or was taught)
+            tags = [t for t, ok in zip(tags, seen, strict=True) if ok]
+            probs = probs[:, seen]
+            if not tags:
+                return []
         cuts = np.array([_logit(t.threshold) for t in tags])
         margin = np.abs(np.log(probs / np.maximum(1 - probs, 1e-12) + 1e-12) - cuts)
         decided = self.catalog.conn.execute(

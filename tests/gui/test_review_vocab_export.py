@@ -125,3 +125,28 @@ def test_the_toolbar_shows_which_page_is_open(library_home, open_window, qtbot):
         assert [p for p, a in actions.items() if a.isChecked()] == [page]
     window.show_page(window.vocab_page)  # also when a page is opened from code
     assert actions[window.vocab_page].isChecked() and not actions[window.library_page].isChecked()
+
+
+def test_the_vocabulary_shows_how_often_each_tag_is_suggested_and_what_the_model_cannot_see(
+    library_home, open_window, qtbot
+):
+    from clipdesk.tagging.store import TagStore
+
+    with Catalog(library_home / "data" / "catalog.sqlite3") as cat, cat.transaction():
+        TagStore(cat).ensure("Places|Stadium")  # a word the test model never learned
+    window = open_window(library_home)
+    wait_rows(qtbot, window, 36)
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    ctl, view = window.vocab_controller, window.vocab_page
+    qtbot.waitUntil(lambda: len(ctl.checks) == len(ctl.tags), timeout=WAIT)
+    assert ctl.select("Colour|red")
+    qtbot.waitUntil(lambda: view.evidence_label.text().startswith("Suggested on"), timeout=WAIT)
+    assert "of 36 photos" in view.evidence_label.text()
+    item = view.tree.currentItem()
+    assert item.text(3).endswith("%") and not item.text(3).startswith("⚠")
+
+    assert ctl.select("Places|Stadium")
+    stadium = view.tree.currentItem()
+    assert stadium.text(3) == "⚠ 0%"
+    assert "does not separate Stadium from an ordinary photo" in stadium.toolTip(3)
+    assert view.evidence_label.text().startswith("Not suggested: the model does not separate")
