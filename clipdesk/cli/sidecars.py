@@ -53,15 +53,15 @@ def add_parsers(sub, common) -> None:
 def cmd_export(library, args) -> int:
     from clipdesk.ops import sidecars as sidecar_ops  # the XMP engine: only for sidecars
 
-    report = sidecar_ops.export(
-        library,
-        args.paths,
+    options = sidecar_ops.ExportOptions(
+        tuple(args.paths) if args.paths else None,
         args.naming,
         args.include_suggested,
         args.dry_run,
         force=args.force,
         pair_raw=args.pair_raw,
     )
+    report = sidecar_ops.export(library, options)
     if args.json:
         print(
             json.dumps(

@@ -60,13 +60,12 @@ class ExportDialog(QDialog):
         self,
         bridge: WorkerBridge,
         settings: Settings,
-        settings_file: Path,
         selected: list[str],
         parent: QWidget | None = None,
     ):
         super().__init__(parent)
         self.setWindowTitle("Export tags to XMP sidecars")
-        self.bridge, self.settings, self.settings_file = bridge, settings, settings_file
+        self.bridge, self.settings = bridge, settings
         self.selected = selected
         self.report = None
         self._cancel = threading.Event()
@@ -143,14 +142,16 @@ class ExportDialog(QDialog):
     def run(self, dry_run: bool) -> None:
         if self._running:
             return
-        from clipdesk.sidecar_sync import export_library
+        from clipdesk.ops import sidecars as sidecar_ops
 
         self._running = True
         self._cancel.clear()
         naming, suggested = self.naming(), self.with_suggested.isChecked()
         paths = list(self.selected) if self.selected_photos.isChecked() else None
         relay, cancel = self._relay, self._cancel
-        pair_raw = self.settings.sidecar_pair_raw  # set by `clipdesk export --pair-raw`
+        options = sidecar_ops.ExportOptions(
+            tuple(paths) if paths is not None else None, naming, suggested, dry_run
+        )
         step = [0]
 
         def progress(done: int, total: int | None, outcome) -> None:
@@ -158,17 +159,8 @@ class ExportDialog(QDialog):
                 step[0] = done
                 relay.progress.emit(done, total or 0)
 
-        def job(lib):
-            return export_library(
-                lib.catalog,
-                paths,
-                naming,
-                suggested,
-                dry_run,
-                progress=progress,
-                cancelled=cancel.is_set,
-                pair_raw=pair_raw,
-            )
+        def job(lib):  # checks the paths, and keeps a real export's naming as the default
+            return sidecar_ops.export(lib, options, progress=progress, cancelled=cancel.is_set)
 
         for w in (self.check_button, self.write_button):
             w.setEnabled(False)
@@ -176,9 +168,6 @@ class ExportDialog(QDialog):
         self.summary.setText("Checking…" if dry_run else "Writing sidecars…")
         self.progress.setRange(0, 0)
         self.progress.show()
-        if naming != self.settings.sidecar_naming:
-            self.settings.sidecar_naming = naming  # the user's choice sticks
-            self.settings.save(self.settings_file)
         future = self.bridge.submit(
             job, done=lambda r: self._finished(r, dry_run), failed=self._failed
         )
@@ -193,6 +182,8 @@ class ExportDialog(QDialog):
     def _finished(self, report, dry_run: bool) -> None:
         self._running = False
         self.report = report
+        if not dry_run:  # the worker saved it as the default: this window's copy follows
+            self.settings.sidecar_naming = report.naming
         self.progress.hide()
         self.close_button.setText("Close")
         self.check_button.setEnabled(True)

@@ -325,7 +325,7 @@ class MainWindow(QMainWindow):
             if b is not None:
                 paths.append(b.path)
         s = self.session
-        dialog = ExportDialog(s.bridge, s.settings, s.paths.settings_file, paths, self)
+        dialog = ExportDialog(s.bridge, s.settings, paths, self)
         dialog.open()
         return dialog
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from clipdesk.library import Library
@@ -27,38 +28,51 @@ def _check_inside(lib: Library, paths: list[str | Path] | None) -> None:
         )
 
 
+@dataclass(frozen=True)
+class ExportOptions:
+    """What an export writes, the same from the terminal and the window.
+
+    ``paths``: photos or folders (None: the whole library); ``naming``: "ext" or "base"
+    (None: the saved choice); ``pair_raw``: a RAW+JPEG pair shares the RAW's sidecar (None:
+    the saved choice); ``force``: replace read-only sidecars (keeping their mode).
+    """
+
+    paths: tuple[str | Path, ...] | None = None
+    naming: str | None = None
+    include_suggested: bool = False
+    dry_run: bool = False
+    force: bool = False
+    pair_raw: bool | None = None
+
+
 def export(
     lib: Library,
-    paths: list[str | Path] | None = None,
-    naming: str | None = None,
-    include_suggested: bool = False,
-    dry_run: bool = False,
+    options: ExportOptions = ExportOptions(),
     progress=None,
     cancelled=None,
-    force: bool = False,
-    pair_raw: bool | None = None,
 ) -> ExportReport:
     """Write (or, in a dry run, list) each photo's tags into its sidecar.
 
     A naming (or RAW+JPEG pairing) chosen for a real export becomes the default; a dry run
-    changes nothing. ``force`` replaces read-only sidecars (keeping their mode).
+    changes nothing.
     """
+    paths = list(options.paths) if options.paths is not None else None
     _check_inside(lib, paths)
-    naming = naming or lib.settings.sidecar_naming
-    pair_raw = lib.settings.sidecar_pair_raw if pair_raw is None else pair_raw
     s = lib.settings
-    if not dry_run and (naming, pair_raw) != (s.sidecar_naming, s.sidecar_pair_raw):
+    naming = options.naming or s.sidecar_naming
+    pair_raw = s.sidecar_pair_raw if options.pair_raw is None else options.pair_raw
+    if not options.dry_run and (naming, pair_raw) != (s.sidecar_naming, s.sidecar_pair_raw):
         s.sidecar_naming, s.sidecar_pair_raw = naming, pair_raw
         s.save(lib.paths.settings_file)
     return export_library(
         lib.catalog,
         paths,
         naming,
-        include_suggested,
-        dry_run,
+        options.include_suggested,
+        options.dry_run,
         progress,
         cancelled,
-        force=force,
+        force=options.force,
         pair_raw=pair_raw,
     )
 
