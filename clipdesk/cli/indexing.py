@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import threading
@@ -132,55 +131,29 @@ def cmd_index(library, args) -> int:
 
 
 def cmd_status(library, args) -> int:
+    from clipdesk.ops.status import library_status
     from clipdesk.worker.state import read_state
 
-    cat = library.catalog
-    watch = read_state(library.paths.data_dir)  # None: no worker is alive
-    counts = cat.folder_counts()
-    folders = []
-    for folder_id, path in cat.folders():
-        mode = (watch or {}).get("folders", {}).get(path, {})
-        folders.append(
-            {
-                "path": shown(path),
-                "photos": counts.get(folder_id, 0),
-                "present": os.path.isdir(path),
-                "watched_by": mode.get("mode"),
-                "watch_reason": mode.get("reason"),
-            }
-        )
-    info = {
-        "model": library.engine.model_name,
-        "backend": library.engine.planned_backend(),
-        "home": str(library.paths.data_dir.parent),
-        "catalog": str(library.paths.catalog),
-        "folders": folders,
-        "counts": cat.status_counts(),
-        "failed": [{"path": shown(p), "reason": r} for p, r in cat.failures()],
-        "keyword_problems": [
-            {"path": shown(p), "reason": shown(r)} for p, r in cat.keyword_problems()
-        ],
-        "watcher": {"running": watch is not None, "pid": (watch or {}).get("pid")},
-    }
+    status = library_status(library, read_state(library.paths.data_dir))
     if args.json:
-        print(json.dumps(info, indent=2))
+        print(json.dumps(status.to_json(), indent=2))
         return EXIT_OK
-    print(f"model:    {info['model']}")
-    print(f"backend:  {info['backend']}")
-    print(f"catalog:  {info['catalog']}")
-    running = f"running (pid {watch.get('pid')})" if watch else None
+    print(f"model:    {status.model}")
+    print(f"backend:  {status.backend}")
+    print(f"catalog:  {status.catalog}")
+    running = f"running (pid {status.watcher_pid})" if status.watcher_running else None
     print("watcher:  " + (running or "not running (start it with `clipdesk watch`)"))
-    for f in folders:
-        state = "" if f["present"] else "  (not found: unmounted?)"
-        if f["watched_by"]:
-            why = f" ({f['watch_reason']})" if f["watch_reason"] else ""
-            state += f"  watched by {f['watched_by']}{why}"
-        print(f"folder:   {f['path']}  {f['photos']} photos{state}")
-    print("photos:   " + ", ".join(f"{v} {k}" for k, v in info["counts"].items()))
-    for f in info["failed"]:
-        print(f"failed:   {f['path']}: {f['reason']}")
-    for f in info["keyword_problems"]:  # indexed, but its sidecar or keywords were unreadable
-        print(f"keywords: {f['path']}: {f['reason']}")
+    for f in status.folders:
+        state = "" if f.present else "  (not found: unmounted?)"
+        if f.watched_by:
+            why = f" ({f.watch_reason})" if f.watch_reason else ""
+            state += f"  watched by {f.watched_by}{why}"
+        print(f"folder:   {shown(f.path)}  {f.photos} photos{state}")
+    print("photos:   " + ", ".join(f"{v} {k}" for k, v in status.counts.items()))
+    for path, reason in status.failed:
+        print(f"failed:   {shown(path)}: {reason}")
+    for path, reason in status.keyword_problems:  # indexed, but its keywords were unreadable
+        print(f"keywords: {shown(path)}: {shown(reason)}")
     return EXIT_OK
 
 

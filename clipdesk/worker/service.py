@@ -35,6 +35,7 @@ from clipdesk.indexer import DecodedCache, Indexer
 from clipdesk.library import Library
 from clipdesk.ops import folders as folder_ops
 from clipdesk.ops import learning
+from clipdesk.ops.status import FolderStatus
 from clipdesk.paths import app_paths
 from clipdesk.watcher import Changes, FolderWatcher, WatchMode
 from clipdesk.worker.download import WeightsDownload
@@ -206,15 +207,10 @@ class Worker:
             folders = []
             for folder_id, path in self._folders:
                 mode = modes.get(folder_id, (path, WatchMode("not watched")))[1]
-                folders.append(
-                    {
-                        "id": folder_id,
-                        "path": path,
-                        "watched_by": mode.mode,
-                        "reason": mode.reason,
-                        "photos": self._counts.get(folder_id, 0),
-                    }
+                status = FolderStatus.of(
+                    folder_id, path, self._counts.get(folder_id, 0), mode.mode, mode.reason
                 )
+                folders.append(asdict(status))
             if self._current:
                 phase = self._progress.phase
             else:
