@@ -5,12 +5,13 @@ first and runs in the thread that owns its catalog connection (the one writer).
 
 - :mod:`~clipdesk.ops.tags`: confirm, reject, add, undo; a photo's tags
 - :mod:`~clipdesk.ops.learning`: learn from corrections, retrain, review queue, report
-- :mod:`~clipdesk.ops.vocabulary`: edit, create, delete, import and export tags
+- :mod:`~clipdesk.ops.vocabulary`: edit, create, delete, import, export and check tags
 - :mod:`~clipdesk.ops.model_vocabulary`: whether the vocabulary suits the model; its own
 - :mod:`~clipdesk.ops.folders`: add and remove photo folders
 - :mod:`~clipdesk.ops.sidecars`: export tags to XMP sidecars, import their keywords
 - :mod:`~clipdesk.ops.search`: text, example and prompt search within a filter
 - :mod:`~clipdesk.ops.repair`: back up and rebuild a damaged catalog
+- :mod:`~clipdesk.ops.status`: the library and how its folders are watched
 """
 
 from clipdesk.ops.errors import OpError
