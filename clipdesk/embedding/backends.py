@@ -25,7 +25,8 @@ from clipdesk.embedding import prebuilt
 from clipdesk.embedding.embedder import Embedder
 from clipdesk.embedding.onnx_runtime import cached_export, load_onnx, onnx_embedder
 from clipdesk.embedding.registry import ModelSpec, ModelUnavailable, parse_model
-from clipdesk.embedding.weights import check_hash, hub_cache_only, offline_error, weights_file
+from clipdesk.embedding.torch_model import load_torch_model, open_clip_tokenizer
+from clipdesk.embedding.weights import check_hash, weights_file
 
 if TYPE_CHECKING:
     from clipdesk.embedding.download import DownloadHooks
@@ -94,33 +95,6 @@ def accelerators(
     return cuda, bool(maybe_mps and mps and mps.is_available())
 
 
-def _load_torch_model(spec: ModelSpec, cache_dir: Path):
-    import open_clip
-
-    try:
-        with hub_cache_only(spec, cache_dir):  # downloaded before: no second trip to the hub
-            model, _, preprocess = open_clip.create_model_and_transforms(
-                spec.open_clip_name,
-                pretrained=spec.pretrained,
-                cache_dir=str(cache_dir),
-                weights_only=True,
-            )
-    except (RuntimeError, OSError, ValueError) as exc:
-        if spec.is_local:
-            raise ModelUnavailable(f"cannot load {spec.name}: {exc}") from None
-        raise offline_error(spec, cache_dir, exc) from None
-    return model.eval(), preprocess
-
-
-def _tokenizer(spec: ModelSpec, cache_dir: Path):
-    import open_clip
-
-    try:
-        return open_clip.get_tokenizer(spec.open_clip_name, cache_dir=str(cache_dir))
-    except Exception as exc:  # an HF tokenizer that cannot be fetched offline
-        raise ModelUnavailable(f"cannot load the tokenizer for {spec.name}: {exc}") from None
-
-
 @prebuilt.without_torch
 def load_embedder(
     model: str | ModelSpec,
@@ -173,8 +147,8 @@ def _load_torch(spec: ModelSpec, device: str, cache_dir: Path) -> Embedder:
     # device "cpu" (torch-cpu, held to ONNX by the parity test).
     import torch
 
-    model, preprocess = _load_torch_model(spec, cache_dir)
-    tokenizer = _tokenizer(spec, cache_dir)
+    model, preprocess = load_torch_model(spec, cache_dir)
+    tokenizer = open_clip_tokenizer(spec, cache_dir)
     dtype = torch.float16 if device == "cuda" else torch.float32
     dev = torch.device(device)
     model = model.to(dev, dtype)

@@ -26,10 +26,8 @@ JPEG_MAGIC = b"\xff\xd8\xff"
 GPU_BATCH = {"cuda": 128, "mps": 64}  # images per encoder call on a GPU backend
 # ONNX int8 on the CPU with one encoder on every core (no lanes: lanes.py): its quantised
 # kernels do less work per node, so the intra-op threads' hand-offs weigh more and a larger
-# batch spreads them (benchmarks/ingest.py, paired rounds: 0.90 / 0.79 / 0.91 of the limit
-# at 16 against 0.83 / 0.77 / 0.86 at 8; fp32 went the other way). In lanes there are no
-# hand-offs, and batches of 8 did as well or better for both (5 paired rounds: int8 0.90
-# against 0.88 at 16, fp32 0.96 against 0.91).
+# batch spreads them (benchmarks/README.md, ingest.py). Lanes have no hand-offs: they keep
+# the caller's batch (8) for int8 as for fp32.
 INT8_BATCH = 16
 
 

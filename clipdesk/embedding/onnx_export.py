@@ -12,9 +12,8 @@ This module imports torch only inside :func:`export`.
 
 Each graph keeps its weights in a file beside it (``text.onnx.data``): ONNX Runtime maps
 that file instead of copying the weights out of one large protobuf, which opens
-ViT-B-32's text graph in ~0.3 instead of ~1 s and its image graph in ~0.8 instead of
-~1.6 s (benchmarks/README.md, "Cold, 1M"). Exports written before keep working as
-they are.
+ViT-B-32's text graph about three times as fast (~0.3 s): that session is most of a cold
+search (benchmarks/README.md, "Cold, 1M"). A one-file export still loads as it is.
 
 The text graph takes a variable number of token positions where the model allows it
 (open_clip's CLIP text tower: causal mask, EOT pooled by argmax): the runtime feeds

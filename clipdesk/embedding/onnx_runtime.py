@@ -5,7 +5,7 @@ copied in: prebuilt.py) without open_clip; ``onnx_embedder`` opens it as an ``Em
 whose graphs open on first use (the text graph through an optimised copy saved beside
 it), with the numpy/PIL transform and the export's torch-free tokenizer. Only where no
 usable export is cached does ``load_onnx`` export the model once, which needs torch and
-open_clip (``_load_torch_model`` and ``_tokenizer`` from backends, imported there).
+open_clip (``torch_model``, imported there).
 A damaged export or graph is cleared and exported again.
 """
 
@@ -86,13 +86,13 @@ def load_onnx(
 
 
 def _export(spec: ModelSpec, digest: str, folder: Path, weights_dir: Path) -> None:
-    from clipdesk.embedding.backends import _load_torch_model, _tokenizer
+    from clipdesk.embedding.torch_model import load_torch_model, open_clip_tokenizer
 
     log.info("exporting %s to ONNX in %s (once)", spec.name, folder)
-    model, _ = _load_torch_model(spec, weights_dir)
+    model, _ = load_torch_model(spec, weights_dir)
     cfg = dict(model.visual.preprocess_cfg)
     size = cfg["size"] if isinstance(cfg["size"], int) else cfg["size"][0]
-    theirs = _tokenizer(spec, weights_dir)
+    theirs = open_clip_tokenizer(spec, weights_dir)
     context = int(getattr(theirs, "context_length", None) or getattr(model, "context_length", 77))
     tokenizer, files = _describe_tokenizer(theirs)
     onnx_export.export(
@@ -364,10 +364,10 @@ def onnx_embedder(
             sep_id=tok["sep_id"],
         )
     else:
-        from clipdesk.embedding.backends import _tokenizer
+        from clipdesk.embedding.torch_model import open_clip_tokenizer
 
-        open_clip_tokenizer = _tokenizer(spec, weights_dir)
-        tokenizer = lambda texts: open_clip_tokenizer(texts).numpy()  # noqa: E731
+        theirs = open_clip_tokenizer(spec, weights_dir)
+        tokenizer = lambda texts: theirs(texts).numpy()  # noqa: E731
     dynamic = bool(meta["text_dynamic_length"])
 
     def encode_tokens(tokens: np.ndarray) -> np.ndarray:

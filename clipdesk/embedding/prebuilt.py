@@ -25,6 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+from clipdesk.embedding.errors import ModelUnavailable
+
 if TYPE_CHECKING:
     from clipdesk.embedding.registry import ModelSpec
 
@@ -67,8 +69,6 @@ def prebuilt_export(spec: ModelSpec, digest: str) -> Path | None:
 def install_prebuilt(spec: ModelSpec, digest: str, dest: Path) -> Path | None:
     """Copy the prebuilt export of ``spec`` (if there is one) into ``dest``, the user's cache
     folder for it, and return ``dest``; None when there is nothing prebuilt to copy."""
-    from clipdesk.embedding.registry import ModelUnavailable
-
     source = prebuilt_export(spec, digest)
     if source is None:
         return None
@@ -118,8 +118,6 @@ def without_torch(fn: F) -> F:
         except ModuleNotFoundError as exc:
             if (exc.name or "").split(".")[0] not in TORCH_MODULES:
                 raise
-            from clipdesk.embedding.registry import ModelUnavailable
-
             model = kwargs.get("model", kwargs.get("text", args[0] if args else "?"))
             name = model if isinstance(model, str) else getattr(model, "name", str(model))
             backend = kwargs.get("backend", args[1] if len(args) > 1 else "auto")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from clipdesk.embedding.errors import ModelUnavailable
 from clipdesk.embedding.prebuilt import without_torch
 
 # Package data: a real folder in a checkout, an installed wheel and a PyInstaller bundle
@@ -30,10 +31,6 @@ TEST_MODEL_DIR = Path(
 )
 
 log = logging.getLogger(__name__)
-
-
-class ModelUnavailable(RuntimeError):
-    """The model cannot be loaded; the message tells the user what to do."""
 
 
 @dataclass(frozen=True)
