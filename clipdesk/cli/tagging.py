@@ -55,13 +55,10 @@ def add_parsers(sub, common) -> None:
 
 
 def _learn_unless_watched(library) -> None:
-    """A running worker (`clipdesk watch`, the window) learns from this decision by itself,
-    a few seconds later; without one, learn now so the next command sees the effect."""
     from clipdesk.ops import learning
     from clipdesk.worker.state import worker_alive
 
-    if not worker_alive(library.paths.data_dir):
-        learning.learn_pending(library)
+    learning.after_decision(library, worker_alive(library.paths.data_dir))
 
 
 def cmd_vocab(library, args) -> int:

@@ -17,10 +17,31 @@ from clipdesk.library import Library
 from clipdesk.tagging import corrections
 from clipdesk.tagging.tagger import ReviewItem
 
+# A decision waits this long for the next one before its tags retrain, so that a run of
+# keypresses in review is learned once rather than once a key.
+LEARN_DELAY = 3.0
+
 
 def pending(lib: Library) -> dict[int, float]:
     """Tags waiting to be retrained, with the time of their last correction."""
     return corrections.pending_learning(lib.catalog)
+
+
+def due_in(lib: Library, delay: float = LEARN_DELAY, now: float | None = None) -> float | None:
+    """When to retrain the tags in the learning queue: seconds from now (0: at once), or
+    None when none waits. The one rule; the worker schedules by it."""
+    waiting = pending(lib)
+    if not waiting:
+        return None
+    now = time.time() if now is None else now
+    return max(max(waiting.values()) + delay - now, 0.0)
+
+
+def after_decision(lib: Library, worker_running: bool) -> list[int]:
+    """A decision made in the terminal: a running worker (the window, ``clipdesk watch``)
+    learns it by ``due_in``; without one, learn now, so the next command sees the effect.
+    The tags learned here."""
+    return [] if worker_running else learn_pending(lib)
 
 
 def learn_pending(lib: Library) -> list[int]:

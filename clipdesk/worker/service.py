@@ -47,7 +47,6 @@ from clipdesk.worker.state import WorkerLock, clear_state, write_state
 
 log = logging.getLogger(__name__)
 
-LEARN_DELAY = 3.0  # seconds after the last correction before its tags retrain
 LEARN_POLL = 2.0  # while idle, how often to look for corrections made by other processes
 BACKGROUND_NICE = 5  # how much lower the worker's threads run than the window's
 
@@ -83,7 +82,7 @@ class Worker:
         poll_interval: float = 30.0,
         debounce: float = 1.0,
         engine: EngineChoice | None = None,
-        learn_delay: float = LEARN_DELAY,
+        learn_delay: float = learning.LEARN_DELAY,
     ):
         self._lib_args = {"home": home, "model": model, "backend": backend, "int8": int8}
         self._engine = engine
@@ -299,10 +298,9 @@ class Worker:
 
     def schedule_learning(self) -> None:
         """Retrain the tags in the learning queue, a little after their last correction."""
-        pending = learning.pending(self.library)
-        if pending:
-            wait = max(pending.values()) + self.learn_delay - time.time()
-            self.enqueue(LearnJob(Priority.TAGGING, not_before=time.monotonic() + max(wait, 0)))
+        wait = learning.due_in(self.library, self.learn_delay)
+        if wait is not None:
+            self.enqueue(LearnJob(Priority.TAGGING, not_before=time.monotonic() + wait))
 
     def sync_watches(self) -> None:
         """Watch exactly the catalog's folders (adding one may have merged others into it)."""
