@@ -1,8 +1,8 @@
 """Waiting for the catalog's write lock, with a word to the user instead of a crash.
 
-SQLite lets one connection write at a time. A writer that meets another one's lock used to
-wait 30 s (the connection's busy timeout) and then fail with ``database is locked``,
-losing what the user had just decided. Every write transaction now begins through
+SQLite lets one connection write at a time. Left to SQLite, a writer that meets another
+one's lock waits 30 s (the connection's busy timeout) and then fails with ``database is
+locked``, losing what the user had just decided. So every write transaction begins through
 :func:`begin_immediate`: it asks for the lock in short slices (SQLite's own busy handler
 waits inside each), says once that it is waiting (``on_wait``, which the CLI points at
 stderr and the worker at the window), and goes on waiting until it gets the lock; Ctrl-C

@@ -14,8 +14,8 @@ shortlist exactly, and widens it until no row outside can beat the exact top res
 
 The integer product runs in ONNX Runtime (``MatMulInteger``, int32 accumulation, as
 ``query x codes^T`` with the codes a constant that ONNX Runtime packs once): numpy has no
-fast int8 product, and the same product over the memory-mapped rows without packing was
-slower than numpy's float32 one here (benchmarks/README.md). The graph is written here as
+fast int8 product, and the same product over the memory-mapped rows without packing is
+slower than numpy's float32 one (benchmarks/README.md). The graph is written here as
 protobuf bytes so that a search never imports the ``onnx`` package (4 s). Packing costs
 a transposed private copy of the codes and seconds at 1M rows, so an index packs in the
 background once it is queried again (search.py); until then it scans exactly.

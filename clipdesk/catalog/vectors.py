@@ -56,10 +56,10 @@ VERSION = 2  # 2: the compact matrix (.u8, .scale) beside the float file
 DTYPES = {"float16": "f16", "float32": "f32"}
 FILES = {"ids_file": "ids", "vec_file": "vec", "codes_file": "u8", "scales_file": "scale"}
 # float32 by default: numpy has no fast float16 arithmetic or conversion, so a float16
-# matrix is scored by casting blocks to float32, which on the project's 2-core x86 CPU
-# (AVX2) made the product 9-15x slower than float32 (benchmarks/search.py). float16
-# halves the file, the memory and the pages a cold search reads, and ranks the same (top-50
-# overlap 1.00); choose it where memory matters more than latency.
+# matrix is scored by casting blocks to float32, which makes the product 9-15x slower than
+# float32 on an AVX2 CPU (benchmarks/README.md, search.py). float16 halves the file, the
+# memory and the pages a cold search reads, and ranks the same (top-50 overlap 1.00);
+# choose it where memory matters more than latency.
 DEFAULT_DTYPE = "float32"
 SAMPLE_ROWS = 64
 

@@ -168,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def entry() -> None:
     """The ``clipdesk`` command (and ``python -m clipdesk``): ``main``, then exit. A search
     that has answered (read-only; its catalog closed, its output flushed) ends the process
-    at once: freeing ONNX Runtime's session and every module at interpreter shutdown took
+    at once: freeing ONNX Runtime's session and every module at interpreter shutdown takes
     another 40-50 ms of a ~400 ms cold search (benchmarks/startup.py)."""
     rc = main()
     if _answered and _answered[-1] in QUICK_EXIT:

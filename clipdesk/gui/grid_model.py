@@ -1,8 +1,8 @@
 """The photo grid's model: an ordered array of photo ids, details paged in from the catalog.
 
 A library of 100k photos costs an int64 array here plus the pages in view: rows are read
-from the catalog 256 at a time when the view first asks for them, and thumbnails come from
-the :class:`ThumbnailLoader` as they load.
+from the catalog a page (``PAGE`` rows) at a time when the view first asks for them, and
+thumbnails come from the :class:`ThumbnailLoader` as they load.
 """
 
 from __future__ import annotations
@@ -19,11 +19,10 @@ from clipdesk.gui.thumbnails import ThumbnailLoader
 from clipdesk.pathnames import shown
 
 # Rows read per catalog query. While the worker indexes, every change notice re-reads the
-# visible pages on the GUI thread, and 64 rows hold a screenful: the most GUI-thread CPU in
-# one event-loop gap went from 16.7-25.9 ms (256 rows, 8 runs) to 13.5-24.8 ms (9 runs), a
-# small gain (benchmarks/gui_responsiveness.py).
+# visible pages on the GUI thread: a page of 64 rows holds a screenful, so that re-read
+# stays short (benchmarks/README.md, gui_responsiveness.py).
 PAGE = 64
-MAX_PAGES = 256  # 16k rows cached, as before
+MAX_PAGES = 256  # 16k rows cached
 
 IdRole = Qt.ItemDataRole.UserRole + 1
 PathRole = Qt.ItemDataRole.UserRole + 2

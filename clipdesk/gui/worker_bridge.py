@@ -31,11 +31,9 @@ _preload_lock = threading.Lock()
 
 def preload_worker_modules() -> threading.Thread:
     """Import the worker's modules (the watcher, the indexer, watchdog: 70 ms of CPU) in a
-    thread of their own, once per process; called as the window is built. Imported on the
-    GUI thread when the worker started, they held the window's first turn of the event loop
-    for 100-140 ms; imported in a thread while the event loop ran, they still stalled it
-    50-130 ms (benchmarks/gui_responsiveness.py). Built beside the window, they are in
-    before it shows."""
+    thread of their own, once per process; called as the window is built, so that they are
+    in before it shows. Imported on the GUI thread, or in a thread once the event loop runs
+    (the import holds the GIL), they would stall the window (benchmarks/README.md)."""
     global _preload
     with _preload_lock:
         if _preload is None:
