@@ -14,7 +14,7 @@ from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.ops import learning
 from clipdesk.ops import tags as tag_ops
 from clipdesk.tagging import tagpath
-from clipdesk.tagging.tagger import ReviewItem
+from clipdesk.tagging.review import ReviewItem
 
 QUEUE = 40
 

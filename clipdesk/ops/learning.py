@@ -15,7 +15,8 @@ import time
 
 from clipdesk.library import Library
 from clipdesk.tagging import corrections
-from clipdesk.tagging.tagger import ReviewItem
+from clipdesk.tagging.review import ReviewItem
+from clipdesk.tagging.review import review_queue as _review
 
 # A decision waits this long for the next one before its tags retrain, so that a run of
 # keypresses in review is learned once rather than once a key.
@@ -92,4 +93,4 @@ def learning_report(lib: Library) -> list[dict]:
 
 def review_queue(lib: Library, tag_id: int | None = None, limit: int = 50) -> list[ReviewItem]:
     """The undecided photo-tag pairs the model is least sure about."""
-    return lib.tagger.review(tag_id, limit)
+    return _review(lib.tagger, tag_id, limit)

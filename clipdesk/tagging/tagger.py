@@ -24,7 +24,6 @@ import numpy as np
 
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder
-from clipdesk.errors import ModelNeeded
 from clipdesk.tagging import calibration
 from clipdesk.tagging import head as heads
 from clipdesk.tagging.calibration import Evidence
@@ -45,30 +44,12 @@ class RescoreResult:
     updated: int = 0
 
 
-@dataclass(frozen=True)
-class ReviewItem:
-    photo_id: int
-    path: str
-    tag_id: int
-    tag: str
-    score: float
-    suggested: bool
-
-    def to_json(self) -> dict:
-        return {
-            "photo_id": self.photo_id,
-            "path": self.path,
-            "tag": self.tag,
-            "score": round(self.score, 4),
-            "suggested": self.suggested,
-        }
-
-
 def _prompts_key(model: str, prompts: list[str]) -> str:
     return hashlib.sha1(json.dumps([model, prompts]).encode()).hexdigest()
 
 
-def _logit(p: float) -> float:
+def logit(p: float) -> float:
+    """A probability as log-odds (a threshold compared with a head's logits)."""
     return float(np.log(p / (1 - p)))
 
 
@@ -282,7 +263,8 @@ class Tagger:
 
     # -- suggestions --------------------------------------------------------------
 
-    def _tags(self, tag_ids: list[int] | None) -> list[TagRow]:
+    def tags_for(self, tag_ids: list[int] | None) -> list[TagRow]:
+        """These tags (None: all), as the catalog has them now."""
         tags = self.store.all()
         return [t for t in tags if tag_ids is None or t.id in tag_ids]
 
@@ -291,7 +273,7 @@ class Tagger:
     ) -> RescoreResult:
         """Bring model suggestions up to date for these photos x tags (default: all)."""
         result = RescoreResult()
-        tags = self._tags(tag_ids)
+        tags = self.tags_for(tag_ids)
         if not tags or self.known_model_id is None:  # nothing is embedded with this model
             return result
         ids, matrix = self.catalog.embedding_matrix(self.model_id)
@@ -301,7 +283,7 @@ class Tagger:
             keep = np.isin(ids, np.asarray(photo_ids, np.int64))
             ids, matrix = ids[keep], matrix[keep]
         enabled = np.array([t.enabled for t in tags]) & seen
-        cut = np.array([_logit(t.threshold) for t in tags], np.float32)
+        cut = np.array([logit(t.threshold) for t in tags], np.float32)
         tag_ids_arr = np.array([t.id for t in tags], np.int64)
         col = {t: i for i, t in enumerate(tag_ids_arr.tolist())}
         w, b = self.weights(tags)
@@ -373,7 +355,7 @@ class Tagger:
     def retrain(self, tag_ids: list[int] | None = None) -> list[dict]:
         """Retrain the heads of these tags (default: every tag with corrections)."""
         todo = []
-        for tag in self._tags(tag_ids):
+        for tag in self.tags_for(tag_ids):
             pos, neg = labels(self.catalog, tag.id)
             if tag_ids is None and not (pos or neg):
                 continue
@@ -440,53 +422,4 @@ class Tagger:
                     "recall": m.get("recall"),
                 }
             )
-        return out
-
-    # -- the review queue ------------------------------------------------------------------
-
-    def review(self, tag_id: int | None = None, limit: int = 20) -> list[ReviewItem]:
-        """Undecided photo-tag pairs the model is least sure about (closest to the threshold).
-
-        Where the model may not be loaded, tags whose vectors are not in the catalog yet (a
-        brand-new tag) are left out until a run that has the model computes them."""
-        tags = [t for t in self._tags([tag_id] if tag_id else None) if t.enabled]
-        if not tags or self.known_model_id is None:
-            return []
-        ids, matrix = self.catalog.embedding_matrix(self.model_id)
-        if not len(ids):
-            return []
-        try:
-            probs = self.probabilities(matrix, tags)
-            seen, _ = self.suggestable(tags, matrix)
-        except ModelNeeded:
-            tags = self.cached(tags)
-            if not tags:
-                return []
-            probs = self.probabilities(matrix, tags)
-            seen, _ = self.suggestable(tags, matrix)
-        if tag_id is None:  # the queue asks about tags the model sees (or was taught)
-            tags = [t for t, ok in zip(tags, seen, strict=True) if ok]
-            probs = probs[:, seen]
-            if not tags:
-                return []
-        cuts = np.array([_logit(t.threshold) for t in tags])
-        margin = np.abs(np.log(probs / np.maximum(1 - probs, 1e-12) + 1e-12) - cuts)
-        decided = self.catalog.conn.execute(
-            "SELECT photo_id, tag_id FROM photo_tags WHERE state != 'suggested'"
-        ).fetchall()
-        index = {p: i for i, p in enumerate(ids.tolist())}
-        col = {t.id: j for j, t in enumerate(tags)}
-        for p, t in decided:
-            if p in index and t in col:
-                margin[index[p], col[t]] = np.inf
-        flat = np.argsort(margin, axis=None)[:limit]
-        out = []
-        for f in flat:
-            r, c = divmod(int(f), len(tags))
-            if not np.isfinite(margin[r, c]):
-                break
-            row = self.catalog.photo(int(ids[r]))
-            p = float(probs[r, c])
-            tag = tags[c]
-            out.append(ReviewItem(int(ids[r]), row.path, tag.id, tag.path, p, p >= tag.threshold))
         return out
