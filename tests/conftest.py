@@ -1,4 +1,5 @@
-"""Shared fixtures: a ClipDesk home per test, the real test model, generated photos."""
+"""Shared fixtures: a ClipDesk home per test, the real test model, generated photos, a local
+model hub. Helpers that test modules import live in tests/support/."""
 
 from __future__ import annotations
 
@@ -55,3 +56,27 @@ def shapes(tmp_path, shapes_dir) -> Path:
     dest = tmp_path / "photos"
     shutil.copytree(shapes_dir, dest)
     return dest
+
+
+@pytest.fixture
+def hub(monkeypatch):
+    """The local hub, with HF_ENDPOINT at it and the tests' offline switch off."""
+    from tests.support.model_hub import HubServer
+
+    server = HubServer()
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    for var in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("no_proxy", "")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def compact_everywhere(monkeypatch):
+    """The compact scan on any library size."""
+    import clipdesk.search as search
+
+    monkeypatch.setattr(search, "COMPACT_MIN_ROWS", 0)
+    monkeypatch.setattr(search, "SHORTLIST", 200)

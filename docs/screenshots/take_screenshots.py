@@ -140,7 +140,7 @@ def download_shots(app: QApplication, root: Path, screen: bool) -> None:
     model hub laid out like huggingface.co), then cancelled: the message with its ways on."""
     from clipdesk.scanner import scan
     from clipdesk.settings import DEFAULT_MODEL
-    from tests.test_download import WEIGHTS, HubServer
+    from tests.support.model_hub import WEIGHTS, HubServer
 
     photos = root / "Photos" / "Holiday 2024"
     write_folder(photos, 48, seed=5)

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
 from clipdesk.gui.grid_model import ScoreRole, ThumbRole
-from tests.gui.helpers import WAIT, click_tag, names, wait_idle, wait_rows
+from tests.support.gui import WAIT, click_tag, names, wait_idle, wait_rows
 
 
 def search(qtbot, window, text: str) -> None:

@@ -82,7 +82,7 @@ def test_check_again_picks_up_a_catalog_fixed_while_the_window_is_open(
     """The user fixes the catalog in a terminal while the window shows the problem (here: puts
     a good copy back, as after `clipdesk repair`); "Check again" clears the banner, and the
     window reads the catalog and starts its worker as at a normal start."""
-    from tests.gui.helpers import WAIT, wait_rows
+    from tests.support.gui import WAIT, wait_rows
 
     path = _catalog(library_home)
     good = library_home / "good.sqlite3"

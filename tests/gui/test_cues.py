@@ -8,8 +8,7 @@ from PySide6.QtCore import Qt
 from clipdesk import __version__
 from clipdesk.gui.grid_model import CellRole
 from clipdesk.gui.settings_dialog import SettingsDialog
-from tests.gui.helpers import WAIT, wait_rows
-from tests.gui.test_tagging import chips, select
+from tests.support.gui import WAIT, chips, select, wait_rows
 
 
 def test_badges_show_confirmed_tags_and_suggestions_to_review(library_home, open_window, qtbot):
@@ -54,7 +53,7 @@ def test_sort_by_date_taken_and_filter_a_date_range(library_home, open_window, q
 
     from PySide6.QtCore import QDate
 
-    from tests.gui.helpers import names
+    from tests.support.gui import names
 
     conn = sqlite3.connect(library_home / "data" / "catalog.sqlite3")
     rows = conn.execute("SELECT id, path FROM photos ORDER BY path").fetchall()

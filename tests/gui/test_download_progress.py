@@ -2,7 +2,7 @@
 while browsing and manual tagging go on; a search waits for the model and then runs; Cancel
 leaves the message with its ways on; Retry resumes the partial file, and the finished
 download goes on to tag the photos. Against a
-real local model hub (tests/test_download.py's HubServer)."""
+real local model hub (tests/support/model_hub.py's HubServer)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from PySide6.QtCore import Qt
 from clipdesk.catalog import Catalog
 from clipdesk.gui.grid_model import ScoreRole
 from clipdesk.scanner import scan
-from tests.gui.helpers import WAIT, names, wait_rows
-from tests.test_download import MODEL, HubServer, own_onnx_cache
+from tests.support.gui import WAIT, names, wait_rows
+from tests.support.model_hub import MODEL, HubServer, own_onnx_cache
 
 
 @pytest.fixture

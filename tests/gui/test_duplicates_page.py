@@ -7,7 +7,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from clipdesk.catalog import Catalog
-from tests.gui.helpers import WAIT, wait_idle, wait_rows
+from tests.support.gui import WAIT, wait_idle, wait_rows
 
 
 def rejected_names(home) -> set[str]:

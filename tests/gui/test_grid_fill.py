@@ -8,7 +8,7 @@ import contextlib
 import pytest
 from pytestqt.exceptions import TimeoutError as WaitTimeout
 
-from tests.gui.helpers import wait_rows
+from tests.support.gui import wait_rows
 
 
 def first_row(grid):

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint
 
-from tests.gui.helpers import wait_rows
-from tests.gui.test_tagging import chips, select
+from tests.support.gui import chips, select, wait_rows
 
 
 def crowd(home, photo_name: str, suggested: int = 80, confirmed: int = 20) -> None:

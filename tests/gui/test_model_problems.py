@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from clipdesk.catalog import Catalog
 from clipdesk.scanner import scan
-from tests.gui.helpers import WAIT, wait_rows
+from tests.support.gui import WAIT, wait_rows
 
 
 def test_a_missing_model_is_a_message_that_stays_with_its_ways_on(home, shapes, qtbot):

@@ -11,8 +11,7 @@ from PySide6.QtCore import Qt
 from clipdesk.catalog import Catalog
 from clipdesk.scanner import scan
 from clipdesk.tagging.vocabulary import DEFAULT_VOCABULARY, TEST_MODEL_VOCABULARY, load
-from tests.gui.helpers import WAIT, tag_items
-from tests.gui.test_tagging import tag_paths
+from tests.support.gui import WAIT, tag_items, tag_paths
 
 MISSING = "ViT-B-32:/no/such/weights.safetensors"  # its first run seeds the default vocabulary
 OFFER = "The test model knows colours and shapes only; your vocabulary has 118 tags it cannot see."

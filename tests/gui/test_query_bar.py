@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from clipdesk.gui.grid_model import ScoreRole
-from tests.gui.helpers import WAIT, names, wait_rows
+from tests.support.gui import WAIT, names, wait_rows
 
 
 def search(qtbot, window, text: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from clipdesk.catalog import Catalog, flags
-from tests.gui.helpers import WAIT, wait_idle, wait_rows
+from tests.support.gui import WAIT, wait_idle, wait_rows
 
 pytestmark = pytest.mark.skipif(not shutil.which("exiftool"), reason="exiftool not installed")
 

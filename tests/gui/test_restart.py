@@ -7,8 +7,7 @@ from PySide6.QtCore import Qt
 
 from clipdesk.gui.settings_dialog import SettingsDialog
 from clipdesk.settings import Settings
-from tests.gui.helpers import WAIT, choose_completion, wait_rows
-from tests.gui.test_tagging import chips, select, stored
+from tests.support.gui import WAIT, chips, choose_completion, select, stored, wait_rows
 
 
 def test_restart_finds_everything_as_left(library_home, open_window, qtbot):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from clipdesk.catalog import Catalog
-from tests.gui.helpers import WAIT, choose_completion, wait_idle, wait_rows
+from tests.support.gui import WAIT, choose_completion, wait_idle, wait_rows
 
 
 def decided(home) -> dict[str, int]:

@@ -4,38 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from clipdesk.catalog import Catalog
 from clipdesk.gui.tag_chips import chip_kind, chip_text
-from clipdesk.tagging.corrections import tags_of
-from clipdesk.tagging.store import TagStore
-from tests.gui.helpers import WAIT, choose_completion, names, wait_rows
-
-
-def select(qtbot, window, name_end: str, modifier=Qt.KeyboardModifier.NoModifier) -> int:
-    """Click the first photo whose name ends with ``name_end``; its row."""
-    grid, model = window.library_page.grid, window.library_page.model
-    row = next(i for i, n in enumerate(names(window)) if n.endswith(name_end))
-    grid.scrollTo(model.index(row))
-    rect = grid.visualRect(model.index(row))
-    qtbot.mouseClick(grid.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
-    return row
-
-
-def chips(window) -> dict[str, str]:
-    """What the photo panel shows: tag name -> look (suggested, confirmed, rejected, ...)."""
-    return {b.chip.name: b.kind for b in window.library_page.photo.chips.buttons}
-
-
-def stored(home, path) -> dict[str, str]:
-    with Catalog(home / "data" / "catalog.sqlite3", readonly=True) as cat:
-        row = cat.photo_by_path(path)
-        return {t.tag.rsplit("|", 1)[-1]: t.state for t in tags_of(cat, row.id)}
-
-
-def tag_paths(home) -> set[str]:
-    """Every tag path in the vocabulary."""
-    with Catalog(home / "data" / "catalog.sqlite3", readonly=True) as cat:
-        return set(TagStore(cat).names())
+from tests.support.gui import WAIT, chips, choose_completion, select, stored, tag_paths, wait_rows
 
 
 def test_accept_reject_undo_with_the_keyboard(library_home, shapes, open_window, qtbot):

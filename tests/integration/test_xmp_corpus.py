@@ -1,0 +1,321 @@
+"""Foreign sidecars: every one exiftool reads gets the keywords, and nothing else changes.
+
+The corpus: hand-written RDF forms in ``tests/data/xmp_corpus`` (a Photoshop CS2 sidecar with
+the ``0.1.0.0`` values exiv2 would rewrite, an f-spot-style ``rdf:nodeID`` list, a node shared
+by ``rdf:nodeID`` and a subject URI (which exiv2 would inline and drop), nonstandard and reused
+prefixes, typed nodes, attribute-form keywords) and sidecars generated here by exiftool
+in the styles of Lightroom, darktable, digiKam and Photoshop. Each is checked with exiftool: the
+keywords are there, every other field is unchanged, a dry run predicts the run byte for byte,
+and an import reads the keywords back.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from clipdesk.catalog import Catalog
+from clipdesk.sidecar_sync import import_keywords
+from clipdesk.tagging.store import TagStore
+from clipdesk.xmp import (
+    Keywords,
+    SidecarError,
+    _exiv2,
+    export_sidecars,
+    merge,
+    plan_sidecar,
+    rdfedit,
+    read_photo_keywords,
+    read_sidecar,
+    update_sidecar,
+)
+from tests.support.files import photo_file
+from tests.support.sidecars import (
+    CONFIG,
+    EXIFTOOL,
+    as_list,
+    exiftool,
+    outcomes,
+    outside_keywords,
+    tags,
+)
+
+pytestmark = pytest.mark.skipif(EXIFTOOL is None, reason="exiftool not installed")
+
+
+CORPUS = Path(__file__).parents[1] / "data" / "xmp_corpus"
+
+
+HAND_WRITTEN = sorted(p.name for p in CORPUS.glob("*.xmp"))
+
+
+#: Of these, exiv2 cannot take (rejects, or would change values in) these: the second engine's.
+EXIV2_CANNOT = {
+    "nodeid_fspot.xmp",
+    "odd_prefixes.xmp",
+    "photoshop_cs2.xmp",
+    "prefix_reuse.xmp",
+    "shared_node.xmp",
+    "typed_nodes.xmp",
+}
+
+
+GENERATED = {
+    "lightroom.xmp": [
+        "-XMP-crs:Version=15.0",
+        "-XMP-crs:ProcessVersion=11.0",
+        "-XMP-crs:Exposure2012=+0.35",
+        "-XMP-crs:ToneCurvePV2012=0, 0",
+        "-XMP-crs:ToneCurvePV2012+=255, 255",
+        "-XMP-crs:HasCrop=True",
+        "-XMP-photoshop:SidecarForExtension=NEF",
+        "-XMP-xmp:Rating=3",
+        "-XMP-lr:HierarchicalSubject=Places|Harbour",
+        "-XMP-dc:Subject=Harbour",
+    ],
+    "darktable.xmp": [
+        "-XMP-darktable:xmp_version=5",
+        "-XMP-darktable:history={operation=exposure,enabled=1,params=0000abcd}",
+        "-XMP-darktable:history+={operation=sharpen,enabled=0,params=ff00}",
+        "-XMP-xmpMM:DerivedFrom=IMG_0001.NEF",
+        "-XMP-xmp:Rating=1",
+        "-XMP-lr:HierarchicalSubject=darktable|format|nef",
+    ],
+    "digikam.xmp": [
+        "-XMP-digiKam:TagsList=Places/Harbour",
+        "-XMP-lr:HierarchicalSubject=Places|Harbour",
+        "-XMP-dc:Subject=Harbour",
+        "-XMP-digiKam:ColorLabel=3",
+        "-XMP-digiKam:PickLabel=2",
+        "-XMP-microsoft:LastKeywordXMP=Places/Harbour",
+        "-XMP-xmp:Rating=4",
+    ],
+    "photoshop_history.xmp": [
+        "-XMP-xmpMM:DocumentID=xmp.did:0001",
+        "-XMP-xmpMM:History={Action=created,InstanceID=xmp.iid:01,"
+        "When=2024:01:01 10:00:00,SoftwareAgent=Adobe Photoshop 25.0}",
+        "-XMP-xmpMM:History+={Action=saved,InstanceID=xmp.iid:02,"
+        "When=2024:01:01 10:05:00,Changed=/}",
+        "-XMP-photoshop:ColorMode=RGB",
+        "-XMP-exif:ExifVersion=0231",
+        "-XMP-dc:Title-x-default=Harbour at dawn",
+    ],
+}
+
+
+ADD = {"Animals|Dog", "People|Surname, Firstname", "Music|AC/DC"}
+
+
+KEYWORD_FIELDS = {"XMP-dc:Subject", "XMP-lr:HierarchicalSubject", "XMP-digiKam:TagsList"}
+
+
+IGNORED = KEYWORD_FIELDS | {"XMP-x:XMPToolkit", "File:FileSize"}
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("generated")
+    config = folder / "exiftool.config"
+    config.write_text(CONFIG)
+    for name, args in GENERATED.items():
+        exiftool("-o", folder / name, *args, config=config)
+    return folder
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    return photo_file(tmp_path / "photos" / "shot.jpg", (10, 120, 200), (16, 12))
+
+
+def _source(name: str, generated: Path) -> Path:
+    return CORPUS / name if (CORPUS / name).exists() else generated / name
+
+
+@pytest.mark.parametrize("name", HAND_WRITTEN + sorted(GENERATED))
+def test_every_foreign_sidecar_gets_the_keywords_and_keeps_everything_else(
+    name: str, photo: Path, generated: Path
+):
+    side = photo.with_name(photo.name + ".xmp")
+    shutil.copy(_source(name, generated), side)
+    config = generated / "exiftool.config"
+    before = tags(side, config)
+    old = side.read_bytes()
+    old_keywords = read_sidecar(side).keywords
+
+    plan = plan_sidecar(photo, ADD, set())
+    dry = export_sidecars([(photo, ADD, set())], dry_run=True)
+    assert side.read_bytes() == old  # a dry run writes nothing
+    done = export_sidecars([(photo, ADD, set())])
+    assert outcomes(done) == outcomes(dry) == [("written", tuple(sorted(ADD)), (), "")]
+    assert plan.outcome == "written" and side.read_bytes() == plan.new_bytes  # byte for byte
+
+    after = tags(side, config)
+    assert {k: v for k, v in after.items() if k not in IGNORED} == {
+        k: v for k, v in before.items() if k not in IGNORED
+    }
+    subjects = as_list(after["XMP-dc:Subject"])
+    hierarchy = as_list(after["XMP-lr:HierarchicalSubject"])
+    assert {"Dog", "Surname, Firstname", "AC/DC"} <= set(subjects)
+    assert ADD <= set(hierarchy)
+    assert set(old_keywords.flat) <= set(subjects)  # the other programs' keywords stay
+    assert set(old_keywords.hierarchical) <= set(hierarchy)
+    # dc:subject is in step with the hierarchy: every leaf is a flat keyword too.
+    assert {h.rsplit("|", 1)[-1] for h in hierarchy} <= set(subjects)
+    # "AC/DC" has no digiKam form: it is kept out of TagsList, never split there.
+    assert set(as_list(after.get("XMP-digiKam:TagsList"))) >= {
+        "Animals/Dog",
+        "People/Surname, Firstname",
+    }
+    assert not any("AC" in t for t in as_list(after.get("XMP-digiKam:TagsList")))
+    if name in EXIV2_CANNOT:  # the keyword editor: every byte outside the keywords kept
+        assert outside_keywords(side.read_bytes()) == outside_keywords(old)
+
+    # An import reads back exactly the paths (no comma split, no "/" split).
+    assert ADD <= read_photo_keywords(photo, embedded=False).paths
+    again = export_sidecars([(photo, ADD, set())])
+    assert outcomes(again) == [("unchanged", (), (), "")]
+    # And the tags can be taken out again, leaving the other programs' keywords.
+    update_sidecar(photo, set(), ADD)
+    left = read_sidecar(side).keywords
+    assert set(left.hierarchical) == set(old_keywords.hierarchical)
+    assert set(old_keywords.flat) <= set(left.flat)
+
+
+def test_the_corpus_covers_what_exiv2_cannot_take(generated: Path):
+    """The hand-written files are the ones that need the second engine (else the test above
+    would test exiv2 alone): exiv2 rejects them or would change a value."""
+    from clipdesk.xmp import sidecar_bytes
+
+    for name in HAND_WRITTEN:
+        data = (CORPUS / name).read_bytes()
+        try:
+            fields = _exiv2.read_sidecar_bytes(data)
+            sidecar_bytes.exiv2_bytes(CORPUS / name, data, {**fields, _exiv2.DC_SUBJECT: ["x"]})
+            took = True
+        except (_exiv2.Exiv2Failure, SidecarError):
+            took = False
+        assert took == (name not in EXIV2_CANNOT), name
+
+
+@pytest.mark.parametrize("name", HAND_WRITTEN)
+def test_the_keyword_editor_on_every_rdf_form(name: str, tmp_path: Path):
+    """The second engine on its own (also on the forms exiv2 could take): add to, then empty,
+    every keyword field; exiftool sees exactly that and every other field as before."""
+    data = (CORPUS / name).read_bytes()
+    side = tmp_path / "s.xmp"
+    side.write_bytes(data)
+    before = tags(side)
+    now = rdfedit.read_fields(data)
+    assert now == {k: as_list(v) for k, v in _exiv2_view(before).items()}
+    fields = {
+        _exiv2.DC_SUBJECT: [*now[_exiv2.DC_SUBJECT], "Dog", "R&B <live>"],
+        _exiv2.LR_HIERARCHICAL: [*now[_exiv2.LR_HIERARCHICAL], "Animals|Dog"],
+        _exiv2.DIGIKAM_TAGS: [*now[_exiv2.DIGIKAM_TAGS], "Animals/Dog"],
+    }
+    for wanted in (fields, {key: [] for key in fields}):
+        side.write_bytes(rdfedit.edit_fields(data, wanted))
+        after = tags(side)
+        assert {k: as_list(v) for k, v in _exiv2_view(after).items()} == wanted
+        assert {k: v for k, v in after.items() if k not in IGNORED} == {
+            k: v for k, v in before.items() if k not in IGNORED
+        }
+        if name != "attribute_form.xmp":  # there the start tag itself changes (checked above)
+            assert outside_keywords(side.read_bytes()) == outside_keywords(data)
+
+
+def _exiv2_view(exiftool_tags: dict) -> dict:
+    names = {
+        _exiv2.DC_SUBJECT: "XMP-dc:Subject",
+        _exiv2.LR_HIERARCHICAL: "XMP-lr:HierarchicalSubject",
+        _exiv2.DIGIKAM_TAGS: "XMP-digiKam:TagsList",
+    }
+    return {key: exiftool_tags.get(name) for key, name in names.items()}
+
+
+def test_a_name_with_a_slash_survives_export_and_import(photo: Path):
+    update_sidecar(photo, {"Music|AC/DC", "Music|Rock"}, set())
+    side = photo.with_name(photo.name + ".xmp")
+    t = tags(side)
+    assert sorted(as_list(t["XMP-lr:HierarchicalSubject"])) == ["Music|AC/DC", "Music|Rock"]
+    assert as_list(t["XMP-digiKam:TagsList"]) == ["Music/Rock"]  # no ambiguous "Music/AC/DC"
+    assert sorted(as_list(t["XMP-dc:Subject"])) == ["AC/DC", "Rock"]
+    assert read_photo_keywords(photo, embedded=False).paths == {"Music|AC/DC", "Music|Rock"}
+    # A program that writes both fields, with the "/" form in TagsList: still one tag.
+    exiftool("-overwrite_original", "-XMP-digiKam:TagsList+=Music/AC/DC", side)
+    assert read_photo_keywords(photo, embedded=False).paths == {"Music|AC/DC", "Music|Rock"}
+    # Removing it takes it out of both fields, and only it.
+    update_sidecar(photo, set(), {"Music|AC/DC"})
+    t = tags(side)
+    assert as_list(t["XMP-digiKam:TagsList"]) == ["Music/Rock"]
+    assert as_list(t["XMP-lr:HierarchicalSubject"]) == ["Music|Rock"]
+    # ClipDesk cannot make a name with "|": it is the path separator, so "A|B" is B under A.
+    assert merge(Keywords(), {"A|B"}, set()).keywords.digikam == ("A/B",)
+
+
+def test_a_comma_inside_a_keyword_is_never_split(photo: Path):
+    exiftool(
+        "-o",
+        photo.with_name(photo.name + ".xmp"),
+        "-XMP-lr:HierarchicalSubject=People|Surname, Firstname",
+        "-XMP-dc:Subject=Surname, Firstname",
+        "-XMP-dc:Subject=Harbour, Hamburg",
+    )
+    exiftool("-overwrite_original", "-IPTC:Keywords=Doe, Jane", photo)
+    found = read_photo_keywords(photo)
+    assert found.paths == {"People|Surname, Firstname", "Harbour, Hamburg", "Doe, Jane"}
+
+
+def _catalog_with(tmp_path: Path, photos: list[Path]) -> tuple[Catalog, list[tuple[int, str]]]:
+    cat = Catalog(tmp_path / "catalog.db")
+    folder = cat.add_folder(photos[0].parent)
+    rows = [(cat.insert_photo(folder, str(p), 1, 1, f"h{i}"), str(p)) for i, p in enumerate(photos)]
+    return cat, rows
+
+
+def test_animal_and_animal_from_two_programs_are_one_tag(tmp_path: Path, photo: Path):
+    exiftool(
+        "-o",
+        photo.with_name(photo.name + ".xmp"),
+        "-XMP-lr:HierarchicalSubject=Nature|Animal",
+        "-XMP-dc:Subject=animal",  # another program, another case
+        "-XMP-dc:Subject=Animal",
+    )
+    assert read_photo_keywords(photo, embedded=False).paths == {"Nature|Animal"}
+    cat, rows = _catalog_with(tmp_path, [photo])
+    with cat:
+        import_keywords(cat, rows)
+        assert sorted(TagStore(cat).paths().values()) == ["Nature", "Nature|Animal"]
+
+
+def test_a_keyword_in_another_case_maps_to_the_users_tag(tmp_path: Path, photo: Path):
+    other = photo.with_name("other.jpg")
+    shutil.copy(photo, other)
+    exiftool("-o", photo.with_name(photo.name + ".xmp"), "-XMP-dc:Subject=Animal")
+    exiftool("-o", other.with_name(other.name + ".xmp"), "-XMP-dc:Subject=animal")
+    cat, rows = _catalog_with(tmp_path, [photo, other])
+    with cat:
+        TagStore(cat).ensure("Animal")  # the user's spelling
+        import_keywords(cat, rows)
+        assert list(TagStore(cat).paths().values()) == ["Animal"]
+
+
+def test_dc_subject_is_kept_in_step_with_the_hierarchy(photo: Path):
+    side = photo.with_name(photo.name + ".xmp")
+    # Another program wrote a hierarchical keyword without its flat leaf ("harbour" in another
+    # case counts as the leaf of "Places|Harbour" only for "Places|Harbour" itself, below).
+    exiftool("-o", side, "-XMP-lr:HierarchicalSubject=Places|Harbour", "-XMP-dc:Subject=x")
+    update_sidecar(photo, {"Animals|Dog"}, set())
+    assert sorted(as_list(tags(side)["XMP-dc:Subject"])) == ["Dog", "Harbour", "x"]
+    # Removing a path takes its leaf out unless another path still has it.
+    update_sidecar(photo, {"Breeds|Dog"}, set())
+    update_sidecar(photo, set(), {"Animals|Dog"})
+    assert sorted(as_list(tags(side)["XMP-dc:Subject"])) == ["Dog", "Harbour", "x"]
+    update_sidecar(photo, set(), {"Breeds|Dog"})
+    assert sorted(as_list(tags(side)["XMP-dc:Subject"])) == ["Harbour", "x"]
+    # A leaf already there in another case is not added twice.
+    side.unlink()
+    exiftool("-o", side, "-XMP-lr:HierarchicalSubject=Places|Harbour", "-XMP-dc:Subject=harbour")
+    update_sidecar(photo, {"Animals|Cat"}, set())
+    assert sorted(as_list(tags(side)["XMP-dc:Subject"])) == ["Cat", "harbour"]

@@ -1,0 +1,140 @@
+"""Frozen catalogs: one SQLite file per past schema version, with a little real data valid
+at that version, in tests/data/catalogs/ (vN.sqlite3). They stand for what a user of that
+release has on disk; tests/unit/test_migrations.py opens each with today's ClipDesk.
+
+``write_catalog`` made them (tests/data/catalogs/make_frozen.py runs it, once per new
+version). The constants below describe what the committed files hold: never change them,
+or the files, for a version that has shipped. A new schema version gets a new file: give
+``write_catalog`` what the version can hold (``if version >= N``), then run the script.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from clipdesk.catalog.schema import MIGRATIONS
+
+FOLDER = (1, "/photos")
+# id: (path, size, mtime_ns, hash, width, height, taken_at, orientation)
+PHOTOS = {
+    1: ("/photos/red_circle.jpg", 1000, 1_700_000_000_000_000_000, "h1", 64, 48,
+        "2024-05-01T10:00:00", 1),
+    2: ("/photos/blue_square.jpg", 1200, 1_700_000_100_000_000_000, "h2", 48, 64,
+        "2024-05-02T11:30:00", 6),
+}  # fmt: skip
+MODEL = (1, "test", 4)
+VECTORS = {1: [0.6, 0.8, 0.0, 0.0], 2: [0.0, 0.0, 0.8, 0.6]}  # L2-normalised float32
+# id: (name, parent id, prompts); "Colours" is a group of the two colours
+TAGS = {
+    1: ("Colours", None, []),
+    2: ("Red", 1, ["a photo of something red"]),
+    3: ("Blue", 1, ["a photo of something blue"]),
+}
+# (photo id, tag id, state, source, score): the user's decisions and one suggestion
+PHOTO_TAGS = [
+    (1, 2, "confirmed", "user", 0.42),
+    (1, 3, "rejected", "user", 0.05),
+    (2, 3, "suggested", "model", 0.31),
+]
+EXPORTED = {1: ["Colours|Red"]}  # the tags ClipDesk wrote into photo 1's sidecar
+REJECTED_PHOTO = 2  # set aside as a copy (from version 7)
+SIDECAR_PROBLEM = (2, "/photos/blue_square.jpg.xmp: not valid XMP")  # from version 8
+PENDING = ("h3", 900, 32, 24)  # an imported vector waiting for its photo (from version 9)
+AT = 1_700_000_200.0  # every timestamp written
+
+
+def write_catalog(path: Path, version: int) -> None:
+    """A catalog of schema ``version``: the migrations up to it, then the data above, as
+    far as that version has tables and columns for it."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")  # as the app keeps its catalog
+    for step, script in enumerate(MIGRATIONS[:version]):
+        conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {step + 1};\nCOMMIT;")
+    conn.execute("BEGIN")
+    _v1(conn)
+    if version >= 2:
+        _v2(conn, version)
+    if version >= 3:  # indexed photos had their keywords read and embeddings scored
+        conn.execute("UPDATE photos SET keywords_read = 1")
+        conn.execute("UPDATE embeddings SET scored = 1")
+        conn.execute("INSERT INTO learn_queue VALUES (3, ?)", (AT,))
+    if version >= 4:
+        conn.execute("UPDATE photos SET inode = 100 + id")
+    if version >= 7:
+        conn.execute("UPDATE photos SET rejected = 1 WHERE id = ?", (REJECTED_PHOTO,))
+    if version >= 8:
+        conn.execute("INSERT INTO sidecar_problems VALUES (?, ?, ?)", (*SIDECAR_PROBLEM, AT))
+    if version >= 9:
+        conn.execute(
+            "INSERT INTO pending_vectors(model_id, hash, size, width, height, vector) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (MODEL[0], *PENDING, vector([0.0, 0.6, 0.0, 0.8])),
+        )
+    if version >= 10:  # the reject rating ClipDesk wrote into photo 2's new sidecar
+        conn.execute(
+            "INSERT INTO sidecar_exports(photo_id, tags, at, created, rating) "
+            "VALUES (?, '[]', ?, 1, '-1')",
+            (REJECTED_PHOTO, AT),
+        )
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def vector(values) -> bytes:
+    return np.asarray(values, np.float32).tobytes()
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    conn.execute("INSERT INTO folders(id, path, added_at) VALUES (?, ?, ?)", (*FOLDER, AT))
+    for pid, row in PHOTOS.items():
+        conn.execute(
+            "INSERT INTO photos(id, folder_id, path, size, mtime_ns, hash, width, height, "
+            "taken_at, orientation, status, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'indexed', ?)",
+            (pid, FOLDER[0], *row, AT),
+        )
+    conn.execute("INSERT INTO models(id, name, dim) VALUES (?, ?, ?)", MODEL)
+    for pid, values in VECTORS.items():
+        conn.execute(
+            "INSERT INTO embeddings(photo_id, model_id, vector) VALUES (?, ?, ?)",
+            (pid, MODEL[0], vector(values)),
+        )
+
+
+def _v2(conn: sqlite3.Connection, version: int) -> None:
+    conn.execute("INSERT INTO meta VALUES ('vocabulary_seeded', '1')")
+    for tid, (name, parent, prompts) in TAGS.items():
+        conn.execute(
+            "INSERT INTO tags(id, name, parent_id, prompts, updated_at) VALUES (?, ?, ?, ?, ?)",
+            (tid, name, parent, json.dumps(prompts), AT),
+        )
+        if prompts:
+            conn.execute(
+                "INSERT INTO tag_vectors VALUES (?, ?, ?, ?)",
+                (tid, MODEL[0], json.dumps(prompts), vector(VECTORS[1 if tid == 2 else 2])),
+            )
+    for batch, (pid, tid, state, source, score) in enumerate(PHOTO_TAGS, 1):
+        conn.execute(
+            "INSERT INTO photo_tags VALUES (?, ?, ?, ?, ?, ?)", (pid, tid, state, source, score, AT)
+        )
+        if source == "user":
+            conn.execute(
+                "INSERT INTO corrections(batch, photo_id, tag_id, old_state, old_source, "
+                "old_score, new_state, at) VALUES (?, ?, ?, 'suggested', 'model', ?, ?, ?)",
+                (batch, pid, tid, score, state, AT),
+            )
+    conn.execute(
+        "INSERT INTO heads VALUES (2, ?, ?, -0.1, ?, 1, 0, '{}')",
+        (MODEL[0], vector(VECTORS[1]), AT),
+    )
+    created = ", created" if version >= 6 else ""
+    for pid, tags in EXPORTED.items():
+        conn.execute(
+            f"INSERT INTO sidecar_exports(photo_id, tags, at{created}) "
+            f"VALUES (?, ?, ?{', 1' if created else ''})",
+            (pid, json.dumps(tags), AT),
+        )

@@ -1,0 +1,68 @@
+"""A catalog of every past schema version opens with today's ClipDesk: it reaches the current
+version and keeps its photos, their embeddings, the tags and the user's decisions. The
+catalogs are frozen files (tests/data/catalogs/vN.sqlite3, made once by make_frozen.py
+there), not built from today's migration code, so an edited old migration shows here."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from clipdesk.catalog import SCHEMA_VERSION, Catalog
+from clipdesk.catalog.flags import rejected_ids
+from clipdesk.catalog.imports import pending_count
+from clipdesk.tagging.corrections import tags_of
+from tests.support import frozen_catalogs as frozen
+from tests.support.repo import DATA
+
+CATALOGS = DATA / "catalogs"
+
+
+def test_there_is_a_frozen_catalog_for_every_schema_version():
+    present = sorted(int(p.stem[1:]) for p in CATALOGS.glob("v*.sqlite3"))
+    assert present == list(range(1, SCHEMA_VERSION + 1))
+
+
+@pytest.mark.parametrize("version", range(1, SCHEMA_VERSION + 1))
+def test_a_frozen_catalog_migrates_keeping_its_data(tmp_path, version):
+    path = tmp_path / "catalog.sqlite3"
+    shutil.copyfile(CATALOGS / f"v{version}.sqlite3", path)
+    with Catalog(path) as cat:
+        assert cat.schema_version() == SCHEMA_VERSION
+        assert cat.folders() == [frozen.FOLDER]
+        model_id = cat.model_id(frozen.MODEL[1], frozen.MODEL[2])
+        assert model_id == frozen.MODEL[0]  # the same model, not a new one
+        for pid, (path_, size, _, hash_, width, height, taken_at, _) in frozen.PHOTOS.items():
+            photo = cat.photo(pid)
+            assert (photo.path, photo.size, photo.hash) == (path_, size, hash_)
+            assert (photo.width, photo.height, photo.taken_at) == (width, height, taken_at)
+            assert photo.status == "indexed"
+            vector = cat.embedding(pid, model_id)
+            np.testing.assert_array_equal(vector, np.float32(frozen.VECTORS[pid]))
+        # Scored once more for the calibration (version 11), whatever the version scored.
+        assert cat.has_unscored() == (version < 11)
+        if version < 2:
+            return
+        paths = {tid: "|".join(_path(tid)) for tid in frozen.TAGS}
+        for pid in frozen.PHOTOS:
+            got = {(t.tag, t.state, t.source, t.score) for t in tags_of(cat, pid)}
+            want = {
+                (paths[tid], state, source, score)
+                for p, tid, state, source, score in frozen.PHOTO_TAGS
+                if p == pid
+            }
+            assert got == want
+        assert cat.export_record(1) == ({"Colours|Red"}, version >= 6)
+        if version >= 7:
+            assert rejected_ids(cat) == {frozen.REJECTED_PHOTO}
+        if version >= 9:
+            assert pending_count(cat) == 1
+        if version >= 10:
+            assert cat.export_state(frozen.REJECTED_PHOTO) == (set(), True, "-1")
+
+
+def _path(tag_id: int) -> list[str]:
+    name, parent, _ = frozen.TAGS[tag_id]
+    return ([*_path(parent)] if parent else []) + [name]
