@@ -14,7 +14,7 @@ from common import RANDOM_VIT, header, load, row, timer
 
 from clipdesk.embedding import Embedder, ModelUnavailable
 from clipdesk.embedding.registry import ModelSpec
-from clipdesk.synthetic import CLASSES, random_sample, random_size, render
+from clipdesk.testing.synthetic import CLASSES, random_sample, random_size, render
 
 BATCH = 16
 KINDS = (

@@ -46,7 +46,7 @@ def _quiet(argv: list[str]) -> str:
 def part1(work: Path, n: int, blocks: list[int]) -> None:
     import ray
 
-    from clipdesk.synthetic import write_folder
+    from clipdesk.testing.synthetic import write_folder
 
     photos = work / "photos"
     write_folder(photos, n, seed=5, size=(640, 480))
@@ -131,7 +131,7 @@ def _shards(where: Path, rows: int, dim: int, ident) -> tuple[list[str], list[in
 def part2(work: Path, rows: int, dim: int = 512) -> None:
     from clipdesk.cluster.identity import model_identity
     from clipdesk.cluster.importer import import_embeddings
-    from clipdesk.library import Library
+    from clipdesk.pipeline.library import Library
 
     home = work / "import-home"
     lib = Library(home, "test")

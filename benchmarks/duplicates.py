@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from clipdesk.duplicates import BLOCK_ROWS, THRESHOLD, candidate_pairs  # noqa: E402
+from clipdesk.search.duplicates import BLOCK_ROWS, THRESHOLD, candidate_pairs  # noqa: E402
 
 DIM = 512
 

@@ -24,7 +24,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from clipdesk.catalog import Catalog  # noqa: E402
-from clipdesk.sidecar_sync import export_library  # noqa: E402
+from clipdesk.sidecars.sync import export_library  # noqa: E402
 from clipdesk.tagging.store import TagStore  # noqa: E402
 
 TAGS = ["Places|Beach", "Animals|Dog", "Events|Holiday", "People|Family", "Scenes|Sunset"]

@@ -31,7 +31,7 @@ from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder, accelerators
 from clipdesk.embedding.gpu import DeviceImages, plan_ingest
 from clipdesk.imaging import ThumbnailCache, decode, read_jpeg
-from clipdesk.indexer import DEVICE_DECODE_CHUNK, Indexer
+from clipdesk.pipeline.indexer import DEVICE_DECODE_CHUNK, Indexer
 
 THUMB = 256
 

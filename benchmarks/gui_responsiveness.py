@@ -48,7 +48,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from clipdesk.catalog import Catalog  # noqa: E402
 from clipdesk.gui.app import application, create_window  # noqa: E402
 from clipdesk.gui.main_window import MainWindow  # noqa: E402
-from clipdesk.synthetic import render  # noqa: E402
+from clipdesk.testing.synthetic import render  # noqa: E402
 
 ONNX_CACHE = DATA / "onnx-test"  # the test model's ONNX export, shared between runs
 
@@ -149,10 +149,10 @@ def stalls_while_indexing(
         except OSError:  # another file system
             shutil.copy(p, folder / p.name)
     home = new_home(tmp)
-    import clipdesk.library
+    import clipdesk.pipeline.library
 
     load_span: list[float] = []  # when the worker's load_embedder call began and ended
-    real_load = clipdesk.library.load_embedder
+    real_load = clipdesk.pipeline.library.load_embedder
 
     def timed_load(*args, **kw):
         load_span.append(time.perf_counter())
@@ -161,7 +161,7 @@ def stalls_while_indexing(
         finally:
             load_span.append(time.perf_counter())
 
-    clipdesk.library.load_embedder = timed_load
+    clipdesk.pipeline.library.load_embedder = timed_load
     window = create_window(home, model="test", backend="onnx", watch=True)
     # From launch: the window's first paint and the worker's start (its modules imported in
     # a thread beside the window), an empty library, 1 s.

@@ -34,7 +34,7 @@ from PIL import Image
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder
 from clipdesk.imaging import ThumbnailCache, decode
-from clipdesk.indexer import Indexer
+from clipdesk.pipeline.indexer import Indexer
 
 BATCH = 16
 THUMB = 256

@@ -35,7 +35,7 @@ from common import RANDOM_VIT, header, load, photos, row, timer, warm_page_cache
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder, onnx_runtime
 from clipdesk.imaging import ThumbnailCache, decode
-from clipdesk.indexer import Indexer
+from clipdesk.pipeline.indexer import Indexer
 
 THUMB = 256
 SAMPLE = 16  # photos whose stage costs are measured around each pipeline

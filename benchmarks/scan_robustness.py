@@ -30,7 +30,7 @@ from PIL import Image
 
 from clipdesk.catalog import Catalog
 from clipdesk.imaging import decode
-from clipdesk.scanner import content_hash, scan
+from clipdesk.pipeline.scanner import content_hash, scan
 
 
 def _scan_seconds(root: Path, n: int, identical: bool) -> float:
@@ -58,7 +58,7 @@ def part_a(tmp: Path, n: int) -> None:
 SCANNER = """
 import sys
 from clipdesk.catalog import Catalog
-from clipdesk.scanner import scan
+from clipdesk.pipeline.scanner import scan
 with Catalog(sys.argv[1]) as cat:
     print("start", flush=True)
     scan(cat)

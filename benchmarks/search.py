@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 from common import ONNX_DIR, RANDOM_VIT, header, load, median, percentile, row, timer
 
-from clipdesk import search
 from clipdesk.catalog import Catalog
 from clipdesk.catalog.vectors import VectorFile, vectors_dir
-from clipdesk.search import VectorIndex, search_text
+from clipdesk.search import index as search
+from clipdesk.search.index import VectorIndex, search_text
 
 DIM = 512
 LIMIT = 50
@@ -154,7 +154,7 @@ import time; t0 = time.perf_counter()
 import json
 import numpy as np
 from clipdesk.catalog import Catalog
-from clipdesk.search import VectorIndex
+from clipdesk.search.index import VectorIndex
 t1 = time.perf_counter()
 cat = Catalog({path!r})
 index = VectorIndex.load(cat, {model_id}, {dtype!r})
@@ -174,7 +174,7 @@ import json, sys
 from pathlib import Path
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import ModelSpec, load_embedder
-from clipdesk.search import VectorIndex, search_text
+from clipdesk.search.index import VectorIndex, search_text
 if {plain!r}:  # as before: the text graph optimised at every load, nothing saved
     import clipdesk.embedding.onnx_runtime as onnx_runtime
     onnx_runtime.SAVE_OPTIMISED = ()

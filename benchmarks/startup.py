@@ -47,7 +47,7 @@ PROBE = (
 
 def library(root: Path, code: Path = REPO) -> dict[str, str]:
     """A home with 36 indexed photos (test model, ONNX export cached); its environment."""
-    from clipdesk.synthetic import write_folder
+    from clipdesk.testing.synthetic import write_folder
 
     home = root / "home"
     (home / "cache").mkdir(parents=True)

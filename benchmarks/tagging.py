@@ -31,9 +31,9 @@ if "--regimes-json" not in sys.argv:  # that run measures the code on PYTHONPATH
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from clipdesk.embedding import load_embedder  # noqa: E402
-from clipdesk.synthetic import CLASSES, COLOURS, SHAPES, random_size, render  # noqa: E402
 from clipdesk.tagging import head as heads  # noqa: E402
 from clipdesk.tagging.tagger import REFERENCE_PROMPTS  # noqa: E402
+from clipdesk.testing.synthetic import CLASSES, COLOURS, SHAPES, random_size, render  # noqa: E402
 
 
 def f1(pred: np.ndarray, truth: np.ndarray) -> float:
@@ -272,7 +272,7 @@ def regime_figures(n: int, seed: int) -> list[dict]:
 def print_regimes(n: int, seed: int, codes: list[str]) -> None:
     import subprocess
 
-    from clipdesk.synthetic import random_clip_folder
+    from clipdesk.testing.synthetic import random_clip_folder
 
     random_clip_folder(Path(__file__).resolve().parent / "_data" / "tagging" / "random-ViT-B-32")
     print(f"calibration regimes on {n} fresh photos (suggestions per photo; F1 on colours+shapes)")

@@ -27,9 +27,9 @@ from common import DATA, ONNX_DIR, RANDOM_VIT, WEIGHTS_DIR, header, photos, row,
 from PIL import Image
 
 from clipdesk.catalog import Catalog
-from clipdesk.scanner import scan
-from clipdesk.synthetic import write_folder
+from clipdesk.pipeline.scanner import scan
 from clipdesk.tagging.store import TagStore
+from clipdesk.testing.synthetic import write_folder
 from clipdesk.worker import Worker
 
 SHAPES_VOCAB = Path(__file__).resolve().parents[1] / "tests" / "data" / "shapes_vocabulary.yaml"

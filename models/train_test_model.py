@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from clipdesk.synthetic import CLASSES, random_sample, random_size, render  # noqa: E402
+from clipdesk.testing.synthetic import CLASSES, random_sample, random_size, render  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 IMAGE_SIZE = 64

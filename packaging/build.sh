@@ -39,7 +39,7 @@ done
 
 smoke=$(mktemp -d)
 trap 'rm -rf "$smoke"' EXIT
-"$PY" -c "from clipdesk.synthetic import write_folder; write_folder('$smoke/photos', 12, seed=3)"
+"$PY" -c "from clipdesk.testing.synthetic import write_folder; write_folder('$smoke/photos', 12, seed=3)"
 cd "$smoke"  # outside the repository: the bundle must carry everything it needs
 "$OLDPWD/$app" --version
 "$OLDPWD/$app" --home "$smoke/home" --model test add "$smoke/photos"

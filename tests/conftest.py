@@ -41,7 +41,7 @@ def embedder(onnx_cache, tmp_path_factory):
 @pytest.fixture(scope="session")
 def shapes_dir(tmp_path_factory) -> Path:
     """36 generated photos, two of each colour-shape class, named by their class."""
-    from clipdesk.synthetic import write_folder
+    from clipdesk.testing.synthetic import write_folder
 
     folder = tmp_path_factory.mktemp("shapes")
     write_folder(folder, 36, seed=7)
@@ -76,7 +76,7 @@ def hub(monkeypatch):
 @pytest.fixture
 def compact_everywhere(monkeypatch):
     """The compact scan on any library size."""
-    import clipdesk.search as search
+    import clipdesk.search.index as search
 
     monkeypatch.setattr(search, "COMPACT_MIN_ROWS", 0)
     monkeypatch.setattr(search, "SHORTLIST", 200)

@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run(args)
     from clipdesk.catalog import busy
-    from clipdesk.library import FolderNotFound, Library, ModelUnavailable
+    from clipdesk.pipeline.library import FolderNotFound, Library, ModelUnavailable
 
     # A write that meets another process's lock waits, and says so once (not a crash).
     busy.set_default_notice(lambda text: print(f"clipdesk: {text}", file=sys.stderr, flush=True))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from clipdesk.cli.args import number
-from clipdesk.duplicates import LAYOUT_THRESHOLD, THRESHOLD
 from clipdesk.pathnames import shown
+from clipdesk.search.duplicates import LAYOUT_THRESHOLD, THRESHOLD
 
 EXIT_OK = 0
 

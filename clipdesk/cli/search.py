@@ -1,5 +1,5 @@
 """The search commands: search (a query: text terms, example photos) and similar (an
-example photo alone). The query language is ``clipdesk/query.py``'s; weaker matches than
+example photo alone). The query language is ``clipdesk/search/query.py``'s; weaker matches than
 the cut-off (``clipdesk/ops/relevance.py``) are counted, not listed, unless ``--all``."""
 
 from __future__ import annotations

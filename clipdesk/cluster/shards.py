@@ -6,7 +6,7 @@
     DIR/failures.jsonl         the files that could not be embedded, with their reason
 
 A shard row is one photo: its content hash and size (the catalog's identity for content,
-:func:`clipdesk.scanner.content_hash`), its root and its path relative to that root, the
+:func:`clipdesk.pipeline.scanner.content_hash`), its root and its path relative to that root, the
 width and height as displayed, orientation and capture time, the model's name and weights
 hash, and the L2-normalised float32 vector; or, for a file that could not be embedded, an
 ``error`` and no vector. DIR may be a local folder or any URI pyarrow's file systems open

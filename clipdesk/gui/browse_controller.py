@@ -1,7 +1,7 @@
 """What the library page does: filters, searches, folders, keeping the grid current.
 
 Browsing lists the filtered photos (read off the GUI thread). A search (a query in the
-language of ``clipdesk/query.py``, an example photo, or both) runs on the worker (the model
+language of ``clipdesk/search/query.py``, an example photo, or both) runs on the worker (the model
 lives there), restricted to the same filters, and the grid then shows the matches best
 first with their scores, every match (the grid pages its rows in); the photos the cut-off
 hid come with "Show N more", which lists the whole search best first.
@@ -25,12 +25,12 @@ from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.shortcuts import add_shortcut
 from clipdesk.gui.thumbnails import ThumbnailLoader
 from clipdesk.gui.worker_bridge import WorkerBridge
-from clipdesk.library import ModelDownloading
 from clipdesk.ops import search as search_ops
 from clipdesk.ops.relevance import Ranking
 from clipdesk.pathnames import shown
-from clipdesk.query import Query, parse
-from clipdesk.search import SearchCache
+from clipdesk.pipeline.library import ModelDownloading
+from clipdesk.search.index import SearchCache
+from clipdesk.search.query import Query, parse
 from clipdesk.tagging.store import TagStore
 
 

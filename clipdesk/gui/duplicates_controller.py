@@ -9,12 +9,12 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QInputDialog
 
-from clipdesk.duplicates import Group
 from clipdesk.gui.duplicates_page import DuplicatesPage
 from clipdesk.gui.shortcuts import add_shortcut
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.ops import duplicates as dup_ops
 from clipdesk.ops import tags as tag_ops
+from clipdesk.search.duplicates import Group
 
 
 class DuplicatesController(QObject):

@@ -24,9 +24,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clipdesk.duplicates import Group, Member
 from clipdesk.gui.thumbnails import read_image
 from clipdesk.pathnames import shown
+from clipdesk.search.duplicates import Group, Member
 
 THUMB = 220
 

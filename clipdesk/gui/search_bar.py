@@ -1,4 +1,4 @@
-"""The search row: a query (the language of ``clipdesk/query.py``), "like" an example photo
+"""The search row: a query (the language of ``clipdesk/search/query.py``), "like" an example photo
 (with or without text), the weaker matches the cut-off hid ("Show N more"), the filters in
 force, thumbnail size."""
 
@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clipdesk.query import QuerySyntaxError, parse
+from clipdesk.search.query import QuerySyntaxError, parse
 
 SORTS = (("name", "By name"), ("date", "By date taken"), ("date_desc", "Newest first"))
 PLACEHOLDER = "Search, e.g.  beach -people   “red car” +sunset   dog:2 park  (Ctrl+F)"

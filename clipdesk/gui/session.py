@@ -15,7 +15,7 @@ from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.thumbnails import ThumbnailLoader
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.paths import AppPaths, app_paths
-from clipdesk.search import SearchCache
+from clipdesk.search.index import SearchCache
 from clipdesk.settings import Settings
 
 

@@ -19,7 +19,7 @@ from clipdesk.gui.vocab_editor import VocabEditor
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.ops import search as search_ops
 from clipdesk.ops import vocabulary as vocab_ops
-from clipdesk.search import SearchCache
+from clipdesk.search.index import SearchCache
 from clipdesk.tagging import tagpath
 from clipdesk.tagging.store import TagRow, TagStore
 from clipdesk.tagging.vocabulary import default_prompts

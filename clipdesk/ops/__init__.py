@@ -1,6 +1,7 @@
 """Every user action, written once. The terminal commands (``clipdesk.cli``) and the
 window's controllers (through the worker, ``clipdesk.gui``) call these; neither holds SQL
-or the rules of an action. Each function takes the opened :class:`~clipdesk.library.Library`
+or the rules of an action. Each function takes the opened
+:class:`~clipdesk.pipeline.library.Library`
 first and runs in the thread that owns its catalog connection (the one writer).
 
 - :mod:`~clipdesk.ops.tags`: confirm, reject, add, undo; a photo's tags

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from clipdesk.duplicates import LAYOUT_THRESHOLD, THRESHOLD, Group, find_groups
-from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
 from clipdesk.ops.search import require_embeddings
+from clipdesk.pipeline.library import Library
+from clipdesk.search.duplicates import LAYOUT_THRESHOLD, THRESHOLD, Group, find_groups
 
 
 def duplicate_groups(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from clipdesk.library import FolderNotFound, Library
 from clipdesk.pathnames import shown
-from clipdesk.scanner import normalise_folder
+from clipdesk.pipeline.library import FolderNotFound, Library
+from clipdesk.pipeline.scanner import normalise_folder
 
 
 def check_folder(path: str | Path) -> Path:

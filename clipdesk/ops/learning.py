@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 
-from clipdesk.library import Library
+from clipdesk.pipeline.library import Library
 from clipdesk.tagging import corrections
 from clipdesk.tagging.review import ReviewItem
 from clipdesk.tagging.review import review_queue as _review

@@ -16,9 +16,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
 from clipdesk.ops.vocabulary import Replacement, export_vocabulary, replace_vocabulary
+from clipdesk.pipeline.library import Library
 from clipdesk.tagging.store import TagStore
 from clipdesk.tagging.vocabulary import (
     DEFAULT_VOCABULARY,

@@ -63,8 +63,8 @@ import numpy as np
 
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder
-from clipdesk.query import Query, Term
-from clipdesk.search import VectorIndex, example_vector
+from clipdesk.search.index import VectorIndex, example_vector
+from clipdesk.search.query import Query, Term
 
 FLOOR_FACTOR = 3.0
 # A '+' term is required: a photo it does not lift above the median by at least one floor

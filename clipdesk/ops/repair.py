@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from clipdesk.catalog.repair import RepairReport, repair
-from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
+from clipdesk.pipeline.library import Library
 
 
 def repair_catalog(lib: Library) -> RepairReport:

@@ -1,4 +1,4 @@
-"""Search within a filter: a query (text terms and example photos, ``clipdesk/query.py``)
+"""Search within a filter: a query (text terms and example photos, ``clipdesk/search/query.py``)
 with its relevance cut-off, and a tag's prompts."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import numpy as np
 
 from clipdesk.catalog import browse
 from clipdesk.catalog.browse import PhotoFilter
-from clipdesk.library import Library
 from clipdesk.ops import relevance
 from clipdesk.ops.errors import OpError
-from clipdesk.query import Query, QuerySyntaxError, parse, require_something_to_find
-from clipdesk.search import Hit, Ranked, SearchCache, VectorIndex, _hits, tag_filter
+from clipdesk.pipeline.library import Library
+from clipdesk.search.index import Hit, Ranked, SearchCache, VectorIndex, _hits, tag_filter
+from clipdesk.search.query import Query, QuerySyntaxError, parse, require_something_to_find
 
 
 def require_embeddings(lib: Library) -> None:
@@ -53,7 +53,7 @@ class Found:
 
 
 def read_query(text: str | None, like: list[str | Path] = ()) -> Query:
-    """The query language (``clipdesk/query.py``) plus example photos; a query that cannot
+    """The query language (``clipdesk/search/query.py``) plus example photos; a query that cannot
     be read is one line (OpError)."""
     try:
         query = parse(text) if text and text.strip() else Query((), "")

@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
 from clipdesk.pathnames import shown
-from clipdesk.sidecar_sync import (
+from clipdesk.pipeline.library import Library
+from clipdesk.sidecars.sync import (
     ImportReport,
     export_library,
     import_keywords,
     outside_library,
     photos_under,
 )
-from clipdesk.xmp import ExportReport
+from clipdesk.sidecars.xmp import ExportReport
 
 
 def _check_inside(lib: Library, paths: list[str | Path] | None) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
-from clipdesk.library import Library
 from clipdesk.pathnames import shown
+from clipdesk.pipeline.library import Library
 
 
 @dataclass(frozen=True)

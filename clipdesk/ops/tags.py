@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
 from clipdesk.pathnames import lookup_forms, shown
+from clipdesk.pipeline.library import Library
 from clipdesk.tagging import corrections, tagpath
 from clipdesk.tagging.corrections import PhotoTag
 from clipdesk.tagging.store import TagRow, TagStore, UnknownTag

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clipdesk.errors import ModelNeeded
-from clipdesk.library import Library
 from clipdesk.ops.errors import OpError
+from clipdesk.pipeline.library import Library
 from clipdesk.tagging import corrections, tagpath
 from clipdesk.tagging.calibration import Evidence
 from clipdesk.tagging.store import TagStore

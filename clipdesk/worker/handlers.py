@@ -14,9 +14,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from clipdesk.indexer import IndexResult, Progress, decode_ahead
 from clipdesk.ops import learning
-from clipdesk.scanner import ScanResult, scan
+from clipdesk.pipeline.indexer import IndexResult, Progress, decode_ahead
+from clipdesk.pipeline.scanner import ScanResult, scan
 from clipdesk.worker.events import EventKind, Phase, Priority
 from clipdesk.worker.jobs import (
     CallJob,

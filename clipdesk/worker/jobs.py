@@ -9,7 +9,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from clipdesk.watcher import Changes, merge_changes
+from clipdesk.pipeline.watcher import Changes, merge_changes
 from clipdesk.worker.events import Named, Priority, WorkerEvent
 
 

@@ -31,13 +31,13 @@ from typing import Any
 from clipdesk.catalog import faults as catalog_faults
 from clipdesk.embedding import ModelSpec, ModelUnavailable
 from clipdesk.embedding.choice import EngineChoice
-from clipdesk.indexer import DecodedCache, Indexer
-from clipdesk.library import Library
 from clipdesk.ops import folders as folder_ops
 from clipdesk.ops import learning
 from clipdesk.ops.status import FolderStatus
 from clipdesk.paths import app_paths
-from clipdesk.watcher import Changes, FolderWatcher, WatchMode
+from clipdesk.pipeline.indexer import DecodedCache, Indexer
+from clipdesk.pipeline.library import Library
+from clipdesk.pipeline.watcher import Changes, FolderWatcher, WatchMode
 from clipdesk.worker.download import WeightsDownload
 from clipdesk.worker.events import EventKind, Phase, Priority, WorkerEvent, WorkerProgress
 from clipdesk.worker.handlers import HANDLERS

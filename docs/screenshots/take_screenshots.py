@@ -33,10 +33,10 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from clipdesk.catalog import Catalog  # noqa: E402
 from clipdesk.gui.app import application, create_window  # noqa: E402
-from clipdesk.library import Library  # noqa: E402
+from clipdesk.pipeline.library import Library  # noqa: E402
 from clipdesk.ops.folders import add_folders  # noqa: E402
 from clipdesk.paths import app_paths  # noqa: E402
-from clipdesk.synthetic import write_folder  # noqa: E402
+from clipdesk.testing.synthetic import write_folder  # noqa: E402
 from clipdesk.tagging.corrections import decide  # noqa: E402
 from clipdesk.tagging.store import TagStore  # noqa: E402
 
@@ -138,7 +138,7 @@ class Zeros:
 def download_shots(app: QApplication, root: Path, screen: bool) -> None:
     """A first run with the recommended model, its download in progress (from a local, slow
     model hub laid out like huggingface.co), then cancelled: the message with its ways on."""
-    from clipdesk.scanner import scan
+    from clipdesk.pipeline.scanner import scan
     from clipdesk.settings import DEFAULT_MODEL
     from tests.support.model_hub import WEIGHTS, HubServer
 

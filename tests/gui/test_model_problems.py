@@ -9,7 +9,7 @@ import sqlite3
 from PySide6.QtCore import Qt
 
 from clipdesk.catalog import Catalog
-from clipdesk.scanner import scan
+from clipdesk.pipeline.scanner import scan
 from tests.support.gui import WAIT, wait_rows
 
 

@@ -9,7 +9,7 @@ import sqlite3
 from PySide6.QtCore import Qt
 
 from clipdesk.catalog import Catalog
-from clipdesk.scanner import scan
+from clipdesk.pipeline.scanner import scan
 from clipdesk.tagging.vocabulary import DEFAULT_VOCABULARY, TEST_MODEL_VOCABULARY, load
 from tests.support.gui import WAIT, tag_items, tag_paths
 

@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from clipdesk.catalog import Catalog
-from clipdesk.synthetic import CLASSES, COLOURS, SHAPES, random_size, render
 from clipdesk.tagging import calibration
 from clipdesk.tagging.corrections import decide
 from clipdesk.tagging.store import TagStore
 from clipdesk.tagging.tagger import Tagger
 from clipdesk.tagging.vocabulary import DEFAULT_VOCABULARY, TEST_MODEL_VOCABULARY
+from clipdesk.testing.synthetic import CLASSES, COLOURS, SHAPES, random_size, render
 
 KNOWN = set(COLOURS) | set(SHAPES)
 
@@ -62,7 +62,7 @@ def random_embedder(tmp_path_factory):
     """A small open_clip CLIP with random weights (a model that knows nothing), saved as a
     model folder and loaded like any other."""
     from clipdesk.embedding import load_embedder
-    from clipdesk.synthetic import random_clip_folder
+    from clipdesk.testing.synthetic import random_clip_folder
 
     root = tmp_path_factory.mktemp("random-model")
     folder = random_clip_folder(

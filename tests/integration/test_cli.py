@@ -81,7 +81,7 @@ def test_fatal_problems_exit_nonzero_with_one_clear_line(home, shapes, args, mes
 
 
 def test_killed_run_resumes_where_it_stopped(home, tmp_path):
-    from clipdesk.synthetic import write_folder
+    from clipdesk.testing.synthetic import write_folder
 
     photos = tmp_path / "many"
     write_folder(photos, 240, seed=3, size=(160, 120))

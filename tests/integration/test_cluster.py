@@ -49,7 +49,7 @@ def _home(path: Path, onnx_cache: Path) -> str:
 
 def _photos(folder: Path) -> Path:
     """~50 photos: generated shapes, one turned by its EXIF orientation, three bad files."""
-    from clipdesk.synthetic import write_folder
+    from clipdesk.testing.synthetic import write_folder
 
     write_folder(folder, N_GOOD, seed=11)
     img = Image.open(folder / "0000_red_circle.jpg")
@@ -188,8 +188,8 @@ def test_import_then_add_embeds_nothing_and_tags(embedded, tmp_path, onnx_cache,
 def test_import_into_scanned_photos_then_index_embeds_nothing(
     embedded, tmp_path, onnx_cache, capsys
 ):
-    from clipdesk.library import Library
-    from clipdesk.scanner import scan
+    from clipdesk.pipeline.library import Library
+    from clipdesk.pipeline.scanner import scan
 
     home = _home(tmp_path / "desk", onnx_cache)
     lib = Library(home, "test")

@@ -15,8 +15,8 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw
 
-import clipdesk.scanner as scanner
-from clipdesk.library import Library
+import clipdesk.pipeline.scanner as scanner
+from clipdesk.pipeline.library import Library
 from clipdesk.worker.state import IndexLock, WorkerLock
 from tests.support import polling
 
@@ -97,7 +97,7 @@ def _embedded(stdout: str) -> int:
 
 
 def test_two_index_runs_at_once_embed_each_photo_once(home, tmp_path):
-    from clipdesk.synthetic import write_folder
+    from clipdesk.testing.synthetic import write_folder
 
     folder = tmp_path / "photos"
     folder.mkdir()

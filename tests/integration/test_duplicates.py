@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from clipdesk.synthetic import write_folder
+from clipdesk.testing.synthetic import write_folder
 
 CLI = [sys.executable, "-m", "clipdesk"]
 

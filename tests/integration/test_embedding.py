@@ -10,7 +10,7 @@ import pytest
 
 from clipdesk.embedding import ModelUnavailable, load_embedder, parse_model
 from clipdesk.embedding.registry import TEST_MODEL_DIR
-from clipdesk.synthetic import CLASSES, random_size, render
+from clipdesk.testing.synthetic import CLASSES, random_size, render
 
 # Stated tolerance: ONNX fp32 and torch fp32 on the CPU agree to a cosine of 0.9999 per
 # vector (measured ~1 - 1e-7); int8 weights keep a cosine of at least 0.98 to fp32.

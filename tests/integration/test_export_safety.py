@@ -81,7 +81,7 @@ def test_a_read_only_sidecar_is_skipped_unless_forced_and_keeps_its_mode(home, s
 
 
 def test_a_killed_export_then_undo_and_export_leaves_no_sidecar_with_the_tag(home, tmp_path):
-    from clipdesk.synthetic import write_folder
+    from clipdesk.testing.synthetic import write_folder
 
     folder = tmp_path / "many"
     write_folder(folder, 240, seed=3, size=(64, 64))

@@ -17,7 +17,7 @@ from clipdesk.embedding.gpu import GPU_BATCH
 
 def test_the_indexer_follows_the_plan(embedder, tmp_path):
     from clipdesk.catalog import Catalog
-    from clipdesk.indexer import Indexer
+    from clipdesk.pipeline.indexer import Indexer
 
     catalog = Catalog(tmp_path / "c.sqlite3")
     onnx = Indexer(catalog, embedder, batch_size=16)
@@ -68,7 +68,7 @@ def test_the_indexer_decodes_jpegs_on_the_device_and_falls_back_to_the_cpu(
 ):
     from clipdesk.catalog import Catalog
     from clipdesk.imaging import ThumbnailCache
-    from clipdesk.indexer import Indexer
+    from clipdesk.pipeline.indexer import Indexer
 
     names = sorted(os.listdir(shapes))
     Image.open(shapes / names[0]).save(shapes / "as.png")  # not a JPEG: CPU decode

@@ -12,7 +12,7 @@ from PIL import Image
 
 from clipdesk.catalog import Catalog
 from clipdesk.imaging import ThumbnailCache
-from clipdesk.indexer import Indexer
+from clipdesk.pipeline.indexer import Indexer
 
 
 def _indexer(tmp_path, embedder, folder, **kw):
@@ -167,8 +167,8 @@ def test_a_thumbnail_is_drawn_from_the_models_scaled_copy_where_it_is_large_enou
     from clipdesk.embedding.preprocess import ImageTransform
     from clipdesk.imaging import decode
     from clipdesk.imaging.thumbnails import make_thumbnail
-    from clipdesk.indexer import DecodedCache, decode_ahead
-    from clipdesk.scanner import scan
+    from clipdesk.pipeline.indexer import DecodedCache, decode_ahead
+    from clipdesk.pipeline.scanner import scan
 
     rng = np.random.default_rng(3)
     pixels = np.kron(rng.integers(0, 255, (80, 120, 3)), np.ones((10, 10, 1))).astype(np.uint8)

@@ -51,18 +51,23 @@ NOT_NEEDED = {
     "search": (
         *NOT_FOR_ANY,
         "clipdesk.imaging",
-        "clipdesk.indexer",
-        "clipdesk.scanner",
+        "clipdesk.pipeline.indexer",
+        "clipdesk.pipeline.scanner",
         "clipdesk.tagging.tagger",
         "clipdesk.ops.learning",
         "clipdesk.ops.duplicates",
         "clipdesk.ops.vocabulary",
     ),
-    "index": (*NOT_FOR_ANY, "clipdesk.ops.search", "clipdesk.ops.duplicates", "clipdesk.search"),
+    "index": (
+        *NOT_FOR_ANY,
+        "clipdesk.ops.search",
+        "clipdesk.ops.duplicates",
+        "clipdesk.search.index",
+    ),
     "status": (
         *NOT_FOR_ANY,
         "clipdesk.imaging",
-        "clipdesk.indexer",
+        "clipdesk.pipeline.indexer",
         "clipdesk.tagging.tagger",
         "clipdesk.ops.learning",
         "clipdesk.ops.search",
@@ -210,7 +215,7 @@ def test_a_tagger_made_before_the_first_embedding_scores_the_photos_embedded_lat
     """The worker's Library keeps one Tagger: one made while nothing was embedded (the
     window's review opened early) must score what the indexer embeds afterwards."""
     from clipdesk.catalog import Catalog
-    from clipdesk.indexer import Indexer
+    from clipdesk.pipeline.indexer import Indexer
     from clipdesk.tagging.review import review_queue
     from clipdesk.tagging.store import TagStore
     from clipdesk.tagging.tagger import Tagger

@@ -10,9 +10,9 @@ import json
 import pytest
 
 from clipdesk.catalog import Catalog
-from clipdesk.library import Library
 from clipdesk.ops import OpError
 from clipdesk.ops import model_vocabulary as ops
+from clipdesk.pipeline.library import Library
 from clipdesk.tagging.store import TagStore
 from clipdesk.tagging.vocabulary import DEFAULT_VOCABULARY, TEST_MODEL_VOCABULARY, load
 from tests.support.cli import run

@@ -97,7 +97,7 @@ def test_keywords_of_a_photo_arriving_in_the_windows_worker_become_tags(home, sh
 KILL_AFTER_EMBEDDING = textwrap.dedent(
     """
     import os, signal, sys
-    from clipdesk.library import Library
+    from clipdesk.pipeline.library import Library
     from clipdesk.ops.folders import add_folders
 
     lib = Library(sys.argv[1], model="test", backend="onnx")

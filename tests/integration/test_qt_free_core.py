@@ -10,7 +10,8 @@ def test_core_imports_without_qt_loaded():
     import sys
 
     code = (
-        "import sys, clipdesk.cli, clipdesk.indexer, clipdesk.search, clipdesk.library;"
+        "import sys, clipdesk.cli, clipdesk.pipeline.indexer, clipdesk.search.index, "
+        "clipdesk.pipeline.library;"
         "assert not any(m.split('.')[0] in ('PySide6', 'shiboken6') for m in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from clipdesk.library import Library
 from clipdesk.ops import search as search_ops
 from clipdesk.ops.folders import add_folders
-from clipdesk.query import parse
-from clipdesk.search import SearchCache
-from clipdesk.synthetic import CLASSES, render
+from clipdesk.pipeline.library import Library
+from clipdesk.search.index import SearchCache
+from clipdesk.search.query import parse
+from clipdesk.testing.synthetic import CLASSES, render
 
 PER_CLASS = 4
 

@@ -69,7 +69,7 @@ def same_plan_and_run(*args: str):
 @pytest.fixture
 def photos(tmp_path) -> Path:
     """Six different photos and a recompressed copy of the first one."""
-    from clipdesk.synthetic import write_folder
+    from clipdesk.testing.synthetic import write_folder
 
     folder = tmp_path / "photos"
     write_folder(folder, 6, seed=3, size=(320, 240))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from clipdesk.catalog import Catalog
-from clipdesk.indexer import Indexer
-from clipdesk.search import NotFound, search_similar, search_text
+from clipdesk.pipeline.indexer import Indexer
+from clipdesk.search.index import NotFound, search_similar, search_text
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_similar_finds_photos_of_the_same_kind(indexed, embedder, shapes_dir):
 def test_similar_accepts_a_photo_outside_the_library(indexed, embedder, tmp_path):
     import numpy as np
 
-    from clipdesk.synthetic import render
+    from clipdesk.testing.synthetic import render
 
     outside = tmp_path / "outside.jpg"
     render("white", "square", (300, 200), np.random.default_rng(5)).image.save(outside)

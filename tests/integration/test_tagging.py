@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from clipdesk.catalog import Catalog
-from clipdesk.indexer import Indexer
-from clipdesk.synthetic import COLOURS, SHAPES
+from clipdesk.pipeline.indexer import Indexer
 from clipdesk.tagging.corrections import decide, tags_of, undo
 from clipdesk.tagging.review import review_queue
 from clipdesk.tagging.store import TagStore
@@ -19,6 +18,7 @@ from clipdesk.tagging.vocabulary import (
     VocabularyError,
     dump,
 )
+from clipdesk.testing.synthetic import COLOURS, SHAPES
 
 SHAPES_VOCAB = Path(__file__).parents[1] / "data" / "shapes_vocabulary.yaml"
 

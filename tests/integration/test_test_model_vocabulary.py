@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from clipdesk.catalog import Catalog
-from clipdesk.indexer import Indexer
+from clipdesk.pipeline.indexer import Indexer
 from clipdesk.tagging.corrections import tags_of
 from clipdesk.tagging.store import TagStore
 from clipdesk.tagging.tagger import Tagger

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 import numpy as np
 
 from clipdesk.catalog import Catalog
-from clipdesk.indexer import Indexer
-from clipdesk.search import SearchCache, VectorIndex, search_text
-from clipdesk.synthetic import write_folder
+from clipdesk.pipeline.indexer import Indexer
+from clipdesk.search.index import SearchCache, VectorIndex, search_text
+from clipdesk.testing.synthetic import write_folder
 from tests.support.rankings import overlap, same_top
 
 

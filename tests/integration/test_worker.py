@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from clipdesk.synthetic import write_folder
 from clipdesk.tagging.corrections import decide
 from clipdesk.tagging.store import TagStore
+from clipdesk.testing.synthetic import write_folder
 from clipdesk.worker import Priority, Worker
 from tests.support.catalog_reads import count, query
 from tests.support.polling import wait_until
@@ -395,7 +395,7 @@ def test_a_new_photo_is_decoded_once_for_its_thumbnail_and_its_embedding(
 def test_photos_decoded_ahead_embed_exactly_as_a_fresh_decode(embedder, shapes, tmp_path):
     from clipdesk.catalog import Catalog
     from clipdesk.imaging import ThumbnailCache
-    from clipdesk.indexer import DecodedCache, Indexer, decode_ahead
+    from clipdesk.pipeline.indexer import DecodedCache, Indexer, decode_ahead
 
     vectors = []
     for run, model in enumerate((None, None, embedder)):  # no cache; image; model input
@@ -404,7 +404,7 @@ def test_photos_decoded_ahead_embed_exactly_as_a_fresh_decode(embedder, shapes, 
         thumbs = ThumbnailCache(tmp_path / f"t{run}")
         cache = None if run == 0 else DecodedCache()
         indexer = Indexer(catalog, embedder, thumbs, decoded=cache)
-        from clipdesk.scanner import scan
+        from clipdesk.pipeline.scanner import scan
 
         scan(catalog, None)
         if cache is not None:

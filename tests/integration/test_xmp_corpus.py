@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from clipdesk.catalog import Catalog
-from clipdesk.sidecar_sync import import_keywords
-from clipdesk.tagging.store import TagStore
-from clipdesk.xmp import (
+from clipdesk.sidecars.sync import import_keywords
+from clipdesk.sidecars.xmp import (
     Keywords,
     SidecarError,
     _exiv2,
@@ -31,6 +30,7 @@ from clipdesk.xmp import (
     read_sidecar,
     update_sidecar,
 )
+from clipdesk.tagging.store import TagStore
 from tests.support.files import photo_file
 from tests.support.sidecars import (
     CONFIG,
@@ -186,7 +186,7 @@ def test_every_foreign_sidecar_gets_the_keywords_and_keeps_everything_else(
 def test_the_corpus_covers_what_exiv2_cannot_take(generated: Path):
     """The hand-written files are the ones that need the second engine (else the test above
     would test exiv2 alone): exiv2 rejects them or would change a value."""
-    from clipdesk.xmp import sidecar_bytes
+    from clipdesk.sidecars.xmp import sidecar_bytes
 
     for name in HAND_WRITTEN:
         data = (CORPUS / name).read_bytes()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from clipdesk.xmp import (
+from clipdesk.sidecars.xmp import (
     SidecarError,
     atomic,
     export_sidecars,
@@ -190,7 +190,7 @@ def test_a_sidecar_that_keeps_changing_is_given_up_on_not_overwritten(photo: Pat
 
 
 def test_a_rewrite_exiv2_would_make_lossy_goes_to_the_keyword_editor(photo: Path, monkeypatch):
-    from clipdesk.xmp import _exiv2
+    from clipdesk.sidecars.xmp import _exiv2
 
     side = photo.with_name(photo.name + ".xmp")
     exiftool("-o", side, "-XMP-dc:Subject=Keep", "-XMP-crs:Exposure2012=+1.0")
@@ -296,7 +296,7 @@ def test_a_process_killed_before_the_rename_leaves_a_valid_sidecar(photo: Path):
     old = side.read_bytes()
     script = (
         "import os, sys\n"
-        "from clipdesk.xmp import update_sidecar\n"
+        "from clipdesk.sidecars.xmp import update_sidecar\n"
         "os.replace = lambda *a, **k: os._exit(9)  # killed between temp write and rename\n"
         "update_sidecar(sys.argv[1], {'New|Tag'}, set())\n"
     )

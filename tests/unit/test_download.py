@@ -86,7 +86,7 @@ def test_the_registry_hash_is_checked_too(hub, tmp_path):
 def test_offline_asks_nothing_and_says_what_to_do(hub, tmp_path, monkeypatch):
     from clipdesk.embedding.registry import parse_model
     from clipdesk.embedding.weights import weights_file
-    from clipdesk.library import ModelUnavailable
+    from clipdesk.pipeline.library import ModelUnavailable
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelUnavailable, match="no connection to the model hub.*--model test"):

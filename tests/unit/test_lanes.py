@@ -1,4 +1,4 @@
-"""Lanes (clipdesk/lanes.py): each thread prepares photos and encodes its own batches."""
+"""Lanes (clipdesk/pipeline/lanes.py): each thread prepares photos and encodes its own batches."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from clipdesk.lanes import run_lanes
+from clipdesk.pipeline.lanes import run_lanes
 
 
 def _run(todo, lanes=2, batch=4, prepare=None, encode=None, cancel=None):

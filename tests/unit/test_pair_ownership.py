@@ -25,8 +25,8 @@ _PS = 'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"'
     ],
 )
 def test_whose_photo_xmp_is_one_rule(tmp_path, files, mark, owner):
-    from clipdesk.xmp.naming import find_sidecar
-    from clipdesk.xmp.ownership import Siblings
+    from clipdesk.sidecars.xmp.naming import find_sidecar
+    from clipdesk.sidecars.xmp.ownership import Siblings
 
     for name in files:
         (tmp_path / name).write_bytes(b"not read")

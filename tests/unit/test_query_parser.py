@@ -8,7 +8,7 @@ import pytest
 
 from clipdesk.ops import search as search_ops
 from clipdesk.ops.errors import OpError
-from clipdesk.query import Term, parse
+from clipdesk.search.query import Term, parse
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ import pytest
 
 from clipdesk.catalog import Catalog
 from clipdesk.pathnames import from_db, from_shown, shown, to_db
-from clipdesk.scanner import scan
+from clipdesk.pipeline.scanner import scan
 from tests.support.files import NOT_UTF8, photo_file
 
 
@@ -47,7 +47,7 @@ def test_scan_stores_a_name_that_is_not_utf8_with_the_others(tmp_path):
 def test_unreadable_photo_is_recorded_failed_with_its_reason(tmp_path, monkeypatch):
     import errno
 
-    import clipdesk.scanner as scanner
+    import clipdesk.pipeline.scanner as scanner
 
     root = tmp_path / "p"
     for name in ("a.jpg", "eio.jpg", "b.jpg"):

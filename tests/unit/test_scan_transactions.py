@@ -9,9 +9,9 @@ import os
 import pytest
 from PIL import Image
 
-import clipdesk.scanner as scanner
+import clipdesk.pipeline.scanner as scanner
 from clipdesk.catalog import Catalog
-from clipdesk.scanner import scan
+from clipdesk.pipeline.scanner import scan
 
 
 def test_thousands_of_identical_files_cost_one_look_each(tmp_path, monkeypatch):

@@ -8,7 +8,7 @@ import shutil
 from PIL import Image
 
 from clipdesk.catalog import Catalog
-from clipdesk.scanner import content_hash, scan, walk_photos
+from clipdesk.pipeline.scanner import content_hash, scan, walk_photos
 
 
 def _photo(path, colour=(200, 10, 10), size=(64, 48)):

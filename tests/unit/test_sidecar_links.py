@@ -10,7 +10,7 @@ import pytest
 
 
 def test_the_rename_refuses_a_link_that_appears_in_a_race(tmp_path):
-    from clipdesk.xmp import atomic
+    from clipdesk.sidecars.xmp import atomic
 
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -34,7 +34,7 @@ def test_the_rename_refuses_a_link_that_appears_in_a_race(tmp_path):
 
 
 def test_a_link_swapped_in_during_an_update_is_refused_not_followed(tmp_path, monkeypatch):
-    from clipdesk.xmp import SidecarError, atomic, update_sidecar
+    from clipdesk.sidecars.xmp import SidecarError, atomic, update_sidecar
 
     folder, outside = tmp_path / "photos", tmp_path / "outside"
     folder.mkdir()

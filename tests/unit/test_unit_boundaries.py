@@ -68,14 +68,14 @@ def test_test_modules_import_only_the_support_package():
 
 def test_a_process_a_model_and_qt_are_refused_while_a_unit_test_runs(stays_a_unit_test):
     import clipdesk.embedding
-    import clipdesk.library
+    import clipdesk.pipeline.library
 
     refused = [
         lambda: subprocess.run([sys.executable, "-c", "pass"]),
         lambda: os.system("true"),
         lambda: __import__("PySide6.QtWidgets"),
         lambda: clipdesk.embedding.load_embedder("test"),
-        lambda: clipdesk.library.load_embedder("test"),  # imported there by name
+        lambda: clipdesk.pipeline.library.load_embedder("test"),  # imported there by name
     ]
     for call in refused:
         with pytest.raises(UnitTestBoundary, match="belongs in tests/integration/"):

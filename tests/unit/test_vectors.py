@@ -15,7 +15,7 @@ import pytest
 from clipdesk.catalog import Catalog
 from clipdesk.catalog.schema import SCHEMA_VERSION, V1, V2, V3, V4
 from clipdesk.catalog.vectors import DEFAULT_DTYPE, VectorFile, load_vectors, vectors_dir
-from clipdesk.search import VectorIndex
+from clipdesk.search.index import VectorIndex
 from tests.support.rankings import overlap, same_top
 
 DIM = 16

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from clipdesk.catalog import Catalog
-from clipdesk.synthetic import COLOURS, SHAPES
 from clipdesk.tagging.store import TagStore
 from clipdesk.tagging.vocabulary import (
     DEFAULT_VOCABULARY,
@@ -11,6 +10,7 @@ from clipdesk.tagging.vocabulary import (
     default_vocabulary_for,
     load,
 )
+from clipdesk.testing.synthetic import COLOURS, SHAPES
 
 
 def test_each_model_gets_a_packaged_vocabulary():

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from clipdesk.catalog import Catalog
-from clipdesk.scanner import scan
-from clipdesk.watcher import FolderWatcher, WatchMode, mount_fstype
+from clipdesk.pipeline.scanner import scan
+from clipdesk.pipeline.watcher import FolderWatcher, WatchMode, mount_fstype
 
 
 def wait_until(cond, timeout: float = 15.0, interval: float = 0.05):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from clipdesk.xmp import (
+from clipdesk.sidecars.xmp import (
     Keywords,
     SidecarError,
     export_sidecars,

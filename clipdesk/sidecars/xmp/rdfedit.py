@@ -2,7 +2,7 @@
 
 The second engine, for sidecars exiv2 cannot round-trip (documents its XMP toolkit rejects,
 such as top-level typed nodes, or values it would rewrite, such as ``exif:FlashpixVersion``
-``0.1.0.0``). The document is parsed by :mod:`clipdesk.xmp.safexml` (no DTD, size and depth
+``0.1.0.0``). The document is parsed by :mod:`clipdesk.sidecars.xmp.safexml` (no DTD, size and depth
 limits); the new keyword properties are spliced into the original bytes at the offsets the
 parser reports, so everything outside them stays byte-for-byte as it was. Nothing else of the
 document is ever built here.
@@ -26,9 +26,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from clipdesk.xmp import safexml
-from clipdesk.xmp.preserve import lost_properties
-from clipdesk.xmp.safexml import RDF, Element, XmlRefused
+from clipdesk.sidecars.xmp import safexml
+from clipdesk.sidecars.xmp.preserve import lost_properties
+from clipdesk.sidecars.xmp.safexml import RDF, Element, XmlRefused
 
 #: exiv2 key -> (namespace URI, local name, usual prefix, array type for a new field)
 FIELDS: dict[str, tuple[str, str, str, str]] = {
@@ -134,7 +134,8 @@ class _Doc:
 
 
 def read_fields(data: bytes) -> dict[str, list[str]]:
-    """The keyword fields of an XMP document, keyed like :func:`clipdesk.xmp._exiv2.fields_of`.
+    """The keyword fields of an XMP document, keyed like
+    :func:`clipdesk.sidecars.xmp._exiv2.fields_of`.
 
     Raises :class:`XmlRefused` (one-line reason).
     """

@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from clipdesk.xmp import _exiv2
-from clipdesk.xmp.errors import PhotoMetadataError, SidecarError
-from clipdesk.xmp.fields import Keywords
-from clipdesk.xmp.naming import DEFAULT_NAMING, Naming
-from clipdesk.xmp.ownership import Siblings
-from clipdesk.xmp.sidecar_read import SidecarRead, read_photo_sidecar
+from clipdesk.sidecars.xmp import _exiv2
+from clipdesk.sidecars.xmp.errors import PhotoMetadataError, SidecarError
+from clipdesk.sidecars.xmp.fields import Keywords
+from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming
+from clipdesk.sidecars.xmp.ownership import Siblings
+from clipdesk.sidecars.xmp.sidecar_read import SidecarRead, read_photo_sidecar
 
 
 def read_embedded_keywords(photo: Path) -> Keywords:

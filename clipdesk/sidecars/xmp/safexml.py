@@ -10,7 +10,7 @@ directly, under these rules (a violation raises :class:`XmlRefused` with a one-l
   never a ``RecursionError`` or a blown C stack further on (exiv2 gets only files that pass).
 
 Why expat and not lxml or ElementTree: expat reports the byte offset of every tag, so
-:mod:`clipdesk.xmp.rdfedit` can edit the keyword properties by splicing new bytes into the
+:mod:`clipdesk.sidecars.xmp.rdfedit` can edit the keyword properties by splicing new bytes into the
 file's own bytes, leaving every other byte (quotes, whitespace, comments, prefixes, character
 references) exactly as the other program wrote it. lxml would re-serialise the whole document
 (and is a 5 MB dependency); ElementTree loses prefixes and comments.

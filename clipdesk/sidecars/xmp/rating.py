@@ -3,7 +3,7 @@
 -1 is "rejected" (the XMP specification's ``xmp:Rating``; darktable and Adobe Bridge write it).
 Export sets it only where a sidecar has no rating (another program's rating is kept, and said),
 and removes it only when asked to ("unreject": the caller knows ClipDesk wrote it). The write
-itself is :mod:`clipdesk.xmp.sidecar`'s, through either engine.
+itself is :mod:`clipdesk.sidecars.xmp.sidecar`'s, through either engine.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from clipdesk.xmp import _exiv2, rdfedit, safexml
-from clipdesk.xmp.errors import SidecarError
+from clipdesk.sidecars.xmp import _exiv2, rdfedit, safexml
+from clipdesk.sidecars.xmp.errors import SidecarError
 
 #: What export asks of a sidecar's rating: set the reject rating, remove ClipDesk's own, or
 #: leave it alone ("").

@@ -20,15 +20,15 @@ from pathlib import Path
 
 from clipdesk.catalog import Catalog, flags
 from clipdesk.pathnames import lookup_forms, to_db
+from clipdesk.sidecars.xmp import ExportReport, PhotoOutcome, export_sidecars, read_photo_keywords
+from clipdesk.sidecars.xmp.errors import SidecarError
+from clipdesk.sidecars.xmp.export import ExportItem
+from clipdesk.sidecars.xmp.fields import Keywords
+from clipdesk.sidecars.xmp.naming import sidecar_path
+from clipdesk.sidecars.xmp.ownership import Siblings, stem
+from clipdesk.sidecars.xmp.rating import REJECT_RATING, RatingRequest, is_reject
+from clipdesk.sidecars.xmp.sidecar_read import read_sidecar
 from clipdesk.tagging.store import TagStore
-from clipdesk.xmp import ExportReport, PhotoOutcome, export_sidecars, read_photo_keywords
-from clipdesk.xmp.errors import SidecarError
-from clipdesk.xmp.export import ExportItem
-from clipdesk.xmp.fields import Keywords
-from clipdesk.xmp.naming import sidecar_path
-from clipdesk.xmp.ownership import Siblings, stem
-from clipdesk.xmp.rating import REJECT_RATING, RatingRequest, is_reject
-from clipdesk.xmp.sidecar_read import read_sidecar
 
 
 def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple[int, str]]:
@@ -286,7 +286,7 @@ def import_keywords(
 ) -> ImportReport:
     """Keywords from sidecars and embedded metadata become confirmed ``imported`` tags.
 
-    A ``photo.xmp`` is read only for the file it belongs to (:mod:`clipdesk.xmp.ownership`,
+    A ``photo.xmp`` is read only for the file it belongs to (:mod:`clipdesk.sidecars.xmp.ownership`,
     the rule export follows): not a JPEG's when its RAW sibling owns it. With base naming and
     ``pair_raw`` (a RAW+JPEG pair is one photo, as export treats it), the other photos of the
     pair also get the keywords of the owner's ``photo.xmp``.

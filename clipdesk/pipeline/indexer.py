@@ -30,8 +30,8 @@ from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder
 from clipdesk.embedding.gpu import plan_ingest
 from clipdesk.imaging import DecodedImage, ImageError, ThumbnailCache, decode, read_jpeg
-from clipdesk.lanes import run_lanes
-from clipdesk.scanner import ScanResult, scan
+from clipdesk.pipeline.lanes import run_lanes
+from clipdesk.pipeline.scanner import ScanResult, scan
 
 
 @dataclass(frozen=True)

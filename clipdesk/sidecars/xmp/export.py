@@ -8,10 +8,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from clipdesk.xmp.errors import SidecarError
-from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, check_naming, sidecar_path
-from clipdesk.xmp.rating import RatingRequest
-from clipdesk.xmp.sidecar import plan_sidecar, update_sidecar
+from clipdesk.sidecars.xmp.errors import SidecarError
+from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming, check_naming, sidecar_path
+from clipdesk.sidecars.xmp.rating import RatingRequest
+from clipdesk.sidecars.xmp.sidecar import plan_sidecar, update_sidecar
 
 # Adobe's mark of which file of a RAW+JPEG pair a shared ``photo.xmp`` describes.
 SIDECAR_FOR_EXTENSION = "Xmp.photoshop.SidecarForExtension"
@@ -23,7 +23,7 @@ Outcome = Literal["written", "unchanged", "skipped", "removed"]
 class ExportItem:
     """One photo to export. ``tidy``: ClipDesk created its sidecar, which is removed when it
     would hold nothing. ``naming`` overrides the run's convention for this photo (a base-name
-    collision, see :mod:`clipdesk.sidecar_sync`); ``note`` is said with its outcome."""
+    collision, see :mod:`clipdesk.sidecars.sync`); ``note`` is said with its outcome."""
 
     photo: Path
     add: frozenset[str]

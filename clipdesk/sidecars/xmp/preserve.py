@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from clipdesk.xmp import safexml
+from clipdesk.sidecars.xmp import safexml
 
 RDF = safexml.RDF
 META = "adobe:ns:meta/"
@@ -40,7 +40,8 @@ def inventory(
     """Property names and values found in an XMP document, outside the managed fields (and
     outside ``also``: a simple property this write may change, such as ``xmp:Rating``).
 
-    Raises :class:`clipdesk.xmp.safexml.XmlRefused` for XML that is not well-formed, too big
+    Raises :class:`clipdesk.sidecars.xmp.safexml.XmlRefused` for XML that is not well-formed, too
+    big
     or too deep (the walk itself is iterative: no depth can exhaust Python's stack).
     """
     names: Counter[str] = Counter()

@@ -1,13 +1,15 @@
 """Plan and write the keywords (and the reject rating) of one photo's XMP sidecar.
 
-Writes are read-modify-write (the read is :mod:`clipdesk.xmp.sidecar_read`'s, under its limits)
+Writes are read-modify-write (the read is :mod:`clipdesk.sidecars.xmp.sidecar_read`'s, under its
+limits)
 through exiv2 (every property ClipDesk does not manage survives); a sidecar exiv2 cannot
 round-trip (it rejects the RDF, or would change a value) has only its keyword properties edited
-in place by :mod:`clipdesk.xmp.rdfedit`, every other byte kept (the new bytes, by either
-engine, are :mod:`clipdesk.xmp.sidecar_bytes`'s). One function, :func:`_prepare`,
+in place by :mod:`clipdesk.sidecars.xmp.rdfedit`, every other byte kept (the new bytes, by either
+engine, are :mod:`clipdesk.sidecars.xmp.sidecar_bytes`'s). One function, :func:`_prepare`,
 computes the new bytes (or the reason to skip) for both :func:`plan_sidecar` (the dry run) and
 :func:`update_sidecar`, so a dry run reports exactly what the run does. Writes are crash-safe
-(temp file + fsync + ``os.replace``, see :mod:`clipdesk.xmp.atomic`) and compare-and-swap: the
+(temp file + fsync + ``os.replace``, see :mod:`clipdesk.sidecars.xmp.atomic`) and compare-and-swap:
+the
 sidecar is re-read just before the rename, and if another program changed it meanwhile the merge
 starts again from the new content (a few times) instead of overwriting.
 The photo itself is never opened for writing.
@@ -30,12 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from clipdesk.xmp import atomic, guard, sidecar_bytes
-from clipdesk.xmp.errors import SidecarError
-from clipdesk.xmp.fields import MergeResult, merge
-from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, sidecar_path
-from clipdesk.xmp.rating import RatingPlan, RatingRequest, plan_rating, read_rating
-from clipdesk.xmp.sidecar_read import Fingerprint, read_bytes, read_keywords
+from clipdesk.sidecars.xmp import atomic, guard, sidecar_bytes
+from clipdesk.sidecars.xmp.errors import SidecarError
+from clipdesk.sidecars.xmp.fields import MergeResult, merge
+from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming, sidecar_path
+from clipdesk.sidecars.xmp.rating import RatingPlan, RatingRequest, plan_rating, read_rating
+from clipdesk.sidecars.xmp.sidecar_read import Fingerprint, read_bytes, read_keywords
 
 MAX_ATTEMPTS = 5
 
@@ -198,7 +200,7 @@ def update_sidecar(
     """Add and remove tag paths in the sidecar of ``photo`` (named by ``naming``).
 
     ``add`` / ``remove`` are tag paths (``Animals|Dog``); only these are touched, following
-    :func:`clipdesk.xmp.fields.merge`. ``expected`` is the fingerprint the caller saw (from
+    :func:`clipdesk.sidecars.xmp.fields.merge`. ``expected`` is the fingerprint the caller saw (from
     :func:`read_sidecar` or :func:`plan_sidecar`); the merge always runs on the sidecar as it is
     now, and ``reread`` in the result says it had changed. Nothing is written when the fields
     would not change (no sidecar is created for nothing to add).
@@ -219,7 +221,7 @@ def update_sidecar(
     written (or created) for it.
 
     ``force``: replace a read-only sidecar (keeping its mode) instead of refusing it. A sidecar
-    that is a link is always refused (:mod:`clipdesk.xmp.guard`).
+    that is a link is always refused (:mod:`clipdesk.sidecars.xmp.guard`).
     """
     photo = Path(photo)
     add, remove = list(add), list(remove)

@@ -1,10 +1,11 @@
 """The new bytes of one sidecar: exiv2's rewrite, checked, else the keyword editor's edit.
 
 exiv2 rewrites the whole file; what it wrote must read back exactly as asked and keep every
-property it was not asked to change (:mod:`clipdesk.xmp.preserve`). An existing sidecar exiv2
+property it was not asked to change (:mod:`clipdesk.sidecars.xmp.preserve`). An existing sidecar
+exiv2
 cannot round-trip has only its keyword properties (and the reject rating) edited in place by
-:mod:`clipdesk.xmp.rdfedit`, every other byte kept. Nothing here touches the disk: planning
-and writing are :mod:`clipdesk.xmp.sidecar`'s.
+:mod:`clipdesk.sidecars.xmp.rdfedit`, every other byte kept. Nothing here touches the disk: planning
+and writing are :mod:`clipdesk.sidecars.xmp.sidecar`'s.
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from clipdesk.xmp import _exiv2, rdfedit, safexml
-from clipdesk.xmp.errors import SidecarError
-from clipdesk.xmp.fields import Keywords
-from clipdesk.xmp.preserve import lost_properties
+from clipdesk.sidecars.xmp import _exiv2, rdfedit, safexml
+from clipdesk.sidecars.xmp.errors import SidecarError
+from clipdesk.sidecars.xmp.fields import Keywords
+from clipdesk.sidecars.xmp.preserve import lost_properties
 
 
 def would_be_empty(

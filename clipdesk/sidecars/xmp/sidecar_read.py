@@ -1,10 +1,11 @@
 """Read the keyword fields of one photo's XMP sidecar, and fingerprint the bytes they came from.
 
 A sidecar is read only when it is a regular file (a FIFO or a device named like a sidecar is
-never opened, and the open cannot block), never beyond :data:`clipdesk.xmp.safexml.MAX_BYTES`,
-and parsed first under :mod:`clipdesk.xmp.safexml`'s limits (size, depth, no DTD), so a
+never opened, and the open cannot block), never beyond
+:data:`clipdesk.sidecars.xmp.safexml.MAX_BYTES`,
+and parsed first under :mod:`clipdesk.sidecars.xmp.safexml`'s limits (size, depth, no DTD), so a
 hostile one costs that photo only. The :class:`Fingerprint` of what was read is what
-:mod:`clipdesk.xmp.sidecar` compares just before its rename (compare-and-swap).
+:mod:`clipdesk.sidecars.xmp.sidecar` compares just before its rename (compare-and-swap).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from clipdesk.xmp import _exiv2, guard, rdfedit, safexml
-from clipdesk.xmp.errors import SidecarError
-from clipdesk.xmp.fields import Keywords
-from clipdesk.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar
-from clipdesk.xmp.ownership import Siblings
+from clipdesk.sidecars.xmp import _exiv2, guard, rdfedit, safexml
+from clipdesk.sidecars.xmp.errors import SidecarError
+from clipdesk.sidecars.xmp.fields import Keywords
+from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar
+from clipdesk.sidecars.xmp.ownership import Siblings
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def read_bytes(path: Path) -> tuple[bytes | None, Fingerprint]:
 
 
 def _read_fields(path: Path, data: bytes) -> dict[str, list[str]]:
-    """The keyword fields, read under the limits of :mod:`clipdesk.xmp.safexml`.
+    """The keyword fields, read under the limits of :mod:`clipdesk.sidecars.xmp.safexml`.
 
     The hardened reader comes first: exiv2 can misread RDF it does not expect (a nonstandard
     ``rdf:`` prefix reads as an empty document), and the keyword editor writes what it reads.
@@ -135,7 +136,8 @@ def read_sidecar(path: Path) -> SidecarRead:
 def read_photo_sidecar(
     photo: Path, prefer: Naming = DEFAULT_NAMING, siblings: Siblings | None = None
 ) -> SidecarRead | None:
-    """Read the sidecar of ``photo`` that wins (see :mod:`clipdesk.xmp.naming`), or None."""
+    """Read the sidecar of ``photo`` that wins (see :mod:`clipdesk.sidecars.xmp.naming`), or
+    None."""
     try:
         path = find_sidecar(Path(photo), prefer, siblings)
     except OSError as exc:  # e.g. the folder is not readable

@@ -34,7 +34,7 @@ from clipdesk.settings import Settings
 if TYPE_CHECKING:  # imaging, the indexer and the scanner load when a command needs them
     from clipdesk.embedding.download import DownloadHooks
     from clipdesk.imaging import ThumbnailCache
-    from clipdesk.indexer import DecodedCache, Indexer, IndexResult, ProgressCallback
+    from clipdesk.pipeline.indexer import DecodedCache, Indexer, IndexResult, ProgressCallback
 
 
 class FolderNotFound(FileNotFoundError):
@@ -232,8 +232,8 @@ class Library:
     ) -> tuple[IndexResult, PipelineResult]:
         """Scan, embed what is new, then the pipeline after embedding. The model is loaded
         only when a photo needs embedding (or a tag vector is missing for scoring)."""
-        from clipdesk.indexer import IndexResult, Progress
-        from clipdesk.scanner import scan
+        from clipdesk.pipeline.indexer import IndexResult, Progress
+        from clipdesk.pipeline.scanner import scan
 
         progress = progress or (lambda p: None)
         progress(Progress("scan", 0, 0))
@@ -242,7 +242,7 @@ class Library:
         if self.needs_embedding():
             self.indexer().embed_pending(progress, cancel, result)
         else:
-            from clipdesk.indexer import make_missing_thumbnails
+            from clipdesk.pipeline.indexer import make_missing_thumbnails
 
             if self.catalog.thumbs_missing():  # the cache may be writable again
                 make_missing_thumbnails(self.catalog, self.thumbnails, result)
@@ -258,7 +258,7 @@ class Library:
 
     def indexer(self, decoded: DecodedCache | None = None) -> Indexer:
         """The indexer; ``decoded`` holds photos the worker's thumbnail pass decoded."""
-        from clipdesk.indexer import Indexer
+        from clipdesk.pipeline.indexer import Indexer
 
         return Indexer(
             self.catalog,
@@ -273,7 +273,7 @@ class Library:
         out = PipelineResult()
         unread = self.catalog.keywords_unread()
         if unread:
-            from clipdesk.sidecar_sync import import_keywords  # the XMP engine, when needed
+            from clipdesk.sidecars.sync import import_keywords  # the XMP engine, when needed
 
             s = self.settings
             report = import_keywords(self.catalog, unread, s.sidecar_naming, s.sidecar_pair_raw)

@@ -12,7 +12,7 @@ leave it alone: it is reported and skipped. ``force`` replaces it anyway, and th
 keeps its mode (still read-only afterwards).
 
 The checks here run in the plan, so a dry run reports exactly what the run will skip; the
-atomic write (:func:`clipdesk.xmp.atomic.install`) checks again at the rename.
+atomic write (:func:`clipdesk.sidecars.xmp.atomic.install`) checks again at the rename.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import os
 import stat
 from pathlib import Path
 
-from clipdesk.xmp.errors import SidecarError
+from clipdesk.sidecars.xmp.errors import SidecarError
 
 LINK_REASON = "it is a link (ClipDesk never writes through links; replace it by a plain file)"
 READ_ONLY_REASON = "it is read-only (export with --force to replace it, keeping its mode)"

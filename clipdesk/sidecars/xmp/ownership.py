@@ -20,8 +20,8 @@ from __future__ import annotations
 import os
 import stat
 
-from clipdesk.xmp import safexml
-from clipdesk.xmp.atomic import TEMP_SUFFIX
+from clipdesk.sidecars.xmp import safexml
+from clipdesk.sidecars.xmp.atomic import TEMP_SUFFIX
 
 PHOTOSHOP = "http://ns.adobe.com/photoshop/1.0/"
 _MARK = (PHOTOSHOP, "SidecarForExtension")
@@ -54,7 +54,8 @@ def base_owner(group: list[str], sidecar_for: str | None = None) -> str | None:
 
 def sidecar_for(path: str) -> str | None:
     """The ``photoshop:SidecarForExtension`` of the sidecar at ``path`` (as an attribute or an
-    element), or None: none, or the file cannot be read under :mod:`~clipdesk.xmp.safexml`'s
+    element), or None: none, or the file cannot be read under
+    :mod:`~clipdesk.sidecars.xmp.safexml`'s
     limits (whoever reads its keywords reports that)."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))

@@ -4,12 +4,14 @@
   unambiguous.
 - ``base``: Lightroom / Camera Raw (for RAW files). ``photo.nef`` and ``photo.jpg`` shot as a
   RAW+JPEG pair would share ``photo.xmp``: it belongs to one of them (the RAW, unless it says
-  otherwise), by the rule in :mod:`clipdesk.xmp.ownership` that export and import both follow;
+  otherwise), by the rule in :mod:`clipdesk.sidecars.xmp.ownership` that export and import both
+  follow;
   the other file's sidecar is only ``photo.jpg.xmp``.
 
 Which one is read when both exist: the user's chosen convention (``prefer``), and by default
 ``ext``, because ``photo.jpg.xmp`` belongs to exactly this photo. ``photo.xmp`` is read only by
-the file that owns it (:mod:`clipdesk.xmp.ownership`), whatever the preference. Modification
+the file that owns it (:mod:`clipdesk.sidecars.xmp.ownership`), whatever the preference.
+Modification
 times are not used: copying or syncing a folder changes them, which would make the choice flip
 for no reason the user can see. Reading the chosen convention
 first also means a read after a write sees what was written.
@@ -22,7 +24,7 @@ import os
 from pathlib import Path
 from typing import Literal, cast
 
-from clipdesk.xmp.ownership import Siblings
+from clipdesk.sidecars.xmp.ownership import Siblings
 
 Naming = Literal["ext", "base"]
 NAMINGS: tuple[Naming, ...] = ("ext", "base")

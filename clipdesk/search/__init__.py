@@ -1,0 +1,1 @@
+"""Search: the vector index, the query language, near-duplicate candidates."""

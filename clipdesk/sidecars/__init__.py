@@ -1,0 +1,1 @@
+"""XMP sidecars: the XMP engine (xmp/) and the sync between the catalog and sidecars."""
