@@ -34,7 +34,8 @@ from clipdesk.settings import Settings
 if TYPE_CHECKING:  # imaging, the indexer and the scanner load when a command needs them
     from clipdesk.embedding.download import DownloadHooks
     from clipdesk.imaging import ThumbnailCache
-    from clipdesk.pipeline.indexer import DecodedCache, Indexer, IndexResult, ProgressCallback
+    from clipdesk.pipeline.decoded import DecodedCache
+    from clipdesk.pipeline.indexer import Indexer, IndexResult, ProgressCallback
 
 
 class FolderNotFound(FileNotFoundError):

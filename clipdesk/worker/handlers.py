@@ -15,7 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from clipdesk.ops import learning
-from clipdesk.pipeline.indexer import IndexResult, Progress, decode_ahead
+from clipdesk.pipeline.decoded import decode_ahead
+from clipdesk.pipeline.indexer import IndexResult, Progress
 from clipdesk.pipeline.scanner import ScanResult, scan
 from clipdesk.worker.events import EventKind, Phase, Priority
 from clipdesk.worker.jobs import (

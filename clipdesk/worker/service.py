@@ -35,7 +35,8 @@ from clipdesk.ops import folders as folder_ops
 from clipdesk.ops import learning
 from clipdesk.ops.status import FolderStatus
 from clipdesk.paths import app_paths
-from clipdesk.pipeline.indexer import DecodedCache, Indexer
+from clipdesk.pipeline.decoded import DecodedCache
+from clipdesk.pipeline.indexer import Indexer
 from clipdesk.pipeline.library import Library
 from clipdesk.pipeline.watcher import Changes, FolderWatcher, WatchMode
 from clipdesk.worker.download import WeightsDownload

@@ -167,7 +167,7 @@ def test_a_thumbnail_is_drawn_from_the_models_scaled_copy_where_it_is_large_enou
     from clipdesk.embedding.preprocess import ImageTransform
     from clipdesk.imaging import decode
     from clipdesk.imaging.thumbnails import make_thumbnail
-    from clipdesk.pipeline.indexer import DecodedCache, decode_ahead
+    from clipdesk.pipeline.decoded import DecodedCache, decode_ahead
     from clipdesk.pipeline.scanner import scan
 
     rng = np.random.default_rng(3)

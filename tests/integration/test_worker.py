@@ -395,7 +395,8 @@ def test_a_new_photo_is_decoded_once_for_its_thumbnail_and_its_embedding(
 def test_photos_decoded_ahead_embed_exactly_as_a_fresh_decode(embedder, shapes, tmp_path):
     from clipdesk.catalog import Catalog
     from clipdesk.imaging import ThumbnailCache
-    from clipdesk.pipeline.indexer import DecodedCache, Indexer, decode_ahead
+    from clipdesk.pipeline.decoded import DecodedCache, decode_ahead
+    from clipdesk.pipeline.indexer import Indexer
 
     vectors = []
     for run, model in enumerate((None, None, embedder)):  # no cache; image; model input

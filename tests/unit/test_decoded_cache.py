@@ -6,7 +6,7 @@ from __future__ import annotations
 def test_the_decoded_cache_is_bounded_and_keyed_by_content():
     import numpy as np
 
-    from clipdesk.pipeline.indexer import DecodedCache, _Decoded
+    from clipdesk.pipeline.decoded import DecodedCache, _Decoded
 
     cache = DecodedCache(max_bytes=3 * 4000, max_entries=10)
     entry = lambda h: _Decoded(h, 256, pixels=np.zeros(1000, np.float32), model="m")  # noqa: E731
