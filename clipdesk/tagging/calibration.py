@@ -26,8 +26,9 @@ the same meaning for every model and vocabulary:
 
 A library under ``MIN_PHOTOS`` has no typical photo to measure against: the prompts'
 check decides alone, and a photo gets at most ``SMALL_LIBRARY_CAP`` suggestions (its
-strongest). A library's verdict on a tag is kept until the library has grown or
-shrunk by ``REGROW``, or the tag's prompts change, so a photo arriving does not make
+strongest). What a library showed of a tag (its statistics and the bank's bars, not a
+verdict: the verdict follows these rules as they are) is kept until the library has grown
+or shrunk by ``REGROW``, or the tag's prompts change, so a photo arriving does not make
 suggestions flicker on others.
 
 Measured with ``benchmarks/tagging.py`` (figures in benchmarks/README.md).
@@ -178,13 +179,9 @@ class LibraryCheck:
             float(np.median(outliers)),
         )
 
-    def judge(self, scores: np.ndarray) -> tuple[bool, bool, float, float]:
-        """(beats nearly every nonsense prompt, beats a typical one, split, outlier) for one
-        tag's scores on the same sample."""
-        split, outlier = split_strength(scores), outlier_strength(scores)
-        strict = split > self.split_bar or outlier > self.outlier_bar
-        typical = split > self.split_typical or outlier > self.outlier_typical
-        return strict, typical, split, outlier
+    def to_json(self) -> list[float]:
+        """Unrounded: read back, it must give the verdict it gave when measured."""
+        return [self.split_bar, self.outlier_bar, self.split_typical, self.outlier_typical]
 
 
 def sample_rows(n: int) -> np.ndarray:
@@ -201,14 +198,34 @@ def same_library(measured: int, now: int) -> bool:
 
 @dataclass(frozen=True)
 class Evidence:
-    """Whether zero-shot may suggest a tag, and why (for the vocabulary check)."""
+    """Whether zero-shot may suggest a tag, and why (for the vocabulary check). What was
+    measured is kept, not the verdict: the verdict follows this module's rules as they are
+    when it is read."""
 
     text: float  # the prompts' evidence (TEXT_EVIDENCE and up: the model tells them apart)
     photos: int  # the library size it was judged on
-    library: bool | None  # the library check (None: too few photos to measure)
-    split: float | None = None
+    split: float | None = None  # None: too few photos to measure
     outlier: float | None = None
-    typical: bool | None = None  # it beats a typical nonsense prompt
+    bars: LibraryCheck | None = None  # what the nonsense bank reached on the same photos
+
+    @classmethod
+    def measure(cls, text: float, scores: np.ndarray, check: LibraryCheck) -> Evidence:
+        return cls(text, check.photos, split_strength(scores), outlier_strength(scores), check)
+
+    @property
+    def library(self) -> bool | None:
+        """It splits the library more sharply than nearly every nonsense prompt (None: not
+        measured)."""
+        if self.bars is None or self.split is None or self.outlier is None:
+            return None
+        return self.split > self.bars.split_bar or self.outlier > self.bars.outlier_bar
+
+    @property
+    def typical(self) -> bool | None:
+        """It splits the library more sharply than a typical nonsense prompt."""
+        if self.bars is None or self.split is None or self.outlier is None:
+            return None
+        return self.split > self.bars.split_typical or self.outlier > self.bars.outlier_typical
 
     @property
     def prompts_seen(self) -> bool:
@@ -220,7 +237,7 @@ class Evidence:
             return self.prompts_seen
         if self.text >= CLEAR_TEXT_EVIDENCE:
             return bool(self.typical)
-        return self.prompts_seen and self.library
+        return self.prompts_seen and bool(self.library)
 
     def reason(self) -> str:
         """Why zero-shot does not suggest the tag ('' when it does)."""
@@ -234,14 +251,21 @@ class Evidence:
         return {
             "text": round(self.text, 2),
             "photos": self.photos,
+            "split": self.split,
+            "outlier": self.outlier,
+            "bars": None if self.bars is None else self.bars.to_json(),
             "library": self.library,
-            "split": None if self.split is None else round(self.split, 2),
-            "outlier": None if self.outlier is None else round(self.outlier, 2),
             "typical": self.typical,
         }
 
     @classmethod
-    def from_json(cls, d: dict) -> Evidence:
-        return cls(
-            d["text"], d["photos"], d["library"], d.get("split"), d.get("outlier"), d.get("typical")
-        )
+    def from_json(cls, d: dict) -> Evidence | None:
+        """None for what cannot be read back (kept before this form): measure it again."""
+        try:
+            bars = d["bars"]
+            check = None if bars is None else LibraryCheck(d["photos"], *map(float, bars))
+            if check is None and d["photos"] >= MIN_PHOTOS:
+                return None
+            return cls(float(d["text"]), int(d["photos"]), d["split"], d["outlier"], check)
+        except (KeyError, TypeError, ValueError):
+            return None

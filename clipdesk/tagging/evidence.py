@@ -100,26 +100,28 @@ class EvidenceKeeper:
         todo = []
         for t in tags:
             old = stored.get(str(t.id))
+            kept = None
             if (
                 old
-                and old["key"] == self.tagger.prompts_key(t)
-                and calibration.same_library(old["photos"], n)
+                and old.get("key") == self.tagger.prompts_key(t)
+                and calibration.same_library(old.get("photos", -1), n)
             ):
-                out[t.id] = Evidence.from_json({**old, "text": text[t.id]})
+                kept = Evidence.from_json({**old, "text": text[t.id]})
+            if kept is not None:
+                out[t.id] = kept
             else:
                 todo.append(t)
         if not todo:
             return out
         if n < calibration.MIN_PHOTOS:
-            judged = {t.id: Evidence(text[t.id], n, None) for t in todo}
+            judged = {t.id: Evidence(text[t.id], n) for t in todo}
         else:
             sample = np.asarray(matrix[calibration.sample_rows(n)], np.float32)
             check = LibraryCheck.measure(sample, self.nulls(), n)
             scores = sample @ self.tagger.tag_vectors(todo).T
-            judged = {}
-            for j, t in enumerate(todo):
-                strict, typical, split, outlier = check.judge(scores[:, j])
-                judged[t.id] = Evidence(text[t.id], n, strict, split, outlier, typical)
+            judged = {
+                t.id: Evidence.measure(text[t.id], scores[:, j], check) for j, t in enumerate(todo)
+            }
         for t in todo:
             stored[str(t.id)] = {**judged[t.id].to_json(), "key": self.tagger.prompts_key(t)}
         with self.catalog.transaction():

@@ -39,3 +39,15 @@ def test_a_verdict_stands_until_the_library_grows_by_a_quarter():
     assert not calibration.same_library(100, 126) and not calibration.same_library(100, 79)
     assert not calibration.same_library(5, 12)  # from too few photos to measured
     assert not calibration.same_library(5, 6)  # below the minimum, every photo counts
+
+
+def test_what_a_library_showed_is_kept_as_measurements_and_judged_by_the_rules_of_today():
+    check = calibration.LibraryCheck(100, 4.2, 3.3, 3.5, 1.4)
+    kept = calibration.Evidence(20.0, 100, 3.9, 1.0, check)
+    again = calibration.Evidence.from_json(kept.to_json())
+    assert again == kept and again.typical and not again.library and again.seen
+    # An entry kept as a bare verdict (an older form) is measured again, not trusted.
+    old = {"text": 20.0, "photos": 100, "library": True, "split": 3.9, "outlier": 1.0}
+    assert calibration.Evidence.from_json(old) is None
+    small = calibration.Evidence(20.0, 5)  # too few photos to measure: the prompts decide
+    assert calibration.Evidence.from_json(small.to_json()) == small and small.seen
