@@ -9,6 +9,7 @@ from __future__ import annotations
 from clipdesk.cli.args import number, positive_int
 from clipdesk.errors import Fatal
 from clipdesk.pathnames import shown
+from clipdesk.wording import plural
 
 EXIT_OK = 0
 
@@ -77,12 +78,12 @@ def cmd_cluster_embed(library, args) -> int:
     where = "GPU" if s.gpus_per_actor else "CPU"
     print(
         f"{s.listed} photos listed: {s.embedded} embedded, {s.skipped} already done, "
-        f"{s.failed} failed; {s.rate:.1f} photos/s on {s.actors} {where} model actor(s), "
+        f"{s.failed} failed; {s.rate:.1f} photos/s on {plural(s.actors, where + ' model actor')}, "
         f"{s.model}"
     )
     print(f"shards: {shown(args.output)}/shards/{s.run}")
     if s.failures:
-        print(f"{len(s.failures)} file(s) could not be embedded (failures.jsonl):")
+        print(f"{plural(len(s.failures), 'file')} could not be embedded (failures.jsonl):")
         for f in s.failures[:20]:
             print(f"  {shown(f['root'])}/{shown(f['path'])}: {shown(f['reason'])}")
         if len(s.failures) > 20:

@@ -9,6 +9,7 @@ import threading
 
 from clipdesk.errors import Fatal
 from clipdesk.pathnames import shown
+from clipdesk.wording import plural
 
 EXIT_OK = 0
 
@@ -126,7 +127,7 @@ def cmd_index(library, args) -> int:
     if args.retry_failed:
         from clipdesk.ops import folders as folder_ops
 
-        print(f"retrying {folder_ops.retry_failed(library)} failed photo(s)")
+        print(f"retrying {plural(folder_ops.retry_failed(library), 'failed photo')}")
     return _index(library, args)
 
 

@@ -7,6 +7,7 @@ import sys
 
 from clipdesk.cli import args as args_
 from clipdesk.pathnames import shown
+from clipdesk.wording import plural
 
 EXIT_OK = 0
 
@@ -90,10 +91,6 @@ def cmd_vocab(library, args) -> int:
     return EXIT_OK
 
 
-def _photos(n: int) -> str:
-    return f"{n:,} photo" if n == 1 else f"{n:,} photos"
-
-
 def _vocab_check(library, args) -> int:
     from clipdesk.ops import vocabulary as vocab_ops
 
@@ -109,12 +106,14 @@ def _vocab_check(library, args) -> int:
         print(f"{len(checks)} tags; no photo is embedded yet: `clipdesk index` first")
         return EXIT_OK
     seen = [c for c in checks if c.seen]
-    library_size = _photos(photos)
+    library_size = plural(photos, "photo")
     print(f"{len(seen)} of {len(checks)} tags can be suggested in this library ({library_size}):")
     width = max(len(c.path) for c in seen) if seen else 0
     for c in sorted(seen, key=lambda c: -c.suggested):
         how = "  (learned from your corrections)" if c.taught else ""
-        print(f"  {c.path:{width}s}  suggested on {_photos(c.suggested)} ({c.rate:.0%}){how}")
+        print(
+            f"  {c.path:{width}s}  suggested on {plural(c.suggested, 'photo')} ({c.rate:.0%}){how}"
+        )
     unseen = [c for c in checks if not c.seen]
     if unseen:
         print(f"{len(unseen)} tags are not suggested:")
@@ -149,7 +148,7 @@ def cmd_tag(library, args) -> int:
         state = tag_ops.REJECTED if args.reject else tag_ops.CONFIRMED
         n, path = tag_ops.decide(library, ids, tag.id, state), tag.path
     _learn_unless_watched(library)
-    print(f"{path}: {state} on {n} photo(s)")
+    print(f"{path}: {state} on {plural(n, 'photo')}")
     return EXIT_OK
 
 
@@ -189,7 +188,7 @@ def cmd_retrain(library, args) -> int:
             p = "-" if r["precision"] is None else f"{r['precision']:.2f}"
             metrics = f"held-out precision {p}, recall {r['recall']:.2f}"
         print(f"{r['tag']}: {r['confirmed']} confirmed, {r['rejected']} rejected; {metrics}")
-    print(f"retrained {retrained} tag(s) and re-scored the library")
+    print(f"retrained {plural(retrained, 'tag')} and re-scored the library")
     return EXIT_OK
 
 

@@ -8,6 +8,7 @@ import threading
 from typing import TextIO
 
 from clipdesk.errors import Fatal
+from clipdesk.wording import plural
 
 EXIT_OK = 0
 
@@ -103,12 +104,13 @@ class Console:
 def describe(e, verbose: bool = True) -> str | None:
     """One line for an event, or None for those the progress line already shows."""
     n = len(e.photo_ids)
+    photos = plural(n, "photo")
     lines = {
-        "photo_added": f"added {n} photo(s)",
-        "photo_changed": f"{n} photo(s) changed, indexing them again",
-        "photo_moved": f"{n} photo(s) moved or renamed (tags kept)",
-        "photo_missing": f"{n} photo(s) gone (kept as missing, with their tags)",
-        "photo_restored": f"{n} photo(s) back",
+        "photo_added": f"added {photos}",
+        "photo_changed": f"{photos} changed, indexing them again",
+        "photo_moved": f"{photos} moved or renamed (tags kept)",
+        "photo_missing": f"{photos} gone (kept as missing, with their tags)",
+        "photo_restored": f"{photos} back",
         "photo_failed": f"skipped {e.path}: {e.message}",
         "folder_missing": f"folder not found (unmounted?), its photos are kept: {e.path}",
         "folder_restored": f"folder back: {e.path}",
@@ -120,8 +122,8 @@ def describe(e, verbose: bool = True) -> str | None:
     if verbose:  # no progress line (a pipe or a log): say what the line would show
         lines.update(
             {
-                "photo_indexed": f"indexed {n} photo(s)",
-                "tags_changed": f"tagged {n or 'all'} photo(s)",
+                "photo_indexed": f"indexed {photos}",
+                "tags_changed": f"tagged {photos if n else 'all photos'}",
                 "idle": "up to date",
             }
         )
@@ -161,7 +163,8 @@ def cmd_watch(library, args) -> int:
             raise Fatal(str(exc)) from None
         # The worker loads the model when a photo needs it.
         console.line(
-            f"watching {len(folders)} folder(s) with {model} ({library.engine.describe()}); "
+            f"watching {plural(len(folders), 'folder')} with {model} "
+            f"({library.engine.describe()}); "
             "Ctrl-C to stop",
             sys.stderr,
         )

@@ -32,6 +32,7 @@ from clipdesk.pipeline.library import ModelDownloading
 from clipdesk.search.index import SearchCache
 from clipdesk.search.query import Query, parse
 from clipdesk.tagging.store import TagStore
+from clipdesk.wording import plural
 
 
 class BrowseController(QObject):
@@ -137,7 +138,7 @@ class BrowseController(QObject):
     def _set_filter(self, flt: PhotoFilter) -> None:
         self.filter = flt
         n = len(flt.include_tags) + len(flt.exclude_tags)
-        parts = [f"{n} tag filter(s)"] if n else []
+        parts = [plural(n, "tag filter")] if n else []
         if flt.taken_from or flt.taken_to:
             parts.append("dates")
         self.page.search.set_filter_text(", ".join(parts))

@@ -26,17 +26,13 @@ from PySide6.QtWidgets import (
 
 from clipdesk.gui.worker_bridge import WorkerBridge
 from clipdesk.settings import Settings
+from clipdesk.wording import plural
 
 MAX_LINES = 500
 
 
 class _Relay(QObject):
     progress = Signal(int, int)
-
-
-def plural(n: int, word: str) -> str:
-    """ "1 sidecar", "2 sidecars"."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def report_lines(report, limit: int = MAX_LINES) -> list[str]:

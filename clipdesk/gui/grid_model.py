@@ -17,6 +17,7 @@ from clipdesk.catalog import Catalog
 from clipdesk.catalog.browse import PhotoBrief, briefs
 from clipdesk.gui.thumbnails import ThumbnailLoader
 from clipdesk.pathnames import shown
+from clipdesk.wording import plural
 
 # Rows read per catalog query. While the worker indexes, every change notice re-reads the
 # visible pages on the GUI thread: a page of 64 rows holds a screenful, so that re-read
@@ -162,9 +163,9 @@ class PhotoGridModel(QAbstractListModel):
             if b.status == "missing":
                 lines.append("not found: its drive may be unplugged")
             if b.confirmed:
-                lines.append(f"{b.confirmed} confirmed tag(s)")
+                lines.append(plural(b.confirmed, "confirmed tag"))
             if b.to_review:
-                lines.append(f"{b.to_review} suggestion(s) to review")
+                lines.append(plural(b.to_review, "suggestion") + " to review")
             score = self.score(row)
             if score is not None:
                 lines.append(f"match score {score:.3f}")

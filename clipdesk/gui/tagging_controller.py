@@ -24,6 +24,7 @@ from clipdesk.ops import tags as tag_ops
 from clipdesk.ops.errors import OpError
 from clipdesk.ops.tags import UndoReport
 from clipdesk.tagging.store import TagStore
+from clipdesk.wording import plural
 
 
 class TaggingController(QObject):
@@ -133,7 +134,7 @@ class TaggingController(QObject):
         self.view.set_chips(chips, tag_id)
         self.view.chips.focus(self.view.chips.next_suggestion_after(tag_id) or tag_id)
         verb = "Accepted" if state == "confirmed" else "Rejected"
-        self.message.emit(f"{verb} “{chip.name}” on {len(ids):,} photo(s)")
+        self.message.emit(f"{verb} “{chip.name}” on {plural(len(ids), 'photo')}")
         self.bridge.submit(
             lambda lib: tag_ops.decide(lib, ids, tag_id, state),
             done=lambda _n: self._written(),
@@ -150,7 +151,7 @@ class TaggingController(QObject):
             self.message.emit(str(exc)[0].upper() + str(exc)[1:])
             return
         ids = list(self.ids)
-        self.message.emit(f"Added “{text}” to {len(ids):,} photo(s)")
+        self.message.emit(f"Added “{text}” to {plural(len(ids), 'photo')}")
         self.bridge.submit(
             lambda lib: tag_ops.add_tag(lib, ids, text),
             done=lambda _tag_id: self._written(),

@@ -27,6 +27,7 @@ from clipdesk.tagging.vocabulary import (
     load,
     name_key,
 )
+from clipdesk.wording import plural
 
 # The packaged vocabularies of models that see little beyond them: who knows what, in the
 # words the offer uses.
@@ -59,16 +60,12 @@ class VocabularySwitch:
         r = self.replacement
         if r is None:
             return f"the vocabulary is already the one for {self.model}: nothing was changed"
-        kept = f", {_tags(len(r.kept))} with your decisions kept" if r.kept else ""
+        kept = f", {plural(len(r.kept), 'tag')} with your decisions kept" if r.kept else ""
         return (
-            f"switched to the vocabulary for {self.model} ({_tags(self.tags)}): {r.added} "
+            f"switched to the vocabulary for {self.model} ({plural(self.tags, 'tag')}): {r.added} "
             f"added, {len(r.removed)} removed{kept}; the old one is saved as {self.backup} "
             "(`clipdesk vocab import --replace FILE` brings it back)"
         )
-
-
-def _tags(n: int) -> str:
-    return f"{n} tag" if n == 1 else f"{n} tags"
 
 
 def _keys(vocabulary) -> set[str]:
@@ -92,7 +89,7 @@ def vocabulary_fit(lib: Library) -> VocabularyFit:
         offer = bool(unseen)
         message = (
             f"{who[:1].upper()}{who[1:]} knows {knows} only; your vocabulary has "
-            f"{_tags(len(unseen))} it cannot see."
+            f"{plural(len(unseen), 'tag')} it cannot see."
         )
     else:
         keys = {name_key(p) for p in tags}
@@ -101,7 +98,8 @@ def vocabulary_fit(lib: Library) -> VocabularyFit:
         who, knows = NARROW.get(narrow, ("", ""))
         message = (
             f"Your vocabulary holds only {who}'s {knows}; {model} sees far more, and its "
-            f"own vocabulary has {_tags(sum(s.enabled for s in specs))} of everyday subjects."
+            f"own vocabulary has {plural(sum(s.enabled for s in specs), 'tag')} of everyday "
+            "subjects."
         )
     if offer:  # and accepting would change something
         plan = replace_vocabulary(lib, own, dry_run=True)

@@ -12,6 +12,7 @@ from clipdesk.tagging import corrections, tagpath
 from clipdesk.tagging.corrections import PhotoTag
 from clipdesk.tagging.store import TagRow, TagStore, UnknownTag
 from clipdesk.tagging.vocabulary import VocabularyError, check_name
+from clipdesk.wording import plural
 
 CONFIRMED, REJECTED = "confirmed", "rejected"
 
@@ -93,7 +94,7 @@ class UndoReport:
             return "nothing to undo"
         verb = {CONFIRMED: "confirmed", REJECTED: "rejected"}.get(self.state or "", "changed")
         names = ", ".join(f"“{t}”" for t in self.tags) or "a deleted tag"
-        return f"undid {names} {verb} on {self.photos} photo(s)"
+        return f"undid {names} {verb} on {plural(self.photos, 'photo')}"
 
 
 def undo(lib: Library) -> UndoReport:

@@ -114,17 +114,18 @@ def null_prompts(templates: tuple[str, ...]) -> list[list[str]]:
     return [[t.format(nonsense_word(1000 + j, 0)) for t in templates] for j in range(NULL_WORDS)]
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
+def unit(v: np.ndarray) -> np.ndarray:
+    """Rows scaled to length 1."""
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
 def text_evidence(vector: np.ndarray, twins: np.ndarray) -> float:
     """How much less ``vector`` resembles its twins' mean than a typical twin resembles the
     others', in robust standard deviations of the twins (large: the model sees the tag)."""
-    twins = _unit(np.asarray(twins, np.float64))
+    twins = unit(np.asarray(twins, np.float64))
     total = twins.sum(0)
-    own = float(_unit(np.asarray(vector, np.float64)) @ _unit(total))
-    loo = np.einsum("kd,kd->k", twins, _unit(total[None, :] - twins))
+    own = float(unit(np.asarray(vector, np.float64)) @ unit(total))
+    loo = np.einsum("kd,kd->k", twins, unit(total[None, :] - twins))
     middle = float(np.median(loo))
     spread = 1.4826 * float(np.median(np.abs(loo - middle)))
     return (middle - own) / max(spread, 1e-6)

@@ -23,10 +23,6 @@ if TYPE_CHECKING:
 NULLS, TEXT, LIBRARY = "tag_nulls", "tag_text_evidence", "tag_library_evidence"
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
-    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
-
-
 class EvidenceKeeper:
     """Evidence for the tags of one Tagger (its catalog, model and vectors)."""
 
@@ -55,7 +51,9 @@ class EvidenceKeeper:
             bank = calibration.null_prompts(TEMPLATES)
             flat = [p for prompts in bank for p in prompts]
             v = self.tagger.embedder.encode_texts(flat).reshape(len(bank), len(TEMPLATES), -1)
-            note = {"vectors": _unit(_unit(v).mean(1)).astype(np.float32).tolist()}
+            note = {
+                "vectors": calibration.unit(calibration.unit(v).mean(1)).astype(np.float32).tolist()
+            }
             with self.catalog.transaction():
                 self.catalog.set_model_note(NULLS, self.model, note)
         return np.asarray(note["vectors"], np.float32)

@@ -18,6 +18,7 @@ from clipdesk.ops import learning
 from clipdesk.pipeline.decoded import decode_ahead
 from clipdesk.pipeline.indexer import IndexResult, Progress
 from clipdesk.pipeline.scanner import ScanResult, scan
+from clipdesk.wording import plural
 from clipdesk.worker.events import EventKind, Phase, Priority
 from clipdesk.worker.jobs import (
     CallJob,
@@ -201,7 +202,7 @@ def run_tag(w: Worker, job: TagJob) -> None:
         errors = done.keyword_errors
         listed = "; ".join(f"{path}: {reason}" for path, reason in errors[:3])
         more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
-        message = f"keywords not read from {len(errors)} photo(s): {listed}{more}"
+        message = f"keywords not read from {plural(len(errors), 'photo')}: {listed}{more}"
         w.emit(EventKind.ERROR, path=errors[0][0], message=message)
 
 

@@ -159,7 +159,7 @@ def test_a_second_run_skips_everything(embedded, onnx_cache, capsys):
     assert code == 0
     total = N_GOOD + 1 + len(BAD)
     assert f"{total} photos listed: 0 embedded, {total} already done, 0 failed" in out
-    assert "3 file(s) could not be embedded" in out  # still listed
+    assert "3 files could not be embedded" in out  # still listed
     assert len([r for r in _shard_rows(embedded["out"]) if r["error"] is None]) == N_GOOD + 1
 
 

@@ -169,7 +169,7 @@ def test_commands_that_work_from_the_catalog_never_load_the_model(home, shapes, 
     # A brand-new tag has no vector yet: it waits in the learning queue, silently, for the
     # next command that has the model; a no-op index is one, and loads the model for it.
     seen, out = probe("tag", red, "--add", "Holiday|Beach")
-    assert seen["loads"] == 0 and "Holiday|Beach: confirmed on 1 photo(s)" in out
+    assert seen["loads"] == 0 and "Holiday|Beach: confirmed on 1 photo" in out
     assert count(home, learn_queue) == 1
     seen, _ = probe("index")
     assert seen["loads"] == 1 and "torch" not in seen["imported"]

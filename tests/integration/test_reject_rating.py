@@ -121,7 +121,7 @@ def test_a_rejected_photo_without_tags_gets_a_sidecar_that_goes_once_unrejected(
     set_rejected(home, [photo], False)
     done = same_plan_and_run()
     assert not side.exists()  # ClipDesk made it, and it holds nothing else now
-    assert "empty sidecar(s) that ClipDesk had created" in done.stdout
+    assert "empty sidecar that ClipDesk had created" in done.stdout
 
 
 def test_a_rating_another_program_set_is_kept_and_never_removed(home, photos):

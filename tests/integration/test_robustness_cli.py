@@ -90,7 +90,7 @@ def test_index_retry_failed_flag(home, shapes):
     os.utime(broken, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert "0 embedded" in run("index").stdout
     retried = run("index", "--retry-failed")
-    assert "retrying 1 failed photo(s)" in retried.stdout
+    assert "retrying 1 failed photo" in retried.stdout
     assert "1 changed" in retried.stdout, retried.stdout
 
 

@@ -121,10 +121,10 @@ def test_a_sidecar_clipdesk_created_goes_when_its_last_tag_does(home, shapes):
     for photo in (ours, theirs):
         run("tag", str(photo), "--reject", "Trips|Rome")
     planned = run("export", "--dry-run").stdout
-    assert "would remove 1 empty sidecar(s) that ClipDesk had created" in planned
+    assert "would remove 1 empty sidecar that ClipDesk had created" in planned
     assert Path(f"{ours}.xmp").is_file()  # a dry run changes nothing
     done = run("export").stdout
-    assert "removed 1 empty sidecar(s)" in done and "file removed" in done
+    assert "removed 1 empty sidecar" in done and "file removed" in done
     assert not Path(f"{ours}.xmp").exists()  # ours, and empty: gone
     kept = exif(Path(f"{theirs}.xmp"))  # another program's: kept, without our keyword
     assert kept["XMP-xmp:Rating"] == 4 and "XMP-lr:HierarchicalSubject" not in kept

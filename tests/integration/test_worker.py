@@ -327,7 +327,7 @@ def test_watch_command_stops_cleanly_on_a_signal(home, shapes, sig):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert "added 36 photo(s)" in out and "Ctrl-C to stop" in err and "Traceback" not in err
+    assert "added 36 photos" in out and "Ctrl-C to stop" in err and "Traceback" not in err
     assert not (home / "data" / "watch.json").exists() and "not running" in cli_status()
 
 

@@ -12,6 +12,7 @@ from clipdesk.sidecars.xmp.errors import SidecarError
 from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming, check_naming, sidecar_path
 from clipdesk.sidecars.xmp.rating import RatingRequest
 from clipdesk.sidecars.xmp.sidecar import plan_sidecar, update_sidecar
+from clipdesk.wording import plural
 
 # Adobe's mark of which file of a RAW+JPEG pair a shared ``photo.xmp`` describes.
 SIDECAR_FOR_EXTENSION = "Xmp.photoshop.SidecarForExtension"
@@ -114,7 +115,9 @@ class ExportReport:
         text = f"{verb} {self.written}, unchanged {self.unchanged}, skipped {len(self.skipped)}"
         if self.removed_files:
             gone = "would remove" if self.dry_run else "removed"
-            text += f"; {gone} {self.removed_files} empty sidecar(s) that ClipDesk had created"
+            text += (
+                f"; {gone} {plural(self.removed_files, 'empty sidecar')} that ClipDesk had created"
+            )
         rejected = sum(1 for o in self.outcomes if o.rating == "rejected")
         unrejected = sum(1 for o in self.outcomes if o.rating == "unrejected")
         if rejected or unrejected:
@@ -122,7 +125,7 @@ class ExportReport:
             text += f", removed from {unrejected}"
         kept = sum(1 for o in self.outcomes if o.rating_note)
         if kept:
-            text += f"; {kept} rating(s) left as they were (see the notes)"
+            text += f"; {plural(kept, 'rating')} left as they were (see the notes)"
         if self.unchanged:
             text += " (unchanged: the sidecar already holds exactly these keywords and rating)"
         return text + (" (cancelled)" if self.cancelled else "")
