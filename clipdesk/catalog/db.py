@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clipdesk.catalog import busy
-from clipdesk.catalog.models import ModelQueries
+from clipdesk.catalog.embeddings import ModelQueries
 from clipdesk.catalog.schema import migrate
 from clipdesk.catalog.sidecar_records import SidecarRecords
 from clipdesk.pathnames import from_db, shown, to_db

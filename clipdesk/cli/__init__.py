@@ -37,8 +37,8 @@ from clipdesk.catalog import CatalogDamaged, CatalogTooNew
 from clipdesk.cli import cluster, duplicates, indexing, search, sidecars, tagging, watch
 from clipdesk.embedding.backends import BACKENDS
 from clipdesk.errors import Fatal
+from clipdesk.home import app_paths
 from clipdesk.pathnames import shown
-from clipdesk.paths import app_paths
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE = 0, 1, 2
 GROUPS = (indexing, search, duplicates, tagging, sidecars, watch, cluster)

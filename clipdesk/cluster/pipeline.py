@@ -156,6 +156,6 @@ def run(cfg: ClusterConfig) -> ClusterSummary:
 
 
 def _default_weights() -> Path:
-    from clipdesk.paths import app_paths
+    from clipdesk.home import app_paths
 
     return app_paths().model_weights

@@ -128,7 +128,7 @@ class EmbedActor:
         onnx_dir: str | None = None,
         threads: int | None = None,
     ):
-        from clipdesk.paths import app_paths
+        from clipdesk.home import app_paths
 
         paths = app_paths()
         wdir = Path(weights_dir) if weights_dir else paths.model_weights

@@ -116,7 +116,7 @@ def load_embedder(
     On ONNX Runtime with a complete cached export this imports neither torch nor open_clip.
     """
     spec = model if isinstance(model, ModelSpec) else parse_model(model)
-    from clipdesk.paths import app_paths
+    from clipdesk.home import app_paths
 
     paths = app_paths()
     weights_dir = weights_dir or paths.model_weights

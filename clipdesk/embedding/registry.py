@@ -133,7 +133,7 @@ def _exported_before(name: str) -> bool:
     the weights file it was downloaded to: then it was a valid name, and checking it again
     would need open_clip (and torch) at run time."""
     from clipdesk.embedding.onnx_export import remembered_weights
-    from clipdesk.paths import app_paths
+    from clipdesk.home import app_paths
 
     return remembered_weights(app_paths().onnx_models, name)[0]
 

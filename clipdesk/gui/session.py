@@ -14,7 +14,7 @@ from clipdesk.gui.prefs import Prefs
 from clipdesk.gui.reader import CatalogReader
 from clipdesk.gui.thumbnails import ThumbnailLoader
 from clipdesk.gui.worker_bridge import WorkerBridge
-from clipdesk.paths import AppPaths, app_paths
+from clipdesk.home import AppPaths, app_paths
 from clipdesk.search.index import SearchCache
 from clipdesk.settings import Settings
 

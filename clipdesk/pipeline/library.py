@@ -28,7 +28,7 @@ from clipdesk.catalog import SCHEMA_VERSION, Catalog
 from clipdesk.embedding import Embedder, ModelSpec, ModelUnavailable, load_embedder, parse_model
 from clipdesk.embedding.choice import EngineChoice
 from clipdesk.errors import ModelNeeded
-from clipdesk.paths import AppPaths, app_paths
+from clipdesk.home import AppPaths, app_paths
 from clipdesk.settings import Settings
 
 if TYPE_CHECKING:  # imaging, the indexer and the scanner load when a command needs them

@@ -31,10 +31,10 @@ from typing import Any
 from clipdesk.catalog import faults as catalog_faults
 from clipdesk.embedding import ModelSpec, ModelUnavailable
 from clipdesk.embedding.choice import EngineChoice
+from clipdesk.home import app_paths
 from clipdesk.ops import folders as folder_ops
 from clipdesk.ops import learning
 from clipdesk.ops.status import FolderStatus
-from clipdesk.paths import app_paths
 from clipdesk.pipeline.decoded import DecodedCache
 from clipdesk.pipeline.indexer import Indexer
 from clipdesk.pipeline.library import Library

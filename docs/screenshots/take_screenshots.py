@@ -33,12 +33,12 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from clipdesk.catalog import Catalog  # noqa: E402
 from clipdesk.gui.app import application, create_window  # noqa: E402
-from clipdesk.pipeline.library import Library  # noqa: E402
+from clipdesk.home import app_paths  # noqa: E402
 from clipdesk.ops.folders import add_folders  # noqa: E402
-from clipdesk.paths import app_paths  # noqa: E402
-from clipdesk.testing.synthetic import write_folder  # noqa: E402
+from clipdesk.pipeline.library import Library  # noqa: E402
 from clipdesk.tagging.corrections import decide  # noqa: E402
 from clipdesk.tagging.store import TagStore  # noqa: E402
+from clipdesk.testing.synthetic import write_folder  # noqa: E402
 
 SHAPES_VOCAB = REPO / "tests" / "data" / "shapes_vocabulary.yaml"
 SIZE = (1400, 860)

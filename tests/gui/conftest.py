@@ -115,8 +115,8 @@ def indexed_template(tmp_path_factory, onnx_cache, shapes_dir) -> tuple[Path, Pa
     """A home whose catalog holds the 36 shapes, embedded and tagged with the shapes
     vocabulary (the default one is not seeded). Built once; copy it with ``library_home``."""
     from clipdesk.catalog import Catalog
+    from clipdesk.home import app_paths
     from clipdesk.ops.folders import add_folders
-    from clipdesk.paths import app_paths
     from clipdesk.pipeline.library import Library
     from clipdesk.tagging.store import TagStore
 

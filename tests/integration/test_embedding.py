@@ -358,7 +358,7 @@ def test_pretrained_tag_export_found_without_open_clip(embedder, tmp_path):
 
     from clipdesk.embedding import onnx_export
     from clipdesk.embedding.registry import sha256_file
-    from clipdesk.paths import app_paths
+    from clipdesk.home import app_paths
 
     name = "ViT-B-32:laion2b_s34b_b79k"
     paths = app_paths(tmp_path / "home")

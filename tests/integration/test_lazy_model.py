@@ -127,7 +127,7 @@ LOAD = textwrap.dedent(
     """
     import sys
     from clipdesk.embedding import load_embedder
-    from clipdesk.paths import app_paths
+    from clipdesk.home import app_paths
     paths = app_paths(sys.argv[1])
     emb = load_embedder("test", backend="onnx", weights_dir=paths.model_weights,
                         onnx_dir=paths.onnx_models)

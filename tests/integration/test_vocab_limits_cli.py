@@ -13,7 +13,7 @@ from contextlib import closing
 import pytest
 
 from clipdesk.catalog import Catalog
-from clipdesk.paths import app_paths
+from clipdesk.home import app_paths
 from clipdesk.tagging import vocabulary
 from clipdesk.tagging.store import TagStore
 from clipdesk.tagging.vocabulary import VocabularyError
