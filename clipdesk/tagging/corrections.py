@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from clipdesk.catalog import Catalog
-from clipdesk.tagging.store import STATE_ORDER, TagStore
+from clipdesk.tagging.states import STATE_ORDER, TagSource, TagState
+from clipdesk.tagging.store import TagStore
 
 STATES = ("confirmed", "rejected")
 
@@ -34,13 +35,18 @@ class Undone:
 @dataclass(frozen=True)
 class PhotoTag:
     tag: str
-    state: str
-    source: str
+    state: TagState
+    source: TagSource
     score: float | None
     updated_at: float
 
     def to_json(self) -> dict:
-        return {"tag": self.tag, "state": self.state, "source": self.source, "score": self.score}
+        return {
+            "tag": self.tag,
+            "state": str(self.state),
+            "source": str(self.source),
+            "score": self.score,
+        }
 
 
 def decide(
@@ -167,7 +173,11 @@ def tags_of(catalog: Catalog, photo_id: int) -> list[PhotoTag]:
         "SELECT tag_id, state, source, score, updated_at FROM photo_tags WHERE photo_id = ?",
         (photo_id,),
     ).fetchall()
-    out = [PhotoTag(paths[r[0]], r[1], r[2], r[3], r[4]) for r in rows if r[0] in paths]
+    out = [
+        PhotoTag(paths[r[0]], TagState(r[1]), TagSource(r[2]), r[3], r[4])
+        for r in rows
+        if r[0] in paths
+    ]
     return sorted(out, key=lambda t: (STATE_ORDER[t.state], -(t.score or 0), t.tag))
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from clipdesk.catalog import Catalog
 from clipdesk.tagging import tagpath
+from clipdesk.tagging.states import STATE_ORDER, TagSource, TagState
 from clipdesk.tagging.vocabulary import (
     DEFAULT_THRESHOLD,
     DEFAULT_VOCABULARY,
@@ -72,8 +73,8 @@ class Chip:
 
     tag_id: int
     path: str
-    state: str  # suggested | confirmed | rejected
-    source: str  # model | user | imported
+    state: TagState
+    source: TagSource
     score: float | None
     count: int = 1
     of: int = 1
@@ -81,9 +82,6 @@ class Chip:
     @property
     def name(self) -> str:
         return tagpath.leaf(self.path)
-
-
-STATE_ORDER = {"confirmed": 0, "suggested": 1, "rejected": 2}
 
 
 class UnknownTag(LookupError):
@@ -141,7 +139,15 @@ class TagStore:
                 continue
             old = best.get(tag_id)
             if old is None or n > old.count:
-                best[tag_id] = Chip(tag_id, paths[tag_id], state, source, score, n, len(photo_ids))
+                best[tag_id] = Chip(
+                    tag_id,
+                    paths[tag_id],
+                    TagState(state),
+                    TagSource(source),
+                    score,
+                    n,
+                    len(photo_ids),
+                )
         return sorted(
             best.values(), key=lambda c: (STATE_ORDER[c.state], -(c.score or 0), c.path.lower())
         )

@@ -68,5 +68,6 @@ class WorkerProgress:
 class WorkerEvent:
     kind: EventKind
     photo_ids: tuple[int, ...] = ()  # for tags_changed, none means every photo
+    tag_ids: tuple[int, ...] = ()  # for tags_changed: the tags whose states changed; none: any
     path: str | None = None
     message: str | None = None
