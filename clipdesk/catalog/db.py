@@ -6,6 +6,7 @@ each with its own connection; WAL lets the readers go on while the writer commit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -16,7 +17,8 @@ from pathlib import Path
 
 from clipdesk.catalog import busy
 from clipdesk.catalog.embeddings import ModelQueries
-from clipdesk.catalog.schema import migrate
+from clipdesk.catalog.opening import FULL_DISK, OpenLock, connect_readonly, disk_full, stays_empty
+from clipdesk.catalog.schema import SCHEMA_VERSION, migrate
 from clipdesk.catalog.sidecar_records import SidecarRecords
 from clipdesk.pathnames import from_db, shown, to_db
 
@@ -65,55 +67,66 @@ class CatalogDamaged(RuntimeError):
         self.path = path
 
 
-def _stays_empty(path: Path, wait: float = 1.0) -> bool:
-    """Whether the file exists with 0 bytes, and still has none after ``wait`` seconds (a
-    catalog another process is creating right now is 0 bytes for an instant)."""
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            if path.stat().st_size:
-                return False
-        except FileNotFoundError:
-            return False
-        if time.monotonic() >= deadline:
-            return True
-        time.sleep(0.1)
-
-
 class Catalog(ModelQueries, SidecarRecords):
     """A ClipDesk catalog file. Not thread-safe: one Catalog per thread."""
 
     def __init__(self, path: str | Path, readonly: bool = False):
         self.path = Path(path)
         self.on_wait: busy.Notice | None = None  # told once when a write waits for the lock
-        if not readonly and _stays_empty(self.path):
+        # Opened read-only because the disk was full: every write says so (transaction()).
+        self.opened_on_full_disk = False
+        self._open_lock: OpenLock | None = None
+        if readonly:
+            self.conn = connect_readonly(self.path)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Held while this connection may write: `clipdesk repair` never swaps the file
+            # under it, and a repair under way is waited for (catalog/opening.py).
+            self._open_lock = OpenLock(self.path, busy.default_notice)
+            try:
+                self.conn = self._connect_for_writing()
+            except BaseException:
+                self._open_lock.release()
+                raise
+        self.conn.execute("PRAGMA foreign_keys = ON")
+
+    def _connect_for_writing(self) -> sqlite3.Connection:
+        if stays_empty(self.path):
             # SQLite would silently make it a new, empty library: the photos, tags and
             # decisions the user had would seem gone. Say so instead.
             raise CatalogDamaged(self.path, "the file is empty, 0 bytes")
-        if readonly:
-            uri = f"{self.path.resolve().as_uri()}?mode=ro"
-            self.conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=30)
-            try:
-                self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-            except sqlite3.OperationalError:
-                # A WAL catalog in a folder where its -shm cannot be made: nobody can write
-                # it there either, so it is read as it is on disk.
-                self.conn.close()
-                self.conn = sqlite3.connect(
-                    uri + "&immutable=1", uri=True, isolation_level=None, timeout=30
-                )
-                self.conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-            self.conn.execute("PRAGMA journal_mode = WAL")
+        existed = self.path.exists()
+        conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
             # NORMAL in WAL mode: a power cut may lose the last commit, never corrupt the file.
-            self.conn.execute("PRAGMA synchronous = NORMAL")
-            migrate(self.conn)
-        self.conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            migrate(conn)
+        except sqlite3.OperationalError:
+            conn.close()
+            if not existed:  # no 0-byte catalog left behind to be taken for a damaged one
+                with contextlib.suppress(OSError):
+                    if self.path.stat().st_size == 0:
+                        self.path.unlink()
+            if not disk_full(self.path.parent):
+                raise
+            # SQLite cannot even make its shared-memory file on a full disk. What only reads
+            # still works from the file as it is; a write says that the disk is full.
+            try:
+                readonly = connect_readonly(self.path)
+            except sqlite3.Error:
+                raise sqlite3.OperationalError(FULL_DISK) from None
+            if readonly.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                readonly.close()  # it needs a migration, which needs space
+                raise sqlite3.OperationalError(FULL_DISK) from None
+            self.opened_on_full_disk = True
+            return readonly
+        return conn
 
     def close(self) -> None:
         self.conn.close()
+        if self._open_lock is not None:
+            self._open_lock.release()
 
     def schema_version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
@@ -132,6 +145,8 @@ class Catalog(ModelQueries, SidecarRecords):
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction; it waits (saying so once) while another process writes."""
+        if self.opened_on_full_disk:
+            raise sqlite3.OperationalError(FULL_DISK)
         busy.begin_immediate(self.conn, self.on_wait or busy.default_notice)
         try:
             yield self.conn

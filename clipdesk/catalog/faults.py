@@ -12,6 +12,7 @@ from pathlib import Path
 
 from clipdesk.catalog.busy import is_locked
 from clipdesk.catalog.db import Catalog, CatalogDamaged
+from clipdesk.catalog.opening import disk_full
 from clipdesk.catalog.schema import SCHEMA_VERSION, CatalogTooNew
 
 REPAIR = "run `clipdesk repair` to back it up and recover what can be read"
@@ -32,7 +33,7 @@ def explain(exc: BaseException, catalog: Path) -> str | None:
         )
     if "locked" in text or "busy" in text:
         return "another ClipDesk process is writing the catalog: try again when it is done"
-    if "disk is full" in text:
+    if "disk is full" in text or ("disk i/o error" in text and disk_full(catalog.parent)):
         return "the disk holding the catalog is full: free some space and try again"
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return str(CatalogDamaged(catalog, str(exc)))

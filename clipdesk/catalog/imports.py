@@ -35,6 +35,36 @@ class ImportedVector:
     vector: np.ndarray
 
 
+NORM_TOLERANCE = 0.02  # an L2-normalised float32 (or float16) vector's norm is 1 within this
+
+
+def vector_problems(matrix: np.ndarray, dim: int) -> tuple[int, str] | None:
+    """The first row of ``matrix`` (rows of vectors) that is no vector of a model of
+    dimension ``dim`` (wrong size, NaN or infinite values, a norm away from 1, every value
+    the same), as (row, reason); None when every row is sound. Such a vector would break
+    or poison every search, so no import keeps one."""
+    matrix = np.asarray(matrix)
+    if matrix.ndim != 2 or matrix.shape[1] != dim:
+        size = matrix.shape[-1] if matrix.ndim else 0
+        return 0, f"the vector has {size} values, but the model's vectors have {dim}"
+    if not len(matrix):
+        return None
+    wide = matrix.astype(np.float64)
+    finite = np.isfinite(wide).all(axis=1)
+    clean = np.where(np.isfinite(wide), wide, 0.0)
+    norms = np.linalg.norm(clean, axis=1)
+    constant = (np.ptp(clean, axis=1) == 0) & (dim > 1)
+    bad = ~finite | constant | (np.abs(norms - 1.0) > NORM_TOLERANCE)
+    if not bad.any():
+        return None
+    row = int(np.argmax(bad))
+    if not finite[row]:
+        return row, "the vector holds NaN or infinite values"
+    if abs(norms[row] - 1.0) > NORM_TOLERANCE:
+        return row, f"the vector's length (L2 norm) is {norms[row]:.4g}, not 1"
+    return row, f"every value of the vector is {wide[row, 0]:g}"
+
+
 def stage_vectors(
     catalog: Catalog, model_id: int, rows: Iterable[ImportedVector], only_known: bool = False
 ) -> int:
@@ -42,6 +72,12 @@ def stage_vectors(
     except content that has its vector already (and, with ``only_known``, content no photo
     of the catalog has); content already pending keeps its first vector. How many rows
     were new."""
+    rows = list(rows)
+    dim = catalog.conn.execute("SELECT dim FROM models WHERE id = ?", (model_id,)).fetchone()[0]
+    if rows:
+        problem = vector_problems(np.stack([r.vector for r in rows]), dim)
+        if problem is not None:  # `import-embeddings` checks every row first: a bug
+            raise ValueError(f"imported vector {problem[0]}: {problem[1]}")
     known = "AND EXISTS (SELECT 1 FROM photos WHERE hash = ?2 AND size = ?3)" if only_known else ""
     before = catalog.conn.total_changes
     catalog.conn.executemany(

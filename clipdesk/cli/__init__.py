@@ -34,6 +34,7 @@ from pathlib import Path
 
 from clipdesk import __version__
 from clipdesk.catalog import CatalogDamaged, CatalogTooNew
+from clipdesk.catalog.opening import disk_full
 from clipdesk.cli import cluster, duplicates, indexing, search, sidecars, tagging, watch
 from clipdesk.embedding.backends import BACKENDS
 from clipdesk.errors import Fatal
@@ -206,6 +207,8 @@ def explain(exc: BaseException, catalog: Path) -> str | None:
                 "you may read and write it"
             )
         if "disk i/o error" in text:
+            if disk_full(catalog.parent):  # SQLite's word when it cannot make its -shm
+                return "the disk holding the catalog is full: free some space and run it again"
             return f"the disk failed while reading or writing the catalog {catalog}: check it"
         return None
     if isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.IntegrityError):

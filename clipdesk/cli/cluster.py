@@ -95,8 +95,10 @@ def cmd_import_embeddings(library, args) -> int:
     from clipdesk.cluster import require
 
     require("import-embeddings", "pyarrow")
+    from clipdesk.cli.shard_check import check_shards
     from clipdesk.cluster.importer import import_embeddings
 
+    check_shards(library, args.output)  # every row first: a bad shard imports nothing
     r = import_embeddings(library, args.output, only_known=args.only_known)
     print(
         f"{r.rows} vectors read ({r.rate:.0f}/s): {len(r.adopted)} photos of this library "

@@ -7,8 +7,9 @@ import json
 import sys
 
 from clipdesk.pathnames import shown
+from clipdesk.wording import plural
 
-EXIT_OK = 0
+EXIT_OK, EXIT_FATAL = 0, 1
 
 
 def add_parsers(sub, common) -> None:
@@ -87,7 +88,7 @@ def cmd_export(library, args) -> int:
                 ensure_ascii=False,
             )
         )
-        return EXIT_OK
+        return _exit_status(sidecar_ops.not_written(report))
     for o in report.outcomes:
         for note in (o.note, o.rating_note):
             if note:
@@ -101,7 +102,21 @@ def cmd_export(library, args) -> int:
                 changes.append("(file removed: ClipDesk made it and it held nothing else)")
             print(f"{shown(o.sidecar)}: {' '.join(changes)}")
     print(report.summary())
-    return EXIT_OK
+    return _exit_status(sidecar_ops.not_written(report))
+
+
+def _exit_status(refused) -> int:
+    """1, with one line on stderr, when the disk refused sidecars (a full disk, a read-only
+    folder): the export is not done, and a script must not take it for done."""
+    if not refused:
+        return EXIT_OK
+    print(
+        f"clipdesk: error: {plural(len(refused), 'sidecar')} could not be written "
+        f"({shown(refused[0].reason)}): free some space or make the folders writable, then "
+        "run `clipdesk export` again (the catalog records only the sidecars written)",
+        file=sys.stderr,
+    )
+    return EXIT_FATAL
 
 
 def cmd_import_keywords(library, args) -> int:

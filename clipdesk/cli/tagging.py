@@ -124,14 +124,16 @@ def _vocab_check(library, args) -> int:
 
 def cmd_tags(library, args) -> int:
     from clipdesk.ops import tags as tag_ops
+    from clipdesk.tagging import tagpath
 
     tags = tag_ops.tags_of(library, args.photo)
-    if args.json:
+    if args.json:  # JSON escapes control characters itself
         print(json.dumps([t.to_json() for t in tags], indent=2))
         return EXIT_OK
     for t in tags:
         score = f"{t.score:.2f}" if t.score is not None else "    "
-        print(f"{t.state:9s}  {t.source:8s}  {score}  {t.tag}")
+        # a name read before keywords were checked may hold a line break: one line per tag
+        print(f"{t.state:9s}  {t.source:8s}  {score}  {tagpath.shown(t.tag)}")
     return EXIT_OK
 
 

@@ -15,7 +15,7 @@ from clipdesk.sidecars.sync import (
     outside_library,
     photos_under,
 )
-from clipdesk.sidecars.xmp import ExportReport
+from clipdesk.sidecars.xmp import ExportReport, PhotoOutcome
 
 
 def _check_inside(lib: Library, paths: list[str | Path] | None) -> None:
@@ -75,6 +75,29 @@ def export(
         force=options.force,
         pair_raw=pair_raw,
     )
+
+
+# The reasons a sidecar was not written that the file system gave (not ClipDesk's own
+# refusals: a link, a read-only sidecar without --force, a sidecar it cannot merge safely).
+DISK_REASONS = (
+    "disk is full",
+    "folder is read-only",
+    "cannot write a file in its folder",
+    "cannot replace it",
+    "No space left on device",
+    "Read-only file system",
+    "Input/output error",
+)
+
+
+def not_written(report: ExportReport) -> list[PhotoOutcome]:
+    """The photos whose sidecar the disk refused to take: an export that leaves any is not
+    done (the command's exit status is 1), whatever the rest wrote."""
+    return [
+        o
+        for o in report.skipped
+        if not report.dry_run and any(o.reason.startswith(r) for r in DISK_REASONS)
+    ]
 
 
 def import_photo_keywords(lib: Library, paths: list[str | Path] | None = None) -> ImportReport:

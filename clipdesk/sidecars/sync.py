@@ -7,28 +7,27 @@ another program wrote stays. A photo flagged rejected (the Duplicates view) gets
 reject rating, xmp:Rating -1, where its sidecar has no rating; it is removed again
 once the photo is no longer rejected, only if ClipDesk wrote it. Import turns keywords
 found in sidecars and in the photos' embedded XMP/IPTC into ``imported`` tags, never
-overriding a decision.
+overriding a decision (:mod:`clipdesk.sidecars.keyword_import`).
 """
 
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from clipdesk.catalog import Catalog, flags
-from clipdesk.pathnames import lookup_forms, to_db
-from clipdesk.sidecars.xmp import ExportReport, PhotoOutcome, export_sidecars, read_photo_keywords
-from clipdesk.sidecars.xmp.errors import SidecarError
+from clipdesk.pathnames import lookup_forms
+from clipdesk.sidecars.keyword_import import ImportReport, import_keywords
+from clipdesk.sidecars.xmp import ExportReport, PhotoOutcome, export_sidecars
 from clipdesk.sidecars.xmp.export import ExportItem
-from clipdesk.sidecars.xmp.fields import Keywords
 from clipdesk.sidecars.xmp.naming import sidecar_path
 from clipdesk.sidecars.xmp.ownership import Siblings, stem
 from clipdesk.sidecars.xmp.rating import REJECT_RATING, RatingRequest, is_reject
-from clipdesk.sidecars.xmp.sidecar_read import read_sidecar
 from clipdesk.tagging.store import TagStore
+
+__all__ = ["ImportReport", "export_library", "import_keywords", "outside_library", "photos_under"]
 
 
 def photos_under(catalog: Catalog, paths: list[str | Path] | None) -> list[tuple[int, str]]:
@@ -83,9 +82,12 @@ def _plan_photo(
     paths: dict[int, str],
     include_suggested: bool,
     rejected: set[int],
+    unsplittable: set[int],
 ) -> _Planned:
     desired, rejected_tags = set(), set()
     for tag_id, state, score, threshold in store.states_on(photo_id):
+        if tag_id in unsplittable:  # a flat keyword with '|' read as written: left as it is
+            continue
         if state == "confirmed" or (
             include_suggested and state == "suggested" and (score or 0) >= threshold
         ):
@@ -194,18 +196,22 @@ def export_library(
     next export (after an undo, say) finishes the job."""
     store = TagStore(catalog)
     tag_paths = store.paths()
-    rejected = flags.rejected_ids(catalog)
+    rejected = flags.reject_flagged(catalog)
+    unsplittable = store.unsplittable()
     everyone = {p: i for i, p in catalog.present_photos()}
+
+    def plan(photo_id: int, path: str) -> _Planned:
+        return _plan_photo(
+            store, photo_id, path, tag_paths, include_suggested, rejected, unsplittable
+        )
+
     planned: dict[int, _Planned] = {}
     for photo_id, path in photos_under(catalog, paths):
-        p = _plan_photo(store, photo_id, path, tag_paths, include_suggested, rejected)
+        p = plan(photo_id, path)
         if p.desired or p.remove or p.rating:  # nothing of ours to say: no sidecar is created
             planned[photo_id] = p
 
-    def plan_other(photo_id: int, path: str) -> _Planned:
-        return _plan_photo(store, photo_id, path, tag_paths, include_suggested, rejected)
-
-    pairs = _export_items(planned, everyone, naming, pair_raw, plan_other)
+    pairs = _export_items(planned, everyone, naming, pair_raw, plan)
     members = {item.photo: group for item, group in pairs}
 
     widened: set[int] = set()  # photos whose record was widened before their write
@@ -271,94 +277,3 @@ def export_library(
         before=before,
         after=after,
     )
-
-
-@dataclass
-class ImportReport:
-    photos: int = 0
-    keywords: int = 0
-    new_tags: list[str] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)
-
-
-def import_keywords(
-    catalog: Catalog, photos: list[tuple[int, str]], naming: str = "ext", pair_raw: bool = False
-) -> ImportReport:
-    """Keywords from sidecars and embedded metadata become confirmed ``imported`` tags.
-
-    A ``photo.xmp`` is read only for the file it belongs to (:mod:`clipdesk.sidecars.xmp.ownership`,
-    the rule export follows): not a JPEG's when its RAW sibling owns it. With base naming and
-    ``pair_raw`` (a RAW+JPEG pair is one photo, as export treats it), the other photos of the
-    pair also get the keywords of the owner's ``photo.xmp``.
-
-    Tags first seen here are created disabled: the user's own keywords ("Rome 2019") are
-    shown and filterable, but not suggested on other photos until the user enables them.
-
-    Precedence (a photo with embedded keywords and a sidecar): the keywords are the union of
-    both, as Lightroom Classic and darktable do on import; see ``docs/xmp.md``. A sidecar or
-    embedded block that cannot be read costs only its own keywords: the other source is still
-    read, the reason is recorded per photo (``clipdesk status`` lists it), and the run goes on.
-    """
-    report = ImportReport()
-    store = TagStore(catalog)
-    known_ids = {t.id for t in store.all()}
-    now = time.time()
-    found = []
-    problems: dict[int, list[str]] = {}
-    siblings = Siblings()
-    pairs = _PairedSidecars(catalog, siblings) if pair_raw and naming == "base" else None
-    for photo_id, path in photos:
-        kw = read_photo_keywords(Path(path), prefer=naming, siblings=siblings)
-        errors, paths = list(kw.errors), kw.paths
-        if pairs is not None:
-            try:
-                shared = pairs.keywords(path)
-            except SidecarError as exc:
-                errors.append(str(exc))
-            else:  # read with the photo's own fields as one set, as PhotoKeywords.paths does
-                own = kw.sidecar.keywords if kw.sidecar else None
-                paths = Keywords.joined(own, kw.embedded, shared).paths if shared else paths
-        report.errors.extend((path, e) for e in errors)
-        if errors:
-            problems[photo_id] = [to_db(e) for e in errors]
-        if paths:
-            found.append((photo_id, paths))
-    with catalog.transaction():
-        for photo_id, paths in found:
-            report.photos += 1
-            for tag_path in sorted(paths):
-                report.keywords += store.mark_imported(photo_id, store.ensure(tag_path), now)
-        for tag in store.all():  # new tags and any new parents they brought
-            if tag.id not in known_ids:
-                store.update(tag.id, enabled=False)
-                report.new_tags.append(tag.path)
-        catalog.mark_keywords_read(photo_id for photo_id, _ in photos)
-        catalog.record_keyword_problems([photo_id for photo_id, _ in photos], problems)
-    return report
-
-
-class _PairedSidecars:
-    """With pairing, the keywords a photo gets from the ``photo.xmp`` its pair's owner (the
-    RAW) has: the pairs :func:`export_library` merges into one sidecar (the owner must be a
-    photo of the library, as there)."""
-
-    def __init__(self, catalog: Catalog, siblings: Siblings) -> None:
-        self.catalog, self.siblings = catalog, siblings
-        self._present: set[str] | None = None
-        self._read: dict[str, Keywords] = {}
-
-    def keywords(self, path: str) -> Keywords | None:
-        """The keywords of the shared sidecar ``path`` is paired into (None: none). Raises
-        SidecarError when that sidecar cannot be read."""
-        folder, name = os.path.split(path)
-        owner = self.siblings.owner(path)
-        if owner is None or owner == name or len(self.siblings.of(path)) < 2:
-            return None
-        if self._present is None:  # only once a pair is met
-            self._present = {p for _, p in self.catalog.present_photos()}
-        sidecar = self.siblings.base_sidecar(path)
-        if os.path.join(folder, owner) not in self._present or sidecar is None:
-            return None
-        if sidecar not in self._read:
-            self._read[sidecar] = read_sidecar(Path(sidecar)).keywords
-        return self._read[sidecar]

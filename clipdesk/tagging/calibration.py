@@ -36,6 +36,7 @@ Measured with ``benchmarks/tagging.py`` (figures in benchmarks/README.md).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -81,6 +82,7 @@ _CONSONANTS = "bdfgklmnprstvz"
 _VOWELS = "aeiou"
 
 
+@functools.lru_cache(maxsize=4096)
 def nonsense_word(k: int, i: int) -> str:
     """The made-up word for the ``i``-th content word of twin ``k`` (fixed, so that a tag's
     twins, and the cache of their vectors, never change)."""

@@ -175,18 +175,18 @@ class TagStore:
             (photo_id,),
         ).fetchall()
 
-    def mark_imported(self, photo_id: int, tag_id: int, now: float) -> int:
-        """A keyword found in a sidecar or the photo: a confirmed ``imported`` tag, unless the
-        user decided already. 1 when it changed the photo's tags."""
-        cur = self.conn.execute(
+    def mark_imported(self, photo_id: int, tag_ids: list[int], now: float) -> int:
+        """Keywords found in a sidecar or the photo: confirmed ``imported`` tags, except where
+        the user decided already. How many of the photo's tags it changed."""
+        cur = self.conn.executemany(
             "INSERT INTO photo_tags(photo_id, tag_id, state, source, score, updated_at) "
             "VALUES (?, ?, 'confirmed', 'imported', NULL, ?) "
             "ON CONFLICT(photo_id, tag_id) DO UPDATE SET state = 'confirmed', "
             "source = 'imported', updated_at = excluded.updated_at "
             "WHERE photo_tags.source = 'model'",
-            (photo_id, tag_id, now),
+            [(photo_id, tag_id, now) for tag_id in tag_ids],
         )
-        return cur.rowcount
+        return max(cur.rowcount, 0)
 
     def _child(self, parent_id: int | None, name: str) -> int | None:
         """The tag called ``name`` (any case) under ``parent_id``; the exact spelling first."""
@@ -313,30 +313,32 @@ class TagStore:
 
     def _walk(self, specs: list[TagSpec], create: bool) -> tuple[list[int | None], list[int]]:
         """(the existing tag of each spec or None, each spec's tag id once created)."""
-        exact: dict[tuple[int, str], int] = {}
-        folded: dict[tuple[int, str], int] = {}
-        for i, name, up in self.conn.execute("SELECT id, name, parent_id FROM tags ORDER BY id"):
-            exact.setdefault((up or 0, name), i)
-            folded.setdefault((up or 0, name_key(name)), i)
+        tree = TagTree(self)
         existing: list[int | None] = []
         ids: list[int] = []
         created: set[int] = set()
         for spec in specs:
-            levels = tagpath.split(spec.path)
-            parent, found = 0, None
-            for depth, name in enumerate(levels, 1):
-                name = check_name(name)
-                found = exact.get((parent, name)) or folded.get((parent, name_key(name)))
-                if found is None and create:
-                    found = self._insert(name, parent or None, enabled=depth == len(levels))
-                    exact[(parent, name)] = folded[(parent, name_key(name))] = found
-                    created.add(found)
-                if found is None:  # a dry run: nothing below a new tag exists
-                    break
-                parent = found
+            levels = [check_name(name) for name in tagpath.split(spec.path)]
+            found, new = tree.resolve(levels, create)
+            created.update(new)
             existing.append(None if found is None or found in created else found)
             ids.append(found or 0)
         return existing, ids
+
+    def unsplittable(self) -> set[int]:
+        """Tags whose path cannot be split back into its levels: a level holds the separator
+        (a flat keyword read as written, ``a||b``), so no hierarchical field can carry it."""
+        rows = self.conn.execute("SELECT id, name, parent_id FROM tags").fetchall()
+        out = {i for i, name, _ in rows if tagpath.SEPARATOR in name}
+        below: dict[int, list[int]] = {}
+        for i, _, up in rows:
+            below.setdefault(up, []).append(i)
+        todo = list(out)
+        while todo:
+            for child in below.get(todo.pop(), ()):
+                out.add(child)
+                todo.append(child)
+        return out
 
     def import_file(self, path) -> tuple[int, int]:
         return self.import_specs(load(path))  # load() raises before anything is written
@@ -355,3 +357,46 @@ class TagStore:
             "INSERT OR REPLACE INTO meta(key, value) VALUES ('vocabulary_seeded', '1')"
         )
         return True
+
+
+class TagTree:
+    """The tag tree in memory, to match many paths in linear time (a vocabulary, a run's
+    keywords) by :meth:`TagStore.ensure`'s rule: each level the exact name first, else the
+    name in any case. Read outside a write transaction; :meth:`fresh` inside one reads it
+    again only when another connection changed the catalog since (``PRAGMA data_version``)."""
+
+    def __init__(self, store: TagStore):
+        self.store = store
+        self._version: int | None = None
+        self.fresh()
+
+    def fresh(self) -> None:
+        conn = self.store.conn
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._version:
+            return
+        self.exact: dict[tuple[int, str], int] = {}
+        self.folded: dict[tuple[int, str], int] = {}
+        for i, name, up in conn.execute("SELECT id, name, parent_id FROM tags ORDER BY id"):
+            self.exact.setdefault((up or 0, name), i)
+            self.folded.setdefault((up or 0, name_key(name)), i)
+        self._version = version
+
+    def resolve(
+        self, levels: list[str], create: bool, enabled: bool = True
+    ) -> tuple[int | None, list[int]]:
+        """The tag at these levels (checked names), created with its parents when
+        ``create`` (parents as disabled groups, the tag itself ``enabled``); (its id, or None
+        when it is not there and not created; the ids created)."""
+        parent, found, created = 0, None, []
+        for depth, name in enumerate(levels, 1):
+            found = self.exact.get((parent, name)) or self.folded.get((parent, name_key(name)))
+            if found is None and create:
+                last = depth == len(levels)
+                found = self.store._insert(name, parent or None, enabled=enabled and last)
+                self.exact[(parent, name)] = self.folded[(parent, name_key(name))] = found
+                created.append(found)
+            if found is None:  # a dry run: nothing below a new tag exists
+                break
+            parent = found
+        return found, created

@@ -7,9 +7,14 @@ Whether a photo "has" a tag (the tag or any tag below it) is answered by
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 SEPARATOR = "|"
+# What a tag name may not hold, and what is shown escaped: C0/C1 controls, line and
+# paragraph separators, and the bidirectional controls (a name holding U+202E prints the
+# text after it reversed, one holding a line break a forged line).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
 def split(path: str) -> list[str]:
@@ -60,6 +65,12 @@ def resolve(typed: str, known: Iterable[str]) -> str | None:
 def display(path: str) -> str:
     """A path for reading: ``Animals › Dog``."""
     return path.replace(SEPARATOR, " › ")
+
+
+def shown(path: str) -> str:
+    """A path for one line of a terminal: each control character escaped (``\\n``,
+    ``\\u202e``), so a name from a file can neither forge a line nor reverse one."""
+    return CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), path)
 
 
 def build(rows: Iterable[tuple[int, str, int | None]]) -> dict[int, str]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from clipdesk.tagging.tagpath import SEPARATOR
+from clipdesk.tagging.tagpath import CONTROL, SEPARATOR
 from clipdesk.tagging.vocab_reader import (
     MAX_FILE_BYTES,
     Node,
@@ -41,9 +41,10 @@ from clipdesk.tagging.vocab_reader import (
 
 DEFAULT_THRESHOLD = 0.5
 TEMPLATES = ("a photo of a {}.", "a photo of the {}.", "a picture of a {}.", "{}")
-# Package data (clipdesk/resources/vocabularies/), found the same way in a checkout, an
-# installed wheel and a PyInstaller bundle.
-VOCABULARIES = resources.files("clipdesk") / "resources" / "vocabularies"
+# Package data: resources/vocabularies/ in the repository, installed as the package
+# clipdesk.resources (pyproject.toml's package-dir). Asked for by that name, it is found the
+# same way in an editable install, an installed wheel and a PyInstaller bundle.
+VOCABULARIES = resources.files("clipdesk.resources") / "vocabularies"
 DEFAULT_VOCABULARY = VOCABULARIES / "default.yaml"
 TEST_MODEL_VOCABULARY = VOCABULARIES / "test-model.yaml"  # colours and shapes
 
@@ -76,8 +77,6 @@ def default_prompts(name: str) -> list[str]:
 
 # --- names: one rule for a file's tags and for a tag typed in the window or the CLI --------
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
 
 def normal_name(name: str) -> str:
     """A tag name as stored: Unicode NFC (a composed and a decomposed "Café" are one
@@ -91,20 +90,22 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", name).casefold())
 
 
-def check_name(name: str) -> str:
-    """``name`` as stored, or a VocabularyError saying what is wrong with it."""
+def check_name(name: str, *, flat: bool = False) -> str:
+    """``name`` as stored, or a VocabularyError saying what is wrong with it. ``flat``: a
+    flat keyword read from a sidecar, one name whatever it holds (``|`` is text there)."""
     name = normal_name(name)
     if not name:
         raise VocabularyError("a tag name is empty")
-    if SEPARATOR in name:
+    if SEPARATOR in name and not flat:
         raise VocabularyError(f"a tag name may not contain '{SEPARATOR}'; use children")
     if len(name) > MAX_NAME_CHARS:
         raise VocabularyError(
             f"a tag name is longer than {MAX_NAME_CHARS} characters (the limit): '{show(name)}'"
         )
-    if _CONTROL.search(name):
+    if CONTROL.search(name):
         raise VocabularyError(
-            f"a tag name may not contain control characters (line breaks, tabs): '{show(name)}'"
+            "a tag name may not contain control characters (line breaks, tabs, direction "
+            f"overrides): '{show(name)}'"
         )
     return name
 

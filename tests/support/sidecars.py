@@ -83,3 +83,27 @@ def subjects(path: Path) -> set[str]:
 
 def outcomes(report) -> list[tuple]:
     return [(o.outcome, o.added, o.removed, o.reason) for o in report.outcomes]
+
+
+def keyword_xmp(flat=(), hierarchical=()) -> str:
+    """A sidecar's text holding these flat (``dc:subject``) and hierarchical
+    (``lr:hierarchicalSubject``) keywords, written as given (XML-escaped, control
+    characters as character references)."""
+
+    def items(values) -> str:
+        return "".join(f"<rdf:li>{_xml_text(v)}</rdf:li>" for v in values)
+
+    return (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        'rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:lr="http://ns.adobe.com/lightroom/1.0/">'
+        f"<dc:subject><rdf:Bag>{items(flat)}</rdf:Bag></dc:subject>"
+        f"<lr:hierarchicalSubject><rdf:Bag>{items(hierarchical)}</rdf:Bag></lr:hierarchicalSubject>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+
+
+def _xml_text(value: str) -> str:
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "".join(f"&#{ord(c)};" if ord(c) < 0x20 else c for c in escaped)

@@ -62,7 +62,12 @@ class PhotoKeywords:
         counts once: a flat keyword of one source (IPTC ``Park``) that is a part of the other's
         hierarchy (``Places|Park``) is that hierarchy's leaf, not a top-level tag of its own.
         """
-        return Keywords.joined(self.sidecar and self.sidecar.keywords, self.embedded).paths
+        return self.keywords.paths
+
+    @property
+    def keywords(self) -> Keywords:
+        """The sidecar's and the embedded fields read as one set (see ``paths``)."""
+        return Keywords.joined(self.sidecar and self.sidecar.keywords, self.embedded)
 
 
 def read_photo_keywords(

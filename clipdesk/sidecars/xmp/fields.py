@@ -23,7 +23,9 @@ Consistency rules of :func:`merge`:
 - ``dc:subject`` is kept in step with the hierarchy (some viewers read only it): the leaf of
   every hierarchical keyword left in the sidecar, ours or another program's, is in it (any
   spelling of it in another case counts).
-- Separators in names: a ClipDesk tag name cannot hold ``|`` (it is the path separator). A name
+- Separators in names: a ClipDesk tag name cannot hold ``|`` (it is the path separator), except
+  a flat keyword's, read as written (``a||b`` is one name, not ``a`` > ``b``), which export
+  leaves alone (``sync.export_library``: no field could carry it back). A name
   holding ``/`` (``Music|AC/DC``) has no unambiguous digiKam form (digiKam has no escape for
   ``/``), so such a path is kept *out of* ``digiKam:TagsList``; it is in
   ``lr:hierarchicalSubject`` and its leaf in ``dc:subject``. On reading, a ``TagsList`` entry
@@ -114,22 +116,27 @@ class Keywords:
         """Normalised paths from ``lr:hierarchicalSubject`` and ``digiKam:TagsList``."""
         return frozenset(self._ordered_hierarchical())
 
+    def tag_levels(self) -> tuple[tuple[str, ...], ...]:
+        """Each tag these fields name, as its levels: a hierarchical keyword's path split at
+        ``|``; a flat keyword (``dc:subject``, IPTC) as written, one name, a ``|`` in it
+        being text, unless it is a hierarchical keyword's path or a component (leaf or
+        ancestor) of one. Tags that differ only in case are one, spelled as first found
+        (hierarchical fields first, then flat ones)."""
+        hier = self._ordered_hierarchical()
+        covered = {part.casefold() for p in hier for part in (p, *p.split(SEP))}
+        flats = [_flat_key(k) for k in (*self.flat, *self.iptc)]
+        found = [tuple(p.split(SEP)) for p in hier]
+        found += [(f,) for f in flats if f and f.casefold() not in covered]
+        out: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for levels in found:
+            out.setdefault(tuple(level.casefold() for level in levels), levels)
+        return tuple(out.values())
+
     @property
     def paths(self) -> frozenset[str]:
-        """All tag paths: the hierarchical ones, plus each flat keyword (``dc:subject``, IPTC)
-        that is not a component (leaf or ancestor) of one of them, as a top-level tag.
-
-        Paths that differ only in case (``Animal`` from one program, ``animal`` from another)
-        are one path, spelled as first found (hierarchical fields first, then flat ones)."""
-        hier = self._ordered_hierarchical()
-        covered = {part.casefold() for p in hier for part in p.split(SEP)}
-        flats = [_flat_key(k) for k in (*self.flat, *self.iptc)]
-        found = hier + [normalize_path(f) for f in flats if f and f.casefold() not in covered]
-        out: dict[str, str] = {}
-        for p in found:
-            if p:
-                out.setdefault(p.casefold(), p)
-        return frozenset(out.values())
+        """All tag paths (:meth:`tag_levels` joined): the hierarchical ones, plus each flat
+        keyword that is not a component of one of them, as a top-level tag."""
+        return frozenset(SEP.join(levels) for levels in self.tag_levels())
 
     def is_empty(self) -> bool:
         """True when no field holds anything."""
