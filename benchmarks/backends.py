@@ -1,7 +1,7 @@
 """Image-encoder throughput of torch CPU fp32 vs ONNX fp32 vs ONNX int8, and what int8 costs.
 
 Run on ViT-B-32 with random weights (the production architecture) and on the project's
-trained test model (``clipdesk/models/test``), with the same preprocessed batch for every
+trained test model (``models/test``), with the same preprocessed batch for every
 backend. For the test model also zero-shot accuracy over the 18 synthetic classes.
 """
 

@@ -1,9 +1,10 @@
 """Train ClipDesk's small test CLIP on synthetic coloured shapes.
 
-    .venv/bin/python models/train_test_model.py            # writes clipdesk/models/test/
+    .venv/bin/python models/train_test_model.py            # writes models/test/
 
 The result is an ordinary open_clip model folder (``open_clip_config.json`` and
-``open_clip_model.safetensors``, fp16), shipped in the wheel as package data, that
+``open_clip_model.safetensors``, fp16), shipped in the wheel as package data (this
+folder installs as ``clipdesk.models``; this script goes along, inert unless run), that
 loads through open_clip's own ``local-dir:`` code path, exactly like a downloaded
 model. It has learned real if
 narrow semantics (6 colours x 3 shapes), so tests can assert that a search for
@@ -26,7 +27,8 @@ import open_clip
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if __name__ == "__main__":  # run from a checkout: the repository's own clipdesk package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from clipdesk.testing.synthetic import CLASSES, random_sample, random_size, render  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -119,7 +121,7 @@ def zero_shot_accuracy(model, tokenizer, preprocess, n: int, seed: int) -> float
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=HERE.parent / "clipdesk" / "models" / "test")
+    ap.add_argument("--out", type=Path, default=HERE / "test")
     ap.add_argument("--train-images", type=int, default=30_000)
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=128)

@@ -19,8 +19,11 @@ fi
 
 start=$(date +%s)
 rm -rf build/prebuilt-onnx build/prebuilt-weights
-# The bundle's own prebuilt folder must not stand in for the export made here.
-env -u CLIPDESK_PREBUILT_ONNX -u CLIPDESK_TEST_MODEL "$PY" -c "
+# The bundle's own prebuilt folder must not stand in for the export made here. The test
+# model is the repository's models/test/ (what the spec ships), however the build venv
+# installed clipdesk: run from here, Python imports the repository's clipdesk, which finds
+# models/ (package data mapped at build time) only through an editable install.
+env -u CLIPDESK_PREBUILT_ONNX CLIPDESK_TEST_MODEL="$PWD/models/test" "$PY" -c "
 from pathlib import Path
 from clipdesk.embedding import load_embedder
 load_embedder('test', backend='onnx', int8=True, onnx_dir=Path('build/prebuilt-onnx'),

@@ -75,7 +75,7 @@ def cmd_duplicates(library, args) -> int:
             flagged += dup_ops.keep_one(
                 library, g.keeper.photo_id, [m.photo_id for m in g.members[1:]]
             )
-    rejected = dup_ops.rejected(library, [m.photo_id for g in groups for m in g.members])
+    rejected = dup_ops.reject_flagged(library, [m.photo_id for g in groups for m in g.members])
     if args.json:
         out = []
         for g in groups:

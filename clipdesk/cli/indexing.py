@@ -67,8 +67,7 @@ def fit_vocabulary(library, args) -> None:
 
 def _index(library, args, folder_ids=None) -> int:
     from clipdesk.cli.progress import ProgressPrinter
-    from clipdesk.ops import learning
-    from clipdesk.worker.state import IndexLock
+    from clipdesk.pipeline import steps
 
     remember_choice(library, args)
     fit_vocabulary(library, args)
@@ -77,22 +76,18 @@ def _index(library, args, folder_ids=None) -> int:
     if library.download is not None:  # and a download stops at once, its partial file kept
         library.download.cancel = cancel
     label = f"{library.engine.model_name}, {library.engine.describe()}"
-    # One index run per library at a time: a second one waits (the user asked for the
-    # library to be indexed, and when this command returns it is), instead of embedding
-    # the same photos a second time alongside the first.
-    lock = IndexLock(library.paths.data_dir)
     try:
-        if not lock.acquire(_tell, cancel.is_set):
-            print("stopped before indexing: another index run is still in progress")
-            return 130
-        # The model loads only if a photo needs embedding or a tag vector is missing.
+        # One index run per library at a time: a second one waits (the user asked for the
+        # library to be indexed, and when this command returns it is), instead of
+        # embedding the same photos a second time alongside the first. The model loads
+        # only if a photo needs embedding or a tag vector is missing.
         with ProgressPrinter(sys.stderr, label) as printer:
-            result, _ = library.index(folder_ids, printer, cancel)
+            result, _ = steps.index(library, folder_ids, printer, cancel, _tell)
     finally:
-        lock.release()
         signal.signal(signal.SIGINT, old)
-    if not result.cancelled:  # tags a model-free command left for a run with the model
-        learning.learn_pending(library)
+    if not result.started:
+        print("stopped before indexing: another index run is still in progress")
+        return 130
     s = result.scan
     print(
         f"{s.seen} photos seen ({s.added} new, {s.changed} changed, {s.moved} moved, "
@@ -165,8 +160,14 @@ def cmd_repair(library, args) -> int:
     if worker_alive(library.paths.data_dir):
         raise Fatal("ClipDesk is running (the window or `clipdesk watch`): close it first")
     report = repair_catalog(library)
-    print(f"backed up the damaged catalog to {report.backup}")
     kept = ", ".join(f"{n} {t}" for t, n in report.counts.items())
+    if report.healthy:
+        print(
+            f"the catalog {library.paths.catalog} is healthy (its integrity check passed; "
+            f"{kept or 'it is empty'}): nothing to repair, nothing was changed"
+        )
+        return EXIT_OK
+    print(f"backed up the damaged catalog to {report.backup}")
     print(f"recovered ({report.method}): {kept or 'nothing'}")
     print("run `clipdesk index` to find the photos again and re-embed what was lost")
     return EXIT_OK

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 from clipdesk.embedding.hooks import megabytes
 
 if TYPE_CHECKING:
-    from clipdesk.pipeline.indexer import Progress
+    from clipdesk.progress import Progress
 
 
 class ProgressPrinter:

@@ -2,8 +2,8 @@
 
 A model is named one of these ways (``--model``):
 
-- ``test``: the project's own small CLIP trained on coloured shapes (package data,
-  ``clipdesk/models/test``);
+- ``test``: the project's own small CLIP trained on coloured shapes (package data:
+  ``models/test`` in the repository, ``clipdesk/models/test`` installed);
 - ``NAME:PRETRAINED``: an open_clip architecture and pretrained tag, e.g.
   ``ViT-B-32-256:datacomp_s34b_b86k``, downloaded on first use into the cache;
 - ``NAME:/path/to/checkpoint``: an open_clip architecture with a local weights file;
@@ -24,10 +24,12 @@ from pathlib import Path
 from clipdesk.embedding.errors import ModelUnavailable
 from clipdesk.embedding.prebuilt import without_torch
 
-# Package data: a real folder in a checkout, an installed wheel and a PyInstaller bundle
-# (open_clip's local-dir: loader needs a path on disk, not a zip member).
+# Package data: models/test in the repository, installed as clipdesk.models (pyproject.toml's
+# package-dir), asked for by that name so that an editable install finds it too. A real
+# folder in each install and the PyInstaller bundle (open_clip's local-dir: loader needs a
+# path on disk, not a zip member).
 TEST_MODEL_DIR = Path(
-    os.environ.get("CLIPDESK_TEST_MODEL") or str(resources.files("clipdesk") / "models" / "test")
+    os.environ.get("CLIPDESK_TEST_MODEL") or str(resources.files("clipdesk.models") / "test")
 )
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
 from clipdesk import __version__
+from clipdesk.gui.adapters.session import Session
+from clipdesk.gui.adapters.worker_bridge import preload_worker_modules
 from clipdesk.gui.main_window import MainWindow
-from clipdesk.gui.session import Session
-from clipdesk.gui.worker_bridge import preload_worker_modules
 
 
 def pyside_problem() -> str | None:

@@ -3,6 +3,8 @@ the controllers, layout in the page widgets."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QByteArray, QSize
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
@@ -17,25 +19,27 @@ from PySide6.QtWidgets import (
 from clipdesk import __version__
 from clipdesk.catalog import browse
 from clipdesk.catalog.faults import catalog_problem
-from clipdesk.gui.banner import Banner
-from clipdesk.gui.browse_controller import BrowseController
-from clipdesk.gui.download_row import DownloadRow
-from clipdesk.gui.duplicates_controller import DuplicatesController
-from clipdesk.gui.duplicates_page import DuplicatesPage
-from clipdesk.gui.export_dialog import ExportDialog
-from clipdesk.gui.grid_model import PhotoGridModel
-from clipdesk.gui.library_page import LibraryPage
-from clipdesk.gui.model_choices import choice_for
-from clipdesk.gui.review_controller import ReviewController
-from clipdesk.gui.review_view import ReviewView
-from clipdesk.gui.session import Session
-from clipdesk.gui.settings_dialog import SettingsDialog
-from clipdesk.gui.status_bar import StatusBar
-from clipdesk.gui.tagging_controller import TaggingController
-from clipdesk.gui.vocab_controller import VocabController
-from clipdesk.gui.vocab_editor import VocabEditor
-from clipdesk.gui.vocabulary_offer import VocabularyOffer
-from clipdesk.gui.welcome import WelcomePage
+from clipdesk.gui.adapters.grid_model import PhotoGridModel
+from clipdesk.gui.adapters.model_choices import choice_for
+from clipdesk.gui.adapters.session import Session
+from clipdesk.gui.controllers.browse_controller import BrowseController
+from clipdesk.gui.controllers.duplicates_controller import DuplicatesController
+from clipdesk.gui.controllers.review_controller import ReviewController
+from clipdesk.gui.controllers.tagging_controller import TaggingController
+from clipdesk.gui.controllers.vocab_controller import VocabController
+from clipdesk.gui.controllers.vocabulary_offer import VocabularyOffer
+from clipdesk.gui.views.banner import Banner
+from clipdesk.gui.views.download_row import DownloadRow
+from clipdesk.gui.views.duplicates_page import DuplicatesPage
+from clipdesk.gui.views.export_dialog import ExportDialog
+from clipdesk.gui.views.library_page import LibraryPage
+from clipdesk.gui.views.review_view import ReviewView
+from clipdesk.gui.views.settings_dialog import SettingsDialog
+from clipdesk.gui.views.status_bar import StatusBar
+from clipdesk.gui.views.vocab_editor import VocabEditor
+from clipdesk.gui.views.welcome import WelcomePage
+from clipdesk.progress import Phase, Progress
+from clipdesk.worker.events import EventKind, WorkerEvent
 
 SHORTCUTS = """<table>
 <tr><td><b>A</b> / <b>R</b></td><td>accept / reject the focused suggestion</td></tr>
@@ -116,6 +120,7 @@ class MainWindow(QMainWindow):
         self._show_plan()
         self.status.pause_toggled.connect(lambda p: s.bridge.pause() if p else s.bridge.resume())
         s.bridge.progress.connect(self._progress)
+        self._route = self._routes()
         s.bridge.event.connect(self._event)
         s.bridge.failed.connect(lambda text: self.banner.show_message("job", f"Problem: {text}"))
         self._make_actions()
@@ -242,43 +247,80 @@ class MainWindow(QMainWindow):
             self.session.reader.notify_changed(now=True)
         self._start_worker()  # still wrong: the banner comes back with what is wrong now
 
-    def _progress(self, p) -> None:
-        if p.phase == "download":  # its own row: the status bar goes on with the photos
+    def _progress(self, p: Progress) -> None:
+        if p.phase == Phase.DOWNLOAD:  # its own row: the status bar goes on with the photos
             self.download_row.show_progress(p)
             self.status.set_blocked("Downloading the model: photos are tagged once it is in")
             return
         self.status.show_progress(p)
-        if p.phase == "idle":
-            self.session.reader.notify_changed()
+        if p.phase == Phase.IDLE:
             self.browse_controller.worker_idle()
 
-    def _event(self, e) -> None:
-        if e.kind == "thumbnails_ready":
-            self.browse_controller.thumbnails_made(list(e.photo_ids))
-            self.session.reader.notify_changed()
-        elif e.kind == "model_unavailable":
-            self.download_row.finish()
+    def _routes(self) -> dict[EventKind, Callable[[WorkerEvent], None]]:
+        """Where each kind of report goes: to what it changes, with its ids."""
+        browse = self.browse_controller
+
+        def photos(e: WorkerEvent) -> None:
+            browse.photos_changed(e.photo_ids)
+
+        def folder(e: WorkerEvent) -> None:
+            self._folder_event(e)
+            browse.folders_changed_on_disk()
+
+        return {
+            EventKind.PHOTO_ADDED: photos,
+            EventKind.PHOTO_CHANGED: photos,
+            EventKind.PHOTO_MOVED: photos,
+            EventKind.PHOTO_MISSING: photos,
+            EventKind.PHOTO_RESTORED: photos,
+            EventKind.PHOTO_FAILED: photos,
+            EventKind.PHOTO_INDEXED: self._indexed,
+            EventKind.THUMBNAILS_READY: lambda e: browse.thumbnails_made(e.photo_ids),
+            EventKind.TAGS_CHANGED: self._tags_changed,
+            EventKind.FOLDER_MISSING: folder,
+            EventKind.FOLDER_RESTORED: folder,
+            EventKind.MODEL_UNAVAILABLE: self._model_event,
+            EventKind.DOWNLOAD_FINISHED: self._model_event,
+            EventKind.ERROR: lambda e: self.banner.show_message(
+                f"error:{e.message}", f"Problem: {e.message}"
+            ),
+        }  # WATCH_MODE and IDLE change nothing shown (idle comes as progress too)
+
+    def _event(self, e: WorkerEvent) -> None:
+        route = self._route.get(e.kind)
+        if route is not None:
+            route(e)
+
+    def _model_works(self) -> None:
+        self.banner.clear("model")
+        self.status.set_blocked(None)
+
+    def _indexed(self, e: WorkerEvent) -> None:
+        self._model_works()
+        self.browse_controller.photos_changed(e.photo_ids)
+
+    def _tags_changed(self, e: WorkerEvent) -> None:  # the user's tags too: not the model's
+        self.browse_controller.tags_changed(e.photo_ids)
+        self.tagging_controller.tags_changed(e.photo_ids)
+        self.review_controller.tags_changed()
+
+    def _model_event(self, e: WorkerEvent) -> None:
+        self.download_row.finish()
+        if e.kind == EventKind.MODEL_UNAVAILABLE:
             self._model_unavailable(e.message or "")
-        elif e.kind == "download_finished":
-            self.download_row.finish()
-            self.status.set_blocked(None)
+        else:
+            self._model_works()
             self.status.showMessage("Model downloaded: tagging the photos", 10000)
-        elif e.kind == "error":
-            self.banner.show_message(f"error:{e.message}", f"Problem: {e.message}")
-        elif e.kind == "folder_missing":
-            self.banner.show_message(
-                f"folder:{e.path}",
-                f"Folder not found (drive unplugged?): {e.path}. Its photos are kept, with "
-                "their tags, and come back when the folder does.",
-            )
-        elif e.kind == "folder_restored":
+
+    def _folder_event(self, e: WorkerEvent) -> None:
+        if e.kind == EventKind.FOLDER_RESTORED:
             self.banner.clear(f"folder:{e.path}")
-            self.session.reader.notify_changed()
-        elif e.kind != "watch_mode":
-            if e.kind in ("photo_indexed", "tags_changed"):  # the model works (again)
-                self.banner.clear("model")
-                self.status.set_blocked(None)
-            self.session.reader.notify_changed()
+            return
+        self.banner.show_message(
+            f"folder:{e.path}",
+            f"Folder not found (drive unplugged?): {e.path}. Its photos are kept, with "
+            "their tags, and come back when the folder does.",
+        )
 
     def _model_unavailable(self, why: str) -> None:
         """Photos wait for a model: say so until the user picks a way on."""
@@ -337,12 +379,9 @@ class MainWindow(QMainWindow):
         dialog.add_folder_requested.connect(self.browse_controller.choose_folder)
         dialog.remove_folder_requested.connect(self._remove_folder)
 
-        def update() -> None:
-            catalog = s.reader.catalog()
-            dialog.set_folders(browse.folders(catalog) if catalog is not None else [])
-
-        s.reader.changed.connect(update)
-        dialog.finished.connect(lambda _: s.reader.changed.disconnect(update))
+        read = self.browse_controller.folders_changed  # the folders as the sidebar reads them
+        read.connect(dialog.set_folders)
+        dialog.finished.connect(lambda _: read.disconnect(dialog.set_folders))
         dialog.accepted.connect(lambda: self._settings_accepted(dialog))
         dialog.open()
         return dialog
@@ -400,7 +439,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._save()
         self.hide()
-        for c in (self.review_controller, self.vocab_controller):
+        for c in (self.browse_controller, self.review_controller, self.vocab_controller):
             c.shutdown()
         for preview in (self.library_page.photo.preview, self.review_page.preview):
             preview.close_loader()

@@ -38,18 +38,19 @@ def keep_one(lib: Library, keeper: int, others: list[int]) -> int:
     flagged."""
     from clipdesk.catalog import flags
 
-    flags.set_rejected(lib.catalog, [keeper], False)
-    return flags.set_rejected(lib.catalog, [i for i in others if i != keeper], True)
+    flags.set_reject_flag(lib.catalog, [keeper], False)
+    return flags.set_reject_flag(lib.catalog, [i for i in others if i != keeper], True)
 
 
 def unreject(lib: Library, photo_ids: list[int]) -> int:
     """Take the reject flag off; the next export removes the -1 rating ClipDesk wrote."""
     from clipdesk.catalog import flags
 
-    return flags.set_rejected(lib.catalog, photo_ids, False)
+    return flags.set_reject_flag(lib.catalog, photo_ids, False)
 
 
-def rejected(lib: Library, photo_ids: list[int] | None = None) -> set[int]:
+def reject_flagged(lib: Library, photo_ids: list[int] | None = None) -> set[int]:
+    """The photos with the reject flag (among ``photo_ids`` when given)."""
     from clipdesk.catalog import flags
 
-    return flags.rejected_ids(lib.catalog, photo_ids)
+    return flags.reject_flagged(lib.catalog, photo_ids)

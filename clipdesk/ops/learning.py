@@ -1,12 +1,19 @@
-"""Learning from corrections: which tags to retrain, retraining, the review queue.
+"""Learning from corrections: when to retrain, retraining, the review queue.
 
 Decisions put their tags in the catalog's learning queue (see
-:mod:`clipdesk.tagging.corrections`); :func:`learn_pending` retrains exactly those and
-re-scores the library for them. The worker calls it a few seconds after the last
-decision, whichever process made it; a terminal command calls it at once when no worker
-runs. A command that may not load the model (``clipdesk tag``) learns the tags whose
-vectors the catalog has, and leaves a brand-new tag in the queue for the next run that
-has the model (``clipdesk index``, ``retrain``, the worker).
+:mod:`clipdesk.tagging.corrections`); :func:`learn_pending` (the pipeline's learn step)
+retrains exactly those and re-scores the library for them. The one policy on when:
+
+- a decision made through the worker (the window) reports ``Change.CORRECTIONS``, and the
+  worker learns ``LEARN_DELAY`` after it (:func:`due_in`): the suggestions on other photos
+  change within the 300 ms budget, and a quick run of keypresses is learned once;
+- a decision made in another process (``clipdesk tag``) is found by the worker's idle
+  look at the queue, or, with no worker running, learned by the command itself
+  (:func:`after_decision`);
+- ``clipdesk add`` and ``index`` learn as their last step.
+
+A command that may not load the model (``clipdesk tag``) learns the tags whose vectors the
+catalog has, and leaves a brand-new tag in the queue for the next run that has the model.
 """
 
 from __future__ import annotations
@@ -14,13 +21,14 @@ from __future__ import annotations
 import time
 
 from clipdesk.pipeline.library import Library
+from clipdesk.pipeline.steps import learn as learn_pending
 from clipdesk.tagging import corrections
 from clipdesk.tagging.review import ReviewItem
 from clipdesk.tagging.review import review_queue as _review
 
-# A decision waits this long for the next one before its tags retrain, so that a run of
-# keypresses in review is learned once rather than once a key.
-LEARN_DELAY = 3.0
+# A decision waits this long for the next one before its tags retrain, so that keys
+# pressed together in review are learned once; short, for the 300 ms budget.
+LEARN_DELAY = 0.05
 
 
 def pending(lib: Library) -> dict[int, float]:
@@ -42,27 +50,7 @@ def after_decision(lib: Library, worker_running: bool) -> list[int]:
     """A decision made in the terminal: a running worker (the window, ``clipdesk watch``)
     learns it by ``due_in``; without one, learn now, so the next command sees the effect.
     The tags learned here."""
-    return [] if worker_running else learn_pending(lib)
-
-
-def learn_pending(lib: Library) -> list[int]:
-    """Retrain the tags whose corrections changed and re-score the library for them; the
-    tags learned (where the model may not load: those whose vectors the catalog has)."""
-    started = time.time()
-    tag_ids = sorted(pending(lib))
-    if not tag_ids:
-        return []
-    if lib.has_embeddings():
-        tagger = lib.tagger
-        if not lib.allow_model:
-            tag_ids = [t.id for t in tagger.cached(tagger.store.all()) if t.id in tag_ids]
-            if not tag_ids:
-                return []
-        tagger.retrain(tag_ids)
-        tagger.rescore(None, tag_ids)
-    with lib.catalog.transaction():
-        corrections.learned(lib.catalog, tag_ids, started)
-    return tag_ids
+    return [] if worker_running else learn_pending(lib).tag_ids
 
 
 def retrain_all(lib: Library) -> tuple[int, list[dict]]:

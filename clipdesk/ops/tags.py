@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from clipdesk.ops.changes import Change, changes, report
 from clipdesk.ops.errors import OpError
 from clipdesk.pathnames import lookup_forms, shown
 from clipdesk.pipeline.library import Library
 from clipdesk.tagging import corrections, tagpath
 from clipdesk.tagging.corrections import PhotoTag
+from clipdesk.tagging.states import TagState
 from clipdesk.tagging.store import TagRow, TagStore, UnknownTag
 from clipdesk.tagging.vocabulary import VocabularyError, check_name
 from clipdesk.wording import plural
 
-CONFIRMED, REJECTED = "confirmed", "rejected"
+CONFIRMED, REJECTED = TagState.CONFIRMED, TagState.REJECTED
 
 
 def find_tag(lib: Library, name: str) -> TagRow:
@@ -52,7 +54,13 @@ def find_photo(lib: Library, photo: str | Path):
 
 def decide(lib: Library, photo_ids: list[int], tag_id: int, state: str) -> int:
     """Confirm or reject a tag on photos, as one undoable step; the photos changed."""
-    return corrections.decide(lib.catalog, photo_ids, tag_id, state)
+    n = corrections.decide(lib.catalog, photo_ids, tag_id, state)
+    _decided(lib, photo_ids, [tag_id])
+    return n
+
+
+def _decided(lib: Library, photo_ids, tag_ids) -> None:
+    report(lib, changes(Change.TAGS, Change.CORRECTIONS, photo_ids=photo_ids, tag_ids=tag_ids))
 
 
 def typed_path(path: str) -> str:
@@ -79,6 +87,9 @@ def add_tag(lib: Library, photo_ids: list[int], path: str) -> int:
         raise OpError(str(exc)) from None
     created = set(store.paths()) - before
     corrections.decide(lib.catalog, photo_ids, tag_id, CONFIRMED, created_tags=created)
+    if created:
+        report(lib, changes(Change.VOCABULARY, tag_ids=created))
+    _decided(lib, photo_ids, [tag_id])
     return tag_id
 
 
@@ -101,6 +112,11 @@ def undo(lib: Library) -> UndoReport:
     """Undo the last decision step, and say what it was."""
     paths = TagStore(lib.catalog).paths()  # before: the undo may delete a tag it created
     undone = corrections.undo(lib.catalog)
+    if undone.photos:
+        gone = [t for t in undone.tag_ids if t not in TagStore(lib.catalog).paths()]
+        if gone:
+            report(lib, changes(Change.VOCABULARY, tag_ids=gone))
+        _decided(lib, undone.photo_ids, undone.tag_ids)
     names = tuple(paths[t] for t in undone.tag_ids if t in paths)
     return UndoReport(undone.photos, undone.tag_ids, names, undone.state)
 

@@ -32,16 +32,7 @@ from clipdesk.imaging import ImageError, ThumbnailCache, decode, read_jpeg
 from clipdesk.pipeline.decoded import DecodedCache
 from clipdesk.pipeline.lanes import run_lanes
 from clipdesk.pipeline.scanner import ScanResult, scan
-
-
-@dataclass(frozen=True)
-class Progress:
-    phase: str  # "scan", "embed" or "done"
-    done: int
-    total: int
-    failed: int = 0
-    rate: float = 0.0  # photos per second in this phase
-    eta: float | None = None  # seconds left, once a rate is known
+from clipdesk.progress import Phase, Progress
 
 
 @dataclass
@@ -49,8 +40,10 @@ class IndexResult:
     scan: ScanResult
     embedded: int = 0
     embedded_ids: list[int] = field(default_factory=list)
+    adopted_ids: list[int] = field(default_factory=list)  # took an imported vector instead
     failed: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
+    started: bool = True  # False: stopped while waiting for another run's index lock
     # Why thumbnails could not be saved (the cache, not the photos): None when they could.
     thumbnail_error: str | None = None
 
@@ -120,7 +113,7 @@ class Indexer:
         cancel: threading.Event | None = None,
     ) -> IndexResult:
         progress = progress or (lambda p: None)
-        progress(Progress("scan", 0, 0))
+        progress(Progress(Phase.SCAN, 0, 0))
         return self.embed_pending(progress, cancel, IndexResult(scan(self.catalog, folder_ids)))
 
     def embed_pending(
@@ -137,7 +130,7 @@ class Indexer:
         pending = self.catalog.pending(self.model_id)
         self._embed(pending, result, progress, cancel)
         self.make_missing_thumbnails(result)
-        progress(Progress("done", result.embedded, len(pending), len(result.failed)))
+        progress(Progress(Phase.DONE, result.embedded, len(pending), failed=len(result.failed)))
         return result
 
     # -- the pipeline ---------------------------------------------------------
@@ -174,7 +167,7 @@ class Indexer:
             photo_id, path, pixels, d.width, d.height, d.orientation, d.taken_at, None, thumb_error
         )
 
-    def make_missing_thumbnails(self, result: IndexResult | None = None) -> int:
+    def make_missing_thumbnails(self, result: IndexResult | None = None) -> list[int]:
         return make_missing_thumbnails(self.catalog, self.thumbnails, result)
 
     def _take_ahead(self, photo_id: int, hash_: str):
@@ -216,7 +209,7 @@ class Indexer:
                 elapsed = time.monotonic() - start
                 rate = done / elapsed if elapsed > 0 else 0.0
                 eta = (total - done) / rate if rate > 0 else None
-                progress(Progress("embed", done, total, len(result.failed), rate, eta))
+                progress(Progress(Phase.EMBED, done, total, rate, eta, len(result.failed)))
         result.cancelled = cancel.is_set() and done < total
 
     def _embed_pooled(self, pending, result: IndexResult, progress: ProgressCallback, cancel):
@@ -252,7 +245,7 @@ class Indexer:
                     elapsed = time.monotonic() - start
                     rate = done / elapsed if elapsed > 0 else 0.0
                     eta = (total - done) / rate if rate > 0 else None
-                    progress(Progress("embed", done, total, len(result.failed), rate, eta))
+                    progress(Progress(Phase.EMBED, done, total, rate, eta, len(result.failed)))
             if batch or failed:  # cancelled: keep what is already decoded
                 self._store(batch, failed, result)
         result.cancelled = cancel.is_set() and done < total
@@ -328,12 +321,12 @@ class Indexer:
 
 def make_missing_thumbnails(
     catalog: Catalog, thumbnails: ThumbnailCache | None, result: IndexResult | None = None
-) -> int:
+) -> list[int]:
     """Thumbnails of photos indexed while the cache could not be written, now that it may
-    be writable again; stops at the first failure (still not writable). How many made.
+    be writable again; stops at the first failure (still not writable). The photos done.
     Needs no model: a run with nothing to embed catches up too."""
     if thumbnails is None:
-        return 0
+        return []
     made = []
     for photo_id, path, hash_ in catalog.thumbs_missing():
         try:
@@ -349,4 +342,4 @@ def make_missing_thumbnails(
     if made:
         with catalog.transaction():
             catalog.set_thumb_missing(made, missing=False)
-    return len(made)
+    return made

@@ -18,24 +18,25 @@ the next run that has it.
 from __future__ import annotations
 
 import sqlite3
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from clipdesk.catalog import SCHEMA_VERSION, Catalog
 from clipdesk.embedding import Embedder, ModelSpec, ModelUnavailable, load_embedder, parse_model
 from clipdesk.embedding.choice import EngineChoice
 from clipdesk.errors import ModelNeeded
 from clipdesk.home import AppPaths, app_paths
+from clipdesk.progress import Cancel
 from clipdesk.settings import Settings
 
 if TYPE_CHECKING:  # imaging, the indexer and the scanner load when a command needs them
     from clipdesk.embedding.download import DownloadHooks
     from clipdesk.imaging import ThumbnailCache
     from clipdesk.pipeline.decoded import DecodedCache
-    from clipdesk.pipeline.indexer import Indexer, IndexResult, ProgressCallback
+    from clipdesk.pipeline.indexer import Indexer
 
 
 class FolderNotFound(FileNotFoundError):
@@ -84,6 +85,8 @@ class Library:
         self.download: DownloadHooks | None = None
         # True: downloads run elsewhere (the worker's own thread): loading waits for them.
         self.download_elsewhere = False
+        # Hears what each action changed (an ops.changes.OpChanges): the worker's, or None.
+        self.on_change: Callable[[Any], None] | None = None
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -225,31 +228,6 @@ class Library:
 
     # -- the pipeline ------------------------------------------------------------------
 
-    def index(
-        self,
-        folder_ids: list[int] | None = None,
-        progress: ProgressCallback | None = None,
-        cancel: threading.Event | None = None,
-    ) -> tuple[IndexResult, PipelineResult]:
-        """Scan, embed what is new, then the pipeline after embedding. The model is loaded
-        only when a photo needs embedding (or a tag vector is missing for scoring)."""
-        from clipdesk.pipeline.indexer import IndexResult, Progress
-        from clipdesk.pipeline.scanner import scan
-
-        progress = progress or (lambda p: None)
-        progress(Progress("scan", 0, 0))
-        result = IndexResult(scan(self.catalog, folder_ids))
-        self.adopt_imported()
-        if self.needs_embedding():
-            self.indexer().embed_pending(progress, cancel, result)
-        else:
-            from clipdesk.pipeline.indexer import make_missing_thumbnails
-
-            if self.catalog.thumbs_missing():  # the cache may be writable again
-                make_missing_thumbnails(self.catalog, self.thumbnails, result)
-            progress(Progress("done", 0, 0))
-        return result, self.after_embedding()
-
     def adopt_imported(self) -> list[int]:
         """Photos whose content came with a vector from ``clipdesk import-embeddings`` take
         it instead of being embedded (one tiny query when nothing was imported)."""
@@ -269,20 +247,25 @@ class Library:
             decoded=decoded,
         )
 
-    def after_embedding(self) -> PipelineResult:
-        """Read keywords not read yet, then suggest tags for embeddings not tagged yet."""
+    def after_embedding(self, cancel: Cancel | None = None) -> PipelineResult:
+        """Read keywords not read yet, then suggest tags for embeddings not tagged yet.
+        ``cancel`` stops it between photos or batches; the next run goes on from there."""
         out = PipelineResult()
         unread = self.catalog.keywords_unread()
         if unread:
             from clipdesk.sidecars.sync import import_keywords  # the XMP engine, when needed
 
             s = self.settings
-            report = import_keywords(self.catalog, unread, s.sidecar_naming, s.sidecar_pair_raw)
+            report = import_keywords(
+                self.catalog, unread, s.sidecar_naming, s.sidecar_pair_raw, cancel=cancel
+            )
             out.keywords_read, out.keywords = len(unread), report.keywords
             out.new_tags, out.keyword_errors = report.new_tags, report.errors
         model_id = self.known_model_id
         if model_id is not None and self.allow_model and self.catalog.has_embeddings(model_id):
-            self.tagger.fill_cache()  # once, for a catalog that lacks tag vectors or facts
+            self.tagger.fill_cache(cancel)  # once, for a catalog that lacks tag vectors or facts
+        if cancel is not None and cancel.is_set():
+            return out
         if model_id is not None and self.catalog.has_unscored():
             ids = self.catalog.unscored(model_id)
             if ids:  # the model loads only if a tag's vector is not in the catalog

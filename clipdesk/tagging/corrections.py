@@ -30,6 +30,7 @@ class Undone:
     photos: int
     tag_ids: tuple[int, ...]
     state: str | None  # the decision that was undone (confirmed / rejected)
+    photo_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,8 @@ def undo(catalog: Catalog) -> Undone:
         tag_ids = tuple(sorted({e[1] for e in entries}))
         _queue_learning(catalog, tag_ids, time.time())
         _delete_unused_created(catalog, row[0])  # their queue entries go with them
-    return Undone(len(entries), tag_ids, entries[0][5] if entries else None)
+    photo_ids = tuple(sorted({e[0] for e in entries}))
+    return Undone(len(entries), tag_ids, entries[0][5] if entries else None, photo_ids)
 
 
 def tags_of(catalog: Catalog, photo_id: int) -> list[PhotoTag]:

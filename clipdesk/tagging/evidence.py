@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from clipdesk.progress import Cancel
 from clipdesk.tagging import calibration
 from clipdesk.tagging.calibration import Evidence, LibraryCheck
 from clipdesk.tagging.store import TagRow
@@ -21,6 +22,11 @@ if TYPE_CHECKING:
     from clipdesk.tagging.tagger import Tagger
 
 NULLS, TEXT, LIBRARY = "tag_nulls", "tag_text_evidence", "tag_library_evidence"
+TWIN_TAGS = 64  # tags whose twins are encoded together: a few thousand prompts at most
+
+
+class Stopped(Exception):
+    """The prompts' encoding was stopped (a cancel token set); what was done is stored."""
 
 
 class EvidenceKeeper:
@@ -58,27 +64,37 @@ class EvidenceKeeper:
                 self.catalog.set_model_note(NULLS, self.model, note)
         return np.asarray(note["vectors"], np.float32)
 
-    def text(self, tags: list[TagRow]) -> dict[int, float]:
-        """Each tag's prompts' evidence; the model encodes the twins of those not known."""
+    def text(self, tags: list[TagRow], cancel: Cancel | None = None) -> dict[int, float]:
+        """Each tag's prompts' evidence; the model encodes the twins of those not known,
+        TWIN_TAGS tags at a time (bounded memory, however many). ``cancel`` set: Stopped,
+        once the evidence found so far is stored."""
         known = self._note(TEXT)
         keys = {t.id: self.tagger.prompts_key(t) for t in tags}
         missing = [t for t in tags if keys[t.id] not in known]
-        if missing:
-            vectors = self.tagger.tag_vectors(missing)
-            twins = {
-                t.id: [
-                    calibration.twin_prompts(t.spec().effective_prompts(), k)
-                    for k in range(calibration.TWINS)
-                ]
-                for t in missing
-            }
-            unique = sorted({p for sets in twins.values() for s in sets for p in s})
-            encoded = dict(zip(unique, self.tagger.embedder.encode_texts(unique), strict=True))
-            for t, vector in zip(missing, vectors, strict=True):
-                twin_vectors = np.stack([np.mean([encoded[p] for p in s], 0) for s in twins[t.id]])
-                known[keys[t.id]] = round(calibration.text_evidence(vector, twin_vectors), 3)
-            with self.catalog.transaction():
-                self.catalog.set_model_note(TEXT, self.model, known)
+        found = 0
+        try:
+            for start in range(0, len(missing), TWIN_TAGS):
+                some = missing[start : start + TWIN_TAGS]
+                vectors = self.tagger.tag_vectors(some, cancel)
+                twins = {
+                    t.id: [
+                        calibration.twin_prompts(t.spec().effective_prompts(), k)
+                        for k in range(calibration.TWINS)
+                    ]
+                    for t in some
+                }
+                unique = sorted({p for sets in twins.values() for s in sets for p in s})
+                encoded = dict(zip(unique, self.tagger.encode_texts(unique, cancel), strict=True))
+                for t, vector in zip(some, vectors, strict=True):
+                    twin_vectors = np.stack(
+                        [np.mean([encoded[p] for p in s], 0) for s in twins[t.id]]
+                    )
+                    known[keys[t.id]] = round(calibration.text_evidence(vector, twin_vectors), 3)
+                found += len(some)
+        finally:
+            if found:
+                with self.catalog.transaction():
+                    self.catalog.set_model_note(TEXT, self.model, known)
         return {t.id: float(known[keys[t.id]]) for t in tags}
 
     # -- the verdicts -------------------------------------------------------------
@@ -91,7 +107,7 @@ class EvidenceKeeper:
             return {}
         text = self.text(tags)
         if matrix is None:
-            matrix = self.catalog.embedding_matrix(self.tagger.model_id)[1]
+            matrix = self.tagger.vectors()[1]
         n = len(matrix)
         stored = self._note(LIBRARY)
         out: dict[int, Evidence] = {}

@@ -18,30 +18,35 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder
+from clipdesk.progress import Cancel
 from clipdesk.tagging import calibration
 from clipdesk.tagging import head as heads
 from clipdesk.tagging.calibration import Evidence
 from clipdesk.tagging.corrections import labels
-from clipdesk.tagging.evidence import EvidenceKeeper
+from clipdesk.tagging.evidence import EvidenceKeeper, Stopped
 from clipdesk.tagging.store import TagRow, TagStore
+from clipdesk.tagging.suggestion_rows import (
+    RescoreResult,
+    rows_of_photos,
+    rows_of_tags,
+    store,
+    strongest,
+)
 
 # "Tag vs a generic photo": the zero-shot prior asks whether a photo is closer to the
 # tag's prompts than to these, scaled by the model's own logit scale.
 REFERENCE_PROMPTS = ("a photo.", "a picture.", "an image.", "a photo of something.")
 CHUNK = 8192
-
-
-@dataclass
-class RescoreResult:
-    added: int = 0
-    removed: int = 0
-    updated: int = 0
+# Prompts per call of the text encoder: on the CPU path as fast per prompt as far larger
+# batches, and a few hundred MB at most for the largest text towers.
+TEXT_BATCH = 256
+FILL_TAGS = 4096  # tags whose vectors and evidence fill_cache holds at a time
+FEW_TAGS = 16  # re-scoring at most this many tags reads their rows by the tag index
 
 
 def _prompts_key(model: str, prompts: list[str]) -> str:
@@ -51,15 +56,6 @@ def _prompts_key(model: str, prompts: list[str]) -> str:
 def logit(p: float) -> float:
     """A probability as log-odds (a threshold compared with a head's logits)."""
     return float(np.log(p / (1 - p)))
-
-
-def _strongest(margin: np.ndarray, want: np.ndarray, k: int) -> np.ndarray:
-    """Per row, the ``k`` wanted columns with the largest margin."""
-    ranked = np.where(want, margin, -np.inf)
-    order = np.argsort(-ranked, axis=1, kind="stable")[:, :k]
-    keep = np.zeros_like(want)
-    np.put_along_axis(keep, order, True, axis=1)
-    return keep
 
 
 class Tagger:
@@ -153,18 +149,26 @@ class Tagger:
             return []
         return self.evidence.has_cached([t for t in tags if self._cached_vector(t) is not None])
 
-    def fill_cache(self) -> bool:
+    def fill_cache(self, cancel: Cancel | None = None) -> bool:
         """Put every tag's vector and the model's facts in the catalog where some are
-        missing (a catalog from before they were kept there), so that the commands that
-        never load the model can score; whether the model was needed for it."""
+        missing (new tags, or a catalog from before they were kept there), so that the
+        commands that never load the model can score; whether the model was needed for it.
+        The tags go a few thousand at a time, their prompts a batch at a time, each batch
+        stored in a short transaction of its own; ``cancel`` set: it stops after the batch
+        (what it stored is kept, the next call goes on)."""
         if self.known_model_id is None:
             return False
         tags = self.store.all()
         if len(self.cached(tags)) == len(tags):
             return False
-        self.tag_vectors(tags)
+        try:
+            for start in range(0, len(tags), FILL_TAGS):
+                some = tags[start : start + FILL_TAGS]
+                self.tag_vectors(some, cancel)
+                self.evidence.text(some, cancel)
+        except Stopped:
+            return True
         self.reference()
-        self.evidence.text(tags)
         self.evidence.nulls()
         return True
 
@@ -187,8 +191,22 @@ class Tagger:
         assert self._reference is not None
         return self._reference
 
-    def tag_vectors(self, tags: list[TagRow]) -> np.ndarray:
-        """Mean of each tag's normalised prompt embeddings, cached until its prompts change."""
+    def encode_texts(self, texts: list[str], cancel: Cancel | None = None) -> np.ndarray:
+        """The model's vectors of ``texts``, TEXT_BATCH at a time (bounded memory, however
+        many); raises Stopped before a batch once ``cancel`` is set."""
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for start in range(0, len(texts), TEXT_BATCH):
+            if cancel is not None and cancel.is_set():
+                raise Stopped
+            out[start : start + TEXT_BATCH] = self.embedder.encode_texts(
+                texts[start : start + TEXT_BATCH]
+            )
+        return out
+
+    def tag_vectors(self, tags: list[TagRow], cancel: Cancel | None = None) -> np.ndarray:
+        """Mean of each tag's normalised prompt embeddings, cached until its prompts change.
+        Those not cached are encoded about TEXT_BATCH prompts at a time, each batch stored
+        in its own short transaction; ``cancel`` set: Stopped, after the batch."""
         out = np.zeros((len(tags), self.dim), np.float32)
         missing = []
         for i, tag in enumerate(tags):
@@ -196,24 +214,38 @@ class Tagger:
             if vector is not None:
                 out[i] = vector
             else:
-                key = self.prompts_key(tag)
-                missing.append((i, tag, key))
-        if missing:
-            prompts = [p for _, t, _ in missing for p in t.spec().effective_prompts()]
-            vecs = self.embedder.encode_texts(prompts)
-            start = 0
-            with self.catalog.transaction():
-                for i, tag, key in missing:
-                    n = len(tag.spec().effective_prompts())
-                    v = vecs[start : start + n].mean(0)
-                    start += n
-                    out[i] = v / np.linalg.norm(v)
-                    self.catalog.conn.execute(
-                        "INSERT OR REPLACE INTO tag_vectors(tag_id, model_id, prompts_key, vector)"
-                        " VALUES (?, ?, ?, ?)",
-                        (tag.id, self.model_id, key, out[i].tobytes()),
-                    )
+                missing.append((i, tag, self.prompts_key(tag), tag.spec().effective_prompts()))
+        batch: list[tuple[int, TagRow, str, list[str]]] = []
+        size = 0
+        for item in missing:
+            if batch and size + len(item[3]) > TEXT_BATCH:
+                self._store_vectors(batch, out, cancel)
+                batch, size = [], 0
+            batch.append(item)
+            size += len(item[3])
+        if batch:
+            self._store_vectors(batch, out, cancel)
         return out
+
+    def _store_vectors(
+        self,
+        batch: list[tuple[int, TagRow, str, list[str]]],
+        out: np.ndarray,
+        cancel: Cancel | None,
+    ) -> None:
+        """Encode one batch of tags' prompts and store their vectors (one transaction)."""
+        vecs = self.encode_texts([p for *_, prompts in batch for p in prompts], cancel)
+        start = 0
+        with self.catalog.transaction():
+            for i, tag, key, prompts in batch:
+                v = vecs[start : start + len(prompts)].mean(0)
+                start += len(prompts)
+                out[i] = v / np.linalg.norm(v)
+                self.catalog.conn.execute(
+                    "INSERT OR REPLACE INTO tag_vectors(tag_id, model_id, prompts_key, vector)"
+                    " VALUES (?, ?, ?, ?)",
+                    (tag.id, self.model_id, key, out[i].tobytes()),
+                )
 
     def prior(self, tag: TagRow) -> heads.Head:
         return heads.prior(self.tag_vectors([tag])[0], self.reference(), self.logit_scale)
@@ -266,7 +298,19 @@ class Tagger:
     def tags_for(self, tag_ids: list[int] | None) -> list[TagRow]:
         """These tags (None: all), as the catalog has them now."""
         tags = self.store.all()
-        return [t for t in tags if tag_ids is None or t.id in tag_ids]
+        if tag_ids is None:
+            return tags
+        wanted = set(tag_ids)
+        return [t for t in tags if t.id in wanted]
+
+    def vectors(self) -> tuple[np.ndarray, np.ndarray]:
+        """(photo ids, rows) of every indexed photo's embedding with this model: through
+        the search-ready vector file beside the catalog (memory-mapped, shared with search,
+        appended when new photos came), not a fresh read of every row from SQLite."""
+        from clipdesk.catalog.vectors import load_vectors
+
+        v = load_vectors(self.catalog, self.model_id)
+        return v.ids, v.matrix
 
     def rescore(
         self, photo_ids: list[int] | None = None, tag_ids: list[int] | None = None
@@ -276,7 +320,7 @@ class Tagger:
         tags = self.tags_for(tag_ids)
         if not tags or self.known_model_id is None:  # nothing is embedded with this model
             return result
-        ids, matrix = self.catalog.embedding_matrix(self.model_id)
+        ids, matrix = self.vectors()
         seen, _ = self.suggestable(tags, matrix)
         small = len(ids) < calibration.MIN_PHOTOS
         if photo_ids is not None:
@@ -285,70 +329,26 @@ class Tagger:
         enabled = np.array([t.enabled for t in tags]) & seen
         cut = np.array([logit(t.threshold) for t in tags], np.float32)
         tag_ids_arr = np.array([t.id for t in tags], np.int64)
-        col = {t: i for i, t in enumerate(tag_ids_arr.tolist())}
         w, b = self.weights(tags)
-        conn = self.catalog.conn
-        now = time.time()
+        # A few tags over the whole library (a correction learned): their rows, by the tag
+        # index; else the rows of each chunk's photos.
+        by_tag = tag_ids is not None and photo_ids is None and len(tags) <= FEW_TAGS
+        of_tags = rows_of_tags(self.catalog, tag_ids_arr) if by_tag else {}
         with self.catalog.transaction():
             for start in range(0, len(ids), CHUNK):
                 chunk_ids = ids[start : start + CHUNK]
                 # Compare logits with the thresholds' logits: the sigmoid is only needed for
                 # the few pairs that are stored.
-                logits = matrix[start : start + CHUNK] @ w.T + b
+                logits = np.asarray(matrix[start : start + CHUNK], np.float32) @ w.T + b
                 want = (logits >= cut) & enabled
                 if small:  # no typical photo to stand out from: only each photo's strongest
-                    want &= _strongest(logits - cut, want, calibration.SMALL_LIBRARY_CAP)
-                existing = self._existing(chunk_ids, tag_ids_arr)
-                rows, cols = np.nonzero(want)
-                scores = heads.sigmoid(logits[rows, cols]).tolist()
-                wanted = set()
-                for r, c, score in zip(rows.tolist(), cols.tolist(), scores, strict=True):
-                    key = (int(chunk_ids[r]), int(tag_ids_arr[c]))
-                    wanted.add(key)
-                    old = existing.get(key)
-                    if old is None:
-                        conn.execute(
-                            "INSERT INTO photo_tags(photo_id, tag_id, state, source, score, "
-                            "updated_at) VALUES (?, ?, 'suggested', 'model', ?, ?)",
-                            (*key, score, now),
-                        )
-                        result.added += 1
-                    elif old[2] is None or abs(old[2] - score) > 1e-4:
-                        conn.execute(
-                            "UPDATE photo_tags SET score = ? WHERE photo_id = ? AND tag_id = ?",
-                            (score, *key),
-                        )
-                        result.updated += 1
-                stale = [
-                    k
-                    for k, v in existing.items()
-                    if v[:2] == ("suggested", "model") and k not in wanted
-                ]
-                conn.executemany("DELETE FROM photo_tags WHERE photo_id = ? AND tag_id = ?", stale)
-                result.removed += len(stale)
-                # A user's decision keeps its state; its score is refreshed for display.
-                row = {p: i for i, p in enumerate(chunk_ids.tolist())}
-                conn.executemany(
-                    "UPDATE photo_tags SET score = ? WHERE photo_id = ? AND tag_id = ?",
-                    [
-                        (float(heads.sigmoid(logits[row[p], col[t]])), p, t)
-                        for (p, t), v in existing.items()
-                        if v[1] != "model"
-                    ],
-                )
+                    want &= strongest(logits - cut, want, calibration.SMALL_LIBRARY_CAP)
+                if by_tag:
+                    here = {(p, t): v for p in chunk_ids.tolist() for t, v in of_tags.get(p, ())}
+                else:
+                    here = rows_of_photos(self.catalog, chunk_ids, tag_ids_arr)
+                store(self.catalog, chunk_ids, tag_ids_arr, logits, want, here, result)
         return result
-
-    def _existing(self, photo_ids: np.ndarray, tag_ids: np.ndarray) -> dict:
-        if not len(photo_ids):
-            return {}
-        lo, hi = int(photo_ids.min()), int(photo_ids.max())
-        pset, tset = set(photo_ids.tolist()), set(tag_ids.tolist())
-        rows = self.catalog.conn.execute(
-            "SELECT photo_id, tag_id, state, source, score FROM photo_tags "
-            "WHERE photo_id BETWEEN ? AND ?",
-            (lo, hi),
-        )
-        return {(p, t): (s, src, sc) for p, t, s, src, sc in rows if p in pset and t in tset}
 
     # -- learning from corrections ---------------------------------------------------
 
@@ -361,12 +361,27 @@ class Tagger:
                 continue
             todo.append((tag, pos, neg))
         evidence = self.evidence.judge([t for t, _, _ in todo])
-        return [self._train_one(t, pos, neg, evidence[t.id].seen) for t, pos, neg in todo]
+        trained = [self._train_one(t, pos, neg, evidence[t.id].seen) for t, pos, neg in todo]
+        with self.catalog.transaction() as conn:  # the heads, all or none
+            for tag, row, _ in trained:
+                if row is None:
+                    conn.execute(
+                        "DELETE FROM heads WHERE tag_id = ? AND model_id = ?",
+                        (tag.id, self.model_id),
+                    )
+                else:
+                    conn.execute(
+                        "INSERT OR REPLACE INTO heads(tag_id, model_id, weights, bias, "
+                        "trained_at, n_pos, n_neg, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        row,
+                    )
+        return [report for _, _, report in trained]
 
-    def _train_one(self, tag: TagRow, pos: list[int], neg: list[int], seen: bool) -> dict:
+    def _train_one(
+        self, tag: TagRow, pos: list[int], neg: list[int], seen: bool
+    ) -> tuple[TagRow, tuple | None, dict]:
         """Train one head; ``seen``: whether zero-shot suggests the tag at all (calibration),
-        which is what the head must beat."""
-        conn = self.catalog.conn
+        which is what the head must beat. (tag, its heads row or None for no head, report)"""
         key = self.prompts_key(tag)
         start = self.prior(tag)
         ids = pos + neg
@@ -376,10 +391,7 @@ class Tagger:
         y = np.array([1.0 if i < len(pos) else 0.0 for i in have])
         metrics = {"prompts_key": key, "n_pos": int(y.sum()), "n_neg": int(len(y) - y.sum())}
         if not len(y):
-            conn.execute(
-                "DELETE FROM heads WHERE tag_id = ? AND model_id = ?", (tag.id, self.model_id)
-            )
-            return {"tag": tag.path, **metrics, "precision": None, "recall": None}
+            return tag, None, {"tag": tag.path, **metrics, "precision": None, "recall": None}
         trained = heads.train(x, y, start)
         metrics.update(heads.cross_validate(x, y, start, tag.threshold))
         if not seen and metrics.get("prior_f1") is not None:
@@ -387,21 +399,21 @@ class Tagger:
         if metrics.get("f1") is not None and metrics["f1"] < metrics["prior_f1"]:
             # Never worse than zero-shot on the user's own held-out corrections.
             trained, metrics["kept_prior"] = start, True
-        conn.execute(
-            "INSERT OR REPLACE INTO heads(tag_id, model_id, weights, bias, trained_at, n_pos, "
-            "n_neg, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                tag.id,
-                self.model_id,
-                trained.weights.astype(np.float32).tobytes(),
-                trained.bias,
-                time.time(),
-                metrics["n_pos"],
-                metrics["n_neg"],
-                json.dumps(metrics),
-            ),
+        row = (
+            tag.id,
+            self.model_id,
+            trained.weights.astype(np.float32).tobytes(),
+            trained.bias,
+            time.time(),
+            metrics["n_pos"],
+            metrics["n_neg"],
+            json.dumps(metrics),
         )
-        return {"tag": tag.path, **{k: v for k, v in metrics.items() if k != "prompts_key"}}
+        return (
+            tag,
+            row,
+            {"tag": tag.path, **{k: v for k, v in metrics.items() if k != "prompts_key"}},
+        )
 
     def report(self) -> list[dict]:
         """Per tag: corrections so far, and held-out precision and recall of its head."""

@@ -33,9 +33,13 @@ class WeightsDownload:
         self.thread: threading.Thread | None = None
         self.failed = False
 
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
     def start(self) -> None:
         """Start the download unless it runs already or failed in this worker."""
-        if self.failed or (self.thread is not None and self.thread.is_alive()):
+        if self.failed or self.running:
             return
         self.cancel.clear()
         self.thread = threading.Thread(target=self._run, name="clipdesk-download", daemon=True)

@@ -7,7 +7,9 @@ Kinds are enums whose values are plain strings, so a log line or a JSON report r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum, IntEnum
+from enum import IntEnum
+
+from clipdesk.progress import Named, Phase, Progress
 
 
 class Priority(IntEnum):
@@ -15,13 +17,6 @@ class Priority(IntEnum):
     THUMBNAILS = 1  # scans and thumbnails: what makes photos appear
     EMBED = 2
     TAGGING = 3  # the pipeline after embedding, and learning from corrections
-
-
-class Named(str, Enum):
-    """An enum whose members are their string values (in logs, JSON and comparisons)."""
-
-    def __str__(self) -> str:
-        return self.value
 
 
 class EventKind(Named):
@@ -43,25 +38,8 @@ class EventKind(Named):
     ERROR = "error"
 
 
-class Phase(Named):
-    SCAN = "scan"
-    THUMBNAILS = "thumbnails"
-    EMBED = "embed"
-    TAGGING = "tagging"
-    IDLE = "idle"
-    PAUSED = "paused"
-    DOWNLOAD = "download"  # the model's weights: done and total are bytes, rate bytes/s
-
-
-@dataclass(frozen=True)
-class WorkerProgress:
-    phase: Phase
-    done: int
-    total: int
-    rate: float = 0.0  # items per second
-    eta: float | None = None  # seconds left, once a rate is known
-    paused: bool = False
-    item: str = ""  # what the phase works on, where that says more (the file downloaded)
+# The worker publishes the one progress type (clipdesk.progress), under its old name too.
+WorkerProgress = Progress
 
 
 @dataclass(frozen=True)
@@ -71,3 +49,6 @@ class WorkerEvent:
     tag_ids: tuple[int, ...] = ()  # for tags_changed: the tags whose states changed; none: any
     path: str | None = None
     message: str | None = None
+
+
+__all__ = ["EventKind", "Named", "Phase", "Priority", "Progress", "WorkerEvent", "WorkerProgress"]

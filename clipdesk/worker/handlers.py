@@ -11,13 +11,15 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from clipdesk.ops import learning
-from clipdesk.pipeline.decoded import decode_ahead
-from clipdesk.pipeline.indexer import IndexResult, Progress
-from clipdesk.pipeline.scanner import ScanResult, scan
+from clipdesk.pipeline import steps
+from clipdesk.pipeline.indexer import IndexResult
+from clipdesk.pipeline.locks import IndexLock
+from clipdesk.pipeline.scanner import ScanResult
+from clipdesk.pipeline.steps import Embedded
+from clipdesk.progress import Progress
 from clipdesk.wording import plural
 from clipdesk.worker.events import EventKind, Phase, Priority
 from clipdesk.worker.jobs import (
@@ -31,13 +33,11 @@ from clipdesk.worker.jobs import (
     TagJob,
     ThumbnailsJob,
 )
-from clipdesk.worker.state import IndexLock
 
 if TYPE_CHECKING:
     from clipdesk.worker.service import Worker
 
 log = logging.getLogger(__name__)
-THUMB_CHUNK = 32
 INDEX_LOCK_RETRY = 1.0  # seconds between looks while another process indexes
 
 
@@ -47,7 +47,6 @@ def run_call(w: Worker, job: CallJob) -> None:
             job.future.set_result(job.fn(w.library))
         except BaseException as exc:  # the caller gets it from the future
             job.future.set_exception(exc)
-    w.schedule_learning()  # a decision waits a few seconds for the next one, then learns
 
 
 def run_emit(w: Worker, job: EmitJob) -> None:
@@ -59,17 +58,17 @@ def run_watch(w: Worker, job: Job) -> None:
 
 
 def run_scan(w: Worker, job: ScanJob) -> None:
-    cat = w.library.catalog
-    folders = dict(cat.folders())
+    # No index lock: photos appear in the window even while a `clipdesk index` embeds.
+    folders = dict(w.library.catalog.folders())
     w.publish(Phase.SCAN, 0, 0)
     if job.changes is None:
-        ids, result = list(folders), scan(cat, None, settle=w.settle)
+        ids, result = list(folders), steps.scan_folders(w.library, settle=w.settle)
     else:
         ids = [i for i in job.changes if i in folders]
         paths: set[str] = set()
         for folder_id in ids:
             paths |= job.changes[folder_id] or {folders[folder_id]}
-        result = scan(cat, ids, paths=paths, settle=w.settle)
+        result = steps.scan_folders(w.library, ids, paths, w.settle)
     _report_scan(w, result, [folders[i] for i in ids])
     if result.deferred:  # still being copied: look again once it may have settled
         later: dict[int, set[str]] = {}
@@ -84,11 +83,18 @@ def run_scan(w: Worker, job: ScanJob) -> None:
                 changes=later,
             )
         )
-    if result.added or result.changed or result.restored:
-        w.enqueue(ThumbnailsJob(Priority.THUMBNAILS))
+    # The steps that follow a scan: thumbnails (the only place that queues them), then
+    # embedding, which asks the catalog what is left.
     if job.then_index or result.added or result.changed or result.restored or result.moved:
+        w.enqueue(ThumbnailsJob(Priority.THUMBNAILS))
         w.enqueue(IndexJob(Priority.EMBED))
     w.refresh_folders()
+
+
+def _retry(w: Worker, job: Job, lock: IndexLock) -> None:
+    log.info("another index run is in progress (pid %s); waiting", lock.holder())
+    job.not_before = time.monotonic() + INDEX_LOCK_RETRY
+    w.enqueue(job)
 
 
 def _report_scan(w: Worker, result: ScanResult, roots: list[str]) -> None:
@@ -113,46 +119,21 @@ def _report_scan(w: Worker, result: ScanResult, roots: list[str]) -> None:
 
 
 def run_thumbnails(w: Worker, job: ThumbnailsJob) -> None:
-    """Thumbnails for new photos first, so that a grid fills before embedding ends. The
-    same decode leaves the model's input (or the reduced image, before the model is
-    loaded) in the worker's bounded cache, where the index job takes it: one decode."""
-    thumbs = w.library.thumbnails
-    todo = [r for r in w.library.catalog.new_photos() if not thumbs.has(r[2])]
-    embedder = w.library.loaded_embedder  # never loads the model: thumbnails do not wait
+    def made(ids: list[int], done: int, total: int, rate: float) -> None:
+        if ids:
+            w.emit(EventKind.THUMBNAILS_READY, ids)
+        w.publish(Phase.THUMBNAILS, done, total, rate, (total - done) / rate)
 
-    def make(row: tuple[int, str, str]) -> bool:
-        return decode_ahead(row, thumbs, w.decoded, embedder)
-
-    start = time.monotonic()
-    with ThreadPoolExecutor(
-        min(4, os.cpu_count() or 2), thread_name_prefix="clipdesk-thumb"
-    ) as pool:
-        for i in range(0, len(todo), THUMB_CHUNK):
-            if w.interrupted():
-                w.resume_later(job)
-                return
-            chunk = todo[i : i + THUMB_CHUNK]
-            made = [r[0] for r, ok in zip(chunk, pool.map(make, chunk), strict=True) if ok]
-            if made:
-                w.emit(EventKind.THUMBNAILS_READY, made)
-            done = i + len(chunk)
-            rate = done / max(time.monotonic() - start, 1e-9)
-            w.publish(Phase.THUMBNAILS, done, len(todo), rate, (len(todo) - done) / rate)
+    if not steps.thumbnails(w.library, w.decoded, made, w.interrupt_event):
+        w.resume_later(job)
+        return
+    caught_up = steps.catch_up_thumbnails(w.library)  # the cache took none before
+    if caught_up:
+        w.emit(EventKind.THUMBNAILS_READY, caught_up)
 
 
 def run_index(w: Worker, job: IndexJob) -> None:
     lib = w.library
-    adopted = lib.adopt_imported()  # vectors from `clipdesk import-embeddings`, by content
-    if adopted:
-        w.emit(EventKind.PHOTO_INDEXED, adopted)
-    if not lib.needs_embedding():  # nothing to embed: the model stays unloaded
-        w.decoded.clear()
-        w.enqueue(TagJob(Priority.TAGGING))
-        return
-    if lib.needs_download():  # in its own thread, so user jobs and thumbnails go on
-        w.start_download()  # which queues this job again when the weights are in
-        w.enqueue(ThumbnailsJob(Priority.THUMBNAILS))  # photos found earlier are shown meanwhile
-        return
     result = IndexResult(ScanResult())
     sent = [0, 0]  # embedded ids and failures already announced
 
@@ -167,35 +148,32 @@ def run_index(w: Worker, job: IndexJob) -> None:
 
     def progress(p: Progress) -> None:
         announce()
-        if p.phase == "embed":
+        if p.phase == Phase.EMBED:
             w.publish(Phase.EMBED, p.done, p.total, p.rate, p.eta)
 
-    # A `clipdesk index` in another process is embedding these photos: look again soon,
-    # rather than decode and embed the same photos twice.
-    lock = IndexLock(w.paths.data_dir)
-    if not lock.try_acquire():
-        log.info("another index run is in progress (pid %s); waiting", lock.holder())
-        job.not_before = time.monotonic() + INDEX_LOCK_RETRY
-        w.enqueue(job)
+    # The interrupt event is the indexer's cancel: it stops at the next photo and commits
+    # what is decoded, so pausing or yielding never leaves half a batch.
+    outcome = steps.embed(lib, result, progress, w.interrupt_event, w.decoded)
+    if result.adopted_ids:
+        w.emit(EventKind.PHOTO_INDEXED, result.adopted_ids)
+    if outcome is Embedded.BUSY:  # a `clipdesk index` elsewhere embeds these photos
+        _retry(w, job, steps.index_lock(lib))
         return
-    # The interrupt event is the indexer's cancel: it stops at the next photo and
-    # commits what is decoded, so pausing or yielding never leaves half a batch.
-    try:
-        w.indexer().embed_pending(progress, w.interrupt_event, result)
-    finally:
-        lock.release()
-        if not result.cancelled:  # what is left was not needed (removed, or a failed load)
-            w.decoded.clear()
+    if outcome is Embedded.DOWNLOAD:  # in its own thread, so user jobs and thumbnails go on
+        w.start_download()  # which queues this job again when the weights are in
+        return
+    if outcome is not Embedded.CANCELLED:  # what is left was not needed
+        w.decoded.clear()
     announce()
     w.enqueue(TagJob(Priority.TAGGING))  # from catalog state: also repairs an earlier crash
-    if result.cancelled:
+    if outcome is Embedded.CANCELLED:
         w.resume_later(job)
 
 
 def run_tag(w: Worker, job: TagJob) -> None:
     """Keywords from sidecars and photos, then suggestions, for whatever still needs them."""
     w.publish(Phase.TAGGING, 0, 0)
-    done = w.library.after_embedding()
+    done = steps.after_embedding(w.library)
     if done.keywords or done.scored_ids:
         w.emit(EventKind.TAGS_CHANGED, done.scored_ids if not done.keywords else ())
     if done.keyword_errors:  # one report per run: the window shows it as one message
@@ -211,8 +189,9 @@ def run_learn(w: Worker, job: LearnJob) -> None:
     if not learning.pending(w.library):
         return
     w.publish(Phase.TAGGING, 0, 0)
-    if learning.learn_pending(w.library):
-        w.emit(EventKind.TAGS_CHANGED)
+    learned = learning.learn_pending(w.library)
+    if learned.photo_ids:  # only the photos whose suggestions (or their scores) changed
+        w.emit(EventKind.TAGS_CHANGED, learned.photo_ids, tag_ids=learned.tag_ids)
 
 
 HANDLERS: dict[JobKind, Callable[[Worker, Job], None]] = {

@@ -8,10 +8,7 @@ batch is one transaction, so nothing is ever half-written. Watcher events become
 scan jobs, coalesced while they wait. Progress and events go to plain callbacks,
 called from the worker thread; the GUI marshals them onto its own thread.
 
-The worker decides when to learn: a correction (from the window, or from a
-``clipdesk tag`` in another process while this one watches) puts its tag in the
-catalog's learning queue; a few seconds after the last one, the worker retrains those
-tags and re-scores the library for them.
+When to learn from corrections is ops.learning's rule; the worker schedules by it.
 """
 
 from __future__ import annotations
@@ -34,6 +31,7 @@ from clipdesk.embedding.choice import EngineChoice
 from clipdesk.home import app_paths
 from clipdesk.ops import folders as folder_ops
 from clipdesk.ops import learning
+from clipdesk.ops.changes import Change, OpChanges
 from clipdesk.ops.status import FolderStatus
 from clipdesk.pipeline.decoded import DecodedCache
 from clipdesk.pipeline.indexer import Indexer
@@ -325,16 +323,29 @@ class Worker:
     def publish(
         self, phase: Phase, done: int, total: int, rate: float = 0.0, eta: float | None = None
     ) -> None:
-        self._progress = WorkerProgress(phase, done, total, rate, eta, self._paused)
+        self._progress = WorkerProgress(phase, done, total, rate, eta, paused=self._paused)
         try:
             self.on_progress(self._progress)
         except Exception:
             log.exception("progress callback failed")
 
     def emit(
-        self, kind: EventKind, photo_ids=(), path: str | None = None, message: str | None = None
+        self,
+        kind: EventKind,
+        photo_ids=(),
+        path: str | None = None,
+        message: str | None = None,
+        tag_ids=(),
     ) -> None:
-        self.emit_event(WorkerEvent(kind, tuple(photo_ids), path, message))
+        event = WorkerEvent(kind, tuple(photo_ids), tuple(tag_ids), path=path, message=message)
+        self.emit_event(event)
+
+    def _op_changed(self, change: OpChanges) -> None:
+        """An action here changed something: say exactly what; learn from a correction."""
+        if Change.TAGS in change:
+            self.emit(EventKind.TAGS_CHANGED, change.photo_ids, tag_ids=change.tag_ids)
+        if Change.CORRECTIONS in change:
+            self.schedule_learning()
 
     def emit_event(self, event: WorkerEvent) -> None:
         try:
@@ -358,8 +369,8 @@ class Worker:
                     self._current, self._drop = job, False
                     self.interrupt_event.clear()
                     return job
-                if not len(self._queue):
-                    state = Phase.IDLE
+                if not len(self._queue):  # (downloading is not idle: indexing follows)
+                    state = None if self.download.running else Phase.IDLE
                 else:
                     state = Phase.PAUSED if self._paused else None
                 since = time.monotonic() - last_look
@@ -384,6 +395,7 @@ class Worker:
             # The writer connection, opened in this thread; a write that waits for another
             # process's lock says so once in the log.
             self.library.download_elsewhere = True  # WeightsDownload's thread, not a job
+            self.library.on_change = self._op_changed
             self.library.catalog.on_wait = lambda text: log.warning("clipdesk: %s", text)
             while (job := self._take()) is not None:
                 self._execute(job)

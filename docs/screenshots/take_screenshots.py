@@ -35,6 +35,7 @@ from clipdesk.catalog import Catalog  # noqa: E402
 from clipdesk.gui.app import application, create_window  # noqa: E402
 from clipdesk.home import app_paths  # noqa: E402
 from clipdesk.ops.folders import add_folders  # noqa: E402
+from clipdesk.pipeline import steps  # noqa: E402
 from clipdesk.pipeline.library import Library  # noqa: E402
 from clipdesk.tagging.corrections import decide  # noqa: E402
 from clipdesk.tagging.store import TagStore  # noqa: E402
@@ -105,7 +106,7 @@ def build_library(root: Path) -> Path:
         lib.remember_engine()
         store = TagStore(lib.catalog)
         add_folders(lib, [photos, root / "Photos" / "Web exports"])
-        lib.index()
+        steps.index(lib)
         rows = lib.catalog.conn.execute("SELECT id, path FROM photos ORDER BY path").fetchall()
         tags = {t.name: t.id for t in store.all()}
         rows = [r for r in rows if "Web exports" not in r[1]]

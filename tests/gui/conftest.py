@@ -117,6 +117,7 @@ def indexed_template(tmp_path_factory, onnx_cache, shapes_dir) -> tuple[Path, Pa
     from clipdesk.catalog import Catalog
     from clipdesk.home import app_paths
     from clipdesk.ops.folders import add_folders
+    from clipdesk.pipeline import steps
     from clipdesk.pipeline.library import Library
     from clipdesk.tagging.store import TagStore
 
@@ -135,7 +136,7 @@ def indexed_template(tmp_path_factory, onnx_cache, shapes_dir) -> tuple[Path, Pa
         lib.remember_engine()
         store = TagStore(lib.catalog)
         add_folders(lib, [photos])
-        lib.index()
+        steps.index(lib)
     finally:
         lib.close()
     return home, photos

@@ -7,7 +7,7 @@ import shutil
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from clipdesk.gui.grid_model import ScoreRole, ThumbRole
+from clipdesk.gui.adapters.grid_model import ScoreRole, ThumbRole
 from tests.support.gui import WAIT, click_tag, names, wait_idle, wait_rows
 
 

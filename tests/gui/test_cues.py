@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from clipdesk import __version__
-from clipdesk.gui.grid_model import CellRole
-from clipdesk.gui.settings_dialog import SettingsDialog
+from clipdesk.gui.adapters.grid_model import CellRole
+from clipdesk.gui.views.settings_dialog import SettingsDialog
 from tests.support.gui import WAIT, chips, select, wait_rows
 
 

@@ -12,7 +12,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from clipdesk.catalog import Catalog
-from clipdesk.gui.grid_model import ScoreRole
+from clipdesk.gui.adapters.grid_model import ScoreRole
 from clipdesk.pipeline.scanner import scan
 from tests.support.gui import WAIT, names, wait_rows
 from tests.support.model_hub import MODEL, HubServer, own_onnx_cache

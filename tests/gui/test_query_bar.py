@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 
-from clipdesk.gui.grid_model import ScoreRole
+from clipdesk.gui.adapters.grid_model import ScoreRole
 from tests.support.gui import WAIT, names, wait_rows
 
 

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(not shutil.which("exiftool"), reason="exiftool n
 def test_the_export_dialog_writes_the_reject_rating(library_home, shapes, open_window, qtbot):
     with Catalog(library_home / "data" / "catalog.sqlite3") as cat:
         photo_id, path = cat.present_photos()[0]
-        flags.set_rejected(cat, [photo_id])
+        flags.set_reject_flag(cat, [photo_id])
     window = open_window(library_home)
     wait_rows(qtbot, window, 36)
     wait_idle(qtbot, window)

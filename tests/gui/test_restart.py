@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from clipdesk.gui.settings_dialog import SettingsDialog
+from clipdesk.gui.views.settings_dialog import SettingsDialog
 from clipdesk.settings import Settings
 from tests.support.gui import WAIT, chips, choose_completion, select, stored, wait_rows
 

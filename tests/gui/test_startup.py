@@ -10,8 +10,8 @@ import subprocess
 import sys
 import textwrap
 
-from clipdesk.gui.model_choices import choice_for, needs_download
-from clipdesk.gui.welcome import plan_text
+from clipdesk.gui.adapters.model_choices import choice_for, needs_download
+from clipdesk.gui.views.welcome import plan_text
 
 # Runs `clipdesk --home H` (no command) in a fresh process. A timer set before main() records
 # what the user would see at the first moment the window is on screen, then quits.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from clipdesk.gui.tag_chips import chip_kind, chip_text
+from clipdesk.gui.views.tag_chips import chip_kind, chip_text
 from tests.support.gui import WAIT, chips, choose_completion, select, stored, tag_paths, wait_rows
 
 

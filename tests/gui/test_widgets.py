@@ -9,12 +9,12 @@ import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, QThreadPool, QTimer
 
 from clipdesk.catalog import Catalog, browse
-from clipdesk.gui.grid_model import PAGE, PhotoGridModel
-from clipdesk.gui.grid_view import PhotoGrid
-from clipdesk.gui.model_choices import CHOICES
-from clipdesk.gui.settings_dialog import SettingsDialog
-from clipdesk.gui.status_bar import StatusBar, duration, progress_text
-from clipdesk.gui.thumbnails import ThumbnailLoader
+from clipdesk.gui.adapters.grid_model import PAGE, PhotoGridModel
+from clipdesk.gui.adapters.model_choices import CHOICES
+from clipdesk.gui.adapters.thumbnails import ThumbnailLoader
+from clipdesk.gui.views.grid_view import PhotoGrid
+from clipdesk.gui.views.settings_dialog import SettingsDialog
+from clipdesk.gui.views.status_bar import StatusBar, duration, progress_text
 from clipdesk.settings import Settings
 from clipdesk.worker import WorkerProgress
 
@@ -86,7 +86,7 @@ def test_grid_model_pages_rows_in_and_keeps_the_selection(tmp_path, qtbot):
     grid.set_photos(ids[::-1].copy())  # same photos, new order: the selection follows
     assert grid.selected_ids() == [int(ids[10])]
     assert grid.selectionModel().selectedIndexes()[0].row() == 20_000 - 11
-    grid.set_photos(np.concatenate([ids, [10**9]]))  # a new photo: the model resets
+    grid.set_photos(np.concatenate([ids, [10**9]]))  # a new photo: one row inserted
     assert grid.selected_ids() == [int(ids[10])]
     thumbs.close()
     reader.close()

@@ -16,8 +16,10 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 import clipdesk.pipeline.scanner as scanner
+from clipdesk.pipeline import steps
 from clipdesk.pipeline.library import Library
-from clipdesk.worker.state import IndexLock, WorkerLock
+from clipdesk.pipeline.locks import IndexLock
+from clipdesk.worker.state import WorkerLock
 from tests.support import polling
 
 CLI = [sys.executable, "-m", "clipdesk"]
@@ -158,7 +160,7 @@ def test_a_same_size_edit_is_embedded_again_and_an_unchanged_scan_reads_nothing(
     lib = Library(home, "test", "onnx")
     try:
         lib.catalog.add_folder(folder)
-        first, _ = lib.index()
+        first, _ = steps.index(lib)
         assert first.embedded == 1
         (photo_id,) = first.embedded_ids
         old = lib.catalog.embedding(photo_id, lib.model_id)
@@ -175,7 +177,7 @@ def test_a_same_size_edit_is_embedded_again_and_an_unchanged_scan_reads_nothing(
         assert bmp.stat().st_size == size
         assert scanner.content_hash(bmp) == before  # the samples alone cannot tell
 
-        second, _ = lib.index()
+        second, _ = steps.index(lib)
         assert (second.scan.changed, second.embedded) == (1, 1)
         new = lib.catalog.embedding(photo_id, lib.model_id)
         assert float(np.dot(old, new)) < 0.999  # the old embedding was replaced
@@ -186,7 +188,7 @@ def test_a_same_size_edit_is_embedded_again_and_an_unchanged_scan_reads_nothing(
         reads = []
         real = scanner.content_hash
         monkeypatch.setattr(scanner, "content_hash", lambda *a: reads.append(a) or real(*a))
-        third, _ = lib.index()
+        third, _ = steps.index(lib)
         assert (third.scan.seen, third.scan.changed, third.embedded) == (1, 0, 0)
         assert reads == []  # stat only
     finally:

@@ -42,20 +42,26 @@ def test_wheel_carries_the_vocabularies_icon_and_test_model(tmp_path):
         capture_output=True,
     )
     (wheel,) = out.glob("clipdesk-*.whl")
-    names = set(zipfile.ZipFile(wheel).namelist())
-    model = ROOT / "clipdesk" / "models" / "test"
-    expected = {f"clipdesk/models/test/{p.name}" for p in model.iterdir()}
+    names = zipfile.ZipFile(wheel).namelist()
+    assert len(names) == len(set(names))
+    # resources/ and models/ at the top of the repository, mapped into the package.
+    model = ROOT / "models" / "test"
     assert {"open_clip_config.json", "open_clip_model.safetensors", "SHA256"} <= {
         p.name for p in model.iterdir()
     }
-    expected |= {
-        "clipdesk/resources/vocabularies/default.yaml",
-        "clipdesk/resources/vocabularies/test-model.yaml",
-        "clipdesk/resources/icons/clipdesk.svg",
-        "clipdesk/resources/icons/clipdesk-256.png",
+    data = [*(ROOT / "resources").rglob("*"), *model.iterdir()]
+    expected = {
+        "clipdesk/" + "/".join(p.relative_to(ROOT).parts)
+        for p in data
+        if p.is_file() and p.suffix not in (".py", ".pyc")
     }
-    assert expected <= names, sorted(expected - names)
+    assert "clipdesk/resources/vocabularies/default.yaml" in expected
+    assert "clipdesk/resources/icons/hicolor/scalable/apps/io.github.clipdesk.ClipDesk.svg" in (
+        expected
+    )
+    assert expected <= set(names), sorted(expected - set(names))
     assert not any(n.startswith(("models/", "resources/", "tests/")) for n in names)
+    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     # The packaged weights are the ones the registry checks against SHA256.
     weights = zipfile.ZipFile(wheel).read("clipdesk/models/test/open_clip_model.safetensors")
     assert weights == (model / "open_clip_model.safetensors").read_bytes()

@@ -141,7 +141,7 @@ def test_a_model_without_an_export_is_one_line_naming_what_to_do(tmp_path, prebu
     # A pretrained tag (never downloaded here) and a model folder of the user's own: neither
     # has an export, and exporting needs torch.
     own = tmp_path / "my-model"
-    shutil.copytree(REPO / "clipdesk" / "models" / "test", own)
+    shutil.copytree(REPO / "models" / "test", own)
     for model in ("ViT-B-32-256:datacomp_s34b_b86k", str(own)):
         proc, _ = without_torch(
             "--home",

@@ -16,6 +16,7 @@ import pytest
 
 from clipdesk.ops import search as search_ops
 from clipdesk.ops.folders import add_folders
+from clipdesk.pipeline import steps
 from clipdesk.pipeline.library import Library
 from clipdesk.search.index import SearchCache
 from clipdesk.search.query import parse
@@ -40,7 +41,7 @@ def _library(root: Path, onnx_cache: Path, classes) -> Library:
     _write(root / "photos", classes, PER_CLASS, seed=11)
     lib = Library(home, model="test", backend="onnx")
     add_folders(lib, [root / "photos"])
-    lib.index()
+    steps.index(lib)
     return lib
 
 

@@ -44,13 +44,13 @@ def fields(path: Path) -> dict:
     return {k: v for k, v in exif(path).items() if not k.startswith(("System:", "ExifTool:"))}
 
 
-def set_rejected(home: Path, photos: list[Path], rejected: bool = True) -> None:
+def set_reject_flag(home: Path, photos: list[Path], rejected: bool = True) -> None:
     """What the Duplicates view's "Reject" and "Undo rejects" do (ops.duplicates)."""
     from clipdesk.catalog import Catalog, flags
 
     with Catalog(home / "data" / "catalog.sqlite3") as cat:
         ids = {p: i for i, p in cat.present_photos()}
-        assert flags.set_rejected(cat, [ids[str(p)] for p in photos], rejected) == len(photos)
+        assert flags.set_reject_flag(cat, [ids[str(p)] for p in photos], rejected) == len(photos)
 
 
 def lines(proc) -> list[str]:
@@ -100,7 +100,7 @@ def test_reject_copies_then_export_writes_the_reject_rating_and_unreject_removes
     assert "wrote 0, unchanged 1," in again.stdout, again.stdout
 
     before = fields(side)
-    set_rejected(home, [copy], False)  # "Undo rejects"
+    set_reject_flag(home, [copy], False)  # "Undo rejects"
     done = same_plan_and_run()
     assert f"{side}: rating: reject removed" in done.stdout.splitlines()
     after = fields(side)
@@ -112,13 +112,13 @@ def test_reject_copies_then_export_writes_the_reject_rating_and_unreject_removes
 def test_a_rejected_photo_without_tags_gets_a_sidecar_that_goes_once_unrejected(home, photos):
     photo = sorted(photos.glob("*.jpg"))[2]
     run("--model", "test", "add", str(photos))
-    set_rejected(home, [photo])
+    set_reject_flag(home, [photo])
     done = same_plan_and_run()  # the reject alone is a change: the sidecar is written
     side = Path(f"{photo}.xmp")
     assert f"{side}: rating: rejected" in done.stdout.splitlines()
     assert rating(side) == -1 and subjects(side) == set()
 
-    set_rejected(home, [photo], False)
+    set_reject_flag(home, [photo], False)
     done = same_plan_and_run()
     assert not side.exists()  # ClipDesk made it, and it holds nothing else now
     assert "empty sidecar that ClipDesk had created" in done.stdout
@@ -134,14 +134,14 @@ def test_a_rating_another_program_set_is_kept_and_never_removed(home, photos):
         )
     run("--model", "test", "add", str(photos))
     run("tag", str(three), str(theirs), "--add", "Snow")
-    set_rejected(home, [three, theirs])
+    set_reject_flag(home, [three, theirs])
     done = same_plan_and_run()
     assert f"note     {three}: kept the rating 3 another program set" in done.stderr
     assert f"{three}.xmp: +Snow" in done.stdout.splitlines()  # keywords still written
     assert f"{theirs}.xmp: +Snow" in done.stdout.splitlines()  # already -1: nothing to add
     assert rating(Path(f"{three}.xmp")) == 3 and rating(Path(f"{theirs}.xmp")) == -1
 
-    set_rejected(home, [three, theirs], False)
+    set_reject_flag(home, [three, theirs], False)
     done = same_plan_and_run()
     assert not [ln for ln in lines(done) if "rating" in ln]  # nothing to take away
     assert rating(Path(f"{three}.xmp")) == 3
@@ -152,7 +152,7 @@ def test_a_rating_set_elsewhere_after_clipdesk_rejected_is_left_alone(home, phot
     photo = sorted(photos.glob("*.jpg"))[3]
     side = Path(f"{photo}.xmp")
     run("--model", "test", "add", str(photos))
-    set_rejected(home, [photo])
+    set_reject_flag(home, [photo])
     run("export")
     assert rating(side) == -1
     subprocess.run(  # the user rates it 4 stars in another program
@@ -160,7 +160,7 @@ def test_a_rating_set_elsewhere_after_clipdesk_rejected_is_left_alone(home, phot
     )
     done = same_plan_and_run()
     assert f"note     {photo}: kept the rating 4 another program set" in done.stderr
-    set_rejected(home, [photo], False)
+    set_reject_flag(home, [photo], False)
     same_plan_and_run()
     assert rating(side) == 4  # the 4 is not ClipDesk's: un-rejecting does not touch it
 
@@ -177,7 +177,7 @@ def test_the_keyword_editor_writes_and_removes_the_rating_in_place(home, photos)
     Path(f"{unrated}.xmp").write_bytes(cs2.replace(b'   xap:Rating="3"\n', b""))
     Path(f"{rated}.xmp").write_bytes(cs2)
     run("--model", "test", "add", str(photos))
-    set_rejected(home, [unrated, rated])
+    set_reject_flag(home, [unrated, rated])
     pristine = Path(f"{unrated}.xmp").read_bytes()
 
     done = same_plan_and_run()
@@ -189,7 +189,7 @@ def test_the_keyword_editor_writes_and_removes_the_rating_in_place(home, photos)
     assert written.replace(b"   <xap:Rating>-1</xap:Rating>\n", b"") == pristine
 
     run("tag", str(unrated), "--add", "Trips|Rome")
-    set_rejected(home, [unrated], False)
+    set_reject_flag(home, [unrated], False)
     done = same_plan_and_run()
     assert f"{unrated}.xmp: +Trips|Rome rating: reject removed" in done.stdout.splitlines()
     side = Path(f"{unrated}.xmp")

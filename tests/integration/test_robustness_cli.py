@@ -193,6 +193,9 @@ def test_malformed_catalog_is_reported_and_repaired_keeping_what_it_can(home, sh
     for p in leaves[::2]:  # every other page of the embeddings: garbage
         data[(p - 1) * page : p * page] = b"\x5a" * page
     cat.write_bytes(bytes(data))
+    # The search-ready copy of the vectors (written when `tag` re-scored) would still
+    # answer a search: without it, search reads the damaged embeddings.
+    shutil.rmtree(cat.parent / "vectors", ignore_errors=True)
     faults = [run(*a, check=False) for a in (("status",), ("search", "red"), ("export",))]
     assert any(p.returncode == 1 for p in faults)
     for proc in faults:
@@ -262,8 +265,8 @@ def test_full_disk_is_one_line_and_loses_nothing(home, shapes):
         saved.rename(data)
         pytest.skip("cannot mount a small file system here")
     try:
-        for f in saved.iterdir():
-            shutil.copy2(f, data / f.name)
+        for f in saved.iterdir():  # the catalog, and the vector files search reads
+            (shutil.copytree if f.is_dir() else shutil.copy2)(f, data / f.name)
         with open(data / "filler", "wb") as f:  # leave no free space
             try:
                 while True:

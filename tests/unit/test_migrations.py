@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from clipdesk.catalog import SCHEMA_VERSION, Catalog
-from clipdesk.catalog.flags import rejected_ids
+from clipdesk.catalog.flags import reject_flagged
 from clipdesk.catalog.imports import pending_count
 from clipdesk.tagging.corrections import tags_of
 from tests.support import frozen_catalogs as frozen
@@ -56,7 +56,7 @@ def test_a_frozen_catalog_migrates_keeping_its_data(tmp_path, version):
             assert got == want
         assert cat.export_record(1) == ({"Colours|Red"}, version >= 6)
         if version >= 7:
-            assert rejected_ids(cat) == {frozen.REJECTED_PHOTO}
+            assert reject_flagged(cat) == {frozen.REJECTED_PHOTO}
         if version >= 9:
             assert pending_count(cat) == 1
         if version >= 10:

@@ -1,0 +1,161 @@
+"""The Duplicates page: groups of near-duplicate photos side by side, to keep one of each.
+
+Left, the groups; right, the chosen group's photos with their size, date and sharpness,
+the keeper first and starred.
+:class:`clipdesk.gui.controllers.duplicates_controller.DuplicatesController` drives it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clipdesk.gui.adapters.thumbnails import read_image
+from clipdesk.pathnames import shown
+from clipdesk.search.duplicates import Group, Member
+
+THUMB = 220
+
+
+def _sharpness(value: float | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value:.0f}" if value >= 10 else f"{value:.2g}"
+
+
+def describe(m: Member, keeper: bool, rejected: bool) -> str:
+    size = f"{m.width}×{m.height}" if m.width and m.height else "size unknown"
+    weight = f"{m.size / 1e6:.1f} MB" if m.size >= 1e6 else f"{m.size / 1e3:.0f} KB"
+    lines = [
+        ("★ keeper" if keeper else "rejected" if rejected else f"{m.score:.3f} alike"),
+        f"{size} · {weight}",
+        (m.taken_at or "no date")[:19].replace("T", " "),
+        "sharpness " + _sharpness(m.sharpness),
+        shown(m.path).rsplit("/", 1)[-1],
+    ]
+    return "\n".join(lines)
+
+
+class DuplicatesPage(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setAccessibleName("Duplicates")
+        self.find_button = QPushButton("Find duplicates", self)
+        self.bursts = QCheckBox("Bursts only: taken within", self)
+        self.seconds = QSpinBox(self)
+        self.seconds.setRange(1, 3600)
+        self.seconds.setValue(10)
+        self.seconds.setSuffix(" s")
+        self.summary = QLabel(
+            "Find photos that are copies of one another: resized, "
+            "recompressed, lightly cropped, or shot in a burst.",
+            self,
+        )
+        self.summary.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.find_button)
+        top.addWidget(self.bursts)
+        top.addWidget(self.seconds)
+        top.addWidget(self.summary, 1)
+
+        self.groups = QListWidget(self)
+        self.groups.setAccessibleName("Groups")
+        self.groups.setMinimumWidth(180)
+        self.photos = QListWidget(self)
+        self.photos.setAccessibleName("Photos in the group")
+        self.photos.setViewMode(QListView.ViewMode.IconMode)
+        self.photos.setIconSize(QSize(THUMB, THUMB))
+        self.photos.setResizeMode(QListView.ResizeMode.Adjust)
+        self.photos.setMovement(QListView.Movement.Static)
+        self.photos.setWordWrap(True)
+        self.photos.setSpacing(8)
+        self.photos.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.keep_button = QPushButton("Keep this one (K)", self)
+        self.reject_button = QPushButton("Reject the others (R)", self)
+        self.tag_button = QPushButton("Tag the others…", self)
+        self.skip_button = QPushButton("Next group (S)", self)
+        self.undo_button = QPushButton("Undo rejects", self)
+        self.reject_button.setToolTip(
+            "Flag every photo but the keeper as rejected. Nothing is deleted: the flag is "
+            "kept in ClipDesk's catalog, and Export writes it to each photo's XMP sidecar as "
+            "the reject rating (-1, as darktable and Bridge read it); the photo files stay as "
+            "they are."
+        )
+        buttons = QHBoxLayout()
+        for b in (
+            self.keep_button,
+            self.reject_button,
+            self.tag_button,
+            self.undo_button,
+            self.skip_button,
+        ):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        right = QWidget(self)
+        column = QVBoxLayout(right)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.photos, 1)
+        column.addLayout(buttons)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        split.addWidget(self.groups)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setSizes([220, 900])
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(split, 1)
+        self.set_actions_enabled(False)
+
+    def set_actions_enabled(self, on: bool) -> None:
+        for b in (
+            self.keep_button,
+            self.reject_button,
+            self.tag_button,
+            self.skip_button,
+            self.undo_button,
+        ):
+            b.setEnabled(on)
+
+    def show_groups(self, groups: list[Group], rejected: set[int]) -> None:
+        self.groups.clear()
+        for g in groups:
+            QListWidgetItem(self.groups).setToolTip(shown(g.keeper.path))
+        self.mark_groups(groups, rejected)
+        self.set_actions_enabled(bool(groups))
+
+    def mark_groups(self, groups: list[Group], rejected: set[int]) -> None:
+        """Each group's line, ticked once every photo but its keeper is rejected."""
+        for n, g in enumerate(groups):
+            done = all(m.photo_id in rejected for m in g.members[1:])
+            self.groups.item(n).setText(
+                f"{'✓ ' if done else ''}Group {n + 1}: {len(g.members)} photos"
+            )
+
+    def show_group(self, group: Group | None, rejected: set[int], thumb_path) -> None:
+        self.photos.clear()
+        if group is None:
+            return
+        for i, m in enumerate(group.members):
+            item = QListWidgetItem(describe(m, i == 0, m.photo_id in rejected), self.photos)
+            image = read_image(str(thumb_path(m.hash)), QSize(THUMB, THUMB))
+            if not image.isNull():
+                item.setIcon(QIcon(QPixmap.fromImage(image)))
+            item.setToolTip(shown(m.path))
+            item.setData(Qt.ItemDataRole.UserRole, m.photo_id)
+            if m.photo_id in rejected:
+                item.setForeground(Qt.GlobalColor.darkGray)
+        self.photos.setCurrentRow(0)

@@ -1,0 +1,132 @@
+"""The status bar: the worker's progress (count, rate, time left), pause, model and backend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton
+
+from clipdesk.progress import Phase
+
+PHASES = {
+    Phase.SCAN: "Looking for photos",
+    Phase.THUMBNAILS: "Making thumbnails",
+    Phase.EMBED: "Tagging",
+    Phase.TAGGING: "Updating suggestions",
+    Phase.DOWNLOAD: "Downloading the model",
+    Phase.PAUSED: "Paused",
+}
+RESTING = (Phase.IDLE, Phase.DONE)  # nothing left to do: "Up to date"
+
+
+def duration(seconds: float | None) -> str:
+    """A friendly time left: "40 s", "3 min", "2 h 5 min"."""
+    if seconds is None or seconds != seconds:  # None or NaN
+        return ""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{round(s / 60)} min"
+    return f"{s // 3600} h {s % 3600 // 60} min"
+
+
+def progress_text(p: Any) -> str:
+    """One line for a WorkerProgress: what, how far, how fast, how long."""
+    label = PHASES.get(p.phase) or str(p.phase).replace("_", " ").capitalize()
+    parts = [f"{label}: {p.done:,} of {p.total:,}" if p.total else label]
+    if p.rate and p.rate > 0:
+        parts.append(f"{p.rate:.1f} photos/s")
+    left = duration(p.eta)
+    if left and not p.paused:
+        parts.append(f"about {left} left")
+    if p.paused:
+        parts.append("paused")
+    return " · ".join(parts)
+
+
+class StatusBar(QStatusBar):
+    """Progress on the left, then pause, then the model and backend on the right."""
+
+    pause_toggled = Signal(bool)  # True: pause
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.progress_label = QLabel("")
+        self.progress_label.setAccessibleName("Progress")
+        self.bar = QProgressBar()
+        self.bar.setMaximumWidth(180)
+        self.bar.setTextVisible(False)
+        self.bar.hide()
+        self.pause_button = QToolButton()
+        self.pause_button.setText("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.setToolTip("Pause background tagging (the app stays usable)")
+        self.pause_button.toggled.connect(self._toggled)
+        self.pause_button.setEnabled(False)
+        self.photos_label = QLabel("")
+        self.model_label = QLabel("")
+        self.model_label.setToolTip("The model that tags and searches, and where it runs")
+        self.addWidget(self.progress_label, 1)
+        self.addWidget(self.bar)
+        self.addWidget(self.pause_button)
+        self.addPermanentWidget(self.photos_label)
+        self.addPermanentWidget(self.model_label)
+        self.blocked: str | None = None  # why background work cannot go on, when it cannot
+        self._counts: dict[str, int] = {}
+        self._shown: tuple[int, str] = (0, "")  # photos in the grid, and why not all
+
+    def _toggled(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_toggled.emit(paused)
+
+    def show_progress(self, p: Any) -> None:
+        """Show a WorkerProgress; an idle or finished worker hides the bar."""
+        busy = p.phase not in RESTING and (p.total == 0 or p.done < p.total)
+        self.pause_button.setEnabled(busy or p.paused)
+        if p.paused != self.pause_button.isChecked():
+            self.pause_button.blockSignals(True)
+            self.pause_button.setChecked(p.paused)
+            self.pause_button.setText("Resume" if p.paused else "Pause")
+            self.pause_button.blockSignals(False)
+        if not busy and not p.paused:
+            self.bar.hide()
+            idle = p.phase in RESTING
+            self.progress_label.setText((self.blocked or "Up to date") if idle else "")
+            return
+        self.progress_label.setText(progress_text(p))
+        self.bar.setVisible(p.total > 0)
+        self.bar.setRange(0, max(p.total, 1))
+        self.bar.setValue(min(p.done, p.total))
+
+    def set_blocked(self, reason: str | None) -> None:
+        """Say why photos wait (never "Up to date" while they do); None: they no longer wait."""
+        self.blocked = reason
+        if reason:
+            self.progress_label.setText(reason)
+        elif self.progress_label.text().startswith("Waiting"):
+            self.progress_label.setText("")
+
+    def set_model(self, model: str, backend: str) -> None:
+        self.model_label.setText(f"{model} · {backend}")
+
+    def set_shown(self, shown: int, why: str) -> None:
+        """How many photos the grid shows, when a filter or search narrows them."""
+        self._shown = (shown, why)
+        self._show_counts()
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        self._counts = counts
+        self._show_counts()
+
+    def _show_counts(self) -> None:
+        counts = self._counts
+        total = sum(v for k, v in counts.items() if k != "failed")
+        shown, why = self._shown
+        text = f"{shown:,} {why} of {total:,} photos" if why else f"{total:,} photos"
+        if counts.get("missing"):
+            text += f" · {counts['missing']:,} offline"
+        if counts.get("failed"):
+            text += f" · {counts['failed']:,} unreadable"
+        self.photos_label.setText(text)
