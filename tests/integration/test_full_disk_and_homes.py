@@ -15,15 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run
-
-
-def _one_line_error(proc, *words) -> None:
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    for w in words:
-        assert w in proc.stderr, proc.stderr
+from tests.support.cli import one_line_error, run
 
 
 @contextlib.contextmanager
@@ -74,7 +66,7 @@ def test_reading_commands_work_on_a_full_disk_and_writes_say_it_is_full(home, sh
         assert found.returncode == 0 and "red_circle" in found.stdout, found.stderr
         tags = run("tags", photo, check=False)
         assert tags.returncode == 0 and "Before" in tags.stdout, tags.stderr
-        _one_line_error(run("tag", photo, "--add", "After", check=False), "disk", "is full")
+        one_line_error(run("tag", photo, "--add", "After", check=False), "disk", "is full")
         filler.unlink()
         run("tag", photo, "--add", "After")
         tags = run("tags", photo).stdout
@@ -101,7 +93,7 @@ def test_repair_on_a_full_disk_changes_nothing_and_leaves_no_file(home, shapes):
         left = [p.name for p in data.iterdir() if ".damaged-" in p.name or ".recover" in p.name]
         assert left == []  # no 0-byte backup, no half-built catalog
         assert cat.read_bytes() == before
-        _one_line_error(proc, "disk", "full", "nothing was changed")
+        one_line_error(proc, "disk", "full", "nothing was changed")
         filler.unlink()
         assert "backed up the damaged catalog" in run("repair").stdout
 
@@ -158,7 +150,7 @@ def test_a_home_that_cannot_be_a_folder_is_one_line(tmp_path, kind):
         pytest.skip("no /proc here")
     for args in (("status",), ("--model", "test", "add", str(tmp_path))):
         proc = run("--home", str(where), *args, check=False)
-        _one_line_error(proc, "cannot keep ClipDesk's files in", "--home")
+        one_line_error(proc, "cannot keep ClipDesk's files in", "--home")
     if kind != "proc":
         assert "a-file is a file, not a folder" in proc.stderr
     assert (tmp_path / "a-file").read_text() == "not a folder"

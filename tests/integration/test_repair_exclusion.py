@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-from tests.support.cli import CLI, run
+from tests.support.cli import CLI, one_line_error, run
+from tests.support.damage import damage_embeddings
 from tests.support.polling import wait_until
 
 # A process that opens the catalog for writing, as every command does, and holds it until
@@ -42,36 +42,10 @@ def _leftovers(home: Path) -> list[str]:
     return sorted(n for n in names if ".damaged-" in n or ".recover" in n)
 
 
-def _one_line_error(proc, *words) -> None:
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    for w in words:
-        assert w in proc.stderr, proc.stderr
-
-
-def _damage(catalog: Path) -> None:
-    """Every other page of the embeddings table overwritten with garbage."""
-    conn = sqlite3.connect(catalog)
-    page = conn.execute("PRAGMA page_size").fetchone()[0]
-    leaves = [
-        r[0]
-        for r in conn.execute(
-            "SELECT pageno FROM dbstat WHERE name = 'embeddings' AND pagetype = 'leaf'"
-        )
-    ]
-    conn.close()
-    data = bytearray(catalog.read_bytes())
-    for p in leaves[::2]:
-        data[(p - 1) * page : p * page] = b"\x5a" * page
-    catalog.write_bytes(bytes(data))
-    shutil.rmtree(catalog.parent / "vectors", ignore_errors=True)
-
-
 def test_repair_refuses_while_another_process_has_the_catalog_open(home, shapes):
     run("--model", "test", "add", str(shapes))
     cat = _catalog(home)
-    _damage(cat)
+    damage_embeddings(cat)
     before = cat.read_bytes()
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(cat)],
@@ -82,7 +56,7 @@ def test_repair_refuses_while_another_process_has_the_catalog_open(home, shapes)
     try:
         assert holder.stdout.readline().strip() == "open"
         proc = run("repair", check=False)
-        _one_line_error(proc, "another ClipDesk process has the catalog", "nothing was changed")
+        one_line_error(proc, "another ClipDesk process has the catalog", "nothing was changed")
         assert proc.stdout == ""
         assert cat.read_bytes() == before  # not swapped under the process that has it open
         assert _leftovers(home) == []
@@ -110,7 +84,7 @@ def test_a_command_during_a_repair_waits_and_keeps_its_write(home, shapes, tmp_p
     photo = str(sorted(shapes.glob("*.jpg"))[0])
     run("tag", photo, "--add", "Before")
     cat = _catalog(home)
-    _damage(cat)
+    damage_embeddings(cat)
     marker, go = tmp_path / "repairing", tmp_path / "go"
     env = _held_sqlite3(tmp_path / "bin", marker, go)
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
@@ -132,7 +106,7 @@ def test_a_command_during_a_repair_waits_and_keeps_its_write(home, shapes, tmp_p
     assert "backed up the damaged catalog" in out and "recovered" in out
     tag_out, tag_err = tag.communicate(timeout=300)
     assert tag.returncode == 0, tag_out + tag_err
-    _one_line_error(second, "another `clipdesk repair` is already working on")
+    one_line_error(second, "another `clipdesk repair` is already working on")
     assert second.stdout == ""
     # Nothing lost: the decision made before the repair and the one made during it.
     tags = run("tags", photo).stdout

@@ -14,6 +14,8 @@ import sys
 import pytest
 
 from clipdesk.pathnames import shown
+from tests.support.cli import one_line_error
+from tests.support.damage import damage_embeddings
 from tests.support.files import NOT_UTF8, photo_file
 
 CLI = [sys.executable, "-m", "clipdesk"]
@@ -141,20 +143,12 @@ def _catalog_file(home):
     return home / "data" / "catalog.sqlite3"
 
 
-def _one_line_error(proc, *words):
-    assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stderr, proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
-    for w in words:
-        assert w in proc.stderr, proc.stderr
-
-
 def test_garbage_catalog_is_reported_not_replaced_and_repair_starts_over(home, shapes):
     cat = _catalog_file(home)
     cat.parent.mkdir(parents=True)
     cat.write_bytes(b"this is no database, " * 300)
     for args in (("status",), ("search", "red"), ("index",)):
-        _one_line_error(run(*args, check=False), "is damaged", "clipdesk repair")
+        one_line_error(run(*args, check=False), "is damaged", "clipdesk repair")
     assert cat.read_bytes().startswith(b"this is no database")  # never replaced silently
     verbose = run("-v", "status", check=False)
     assert verbose.returncode == 1 and "Traceback" in verbose.stderr
@@ -169,7 +163,7 @@ def test_empty_catalog_file_is_reported(home):
     cat = _catalog_file(home)
     cat.parent.mkdir(parents=True)
     cat.touch()
-    _one_line_error(run("status", check=False), "empty", "clipdesk repair")
+    one_line_error(run("status", check=False), "empty", "clipdesk repair")
     assert cat.stat().st_size == 0
 
 
@@ -179,28 +173,12 @@ def test_malformed_catalog_is_reported_and_repaired_keeping_what_it_can(home, sh
     run("--model", "test", "add", str(shapes))
     run("tag", str(sorted(shapes.glob("*.jpg"))[0]), "--add", "Kept")
     cat = _catalog_file(home)
-    conn = sqlite3.connect(cat)
-    page = conn.execute("PRAGMA page_size").fetchone()[0]
-    leaves = [
-        r[0]
-        for r in conn.execute(
-            "SELECT pageno FROM dbstat WHERE name = 'embeddings' AND pagetype = 'leaf'"
-        )
-    ]
-    conn.close()
-    assert len(leaves) >= 2
-    data = bytearray(cat.read_bytes())
-    for p in leaves[::2]:  # every other page of the embeddings: garbage
-        data[(p - 1) * page : p * page] = b"\x5a" * page
-    cat.write_bytes(bytes(data))
-    # The search-ready copy of the vectors (written when `tag` re-scored) would still
-    # answer a search: without it, search reads the damaged embeddings.
-    shutil.rmtree(cat.parent / "vectors", ignore_errors=True)
+    assert damage_embeddings(cat) >= 2
     faults = [run(*a, check=False) for a in (("status",), ("search", "red"), ("export",))]
     assert any(p.returncode == 1 for p in faults)
     for proc in faults:
         if proc.returncode:
-            _one_line_error(proc, "is damaged", "clipdesk repair")
+            one_line_error(proc, "is damaged", "clipdesk repair")
     repaired = run("repair")
     assert "recovered" in repaired.stdout, repaired.stdout
     conn = sqlite3.connect(cat)
@@ -221,7 +199,7 @@ def test_catalog_from_a_newer_clipdesk_is_one_line(home):
     conn.execute("PRAGMA user_version = 99")
     conn.commit()
     conn.close()
-    _one_line_error(run("status", check=False), "update ClipDesk")
+    one_line_error(run("status", check=False), "update ClipDesk")
 
 
 def _chattr(flag, *paths):
@@ -246,7 +224,7 @@ def test_read_only_catalog_serves_the_commands_that_only_read(home, shapes):
         ):
             proc = run(*args, check=False)
             assert proc.returncode == 0, (args, proc.stderr)
-        _one_line_error(run("tag", photo, "--add", "More", check=False), "read-only")
+        one_line_error(run("tag", photo, "--add", "More", check=False), "read-only")
     finally:
         _chattr("-i", cat, cat.parent)
 
@@ -274,7 +252,7 @@ def test_full_disk_is_one_line_and_loses_nothing(home, shapes):
             except OSError:
                 pass
         proc = run("tag", photo, "--add", "After", check=False)
-        _one_line_error(proc, "full")
+        one_line_error(proc, "full")
         (data / "filler").unlink()
         assert "Before" in run("tags", photo).stdout  # nothing lost
         run("tag", photo, "--add", "After")
@@ -290,6 +268,6 @@ def test_unwritable_settings_folder_is_one_line(home, shapes):
         pytest.skip("chattr +i is not available here")
     try:
         proc = run("--model", "test", "add", str(shapes), check=False)
-        _one_line_error(proc, "permission denied", str(config))
+        one_line_error(proc, "permission denied", str(config))
     finally:
         _chattr("-i", config)
