@@ -103,8 +103,8 @@ def embed(
     decoded: DecodedCache | None = None,
     lock: IndexLock | None = None,
 ) -> Embedded:
-    """Adopt imported vectors, then embed every present photo without an embedding. The
-    photos adopted and embedded are added to ``result.embedded_ids``. ``lock``: one this
+    """Adopt imported vectors, then embed every present photo without an embedding; the
+    photos go into ``result.adopted_ids`` and ``result.embedded_ids``. ``lock``: one this
     caller holds already; else the step takes it, or says BUSY."""
     result.adopted_ids += lib.adopt_imported()  # from `clipdesk import-embeddings`
     if not lib.needs_embedding():  # the one place that asks
