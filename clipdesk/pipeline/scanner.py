@@ -89,6 +89,8 @@ def walk_photos(
                 continue
             if stat.S_ISREG(st.st_mode):
                 yield FileEntry(entry.path, st.st_size, st.st_mtime_ns, st.st_ino)
+            else:
+                errors.append((entry.path, not_a_file(st.st_mode)))
 
 
 @dataclass
@@ -284,6 +286,21 @@ def _entries_at(path: str, root: str, errors: list[tuple[str, str]]) -> Iterator
         return
     if stat.S_ISREG(st.st_mode):
         yield FileEntry(path, st.st_size, st.st_mtime_ns, st.st_ino)
+    else:
+        errors.append((path, not_a_file(st.st_mode)))
+
+
+def not_a_file(mode: int) -> str:
+    """Why a name with a photo's extension is skipped when it is no regular file (a named
+    pipe or a device would block or never end a read)."""
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+    return f"not a photo file: {kind}"
 
 
 def _reason(exc: BaseException, what: str = "cannot read file") -> str:

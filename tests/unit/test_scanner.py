@@ -111,3 +111,21 @@ def test_content_hash_samples_large_files(tmp_path):
     data[-1] ^= 0xFF
     b.write_bytes(bytes(data))
     assert content_hash(a) != content_hash(b)
+
+
+def test_a_pipe_or_device_named_like_a_photo_is_reported_as_skipped(tmp_path):
+    root = tmp_path / "p"
+    _photo(root / "a.jpg")
+    os.mkfifo(root / "pipe.jpg")
+    os.symlink("/dev/null", root / "device.png")
+    cat = _catalog(tmp_path, root)
+    result = scan(cat)
+    assert result.added == 1  # the photo, and the scan did not block on the pipe
+    reasons = {os.path.basename(p): why for p, why in result.errors}
+    assert reasons == {
+        "pipe.jpg": "not a photo file: a named pipe (FIFO)",
+        "device.png": "not a photo file: a character device",
+    }
+    # Named by path, as the watcher names a change, it is reported too.
+    again = scan(cat, paths={str(root / "pipe.jpg")})
+    assert [why for _, why in again.errors] == ["not a photo file: a named pipe (FIFO)"]
