@@ -16,7 +16,7 @@ ends, so a killed process never leaves a stale lock. Windows' ``msvcrt`` has no 
 lock: there repair takes the exclusive one and writers take none, and Windows itself refuses
 to delete or replace a file another process has open: repair then stops with the catalog as
 it was, and says that another process has it open.
-(``pipeline/locks.py``'s ``try_lock`` is the exclusive half of :func:`try_flock`.)
+(The index lock, pipeline/locks.py, and the worker lock, worker/state.py, take it exclusive.)
 """
 
 from __future__ import annotations

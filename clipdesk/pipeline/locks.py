@@ -17,25 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from clipdesk.catalog.opening import try_flock
+
 INDEX_LOCK_FILE = "index.lock"
-
-
-def try_lock(f: IO[bytes]) -> bool:
-    if os.name == "nt":
-        import msvcrt
-
-        try:
-            msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
-        return True
-    import fcntl
-
-    try:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
 
 
 class IndexLock:
@@ -55,7 +39,7 @@ class IndexLock:
             return True
         self.path.parent.mkdir(parents=True, exist_ok=True)
         f = open(self.path, "a+b")  # noqa: SIM115 - held open while the lock is held
-        if not try_lock(f):
+        if not try_flock(f.fileno(), exclusive=True):
             f.close()
             return False
         f.seek(0)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from clipdesk.pipeline.locks import try_lock
+from clipdesk.catalog.opening import try_flock
 
 LOCK_FILE = "worker.lock"
 STATE_FILE = "watch.json"
@@ -34,7 +34,7 @@ class WorkerLock:
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         f = open(self.path, "a+b")  # noqa: SIM115 - held open for the worker's life
-        if not try_lock(f):
+        if not try_flock(f.fileno(), exclusive=True):
             f.seek(0)
             pid = f.read().decode(errors="replace").strip() or "?"
             f.close()
@@ -88,7 +88,9 @@ def worker_alive(data_dir: Path) -> bool:
     if not path.exists():
         return False
     with open(path, "a+b") as f:
-        return not try_lock(f)  # closing the file releases a lock taken just to look
+        return not try_flock(
+            f.fileno(), exclusive=True
+        )  # closing the file releases a lock taken just to look
 
 
 def write_state(data_dir: Path, folders: dict[str, dict]) -> None:
