@@ -2,10 +2,11 @@
 
 ``decode`` reads any supported photo at reduced size (JPEG DCT scaling, the HEIC thumbnail,
 the RAW embedded preview), upright and in RGB, and raises ImageError with a one-line reason
-for anything it cannot read.
+for anything it cannot read, including a photo whose decode would need more memory than
+MAX_DECODE_BYTES. The decodes running at once share a budget of memory (budget.py).
 """
 
-from clipdesk.imaging.core import MAX_PIXELS, DecodedImage, ImageError
+from clipdesk.imaging.core import MAX_DECODE_BYTES, MAX_PIXELS, DecodedImage, ImageError
 from clipdesk.imaging.decode import (
     HEIF_EXTENSIONS,
     RAW_EXTENSIONS,
@@ -18,6 +19,7 @@ from clipdesk.imaging.thumbnails import ThumbnailCache, make_thumbnail
 
 __all__ = [
     "HEIF_EXTENSIONS",
+    "MAX_DECODE_BYTES",
     "MAX_PIXELS",
     "RAW_EXTENSIONS",
     "SUPPORTED_EXTENSIONS",

@@ -11,6 +11,13 @@ from PIL import Image, UnidentifiedImageError
 MAX_PIXELS: int = 250_000_000
 """Decompression-bomb cap: images whose header claims more pixels are refused unread."""
 
+MAX_DECODE_BYTES: int = 640 * 2**20
+"""The most memory one decode may need (footprint.py estimates it from the header); a photo
+needing more is refused unread. 640 MB keeps a 150 MP 8-bit RGB PNG or TIFF (4 bytes a
+pixel: 600 MB), a 100 MP progressive 4:4:4 JPEG and any baseline JPEG decodable, and the
+worst decode that passes well under 1 GB; it refuses a 50 MP WebP (16 bytes a pixel) and
+a 250 MP 16-bit RGBA PNG (8 bytes a pixel, 2 GB). ``decode`` reads it when called."""
+
 
 class ImageError(Exception):
     """A file that cannot be decoded; ``str(err)`` is a one-line human-readable reason."""
@@ -63,6 +70,25 @@ def check_pixels(width: int, height: int, max_pixels: int) -> None:
         raise ImageError(f"invalid image size {width}x{height}")
     if width * height > max_pixels:
         raise ImageError(too_large_reason(width * height, max_pixels))
+
+
+def _size(n: int) -> str:
+    """'2,048 MB' for photo-sized amounts, '1.5 MB' or exact bytes for small (test) limits."""
+    if n >= 10 * 2**20:
+        return f"{n // 2**20:,} MB"
+    if n >= 2**20:
+        return f"{n / 2**20:.1f} MB"
+    return f"{n:,} bytes"
+
+
+def check_bytes(need: int, max_bytes: int, what: str) -> None:
+    """Refuse an image whose decode would need more than ``max_bytes`` of memory, before any
+    pixel is decoded; ``what`` names it ("15800x15800 RGBA")."""
+    if need > max_bytes:
+        raise ImageError(
+            f"image too large: decoding {what} needs about {_size(need)} of memory, "
+            f"over the {_size(max_bytes)} limit"
+        )
 
 
 def reduce_for_min_side(img: Image.Image, min_side: int) -> Image.Image:

@@ -1,7 +1,9 @@
 """The one entry point for reading a photo: ``decode``.
 
 Thread-safe: every call uses its own file object and images and changes no global state,
-so the embed stage can run it in a ThreadPoolExecutor.
+so the embed stage can run it in a ThreadPoolExecutor. The only thing calls share is the
+process's decode budget (budget.py): a decode waits there until the memory it needs fits
+beside the decodes already running.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import stat
 from collections.abc import Callable
 from typing import BinaryIO
 
+from clipdesk.imaging import core
 from clipdesk.imaging.core import MAX_PIXELS, DecodedImage, ImageError, reason_for
 from clipdesk.imaging.heif import decode_heif, is_heif
 from clipdesk.imaging.raster import decode_pillow
@@ -34,7 +37,10 @@ _SNIFF_BYTES = 64
 
 
 def decode(
-    path: str | os.PathLike[str], min_side: int = 256, max_pixels: int = MAX_PIXELS
+    path: str | os.PathLike[str],
+    min_side: int = 256,
+    max_pixels: int = MAX_PIXELS,
+    max_bytes: int | None = None,
 ) -> DecodedImage:
     """Decode at reduced size: the result's short side is >= min_side when the source is that
     large (never upscaled), and under 2 * min_side unless the format cannot shrink further.
@@ -42,10 +48,16 @@ def decode(
     The format is found from the content, not the extension (a PNG named .jpg decodes), except
     that RAW extensions go to LibRaw first. Raises ImageError, with a one-line reason, for
     every file that cannot be decoded, and never any other exception for a bad file.
+
+    A file whose header claims more than ``max_pixels``, or whose decode would need more
+    than ``max_bytes`` of memory (None: core.MAX_DECODE_BYTES, read now), is refused unread.
     """
     if min_side < 1:
         raise ValueError(f"min_side must be >= 1, not {min_side}")
-    return _as_image_error(lambda: _decode(os.fsdecode(path), min_side, max_pixels), max_pixels)
+    limit = core.MAX_DECODE_BYTES if max_bytes is None else max_bytes
+    return _as_image_error(
+        lambda: _decode(os.fsdecode(path), min_side, max_pixels, limit), max_pixels
+    )
 
 
 def _as_image_error(run: Callable[[], DecodedImage], max_pixels: int) -> DecodedImage:
@@ -65,7 +77,7 @@ def _open(path: str) -> BinaryIO:
         raise ImageError(f"cannot read file: {exc.strerror or exc}") from exc
 
 
-def _decode(path: str, min_side: int, max_pixels: int) -> DecodedImage:
+def _decode(path: str, min_side: int, max_pixels: int, max_bytes: int) -> DecodedImage:
     try:
         st = os.stat(path)
     except OSError as exc:
@@ -83,17 +95,21 @@ def _decode(path: str, min_side: int, max_pixels: int) -> DecodedImage:
         def by_content() -> DecodedImage:
             f.seek(0)
             if is_heif(head):
-                return decode_heif(f, min_side, max_pixels)
-            return decode_pillow(f, min_side, max_pixels)
+                return decode_heif(f, min_side, max_pixels, max_bytes)
+            return decode_pillow(f, min_side, max_pixels, max_bytes)
 
         if os.path.splitext(path)[1].lower() not in RAW_EXTENSIONS:
             return by_content()
         # A JPEG or HEIC renamed to .cr2 still decodes; a TIFF-based file LibRaw rejects is
         # reported as an unsupported RAW rather than shown as its tiny TIFF thumbnail.
         if head[:4] in (b"II*\0", b"MM\0*"):
-            return decode_raw(path, min_side, max_pixels)
+            return decode_raw(path, min_side, max_pixels, max_bytes)
         return decode_raw(
-            path, min_side, max_pixels, fallback=lambda: _as_image_error(by_content, max_pixels)
+            path,
+            min_side,
+            max_pixels,
+            max_bytes,
+            fallback=lambda: _as_image_error(by_content, max_pixels),
         )
 
 

@@ -8,12 +8,22 @@ plugin instead: pillow-heif 1.x ships no AV1 decoder.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
 import pillow_heif
 from PIL import Image
 
-from clipdesk.imaging.core import DecodedImage, ImageError, check_pixels, reduce_for_min_side
+from clipdesk.imaging import budget
+from clipdesk.imaging.core import (
+    DecodedImage,
+    ImageError,
+    check_bytes,
+    check_pixels,
+    reduce_for_min_side,
+)
+from clipdesk.imaging.footprint import heif_bytes
 from clipdesk.imaging.metadata import exif_from_bytes, exif_orientation, exif_taken_at
 from clipdesk.imaging.modes import to_rgb
 
@@ -41,19 +51,56 @@ def is_heif(head: bytes) -> bool:
     return bool(brands & _HEIF_BRANDS) and not brands & _AVIF_BRANDS
 
 
-def decode_heif(fp: BinaryIO, min_side: int, max_pixels: int) -> DecodedImage:
+def decode_heif(fp: BinaryIO, min_side: int, max_pixels: int, max_bytes: int) -> DecodedImage:
     """Decode the primary image of a HEIF file, or its thumbnail when that is big enough.
 
     libheif applies the file's rotation/mirror/crop boxes while decoding, so the result is
     already upright and its size is the displayed size; the EXIF orientation is only
     reported, never applied again (the HEIF spec says it must be ignored for display).
+    The primary image is refused unread when over ``max_pixels`` or ``max_bytes``; each
+    image decoded holds its bytes of the process's decode budget.
     """
-    try:
+    with _as_image_error():
         heif = pillow_heif.open_heif(fp, convert_hdr_to_8bit=True)
         primary = heif[heif.primary_index]
         width, height = primary.size
         check_pixels(width, height, max_pixels)
-        img = _decode_thumbnail(primary, min_side) or primary.to_pillow()
+        thumbnails = _thumbnails(primary, min_side)
+    img = None
+    for thumb in thumbnails:
+        img = _decode_reduced(thumb, heif_bytes(thumb.mode, *thumb.size, min_side), min_side)
+        if img is not None:
+            break
+    if img is None:
+        need = heif_bytes(primary.mode, width, height, min_side)
+        check_bytes(need, max_bytes, f"{width}x{height} {primary.mode}")
+        img = _decode_reduced(primary, need, min_side, required=True)
+    assert img is not None
+    exif = exif_from_bytes(primary.info.get("exif"))
+    return DecodedImage(img, width, height, exif_orientation(exif), exif_taken_at(exif))
+
+
+def _decode_reduced(
+    source: pillow_heif.HeifImage, need: int, min_side: int, required: bool = False
+) -> Image.Image | None:
+    """Decode ``source`` holding ``need`` bytes of the decode budget, reduced and in RGB;
+    None for a broken image unless ``required`` (then ImageError)."""
+    with budget.reserve(need):
+        try:
+            with _as_image_error():
+                img = source.to_pillow()
+        except ImageError:
+            if required:
+                raise
+            return None  # a broken thumbnail: try the next, then the primary image
+        return reduce_for_min_side(to_rgb(img), min_side)
+
+
+@contextmanager
+def _as_image_error() -> Iterator[None]:
+    """libheif's errors as ImageError with a one-line reason."""
+    try:
+        yield
     except ImageError:
         raise
     except _HEIF_ERRORS as exc:
@@ -61,13 +108,10 @@ def decode_heif(fp: BinaryIO, min_side: int, max_pixels: int) -> DecodedImage:
         if "nsupported" in detail:
             raise ImageError(f"unsupported HEIF image: {detail}") from exc
         raise ImageError(f"truncated or corrupt image data ({detail})") from exc
-    exif = exif_from_bytes(primary.info.get("exif"))
-    img = reduce_for_min_side(to_rgb(img), min_side)
-    return DecodedImage(img, width, height, exif_orientation(exif), exif_taken_at(exif))
 
 
-def _decode_thumbnail(primary: pillow_heif.HeifImage, min_side: int) -> Image.Image | None:
-    """The smallest embedded thumbnail whose short side is >= min_side, decoded; else None.
+def _thumbnails(primary: pillow_heif.HeifImage, min_side: int) -> list[pillow_heif.HeifImage]:
+    """Embedded thumbnails whose short side is >= min_side, smallest first, not decoded.
 
     Only thumbnails that are a scaled copy of the primary image qualify: same mode and the
     same aspect ratio (a thumbnail without the primary's rotation or crop fails that test).
@@ -87,9 +131,4 @@ def _decode_thumbnail(primary: pillow_heif.HeifImage, min_side: int) -> Image.Im
         if abs(t_width * height - t_height * width) > 2 * max(width, height):
             continue  # aspect ratio differs beyond rounding
         candidates.append(thumb)
-    for thumb in sorted(candidates, key=lambda t: t.size[0] * t.size[1]):
-        try:
-            return thumb.to_pillow()
-        except _HEIF_ERRORS:
-            continue  # a broken thumbnail: try the next, then the primary image
-    return None
+    return sorted(candidates, key=lambda t: t.size[0] * t.size[1])

@@ -28,9 +28,7 @@ _lab_transform: ImageCms.ImageCmsTransform | None = None
 def to_rgb(img: Image.Image) -> Image.Image:
     """Return ``img`` as mode "RGB"; transparent areas become white."""
     mode = img.mode
-    if mode in _KEYED_MODES and "transparency" in img.info:
-        return _over_white(img.convert("RGBA"))
-    if mode == "P" and img.palette is not None and img.palette.mode == "RGBA":
+    if keyed_transparency(img):
         return _over_white(img.convert("RGBA"))
     if mode == "RGB":
         return img
@@ -53,10 +51,36 @@ def to_rgb(img: Image.Image) -> Image.Image:
         raise ImageError(f"unsupported colour mode {mode}") from exc
 
 
+def keyed_transparency(img: Image.Image) -> bool:
+    """True when ``img`` has no alpha band but some colour or palette entry is transparent."""
+    if img.mode in _KEYED_MODES and "transparency" in img.info:
+        return True
+    return img.mode == "P" and img.palette is not None and img.palette.mode == "RGBA"
+
+
+def to_rgb_bytes(mode: str, keyed: bool = False) -> int:
+    """Bytes a pixel that ``to_rgb`` allocates at its peak, its result included, for an image
+    of ``mode`` (``keyed``: with keyed_transparency); beside ``to_rgb`` so the two change
+    together. Pillow stores RGB, RGBA, I and F in 4 bytes a pixel, I;16 in 2, L and P in 1."""
+    if keyed:
+        return 8  # the RGBA copy and the result
+    if mode == "RGB":
+        return 0
+    if mode in _ALPHA_MODES:
+        return 4 if mode == "RGBA" else 8
+    if mode.startswith("I;16"):
+        return 7  # numpy's copy (2), the shifted copy (2), 8 bits (1) and the result (4)
+    if mode == "I":
+        return 28  # a range stretch in float64: the copy, the float copy and two temporaries
+    if mode == "F":
+        return 36  # as I, plus the finite values and the copy without NaNs
+    return 4  # Pillow's own convert (1, L, P, CMYK, YCbCr, LAB...): the result only
+
+
 def _over_white(rgba: Image.Image) -> Image.Image:
     """Composite over white: what a viewer or a web page shows behind a transparent photo."""
     out = Image.new("RGB", rgba.size, WHITE)
-    out.paste(rgba, mask=rgba.getchannel("A"))
+    out.paste(rgba, mask=rgba)  # an RGBA mask is its alpha band, without copying it out
     return out
 
 

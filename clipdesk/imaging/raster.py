@@ -6,7 +6,9 @@ from typing import BinaryIO
 
 from PIL import Image, ImageFile
 
-from clipdesk.imaging.core import DecodedImage, check_pixels, reduce_for_min_side
+from clipdesk.imaging import budget
+from clipdesk.imaging.core import DecodedImage, check_bytes, check_pixels, reduce_for_min_side
+from clipdesk.imaging.footprint import pillow_bytes
 from clipdesk.imaging.metadata import (
     apply_orientation,
     display_size,
@@ -76,37 +78,50 @@ def decode_pillow(
     fp: BinaryIO,
     min_side: int,
     max_pixels: int,
+    max_bytes: int,
     orientation: int | None = None,
 ) -> DecodedImage:
     """Decode an open file with Pillow at reduced size.
 
     ``orientation`` overrides the file's EXIF orientation (a RAW's embedded preview is
-    oriented by the RAW's own tag). Pillow errors propagate; ``decode`` turns them into
-    ImageError.
+    oriented by the RAW's own tag). Refused unread when the header's size is over
+    ``max_pixels`` or the decode would need more than ``max_bytes``; the decode holds its
+    bytes of the process's decode budget. Pillow errors propagate; ``decode`` turns them
+    into ImageError.
     """
     img = Image.open(fp, formats=PIL_FORMATS)
     full_w, full_h = img.size  # header size, read before draft() shrinks img.size
     check_pixels(full_w, full_h, max_pixels)
     exif = None
+    stored = img.size
     if img.format in _JPEG_FORMATS:
         exif = read_exif(img)  # the main image's (read at open): a preview has its own
         _seek_preview(img, min_side)
+        stored = img.size
         # DCT scaling (1/2, 1/4, 1/8) inside libjpeg: decodes a 24 MP file ~10x faster.
         # Pillow picks the largest scale that keeps both sides >= the requested size.
         img.draft("RGB", (min_side, min_side))
-    # load() is where truncation is detected (LOAD_TRUNCATED_IMAGES is left False).
-    img.load()
-    if exif is None:
-        exif = read_exif(img)
-    if orientation is None:
-        orientation = exif_orientation(exif)
-    orientation = valid_orientation(orientation)
-    out = to_rgb(img)
-    out = reduce_for_min_side(out, min_side)
-    out = apply_orientation(out, orientation)
-    if isinstance(out, ImageFile.ImageFile):
-        # Detach from the file object, which the caller is about to close.
-        out = out.copy()
+    need = pillow_bytes(img, min_side, stored)
+    check_bytes(need, max_bytes, f"{full_w}x{full_h} {img.mode}")
+    with budget.reserve(need):
+        try:
+            # load() is where truncation is detected (LOAD_TRUNCATED_IMAGES is left False).
+            img.load()
+            if exif is None:
+                exif = read_exif(img)
+            if orientation is None:
+                orientation = exif_orientation(exif)
+            orientation = valid_orientation(orientation)
+            out = to_rgb(img)
+            if out is not img:
+                img.close()  # the loaded pixels are not needed beside the reduced copy
+            out = reduce_for_min_side(out, min_side)
+            out = apply_orientation(out, orientation)
+            if isinstance(out, ImageFile.ImageFile):
+                # Detach from the file object, which the caller is about to close.
+                out = out.copy()
+        finally:
+            img.close()  # freed while the bytes are still reserved
     width, height = display_size(full_w, full_h, orientation)
     return DecodedImage(out, width, height, orientation, exif_taken_at(exif))
 

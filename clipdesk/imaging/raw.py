@@ -13,7 +13,15 @@ import numpy as np
 import rawpy
 from PIL import Image
 
-from clipdesk.imaging.core import DecodedImage, ImageError, check_pixels, reduce_for_min_side
+from clipdesk.imaging import budget
+from clipdesk.imaging.core import (
+    DecodedImage,
+    ImageError,
+    check_bytes,
+    check_pixels,
+    reduce_for_min_side,
+)
+from clipdesk.imaging.footprint import bitmap_bytes
 from clipdesk.imaging.metadata import (
     apply_orientation,
     display_size,
@@ -35,9 +43,11 @@ def decode_raw(
     path: str,
     min_side: int,
     max_pixels: int,
+    max_bytes: int,
     fallback: Callable[[], DecodedImage] | None = None,
 ) -> DecodedImage:
-    """Decode the embedded preview of the RAW file at ``path``.
+    """Decode the embedded preview of the RAW file at ``path``; the preview is refused when
+    over ``max_pixels`` or ``max_bytes``, and holds its bytes of the decode budget.
 
     ``fallback`` is tried when LibRaw does not recognise the file at all: a JPEG saved with a
     RAW extension should still show up. It must raise only ImageError.
@@ -81,15 +91,17 @@ def decode_raw(
             io.BytesIO(preview),
             min_side,
             max_pixels,
+            max_bytes,
             orientation=raw_orientation if raw_orientation != 1 else None,
         )
         orientation, taken_at = result.orientation, result.taken_at
         img = result.image
         preview_w, preview_h = display_size(result.width, result.height, orientation)
     else:
-        img, preview_w, preview_h = _bitmap_to_image(preview, max_pixels)
         orientation, taken_at = raw_orientation, None
-        img = apply_orientation(reduce_for_min_side(img, min_side), orientation)
+        img, preview_w, preview_h = _bitmap_to_image(
+            preview, min_side, max_pixels, max_bytes, orientation
+        )
 
     # Report the sensor's size (what the photo "is"), falling back to the preview's.
     if sizes.width > 0 and sizes.height > 0:
@@ -122,18 +134,25 @@ def _open_raw(path: str) -> rawpy.RawPy:
     return rawpy.imread(path)
 
 
-def _bitmap_to_image(arr: np.ndarray, max_pixels: int) -> tuple[Image.Image, int, int]:
-    """An (h, w[, c]) bitmap preview as an RGB image (stored orientation) and its size."""
+def _bitmap_to_image(
+    arr: np.ndarray, min_side: int, max_pixels: int, max_bytes: int, orientation: int
+) -> tuple[Image.Image, int, int]:
+    """An (h, w[, c]) bitmap preview as a reduced, upright RGB image, and its stored size."""
     if arr.ndim == 3 and arr.shape[2] == 1:
         arr = arr[:, :, 0]
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
         raise ImageError(_NO_PREVIEW)
     height, width = arr.shape[:2]
     check_pixels(width, height, max_pixels)
-    if arr.dtype == np.uint16:
-        arr = arr >> 8  # 16-bit previews: keep the top byte, as for 16-bit greys
-    img = Image.fromarray(np.ascontiguousarray(arr, dtype=np.uint8))
-    return to_rgb(img), width, height
+    bands = arr.shape[2] if arr.ndim == 3 else 1
+    need = bitmap_bytes(width, height, bands, arr.itemsize, min_side)
+    check_bytes(need, max_bytes, f"{width}x{height} RAW preview")
+    with budget.reserve(need):
+        if arr.dtype == np.uint16:
+            arr = arr >> 8  # 16-bit previews: keep the top byte, as for 16-bit greys
+        img = to_rgb(Image.fromarray(np.ascontiguousarray(arr, dtype=np.uint8)))
+        img = apply_orientation(reduce_for_min_side(img, min_side), orientation)
+    return img, width, height
 
 
 def _tiff_taken_at(path: str) -> str | None:
