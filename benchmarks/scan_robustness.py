@@ -1,13 +1,17 @@
-"""Scan robustness (issue 13): identical contents, another writer during a scan, and what a
-full-file hash would cost against the decode.
+"""Scan robustness (issues 13 and 26.3): identical contents, another writer during a scan,
+and what the whole-content hash costs against the decode and in a scan of moves.
 
 (a) scan N zero-byte (identical) files vs N distinct tiny files, same process, side by side;
 (b) while a scan of N identical files runs in another process, how long a one-row write
     transaction here waits for the lock (max over the scan);
-(c) per 24 MP JPEG: the sampled content hash (what the scanner reads), a full-file
-    BLAKE2b, and the reduced-size decode the indexer does anyway.
+(c) per 24 MP JPEG: the sampled content hash (what the scanner reads), the whole-content
+    XXH3-128 (identity.full_hash, taken before each decode), a full-file BLAKE2b for
+    comparison, and the reduced-size decode the indexer does anyway;
+(d) a scan that finds N moved photos (a renamed folder of decoded photos: each move is
+    confirmed by reading the whole file) vs a scan of the same N files as new photos
+    (sampled hash only), side by side.
 
-    .venv/bin/python benchmarks/scan_robustness.py [--n 4000] [--jpegs 4]
+    .venv/bin/python benchmarks/scan_robustness.py [--n 4000] [--jpegs 4] [--moves 500]
 
 (a) and (b) run against whichever clipdesk is on the path, so an older checkout can be
 measured the same way (``PYTHONPATH=old-checkout ... --jpegs 0``).
@@ -30,7 +34,8 @@ from PIL import Image
 
 from clipdesk.catalog import Catalog
 from clipdesk.imaging import decode
-from clipdesk.pipeline.scanner import content_hash, scan
+from clipdesk.pipeline.identity import content_hash, full_hash
+from clipdesk.pipeline.scanner import scan
 
 
 def _scan_seconds(root: Path, n: int, identical: bool) -> float:
@@ -120,12 +125,43 @@ def part_c(tmp: Path, count: int) -> None:
         return h.hexdigest()
 
     sampled = timed(content_hash)
-    whole = timed(full)
+    xxh = timed(full_hash)
+    blake = timed(full)
     dec = timed(lambda p: decode(p, min_side=256))
     print(
-        f"(c) per 24 MP JPEG ({mb:.1f} MB): sampled hash {sampled:.2f} ms, full-file "
-        f"BLAKE2b {whole:.1f} ms, reduced-size decode {dec:.0f} ms; full hash = "
-        f"{whole / dec:.0%} of the decode, {whole / sampled:.0f}x the sampled hash"
+        f"(c) per 24 MP JPEG ({mb:.1f} MB): sampled hash {sampled:.2f} ms, whole-content "
+        f"XXH3-128 {xxh:.1f} ms ({mb / xxh:.1f} GB/s), BLAKE2b {blake:.1f} ms, reduced-size "
+        f"decode {dec:.0f} ms; XXH3-128 = {xxh / dec:.1%} of the decode"
+    )
+
+
+def part_d(tmp: Path, n: int) -> None:
+    rng = np.random.default_rng(1)
+    src = tmp / "moves" / "a"
+    src.mkdir(parents=True)
+    for i in range(n):  # 2 MB each, a phone JPEG's size; distinct contents
+        (src / f"{i:05d}.jpg").write_bytes(rng.bytes(2_000_000))
+    with Catalog(tmp / "moves.sqlite3") as cat:
+        cat.add_folder(tmp / "moves")
+        scan(cat)
+        with cat.transaction():  # as their decode records them
+            for path, row in cat.photos_in_folder(1).items():
+                cat.set_decoded(row.id, 1, 1, 1, None, full_hash(path))
+        os.rename(src, tmp / "moves" / "b")
+        t = time.perf_counter()
+        moved = scan(cat)
+        moves = time.perf_counter() - t
+    assert moved.moved == n, moved
+    with Catalog(tmp / "fresh.sqlite3") as cat:
+        cat.add_folder(tmp / "moves")
+        t = time.perf_counter()
+        added = scan(cat)
+        fresh = time.perf_counter() - t
+    assert added.added == n, added
+    print(
+        f"(d) scan of {n} moved 2 MB photos (each confirmed by its whole content): "
+        f"{moves:.2f} s ({moves / n * 1000:.2f} ms each); the same {n} as new photos: "
+        f"{fresh:.2f} s ({fresh / n * 1000:.2f} ms each); ratio {moves / fresh:.1f}x"
     )
 
 
@@ -133,6 +169,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=4000)
     ap.add_argument("--jpegs", type=int, default=4)
+    ap.add_argument("--moves", type=int, default=500)
     args = ap.parse_args()
     print(f"load: {os.getloadavg()[0]:.1f} (1 min), {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as d:
@@ -141,6 +178,8 @@ def main() -> None:
         part_b(tmp, args.n)
         if args.jpegs:
             part_c(tmp, args.jpegs)
+        if args.moves:
+            part_d(tmp, args.moves)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ class PhotoRow:
     status: str
     error: str | None
     inode: int | None = None
+    full_hash: str | None = None  # XXH3-128 of the whole file once read (pipeline/identity.py)
 
 
 def _photo(r) -> PhotoRow:
@@ -52,7 +53,7 @@ def _paths(rows) -> list[tuple]:
 
 _PHOTO_COLUMNS = (
     "id, folder_id, path, size, mtime_ns, hash, width, height, taken_at, orientation, status, "
-    "error, inode"
+    "error, inode, full_hash"
 )
 
 
@@ -246,17 +247,23 @@ class Catalog(ModelQueries, SidecarRecords):
         )
 
     def update_changed(
-        self, photo_id: int, size: int, mtime_ns: int, hash_: str, inode: int | None = None
+        self,
+        photo_id: int,
+        size: int,
+        mtime_ns: int,
+        hash_: str,
+        inode: int | None = None,
+        full_hash: str | None = None,
     ) -> None:
         """The file's content changed (or a failed photo's file did): forget what was derived
         from the old content, and try it again."""
         self.conn.execute("DELETE FROM embeddings WHERE photo_id = ?", (photo_id,))
         self.conn.execute(
-            "UPDATE photos SET size = ?, mtime_ns = ?, hash = ?, status = 'new', error = NULL, "
-            "width = NULL, height = NULL, taken_at = NULL, orientation = NULL, "
+            "UPDATE photos SET size = ?, mtime_ns = ?, hash = ?, full_hash = ?, status = 'new', "
+            "error = NULL, width = NULL, height = NULL, taken_at = NULL, orientation = NULL, "
             "keywords_read = 0, inode = COALESCE(?, inode), updated_at = ? "
             "WHERE id = ?",
-            (size, mtime_ns, hash_, inode or None, time.time(), photo_id),
+            (size, mtime_ns, hash_, full_hash, inode or None, time.time(), photo_id),
         )
 
     def touch(self, photo_id: int, mtime_ns: int, inode: int | None = None) -> None:
@@ -316,12 +323,67 @@ class Catalog(ModelQueries, SidecarRecords):
         )
 
     def set_decoded(
-        self, photo_id: int, width: int, height: int, orientation: int, taken_at: str | None
+        self,
+        photo_id: int,
+        width: int,
+        height: int,
+        orientation: int,
+        taken_at: str | None,
+        full_hash: str | None = None,
     ) -> None:
+        """The photo was decoded (``full_hash``: of the bytes decoded, when they were read)."""
         self.conn.execute(
             "UPDATE photos SET width = ?, height = ?, orientation = ?, taken_at = ?, "
-            "status = 'indexed', error = NULL, updated_at = ? WHERE id = ?",
-            (width, height, orientation, taken_at, time.time(), photo_id),
+            "full_hash = COALESCE(?, full_hash), status = 'indexed', error = NULL, "
+            "updated_at = ? WHERE id = ?",
+            (width, height, orientation, taken_at, full_hash, time.time(), photo_id),
+        )
+
+    def unfingerprinted(self, after: int, limit: int) -> list[tuple[int, str, int, int]]:
+        """(id, path, size, mtime_ns) of up to ``limit`` present, decoded photos after id
+        ``after`` whose whole content was never hashed (indexed by an older release, or
+        adopted from imported vectors): the fingerprint step reads them."""
+        return _paths(
+            self.conn.execute(
+                "SELECT id, path, size, mtime_ns FROM photos WHERE full_hash IS NULL "
+                "AND status = 'indexed' AND id > ? ORDER BY id LIMIT ?",
+                (after, limit),
+            )
+        )
+
+    def derives_nothing(self, photo_id: int) -> bool:
+        """Nothing is known from the photo's content yet: never decoded, no embedding, no
+        tag (a record its scan made, waiting for its decode)."""
+        return not self.conn.execute(
+            "SELECT 1 FROM photos WHERE id = ? AND width IS NOT NULL UNION ALL "
+            "SELECT 1 FROM embeddings WHERE photo_id = ? UNION ALL "
+            "SELECT 1 FROM photo_tags WHERE photo_id = ? LIMIT 1",
+            (photo_id, photo_id, photo_id),
+        ).fetchone()
+
+    def drop_unread(self, photo_ids: Iterable[int]) -> None:
+        """Remove records nothing was learned from yet (:meth:`derives_nothing`): a file whose
+        content is unknown is recorded anew rather than taken for one of them."""
+        self.conn.executemany(
+            "DELETE FROM photos WHERE id = ? AND width IS NULL AND NOT EXISTS "
+            "(SELECT 1 FROM photo_tags WHERE photo_id = photos.id) AND NOT EXISTS "
+            "(SELECT 1 FROM embeddings WHERE photo_id = photos.id)",
+            [(i,) for i in photo_ids],
+        )
+
+    def has_unfingerprinted(self) -> bool:
+        return bool(
+            self.conn.execute(
+                "SELECT 1 FROM photos WHERE full_hash IS NULL AND status = 'indexed' LIMIT 1"
+            ).fetchone()
+        )
+
+    def set_full_hashes(self, rows: Iterable[tuple[int, int, int, str]]) -> None:
+        """(id, size, mtime_ns, full hash): stored only where the file is still as it was
+        when read (same size and time), so a hash never stands for other bytes."""
+        self.conn.executemany(
+            "UPDATE photos SET full_hash = ? WHERE id = ? AND size = ? AND mtime_ns = ?",
+            [(h, i, size, mtime) for i, size, mtime, h in rows],
         )
 
     def pending(self, model_id: int) -> list[tuple[int, str, str]]:

@@ -250,7 +250,15 @@ V11 = """
 UPDATE embeddings SET scored = 0;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11]
+# A photo's whole-content hash (XXH3-128, pipeline/identity.py), NULL until its bytes are read
+# in full (at its decode, or by the fingerprint step for photos an older release indexed). A
+# file at a new path is taken for a moved photo, tags and embedding included, only when this
+# hash matches: the sampled ``hash`` only finds the candidates.
+V12 = """
+ALTER TABLE photos ADD COLUMN full_hash TEXT;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

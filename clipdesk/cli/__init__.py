@@ -11,6 +11,7 @@
     clipdesk export / import-keywords                        XMP sidecars
     clipdesk watch [PATH...]         watch the folders and index what changes, until Ctrl-C
     clipdesk repair                  back up a damaged catalog and recover what can be read
+    clipdesk forget --missing [PATH...]   forget photos whose files are gone, with their tags
     clipdesk cluster-embed SRC... --output DIR    embed an archive on a Ray cluster
     clipdesk import-embeddings DIR   bring a cluster run's vectors into this library
 
@@ -56,6 +57,7 @@ MODEL_FREE = {
     "review",
     "export",
     "import-keywords",
+    "forget",
 }
 # Read-only commands that load a model: once they have answered, the process may end
 # without tearing the interpreter down (``entry``).

@@ -1,4 +1,4 @@
-"""The library commands: add, index, status."""
+"""The library commands: add, index, status, repair, forget."""
 
 from __future__ import annotations
 
@@ -37,6 +37,27 @@ def add_parsers(sub, common) -> None:
     )
     st = sub.add_parser("status", parents=[common], help="model, backend, counts, failed files")
     st.add_argument("--json", action="store_true", help="print JSON")
+    fg = sub.add_parser(
+        "forget",
+        parents=[common],
+        help="forget photos whose files are gone, with their tags (files are never touched)",
+        description="Forget the records of photos whose files are gone, with their tags and "
+        "decisions. Photos of a folder that is not found (an unplugged drive) are kept unless "
+        "that folder is named; a photo that is there is never forgotten.",
+    )
+    fg.add_argument(
+        "--missing",
+        action="store_true",
+        required=True,
+        help="forget photos whose files are missing (the one kind there is to forget)",
+    )
+    fg.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="only under these folders or photos of the library (default: everywhere)",
+    )
+    fg.add_argument("--dry-run", action="store_true", help="list what would go, change nothing")
 
 
 def remember_choice(library, args) -> None:
@@ -173,4 +194,24 @@ def cmd_repair(library, args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"add": cmd_add, "index": cmd_index, "status": cmd_status, "repair": cmd_repair}
+def cmd_forget(library, args) -> int:
+    from clipdesk.ops import forgetting, learning
+    from clipdesk.worker.state import worker_alive
+
+    done = forgetting.forget_missing(library, args.paths or None, dry_run=args.dry_run)
+    for path in done.paths:
+        print(f"  {shown(path)}")
+    for line in done.lines():
+        print(line)
+    if done.tags.decisions and not done.dry_run:  # the tags decided on them learn again
+        learning.after_decision(library, worker_alive(library.paths.data_dir))
+    return EXIT_OK
+
+
+COMMANDS = {
+    "add": cmd_add,
+    "index": cmd_index,
+    "status": cmd_status,
+    "repair": cmd_repair,
+    "forget": cmd_forget,
+}

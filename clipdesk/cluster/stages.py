@@ -27,7 +27,8 @@ from clipdesk.embedding import Embedder, load_embedder
 from clipdesk.embedding.preprocess import ImageTransform
 from clipdesk.imaging import ImageError, ThumbnailCache, decode
 from clipdesk.pathnames import from_db, to_db
-from clipdesk.pipeline.scanner import content_hash, walk_photos
+from clipdesk.pipeline.identity import content_hash
+from clipdesk.pipeline.scanner import walk_photos
 
 LIST_BLOCK = 64  # files per listing block: one decode task each (pipelines with the model)
 

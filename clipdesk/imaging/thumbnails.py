@@ -66,6 +66,11 @@ class ThumbnailCache:
         except OSError:
             return False
 
+    def discard(self, key: str) -> None:
+        """Remove the thumbnail for ``key``, if there is one (no photo has that content now)."""
+        with contextlib.suppress(OSError, ValueError):
+            self.path_for(key).unlink()
+
     def save(self, key: str, img: Image.Image, scaled: Image.Image | None = None) -> Path:
         """Write the thumbnail atomically: readers see the old file or the new, never half.
         ``scaled``: a smaller copy of the whole picture to draw from (``make_thumbnail``).

@@ -9,6 +9,7 @@ first and runs in the thread that owns its catalog connection (the one writer).
 - :mod:`~clipdesk.ops.vocabulary`: edit, create, delete, import, export and check tags
 - :mod:`~clipdesk.ops.model_vocabulary`: whether the vocabulary suits the model; its own
 - :mod:`~clipdesk.ops.folders`: add and remove photo folders
+- :mod:`~clipdesk.ops.forgetting`: forget photos whose files are gone (and their folders)
 - :mod:`~clipdesk.ops.sidecars`: export tags to XMP sidecars, import their keywords
 - :mod:`~clipdesk.ops.search`: text, example and prompt search within a filter
 - :mod:`~clipdesk.ops.repair`: back up and rebuild a damaged catalog

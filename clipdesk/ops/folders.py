@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from clipdesk.pathnames import shown
+from clipdesk.pipeline import links
 from clipdesk.pipeline.library import FolderNotFound, Library
 from clipdesk.pipeline.scanner import normalise_folder
 
@@ -31,9 +32,17 @@ def check_folder(path: str | Path) -> Path:
 
 
 def add_folders(lib: Library, paths: list[str | Path]) -> list[int]:
-    """Add folder trees (each checked first); their ids. Indexing is the caller's next step."""
+    """Add folder trees (each checked first); their ids. Indexing is the caller's next step.
+
+    Photos an older release recorded through a link into a new folder take their own path
+    in it, tags and all, instead of being indexed a second time (pipeline/links.py)."""
     folders = [check_folder(p) for p in paths]
-    return [lib.catalog.add_folder(f) for f in folders]
+    known = {i for i, _ in lib.catalog.folders()}
+    ids = [lib.catalog.add_folder(f) for f in folders]
+    for folder_id, folder in zip(ids, folders, strict=True):
+        if folder_id not in known:
+            links.rehome(lib.catalog, folder_id, str(folder))
+    return ids
 
 
 def retry_failed(lib: Library) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,18 +39,34 @@ def photo_ids(lib: Library, photos: list[str | Path]) -> list[int]:
     for p in photos:
         row = find_photo(lib, p)
         if row is None:
-            raise OpError(f"{shown(p)} is not in the library (add its folder first)")
+            raise OpError(_not_in_library(p))
         ids.append(row.id)
     return ids
 
 
 def find_photo(lib: Library, photo: str | Path):
-    """The catalog row of a photo given by path, or None."""
+    """The catalog row of a photo given by path, or None. A path through a link finds the
+    photo at its own path, where the scan records it (pipeline/links.py); then the path as
+    written, where an older release may have recorded it."""
     for form in lookup_forms(photo):
-        row = lib.catalog.photo_by_path(Path(form).expanduser().resolve())
-        if row is not None:
-            return row
+        given = Path(form).expanduser()
+        for path in dict.fromkeys((str(given.resolve()), os.path.abspath(given))):
+            row = lib.catalog.photo_by_path(path)
+            if row is not None:
+                return row
     return None
+
+
+def _not_in_library(photo: str | Path) -> str:
+    given = Path(photo).expanduser()
+    real = given.resolve()
+    if str(real) != os.path.abspath(given):
+        return (
+            f"{shown(str(photo))} is not in the library: through a link it is {shown(str(real))}, "
+            f"which is not in the library either; add its folder with `clipdesk add "
+            f"{shown(str(real.parent))}`"
+        )
+    return f"{shown(str(photo))} is not in the library (add its folder first)"
 
 
 def decide(lib: Library, photo_ids: list[int], tag_id: int, state: str) -> int:

@@ -12,6 +12,7 @@ import numpy as np
 
 from clipdesk.embedding import Embedder
 from clipdesk.imaging import DecodedImage, ImageError, ThumbnailCache, decode
+from clipdesk.pipeline.identity import full_hash
 
 DECODED_CACHE_BYTES = 192 * 1024 * 1024  # about 170 reduced 24 MP photos, or 320 model inputs
 DECODED_CACHE_ENTRIES = 1024
@@ -28,6 +29,7 @@ class _Decoded:
     pixels: np.ndarray | None = None
     model: str | None = None
     error: str | None = None
+    full_hash: str | None = None  # of the bytes decoded (identity.py)
 
     @property
     def nbytes(self) -> int:
@@ -103,6 +105,7 @@ def decode_ahead(
     photo_id, path, hash_ = row
     side = max(thumbnails.size, embedder.image_size if embedder else 0)
     pixels = scaled = None
+    whole = whole_content(path)  # first: the decode then reads the bytes from memory
     try:
         d = decode(path, min_side=side)
         if embedder is not None:
@@ -116,9 +119,20 @@ def decode_ahead(
     except Exception:  # a full disk or a decoder bug: the indexer tries again
         return False
     if cache is not None and (embedder is None or pixels is not None):
-        entry = _Decoded(hash_, side, d)
+        entry = _Decoded(hash_, side, d, full_hash=whole)
         if pixels is not None:
             entry.pixels, entry.model = pixels, embedder.name
             entry.decoded = DecodedImage(None, d.width, d.height, d.orientation, d.taken_at)
         cache.put(photo_id, entry)
     return True
+
+
+def whole_content(path: str) -> str | None:
+    """The file's whole-content hash, taken just before its decode, or None when it cannot
+    be read (the decode then says why). Taken before, not after: a file rewritten in between
+    leaves the hash of the older bytes, which the next scan sees as a change, never the
+    reverse (an embedding of old bytes kept under a new hash)."""
+    try:
+        return full_hash(path)
+    except OSError:
+        return None

@@ -29,7 +29,8 @@ from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder
 from clipdesk.embedding.gpu import plan_ingest
 from clipdesk.imaging import ImageError, ThumbnailCache, decode, read_jpeg
-from clipdesk.pipeline.decoded import DecodedCache
+from clipdesk.pipeline.decoded import DecodedCache, whole_content
+from clipdesk.pipeline.identity import bytes_hash
 from clipdesk.pipeline.lanes import run_lanes
 from clipdesk.pipeline.scanner import ScanResult, scan
 from clipdesk.progress import Phase, Progress
@@ -61,6 +62,7 @@ class _Prepared:
     thumb_error: str | None = None  # the thumbnail cache failed: not the photo's fault
     hash: str = ""
     raw: bytes | None = None  # a JPEG's bytes, to decode on the device (GPU plan)
+    full_hash: str | None = None  # of the bytes decoded (identity.py)
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -136,22 +138,24 @@ class Indexer:
     # -- the pipeline ---------------------------------------------------------
 
     def _prepare(self, photo_id: int, path: str, hash_: str, on_device: bool = True) -> _Prepared:
-        """Runs in a worker thread: everything up to the encoder's input."""
+        """Runs in a worker thread: everything up to the encoder's input, and the
+        whole-content hash of the bytes decoded (identity.py)."""
         thumb_error = None
         try:
-            d, pixels = self._take_ahead(photo_id, hash_)
+            d, pixels, whole = self._take_ahead(photo_id, hash_)
             if d is None and on_device and self.device is not None:
                 jpeg = read_jpeg(path)
                 if jpeg is not None:  # decoded on the device with its batch
                     h = jpeg[1]
                     return _Prepared(
                         photo_id, path, None, h.width, h.height, h.orientation, h.taken_at,
-                        hash=hash_, raw=jpeg[0],
+                        hash=hash_, raw=jpeg[0], full_hash=bytes_hash(jpeg[0]),
                     )  # fmt: skip
             if d is None:
+                whole = whole_content(path)  # first: the decode reads the bytes from memory
                 d = decode(path, min_side=self.decode_side)
                 pixels, scaled = self.embedder.preprocess_scaled(d.image)
-                try:  # saved even when one exists: an edit that kept the content hash
+                try:  # saved even when one exists: an edit that kept the sampled hash
                     # (same size, samples unchanged) must not keep the old picture's
                     if self.thumbnails is not None:
                         self.thumbnails.save(hash_, d.image, scaled)
@@ -164,25 +168,27 @@ class Indexer:
         except Exception as exc:  # a decoder bug must cost one photo, not the run
             return _Prepared(photo_id, path, error=f"unexpected {type(exc).__name__}: {exc}")
         return _Prepared(
-            photo_id, path, pixels, d.width, d.height, d.orientation, d.taken_at, None, thumb_error
-        )
+            photo_id, path, pixels, d.width, d.height, d.orientation, d.taken_at, None,
+            thumb_error, full_hash=whole,
+        )  # fmt: skip
 
     def make_missing_thumbnails(self, result: IndexResult | None = None) -> list[int]:
         return make_missing_thumbnails(self.catalog, self.thumbnails, result)
 
     def _take_ahead(self, photo_id: int, hash_: str):
-        """(decoded, pixels) from the thumbnail pass's decode, or (None, None) to decode.
+        """(decoded, pixels, whole-content hash) from the thumbnail pass's decode, or Nones
+        to decode.
         Used only when decoded at this indexer's size, so the result equals a new decode."""
         ahead = self.decoded.take(photo_id, hash_) if self.decoded is not None else None
         if ahead is None or ahead.min_side != self.decode_side:
-            return None, None
+            return None, None, None
         if ahead.error is not None:
             raise ImageError(ahead.error)
         if ahead.pixels is not None and ahead.model == self.embedder.name:
-            return ahead.decoded, ahead.pixels
+            return ahead.decoded, ahead.pixels, ahead.full_hash
         if ahead.decoded is None or ahead.decoded.image is None:
-            return None, None
-        return ahead.decoded, None
+            return None, None, None
+        return ahead.decoded, None, ahead.full_hash
 
     def _embed(self, pending, result: IndexResult, progress: ProgressCallback, cancel) -> None:
         if not pending:
@@ -261,7 +267,9 @@ class Indexer:
             vectors = self._encode_host(batch)
         with self.catalog.transaction():
             for i, p in enumerate(batch):
-                self.catalog.set_decoded(p.photo_id, p.width, p.height, p.orientation, p.taken_at)
+                self.catalog.set_decoded(
+                    p.photo_id, p.width, p.height, p.orientation, p.taken_at, p.full_hash
+                )
                 self.catalog.put_embedding(p.photo_id, self.model_id, vectors[i])
             for p in failed:
                 self.catalog.mark_failed(p.photo_id, p.error or "unknown error")

@@ -1,14 +1,14 @@
 """Walk photo folders and bring the catalog's file records up to date.
 
-An unchanged file (same size and mtime) costs one stat. A new path whose content
-hash matches a photo that is no longer at its old path is a move: the record,
-and with it the embedding and tags, follows the file. The watcher scans only the
+An unchanged file (same size and mtime) costs one stat. A new path whose whole content
+matches a photo that is no longer at its old path is a move: the record, and with it the
+embedding and tags, follows the file (identity.py: the sampled hash finds the candidates,
+the whole-content hash decides). The watcher scans only the
 paths its events name (``paths``), and skips files still being written (``settle``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import time
@@ -19,23 +19,8 @@ from pathlib import Path
 
 from clipdesk.catalog import Catalog, PhotoRow
 from clipdesk.imaging import SUPPORTED_EXTENSIONS
-
-_CHUNK = 64 * 1024
-
-
-def content_hash(path: str | os.PathLike[str], size: int | None = None) -> str:
-    """A fast content fingerprint: the size plus three 64 KiB samples (start, middle, end)."""
-    with open(path, "rb") as f:
-        if size is None:
-            size = os.fstat(f.fileno()).st_size
-        h = hashlib.blake2b(size.to_bytes(8, "little"), digest_size=16)
-        if size <= 3 * _CHUNK:
-            h.update(f.read())
-        else:
-            for offset in (0, size // 2 - _CHUNK // 2, size - _CHUNK):
-                f.seek(offset)
-                h.update(f.read(_CHUNK))
-    return h.hexdigest()
+from clipdesk.pipeline import links
+from clipdesk.pipeline.identity import content_hash, full_hash
 
 
 @dataclass
@@ -47,14 +32,20 @@ class FileEntry:
 
 
 def walk_photos(
-    root: str | os.PathLike[str], errors: list[tuple[str, str]] | None = None
+    root: str | os.PathLike[str],
+    errors: list[tuple[str, str]] | None = None,
+    added_folder: str | os.PathLike[str] | None = None,
 ) -> Iterator[FileEntry]:
-    """Supported files under ``root``: hidden files and folders skipped, symlink loops cut.
+    """Supported files under ``root``, a folder inside ``added_folder`` (default:
+    ``root`` itself): hidden files and folders skipped, links never walked through, so that
+    each photo is found once, at its own path (the rule: pipeline/links.py).
 
-    A folder or photo that cannot be looked at (no permission, a link loop, an I/O error) is
-    skipped and, when ``errors`` is given, listed there with the reason.
+    A folder or photo that cannot be looked at (no permission, a link loop, an I/O error),
+    and a link that is not followed (one out of the folder), is skipped and, when
+    ``errors`` is given, listed there with the reason.
     """
     errors = [] if errors is None else errors
+    added = os.fspath(root if added_folder is None else added_folder)
     seen_dirs: set[tuple[int, int]] = set()
     stack = [os.fspath(root)]
     while stack:
@@ -65,7 +56,7 @@ def walk_photos(
             errors.append((folder, _reason(exc, "cannot open folder")))
             continue
         key = (st.st_dev, st.st_ino)
-        if key in seen_dirs:  # a symlink back up the tree, or a second link to one folder
+        if key in seen_dirs:  # one folder mounted twice (a bind mount) is walked once
             continue
         seen_dirs.add(key)
         try:
@@ -76,21 +67,27 @@ def walk_photos(
         for entry in sorted(entries, key=lambda e: e.name):
             if entry.name.startswith("."):
                 continue
+            photo = os.path.splitext(entry.name)[1].lower() in SUPPORTED_EXTENSIONS
+            why: str | None = None
             try:
-                if entry.is_dir():  # follows a symlinked folder; the inode set stops loops
-                    stack.append(entry.path)
-                    continue
-                if os.path.splitext(entry.name)[1].lower() not in SUPPORTED_EXTENSIONS:
-                    continue
-                st = entry.stat()
+                if entry.is_dir():
+                    if entry.is_symlink():
+                        why = links.folder_link(entry.path, added)
+                    else:
+                        stack.append(entry.path)
+                elif photo:
+                    st = entry.stat()
+                    if not stat.S_ISREG(st.st_mode):  # a link to a device is one too
+                        why = not_a_file(st.st_mode)
+                    elif entry.is_symlink():
+                        why = links.file_link(entry.path, added)
+                    else:
+                        yield FileEntry(entry.path, st.st_size, st.st_mtime_ns, st.st_ino)
             except OSError as exc:
-                if os.path.splitext(entry.name)[1].lower() in SUPPORTED_EXTENSIONS:
-                    errors.append((entry.path, _reason(exc)))
-                continue
-            if stat.S_ISREG(st.st_mode):
-                yield FileEntry(entry.path, st.st_size, st.st_mtime_ns, st.st_ino)
-            else:
-                errors.append((entry.path, not_a_file(st.st_mode)))
+                if photo:
+                    why = _reason(exc)
+            if why:
+                errors.append((entry.path, why))
 
 
 @dataclass
@@ -130,7 +127,8 @@ def scan(
     ``clipdesk tag`` during the scan of a big folder) gets in between two of them.
     """
     result = ScanResult()
-    folders = [(i, p) for i, p in catalog.folders() if folder_ids is None or i in folder_ids]
+    every_folder = catalog.folders()
+    folders = [(i, p) for i, p in every_folder if folder_ids is None or i in folder_ids]
     wanted = None if paths is None else _outermost(paths)
     now_ns = time.time_ns()
     # A future mtime (a camera with a wrong clock) says nothing about a copy in progress.
@@ -181,9 +179,12 @@ def scan(
         _added(writes, folder_id, entry, moves, result)
     gone = [r.id for r in vanished.values() if r.status != "missing"]
     writes.add("", lambda: catalog.mark_missing(gone))
+    writes.add("", lambda: catalog.drop_unread(moves.dropped))
     writes.flush()
     result.changed = len(result.changed_ids)
     result.missing += len(gone)
+    # A link into another added folder is no skipped entry: its target is indexed there.
+    result.errors = links.drop_links_into_library(result.errors, [p for _, p in every_folder])
     result.missing_ids.extend(gone)
     return result
 
@@ -225,25 +226,51 @@ class _Writes:
 
 
 class _MoveFinder:
-    """Which known photo a new file with this content is, when it is a move: one whose old
-    path is gone (vanished in this scan, or no longer there). Each content's candidates
-    are read once per scan and each is looked at once, so a folder of thousands of
-    identical files (zero-byte ones, say) costs linear time, not quadratic."""
+    """Which known photo a new file is, when it is a move: one whose old path is gone
+    (vanished in this scan, or no longer there) and whose whole content is the file's.
+
+    The sampled hash and size find the candidates; the whole-content hash decides, so a
+    different photo of the same size that differs only between the samples is a new photo,
+    never the old one with its tags. A candidate whose whole content was never read (an
+    older release indexed it and the fingerprint step has not reached it) cannot be proved
+    the same, so it is not taken: it stays missing with its tags. A record its scan made
+    and no decode has reached yet carries nothing (no embedding, no tag): it is dropped
+    (``dropped``) and the file recorded as new, under a new id, so that nothing decoded
+    for the old record (the worker keeps decodes by photo id) is taken for it.
+
+    Each content's candidates are read once per scan. One still at its path, or one that
+    can never be proved, is looked at once; only a vanished one whose whole content differs
+    from this file is kept for the next file (a string comparison), so a folder of
+    thousands of identical files (zero-byte ones, say) costs linear time, not quadratic."""
 
     def __init__(self, catalog: Catalog, vanished: dict[int, PhotoRow]):
         self.catalog, self.vanished = catalog, vanished
         self.candidates: dict[tuple[str, int], deque[PhotoRow]] = {}
+        self.dropped: list[int] = []
 
-    def take(self, hash_: str, size: int) -> PhotoRow | None:
+    def take(self, hash_: str, size: int, path: str) -> PhotoRow | None:
+        """The photo that moved to ``path``, or None. Raises OSError when the file cannot be
+        read whole."""
         key = (hash_, size)
         cands = self.candidates.get(key)
         if cands is None:
             cands = self.candidates[key] = deque(self.catalog.photos_by_hash(hash_, size))
-        while cands:
+        whole = None
+        for _ in range(len(cands)):
             cand = cands.popleft()  # either it moved here, or it is still where it was
-            if cand.id in self.vanished or not _exists(cand.path):
+            if cand.id not in self.vanished and _exists(cand.path):
+                continue
+            if cand.full_hash is None:
+                if self.catalog.derives_nothing(cand.id):  # nothing to carry, or to lose
+                    self.vanished.pop(cand.id, None)
+                    self.dropped.append(cand.id)
+                    return None
+                continue  # never the same, for any file: not looked at again
+            whole = whole or full_hash(path)
+            if whole == cand.full_hash:
                 self.vanished.pop(cand.id, None)
                 return cand
+            cands.append(cand)  # not this file: it may be another new file's
         return None
 
 
@@ -272,8 +299,14 @@ def _entries_at(path: str, root: str, errors: list[tuple[str, str]]) -> Iterator
     rel = os.path.relpath(path, root)
     if rel != "." and any(part.startswith(".") for part in rel.split(os.sep)):
         return
+    link = links.first_link(path, root)
+    if link is not None:  # never walked through: its target is scanned at its own path
+        why = links.link_reason(link, root)
+        if why:
+            errors.append((link, why))
+        return
     if os.path.isdir(path):
-        yield from walk_photos(path, errors)
+        yield from walk_photos(path, errors, root)
         return
     if os.path.splitext(path)[1].lower() not in SUPPORTED_EXTENSIONS:
         return
@@ -318,16 +351,16 @@ def _same_file(row: PhotoRow, entry: FileEntry) -> bool:
 
 
 def _changed(writes: _Writes, row: PhotoRow, entry: FileEntry, result: ScanResult) -> None:
-    """The file's size or mtime moved: its content is taken as changed and embedded again.
-
-    The content hash samples three 64 KiB blocks, so an edit that keeps the size and
-    misses those blocks (a repainted BMP) hashes the same: an equal hash with a new mtime
-    is not proof that only the timestamp moved. A ``touch`` costs one photo's re-embedding;
-    a missed edit would keep the old embedding and tags for good (docs/architecture.md).
-    """
+    """The file's size or mtime moved. With the same size and a known whole-content hash,
+    the file is read once to tell a ``touch`` (same bytes: the embedding and tags stay)
+    from an edit (re-embedded). Any other change is taken as new content: forget what
+    was derived from the old, embed again."""
     cat = writes.catalog
     try:
         h = content_hash(entry.path, entry.size)
+        whole = None
+        if row.full_hash is not None and row.size == entry.size and row.status != "failed":
+            whole = full_hash(entry.path)
     except OSError as exc:
         # Changed but unreadable: forget the old content, record why; the new size and time
         # are kept, so the photo is looked at again when it changes.
@@ -338,10 +371,20 @@ def _changed(writes: _Writes, row: PhotoRow, entry: FileEntry, result: ScanResul
             cat.mark_failed(row.id, reason)
             result.changed_ids.append(row.id)
     else:
+        if whole is not None and whole == row.full_hash:
 
-        def change() -> None:
-            cat.update_changed(row.id, entry.size, entry.mtime_ns, h, entry.inode)
-            result.changed_ids.append(row.id)
+            def change() -> None:  # the same bytes: only its time (or inode) moved
+                cat.touch(row.id, entry.mtime_ns, entry.inode)
+                if row.status == "missing":
+                    cat.restore(row.id)
+                    result.restored += 1
+                    result.restored_ids.append(row.id)
+
+        else:
+
+            def change() -> None:
+                cat.update_changed(row.id, entry.size, entry.mtime_ns, h, entry.inode, whole)
+                result.changed_ids.append(row.id)
 
     writes.add(entry.path, change)
 
@@ -366,10 +409,13 @@ def _added(
 
         writes.add(entry.path, unreadable)
         return
-    moved = moves.take(h, entry.size)
+    try:
+        moved = moves.take(h, entry.size, entry.path)
+    except OSError:  # read for its samples, then not whole: embedded (and failed) as new
+        moved = None
     if moved is not None:
-        # A move: same content, and the old path is gone (vanished in this scan, missing,
-        # or outside the paths a watcher event named).
+        # A move: the same whole content, and the old path is gone (vanished in this scan,
+        # missing, or outside the paths a watcher event named).
         def move() -> None:
             cat.move_photo(moved.id, folder_id, entry.path, entry.mtime_ns)
             cat.set_inode(moved.id, entry.inode)
@@ -382,6 +428,8 @@ def _added(
     def insert() -> None:
         photo_id = cat.insert_photo(folder_id, entry.path, entry.size, entry.mtime_ns, h)
         cat.set_inode(photo_id, entry.inode)
+        # (A whole-content hash read to rule out a move is not stored: the decode takes
+        # its own, so the hash kept always belongs to the bytes that were embedded.)
         result.added_ids.append(photo_id)
         result.added += 1
 

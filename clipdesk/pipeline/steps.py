@@ -1,5 +1,6 @@
 """The indexing pipeline, one step at a time: scan -> thumbnails -> adopt imported vectors
--> embed -> after embedding -> learn.
+-> embed -> after embedding -> learn, and the fingerprint step for photos whose whole
+content was never read.
 
 The terminal runs the steps in a row (:func:`index`, for ``clipdesk add`` and ``index``);
 the worker runs each as a job of its own (worker/handlers.py), so that user actions and
@@ -21,7 +22,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import Enum
 
+from clipdesk.catalog import Catalog
 from clipdesk.pipeline.decoded import DecodedCache, decode_ahead
+from clipdesk.pipeline.identity import full_hash
 from clipdesk.pipeline.indexer import IndexResult, ProgressCallback
 from clipdesk.pipeline.library import Library, PipelineResult
 from clipdesk.pipeline.locks import IndexLock
@@ -30,6 +33,7 @@ from clipdesk.progress import Cancel, Phase, Progress
 from clipdesk.tagging import corrections
 
 THUMB_CHUNK = 32  # thumbnails announced together
+FINGERPRINT_CHUNK = 64  # photos hashed between two short transactions
 
 
 class Embedded(Enum):
@@ -160,6 +164,46 @@ def learn(lib: Library) -> Learned:
     return Learned(tag_ids, sorted(photo_ids))
 
 
+@dataclass
+class Fingerprinted:
+    """Where the fingerprint step stopped: ``after`` is the last photo id looked at."""
+
+    after: int = 0
+    hashed: int = 0
+    done: bool = False
+
+
+def fingerprint(
+    catalog: Catalog, state: Fingerprinted | None = None, cancel: Cancel | None = None
+) -> Fingerprinted:
+    """Hash the whole content of indexed photos that never had it (an older release indexed
+    them, or they took an imported vector): only then can a move of theirs be proved (the
+    scanner takes a file for a known photo only on its whole-content hash). A chunk at a
+    time, each written in one short transaction; ``cancel`` stops it between files and the
+    returned state goes on from there. A file that changed since its scan is left for the
+    scan (its hash is stored only where size and time still match)."""
+    state = state or Fingerprinted()
+    while not state.done:
+        rows = catalog.unfingerprinted(state.after, FINGERPRINT_CHUNK)
+        hashed = []
+        for photo_id, path, size, mtime_ns in rows:
+            if cancel is not None and cancel.is_set():
+                break
+            state.after = photo_id
+            try:
+                hashed.append((photo_id, size, mtime_ns, full_hash(path)))
+            except OSError:
+                continue  # gone or unreadable: its next scan says so
+        if hashed:
+            with catalog.transaction():
+                catalog.set_full_hashes(hashed)
+            state.hashed += len(hashed)
+        if cancel is not None and cancel.is_set():
+            return state
+        state.done = len(rows) < FINGERPRINT_CHUNK
+    return state
+
+
 def index(
     lib: Library,
     folder_ids: list[int] | None = None,
@@ -191,4 +235,5 @@ def index(
         result.cancelled = True
     else:  # tags a model-free command left for a run with the model
         learn(lib)
+        fingerprint(lib.catalog, cancel=cancel)
     return result, after

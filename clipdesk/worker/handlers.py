@@ -25,6 +25,7 @@ from clipdesk.worker.events import EventKind, Phase, Priority
 from clipdesk.worker.jobs import (
     CallJob,
     EmitJob,
+    FingerprintJob,
     IndexJob,
     Job,
     JobKind,
@@ -182,6 +183,16 @@ def run_tag(w: Worker, job: TagJob) -> None:
         more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
         message = f"keywords not read from {plural(len(errors), 'photo')}: {listed}{more}"
         w.emit(EventKind.ERROR, path=errors[0][0], message=message)
+    if w.library.catalog.has_unfingerprinted():
+        w.enqueue(FingerprintJob(Priority.TAGGING))
+
+
+def run_fingerprint(w: Worker, job: FingerprintJob) -> None:
+    """Hash the whole content of photos an older release indexed (steps.fingerprint), in
+    chunks; a user action or new photos go first, and it resumes after them."""
+    state = steps.fingerprint(w.library.catalog, cancel=w.interrupt_event)
+    if not state.done:
+        w.resume_later(job)
 
 
 def run_learn(w: Worker, job: LearnJob) -> None:
@@ -203,4 +214,5 @@ HANDLERS: dict[JobKind, Callable[[Worker, Job], None]] = {
     JobKind.INDEX: run_index,
     JobKind.TAG: run_tag,
     JobKind.LEARN: run_learn,
+    JobKind.FINGERPRINT: run_fingerprint,
 }

@@ -22,6 +22,7 @@ class JobKind(Named):
     INDEX = "index"  # embed every present photo without an embedding
     TAG = "tag"  # the pipeline after embedding: keywords, then suggestions
     LEARN = "learn"  # retrain the tags whose corrections changed
+    FINGERPRINT = "fingerprint"  # hash the whole content of photos an older release indexed
 
 
 @dataclass(eq=False)
@@ -97,3 +98,9 @@ class TagJob(Job):
 @dataclass(eq=False)
 class LearnJob(Job):
     kind: ClassVar[JobKind] = JobKind.LEARN
+
+
+@dataclass(eq=False)
+class FingerprintJob(Job):
+    kind: ClassVar[JobKind] = JobKind.FINGERPRINT
+    interruptible: ClassVar[bool] = True

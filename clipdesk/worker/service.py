@@ -30,8 +30,9 @@ from clipdesk.embedding import ModelSpec, ModelUnavailable
 from clipdesk.embedding.choice import EngineChoice
 from clipdesk.home import app_paths
 from clipdesk.ops import folders as folder_ops
-from clipdesk.ops import learning
+from clipdesk.ops import forgetting, learning
 from clipdesk.ops.changes import Change, OpChanges
+from clipdesk.ops.forgetting import ForgetPlan, Forgotten
 from clipdesk.ops.status import FolderStatus
 from clipdesk.pipeline.decoded import DecodedCache
 from clipdesk.pipeline.indexer import Indexer
@@ -149,6 +150,17 @@ class Worker:
             self.sync_watches()
 
         return self.submit(remove)
+
+    def forget(self, plan: ForgetPlan) -> Future:
+        """Forget missing photos (a plan from ``ops.forgetting.plan_missing``), and stop
+        watching the folders not found that went with them; the future gives what went."""
+
+        def forget(lib: Library) -> Forgotten:
+            done = forgetting.forget(lib, plan)
+            self.sync_watches()  # the folders, their counts and watches, as they are now
+            return done
+
+        return self.submit(forget)
 
     def request_index(self, folder_ids: list[int] | None = None) -> None:
         """Rescan these folders (default: all) and embed whatever is pending."""

@@ -44,6 +44,7 @@ EXPORTED = {1: ["Colours|Red"]}  # the tags ClipDesk wrote into photo 1's sideca
 REJECTED_PHOTO = 2  # set aside as a copy (from version 7)
 SIDECAR_PROBLEM = (2, "/photos/blue_square.jpg.xmp: not valid XMP")  # from version 8
 PENDING = ("h3", 900, 32, 24)  # an imported vector waiting for its photo (from version 9)
+FULL_HASH = (1, "f1")  # photo 1's whole content was read (from version 12; photo 2's was not)
 AT = 1_700_000_200.0  # every timestamp written
 
 
@@ -80,6 +81,8 @@ def write_catalog(path: Path, version: int) -> None:
             "VALUES (?, '[]', ?, 1, '-1')",
             (REJECTED_PHOTO, AT),
         )
+    if version >= 12:
+        conn.execute("UPDATE photos SET full_hash = ? WHERE id = ?", FULL_HASH[::-1])
     conn.execute("COMMIT")
     conn.close()
 

@@ -43,6 +43,14 @@ def test_a_frozen_catalog_migrates_keeping_its_data(tmp_path, version):
             np.testing.assert_array_equal(vector, np.float32(frozen.VECTORS[pid]))
         # Scored once more for the calibration (version 11), whatever the version scored.
         assert cat.has_unscored() == (version < 11)
+        # Whole-content hashes (version 12): none before, so the fingerprint step reads them.
+        full = {pid: cat.photo(pid).full_hash for pid in frozen.PHOTOS}
+        assert full == (
+            {frozen.FULL_HASH[0]: frozen.FULL_HASH[1], 2: None}
+            if version >= 12
+            else {1: None, 2: None}
+        )
+        assert cat.has_unfingerprinted()
         if version < 2:
             return
         paths = {tid: "|".join(_path(tid)) for tid in frozen.TAGS}

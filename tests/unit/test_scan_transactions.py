@@ -11,6 +11,7 @@ from PIL import Image
 
 import clipdesk.pipeline.scanner as scanner
 from clipdesk.catalog import Catalog
+from clipdesk.pipeline.identity import full_hash
 from clipdesk.pipeline.scanner import scan
 
 
@@ -47,6 +48,9 @@ def test_move_is_still_found_with_its_tags_after_short_transactions(tmp_path, n)
         cat.add_folder(root)
         scan(cat)
         ids = {p: r.id for p, r in cat.photos_in_folder(1).items()}
+        with cat.transaction():  # decoded: their whole content is known (identity.py)
+            for p, pid in ids.items():
+                cat.set_decoded(pid, 32, 32, 1, None, full_hash(p))
         os.rename(root / "a", root / "b")
         result = scan(cat)
         assert (result.moved, result.added, result.missing) == (n, 0, 0)

@@ -8,7 +8,8 @@ import shutil
 from PIL import Image
 
 from clipdesk.catalog import Catalog
-from clipdesk.pipeline.scanner import content_hash, scan, walk_photos
+from clipdesk.pipeline.identity import content_hash, full_hash
+from clipdesk.pipeline.scanner import scan, walk_photos
 
 
 def _photo(path, colour=(200, 10, 10), size=(64, 48)):
@@ -52,7 +53,7 @@ def test_edited_file_is_marked_for_reindexing(tmp_path):
     cat = _catalog(tmp_path, root)
     scan(cat)
     pid = cat.photo_by_path(p).id
-    cat.set_decoded(pid, 64, 48, 1, None)
+    cat.set_decoded(pid, 64, 48, 1, None, full_hash(p))  # as its decode records it
     _photo(p, (0, 200, 0), (80, 60))
     os.utime(p, ns=(1, 10**18))
     assert scan(cat).changed == 1
@@ -66,7 +67,7 @@ def test_moved_file_keeps_its_record(tmp_path):
     cat = _catalog(tmp_path, root)
     scan(cat)
     pid = cat.photo_by_path(p).id
-    cat.set_decoded(pid, 64, 48, 1, None)
+    cat.set_decoded(pid, 64, 48, 1, None, full_hash(p))  # as its decode records it
     (root / "renamed").mkdir()
     shutil.move(p, root / "renamed" / "b.jpg")
     result = scan(cat)
@@ -91,7 +92,7 @@ def test_unmounted_folder_marks_photos_missing_and_they_return(tmp_path):
     cat = _catalog(tmp_path, root)
     scan(cat)
     pid = cat.photo_by_path(p).id
-    cat.set_decoded(pid, 64, 48, 1, None)
+    cat.set_decoded(pid, 64, 48, 1, None, full_hash(p))  # as its decode records it
     shutil.move(tmp_path / "drive", tmp_path / "unplugged")
     result = scan(cat)
     assert result.missing_folders == [str(root)]

@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from clipdesk.catalog import Catalog
+from clipdesk.pipeline.identity import full_hash
 from clipdesk.pipeline.scanner import scan
 from clipdesk.pipeline.watcher import FolderWatcher, WatchMode, mount_fstype
 
@@ -217,6 +218,7 @@ def test_a_move_is_matched_even_when_only_its_new_path_is_scanned(tmp_path):
     folder_id = cat.add_folder(root)
     scan(cat)
     pid = cat.photo_by_path(root / "a" / "x.jpg").id
+    cat.set_decoded(pid, 8, 8, 1, None, full_hash(root / "a" / "x.jpg"))  # as its decode does
     (root / "b").mkdir()
     os.rename(root / "a" / "x.jpg", root / "b" / "x.jpg")
     result = scan(cat, [folder_id], paths=[str(root / "b")])

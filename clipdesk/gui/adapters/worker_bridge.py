@@ -189,6 +189,12 @@ class WorkerBridge(QObject):
             return
         self._track(self._worker.remove_folder(folder_id), done, None)
 
+    def forget(self, plan: Any, done: Callable[[Any], None] | None = None) -> None:
+        """Forget missing photos (an ``ops.forgetting`` plan); ``done(forgotten)`` after."""
+        if self._worker is None and not self.start():
+            return
+        self._track(self._worker.forget(plan), done, None)
+
     def request_index(self, folder_ids: list[int] | None = None) -> None:
         if self._worker is not None:
             self._worker.request_index(folder_ids)

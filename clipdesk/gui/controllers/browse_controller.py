@@ -27,6 +27,7 @@ from clipdesk.gui.adapters.thumbnails import ThumbnailLoader
 from clipdesk.gui.adapters.worker_bridge import WorkerBridge
 from clipdesk.gui.controllers.shortcuts import add_shortcut
 from clipdesk.gui.views.library_page import LibraryPage
+from clipdesk.ops import forgetting as forget_ops
 from clipdesk.ops import search as search_ops
 from clipdesk.ops.relevance import Ranking
 from clipdesk.pathnames import shown
@@ -84,6 +85,7 @@ class BrowseController(QObject):
         s.tag_filter_changed.connect(self._tags_selected)
         s.add_folder_requested.connect(self.choose_folder)
         s.remove_folder_requested.connect(self._confirm_remove)
+        s.forget_missing_requested.connect(self.forget_missing)
         sb.search_requested.connect(self.search_text)
         sb.cleared.connect(self.clear_search)
         sb.show_more_requested.connect(self.show_more)
@@ -331,6 +333,41 @@ class BrowseController(QObject):
             self.bridge.remove_folder(
                 folder_id, done=lambda _: self.reader.notify_changed(now=True)
             )
+
+    def forget_missing(self, folder_id: int | None) -> None:
+        """Forget the missing photos of a folder (None: of every folder that is there), once
+        the user has said yes to how many."""
+        folders = None if folder_id is None else [folder_id]
+        self.bridge.submit(
+            lambda lib: forget_ops.plan_missing(lib, folder_ids=folders),
+            done=self._confirm_forget,
+        )
+
+    def _confirm_forget(self, plan: forget_ops.ForgetPlan) -> None:
+        kept = "".join(
+            f"\n\n{plural(n, 'missing photo')} of {shown(f)}, a folder not found (unplugged?), "
+            "are kept: select that folder to forget them."
+            for f, n in plan.kept
+        )
+        if not plan.photos:
+            self.message.emit("No missing photos to forget" + (kept and " (see the folders)"))
+            return
+        one = len(plan.photos) == 1
+        text = (
+            f"Forget {plural(len(plan.photos), 'missing photo')}?\n\n"
+            f"{'Its file is' if one else 'Their files are'} gone. "
+            f"{'Its record leaves' if one else 'Their records leave'} the catalog with "
+            f"{forget_ops.their_tags(plan.tags)}; this cannot be undone. No file is touched."
+        )
+        text += "".join(f"\n\nThe folder {shown(f)} (not found) goes too." for _, f in plan.folders)
+        answer = QMessageBox.question(self.page, "Forget missing photos", text + kept)
+        if answer == QMessageBox.StandardButton.Yes:
+            self.bridge.forget(plan, done=self._forgotten)
+
+    def _forgotten(self, done: forget_ops.Forgotten) -> None:
+        self.reader.notify_changed(now=True)
+        line = done.lines()[0]
+        self.message.emit(line[:1].upper() + line[1:])
 
     def set_thumbnail_size(self, size: int) -> None:
         self.thumbs.set_size(size)

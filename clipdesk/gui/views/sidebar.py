@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QAction, QBrush, QColor, QFont
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -49,12 +49,23 @@ class Sidebar(QWidget):
     tag_filter_changed = Signal(tuple, tuple)  # (included tag ids, excluded tag ids)
     add_folder_requested = Signal()
     remove_folder_requested = Signal(int, str)
+    forget_missing_requested = Signal(object)  # folder id, or None for every folder
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.folders = QListWidget(self)
         self.folders.setAccessibleName("Folders")
         self.folders.currentItemChanged.connect(self._folder_changed)
+        # Right-click on a folder (or on All photos): its missing photos, after a question.
+        self.forget_action = QAction("Forget missing photos…", self.folders)
+        self.forget_action.setToolTip(
+            "Forget the photos whose files are gone, with their tags (no file is touched)"
+        )
+        self.forget_action.triggered.connect(
+            lambda: self.forget_missing_requested.emit(self.selected_folder())
+        )
+        self.folders.addAction(self.forget_action)
+        self.folders.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         self.add_button = QPushButton("Add folder…", self)
         self.add_button.clicked.connect(self.add_folder_requested)
         self.remove_button = QPushButton("Remove", self)
@@ -124,7 +135,8 @@ class Sidebar(QWidget):
                 item.setForeground(QBrush(QColor("#9e9e9e")))
                 item.setToolTip(
                     f"{shown(f.path)}\nNot found: is the drive unplugged? Its "
-                    f"{f.photos:,} photos keep their tags and come back with it."
+                    f"{f.photos:,} photos keep their tags and come back with it "
+                    "(right-click: Forget missing photos… lets them go)."
                 )
             self.folders.addItem(item)
         row = next(
