@@ -28,6 +28,7 @@ class Settings:
     batch_size: int = 8  # on the CPU; GPU backends batch more (embedding/gpu.py)
     sidecar_naming: str = "ext"  # ext: photo.jpg.xmp (darktable, digiKam); base: photo.xmp
     sidecar_pair_raw: bool = False  # base naming: a RAW+JPEG pair shares the RAW's photo.xmp
+    faces: bool = True  # find and group faces (People); everything stays on this machine
 
     @classmethod
     def load(cls, path: Path) -> Settings:

@@ -258,7 +258,58 @@ V12 = """
 ALTER TABLE photos ADD COLUMN full_hash TEXT;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12]
+# People (issue 27). A face is a box on a photo (0-1, in the displayed orientation) with the
+# face engine's vector (clipdesk/faces). ``people`` are the groups faces fall into: an unnamed
+# cluster until the user names it, then a person with the tag People|Name (``tags.person``:
+# a tag the CLIP tagger never suggests nor retrains; its photo rows come from the faces). A
+# face's ``state``: 'clustered' (grouped by likeness), 'suggested' (a named person's model
+# proposes it) or 'confirmed' (the user said so). A rejected face-person pair is kept in
+# ``face_rejections`` and never proposed again. ``photos.faces_read``: the face step has
+# looked at the photo (1), or not yet (0). ``face_log`` keeps each user action on faces
+# (the rows it changed, as they were) for undo. ``sidecar_exports.regions``: the face regions
+# ClipDesk wrote into the sidecar (JSON), so that it removes only its own.
+V13 = """
+CREATE TABLE people (
+    id          INTEGER PRIMARY KEY,
+    tag_id      INTEGER UNIQUE REFERENCES tags(id) ON DELETE SET NULL,
+    created_at  REAL NOT NULL
+);
+CREATE TABLE faces (
+    id          INTEGER PRIMARY KEY,
+    photo_id    INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    x           REAL NOT NULL,
+    y           REAL NOT NULL,
+    w           REAL NOT NULL,
+    h           REAL NOT NULL,
+    score       REAL,
+    source      TEXT NOT NULL CHECK (source IN ('detector', 'user', 'imported')),
+    vector      BLOB,
+    person_id   INTEGER REFERENCES people(id) ON DELETE SET NULL,
+    state       TEXT NOT NULL DEFAULT 'clustered'
+                CHECK (state IN ('clustered', 'suggested', 'confirmed')),
+    similarity  REAL,
+    created_at  REAL NOT NULL
+);
+CREATE INDEX faces_photo ON faces(photo_id);
+CREATE INDEX faces_person ON faces(person_id);
+CREATE TABLE face_rejections (
+    face_id     INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+    person_id   INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    PRIMARY KEY (face_id, person_id)
+) WITHOUT ROWID;
+CREATE TABLE face_log (
+    id          INTEGER PRIMARY KEY,
+    batch       INTEGER NOT NULL,
+    what        TEXT NOT NULL,
+    rows        TEXT NOT NULL,
+    at          REAL NOT NULL
+);
+ALTER TABLE photos ADD COLUMN faces_read INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tags ADD COLUMN person INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE sidecar_exports ADD COLUMN regions TEXT;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

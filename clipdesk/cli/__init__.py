@@ -12,6 +12,7 @@
     clipdesk watch [PATH...]         watch the folders and index what changes, until Ctrl-C
     clipdesk repair                  back up a damaged catalog and recover what can be read
     clipdesk forget --missing [PATH...]   forget photos whose files are gone, with their tags
+    clipdesk faces PHOTO / people    the faces on a photo; people and clusters (see --help)
     clipdesk cluster-embed SRC... --output DIR    embed an archive on a Ray cluster
     clipdesk import-embeddings DIR   bring a cluster run's vectors into this library
 
@@ -36,14 +37,23 @@ from pathlib import Path
 from clipdesk import __version__
 from clipdesk.catalog import CatalogDamaged, CatalogTooNew
 from clipdesk.catalog.opening import disk_full
-from clipdesk.cli import cluster, duplicates, indexing, search, sidecars, tagging, watch
+from clipdesk.cli import (
+    cluster,
+    duplicates,
+    indexing,
+    people,
+    search,
+    sidecars,
+    tagging,
+    watch,
+)
 from clipdesk.embedding.backends import BACKENDS
 from clipdesk.errors import Fatal
 from clipdesk.home import app_paths
 from clipdesk.pathnames import shown
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE = 0, 1, 2
-GROUPS = (indexing, search, duplicates, tagging, sidecars, watch, cluster)
+GROUPS = (indexing, search, duplicates, tagging, people, sidecars, watch, cluster)
 COMMANDS = {name: fn for group in GROUPS for name, fn in group.COMMANDS.items()}
 # Commands that work from the catalog alone: they never load a model (a tag vector the
 # catalog lacks waits in the learning queue for `index`, `retrain` or the worker).
@@ -58,6 +68,8 @@ MODEL_FREE = {
     "export",
     "import-keywords",
     "forget",
+    "faces",
+    "people",
 }
 # Read-only commands that load a model: once they have answered, the process may end
 # without tearing the interpreter down (``entry``).
@@ -85,6 +97,12 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
     common.add_argument("--backend", choices=BACKENDS, help="force a backend (default: auto)", **d)
     common.add_argument(
         "--int8", action="store_true", help="int8 ONNX on the CPU", **(d or {"default": None})
+    )
+    common.add_argument(
+        "--no-faces",
+        action="store_true",
+        help="look for no faces in this run (the `faces` setting stays as it is)",
+        **(d or {"default": False}),
     )
     common.add_argument(
         "-v", "--verbose", action="store_true", help="log what happens", **(d or {"default": False})
@@ -127,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         library = Library(args.home, args.model, args.backend, args.int8)
         library.allow_model = args.command not in MODEL_FREE
+        library.no_faces = args.no_faces
         if library.allow_model:  # weights to download show a bar on stderr
             from clipdesk.cli.progress import DownloadPrinter
             from clipdesk.embedding.hooks import DownloadHooks

@@ -103,7 +103,7 @@ def _index(library, args, folder_ids=None) -> int:
         # embedding the same photos a second time alongside the first. The model loads
         # only if a photo needs embedding or a tag vector is missing.
         with ProgressPrinter(sys.stderr, label) as printer:
-            result, _ = steps.index(library, folder_ids, printer, cancel, _tell)
+            result, after = steps.index(library, folder_ids, printer, cancel, _tell)
     finally:
         signal.signal(signal.SIGINT, old)
     if not result.started:
@@ -115,6 +115,8 @@ def _index(library, args, folder_ids=None) -> int:
         f"{s.missing} missing), {result.embedded} embedded, "
         f"{len(result.failed) + len(s.errors)} skipped"
     )
+    if after.faces:
+        print(f"  {plural(after.faces, 'face')} found (`clipdesk people` groups them)")
     for folder in s.missing_folders:
         print(f"  folder not found (unmounted?), its photos are kept as missing: {shown(folder)}")
     for path, reason in [*s.errors, *result.failed]:

@@ -115,7 +115,7 @@ def _say_hidden(found: search_ops.Found, limit: int) -> None:
 def cmd_search(library, args) -> int:
     from clipdesk.ops import search as search_ops
 
-    query = search_ops.read_query(args.text, args.like)
+    query = search_ops.read_query(args.text, args.like, bool(args.tag or args.no_tag))
     found = search_ops.find(
         library, query, args.limit, args.tag, args.no_tag, args.all, args.min_score
     )

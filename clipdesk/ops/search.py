@@ -52,13 +52,16 @@ class Found:
     unlisted: int = 0  # matches past ``limit``
 
 
-def read_query(text: str | None, like: list[str | Path] = ()) -> Query:
+def read_query(text: str | None, like: list[str | Path] = (), filtered: bool = False) -> Query:
     """The query language (``clipdesk/search/query.py``) plus example photos; a query that cannot
-    be read is one line (OpError)."""
+    be read is one line (OpError). ``filtered``: a tag filter is given, so no query at all
+    lists the photos it lets through."""
     try:
         query = parse(text) if text and text.strip() else Query((), "")
         query = query.with_like(*like)
         if not query.terms and not query.like:
+            if filtered:
+                return query
             raise QuerySyntaxError("nothing to search for: describe what to find, as in red car")
         require_something_to_find(query)
     except QuerySyntaxError as exc:
@@ -78,8 +81,10 @@ def find(
     """The best ``limit`` matches for a query (terms, example photos), or with ``show_all``
     the best ``limit`` photos whatever the cut-off says (``min_score``: a cut-off of the
     user's own)."""
-    require_embeddings(lib)
     only = filter_by_names(lib, list(with_tags), list(without_tags))
+    if not query.terms and not query.like and only is not None:
+        return _listed(lib, only, limit, show_all, query)
+    require_embeddings(lib)
     index = VectorIndex.load(lib.catalog, lib.model_id)
     try:
         ranking = relevance.rank(
@@ -89,6 +94,17 @@ def find(
         raise OpError(str(exc)) from None
     unlisted = 0 if show_all else ranking.unlisted
     return Found(_hits(lib.catalog, ranking.pairs()), ranking.hidden, query, unlisted)
+
+
+def _listed(lib: Library, only: np.ndarray, limit: int, show_all: bool, query: Query) -> Found:
+    """No query, only a tag filter (``clipdesk search --tag People|Ada``): the photos it lets
+    through, in path order, each scored 1.0."""
+    rows = sorted(
+        (row.path, int(i)) for i in only.tolist() if (row := lib.catalog.photo(int(i))) is not None
+    )
+    shown_rows = rows if show_all else rows[:limit]
+    hits = _hits(lib.catalog, [(i, 1.0) for _, i in shown_rows])
+    return Found(hits, 0, query, len(rows) - len(shown_rows))
 
 
 def _only(lib: Library, flt: PhotoFilter | None) -> np.ndarray | None:

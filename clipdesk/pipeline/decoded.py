@@ -12,6 +12,7 @@ import numpy as np
 
 from clipdesk.embedding import Embedder
 from clipdesk.imaging import DecodedImage, ImageError, ThumbnailCache, decode
+from clipdesk.pipeline.face_inputs import FaceInputs
 from clipdesk.pipeline.identity import full_hash
 
 DECODED_CACHE_BYTES = 192 * 1024 * 1024  # about 170 reduced 24 MP photos, or 320 model inputs
@@ -98,6 +99,7 @@ def decode_ahead(
     thumbnails: ThumbnailCache,
     cache: DecodedCache | None,
     embedder: Embedder | None = None,
+    face_inputs: FaceInputs | None = None,
 ) -> bool:
     """The thumbnail pass: one decode makes the thumbnail and, in ``cache``, what the
     indexer needs (the model input when ``embedder`` is loaded, else the reduced image).
@@ -108,6 +110,8 @@ def decode_ahead(
     whole = whole_content(path)  # first: the decode then reads the bytes from memory
     try:
         d = decode(path, min_side=side)
+        if face_inputs is not None:  # the face step's input: decode once for it too
+            face_inputs.put(photo_id, hash_, d.image)
         if embedder is not None:
             with contextlib.suppress(Exception):  # the indexer meets it again, and says why
                 pixels, scaled = embedder.preprocess_scaled(d.image)

@@ -30,6 +30,7 @@ from clipdesk.embedding import Embedder
 from clipdesk.embedding.gpu import plan_ingest
 from clipdesk.imaging import ImageError, ThumbnailCache, decode, read_jpeg
 from clipdesk.pipeline.decoded import DecodedCache, whole_content
+from clipdesk.pipeline.face_inputs import FaceInputs
 from clipdesk.pipeline.identity import bytes_hash
 from clipdesk.pipeline.lanes import run_lanes
 from clipdesk.pipeline.scanner import ScanResult, scan
@@ -83,6 +84,7 @@ class Indexer:
         lookahead_batches: int = 2,
         decoded: DecodedCache | None = None,
         lanes: int | None = None,
+        face_inputs: FaceInputs | None = None,
     ):
         self.catalog = catalog
         self.embedder = embedder
@@ -107,6 +109,7 @@ class Indexer:
         thumb = thumbnails.size if thumbnails else 0
         self.decode_side = max(embedder.image_size, thumb)
         self.decoded = decoded
+        self.face_inputs = face_inputs  # the reduced decode, kept for the face step
 
     def run(
         self,
@@ -154,6 +157,8 @@ class Indexer:
             if d is None:
                 whole = whole_content(path)  # first: the decode reads the bytes from memory
                 d = decode(path, min_side=self.decode_side)
+                if self.face_inputs is not None:
+                    self.face_inputs.put(photo_id, hash_, d.image)
                 pixels, scaled = self.embedder.preprocess_scaled(d.image)
                 try:  # saved even when one exists: an edit that kept the sampled hash
                     # (same size, samples unchanged) must not keep the old picture's

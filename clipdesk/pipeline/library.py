@@ -62,6 +62,7 @@ class PipelineResult:
     new_tags: list[str] = field(default_factory=list)
     keyword_errors: list[tuple[str, str]] = field(default_factory=list)
     scored_ids: list[int] = field(default_factory=list)  # photos whose suggestions were made
+    faces: int = 0  # faces found (the face step, after tagging)
 
 
 class Library:
@@ -87,6 +88,7 @@ class Library:
         self.download_elsewhere = False
         # Hears what each action changed (an ops.changes.OpChanges): the worker's, or None.
         self.on_change: Callable[[Any], None] | None = None
+        self.no_faces = False  # this run looks for no faces (the flag; the setting is kept)
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -111,6 +113,29 @@ class Library:
 
             TagStore(catalog).seed_default(default_vocabulary_for(self.engine.model_name))
         return catalog
+
+    @cached_property
+    def face_engine(self):
+        """The face detector and embedder (clipdesk.faces), loaded on first use."""
+        from clipdesk.faces import FaceEngine
+
+        return FaceEngine()
+
+    @cached_property
+    def kept_for_faces(self):
+        from clipdesk.pipeline.face_inputs import FaceInputs
+
+        return FaceInputs()
+
+    @property
+    def face_inputs(self):
+        """The reduced decodes kept for the face step (face_inputs.py); None: faces off."""
+        return self.kept_for_faces if self.faces_on else None
+
+    @property
+    def faces_on(self) -> bool:
+        """Faces are looked for (the setting; ``clipdesk --no-faces`` turns it off)."""
+        return bool(self.settings.faces) and not self.no_faces
 
     @property
     def thumbnails(self) -> ThumbnailCache:
@@ -245,6 +270,7 @@ class Library:
             self.thumbnails,
             batch_size=self.settings.batch_size,
             decoded=decoded,
+            face_inputs=self.face_inputs,
         )
 
     def after_embedding(self, cancel: Cancel | None = None) -> PipelineResult:

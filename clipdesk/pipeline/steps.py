@@ -24,6 +24,7 @@ from enum import Enum
 
 from clipdesk.catalog import Catalog
 from clipdesk.pipeline.decoded import DecodedCache, decode_ahead
+from clipdesk.pipeline.faces_step import faces as find_faces
 from clipdesk.pipeline.identity import full_hash
 from clipdesk.pipeline.indexer import IndexResult, ProgressCallback
 from clipdesk.pipeline.library import Library, PipelineResult
@@ -82,7 +83,9 @@ def thumbnails(
             if cancel is not None and cancel.is_set():
                 return False
             chunk = todo[i : i + THUMB_CHUNK]
-            made = pool.map(lambda row: decode_ahead(row, thumbs, decoded, embedder), chunk)
+            made = pool.map(
+                lambda row: decode_ahead(row, thumbs, decoded, embedder, lib.face_inputs), chunk
+            )
             ids = [r[0] for r, ok in zip(chunk, made, strict=True) if ok]
             done = i + len(chunk)
             on_made(ids, done, len(todo), done / max(time.monotonic() - start, 1e-9))
@@ -154,7 +157,7 @@ def learn(lib: Library) -> Learned:
     if lib.has_embeddings():
         tagger = lib.tagger
         if not lib.allow_model:
-            tag_ids = [t.id for t in tagger.cached(tagger.store.all()) if t.id in tag_ids]
+            tag_ids = [t.id for t in tagger.cached(tagger.store.concepts()) if t.id in tag_ids]
             if not tag_ids:
                 return Learned()
         tagger.retrain(tag_ids)
@@ -236,4 +239,7 @@ def index(
     else:  # tags a model-free command left for a run with the model
         learn(lib)
         fingerprint(lib.catalog, cancel=cancel)
+        after.faces = find_faces(lib, cancel).faces  # after the tags: they never wait
+        if cancel.is_set():
+            result.cancelled = True
     return result, after

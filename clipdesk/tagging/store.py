@@ -40,6 +40,7 @@ class TagRow:
     prompts: tuple[str, ...]
     threshold: float
     enabled: bool
+    person: bool = False  # a named person (People|Name): its rows come from faces, not CLIP
 
     @property
     def name(self) -> str:
@@ -95,13 +96,25 @@ class TagStore:
 
     def all(self) -> list[TagRow]:
         rows = self.conn.execute(
-            "SELECT id, name, parent_id, prompts, threshold, enabled FROM tags"
+            "SELECT id, name, parent_id, prompts, threshold, enabled, person FROM tags"
         ).fetchall()
         paths = tagpath.build((r[0], r[1], r[2]) for r in rows)
         out = [
-            TagRow(r[0], paths[r[0]], r[2], tuple(json.loads(r[3])), r[4], bool(r[5])) for r in rows
+            TagRow(r[0], paths[r[0]], r[2], tuple(json.loads(r[3])), r[4], bool(r[5]), bool(r[6]))
+            for r in rows
         ]
         return sorted(out, key=lambda t: t.path.lower())
+
+    def concepts(self) -> list[TagRow]:
+        """The tags the CLIP tagger suggests, learns and scores: all but named people (whose
+        photo rows the faces keep, clipdesk/people)."""
+        return [t for t in self.all() if not t.person]
+
+    def ensure_person(self, path: str) -> int:
+        """The tag of a named person (``People|Name``), made if needed and marked as one."""
+        tag_id = self.ensure(path)
+        self.conn.execute("UPDATE tags SET person = 1 WHERE id = ?", (tag_id,))
+        return tag_id
 
     def paths(self) -> dict[int, str]:
         """Every tag's full path, by id."""

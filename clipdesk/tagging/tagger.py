@@ -158,7 +158,7 @@ class Tagger:
         (what it stored is kept, the next call goes on)."""
         if self.known_model_id is None:
             return False
-        tags = self.store.all()
+        tags = self.store.concepts()
         if len(self.cached(tags)) == len(tags):
             return False
         try:
@@ -297,7 +297,7 @@ class Tagger:
 
     def tags_for(self, tag_ids: list[int] | None) -> list[TagRow]:
         """These tags (None: all), as the catalog has them now."""
-        tags = self.store.all()
+        tags = self.store.concepts()
         if tag_ids is None:
             return tags
         wanted = set(tag_ids)
@@ -418,7 +418,7 @@ class Tagger:
     def report(self) -> list[dict]:
         """Per tag: corrections so far, and held-out precision and recall of its head."""
         out = []
-        for tag in self.store.all():
+        for tag in self.store.concepts():
             pos, neg = labels(self.catalog, tag.id)
             row = self.catalog.conn.execute(
                 "SELECT metrics FROM heads WHERE tag_id = ? AND model_id = ?",

@@ -17,6 +17,7 @@ class Priority(IntEnum):
     THUMBNAILS = 1  # scans and thumbnails: what makes photos appear
     EMBED = 2
     TAGGING = 3  # the pipeline after embedding, and learning from corrections
+    FACES = 4  # faces after the tags (they never wait for faces); whole-content hashes
 
 
 class EventKind(Named):
@@ -29,6 +30,7 @@ class EventKind(Named):
     PHOTO_INDEXED = "photo_indexed"
     PHOTO_FAILED = "photo_failed"
     TAGS_CHANGED = "tags_changed"
+    FACES_FOUND = "faces_found"  # photo_ids: photos whose faces were looked at (People page)
     FOLDER_MISSING = "folder_missing"
     FOLDER_RESTORED = "folder_restored"
     WATCH_MODE = "watch_mode"

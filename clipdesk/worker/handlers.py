@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from clipdesk.ops import learning
+from clipdesk.people import faces_db
 from clipdesk.pipeline import steps
+from clipdesk.pipeline.faces_step import FacesDone
 from clipdesk.pipeline.indexer import IndexResult
 from clipdesk.pipeline.locks import IndexLock
 from clipdesk.pipeline.scanner import ScanResult
@@ -25,6 +27,7 @@ from clipdesk.worker.events import EventKind, Phase, Priority
 from clipdesk.worker.jobs import (
     CallJob,
     EmitJob,
+    FacesJob,
     FingerprintJob,
     IndexJob,
     Job,
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 INDEX_LOCK_RETRY = 1.0  # seconds between looks while another process indexes
+FACE_CHUNKS = 4  # chunks of photos per face job: a user action goes in between
 
 
 def run_call(w: Worker, job: CallJob) -> None:
@@ -184,7 +188,30 @@ def run_tag(w: Worker, job: TagJob) -> None:
         message = f"keywords not read from {plural(len(errors), 'photo')}: {listed}{more}"
         w.emit(EventKind.ERROR, path=errors[0][0], message=message)
     if w.library.catalog.has_unfingerprinted():
-        w.enqueue(FingerprintJob(Priority.TAGGING))
+        w.enqueue(FingerprintJob(Priority.FACES))
+    if w.library.faces_on and faces_db.has_photos_to_read(w.library.catalog):
+        w.enqueue(FacesJob(Priority.FACES))
+
+
+def run_faces(w: Worker, job: FacesJob) -> None:
+    """Faces of the photos not looked at yet, a few chunks at a time (issue 27): each chunk
+    announces its photos (the People page) and the People rows that changed."""
+
+    def announce(done: FacesDone) -> None:
+        new = done.photo_ids[sent[0] :]
+        sent[0] = len(done.photo_ids)
+        if new:
+            w.emit(EventKind.FACES_FOUND, new)
+        if done.changed_photos:
+            w.emit(EventKind.TAGS_CHANGED, sorted(done.changed_photos), tag_ids=sorted(done.tags))
+            done.changed_photos.clear()
+            done.tags.clear()
+
+    sent = [0]
+    w.publish(Phase.TAGGING, 0, 0)
+    done = steps.find_faces(w.library, w.interrupt_event, announce, chunks=FACE_CHUNKS)
+    if not done.done:
+        w.resume_later(job)
 
 
 def run_fingerprint(w: Worker, job: FingerprintJob) -> None:
@@ -215,4 +242,5 @@ HANDLERS: dict[JobKind, Callable[[Worker, Job], None]] = {
     JobKind.TAG: run_tag,
     JobKind.LEARN: run_learn,
     JobKind.FINGERPRINT: run_fingerprint,
+    JobKind.FACES: run_faces,
 }

@@ -23,6 +23,7 @@ class JobKind(Named):
     TAG = "tag"  # the pipeline after embedding: keywords, then suggestions
     LEARN = "learn"  # retrain the tags whose corrections changed
     FINGERPRINT = "fingerprint"  # hash the whole content of photos an older release indexed
+    FACES = "faces"  # find, embed and group the faces of photos not looked at yet
 
 
 @dataclass(eq=False)
@@ -103,4 +104,10 @@ class LearnJob(Job):
 @dataclass(eq=False)
 class FingerprintJob(Job):
     kind: ClassVar[JobKind] = JobKind.FINGERPRINT
+    interruptible: ClassVar[bool] = True
+
+
+@dataclass(eq=False)
+class FacesJob(Job):
+    kind: ClassVar[JobKind] = JobKind.FACES
     interruptible: ClassVar[bool] = True

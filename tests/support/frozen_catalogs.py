@@ -45,6 +45,9 @@ REJECTED_PHOTO = 2  # set aside as a copy (from version 7)
 SIDECAR_PROBLEM = (2, "/photos/blue_square.jpg.xmp: not valid XMP")  # from version 8
 PENDING = ("h3", 900, 32, 24)  # an imported vector waiting for its photo (from version 9)
 FULL_HASH = (1, "f1")  # photo 1's whole content was read (from version 12; photo 2's was not)
+# From version 13: a face on photo 1 confirmed as the person named by tag 4 (People|Ada)
+PERSON_TAG = (4, "People", 5, "Ada")  # group tag id, its name, person tag id, name
+FACE = (1, 1, (0.25, 0.2, 0.3, 0.4), [0.0, 1.0, 0.0, 0.0])  # id, photo id, box, vector
 AT = 1_700_000_200.0  # every timestamp written
 
 
@@ -83,6 +86,26 @@ def write_catalog(path: Path, version: int) -> None:
         )
     if version >= 12:
         conn.execute("UPDATE photos SET full_hash = ? WHERE id = ?", FULL_HASH[::-1])
+    if version >= 13:
+        group, group_name, person, name = PERSON_TAG
+        conn.execute(
+            "INSERT INTO tags(id, name, parent_id, enabled, updated_at) VALUES (?, ?, NULL, 0, ?)",
+            (group, group_name, AT),
+        )
+        conn.execute(
+            "INSERT INTO tags(id, name, parent_id, enabled, person, updated_at) "
+            "VALUES (?, ?, ?, 0, 1, ?)",
+            (person, name, group, AT),
+        )
+        conn.execute("INSERT INTO people(id, tag_id, created_at) VALUES (1, ?, ?)", (person, AT))
+        face_id, photo_id, (x, y, w, h), values = FACE
+        conn.execute(
+            "INSERT INTO faces(id, photo_id, x, y, w, h, score, source, vector, person_id, "
+            "state, similarity, created_at) VALUES (?, ?, ?, ?, ?, ?, 0.99, 'detector', ?, 1, "
+            "'confirmed', 1.0, ?)",
+            (face_id, photo_id, x, y, w, h, vector(values), AT),
+        )
+        conn.execute("UPDATE photos SET faces_read = 1")
     conn.execute("COMMIT")
     conn.close()
 

@@ -51,6 +51,11 @@ def test_a_frozen_catalog_migrates_keeping_its_data(tmp_path, version):
             else {1: None, 2: None}
         )
         assert cat.has_unfingerprinted()
+        # People (version 13): none before; a confirmed face and its person kept after.
+        faces = cat.conn.execute("SELECT id, photo_id, person_id, state FROM faces").fetchall()
+        assert faces == (
+            [(frozen.FACE[0], frozen.FACE[1], 1, "confirmed")] if version >= 13 else []
+        )
         if version < 2:
             return
         paths = {tid: "|".join(_path(tid)) for tid in frozen.TAGS}

@@ -1,0 +1,25 @@
+"""Offline face detection and recognition: YuNet finds faces with five landmarks, SFace
+gives each a 128-d identity vector (both opencv_zoo models on ONNX Runtime's CPU path,
+shipped in models/faces/). Pure: images in, faces and vectors out; no catalog, no Qt."""
+
+from clipdesk.faces.engine import (
+    DIM,
+    ENGINE_NAME,
+    MIN_FACE_PX,
+    SAME_PERSON,
+    SCORE_THRESHOLD,
+    FaceEngine,
+    FoundFace,
+    similarity,
+)
+
+__all__ = [
+    "DIM",
+    "ENGINE_NAME",
+    "MIN_FACE_PX",
+    "SAME_PERSON",
+    "SCORE_THRESHOLD",
+    "FaceEngine",
+    "FoundFace",
+    "similarity",
+]

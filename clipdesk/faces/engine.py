@@ -1,0 +1,259 @@
+"""Faces in a photo and a vector for each: YuNet finds them (a box, a score and five
+landmarks), each is cropped upright to the ArcFace template (align.py) and SFace gives
+its 128-d identity vector. Pure: an image in, faces out; no catalog, no Qt.
+
+Coordinates are fractions 0..1 of the image as given (top-left origin), so they hold for
+any size the same photo is shown or decoded at. The detector sees the image at a long side
+of at most DETECT_SIDE; the crops are cut from the image as given, at its full resolution.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from clipdesk.faces import align, sface, yunet
+
+DIM = sface.DIM
+ENGINE_NAME = "yunet-2023mar+sface-2021dec"
+"""Stored with each face vector: vectors of another engine are not comparable."""
+
+DETECT_SIDE = 768
+"""The long side (px) the detector looks at; larger images are scaled down to it, smaller
+ones are searched as they are (YuNet finds faces of about 10 to 300 px at its input: a
+smaller image holds no face too small to find that upscaling would rescue). 768 rather than
+the 640 YuNet is trained at: the indexer's decode of a 3:2 24 MP JPEG (750x500) is then
+searched unscaled, for the same CPU (the resize to 640 costs what the smaller search saves)
+and with its faces larger, which is where faces are lost: at the small end
+(benchmarks/README.md, faces.py)."""
+
+COARSE_MIN_SIDE = 240
+"""A second look, at half the first one's size, finds the faces too large for the first
+(YuNet's scores fall over about 300 px: a close-up portrait); it costs about a quarter of
+the first, and is skipped where the half would be under this long side (px), as a face
+there fits the first look."""
+
+SCORE_THRESHOLD = 0.9
+"""The least detector confidence kept: OpenCV's FaceDetectorYN default, and the one
+opencv_zoo's YuNet demo uses. Small faces score under it (15-25 px at the detector), but
+where YuNet's false faces lie (textures, statues, animals) is not measured on real photos
+yet, so it stays at OpenCV's value."""
+
+BOX_SCORE_THRESHOLD = 0.5
+"""The least confidence for landmarks inside a box the user drew around a face: the user
+says there is a face, so a weaker find beats the box-only crop."""
+
+BOX_SIDES = (64, 256)
+"""The range of sides (px) a drawn box is scaled into for embed_box's look, inside the sizes
+YuNet finds well; a box already in it is looked at unscaled, as find looked at it."""
+
+MIN_FACE_PX = 10
+"""The smallest face side kept, in pixels of the image as given: YuNet's smallest (about
+10 px at its input). In the original photo it is this times the decode's reduction: a
+24 MP JPEG decoded at min_side 256 (1/8 by DCT scaling, to 750x500) could keep faces from
+80 px, but SCORE_THRESHOLD finds them only from about 30 px decoded, 240 px in the original
+(benchmarks/README.md, faces.py)."""
+
+SAME_PERSON = 0.363
+"""Cosine similarity at or above which two SFace vectors are taken for the same person:
+OpenCV's threshold for this model (opencv_zoo models/face_recognition_sface/sface.py and
+demo.cpp, ``_threshold_cosine = 0.363``; OpenCV's FaceRecognizerSF documentation too)."""
+
+
+@dataclass(frozen=True)
+class FoundFace:
+    """A face found in an image, with its identity vector."""
+
+    box: tuple[float, float, float, float]
+    """x, y, w, h as fractions 0..1 of the image as given (top-left origin), clipped to it."""
+    score: float
+    """The detector's confidence, 0..1."""
+    landmarks: tuple[tuple[float, float], ...]
+    """Five points, fractions of the image like ``box`` (clipped): the subject's right eye,
+    left eye, nose tip, right and left mouth corners."""
+    vector: np.ndarray
+    """float32 (DIM,), L2-normalised: compare with ``similarity``."""
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine similarity of two face vectors; SAME_PERSON and above: the same person."""
+    a = np.asarray(a, np.float32)
+    b = np.asarray(b, np.float32)
+    return float(a @ b / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12))
+
+
+class FaceEngine:
+    """Finds and embeds faces. The models load on first use; one engine serves several
+    threads at once (ONNX Runtime's sessions run concurrently, and nothing else is shared
+    but the loading, which is locked)."""
+
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._detector = None
+        self._embedder = None
+
+    def find(self, image: Image.Image, max_faces: int = 20) -> list[FoundFace]:
+        """The faces in ``image`` (RGB, upright, as clipdesk.imaging.decode returns it)
+        scoring SCORE_THRESHOLD or more and at least MIN_FACE_PX on a side: the largest
+        ``max_faces``, largest first, each with its vector."""
+        image = _rgb(image)
+        boxes, scores, points = self._detect(image)
+        sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+        order = [i for i in np.argsort(-sides, kind="stable") if sides[i] >= MIN_FACE_PX]
+        order = order[: max(max_faces, 0)]
+        if not order:
+            return []
+        crops = np.stack([align.crop(image, align.landmark_transform(points[i])) for i in order])
+        vectors = sface.embed(self._embedder_session(), crops)
+        return [
+            _found(image.size, boxes[i], float(scores[i]), points[i], vectors[n])
+            for n, i in enumerate(order)
+        ]
+
+    def embed_box(self, image: Image.Image, box: tuple[float, float, float, float]) -> np.ndarray:
+        """The vector of the face in a box the user drew (x, y, w, h, fractions of
+        ``image``). The detector looks again in the box and a margin around it (the box
+        scaled into BOX_SIDES), and the face whose centre lies in the box and overlaps it
+        most gives the landmarks the crop is aligned on. With none (a profile, a face
+        too blurred to find), the box alone places the crop: scaled and centred where a
+        detector's box would sit in the template, without rotation, which matches a
+        frontal, upright face whose box is drawn about as the detector draws it."""
+        image = _rgb(image)
+        width, height = image.size
+        x, y, w, h = (box[0] * width, box[1] * height, box[2] * width, box[3] * height)
+        if w < 1 or h < 1:
+            raise ValueError(f"the box {box} is empty in a {width}x{height} image")
+        points = self._landmarks_in_box(image, (x, y, w, h))
+        if points is None:
+            transform = align.box_transform((x, y, w, h))
+        else:
+            transform = align.landmark_transform(points)
+        crop = align.crop(image, transform)[None]
+        return sface.embed(self._embedder_session(), crop)[0]
+
+    # -- the steps ---------------------------------------------------------------------
+
+    def _detect(self, image: Image.Image) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Boxes (x1, y1, x2, y2), scores and landmarks in pixels of ``image``: a look at a
+        long side of at most DETECT_SIDE, and one at half that size that adds the faces too
+        large for the first (its landmarks are coarser, so where both see a face the first
+        one's are kept)."""
+        small = _scaled_down(image, DETECT_SIDE)
+        boxes, scores, points = self._look(small, SCORE_THRESHOLD, image.size)
+        if max(small.size) < 2 * COARSE_MIN_SIDE:
+            return boxes, scores, points
+        more_boxes, more_scores, more_points = self._look(
+            small.reduce(2), SCORE_THRESHOLD, image.size
+        )
+        new = [i for i, box in enumerate(more_boxes) if _max_iou(box, boxes) <= yunet.NMS_IOU]
+        if not new:
+            return boxes, scores, points
+        return (
+            np.concatenate([boxes, more_boxes[new]]),
+            np.concatenate([scores, more_scores[new]]),
+            np.concatenate([points, more_points[new]]),
+        )
+
+    def _look(
+        self, searched: Image.Image, min_score: float, size: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One detector pass over ``searched``, a scaled copy of an image of ``size``: the
+        faces in that image's pixels."""
+        found = yunet.detect(self._detector_session(), np.asarray(searched), min_score)
+        sx, sy = size[0] / searched.width, size[1] / searched.height
+        boxes = found.boxes * np.array([sx, sy, sx, sy], np.float32)
+        points = found.landmarks * np.array([sx, sy], np.float32)
+        return boxes, found.scores, points
+
+    def _landmarks_in_box(
+        self, image: Image.Image, box: tuple[float, float, float, float]
+    ) -> np.ndarray | None:
+        """The five landmarks (pixels of ``image``) of the face the detector finds in the
+        box, or None."""
+        x, y, w, h = box
+        margin = 0.5 * max(w, h)
+        left, top = max(int(x - margin), 0), max(int(y - margin), 0)
+        right = min(int(np.ceil(x + w + margin)), image.width)
+        bottom = min(int(np.ceil(y + h + margin)), image.height)
+        if right - left < 1 or bottom - top < 1:
+            return None
+        region = image.crop((left, top, right, bottom))
+        side = max((w + h) / 2, 1.0)
+        scale = min(
+            max(1.0, BOX_SIDES[0] / side), BOX_SIDES[1] / side, DETECT_SIDE / max(region.size)
+        )
+        size = (max(round(region.width * scale), 1), max(round(region.height * scale), 1))
+        if size != region.size:
+            region = region.resize(size, Image.Resampling.BILINEAR)
+        found = yunet.detect(self._detector_session(), np.asarray(region), BOX_SCORE_THRESHOLD)
+        sx, sy = (right - left) / region.width, (bottom - top) / region.height
+        best, best_iou = None, 0.0
+        for face, points in zip(found.boxes, found.landmarks, strict=True):
+            x1, y1 = left + face[0] * sx, top + face[1] * sy
+            x2, y2 = left + face[2] * sx, top + face[3] * sy
+            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+            if not (x <= cx <= x + w and y <= cy <= y + h):
+                continue
+            iou = float(_iou(np.array([x1, y1, x2, y2]), np.array([x, y, x + w, y + h]))[0])
+            if iou > best_iou:
+                best, best_iou = points * np.array([sx, sy]) + np.array([left, top]), iou
+        return best
+
+    def _detector_session(self):
+        if self._detector is None:
+            with self._lock:
+                if self._detector is None:
+                    self._detector = yunet.detector_session(self.threads)
+        return self._detector
+
+    def _embedder_session(self):
+        if self._embedder is None:
+            with self._lock:
+                if self._embedder is None:
+                    self._embedder = sface.embedder_session(self.threads)
+        return self._embedder
+
+
+def _scaled_down(image: Image.Image, side: int) -> Image.Image:
+    """``image`` scaled down to a long side of ``side`` (bilinear), or itself if no larger."""
+    scale = side / max(image.size)
+    if scale >= 1.0:
+        return image
+    size = (max(round(image.width * scale), 1), max(round(image.height * scale), 1))
+    return image.resize(size, Image.Resampling.BILINEAR)
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union of box ``a`` with each of boxes ``b`` (x1, y1, x2, y2)."""
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    w = np.minimum(a[2], b[:, 2]) - np.maximum(a[0], b[:, 0])
+    h = np.minimum(a[3], b[:, 3]) - np.maximum(a[1], b[:, 1])
+    inter = np.clip(w, 0, None) * np.clip(h, 0, None)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1]) - inter
+    return inter / np.maximum(union, 1e-9)
+
+
+def _max_iou(box: np.ndarray, boxes: np.ndarray) -> float:
+    return float(_iou(box, boxes).max()) if len(boxes) else 0.0
+
+
+def _found(
+    size: tuple[int, int], box: np.ndarray, score: float, points: np.ndarray, vector: np.ndarray
+) -> FoundFace:
+    """A FoundFace in fractions of an image of ``size``, box and landmarks clipped to it."""
+    width, height = size
+    x1, x2 = (float(np.clip(v / width, 0.0, 1.0)) for v in (box[0], box[2]))
+    y1, y2 = (float(np.clip(v / height, 0.0, 1.0)) for v in (box[1], box[3]))
+    marks = tuple(
+        (float(np.clip(px / width, 0.0, 1.0)), float(np.clip(py / height, 0.0, 1.0)))
+        for px, py in points
+    )
+    return FoundFace((x1, y1, x2 - x1, y2 - y1), min(score, 1.0), marks, vector)

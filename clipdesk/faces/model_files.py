@@ -1,0 +1,30 @@
+"""The two face models shipped with ClipDesk (models/faces/, installed as clipdesk.models)
+and the ONNX Runtime sessions over them. Where each file comes from, its hash and its
+licence: models/faces/SOURCES.md."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+DETECTOR_FILE = "face_detection_yunet_2023mar.onnx"
+EMBEDDER_FILE = "face_recognition_sface_2021dec.onnx"
+
+
+def model_bytes(name: str) -> bytes:
+    """The bytes of one of the shipped model files, found as package data (a checkout, an
+    editable install, a wheel and the PyInstaller bundle alike)."""
+    return (resources.files("clipdesk.models") / "faces" / name).read_bytes()
+
+
+def cpu_session(model: bytes, threads: int):
+    """A CPU session over a serialised graph: ``threads`` intra-op threads that sleep, not
+    spin, between runs (the face stage runs beside the decode and the image encoder)."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.log_severity_level = 3  # the graphs' harmless warnings are not the user's concern
+    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])

@@ -1,0 +1,201 @@
+"""The face engine on its real models and real faces: two public-domain portraits, edited
+copies of them, a group photo made of them, and the synthetic shapes, which hold no face."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from importlib import resources
+
+import numpy as np
+import pytest
+from PIL import Image, ImageEnhance, ImageOps
+
+from clipdesk.faces import DIM, SAME_PERSON, SCORE_THRESHOLD, FaceEngine, similarity
+from clipdesk.imaging import decode
+from clipdesk.testing.synthetic import write_folder
+from tests.support.faces import FACE_BOX, PEOPLE, group_photo, portrait
+
+
+@pytest.fixture(scope="module")
+def engine() -> FaceEngine:
+    return FaceEngine()
+
+
+@pytest.fixture(scope="module")
+def originals(engine) -> dict:
+    """Each portrait's one face, found once for the module."""
+    found = {}
+    for person in PEOPLE:
+        faces = engine.find(portrait(person))
+        assert len(faces) == 1, person
+        found[person] = faces[0]
+    return found
+
+
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    with Image.open(buffer) as im:
+        return im.convert("RGB")
+
+
+EDITS = {
+    "crop": lambda im: im.crop(
+        (im.width // 7, im.height // 30, im.width * 6 // 7, im.height * 3 // 4)
+    ),
+    "half size": lambda im: im.resize((im.width // 2, im.height // 2), Image.Resampling.LANCZOS),
+    "mirror": ImageOps.mirror,
+    "brightness +30%": lambda im: ImageEnhance.Brightness(im).enhance(1.3),
+    "jpeg quality 40": lambda im: _jpeg(im, 40),
+    "rotated 8 degrees": lambda im: im.rotate(8, resample=Image.Resampling.BILINEAR),
+}
+
+
+def test_the_model_files_are_the_ones_sources_md_records():
+    folder = resources.files("clipdesk.models") / "faces"
+    sources = (folder / "SOURCES.md").read_text()
+    models = [p for p in folder.iterdir() if p.name.endswith(".onnx")]
+    assert len(models) == 2
+    for model in models:
+        data = model.read_bytes()
+        row = f"| `{model.name}` | {len(data):,} | `{hashlib.sha256(data).hexdigest()}` |"
+        assert row in sources, model.name
+    assert {"LICENSE-yunet", "LICENSE-sface"} <= {p.name for p in folder.iterdir()}
+
+
+def test_the_astronaut_has_one_face_where_her_face_is(originals):
+    face = originals["astronaut"]
+    x, y, w, h = face.box
+    assert 0.30 < x < 0.40 and 0.08 < y < 0.18  # her face, left of centre, near the top
+    assert 0.12 < w < 0.25 and 0.15 < h < 0.30
+    assert face.score > 0.91
+    assert len(face.landmarks) == 5
+    (rex, rey), (lex, ley), (nx, ny), (rmx, rmy), (lmx, lmy) = face.landmarks
+    assert rex < nx < lex and rmx < lmx  # eyes and mouth corners either side of the nose
+    assert rey < ny < rmy and ley < ny < lmy
+    assert all(x <= px <= x + w and y <= py <= y + h for px, py in face.landmarks)
+
+
+def test_grace_hopper_has_one_face(originals):
+    face = originals["grace_hopper"]
+    assert face.score >= SCORE_THRESHOLD
+    x, y, w, h = face.box
+    assert 0.3 < x + w / 2 < 0.7 and 0.2 < y + h / 2 < 0.5
+
+
+def test_vectors_are_unit_float32(originals):
+    for face in originals.values():
+        assert face.vector.dtype == np.float32 and face.vector.shape == (DIM,)
+        assert abs(float(np.linalg.norm(face.vector)) - 1.0) < 1e-5
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_an_edited_copy_is_the_same_person(engine, originals, person, edit):
+    faces = engine.find(EDITS[edit](portrait(person)))
+    assert len(faces) == 1
+    assert similarity(faces[0].vector, originals[person].vector) >= SAME_PERSON
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_a_close_up_that_fills_the_frame_is_found(engine, originals, person):
+    """A face over 500 px, too large for the detector's first look, is found by its second."""
+    image = portrait(person)
+    x, y, w, h = FACE_BOX[person]
+    box = (x - 0.1 * w, y - 0.1 * h, x + 1.1 * w, y + 1.1 * h)
+    box = tuple(round(v * s) for v, s in zip(box, image.size * 2, strict=True))
+    close_up = image.crop(box).resize((640, 640), Image.Resampling.BICUBIC)
+    (face,) = engine.find(close_up)
+    assert face.box[2] > 0.6 and face.box[3] > 0.75
+    assert similarity(face.vector, originals[person].vector) >= SAME_PERSON
+
+
+def test_two_people_are_not_the_same_person(originals):
+    a, b = originals["astronaut"].vector, originals["grace_hopper"].vector
+    assert similarity(a, b) < SAME_PERSON
+    assert similarity(a, a) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_every_face_of_a_group_photo_is_found_and_known(engine, originals):
+    photo, pasted = group_photo()
+    faces = engine.find(photo)
+    assert len(faces) == len(pasted)
+    sides = [min(f.box[2] * photo.width, f.box[3] * photo.height) for f in faces]
+    assert sides == sorted(sides, reverse=True)  # largest first
+    for p in pasted:
+        x, y, w, h = p.face
+        cx, cy = (x + w / 2) / photo.width, (y + h / 2) / photo.height
+        (face,) = [f for f in faces if _contains(f.box, cx, cy)]
+        best = max(PEOPLE, key=lambda person: similarity(face.vector, originals[person].vector))
+        assert best == p.person
+        assert similarity(face.vector, originals[p.person].vector) >= SAME_PERSON
+
+
+def test_max_faces_keeps_the_largest(engine):
+    photo, _ = group_photo()
+    every = engine.find(photo)
+    two = engine.find(photo, max_faces=2)
+    assert [f.box for f in two] == [f.box for f in every[:2]]
+    assert engine.find(photo, max_faces=0) == []
+
+
+def test_photos_without_faces_have_none(engine, tmp_path):
+    write_folder(tmp_path, 36, seed=7)
+    photos = sorted(tmp_path.glob("*.jpg"))
+    assert len(photos) == 36
+    found = {p.name: len(engine.find(decode(p, min_side=256).image)) for p in photos}
+    assert not any(found.values()), {name: n for name, n in found.items() if n}
+
+
+def test_a_drawn_box_gives_the_face_vector(engine, originals):
+    image, face = portrait("astronaut"), originals["astronaut"]
+    vector = engine.embed_box(image, face.box)
+    assert vector.dtype == np.float32 and vector.shape == (DIM,)
+    assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
+    assert similarity(vector, face.vector) > 0.9
+    x, y, w, h = face.box
+    for off in [(x + 0.03, y + 0.02, w, h), (x - 0.04, y - 0.03, w * 1.3, h * 1.3)]:
+        assert similarity(engine.embed_box(image, off), face.vector) >= SAME_PERSON
+
+
+def test_a_drawn_box_where_no_face_is_found_is_aligned_on_the_box(engine, originals, monkeypatch):
+    """The fallback (a profile, a blurred face): the box alone places the crop, which for a
+    frontal face boxed as the detector boxes it still gives that person's vector."""
+    monkeypatch.setattr(engine, "_landmarks_in_box", lambda image, box: None)
+    for person in PEOPLE:
+        face = originals[person]
+        vector = engine.embed_box(portrait(person), face.box)
+        assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
+        assert similarity(vector, face.vector) > 0.9
+
+
+def test_a_face_cut_by_the_edge_is_clipped_to_the_image(engine):
+    image = portrait("astronaut").crop((200, 0, 512, 512))  # her face's left part cut off
+    (face,) = engine.find(image)
+    x, y, w, h = face.box
+    assert x == 0.0
+    assert 0.0 <= y and w > 0 and h > 0 and x + w <= 1.0 and y + h <= 1.0
+    assert all(0.0 <= v <= 1.0 for point in face.landmarks for v in point)
+
+
+def test_two_threads_find_the_same_faces(engine):
+    photo, _ = group_photo()
+    expected = [f.box for f in engine.find(photo)]
+    results: list = []
+
+    def work():
+        results.extend([f.box for f in engine.find(photo)] for _ in range(3))
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [expected] * 6
+
+
+def _contains(box: tuple[float, float, float, float], x: float, y: float) -> bool:
+    return box[0] <= x <= box[0] + box[2] and box[1] <= y <= box[1] + box[3]
