@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import shutil
 import statistics
 import sys
 import time
@@ -158,3 +159,13 @@ def header(title: str) -> None:
 
 def row(label: str, value: float, unit: str, note: str = "") -> None:
     print(f"   {label:<48} {value:>10.2f} {unit:<6} {note}".rstrip())
+
+
+def place(src: Path, dst: Path) -> None:
+    """Put a photo into a benchmark's library folder: a hard link (no copy) where the file
+    system allows, else a copy. Not a symbolic link: a scan never follows a link out of its
+    folder (pipeline/links.py), as it never followed one before issue 26 either."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from common import RANDOM_VIT, header, load, photos, row, warm_page_cache
+from common import RANDOM_VIT, header, load, photos, place, row, warm_page_cache
 
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder, accelerators
@@ -101,7 +101,7 @@ def pipeline(paths: list[Path], emb: Embedder, workdir: Path) -> tuple[float, st
     lib = workdir / "library"
     lib.mkdir(parents=True)
     for p in paths:
-        (lib / p.name).symlink_to(p)
+        place(p, lib / p.name)
     catalog = Catalog(workdir / "catalog.sqlite3")
     catalog.add_folder(lib)
     indexer = Indexer(catalog, emb, ThumbnailCache(workdir / "thumbs", THUMB), batch_size=16)

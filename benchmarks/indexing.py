@@ -25,6 +25,7 @@ from common import (
     header,
     load,
     photos,
+    place,
     row,
     timer,
     warm_page_cache,
@@ -45,7 +46,7 @@ def run_pipeline(paths: list[Path], emb: Embedder, workdir: Path) -> list[float]
     lib = workdir / "library"
     lib.mkdir(parents=True)
     for p in paths:
-        (lib / p.name).symlink_to(p)
+        place(p, lib / p.name)
     catalog = Catalog(workdir / "catalog.sqlite3")
     catalog.add_folder(lib)
     indexer = Indexer(catalog, emb, ThumbnailCache(workdir / "thumbs", THUMB), batch_size=BATCH)

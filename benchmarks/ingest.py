@@ -30,7 +30,7 @@ from pathlib import Path
 from statistics import median
 
 import numpy as np
-from common import RANDOM_VIT, header, load, photos, row, timer, warm_page_cache
+from common import RANDOM_VIT, header, load, photos, place, row, timer, warm_page_cache
 
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder, onnx_runtime
@@ -104,7 +104,7 @@ def pipeline(paths: list[Path], emb: Embedder, workdir: Path, pool: int, batch: 
     lib = workdir / "library"
     lib.mkdir(parents=True)
     for p in paths:
-        (lib / p.name).symlink_to(p)
+        place(p, lib / p.name)
     catalog = Catalog(workdir / "catalog.sqlite3")
     catalog.add_folder(lib)
     thumbs = ThumbnailCache(workdir / "thumbs", THUMB)
