@@ -169,6 +169,15 @@ def cmd_status(library, args) -> int:
             state += f"  watched by {f.watched_by}{why}"
         print(f"folder:   {shown(f.path)}  {f.photos} photos{state}")
     print("photos:   " + ", ".join(f"{v} {k}" for k, v in status.counts.items()))
+    f = status.faces
+    if f is None:
+        print("faces:    off (`clipdesk people on` turns them on)")
+    else:
+        todo = (
+            f", {f['photos_to_look_at']} photos still to look at" if f["photos_to_look_at"] else ""
+        )
+        named = plural(f["people"], "person", "people")
+        print(f"faces:    {plural(f['faces'], 'face')}, {named} named{todo}")
     for path, reason in status.failed:
         print(f"failed:   {shown(path)}: {reason}")
     for path, reason in status.keyword_problems:  # indexed, but its keywords were unreadable

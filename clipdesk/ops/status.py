@@ -7,6 +7,7 @@ import os
 from dataclasses import asdict, dataclass
 
 from clipdesk.pathnames import shown
+from clipdesk.people import faces_db
 from clipdesk.pipeline.library import Library
 
 
@@ -41,6 +42,7 @@ class LibraryStatus:
     keyword_problems: list[tuple[str, str]]  # indexed, but its keywords were unreadable
     watcher_pid: int | None
     watcher_running: bool
+    faces: dict | None = None  # faces, people, photos looked at and to look at; None: off
 
     def to_json(self) -> dict:
         return {
@@ -55,6 +57,7 @@ class LibraryStatus:
                 {"path": shown(p), "reason": shown(r)} for p, r in self.keyword_problems
             ],
             "watcher": {"running": self.watcher_running, "pid": self.watcher_pid},
+            "faces": self.faces,
         }
 
 
@@ -86,4 +89,5 @@ def library_status(lib: Library, watch: dict | None) -> LibraryStatus:
         list(cat.keyword_problems()),
         (watch or {}).get("pid"),
         watch is not None,
+        faces_db.counts(cat) if lib.settings.faces else None,
     )

@@ -334,3 +334,16 @@ def forget_all(catalog: Catalog) -> int:
         catalog.conn.execute(f"DELETE FROM {table}")
     catalog.conn.execute("UPDATE photos SET faces_read = 0")
     return n
+
+
+def counts(catalog: Catalog) -> dict[str, int]:
+    """Faces found, photos looked at and not yet, people named (for `clipdesk status`)."""
+    one = catalog.conn.execute
+    return {
+        "faces": one("SELECT COUNT(*) FROM faces").fetchone()[0],
+        "people": one("SELECT COUNT(*) FROM people WHERE tag_id IS NOT NULL").fetchone()[0],
+        "photos_looked_at": one("SELECT COUNT(*) FROM photos WHERE faces_read = 1").fetchone()[0],
+        "photos_to_look_at": one(
+            "SELECT COUNT(*) FROM photos WHERE faces_read = 0 AND status = 'indexed'"
+        ).fetchone()[0],
+    }

@@ -40,6 +40,8 @@ def test_faces_are_found_grouped_named_and_kept_as_people_tags(home, tmp_path):
     root = _library(tmp_path / "photos")
     out = run("--model", "test", "add", str(root)).stdout
     assert "12 faces found" in out, out  # 3 + 3 portraits, 6 in the group, none on shapes
+    faces = json.loads(run("status", "--json").stdout)["faces"]
+    assert (faces["faces"], faces["people"], faces["photos_to_look_at"]) == (12, 0, 0)
 
     listed = _people()
     assert [(p["name"], p["faces"], p["photos"]) for p in listed] == [
