@@ -80,6 +80,8 @@ def cmd_export(library, args) -> int:
                             "note": o.note or None,
                             "rating": o.rating or None,
                             "rating_note": o.rating_note or None,
+                            "faces_added": list(o.regions.added),
+                            "faces_removed": list(o.regions.removed),
                         }
                         for o in report.outcomes
                     ],
@@ -125,9 +127,10 @@ def cmd_import_keywords(library, args) -> int:
     report = sidecar_ops.import_photo_keywords(library, args.paths)
     for path, reason in report.errors:
         print(f"skipped  {shown(path)}: {shown(reason)}", file=sys.stderr)
+    faces = f"; {plural(report.faces, 'face')} from face regions" if report.faces else ""
     print(
         f"{report.keywords} keywords imported on {report.photos} photos; "
-        f"{len(report.new_tags)} new tags"
+        f"{len(report.new_tags)} new tags{faces}"
     )
     return EXIT_OK
 

@@ -254,15 +254,14 @@ def next_batch(catalog: Catalog) -> int:
 
 def named_regions(catalog: Catalog, photo_id: int) -> list[tuple[str, Box]]:
     """(name, box) of a photo's faces confirmed as a named person: what export writes as
-    MWG face regions."""
-    paths = tagpath.build(catalog.conn.execute("SELECT id, name, parent_id FROM tags"))
+    MWG face regions (the name is the People tag's own level)."""
     rows = catalog.conn.execute(
-        "SELECT p.tag_id, f.x, f.y, f.w, f.h FROM faces f JOIN people p ON p.id = f.person_id "
-        "WHERE f.photo_id = ? AND f.state = 'confirmed' AND p.tag_id IS NOT NULL "
+        "SELECT t.name, f.x, f.y, f.w, f.h FROM faces f JOIN people p ON p.id = f.person_id "
+        "JOIN tags t ON t.id = p.tag_id WHERE f.photo_id = ? AND f.state = 'confirmed' "
         "ORDER BY f.x, f.y, f.id",
         (photo_id,),
     )
-    return [(tagpath.leaf(paths[t]), (x, y, w, h)) for t, x, y, w, h in rows if t in paths]
+    return [(name, (x, y, w, h)) for name, x, y, w, h in rows]
 
 
 def unreject(catalog: Catalog, face_id: int, person_id: int) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from clipdesk.catalog import Catalog
-from clipdesk.people import faces_db
+from clipdesk.people import faces_db, photo_tags
 from clipdesk.tagging import tagpath
 from clipdesk.tagging.store import TagStore
 from clipdesk.tagging.vocabulary import VocabularyError, check_name
@@ -57,4 +57,5 @@ def import_regions(
         changed += 1
     if changed:
         faces_db.mark_read(catalog, [photo_id], 0)  # the face step embeds the new boxes
+        photo_tags.sync(catalog, [photo_id])  # the named faces' People rows on the photo
     return changed

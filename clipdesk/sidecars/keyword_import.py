@@ -12,6 +12,15 @@ written in short transactions of whole photos, each photo's tags with its "keywo
 mark, so another writer (``clipdesk tag``, the window) waits for one of them at most, a
 run stopped (``cancel``, Ctrl-C, a kill) keeps what it wrote, and the next run reads the
 rest.
+
+Face regions come in with the keywords, in the same transaction
+(:func:`clipdesk.people.imports.import_regions`): MWG and Microsoft regions of the sidecar and
+of the embedded XMP, turned to the photo as displayed (:mod:`clipdesk.sidecars.xmp.regions`),
+each face once. A named region is a confirmed face of ``People|Name``, which the photo then
+carries; an unnamed one a face to group. A region that cannot be used (no area, numbers that
+are not, a name no tag may have) is skipped, and the photo's problem says why; regions
+ClipDesk itself wrote into the sidecar (the export record) are not read back as new faces.
+A photo bringing more than :data:`MAX_REGIONS` has none imported.
 """
 
 from __future__ import annotations
@@ -23,11 +32,15 @@ from pathlib import Path
 
 from clipdesk.catalog import Catalog
 from clipdesk.pathnames import to_db
+from clipdesk.people import photo_tags
+from clipdesk.people.imports import PEOPLE, import_regions
 from clipdesk.progress import Cancel
 from clipdesk.sidecars.xmp import read_photo_keywords
 from clipdesk.sidecars.xmp.errors import SidecarError
 from clipdesk.sidecars.xmp.fields import Keywords
 from clipdesk.sidecars.xmp.ownership import Siblings
+from clipdesk.sidecars.xmp.region_edit import Written
+from clipdesk.sidecars.xmp.regions import Box, FoundRegion, RegionsRead, shown_faces, summary
 from clipdesk.sidecars.xmp.sidecar_read import read_sidecar
 from clipdesk.tagging.store import TagStore, TagTree
 from clipdesk.tagging.vocabulary import VocabularyError, check_name
@@ -40,6 +53,8 @@ MAX_KEYWORDS = 1_000
 # a few milliseconds of another writer's wait.
 BATCH_KEYWORDS = 2_000
 BATCH_PHOTOS = 256
+# A group photo has tens of faces; thousands of regions on one photo are a tool's dump.
+MAX_REGIONS = 500
 
 
 @dataclass
@@ -49,15 +64,18 @@ class ImportReport:
     new_tags: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False  # stopped by ``cancel``: the photos not reached are still unread
+    faces: int = 0  # faces added or named from face regions
 
 
 @dataclass
 class _Photo:
-    """One photo's keywords as read, checked: the tags to give it, the problems met."""
+    """One photo's keywords (and face regions) as read, checked: the tags to give it, the
+    faces (name or None, box on the photo as displayed), the problems met."""
 
     photo_id: int
     tags: list[list[str]]
     problems: list[str]
+    faces: list[tuple[str | None, Box]] = field(default_factory=list)
 
 
 def checked_keywords(keywords: Keywords) -> tuple[list[list[str]], list[str]]:
@@ -121,10 +139,10 @@ def import_keywords(
         if cancel is not None and cancel.is_set():
             report.cancelled = True
             break
-        read = _read(photo_id, path, naming, siblings, pairs)
+        read = _read(catalog, photo_id, path, naming, siblings, pairs)
         report.errors.extend((path, e) for e in read.problems)
         batch.append(read)
-        keywords += len(read.tags)
+        keywords += len(read.tags) + len(read.faces)
         if keywords >= BATCH_KEYWORDS or len(batch) >= BATCH_PHOTOS:
             tree = _write(store, tree, batch, now, report, created)
             batch, keywords = [], 0
@@ -137,9 +155,14 @@ def import_keywords(
 
 
 def _read(
-    photo_id: int, path: str, naming: str, siblings: Siblings, pairs: _PairedSidecars | None
+    catalog: Catalog,
+    photo_id: int,
+    path: str,
+    naming: str,
+    siblings: Siblings,
+    pairs: _PairedSidecars | None,
 ) -> _Photo:
-    """One photo's keywords, read outside any transaction."""
+    """One photo's keywords and face regions, read outside any transaction."""
     kw = read_photo_keywords(Path(path), prefer=naming, siblings=siblings)
     errors, fields = list(kw.errors), kw.keywords
     if pairs is not None:
@@ -151,7 +174,48 @@ def _read(
             own = kw.sidecar.keywords if kw.sidecar else None
             fields = Keywords.joined(own, kw.embedded, shared) if shared else fields
     tags, refused = checked_keywords(fields)
-    return _Photo(photo_id, tags, errors + refused)
+    reads = [r for r in (kw.sidecar.regions if kw.sidecar else None, kw.embedded_regions) if r]
+    faces, troubles = checked_regions(catalog, photo_id, reads) if reads else ([], [])
+    return _Photo(photo_id, tags, errors + refused + troubles, faces)
+
+
+def checked_regions(
+    catalog: Catalog, photo_id: int, reads: list[RegionsRead]
+) -> tuple[list[tuple[str | None, Box]], list[str]]:
+    """The faces these regions give (the name checked like a typed tag name, the box on the
+    photo as displayed), and one line for those refused (none when all are fine)."""
+    problems = [p for r in reads for p in r.problems]
+    photo = catalog.photo(photo_id)
+    orientation = (photo.orientation or 1) if photo else 1
+    ours = [Written.from_json(r) for r in catalog.export_regions(photo_id)[0]]
+
+    def written_by_clipdesk(r: FoundRegion) -> bool:
+        return r.area is not None and any(w.same(Written(r.name or "", r.area)) for w in ours)
+
+    found = shown_faces(
+        reads,
+        orientation,
+        photo.width if photo else None,
+        photo.height if photo else None,
+        written_by_clipdesk,
+    )
+    if len(found) > MAX_REGIONS:
+        return [], [
+            f"{len(found):,} face regions, more than the {MAX_REGIONS:,} one photo may bring "
+            "(the limit): none imported"
+        ]
+    faces: list[tuple[str | None, Box]] = []
+    for r in found:
+        name = None
+        if r.name is not None and r.name.strip():
+            try:
+                name = check_name(" ".join(r.name.split()))
+            except VocabularyError as exc:
+                problems.append(f"{r.source} region: {exc}")
+                continue
+        faces.append((name, r.box))
+    line = summary(problems)
+    return faces, [line] if line else []
 
 
 def _write(
@@ -163,24 +227,32 @@ def _write(
     created: list[int],
 ) -> TagTree | None:
     """One short transaction: these photos' tags, their "keywords read" marks and problems."""
-    if tree is None and any(p.tags for p in batch):
+    if tree is None and any(p.tags or p.faces for p in batch):
         tree = TagTree(store)  # the whole tree, read before the transaction
     catalog = store.catalog
     with catalog.transaction():
         if tree is not None:
             tree.fresh()  # another process may have changed the tags since (then: re-read)
         for p in batch:
-            if not p.tags:
-                continue
-            assert tree is not None
-            ids = []
-            for levels in p.tags:
-                tag_id, new = tree.resolve(levels, create=True, enabled=False)
-                assert tag_id is not None
-                ids.append(tag_id)
-                created.extend(new)
-            report.photos += 1
-            report.keywords += store.mark_imported(p.photo_id, ids, now)
+            if p.tags:
+                assert tree is not None
+                ids = []
+                for levels in p.tags:
+                    tag_id, new = tree.resolve(levels, create=True, enabled=False)
+                    assert tag_id is not None
+                    ids.append(tag_id)
+                    created.extend(new)
+                report.photos += 1
+                report.keywords += store.mark_imported(p.photo_id, ids, now)
+            if p.faces:
+                assert tree is not None
+                for name in sorted({n for n, _ in p.faces if n}):
+                    # made here, so the tree (which matches the next photos' keywords) has it
+                    created.extend(tree.resolve([PEOPLE, name], create=True, enabled=False)[1])
+                added = import_regions(catalog, p.photo_id, p.faces)
+                if added:
+                    report.faces += added
+                    photo_tags.sync(catalog, [p.photo_id])  # People|Name on the photo
         done = [p.photo_id for p in batch]
         catalog.mark_keywords_read(done)
         problems = {p.photo_id: [to_db(e) for e in p.problems] for p in batch if p.problems}

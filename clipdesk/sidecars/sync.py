@@ -5,8 +5,11 @@ threshold) and removes only keywords ClipDesk manages: ones it exported before
 that are no longer wanted, and ones the user rejected in ClipDesk. A keyword
 another program wrote stays. A photo flagged rejected (the Duplicates view) gets the
 reject rating, xmp:Rating -1, where its sidecar has no rating; it is removed again
-once the photo is no longer rejected, only if ClipDesk wrote it. Import turns keywords
-found in sidecars and in the photos' embedded XMP/IPTC into ``imported`` tags, never
+once the photo is no longer rejected, only if ClipDesk wrote it. The faces confirmed as a
+named person go in as MWG face regions, next to every region another program wrote; those
+ClipDesk wrote before and that are no longer wanted are taken out, and only those
+(:mod:`clipdesk.sidecars.xmp.region_edit`). Import turns keywords found in sidecars and in the
+photos' embedded XMP/IPTC into ``imported`` tags, and their face regions into faces, never
 overriding a decision (:mod:`clipdesk.sidecars.keyword_import`).
 """
 
@@ -19,12 +22,15 @@ from pathlib import Path
 
 from clipdesk.catalog import Catalog, flags
 from clipdesk.pathnames import lookup_forms
+from clipdesk.people import faces_db
 from clipdesk.sidecars.keyword_import import ImportReport, import_keywords
 from clipdesk.sidecars.xmp import ExportReport, PhotoOutcome, export_sidecars
 from clipdesk.sidecars.xmp.export import ExportItem
 from clipdesk.sidecars.xmp.naming import sidecar_path
 from clipdesk.sidecars.xmp.ownership import Siblings, stem
 from clipdesk.sidecars.xmp.rating import REJECT_RATING, RatingRequest, is_reject
+from clipdesk.sidecars.xmp.region_edit import RegionRequest, RegionsPlan, Written
+from clipdesk.sidecars.xmp.regions import overlaps
 from clipdesk.tagging.store import TagStore
 
 __all__ = ["ImportReport", "export_library", "import_keywords", "outside_library", "photos_under"]
@@ -68,11 +74,17 @@ class _Planned:
     created: bool
     rejected: bool = False  # flagged rejected in the catalog
     rated: bool = False  # the record says ClipDesk wrote the reject rating into the sidecar
+    regions: RegionRequest | None = None  # its named faces, and the regions ClipDesk wrote
 
     @property
     def rating(self) -> RatingRequest:
         """Set the reject rating, take ClipDesk's own away again, or leave the rating alone."""
         return "reject" if self.rejected else "unreject" if self.rated else ""
+
+    @property
+    def regions_before(self) -> tuple[tuple[Written, ...], bool]:
+        r = self.regions
+        return (r.ours, r.created) if r is not None else ((), False)
 
 
 def _plan_photo(
@@ -104,6 +116,46 @@ def _plan_photo(
         created,
         photo_id in rejected,
         is_reject(rating),
+        _regions(store.catalog, photo_id),
+    )
+
+
+def _regions(catalog: Catalog, photo_id: int) -> RegionRequest | None:
+    """What export asks of a photo's face regions: its faces confirmed as a named person
+    and the regions ClipDesk wrote before; None when there are neither."""
+    ours, created = catalog.export_regions(photo_id)
+    confirmed = any(f.state == "confirmed" for f in faces_db.faces_of(catalog, photo_id))
+    faces = tuple(faces_db.named_regions(catalog, photo_id)) if confirmed else ()
+    if not faces and not ours:
+        return None
+    photo = catalog.photo(photo_id)
+    return RegionRequest(
+        faces,
+        tuple(Written.from_json(r) for r in ours),
+        created,
+        (photo.orientation or 1) if photo else 1,
+        photo.width if photo else None,
+        photo.height if photo else None,
+    )
+
+
+def _merged_regions(members: list[_Planned]) -> RegionRequest | None:
+    """The regions of a RAW+JPEG pair's shared sidecar: the owner's record, and the named
+    faces of every photo of the pair, each face once (the same name at an overlapping place
+    is one face). The owner's orientation and size give the frame."""
+    owner = members[0].regions
+    faces: list[tuple[str, tuple]] = []
+    for m in members:
+        for name, box in m.regions.faces if m.regions is not None else ():
+            if not any(n.casefold() == name.casefold() and overlaps(b, box) for n, b in faces):
+                faces.append((name, box))
+    if owner is None:
+        other = next((m.regions for m in members if m.regions is not None), None)
+        if other is None:
+            return None
+        return RegionRequest(tuple(faces), (), False, other.orientation, other.width, other.height)
+    return RegionRequest(
+        tuple(faces), owner.ours, owner.created, owner.orientation, owner.width, owner.height
     )
 
 
@@ -152,6 +204,8 @@ def _export_items(
         ext = os.path.splitext(owner_path)[1].lstrip(".")
         names = ", ".join(os.path.basename(m.path) for m in members[1:])
         note = f"one sidecar for the RAW and {names} (--pair-raw)" if names else ""
+        regions = _merged_regions(members)
+        tidy = tidy and not (regions is not None and regions.faces)
         item = ExportItem(
             Path(owner_path),
             frozenset(desired),
@@ -160,13 +214,15 @@ def _export_items(
             note=note,
             sidecar_for=ext,
             rating=members[0].rating,
+            regions=regions,
         )
         out.append((item, members))
     return out
 
 
 def _item(p: _Planned, naming: str | None = None, note: str = "") -> ExportItem:
-    tidy = p.created and not p.desired and not p.rejected
+    faces = p.regions is not None and bool(p.regions.faces)
+    tidy = p.created and not p.desired and not p.rejected and not faces
     return ExportItem(
         Path(p.path),
         frozenset(p.desired),
@@ -175,6 +231,7 @@ def _item(p: _Planned, naming: str | None = None, note: str = "") -> ExportItem:
         naming,  # type: ignore[arg-type]
         note,
         rating=p.rating,
+        regions=p.regions,
     )
 
 
@@ -208,7 +265,8 @@ def export_library(
     planned: dict[int, _Planned] = {}
     for photo_id, path in photos_under(catalog, paths):
         p = plan(photo_id, path)
-        if p.desired or p.remove or p.rating:  # nothing of ours to say: no sidecar is created
+        # nothing of ours to say: no sidecar is created
+        if p.desired or p.remove or p.rating or p.regions is not None:
             planned[photo_id] = p
 
     pairs = _export_items(planned, everyone, naming, pair_raw, plan)
@@ -243,27 +301,62 @@ def export_library(
                     )
             widened.update(m.photo_id for m in ahead)
 
+    claimed: set[int] = set()  # photos whose regions record was widened before the rename
+
+    def claim(item: ExportItem, regions: RegionsPlan, creating: bool) -> None:
+        # Write-ahead for the regions: just before the rename, the record covers the regions
+        # ClipDesk had there and those this write adds (known only once the sidecar is read).
+        owner = members[item.photo][0]
+        ours, made = owner.regions_before
+        wider = [w for w in regions.written if not any(w.same(o) for o in ours)]
+        with catalog.transaction():
+            catalog.record_regions(
+                owner.photo_id,
+                [w.to_json() for w in (*ours, *wider)],
+                made or regions.created,
+                creating or owner.created,
+            )
+        claimed.add(owner.photo_id)
+
+    def regions_after(item: ExportItem, m: _Planned, outcome: PhotoOutcome):
+        """The regions record of ``m`` after this write; None keeps it as it is."""
+        if item.regions is None or m is not members[item.photo][0]:
+            return None
+        if outcome.outcome == "skipped":
+            return m.regions_before if m.photo_id in claimed else None
+        if outcome.outcome == "removed":
+            return ((), False)
+        return (outcome.regions.written, outcome.regions.created)
+
     def after(item: ExportItem, outcome: PhotoOutcome) -> None:
         writes = []
         for m in members[item.photo]:
+            regions = regions_after(item, m, outcome)
             if outcome.outcome == "skipped":  # the file is as it was: so is the record
-                if m.photo_id in widened:
-                    writes.append((m.photo_id, m.before, m.created, m.rated))
+                if m.photo_id in widened or regions is not None:
+                    writes.append((m.photo_id, m.before, m.created, m.rated, regions))
             elif outcome.outcome == "removed":  # ours, and empty: gone, nothing to keep
-                writes.append((m.photo_id, set(), False, False))
+                writes.append((m.photo_id, set(), False, False, ((), False)))
             else:
                 created = m.created or outcome.created
                 rated = rated_after(item, m, outcome)
                 now = (item.add, created, rated)
-                if now != (m.before, m.created, m.rated) or m.photo_id in widened:
-                    writes.append((m.photo_id, *now))
+                same = regions is None or _same_regions(regions, m.regions_before)
+                if now != (m.before, m.created, m.rated) or m.photo_id in widened or not same:
+                    writes.append((m.photo_id, *now, regions))
         if not writes:  # e.g. unchanged, and recorded as it is: no transaction at all
             return
         with catalog.transaction():
-            for photo_id, tags, created, rated in writes:
-                if tags or created or rated:
+            for photo_id, tags, created, rated, regions in writes:
+                if regions is None:  # left as recorded
+                    record = None
+                    held = any(catalog.export_regions(photo_id))
+                else:
+                    record = ([w.to_json() for w in regions[0]], regions[1])
+                    held = bool(regions[0]) or regions[1]
+                if tags or created or rated or held:
                     rating = REJECT_RATING if rated else None
-                    catalog.record_export(photo_id, tags, created, rating)
+                    catalog.record_export(photo_id, tags, created, rating, record)
                 else:
                     catalog.forget_export(photo_id)
 
@@ -276,4 +369,13 @@ def export_library(
         force=force,
         before=before,
         after=after,
+        claim=claim,
+    )
+
+
+def _same_regions(a: tuple[tuple[Written, ...], bool], b: tuple[tuple[Written, ...], bool]) -> bool:
+    return (
+        a[1] == b[1]
+        and len(a[0]) == len(b[0])
+        and all(x.same(y) for x, y in zip(a[0], b[0], strict=True))
     )

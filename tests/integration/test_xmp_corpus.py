@@ -1,12 +1,15 @@
-"""Foreign sidecars: every one exiftool reads gets the keywords, and nothing else changes.
+"""Foreign sidecars: every one exiftool reads gets the keywords (and face regions), and nothing
+else changes.
 
 The corpus: hand-written RDF forms in ``tests/data/xmp_corpus`` (a Photoshop CS2 sidecar with
 the ``0.1.0.0`` values exiv2 would rewrite, an f-spot-style ``rdf:nodeID`` list, a node shared
 by ``rdf:nodeID`` and a subject URI (which exiv2 would inline and drop), nonstandard and reused
-prefixes, typed nodes, attribute-form keywords) and sidecars generated here by exiftool
-in the styles of Lightroom, darktable, digiKam and Photoshop. Each is checked with exiftool: the
-keywords are there, every other field is unchanged, a dry run predicts the run byte for byte,
-and an import reads the keywords back.
+prefixes, typed nodes, attribute-form keywords, Lightroom Classic's face regions with fields of
+their own) and sidecars generated here by exiftool in the styles of Lightroom, darktable,
+digiKam (its MWG and Microsoft face regions too) and Photoshop. Each is checked with exiftool:
+the keywords are there, every other field is unchanged, a dry run predicts the run byte for
+byte, and an import reads the keywords back; ClipDesk's face regions go in next to the others'
+and out again, leaving them as they were.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from clipdesk.sidecars.xmp import (
     read_sidecar,
     update_sidecar,
 )
+from clipdesk.sidecars.xmp.region_edit import RegionRequest
 from clipdesk.tagging.store import TagStore
 from tests.support.files import photo_file
 from tests.support.sidecars import (
@@ -91,6 +95,17 @@ GENERATED = {
         "-XMP-digiKam:PickLabel=2",
         "-XMP-microsoft:LastKeywordXMP=Places/Harbour",
         "-XMP-xmp:Rating=4",
+    ],
+    # digiKam writes each face twice: as an MWG region and as a Microsoft one.
+    "digikam_regions.xmp": [
+        "-XMP-digiKam:TagsList=People/Grace Hopper",
+        "-XMP-lr:HierarchicalSubject=People|Grace Hopper",
+        "-XMP-mwg-rs:RegionInfo={AppliedToDimensions={W=16,H=12,Unit=pixel},"
+        "RegionList=[{Area={X=0.30125,Y=0.41,W=0.0825,H=0.12375,Unit=normalized},"
+        "Name=Grace Hopper,Type=Face}]}",
+        "-XMP-MP:RegionInfoMP={Regions=[{Rectangle=0.26|, 0.348125|, 0.0825|, 0.12375,"
+        "PersonDisplayName=Grace Hopper}]}",
+        "-XMP-xmp:Rating=2",
     ],
     "photoshop_history.xmp": [
         "-XMP-xmpMM:DocumentID=xmp.did:0001",
@@ -319,3 +334,61 @@ def test_dc_subject_is_kept_in_step_with_the_hierarchy(photo: Path):
     exiftool("-o", side, "-XMP-lr:HierarchicalSubject=Places|Harbour", "-XMP-dc:Subject=harbour")
     update_sidecar(photo, {"Animals|Cat"}, set())
     assert sorted(as_list(tags(side)["XMP-dc:Subject"])) == ["Cat", "harbour"]
+
+
+#: A face of ClipDesk's, on the 16x12 test photo as displayed.
+ADA = ("Ada Lovelace", (0.6, 0.2, 0.1, 0.15))
+
+
+@pytest.mark.parametrize("name", HAND_WRITTEN + sorted(GENERATED))
+def test_face_regions_go_in_and_out_of_every_foreign_sidecar(
+    name: str, photo: Path, generated: Path
+):
+    """ClipDesk's region joins the others' (theirs first, as they were); a second export is a
+    no-op; once the face is gone its region goes, and the sidecar reads as before, every other
+    field and every other program's region included."""
+    side = photo.with_name(photo.name + ".xmp")
+    shutil.copy(_source(name, generated), side)
+    config = generated / "exiftool.config"
+    before = tags(side, config)
+    theirs = as_list(before.get("XMP-mwg-rs:RegionInfo", {}).get("RegionList"))
+    old = side.read_bytes()
+
+    ask = RegionRequest((ADA,), width=16, height=12)
+    plan = plan_sidecar(photo, ADD, set(), regions=ask)
+    done = update_sidecar(photo, ADD, set(), regions=ask)
+    assert done.outcome == "written" and side.read_bytes() == plan.new_bytes
+    assert done.regions.added == ("Ada Lovelace",) and len(done.regions.written) == 1
+    after = tags(side, config)
+    info = after["XMP-mwg-rs:RegionInfo"]
+    regions = as_list(info["RegionList"])
+    assert regions[: len(theirs)] == theirs  # the other programs' regions, as they were
+    assert regions[len(theirs) :] == [
+        {
+            "Area": {"H": 0.15, "Unit": "normalized", "W": 0.1, "X": 0.65, "Y": 0.275},
+            "Name": "Ada Lovelace",
+            "Type": "Face",
+        }
+    ]
+    if not theirs:  # ClipDesk made the structure: the stored image's size
+        assert info["AppliedToDimensions"] == {"H": 12, "Unit": "pixel", "W": 16}
+    untouched = IGNORED | {"XMP-mwg-rs:RegionInfo"}
+    assert {k: v for k, v in after.items() if k not in untouched} == {
+        k: v for k, v in before.items() if k not in untouched
+    }
+
+    again = RegionRequest((ADA,), done.regions.written, done.regions.created, width=16, height=12)
+    written = side.read_bytes()
+    assert update_sidecar(photo, ADD, set(), regions=again).outcome == "unchanged"
+    assert side.read_bytes() == written
+
+    gone = RegionRequest((), done.regions.written, done.regions.created, width=16, height=12)
+    out = update_sidecar(photo, set(), ADD, regions=gone)
+    assert out.regions.removed == ("Ada Lovelace",) and out.regions.written == ()
+    left = tags(side, config)
+    assert {k: v for k, v in left.items() if k not in IGNORED} == {
+        k: v for k, v in before.items() if k not in IGNORED
+    }
+    assert left.get("XMP-mwg-rs:RegionInfo") == before.get("XMP-mwg-rs:RegionInfo")
+    if name in EXIV2_CANNOT:  # both edits in the file's own bytes: nothing else moved
+        assert outside_keywords(side.read_bytes()) == outside_keywords(old)

@@ -192,8 +192,9 @@ def _iptc_text(value: str) -> str:
     return value
 
 
-def read_photo(path: Path) -> tuple[dict[str, list[str]], list[str]]:
-    """Read the embedded XMP fields and IPTC Keywords of a photo, never writing it.
+def read_photo(path: Path) -> tuple[dict[str, list[str]], list[str], bytes]:
+    """Read the embedded XMP fields, IPTC Keywords and XMP packet (b"" when it has none; for
+    its face regions) of a photo, never writing it.
 
     The file is opened read-only by exiv2 (``pyexiv2.Image`` writes only when a ``modify_*``
     method is called, which this function never does). Raises :class:`Exiv2Failure`.
@@ -216,7 +217,8 @@ def read_photo(path: Path) -> tuple[dict[str, list[str]], list[str]]:
                 raise Exiv2Failure("embedded XMP is not valid UTF-8") from exc
             raw = _as_list(image.read_iptc(encoding="latin-1").get(IPTC_KEYWORDS))
             keywords = [_iptc_text(k) for k in raw]
-            return xmp, keywords
+            packet = image.read_raw_xmp(encoding="latin-1").encode("latin-1")  # the bytes as read
+            return xmp, keywords, packet
         except Exiv2Failure:
             raise
         except Exception as exc:

@@ -1,4 +1,5 @@
-"""Keywords embedded in the photo itself (XMP and IPTC), and the import of a photo's keywords.
+"""Keywords embedded in the photo itself (XMP and IPTC), and the import of a photo's keywords
+(and face regions: the sidecar's and the embedded XMP's).
 
 Read-only: exiv2 opens the photo and no ``modify_*`` call is ever made on it.
 """
@@ -13,6 +14,7 @@ from clipdesk.sidecars.xmp.errors import PhotoMetadataError, SidecarError
 from clipdesk.sidecars.xmp.fields import Keywords
 from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming
 from clipdesk.sidecars.xmp.ownership import Siblings
+from clipdesk.sidecars.xmp.regions import RegionsRead, read_regions
 from clipdesk.sidecars.xmp.sidecar_read import SidecarRead, read_photo_sidecar
 
 
@@ -23,21 +25,27 @@ def read_embedded_keywords(photo: Path) -> Keywords:
     Raises :class:`PhotoMetadataError` when the photo cannot be read or is not a format exiv2
     knows.
     """
+    return read_embedded(photo)[0]
+
+
+def read_embedded(photo: Path) -> tuple[Keywords, RegionsRead]:
+    """:func:`read_embedded_keywords`, and the face regions of the embedded XMP."""
     photo = Path(photo)
     try:
-        fields, iptc = _exiv2.read_photo(photo)
+        fields, iptc, packet = _exiv2.read_photo(photo)
     except FileNotFoundError as exc:
         raise PhotoMetadataError(photo, "file not found") from exc
     except OSError as exc:
         raise PhotoMetadataError(photo, f"cannot read it: {exc.strerror or exc}") from exc
     except _exiv2.Exiv2Failure as exc:
         raise PhotoMetadataError(photo, str(exc)) from exc
-    return Keywords(
+    keywords = Keywords(
         flat=tuple(fields[_exiv2.DC_SUBJECT]),
         hierarchical=tuple(fields[_exiv2.LR_HIERARCHICAL]),
         digikam=tuple(fields[_exiv2.DIGIKAM_TAGS]),
         iptc=tuple(iptc),
     )
+    return keywords, read_regions(packet)
 
 
 @dataclass(frozen=True)
@@ -46,12 +54,14 @@ class PhotoKeywords:
 
     ``sidecar`` is None when there is no sidecar (or it failed: see ``errors``); ``embedded``
     is None when the photo's own metadata could not be read. ``errors`` holds one-line reasons.
+    ``embedded_regions``: the face regions of the embedded XMP (the sidecar's are its own).
     """
 
     photo: Path
     sidecar: SidecarRead | None
     embedded: Keywords | None
     errors: tuple[str, ...] = ()
+    embedded_regions: RegionsRead = RegionsRead()
 
     @property
     def paths(self) -> frozenset[str]:
@@ -86,13 +96,14 @@ def read_photo_keywords(
     errors: list[str] = []
     side: SidecarRead | None = None
     emb: Keywords | None = None
+    regions = RegionsRead()
     try:
         side = read_photo_sidecar(photo, prefer, siblings)
     except SidecarError as exc:
         errors.append(str(exc))
     if embedded:
         try:
-            emb = read_embedded_keywords(photo)
+            emb, regions = read_embedded(photo)
         except PhotoMetadataError as exc:
             errors.append(str(exc))
-    return PhotoKeywords(photo, side, emb, tuple(errors))
+    return PhotoKeywords(photo, side, emb, tuple(errors), regions)

@@ -11,6 +11,7 @@ from typing import Literal
 from clipdesk.sidecars.xmp.errors import SidecarError
 from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming, check_naming, sidecar_path
 from clipdesk.sidecars.xmp.rating import RatingRequest
+from clipdesk.sidecars.xmp.region_edit import RegionRequest, RegionsPlan
 from clipdesk.sidecars.xmp.sidecar import plan_sidecar, update_sidecar
 from clipdesk.wording import plural
 
@@ -34,6 +35,7 @@ class ExportItem:
     note: str = ""
     sidecar_for: str = ""  # the RAW's extension, written as photoshop:SidecarForExtension
     rating: RatingRequest = ""  # "reject": xmp:Rating -1; "unreject": remove ClipDesk's -1
+    regions: RegionRequest | None = None  # the named faces as MWG regions (None: left alone)
 
 
 # An ExportItem, or (photo, add, remove) / (photo, add, remove, tidy).
@@ -66,13 +68,18 @@ class PhotoOutcome:
     rating: Literal["", "rejected", "unrejected"] = ""  # the reject rating set or removed
     rating_after: str | None = None  # the sidecar's xmp:Rating afterwards
     rating_note: str = ""  # e.g. "kept the rating 4 another program set"
+    regions: RegionsPlan = RegionsPlan()  # ClipDesk's face regions there now, and the change
 
     def changes(self) -> list[str]:
-        """What changed in the sidecar, for one line: ``+Tag -Tag rating: rejected``."""
+        """What changed in the sidecar, for one line: ``+Tag -Tag rating: rejected
+        faces: +Ada -Bob``."""
         out = [f"+{t}" for t in self.added] + [f"-{t}" for t in self.removed]
         if self.rating:
             gone = self.rating == "unrejected"
             out.append("rating: reject removed" if gone else "rating: rejected")
+        faces = [f"+{n}" for n in self.regions.added] + [f"-{n}" for n in self.regions.removed]
+        if faces:
+            out.append("faces: " + " ".join(faces))
         return out
 
 
@@ -126,6 +133,9 @@ class ExportReport:
         kept = sum(1 for o in self.outcomes if o.rating_note)
         if kept:
             text += f"; {plural(kept, 'rating')} left as they were (see the notes)"
+        faces = sum(1 for o in self.outcomes if o.regions.added or o.regions.removed)
+        if faces:
+            text += f"; face regions {'would change' if self.dry_run else 'changed'} on {faces}"
         if self.unchanged:
             text += " (unchanged: the sidecar already holds exactly these keywords and rating)"
         return text + (" (cancelled)" if self.cancelled else "")
@@ -143,19 +153,28 @@ def export_one(
     force: bool = False,
     sidecar_for: str = "",
     rating: RatingRequest = "",
+    regions: RegionRequest | None = None,
+    claim: Callable[[RegionsPlan, bool], None] | None = None,
 ) -> PhotoOutcome:
     """Export (or plan) one photo; a failure becomes a ``skipped`` outcome, never an exception
     (except programming errors)."""
     photo = Path(photo)
     if not photo.is_file():
         return PhotoOutcome(photo, None, "skipped", reason="photo not found")
-    opts = {"naming": naming, "digikam": digikam, "tidy": tidy, "force": force, "rating": rating}
+    opts = {
+        "naming": naming,
+        "digikam": digikam,
+        "tidy": tidy,
+        "force": force,
+        "rating": rating,
+        "regions": regions,
+    }
     try:
         if dry_run:  # the same planning step as the write: it reports what the write does
             r = plan_sidecar(photo, add, remove, **opts)
         else:
             extra = {SIDECAR_FOR_EXTENSION: sidecar_for} if sidecar_for else None
-            r = update_sidecar(photo, add, remove, extra=extra, **opts)
+            r = update_sidecar(photo, add, remove, extra=extra, claim=claim, **opts)
         return PhotoOutcome(
             photo,
             r.sidecar,
@@ -166,6 +185,8 @@ def export_one(
             rating=r.rating,
             rating_after=r.rating_after,
             rating_note=r.rating_note,
+            regions=r.regions,
+            note=r.regions.note,
         )
     except SidecarError as exc:
         return PhotoOutcome(photo, exc.path, "skipped", reason=exc.reason)
@@ -182,6 +203,7 @@ def export_sidecars(
     force: bool = False,
     before: Callable[[ExportItem], None] | None = None,
     after: Callable[[ExportItem, PhotoOutcome], None] | None = None,
+    claim: Callable[[ExportItem, RegionsPlan, bool], None] | None = None,
 ) -> ExportReport:
     """Write (or with ``dry_run`` only compute) keyword changes for many photos.
 
@@ -193,7 +215,8 @@ def export_sidecars(
     ``before(item)`` / ``after(item, outcome)`` (real runs only) are called just before and
     just after each photo's sidecar is written: the catalog records each sidecar in the same
     step, so an interrupted export leaves records that match the files. ``force`` replaces
-    read-only sidecars (keeping their mode).
+    read-only sidecars (keeping their mode). ``claim(item, regions, creating)`` is called
+    just before the rename of a write that adds face regions (see ``update_sidecar``).
     """
     naming = check_naming(naming)
     total = len(items) if hasattr(items, "__len__") else None  # type: ignore[arg-type]
@@ -217,12 +240,14 @@ def export_sidecars(
                 force=force,
                 sidecar_for=item.sidecar_for,
                 rating=item.rating,
+                regions=item.regions,
+                claim=(lambda r, new, item=item: claim(item, r, new)) if claim else None,
             )
         except OSError as exc:  # e.g. a drive unmounted mid-run
             target = sidecar_path(item.photo, item.naming or naming)
             result = PhotoOutcome(item.photo, target, "skipped", reason=str(exc.strerror or exc))
         if item.note:
-            result = replace(result, note=item.note)
+            result = replace(result, note="; ".join(n for n in (item.note, result.note) if n))
         if after is not None and not dry_run:
             after(item, result)
         report.outcomes.append(result)

@@ -19,6 +19,12 @@ only ever added where the sidecar has no rating (a rating another program set is
 so), and only removed when the caller says ClipDesk wrote it (``rating="unreject"``). Both
 engines do it; when the keyword editor cannot, the keywords are still written and the outcome
 says "rating not written: ...".
+
+And face regions: ``regions`` (a :class:`clipdesk.sidecars.xmp.region_edit.RegionRequest`) puts
+ClipDesk's named faces in as MWG regions and takes out those it wrote before, every other
+program's region kept (:mod:`clipdesk.sidecars.xmp.region_edit`). They are spliced into the
+sidecar's bytes first; a change of keywords or rating is then made on that, by either engine.
+A change of regions alone is a change, written byte for byte outside the regions.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -37,6 +43,7 @@ from clipdesk.sidecars.xmp.errors import SidecarError
 from clipdesk.sidecars.xmp.fields import MergeResult, merge
 from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming, sidecar_path
 from clipdesk.sidecars.xmp.rating import RatingPlan, RatingRequest, plan_rating, read_rating
+from clipdesk.sidecars.xmp.region_edit import RegionRequest, RegionsPlan, plan_regions
 from clipdesk.sidecars.xmp.sidecar_read import Fingerprint, read_bytes, read_keywords
 
 MAX_ATTEMPTS = 5
@@ -57,6 +64,7 @@ class SidecarPlan:
     rating: Literal["", "rejected", "unrejected"] = ""  # the rating change it would make
     rating_after: str | None = None  # the sidecar's xmp:Rating afterwards
     rating_note: str = ""  # e.g. "kept the rating 4 another program set"
+    regions: RegionsPlan = RegionsPlan()  # the face regions it would add and remove
 
     @property
     def outcome(self) -> Literal["written", "unchanged", "removed"]:
@@ -82,6 +90,7 @@ class SidecarWrite:
     rating: Literal["", "rejected", "unrejected"] = ""  # the rating change made
     rating_after: str | None = None  # the sidecar's xmp:Rating afterwards
     rating_note: str = ""
+    regions: RegionsPlan = RegionsPlan()  # ClipDesk's face regions in it now, what changed
 
 
 def _target(photo: Path, naming: Naming, force: bool = False) -> Path:
@@ -103,6 +112,7 @@ class _Prepared:
     new: bytes | None
     remove_file: bool
     rating: RatingPlan
+    regions: RegionsPlan
 
     @property
     def changed(self) -> bool:
@@ -117,24 +127,32 @@ def _prepare(
     tidy: bool,
     extra: Mapping[str, str] | None = None,
     rating: RatingRequest = "",
+    regions: RegionRequest | None = None,
 ) -> _Prepared:
     """The one planning step of both the dry run and the run. Raises SidecarError."""
     data, fp = read_bytes(target)
     current = read_keywords(target, data)
     result = merge(current, add, remove, digikam=digikam)
     rated = plan_rating(read_rating(target, data) if rating else None, rating)
-    if not result.changed and not rated.edit:
-        return _Prepared(data, fp, result, None, False, rated)
-    if tidy and sidecar_bytes.would_be_empty(target, data, result.keywords, current, rated.edit):
-        return _Prepared(data, fp, result, None, True, rated)
+    faces = plan_regions(data, regions)
+    base = faces.data if faces.changed else data  # the regions first, in the file's own bytes
+    done = faces.without_data()
+    if not result.changed and not rated.edit and not faces.changed:
+        return _Prepared(data, fp, result, None, False, rated, done)
+    if tidy and sidecar_bytes.would_be_empty(target, base, result.keywords, current, rated.edit):
+        return _Prepared(data, fp, result, None, True, rated, done)
+    if not result.changed and not rated.edit:  # the regions alone: every other byte kept
+        return _Prepared(data, fp, result, base, False, rated, done)
     new, dropped = sidecar_bytes.new_bytes(
-        target, data, result.keywords, current, extra, rated.edit
+        target, base, result.keywords, current, extra, rated.edit
     )
     if dropped:
         rated = rated.dropped(dropped)
     if not result.changed and not rated.edit:  # only the rating, and it could not be written
-        return _Prepared(data, fp, result, None, False, rated)
-    return _Prepared(data, fp, result, new, False, rated)
+        if faces.changed:
+            return _Prepared(data, fp, result, base, False, rated, done)
+        return _Prepared(data, fp, result, None, False, rated, done)
+    return _Prepared(data, fp, result, new, False, rated, done)
 
 
 def plan_sidecar(
@@ -147,6 +165,7 @@ def plan_sidecar(
     tidy: bool = False,
     force: bool = False,
     rating: RatingRequest = "",
+    regions: RegionRequest | None = None,
 ) -> SidecarPlan:
     """Dry run of :func:`update_sidecar`: what would change, without writing anything.
 
@@ -155,7 +174,7 @@ def plan_sidecar(
     """
     photo = Path(photo)
     target = _target(photo, naming, force)
-    p = _prepare(target, list(add), list(remove), digikam, tidy, rating=rating)
+    p = _prepare(target, list(add), list(remove), digikam, tidy, rating=rating, regions=regions)
     r, rt = p.result, p.rating
     return SidecarPlan(
         photo,
@@ -169,7 +188,13 @@ def plan_sidecar(
         rt.change,
         None if p.remove_file else rt.after,
         rt.note,
+        _gone(p.regions) if p.remove_file else p.regions,
     )
+
+
+def _gone(regions: RegionsPlan) -> RegionsPlan:
+    """The regions of a sidecar that is removed: none of ClipDesk's are left."""
+    return RegionsPlan(removed=regions.removed)
 
 
 def _write_error(target: Path, exc: OSError, creating: bool) -> SidecarError:
@@ -196,6 +221,8 @@ def update_sidecar(
     force: bool = False,
     extra: Mapping[str, str] | None = None,
     rating: RatingRequest = "",
+    regions: RegionRequest | None = None,
+    claim: Callable[[RegionsPlan, bool], None] | None = None,
 ) -> SidecarWrite:
     """Add and remove tag paths in the sidecar of ``photo`` (named by ``naming``).
 
@@ -222,6 +249,11 @@ def update_sidecar(
 
     ``force``: replace a read-only sidecar (keeping its mode) instead of refusing it. A sidecar
     that is a link is always refused (:mod:`clipdesk.sidecars.xmp.guard`).
+
+    ``regions``: the face regions to write and those ClipDesk wrote before (see the module
+    docstring); ``regions`` in the result says which of ClipDesk's are there now.
+    ``claim(regions, creating)`` is called just before the rename of a write that adds
+    regions (``creating``: the sidecar is new), so the caller can record them ahead.
     """
     photo = Path(photo)
     add, remove = list(add), list(remove)
@@ -231,7 +263,7 @@ def update_sidecar(
     for attempt in range(max(1, max_attempts)):
         if attempt:  # merging again: what is at the name now may be a link that appeared
             guard.check_target(photo, target, force=force)
-        prep = _prepare(target, add, remove, digikam, tidy, extra, rating)
+        prep = _prepare(target, add, remove, digikam, tidy, extra, rating, regions)
         data, fp, result, rt = prep.data, prep.fingerprint, prep.result, prep.rating
         if expected is not None and not fp.same_content(expected):
             reread = True
@@ -246,6 +278,7 @@ def update_sidecar(
                 reread,
                 rating_after=rt.before,
                 rating_note=rt.note,
+                regions=prep.regions,
             )
         if prep.remove_file:
             try:
@@ -260,6 +293,7 @@ def update_sidecar(
                         result.removed,
                         Fingerprint.of(None, None),
                         rating=rt.change,
+                        regions=_gone(prep.regions),
                     )
             except OSError as exc:
                 raise _write_error(target, exc, creating=False) from exc
@@ -278,6 +312,8 @@ def update_sidecar(
                 reread = True  # changed while we merged: merge again on the new content
                 expected = None
                 continue
+            if claim is not None and prep.regions.added:
+                claim(prep.regions, data is None)
             if not atomic.install(tmp, target, new=data is None):
                 reread, expected = True, None  # a file or link appeared, or it went: again
                 continue
@@ -303,5 +339,6 @@ def update_sidecar(
             rt.change,
             rt.after,
             rt.note,
+            prep.regions,
         )
     raise SidecarError(target, f"another program kept changing it ({max_attempts} attempts)")

@@ -21,6 +21,7 @@ from clipdesk.sidecars.xmp.errors import SidecarError
 from clipdesk.sidecars.xmp.fields import Keywords
 from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar
 from clipdesk.sidecars.xmp.ownership import Siblings
+from clipdesk.sidecars.xmp.regions import RegionsRead, read_regions
 
 
 @dataclass(frozen=True)
@@ -48,11 +49,13 @@ MISSING = Fingerprint(0, -1, "")
 
 @dataclass(frozen=True)
 class SidecarRead:
-    """A sidecar's keyword fields and the fingerprint of the bytes they came from."""
+    """A sidecar's keyword fields and the fingerprint of the bytes they came from, and its
+    face regions."""
 
     path: Path
     keywords: Keywords
     fingerprint: Fingerprint
+    regions: RegionsRead = RegionsRead()
 
     @property
     def exists(self) -> bool:
@@ -130,7 +133,7 @@ def read_sidecar(path: Path) -> SidecarRead:
     """
     path = Path(path)
     data, fp = read_bytes(path)
-    return SidecarRead(path, read_keywords(path, data), fp)
+    return SidecarRead(path, read_keywords(path, data), fp, read_regions(data))
 
 
 def read_photo_sidecar(
