@@ -30,6 +30,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from clipdesk.people.imports import overlaps  # the one rule for "the same face"
 from clipdesk.sidecars.xmp import safexml
 from clipdesk.sidecars.xmp.safexml import RDF, XML_NS, Element, XmlRefused
 from clipdesk.wording import plural
@@ -463,16 +464,6 @@ def read_regions(data: bytes | None) -> RegionsRead:
         except ValueError as exc:
             problems.append(f"Microsoft region {n}: {exc}")
     return RegionsRead(tuple(mwg), tuple(mp), dims, tuple(problems))
-
-
-def overlaps(a: Box, b: Box, share: float = 0.5) -> bool:
-    """Two boxes whose overlap is at least ``share`` of their union (as
-    :func:`clipdesk.people.imports.overlaps`, which the import itself applies)."""
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return union > 0 and inter / union >= share
 
 
 def shown_faces(
