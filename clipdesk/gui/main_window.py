@@ -19,11 +19,14 @@ from PySide6.QtWidgets import (
 from clipdesk import __version__
 from clipdesk.catalog import browse
 from clipdesk.catalog.faults import catalog_problem
+from clipdesk.gui.adapters.face_crops import FaceCrops
 from clipdesk.gui.adapters.grid_model import PhotoGridModel
 from clipdesk.gui.adapters.model_choices import choice_for
 from clipdesk.gui.adapters.session import Session
 from clipdesk.gui.controllers.browse_controller import BrowseController
 from clipdesk.gui.controllers.duplicates_controller import DuplicatesController
+from clipdesk.gui.controllers.face_boxes_controller import FaceBoxesController
+from clipdesk.gui.controllers.people_controller import PeopleController
 from clipdesk.gui.controllers.review_controller import ReviewController
 from clipdesk.gui.controllers.tagging_controller import TaggingController
 from clipdesk.gui.controllers.vocab_controller import VocabController
@@ -33,6 +36,7 @@ from clipdesk.gui.views.download_row import DownloadRow
 from clipdesk.gui.views.duplicates_page import DuplicatesPage
 from clipdesk.gui.views.export_dialog import ExportDialog
 from clipdesk.gui.views.library_page import LibraryPage
+from clipdesk.gui.views.people_page import PeoplePage
 from clipdesk.gui.views.review_view import ReviewView
 from clipdesk.gui.views.settings_dialog import SettingsDialog
 from clipdesk.gui.views.status_bar import StatusBar
@@ -50,6 +54,8 @@ SHORTCUTS = """<table>
 <tr><td><b>Enter</b> / <b>Esc</b></td><td>large photo view / back to the grid</td></tr>
 <tr><td><b>Ctrl+F</b></td><td>search</td></tr>
 <tr><td>Review: <b>Y</b> / <b>N</b> / <b>S</b></td><td>yes / no / skip</td></tr>
+<tr><td>People: <b>A</b> / <b>R</b>, <b>F2</b></td><td>confirm / not this person, name</td></tr>
+<tr><td>People: <b>Space</b>, <b>← →</b></td><td>review a person's suggested faces</td></tr>
 </table>"""
 
 
@@ -64,6 +70,8 @@ class MainWindow(QMainWindow):
         self.review_page = ReviewView(self)
         self.vocab_page = VocabEditor(PhotoGridModel(s.reader.catalog, s.thumbs, self), self)
         self.duplicates_page = DuplicatesPage(self)
+        self.face_crops = FaceCrops(s.thumbs.cache.path_for, parent=self)
+        self.people_page = PeoplePage(self.face_crops, self)
         self.pages = QStackedWidget(self)
         for page in (
             self.welcome_page,
@@ -71,6 +79,7 @@ class MainWindow(QMainWindow):
             self.review_page,
             self.vocab_page,
             self.duplicates_page,
+            self.people_page,
         ):
             self.pages.addWidget(page)
         self.banner = Banner(self)
@@ -96,6 +105,11 @@ class MainWindow(QMainWindow):
         self.duplicates_controller = DuplicatesController(
             self.duplicates_page, s.bridge, s.thumbs.cache.path_for
         )
+        self.people_controller = PeopleController(
+            self.people_page, s.bridge, self.face_crops, lambda: self.session.settings.faces
+        )
+        self.face_boxes = FaceBoxesController(lib, s.bridge)
+        self.face_boxes.people_changed.connect(self.people_controller.faces_found)
         self.vocabulary_offer = VocabularyOffer(
             self.banner, s.bridge, s.reader, s.engine.model_name, self
         )
@@ -106,6 +120,8 @@ class MainWindow(QMainWindow):
             self.review_controller,
             self.vocab_controller,
             self.duplicates_controller,
+            self.people_controller,
+            self.face_boxes,
             self.vocabulary_offer,
         ):
             c.message.connect(lambda text: self.status.showMessage(text, 6000))
@@ -145,6 +161,7 @@ class MainWindow(QMainWindow):
             ("Review", self.review_page),
             ("Vocabulary", self.vocab_page),
             ("Duplicates", self.duplicates_page),
+            ("People", self.people_page),
         )
         for key, (text, page) in enumerate(pages, 1):
             action = QAction(text, self, checkable=True)
@@ -204,6 +221,8 @@ class MainWindow(QMainWindow):
     def show_page(self, page: QWidget) -> None:
         if self.pages.currentWidget() is self.review_page and page is not self.review_page:
             self.review_controller.deactivate()
+        if page is not self.people_page:
+            self.people_controller.deactivate()
         self.pages.setCurrentWidget(page)
         for shown, action in self.page_actions.items():
             action.setChecked(shown is page)
@@ -211,6 +230,8 @@ class MainWindow(QMainWindow):
             self.review_controller.activate()
         elif page is self.vocab_page:
             self.vocab_controller.load()
+        elif page is self.people_page:
+            self.people_controller.activate()
         elif page is self.library_page:
             self.library_page.grid.setFocus()
 
@@ -277,6 +298,7 @@ class MainWindow(QMainWindow):
             EventKind.PHOTO_INDEXED: self._indexed,
             EventKind.THUMBNAILS_READY: lambda e: browse.thumbnails_made(e.photo_ids),
             EventKind.TAGS_CHANGED: self._tags_changed,
+            EventKind.FACES_FOUND: self._faces_found,
             EventKind.FOLDER_MISSING: folder,
             EventKind.FOLDER_RESTORED: folder,
             EventKind.MODEL_UNAVAILABLE: self._model_event,
@@ -303,6 +325,12 @@ class MainWindow(QMainWindow):
         self.browse_controller.tags_changed(e.photo_ids)
         self.tagging_controller.tags_changed(e.photo_ids)
         self.review_controller.tags_changed()
+        self.people_controller.tags_changed(e.tag_ids)
+        self.face_boxes.faces_changed(e.photo_ids)
+
+    def _faces_found(self, e: WorkerEvent) -> None:
+        self.people_controller.faces_found(e.photo_ids)
+        self.face_boxes.faces_changed(e.photo_ids)
 
     def _model_event(self, e: WorkerEvent) -> None:
         self.download_row.finish()
@@ -378,6 +406,7 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(s.settings, folders, self)
         dialog.add_folder_requested.connect(self.browse_controller.choose_folder)
         dialog.remove_folder_requested.connect(self._remove_folder)
+        dialog.forget_faces_requested.connect(self.people_controller.forget_all)
 
         read = self.browse_controller.folders_changed  # the folders as the sidebar reads them
         read.connect(dialog.set_folders)
@@ -396,7 +425,11 @@ class MainWindow(QMainWindow):
 
     def _apply_settings(self, settings) -> None:
         s = self.session
-        if s.apply_settings(settings):
+        faces_before = s.settings.faces
+        restart = s.apply_settings(settings)
+        if not restart and settings.faces != faces_before:
+            self.people_controller.use_faces(settings.faces)
+        if restart:
             self.status.set_blocked(None)
             self.status.set_model(choice_for(s.engine.model_name).name, s.engine.describe())
             self._show_plan()
@@ -439,8 +472,14 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._save()
         self.hide()
-        for c in (self.browse_controller, self.review_controller, self.vocab_controller):
+        for c in (
+            self.browse_controller,
+            self.review_controller,
+            self.vocab_controller,
+            self.people_controller,
+        ):
             c.shutdown()
+        self.face_crops.close()
         for preview in (self.library_page.photo.preview, self.review_page.preview):
             preview.close_loader()
         self.session.close()

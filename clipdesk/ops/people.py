@@ -17,7 +17,7 @@ from clipdesk.ops.errors import OpError
 from clipdesk.people import faces_db, grouping, photo_tags
 from clipdesk.pipeline.library import Library
 from clipdesk.tagging import tagpath
-from clipdesk.tagging.store import TagStore
+from clipdesk.tagging.store import TagStore, UnknownTag
 from clipdesk.tagging.vocabulary import VocabularyError, check_name
 
 PEOPLE = "People"  # the branch of the tag tree that named people live in
@@ -32,6 +32,7 @@ class _Decision:
     people: dict[int, int | None] = field(default_factory=dict)  # id -> tag id before
     rejections: list[list[int]] = field(default_factory=list)  # [face, person] added
     created: list[int] = field(default_factory=list)  # faces drawn by hand
+    renamed: list[list] = field(default_factory=list)  # [tag id, its name before]
     photos: set[int] = field(default_factory=set)
     unconfirmed: set[tuple[int, int]] = field(default_factory=set)
 
@@ -48,6 +49,7 @@ class _Decision:
             "people": [[k, v] for k, v in self.people.items()],
             "rejections": self.rejections,
             "created": self.created,
+            "renamed": self.renamed,
         }
 
 
@@ -105,25 +107,39 @@ def _confirm(lib: Library, d: _Decision, f: faces_db.FaceRow, person: int) -> No
 
 
 def name(lib: Library, person_id: int, new_name: str) -> dict:
-    """Name a person or an unnamed cluster: its faces are confirmed as that person (the user
-    named them, looking at them), and other faces like them are suggested. When a person of
-    that name is there already, it takes the faces (a merge); else the cluster keeps its id
-    and gets the tag People|Name."""
+    """Name an unnamed cluster: its faces are confirmed as that person (the user named them,
+    looking at them), and other faces like them are suggested. Or rename a person: it keeps
+    its tag, renamed, with its photos' rows (its suggestions stay suggestions). When a
+    person of that name is there already, it takes the faces (a merge)."""
     new_name = person_name(new_name)
     cat = lib.catalog
+    store = TagStore(cat)
     with cat.transaction():
         _require_person(lib, person_id)
         d = _Decision(f"name {person_id} {new_name}")
-        tag_id = TagStore(cat).ensure_person(tagpath.join(PEOPLE, new_name))
-        target = faces_db.person_of_tag(cat, tag_id)
-        for f in faces_db.faces(cat, faces_db.face_ids_of(cat, person_id, undecided=True)):
-            _confirm(lib, d, f, person_id)
-        if target is None or target == person_id:
+        path = tagpath.join(PEOPLE, new_name)
+        try:
+            existing = store.get(path).id
+        except UnknownTag:
+            existing = None
+        other = faces_db.person_of_tag(cat, existing) if existing is not None else None
+        old_tag = faces_db.person_tag(cat, person_id)
+        if old_tag is None:  # a cluster named: the user named these faces, looking at them
+            for f in faces_db.faces(cat, faces_db.face_ids_of(cat, person_id, undecided=True)):
+                _confirm(lib, d, f, person_id)
+        target = person_id
+        if other is not None and other != person_id:  # that name is another person's
+            _merge_into(lib, d, other, person_id, confirm=False)
+            target = other
+        elif old_tag is not None and existing is None:  # renamed: the tag keeps its rows
+            d.renamed.append([old_tag, faces_db.rename_tag(cat, old_tag, new_name)])
+        elif existing is None or existing != old_tag:  # (else: its name already)
+            tag = existing if existing is not None else store.ensure_person(path)
+            faces_db.mark_person_tag(cat, tag)
             d.person(cat, person_id)
-            faces_db.name_person(cat, person_id, tag_id)
-            target = person_id
-        else:  # that name is another person's: it takes these faces
-            _merge_into(lib, d, target, person_id, confirm=True)
+            if old_tag is not None:  # a person renamed to a tag's name (a keyword's)
+                faces_db.move_photo_rows(cat, old_tag, tag)
+            faces_db.name_person(cat, person_id, tag)
         done = _finish(lib, d)
     _report(lib, done)
     return done | {"person": target}
@@ -261,6 +277,8 @@ def undo(lib: Library) -> str | None:
         photos: set[int] = set()
         before = set(faces_db.named_people(cat).values())
         for part in json.loads(rows):
+            for tag, old_name in part.get("renamed", []):
+                faces_db.rename_tag(cat, tag, old_name)
             for person, tag in part["people"]:
                 faces_db.restore_person(cat, person, tag)
             for face_id, person, state, similarity in part["faces"]:

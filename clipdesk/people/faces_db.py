@@ -346,3 +346,49 @@ def counts(catalog: Catalog) -> dict[str, int]:
             "SELECT COUNT(*) FROM photos WHERE faces_read = 0 AND status = 'indexed'"
         ).fetchone()[0],
     }
+
+
+def rename_tag(catalog: Catalog, tag_id: int, name: str) -> str:
+    """A named person's tag takes a new (checked) name, in place: its photo rows, decisions
+    and export records stay with it. The old name."""
+    old = catalog.conn.execute("SELECT name FROM tags WHERE id = ?", (tag_id,)).fetchone()[0]
+    catalog.conn.execute(
+        "UPDATE tags SET name = ?, updated_at = ? WHERE id = ?", (name, time.time(), tag_id)
+    )
+    return old
+
+
+def mark_person_tag(catalog: Catalog, tag_id: int) -> None:
+    catalog.conn.execute("UPDATE tags SET person = 1 WHERE id = ?", (tag_id,))
+
+
+def faces_of_person(catalog: Catalog, person_id: int) -> list[FaceRow]:
+    """A person's (or cluster's) faces, confirmed first, then the most alike."""
+    rows = catalog.conn.execute(
+        f"SELECT {_FACE_COLUMNS} FROM faces WHERE person_id = ? ORDER BY "
+        "state = 'confirmed' DESC, similarity DESC, id",
+        (person_id,),
+    )
+    return [_face(r) for r in rows]
+
+
+def covers(catalog: Catalog) -> dict[int, FaceRow]:
+    """One face per person or cluster to show it by: a confirmed one if any, else the one
+    most like the rest (its detector score breaking ties)."""
+    rows = catalog.conn.execute(
+        f"SELECT {_FACE_COLUMNS} FROM faces WHERE person_id IS NOT NULL ORDER BY person_id, "
+        "state = 'confirmed' DESC, similarity IS NULL, similarity DESC, score DESC, id"
+    )
+    out: dict[int, FaceRow] = {}
+    for r in rows:
+        out.setdefault(r[8], _face(r))
+    return out
+
+
+def suggested_counts(catalog: Catalog) -> dict[int, int]:
+    """person id -> how many of its faces are suggestions waiting for the user."""
+    return dict(
+        catalog.conn.execute(
+            "SELECT person_id, COUNT(*) FROM faces WHERE state = 'suggested' GROUP BY person_id"
+        )
+    )

@@ -170,3 +170,15 @@ def test_regions_from_another_program_become_confirmed_faces(lib):
     with cat.transaction():  # read again (the same sidecar): nothing new
         assert import_regions(cat, photo, [("Ada", (0.11, 0.1, 0.2, 0.3))]) == 0
     assert len(faces_db.faces_of(cat, photo)) == 2
+
+
+def test_renaming_a_person_keeps_every_photo_under_the_new_name_and_undo_restores_it(lib):
+    photos, ids = _faces(lib, [0, 0, 0])
+    ada = ops.name(lib, _person_of(lib, ids[0]), "Ada")["person"]
+    more, _ = _faces(lib, [0])  # a suggestion too
+    assert ops.name(lib, ada, "Ada Lovelace")["person"] == ada
+    for p in photos:
+        assert _people_tags(lib, p) == {("People|Ada Lovelace", "confirmed")}
+    assert _people_tags(lib, more[0]) == {("People|Ada Lovelace", "suggested")}
+    assert ops.undo(lib) == f"name {ada} Ada Lovelace"
+    assert _people_tags(lib, photos[0]) == {("People|Ada", "confirmed")}

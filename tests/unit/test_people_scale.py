@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from clipdesk.catalog import Catalog
-from clipdesk.people import grouping
+from clipdesk.people import faces_db, grouping
 from clipdesk.testing.faces import fill, synthetic
 
 
@@ -17,13 +17,13 @@ from clipdesk.testing.faces import fill, synthetic
 def test_a_hundred_thousand_faces_cluster_by_person(tmp_path):
     who, vectors = synthetic(100_000, 1000, noise=0.7)
     with Catalog(tmp_path / "catalog.sqlite3") as cat:
-        fill(cat, vectors)
+        ids = fill(cat, vectors)
         with cat.transaction():
             assert grouping.recluster(cat) == 100_000
-        rows = cat.conn.execute("SELECT id, person_id FROM faces").fetchall()
+        rows = faces_db.faces(cat, ids)
     members: dict[int, list[int]] = {}
-    for face_id, person in rows:
-        members.setdefault(person, []).append(int(who[face_id - 1]))
+    for face in rows:
+        members.setdefault(face.person_id, []).append(int(who[face.id - ids[0]]))
     assert all(len(set(m)) == 1 for m in members.values())  # no cluster mixes two people
     per_person = Counter(m[0] for m in members.values())
     assert len(per_person) == 1000 and max(per_person.values()) <= 2  # rarely split

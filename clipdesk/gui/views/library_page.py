@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from clipdesk.gui.adapters.grid_model import PhotoGridModel
@@ -16,6 +16,8 @@ from clipdesk.gui.views.sidebar import Sidebar
 
 class LibraryPage(QWidget):
     """Browse, search and tag. Enter on a photo toggles the large photo view."""
+
+    large_changed = Signal(bool)
 
     def __init__(
         self,
@@ -68,4 +70,6 @@ class LibraryPage(QWidget):
         self.large = large
         self.sidebar.setVisible(not large)
         self.center.setVisible(not large)
+        self.photo.set_faces_shown(large)
         (self.photo if large else self.grid).setFocus()
+        self.large_changed.emit(large)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clipdesk.gui.views.preview import Preview
+from clipdesk.gui.views.face_preview import FacePreview
 from clipdesk.gui.views.tag_chips import ChipArea
 from clipdesk.tagging import tagpath
 
@@ -158,7 +158,7 @@ class PhotoView(QWidget):
         super().__init__(parent)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAccessibleName("Photo")
-        self.preview = Preview(self)
+        self.preview = FacePreview(self)
         self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
         self.caption = QLabel(self)
         self.caption.setWordWrap(True)
@@ -171,12 +171,27 @@ class PhotoView(QWidget):
         self.accept_button = QPushButton("Accept (A)", self)
         self.reject_button = QPushButton("Reject (R)", self)
         self.similar_button = QPushButton("Find similar", self)
-        for b in (self.accept_button, self.reject_button, self.similar_button):
+        self.draw_face_button = QPushButton("Draw a face", self)
+        self.draw_face_button.setCheckable(True)
+        self.draw_face_button.setToolTip(
+            "Drag a box around a face the detector missed (or Shift+drag on the photo); "
+            "right-click a box to confirm, reject or name its face"
+        )
+        self.draw_face_button.toggled.connect(self.preview.set_drawing)
+        self.preview.drawing_changed.connect(self.draw_face_button.setChecked)
+        self.draw_face_button.hide()  # in the large view only, with the faces
+        for b in (
+            self.accept_button,
+            self.reject_button,
+            self.similar_button,
+            self.draw_face_button,
+        ):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         buttons = QHBoxLayout()
         buttons.addWidget(self.accept_button)
         buttons.addWidget(self.reject_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.draw_face_button)
         buttons.addWidget(self.similar_button)
         self.hint = QLabel(HINT, self)
         self.hint.setWordWrap(True)
@@ -191,6 +206,13 @@ class PhotoView(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.hint)
         self.show_nothing()
+
+    def set_faces_shown(self, on: bool) -> None:
+        """The large view shows the faces (and the button to draw one); the panel does not."""
+        self.draw_face_button.setVisible(on)
+        if not on:
+            self.preview.set_drawing(False)
+            self.preview.clear_faces()
 
     def show_nothing(self) -> None:
         self.preview.show_photo(None, "Select a photo to see it here with its tags")

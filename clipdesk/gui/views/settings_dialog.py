@@ -1,4 +1,5 @@
-"""Settings: folders, model (curated list or a local file), backend, int8, sidecar naming.
+"""Settings: folders, model (curated list or a local file), backend, int8, sidecar naming,
+faces (People).
 
 The dialog edits a copy of :class:`clipdesk.settings.Settings`; the window saves it (under
 platformdirs, or ``$CLIPDESK_HOME``) and restarts the worker when the model changed.
@@ -41,6 +42,7 @@ class SettingsDialog(QDialog):
 
     add_folder_requested = Signal()
     remove_folder_requested = Signal(int, str)
+    forget_faces_requested = Signal()
 
     def __init__(
         self, settings: Settings, folders: list[FolderInfo], parent: QWidget | None = None
@@ -100,6 +102,27 @@ class SettingsDialog(QDialog):
         form.addRow("Sidecars", self.naming)
         self._model_changed()
 
+        self.faces = QCheckBox("Find faces (People)", self)
+        self.faces.setChecked(settings.faces)
+        faces_note = QLabel(
+            "Faces are found, and grouped by likeness, on this machine: no photo, face or "
+            "name leaves it. Named people become tags (People|Name).",
+            self,
+        )
+        faces_note.setWordWrap(True)
+        faces_note.setStyleSheet("color:#616161;")
+        forget = QPushButton("Forget all face data…", self)
+        forget.setToolTip("Remove every face found, the groups and which faces are whose")
+        forget.clicked.connect(self.forget_faces_requested)
+        pbox = QGroupBox("People", self)
+        pl = QVBoxLayout(pbox)
+        prow = QHBoxLayout()
+        prow.addWidget(self.faces)
+        prow.addStretch(1)
+        prow.addWidget(forget)
+        pl.addLayout(prow)
+        pl.addWidget(faces_note)
+
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -108,8 +131,9 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(fbox)
         layout.addWidget(mbox)
+        layout.addWidget(pbox)
         layout.addWidget(buttons)
-        self.resize(640, 520)
+        self.resize(640, 600)
 
     def set_folders(self, folders: list[FolderInfo]) -> None:
         self.folders.clear()
@@ -169,4 +193,5 @@ class SettingsDialog(QDialog):
         s.backend = self.backend.currentData()
         s.int8 = self.int8.isChecked()
         s.sidecar_naming = self.naming.currentData()
+        s.faces = self.faces.isChecked()
         return s
