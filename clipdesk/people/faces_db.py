@@ -294,6 +294,11 @@ def last_log(catalog: Catalog) -> tuple[int, str, str] | None:
     ).fetchone()
 
 
+def last_log_at(catalog: Catalog) -> float | None:
+    """When the last action on faces still to undo was taken (None: there is none)."""
+    return catalog.conn.execute("SELECT MAX(at) FROM face_log").fetchone()[0]
+
+
 def drop_log(catalog: Catalog, batch: int) -> None:
     catalog.conn.execute("DELETE FROM face_log WHERE batch = ?", (batch,))
 

@@ -138,6 +138,11 @@ def learned(catalog: Catalog, tag_ids: Iterable[int], before: float) -> None:
     )
 
 
+def last_at(catalog: Catalog) -> float | None:
+    """When the most recent decision step still to undo was made (None: there is none)."""
+    return catalog.conn.execute("SELECT MAX(at) FROM corrections").fetchone()[0]
+
+
 def undo(catalog: Catalog) -> Undone:
     """Revert the most recent decision step."""
     conn = catalog.conn

@@ -118,3 +118,18 @@ def test_no_faces_flag_and_setting(home, tmp_path):
     assert "face" not in run("index").stdout
     run("people", "on")
     assert "1 face found" in run("index").stdout
+
+
+def test_clipdesk_undo_takes_back_whichever_came_last_a_tag_or_a_face(home, tmp_path):
+    root = tmp_path / "photos"
+    root.mkdir()
+    im = portrait("astronaut")
+    im.save(root / "a.jpg")
+    ImageOps.mirror(im).save(root / "b.jpg")
+    run("--model", "test", "add", str(root))
+    cluster = _people()[0]["id"]
+    run("tag", "--add", "Trips|Moon", str(root / "a.jpg"))
+    run("people", "name", str(cluster), "Eileen")  # the later of the two
+    assert "undid the last action on faces (name" in run("undo").stdout
+    assert _people()[0]["name"] is None
+    assert "Trips|Moon" in run("undo").stdout  # then the tag

@@ -15,7 +15,7 @@ from clipdesk.gui.views.library_page import LibraryPage
 from clipdesk.gui.views.name_dialog import NameDialog, open_over
 from clipdesk.ops import people as people_ops
 
-UNDO_HINT = "Ctrl+Z on the People page takes it back"
+UNDO_HINT = "Ctrl+Z takes it back"
 
 
 class FaceBoxesController(QObject):
