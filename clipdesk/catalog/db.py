@@ -17,6 +17,7 @@ from pathlib import Path
 
 from clipdesk.catalog import busy
 from clipdesk.catalog.embeddings import ModelQueries
+from clipdesk.catalog.identities import PhotoIdentities
 from clipdesk.catalog.opening import FULL_DISK, OpenLock, connect_readonly, disk_full, stays_empty
 from clipdesk.catalog.schema import SCHEMA_VERSION, migrate
 from clipdesk.catalog.sidecar_records import SidecarRecords
@@ -68,7 +69,7 @@ class CatalogDamaged(RuntimeError):
         self.path = path
 
 
-class Catalog(ModelQueries, SidecarRecords):
+class Catalog(ModelQueries, SidecarRecords, PhotoIdentities):
     """A ClipDesk catalog file. Not thread-safe: one Catalog per thread."""
 
     def __init__(self, path: str | Path, readonly: bool = False):
@@ -337,53 +338,6 @@ class Catalog(ModelQueries, SidecarRecords):
             "full_hash = COALESCE(?, full_hash), status = 'indexed', error = NULL, "
             "updated_at = ? WHERE id = ?",
             (width, height, orientation, taken_at, full_hash, time.time(), photo_id),
-        )
-
-    def unfingerprinted(self, after: int, limit: int) -> list[tuple[int, str, int, int]]:
-        """(id, path, size, mtime_ns) of up to ``limit`` present, decoded photos after id
-        ``after`` whose whole content was never hashed (indexed by an older release, or
-        adopted from imported vectors): the fingerprint step reads them."""
-        return _paths(
-            self.conn.execute(
-                "SELECT id, path, size, mtime_ns FROM photos WHERE full_hash IS NULL "
-                "AND status = 'indexed' AND id > ? ORDER BY id LIMIT ?",
-                (after, limit),
-            )
-        )
-
-    def derives_nothing(self, photo_id: int) -> bool:
-        """Nothing is known from the photo's content yet: never decoded, no embedding, no
-        tag (a record its scan made, waiting for its decode)."""
-        return not self.conn.execute(
-            "SELECT 1 FROM photos WHERE id = ? AND width IS NOT NULL UNION ALL "
-            "SELECT 1 FROM embeddings WHERE photo_id = ? UNION ALL "
-            "SELECT 1 FROM photo_tags WHERE photo_id = ? LIMIT 1",
-            (photo_id, photo_id, photo_id),
-        ).fetchone()
-
-    def drop_unread(self, photo_ids: Iterable[int]) -> None:
-        """Remove records nothing was learned from yet (:meth:`derives_nothing`): a file whose
-        content is unknown is recorded anew rather than taken for one of them."""
-        self.conn.executemany(
-            "DELETE FROM photos WHERE id = ? AND width IS NULL AND NOT EXISTS "
-            "(SELECT 1 FROM photo_tags WHERE photo_id = photos.id) AND NOT EXISTS "
-            "(SELECT 1 FROM embeddings WHERE photo_id = photos.id)",
-            [(i,) for i in photo_ids],
-        )
-
-    def has_unfingerprinted(self) -> bool:
-        return bool(
-            self.conn.execute(
-                "SELECT 1 FROM photos WHERE full_hash IS NULL AND status = 'indexed' LIMIT 1"
-            ).fetchone()
-        )
-
-    def set_full_hashes(self, rows: Iterable[tuple[int, int, int, str]]) -> None:
-        """(id, size, mtime_ns, full hash): stored only where the file is still as it was
-        when read (same size and time), so a hash never stands for other bytes."""
-        self.conn.executemany(
-            "UPDATE photos SET full_hash = ? WHERE id = ? AND size = ? AND mtime_ns = ?",
-            [(h, i, size, mtime) for i, size, mtime, h in rows],
         )
 
     def pending(self, model_id: int) -> list[tuple[int, str, str]]:
