@@ -22,10 +22,10 @@ from clipdesk.gui.adapters import people_reads
 from clipdesk.gui.adapters.face_crops import FaceCrops, Tile
 from clipdesk.gui.adapters.people_reads import FaceCard, PersonCard
 from clipdesk.gui.adapters.worker_bridge import WorkerBridge
+from clipdesk.gui.controllers.face_review import FaceReview, _alike, _file
 from clipdesk.gui.controllers.shortcuts import add_shortcut
-from clipdesk.gui.views.face_preview import FaceBox
 from clipdesk.gui.views.name_dialog import NameDialog, open_over
-from clipdesk.gui.views.people_page import FACES_OFF, NO_FACES, REVIEW_CROP, PeoplePage
+from clipdesk.gui.views.people_page import FACES_OFF, NO_FACES, PeoplePage
 from clipdesk.ops import people as people_ops
 from clipdesk.pathnames import shown
 from clipdesk.wording import plural
@@ -36,17 +36,6 @@ STATE_WORDS = {"confirmed": "✓ confirmed", "suggested": "suggested", "clustere
 
 def person_label(p: PersonCard) -> str:
     return p.name if p.name else f"Unnamed ({plural(p.faces, 'face')})"
-
-
-def _file(path: str) -> str:
-    return shown(path).rsplit("/", 1)[-1]
-
-
-def _alike(face: FaceCard) -> str:
-    """How alike the face is to its person (a confirmed face is the person: nothing said)."""
-    if face.similarity is None or face.state == "confirmed":
-        return ""
-    return f"{round(face.similarity * 100)}% alike"
 
 
 UNDONE = {  # ops.people.undo's record of an action, by its first word, as the user named it
@@ -88,12 +77,9 @@ class PeopleController(QObject):
         self._tokens = count(1)
         self._list_token = self._faces_token = 0
         self.dialog: Any = None  # the name or merge dialog open now (tests fill it in)
-        # review: the suggested faces of the person under review, one at a time
-        self.queue: list[FaceCard] = []
-        self.pos = 0
-        self.decided = 0
-        self._history: list[int] = []  # positions decided this round, for undo
-        self._skipped: set[int] = set()
+        self.review = FaceReview(
+            page, bridge, crops, lambda: self.person, self.message.emit, self._changed, self.reload
+        )
         self._settle = QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self.reload)
         self._connect()
@@ -111,13 +97,13 @@ class PeopleController(QObject):
         page.confirm_button.clicked.connect(self.confirm_face)
         page.reject_button.clicked.connect(self.reject_face)
         page.undo_button.clicked.connect(self.undo)
-        review.yes_button.clicked.connect(lambda: self.answer(True))
-        review.no_button.clicked.connect(lambda: self.answer(False))
-        review.back_button.clicked.connect(partial(self.step, -1))
-        review.skip_button.clicked.connect(partial(self.step, 1))
+        review.yes_button.clicked.connect(lambda: self.review.answer(True))
+        review.no_button.clicked.connect(lambda: self.review.answer(False))
+        review.back_button.clicked.connect(partial(self.review.step, -1))
+        review.skip_button.clicked.connect(partial(self.review.step, 1))
         review.undo_button.clicked.connect(self.undo)
-        review.done_button.clicked.connect(self.end_review)
-        self.crops.ready.connect(self._crop_ready)
+        review.done_button.clicked.connect(self.review.end)
+        self.crops.ready.connect(self.review.crop_ready)
         add_shortcut(page, [QKeySequence.StandardKey.Undo], self.undo, "Undo the last action")
         add_shortcut(page, ["F2"], self.ask_name, "Name")
         for keys, slot in (
@@ -129,11 +115,11 @@ class PeopleController(QObject):
         add_shortcut(page.people, ["Space"], self.start_review)
         add_shortcut(page.people, ["Return", "Enter"], page.faces.setFocus, "To the faces")
         for keys, slot in (
-            (["A", "Y"], lambda: self.answer(True)),
-            (["R", "N"], lambda: self.answer(False)),
-            (["Right", "S", "Space"], partial(self.step, 1)),
-            (["Left"], partial(self.step, -1)),
-            (["Escape"], self.end_review),
+            (["A", "Y"], lambda: self.review.answer(True)),
+            (["R", "N"], lambda: self.review.answer(False)),
+            (["Right", "S", "Space"], partial(self.review.step, 1)),
+            (["Left"], partial(self.review.step, -1)),
+            (["Escape"], self.review.end),
         ):
             add_shortcut(review, keys, slot)
 
@@ -422,10 +408,8 @@ class PeopleController(QObject):
         )
 
     def undo(self) -> None:
-        if self.page.reviewing and self._history:
-            self.pos = self._history.pop()
-            self.decided -= 1
-            self._show_face()
+        if self.page.reviewing:
+            self.review.step_back()
 
         def done(what: str | None) -> None:
             self.message.emit(undone(what))
@@ -433,115 +417,14 @@ class PeopleController(QObject):
 
         self.bridge.submit(people_ops.undo, done=done)
 
-    # -- "Is this Ross?" -------------------------------------------------------------------
+    # -- "Is this Ross?" (face_review.py) --------------------------------------------------
 
     def start_review(self) -> None:
-        """The chosen person's suggested faces, one at a time, the most alike first."""
-        person = self.person
-        if person is None or not person.name or self.page.reviewing:
-            return
-        if not person.suggested:
-            self.message.emit(f"No suggested faces of {person.name} to review")
-            return
-        self.queue, self.pos, self._history, self._skipped = [], 0, [], set()
-        self.decided = 0
-        self.page.show_review()
-        self.page.review.show_message(f"Finding the faces that look like {person.name}…")
-        self._load_queue(person)
+        self.review.start()
 
-    def _load_queue(self, person: PersonCard) -> None:
-        def queued(items: list[FaceCard]) -> None:
-            if not self.page.reviewing or self.person is None or self.person.id != person.id:
-                return
-            self.queue = [f for f in items if f.id not in self._skipped]
-            self.pos, self._history = 0, []
-            self._show_face()
-
-        self.bridge.submit(lambda lib: people_reads.review_queue(lib, person.id), done=queued)
-
-    def _show_face(self) -> None:
-        review, person = self.page.review, self.person
-        if person is None:
-            return
-        if not self.queue:
-            review.show_message(
-                f"Nothing left to review for {escape(person.name or '')}: "
-                f"{plural(self.decided, 'decision')} this time. Esc goes back to the faces."
-            )
-            return
-        if self.pos >= len(self.queue):  # the round's end: Undo and ← still reach it
-            review.show_message(
-                f"That was the last of these: {plural(self.decided, 'decision')} so far. "
-                "Next → looks for new suggestions (each yes brings more); Esc goes back."
-            )
-            review.back_button.setEnabled(True)
-            review.skip_button.setEnabled(True)
-            return
-        face = self.queue[self.pos]
-        review.set_crop(self.crops.pixmap(face, REVIEW_CROP))
-        review.photo.show_photo(face.path, "This photo cannot be shown")
-        review.photo.set_faces(
-            face.path, [FaceBox(face.id, face.box, person.name, "suggested", True)], face.id
-        )
-        review.question.setText(f"Is this <b>{escape(person.name or '')}</b>?")
-        review.detail.setText(" · ".join(x for x in (_alike(face), _file(face.path)) if x))
-        review.position.setText(
-            f"{self.pos + 1} of {len(self.queue)} · {plural(self.decided, 'decision')} made"
-        )
-        review.set_deciding(True)
-        review.back_button.setEnabled(self.pos > 0)
-
-    def _crop_ready(self, key: tuple) -> None:
-        if self.page.reviewing and 0 <= self.pos < len(self.queue):
-            face = self.queue[self.pos]
-            if face.key == key:
-                self.page.review.set_crop(self.crops.pixmap(face, REVIEW_CROP))
-
-    def answer(self, yes: bool) -> None:
-        """Yes: the face is the person (confirm_face); no: it is not (reject_face)."""
-        if not self.page.reviewing or not 0 <= self.pos < len(self.queue):
-            return
-        face, name = self.queue[self.pos], self.person.name if self.person else ""
-        if yes:
-            job = partial(people_ops.confirm_face, face_id=face.id)
-        else:
-            job = partial(people_ops.reject_face, face_id=face.id)
-        self.bridge.submit(
-            job,
-            done=lambda _: self._changed(),
-            failed=lambda exc: self.message.emit(f"Not done: {exc}"),
-        )
-        self.message.emit(f"{'Yes' if yes else 'No'}: {name}")
-        self._history.append(self.pos)
-        self.decided += 1
-        self.pos += 1
-        self._show_face()
-
-    def step(self, by: int) -> None:
-        """Move through the round; past its end, look for the suggestions there are now."""
-        if not self.page.reviewing or not self.queue or self.person is None:
-            return
-        if self.pos + by > len(self.queue):
-            decided = {self.queue[p].id for p in self._history}
-            self._skipped |= {f.id for f in self.queue} - decided
-            self.page.review.show_message("Looking for new suggestions…")
-            self._load_queue(self.person)
-        elif self.pos + by >= 0:
-            self.pos += by
-            self._show_face()
-
-    def end_review(self) -> None:
-        if not self.page.reviewing:
-            return
-        self.page.review.photo.show_photo(None, "")
-        self.queue = []
-        person = self.person
-        if person is None:
-            self.page.show_empty(NO_FACES)
-            return
-        self.page.right.setCurrentWidget(self.page.person_panel)
-        self.page.people.setFocus()
-        self.reload()
+    @property
+    def queue(self) -> list[FaceCard]:
+        return self.review.queue
 
     # -- all faces ---------------------------------------------------------------------------
 
