@@ -180,14 +180,15 @@ def move_rejections(catalog: Catalog, source: int, target: int) -> None:
     )
 
 
-def photos_to_read(catalog: Catalog, limit: int) -> list[tuple[int, str, str]]:
-    """(id, path, hash) of indexed photos the face step has not looked at yet."""
+def photos_to_read(catalog: Catalog, limit: int, after: int = 0) -> list[tuple[int, str, str]]:
+    """(id, path, hash) of indexed photos after id ``after`` the face step has not looked
+    at yet."""
     from clipdesk.pathnames import from_db
 
     rows = catalog.conn.execute(
         "SELECT id, path, hash FROM photos WHERE faces_read = 0 AND status = 'indexed' "
-        "ORDER BY id LIMIT ?",
-        (limit,),
+        "AND id > ? ORDER BY id LIMIT ?",
+        (after, limit),
     )
     return [(r[0], from_db(r[1]), r[2]) for r in rows]
 

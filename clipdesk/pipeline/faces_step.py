@@ -45,9 +45,9 @@ def faces(
         return out
     cat = lib.catalog
     engine = lib.face_engine
-    n = 0
+    n = after = 0  # ``after``: a photo that cannot be read now is not asked for again here
     while chunks is None or n < chunks:
-        rows = faces_db.photos_to_read(cat, CHUNK)
+        rows = faces_db.photos_to_read(cat, CHUNK, after)
         if not rows:
             out.done = True
             break
@@ -56,6 +56,7 @@ def faces(
         for photo_id, path, hash_ in rows:
             if cancel is not None and cancel.is_set():
                 break
+            after = photo_id
             try:
                 image = kept.take(photo_id, hash_) if kept is not None else None
                 if image is None:  # not kept (the bound, or another process embedded it)

@@ -182,3 +182,16 @@ def test_renaming_a_person_keeps_every_photo_under_the_new_name_and_undo_restore
     assert _people_tags(lib, more[0]) == {("People|Ada Lovelace", "suggested")}
     assert ops.undo(lib) == f"name {ada} Ada Lovelace"
     assert _people_tags(lib, photos[0]) == {("People|Ada", "confirmed")}
+
+
+def test_the_face_step_goes_past_a_photo_it_cannot_read(lib):
+    """A photo whose file is gone since its scan costs itself: the step ends (it once asked
+    for the same photo again and again), with no face for it."""
+    from clipdesk.pipeline import faces_step
+
+    (photo,) = _photos(lib, 1)  # /photos/N.jpg: no such file
+    with lib.catalog.transaction():
+        lib.catalog.set_decoded(photo, 10, 10, 1, None)
+    done = faces_step.faces(lib)
+    assert done.done and done.photo_ids == [photo] and done.faces == 0
+    assert not faces_db.has_photos_to_read(lib.catalog)
