@@ -1,7 +1,8 @@
 """Foreign sidecars: every one exiftool reads gets the keywords (and face regions), and nothing
 else changes.
 
-The corpus: hand-written RDF forms in ``tests/data/xmp_corpus`` (a Photoshop CS2 sidecar with
+The corpus: RDF forms in ``tests/data/xmp_corpus`` (their sources: ``SOURCES.md``; exiftool's
+f-spot sample ``XMP2.xmp``, a Photoshop CS2 sidecar with
 the ``0.1.0.0`` values exiv2 would rewrite, an f-spot-style ``rdf:nodeID`` list, a node shared
 by ``rdf:nodeID`` and a subject URI (which exiv2 would inline and drop), nonstandard and reused
 prefixes, typed nodes, attribute-form keywords, Lightroom Classic's face regions with fields of
@@ -14,6 +15,8 @@ and out again, leaving them as they were.
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -57,6 +60,7 @@ HAND_WRITTEN = sorted(p.name for p in CORPUS.glob("*.xmp"))
 
 #: Of these, exiv2 cannot take (rejects, or would change values in) these: the second engine's.
 EXIV2_CANNOT = {
+    "exiftool_XMP2.xmp",
     "nodeid_fspot.xmp",
     "odd_prefixes.xmp",
     "photoshop_cs2.xmp",
@@ -129,6 +133,26 @@ KEYWORD_FIELDS = {"XMP-dc:Subject", "XMP-lr:HierarchicalSubject", "XMP-digiKam:T
 IGNORED = KEYWORD_FIELDS | {"XMP-x:XMPToolkit", "File:FileSize"}
 
 
+#: A keyword field given by reference (f-spot's ``<dc:subject rdf:nodeID="anon2" />``).
+_KEYWORD_REF = re.compile(
+    rb"<\w+:(?:subject|hierarchicalSubject|TagsList)\s[^>]*?nodeID=[\"']([^\"']+)"
+)
+
+
+def _outside(data: bytes) -> bytes:
+    """:func:`outside_keywords`, and without the lists keyword fields point at by
+    ``rdf:nodeID`` either: those lists are the keywords, written apart (f-spot)."""
+    for node_id in set(_KEYWORD_REF.findall(data)):
+        quoted = re.escape(node_id)
+        data = re.sub(
+            rb"\s*<(\w+:(?:Bag|Seq|Alt))\s[^>]*?nodeID=[\"']" + quoted + rb"[\"'].*?</\1>",
+            b"",
+            data,
+            flags=re.DOTALL,
+        )
+    return outside_keywords(data)
+
+
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("generated")
@@ -185,7 +209,7 @@ def test_every_foreign_sidecar_gets_the_keywords_and_keeps_everything_else(
     }
     assert not any("AC" in t for t in as_list(after.get("XMP-digiKam:TagsList")))
     if name in EXIV2_CANNOT:  # the keyword editor: every byte outside the keywords kept
-        assert outside_keywords(side.read_bytes()) == outside_keywords(old)
+        assert _outside(side.read_bytes()) == _outside(old)
 
     # An import reads back exactly the paths (no comma split, no "/" split).
     assert ADD <= read_photo_keywords(photo, embedded=False).paths
@@ -237,7 +261,7 @@ def test_the_keyword_editor_on_every_rdf_form(name: str, tmp_path: Path):
             k: v for k, v in before.items() if k not in IGNORED
         }
         if name != "attribute_form.xmp":  # there the start tag itself changes (checked above)
-            assert outside_keywords(side.read_bytes()) == outside_keywords(data)
+            assert _outside(side.read_bytes()) == _outside(data)
 
 
 def _exiv2_view(exiftool_tags: dict) -> dict:
@@ -391,4 +415,109 @@ def test_face_regions_go_in_and_out_of_every_foreign_sidecar(
     }
     assert left.get("XMP-mwg-rs:RegionInfo") == before.get("XMP-mwg-rs:RegionInfo")
     if name in EXIV2_CANNOT:  # both edits in the file's own bytes: nothing else moved
-        assert outside_keywords(side.read_bytes()) == outside_keywords(old)
+        assert _outside(side.read_bytes()) == _outside(old)
+
+
+#: exiftool's own sample of f-spot's XMP (``t/images/XMP2.xmp``): ``dc:subject`` is
+#: ``<dc:subject rdf:nodeID="anon2" />`` and the list a top-level ``<rdf:Bag rdf:nodeID="anon2">``;
+#: its ``<?xpacket begin=...?>`` holds a 0x1A byte.
+XMP2 = CORPUS / "exiftool_XMP2.xmp"
+
+
+def _exiftool_keywords(path: Path) -> tuple[list, list]:
+    """The keywords as ``exiftool -j -Subject -HierarchicalSubject`` lists them."""
+    out = json.loads(exiftool("-j", "-Subject", "-HierarchicalSubject", path))[0]
+    return as_list(out.get("Subject")), as_list(out.get("HierarchicalSubject"))
+
+
+def test_exiftools_fspot_sample_imports_its_keywords(tmp_path: Path, photo: Path):
+    side = photo.with_name(photo.name + ".xmp")
+    shutil.copy(XMP2, side)
+    subject, hierarchy = _exiftool_keywords(side)
+    assert subject == ["ExifTool", "XMP", "nodeID", "test"]  # the sample as exiftool reads it
+    read = read_sidecar(side)
+    assert list(read.keywords.flat) == subject
+    assert list(read.keywords.hierarchical) == hierarchy
+    found = read_photo_keywords(photo, embedded=False)
+    assert found.errors == () and found.paths == set(subject)
+    cat, rows = _catalog_with(tmp_path, [photo])
+    with cat:
+        report = import_keywords(cat, rows)
+        assert report.errors == []
+        assert sorted(TagStore(cat).paths().values()) == sorted(subject)
+
+
+def test_exiftools_fspot_sample_gets_our_keywords_in_its_shared_list(photo: Path):
+    """Ours are added to the list ``dc:subject`` points at, where f-spot wrote it; exiftool
+    reads them with the sample's own, and every other field as before. Taking ours out gives
+    the file back byte for byte."""
+    side = photo.with_name(photo.name + ".xmp")
+    shutil.copy(XMP2, side)
+    old = side.read_bytes()
+    before = tags(side)
+    subject, _ = _exiftool_keywords(side)
+
+    done = update_sidecar(photo, ADD, set(), rating="reject")
+    assert (done.outcome, done.added, done.rating) == ("written", tuple(sorted(ADD)), "rejected")
+    after = tags(side)
+    assert as_list(after["XMP-dc:Subject"]) == [*subject, "AC/DC", "Dog", "Surname, Firstname"]
+    assert sorted(as_list(after["XMP-lr:HierarchicalSubject"])) == sorted(ADD)
+    assert after["XMP-xmp:Rating"] == -1
+    untouched = IGNORED | {"XMP-xmp:Rating"}
+    assert {k: v for k, v in after.items() if k not in untouched} == {
+        k: v for k, v in before.items() if k not in untouched
+    }
+    new = side.read_bytes()
+    assert new.startswith(old[: old.index(b"?>") + 2])  # the wrapper, its 0x1A byte included
+    assert b'<dc:subject rdf:nodeID="anon2" />' in new  # still f-spot's reference...
+    assert new.count(b"nodeID") == old.count(b"nodeID")  # ...to the one list, now with ours
+    assert read_photo_keywords(photo, embedded=False).paths == set(subject) | ADD
+
+    update_sidecar(photo, set(), ADD, rating="unreject")
+    assert side.read_bytes() == old
+
+
+def test_a_keyword_list_shared_with_another_property_stays_that_propertys(
+    photo: Path, generated: Path
+):
+    """A list two properties point at: ours gets a list of its own, the other keeps its
+    items (exiftool's view). A list ``dc:subject`` holds that another property points at
+    cannot change alone: refused, saying so, and never called "not valid XMP"."""
+    side = photo.with_name(photo.name + ".xmp")
+    config = generated / "exiftool.config"
+    head = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n<rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"\n'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:acme="http://example.com/ns/acme/1.0/">\n'
+    )
+    shared = (
+        head + '<rdf:Bag rdf:nodeID="kw">\n <rdf:li>garden</rdf:li>\n</rdf:Bag>\n'
+        '<rdf:Description rdf:about="">\n <dc:subject rdf:nodeID="kw"/>\n'
+        ' <acme:Notes rdf:nodeID="kw"/>\n</rdf:Description>\n</rdf:RDF>\n</x:xmpmeta>\n'
+    )
+    side.write_text(shared)
+    before = tags(side, config)
+    assert as_list(before["XMP-dc:Subject"]) == as_list(before["XMP-acme:Notes"]) == ["garden"]
+    assert update_sidecar(photo, {"Dog"}, set()).outcome == "written"
+    after = tags(side, config)
+    assert as_list(after["XMP-dc:Subject"]) == ["garden", "Dog"]
+    assert as_list(after["XMP-acme:Notes"]) == ["garden"]
+    assert {k: v for k, v in after.items() if k not in IGNORED} == {
+        k: v for k, v in before.items() if k not in IGNORED
+    }
+
+    held = (
+        head + '<rdf:Description rdf:about="">\n'
+        ' <dc:subject><rdf:Bag rdf:nodeID="kw"><rdf:li>garden</rdf:li></rdf:Bag></dc:subject>\n'
+        ' <acme:Notes rdf:nodeID="kw"/>\n</rdf:Description>\n</rdf:RDF>\n</x:xmpmeta>\n'
+    )
+    side.write_text(held)
+    assert as_list(tags(side, config)["XMP-acme:Notes"]) == ["garden"]  # exiftool reads it
+    assert read_photo_keywords(photo, embedded=False).paths == {"garden"}
+    done = export_sidecars([(photo, {"Dog"}, set())])
+    (outcome,) = done.outcomes
+    assert outcome.outcome == "skipped"
+    assert "its dc:subject is a list shared by reference" in outcome.reason
+    assert "not valid XMP" not in outcome.reason
+    assert side.read_text() == held

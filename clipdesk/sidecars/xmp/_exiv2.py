@@ -45,6 +45,9 @@ EMPTY_PACKET = (
     b'<x:xmpmeta xmlns:x="adobe:ns:meta/"/><?xpacket end="w"?>'
 )
 
+#: How a parse failure of exiv2's begins: its word for XML it cannot take, right or wrong.
+INVALID = "not valid XMP"
+
 _LOCK = threading.Lock()
 _muted = False
 
@@ -100,7 +103,7 @@ def read_sidecar_bytes(data: bytes) -> dict[str, list[str]]:
         try:
             image = pyexiv2.ImageData(data)
         except Exception as exc:  # pyexiv2 raises RuntimeError, and bare C++ errors
-            raise Exiv2Failure(f"not valid XMP ({_one_line(exc)})") from exc
+            raise Exiv2Failure(f"{INVALID} ({_one_line(exc)})") from exc
         try:
             if image.get_mime_type() != XMP_MIME:
                 raise Exiv2Failure(f"not an XMP file (exiv2 sees {image.get_mime_type()})")
@@ -121,7 +124,7 @@ def read_text(data: bytes, key: str) -> str | None:
         try:
             image = pyexiv2.ImageData(data)
         except Exception as exc:
-            raise Exiv2Failure(f"not valid XMP ({_one_line(exc)})") from exc
+            raise Exiv2Failure(f"{INVALID} ({_one_line(exc)})") from exc
         try:
             value = image.read_xmp().get(key)
         except Exception as exc:
@@ -144,7 +147,7 @@ def rewrite_sidecar(data: bytes | None, fields: Mapping[str, Sequence[str]]) -> 
         try:
             image = pyexiv2.ImageData(data if data is not None else EMPTY_PACKET)
         except Exception as exc:
-            raise Exiv2Failure(f"not valid XMP ({_one_line(exc)})") from exc
+            raise Exiv2Failure(f"{INVALID} ({_one_line(exc)})") from exc
         try:
             if image.get_mime_type() != XMP_MIME:
                 raise Exiv2Failure(f"not an XMP file (exiv2 sees {image.get_mime_type()})")

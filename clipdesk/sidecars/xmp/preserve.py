@@ -4,7 +4,9 @@ exiv2's XMP toolkit carries unknown namespaces, structures and language alternat
 a sidecar is the user's data, so before a rewrite replaces a file this module compares the old
 and new XML: every property name, every value and every RDF link (``rdf:about``,
 ``rdf:resource``, a node shared by ``rdf:nodeID``) outside the keyword fields ClipDesk manages
-must still be there. The XML is only *read* here (to inventory it), never built.
+must still be there. A list given by ``rdf:nodeID`` that only those fields point at (f-spot's
+``dc:subject``) is their value, written apart: it is theirs, not another program's. The XML is
+only *read* here (to inventory it), never built.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 
 from clipdesk.sidecars.xmp import safexml
+from clipdesk.sidecars.xmp.nodeids import managed_lists
 
 RDF = safexml.RDF
 META = "adobe:ns:meta/"
@@ -47,10 +50,13 @@ def inventory(
     names: Counter[str] = Counter()
     values: Counter[str] = Counter()
     managed = MANAGED | also
-    stack = [safexml.parse(xml)]
+    root = safexml.parse(xml)
+    rdf = next((e for e in root.iter() if e.name == (RDF, "RDF")), None)
+    theirs = managed_lists(rdf, MANAGED)  # the keyword fields' lists given by rdf:nodeID
+    stack = [root]
     while stack:
         element = stack.pop()
-        if element.name in managed:
+        if element.name in managed or id(element) in theirs:
             continue
         if element.uri not in _STRUCTURAL:
             names[_label(element.name)] += 1

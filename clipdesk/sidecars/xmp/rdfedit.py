@@ -9,11 +9,18 @@ document is ever built here.
 
 Handled RDF forms: properties as elements or as attributes (``dc:subject="x"``), arrays
 (``rdf:Bag`` / ``rdf:Seq`` / ``rdf:Alt`` of ``rdf:li``, an item's ``rdf:value``), a property
-pointing at a top-level array by ``rdf:nodeID``, several ``rdf:Description`` blocks (with or
-without ``rdf:about``) and top-level typed nodes, any namespace prefixes (a prefix not in scope
-is declared on the new element itself). A field found in several blocks is read as one list and
-written back into the first of them. A new field goes into the first ``rdf:Description``.
-A keyword field holding a structure is refused (:class:`XmlRefused`), never guessed at.
+pointing at an array described elsewhere by ``rdf:nodeID`` (f-spot's form), several
+``rdf:Description`` blocks (with or without ``rdf:about``) and top-level typed nodes, any
+namespace prefixes (a prefix not in scope is declared on the new element itself). A field found
+in several blocks is read as one list and written back into the first of them. A new field goes
+into the first ``rdf:Description``. A keyword field holding a structure is refused
+(:class:`XmlRefused`), never guessed at.
+
+A list given by ``rdf:nodeID`` (:mod:`clipdesk.sidecars.xmp.nodeids`) that only this field points
+at is edited where it is, its items replaced, the reference left as it was (emptied: both go).
+A list another property points at too keeps its items for that property: the field gets a list
+of its own in place of the reference. A list the field holds itself that another property points
+at cannot change without changing that property too, so it is refused, saying so.
 
 Simple text properties (:data:`SIMPLE`: ``xmp:Rating``) are read and edited too, as an
 attribute or an element: removed wherever they are, or added as a new element in the first
@@ -27,6 +34,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from clipdesk.sidecars.xmp import safexml
+from clipdesk.sidecars.xmp.nodeids import NodeIds
 from clipdesk.sidecars.xmp.preserve import lost_properties
 from clipdesk.sidecars.xmp.safexml import RDF, Element, XmlRefused
 
@@ -70,12 +78,19 @@ def _item_text(li: Element) -> str:
     return value.text
 
 
-def _element_items(el: Element, nodes: Sequence[Element]) -> list[str]:
-    node_id = el.attrs.get((RDF, "nodeID"))
-    if node_id is not None and not el.children:
-        target = next((n for n in nodes if n.attrs.get((RDF, "nodeID")) == node_id), None)
-        if target is None or not (target.uri == RDF and target.local in _ARRAYS):
-            raise XmlRefused(f"a keyword field points at node {node_id!r}, which is no array")
+def _written_name(el: Element) -> str:
+    """An element's name as the file writes it (``dc:subject``), for a refusal."""
+    return f"{el.prefix}:{el.local}" if el.prefix else el.local
+
+
+def _by_reference(el: Element) -> bool:
+    """True for ``<p rdf:nodeID=".."/>``: the value is a node described elsewhere."""
+    return (RDF, "nodeID") in el.attrs and not el.children
+
+
+def _element_items(el: Element, ids: NodeIds) -> list[str]:
+    if _by_reference(el):
+        target = ids.list_of(el, _written_name(el))
         return [_item_text(li) for li in target.children if li.name == (RDF, "li")]
     if (RDF, "resource") in el.attrs:
         return [el.attrs[(RDF, "resource")]]
@@ -97,6 +112,7 @@ class _Doc:
         self.root = safexml.parse(data)
         self.rdf = _rdf_root(self.root)
         self.nodes = list(self.rdf.children)
+        self.ids = NodeIds.of(self.rdf)
         # key -> [(node, element or None, attribute name or None)]
         self.found = {key: self._hits(uri, local) for key, (uri, local, _, _) in FIELDS.items()}
         self.simple = {key: self._hits(uri, local) for key, (uri, local, _) in SIMPLE.items()}
@@ -128,7 +144,7 @@ class _Doc:
             items: list[str] = []
             for node, el, attr in hits:
                 items += [node.attrs[attr]] if el is None and attr else []
-                items += _element_items(el, self.nodes) if el is not None else []
+                items += _element_items(el, self.ids) if el is not None else []
             out[key] = items
         return out
 
@@ -224,6 +240,41 @@ def _home(nodes: Sequence[Element]) -> Element | None:
     return about[0] if about else None
 
 
+def _list_in_place(ids: NodeIds, el: Element) -> Element | None:
+    """The list node a field element ``el`` points at by ``rdf:nodeID`` when nothing else uses
+    it: that node is edited, the reference kept (None: the field's own element is edited).
+
+    Raises :class:`XmlRefused` for a list the field holds that another property points at."""
+    name = _written_name(el)
+    if _by_reference(el):
+        node_id = el.attrs[(RDF, "nodeID")]
+        return None if ids.shared(node_id) else ids.list_of(el, name)
+    array = _array(el)
+    node_id = array.attrs.get((RDF, "nodeID")) if array is not None else None
+    if node_id is not None and ids.shared(node_id):
+        raise XmlRefused(
+            f"its {name} is a list shared by reference (rdf:nodeID {node_id!r}) with another "
+            "property, which would change with it"
+        )
+    return None
+
+
+def _refill(data: bytes, node: Element, items: Sequence[str], name: str, nl: str):
+    """The edit that makes the list ``node`` hold ``items``, its own start tag kept."""
+    if any(c.name != (RDF, "li") for c in node.children):
+        raise XmlRefused(f"the list of its {name} holds more than keywords")
+    li = f"{node.prefix}:li" if node.prefix else "li"
+    own = (_line_indent(data, node.start) or b"").decode() if nl else ""
+    first = node.children[0] if node.children else None
+    step = _line_indent(data, first.start) if first is not None and nl else None
+    ind = step.decode() if step is not None else (own + " " if nl else "")
+    body = "".join(f"{nl}{ind}<{li}>{_escape(i)}</{li}>" for i in items) + f"{nl}{own}"
+    if not node.self_closing:
+        return node.open_end, node.close_start, body
+    tag = re.sub(r"\s*/>$", ">", data[node.start : node.open_end].decode())
+    return node.start, node.end, f"{tag}{body}</{_written_name(node)}>"
+
+
 def _new_simple(key: str, value: str, scope: Mapping[str, str]) -> str:
     uri, local, preferred = SIMPLE[key]
     prefix, decl = _qname(uri, preferred, scope)
@@ -275,6 +326,12 @@ def edit_fields(
                     raise XmlRefused("a keyword attribute outside the first description")
             elif placed:
                 edits.append((*_whole_lines(data, el.start, el.end), ""))
+                listed = _list_in_place(doc.ids, el)
+                if listed is not None:  # the list only this reference used goes with it
+                    edits.append((*_whole_lines(data, listed.start, listed.end), ""))
+            elif (listed := _list_in_place(doc.ids, el)) is not None:
+                placed = True
+                edits.append(_refill(data, listed, wanted, _written_name(el), nl))
             else:
                 placed = True
                 own = (_line_indent(data, el.start) or b"").decode()

@@ -9,6 +9,12 @@ directly, under these rules (a violation raises :class:`XmlRefused` with a one-l
   parsing, and the tree is walked without recursion, so a hostile file costs one refusal,
   never a ``RecursionError`` or a blown C stack further on (exiv2 gets only files that pass).
 
+One leniency, as exiftool has it: the ``<?xpacket ...?>`` wrapper is not part of the XMP data,
+and a control character in it (exiftool's sample of f-spot's XMP, ``XMP2.xmp``, has
+``begin="\\x1a"`` where the specification has U+FEFF or nothing) is read as a space, so such a
+file is not refused as "not well-formed" (exiv2's toolkit refuses it). The bytes themselves are
+never changed: offsets stay those of the file, and an edit keeps the wrapper exactly as it was.
+
 Why expat and not lxml or ElementTree: expat reports the byte offset of every tag, so
 :mod:`clipdesk.sidecars.xmp.rdfedit` can edit the keyword properties by splicing new bytes into the
 file's own bytes, leaving every other byte (quotes, whitespace, comments, prefixes, character
@@ -36,6 +42,10 @@ class XmlRefused(Exception):
 
 class XmlLimit(XmlRefused):
     """Refused on purpose, whatever else could read it: too big, too deep, or a DTD."""
+
+
+class XmlMalformed(XmlRefused):
+    """Not well-formed XML, or not XML at all: no XML reader reads it as it is."""
 
 
 @dataclass(eq=False)
@@ -95,6 +105,23 @@ def _split(name: str) -> tuple[str, str, str]:
     return "", parts[0], ""
 
 
+#: The XMP packet wrapper's processing instructions, and the characters XML 1.0 forbids.
+_XPACKET = re.compile(rb"<\?xpacket\b.*?\?>", re.DOTALL)
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _lenient_wrapper(data: bytes) -> bytes:
+    """``data`` with each control character inside an ``<?xpacket ...?>`` wrapper replaced
+    by a space (one byte for one: every offset stays the file's)."""
+    if not _CONTROL.search(data):
+        return data
+    out = bytearray(data)
+    for match in _XPACKET.finditer(data):
+        for bad in _CONTROL.finditer(data, match.start(), match.end()):
+            out[bad.start()] = 0x20
+    return bytes(out)
+
+
 _TAG_REST = re.compile(rb"""(?:[^"'>]+|"[^"]*"|'[^']*')*>""")
 
 
@@ -102,7 +129,7 @@ def _tag_end(data: bytes, lt: int) -> int:
     """The offset just past the ``>`` of the tag starting at ``lt`` (quotes respected)."""
     match = _TAG_REST.match(data, lt + 1)
     if match is None:
-        raise XmlRefused("not well-formed XML (an unterminated tag)")
+        raise XmlMalformed("not well-formed XML (an unterminated tag)")
     return match.end()
 
 
@@ -173,14 +200,14 @@ def parse(data: bytes, *, max_bytes: int | None = None, max_depth: int | None = 
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars
     try:
-        parser.Parse(data, True)
+        parser.Parse(_lenient_wrapper(data), True)
     except expat.ExpatError as exc:
         reason = f"not well-formed XML ({expat.ErrorString(exc.code)}, line {exc.lineno})"
-        raise XmlRefused(reason) from exc
+        raise XmlMalformed(reason) from exc
     except RecursionError as exc:  # cannot happen with the depth limit; kept as a last guard
         raise XmlLimit("nested too deeply") from exc
     if not root:
-        raise XmlRefused("not XML")
+        raise XmlMalformed("not XML")
     return root[0]
 
 

@@ -17,6 +17,7 @@ from clipdesk.sidecars.xmp import _exiv2, rdfedit, safexml
 from clipdesk.sidecars.xmp.errors import SidecarError
 from clipdesk.sidecars.xmp.fields import Keywords
 from clipdesk.sidecars.xmp.preserve import lost_properties
+from clipdesk.sidecars.xmp.sidecar_read import neither_takes
 
 
 def would_be_empty(
@@ -74,9 +75,9 @@ def new_bytes(
                 if not rating:
                     raise
                 new = rdfedit.edit_fields(data, fields)
-                return new, f"rating not written: {first.reason}; the keyword editor: {exc}"
+                return new, f"rating not written: {neither_takes(first.reason, exc)}"
         except safexml.XmlRefused as exc:
-            raise SidecarError(target, f"{first.reason}; the keyword editor: {exc}") from exc
+            raise SidecarError(target, neither_takes(first.reason, exc)) from exc
 
 
 def exiv2_bytes(

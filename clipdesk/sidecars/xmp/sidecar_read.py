@@ -102,13 +102,24 @@ def _read_fields(path: Path, data: bytes) -> dict[str, list[str]]:
     except safexml.XmlLimit as exc:
         raise SidecarError(path, str(exc)) from exc
     except safexml.XmlRefused as exc:
-        xml_error = str(exc)
+        refused = exc
     try:
         return _exiv2.read_sidecar_bytes(data)
     except _exiv2.Exiv2Failure as exc:
-        if xml_error.startswith("not well-formed") or xml_error == "not XML":
+        if isinstance(refused, safexml.XmlMalformed):
             raise SidecarError(path, str(exc)) from exc  # exiv2's words for a broken file
-        raise SidecarError(path, f"{exc}; the keyword editor: {xml_error}") from exc
+        raise SidecarError(path, neither_takes(str(exc), refused)) from exc
+
+
+def neither_takes(exiv2_reason: str, editor: safexml.XmlRefused) -> str:
+    """One line for a sidecar neither exiv2 nor the keyword editor takes.
+
+    exiv2's "not valid XMP" is its word for any RDF its toolkit does not take (a top-level
+    typed node, a list shared by ``rdf:nodeID``), which exiftool may read fine: for XML the
+    keyword editor has parsed, its own reason (in plain words) is the one that says why."""
+    if exiv2_reason.startswith(_exiv2.INVALID) and not isinstance(editor, safexml.XmlMalformed):
+        return str(editor)
+    return f"{exiv2_reason}; the keyword editor: {editor}"
 
 
 def read_keywords(path: Path, data: bytes | None) -> Keywords:
