@@ -27,6 +27,9 @@ class PhotoFilter:
     exclude_tags: tuple[int, ...] = ()
     taken_from: str | None = None  # 'YYYY-MM-DD', inclusive: EXIF DateTimeOriginal
     taken_to: str | None = None  # 'YYYY-MM-DD', inclusive
+    min_stars: int = 0  # at least this many stars
+    label: str | None = None  # this colour label ('none': no label)
+    flag: str | None = None  # 'pick', 'reject', or 'none' (neither)
 
     @property
     def active(self) -> bool:
@@ -36,13 +39,24 @@ class PhotoFilter:
             or self.exclude_tags
             or self.taken_from
             or self.taken_to
+            or self.min_stars
+            or self.label
+            or self.flag
         )
 
+
+_FLAG_SQL = {
+    "pick": "AND picked = 1",
+    "reject": "AND rejected = 1",
+    "none": "AND picked = 0 AND rejected = 0",
+}
 
 ORDERS = {  # how the grid is sorted while browsing (a search is best match first)
     "name": "path",
     "date": "taken_at IS NULL, taken_at, path",  # undated photos last
     "date_desc": "taken_at IS NULL, taken_at DESC, path",
+    "stars": "stars DESC, path",  # most stars first
+    "label": "label IS NULL, label, path",  # by colour label, unlabelled last
 }
 
 
@@ -58,6 +72,9 @@ class PhotoBrief:
     height: int | None
     confirmed: int = 0  # tags the user (or a sidecar) confirmed: the cell's badge
     to_review: int = 0  # suggestions still waiting for a decision: the cell's dot
+    stars: int = 0  # the photographer's marks (catalog/marks.py): the cell's badges
+    label: str | None = None
+    flag: str | None = None  # 'pick', 'reject' or None
 
     @property
     def name(self) -> str:
@@ -114,6 +131,14 @@ def photo_ids(
     if flt.taken_to:
         sql.append("AND substr(taken_at, 1, 10) <= ?")
         args.append(flt.taken_to)
+    if flt.min_stars:
+        sql.append("AND stars >= ?")
+        args.append(int(flt.min_stars))
+    if flt.label:
+        sql.append("AND label IS NULL" if flt.label == "none" else "AND label = ?")
+        args += [] if flt.label == "none" else [flt.label]
+    if flt.flag:
+        sql.append(_FLAG_SQL[flt.flag])
     sql.append(f"ORDER BY {ORDERS[order]}")
     rows = catalog.conn.execute(" ".join(sql), args).fetchall()
     return np.fromiter((r[0] for r in rows), np.int64, len(rows))
@@ -129,11 +154,27 @@ def briefs(catalog: Catalog, ids: list[int]) -> dict[int, PhotoBrief]:
             "(SELECT COUNT(*) FROM photo_tags t WHERE t.photo_id = p.id "
             "AND t.state = 'confirmed'), "
             "(SELECT COUNT(*) FROM photo_tags t WHERE t.photo_id = p.id "
-            "AND t.state = 'suggested') "
+            "AND t.state = 'suggested'), "
+            "p.stars, p.label, CASE WHEN p.rejected THEN 'reject' WHEN p.picked THEN 'pick' END "
             f"FROM photos p WHERE p.id IN ({','.join('?' * len(chunk))})",
             chunk,
         )
         out.update((r[0], PhotoBrief(r[0], from_db(r[1]), *r[2:])) for r in rows)
+    return out
+
+
+def tags_of_photos(catalog: Catalog, ids: list[int]) -> dict[int, list[int]]:
+    """The tags each photo has (suggested or confirmed, not rejected), as tag ids."""
+    out: dict[int, list[int]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = catalog.conn.execute(
+            "SELECT photo_id, tag_id FROM photo_tags WHERE state != 'rejected' "
+            f"AND photo_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        )
+        for photo_id, tag_id in rows:
+            out.setdefault(photo_id, []).append(tag_id)
     return out
 
 

@@ -1,25 +1,26 @@
-"""Flags a user sets on photos: the reject flag (a copy set aside in Duplicates, exported as
-xmp:Rating -1; the file is never touched). Not a tag's rejected state on a photo, which is
-the user's no to one suggestion (tagging/states.py)."""
+"""The reject flag on photos (a copy set aside in Duplicates, exported as xmp:Rating -1; the
+file is never touched): one of the marks of :mod:`clipdesk.catalog.marks`, kept here under the
+names the sidecar sync reads it by. Not a tag's rejected state on a photo, which is the user's
+no to one suggestion (tagging/states.py)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 
+from clipdesk.catalog import marks
 from clipdesk.catalog.db import Catalog
 
 
-def set_reject_flag(catalog: Catalog, photo_ids: Iterable[int], rejected: bool = True) -> int:
-    """Set (or clear) the reject flag on photos, in one transaction; how many changed."""
+def set_reject_flag(
+    catalog: Catalog, photo_ids: Iterable[int], rejected: bool = True, log: bool = True
+) -> int:
+    """Set (or clear) the reject flag on photos, as one step for undo; how many changed.
+    Clearing it leaves a pick flag alone."""
     ids = list(dict.fromkeys(int(i) for i in photo_ids))
-    with catalog.transaction() as conn:
-        before = conn.total_changes
-        conn.executemany(
-            "UPDATE photos SET rejected = ?, updated_at = ? WHERE id = ? AND rejected != ?",
-            [(int(rejected), time.time(), i, int(rejected)) for i in ids],
-        )
-        return conn.total_changes - before
+    if not rejected:
+        ids = [i for i, m in marks.marks_of(catalog, ids).items() if m.flag == "reject"]
+    flag = "reject" if rejected else None
+    return len(marks.set_marks(catalog, ids, flag=flag, what="reject", log=log))
 
 
 def reject_flagged(catalog: Catalog, photo_ids: Iterable[int] | None = None) -> set[int]:

@@ -309,7 +309,56 @@ ALTER TABLE tags ADD COLUMN person INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE sidecar_exports ADD COLUMN regions TEXT;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13]
+# The photographer's marks (issue 28): stars 0-5, a colour label, and the pick flag beside
+# the reject flag of V7 (a photo has at most one of the two). ``mark_log`` keeps what each
+# user action on marks changed (the photo's marks as they were) for undo. ``albums``: saved
+# searches (smart albums), each a JSON filter (``catalog/albums.py``).
+# ``sidecar_exports.marks``: the marks as they stood when ClipDesk last read or wrote the
+# sidecar (JSON), the base that tells which side changed a field since (``sidecars/marks_sync``);
+# ``keywords`` the same for the keywords (JSON); ``seen_*`` the sidecar as ClipDesk last read or
+# wrote it (its path, size, mtime and the SHA-256 of its bytes; NULL hash: read it again), so that
+# one another program changed is read again. ``sidecar_conflicts``: a mark changed on both sides
+# since that base, to different values, until the user decides (``clipdesk conflicts``).
+V14 = """
+ALTER TABLE photos ADD COLUMN stars INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE photos ADD COLUMN label TEXT;
+ALTER TABLE photos ADD COLUMN picked INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE mark_log (
+    id          INTEGER PRIMARY KEY,
+    batch       INTEGER NOT NULL,
+    what        TEXT NOT NULL,
+    photo_id    INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    stars       INTEGER NOT NULL,
+    label       TEXT,
+    picked      INTEGER NOT NULL,
+    rejected    INTEGER NOT NULL,
+    at          REAL NOT NULL
+);
+CREATE INDEX mark_log_batch ON mark_log(batch);
+CREATE TABLE albums (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    filter      TEXT NOT NULL,
+    created_at  REAL NOT NULL
+);
+ALTER TABLE sidecar_exports ADD COLUMN marks TEXT;
+ALTER TABLE sidecar_exports ADD COLUMN keywords TEXT;
+ALTER TABLE sidecar_exports ADD COLUMN seen_path TEXT;
+ALTER TABLE sidecar_exports ADD COLUMN seen_size INTEGER;
+ALTER TABLE sidecar_exports ADD COLUMN seen_mtime_ns INTEGER;
+ALTER TABLE sidecar_exports ADD COLUMN seen_hash TEXT;
+CREATE TABLE sidecar_conflicts (
+    photo_id    INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    mark        TEXT NOT NULL CHECK (mark IN ('stars', 'label', 'flag')),
+    clipdesk    TEXT,
+    file        TEXT,
+    base        TEXT,
+    at          REAL NOT NULL,
+    PRIMARY KEY (photo_id, mark)
+) WITHOUT ROWID;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

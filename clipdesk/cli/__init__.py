@@ -13,6 +13,7 @@
     clipdesk repair                  back up a damaged catalog and recover what can be read
     clipdesk forget --missing [PATH...]   forget photos whose files are gone, with their tags
     clipdesk faces PHOTO / people    the faces on a photo; people and clusters (see --help)
+    clipdesk rate PHOTO... / list / albums   stars, labels, flags; list by them; smart albums
     clipdesk cluster-embed SRC... --output DIR    embed an archive on a Ray cluster
     clipdesk import-embeddings DIR   bring a cluster run's vectors into this library
 
@@ -41,6 +42,7 @@ from clipdesk.cli import (
     cluster,
     duplicates,
     indexing,
+    marks,
     people,
     search,
     sidecars,
@@ -53,7 +55,17 @@ from clipdesk.home import app_paths
 from clipdesk.pathnames import shown
 
 EXIT_OK, EXIT_FATAL, EXIT_USAGE = 0, 1, 2
-GROUPS = (indexing, search, duplicates, tagging, people, sidecars, watch, cluster)
+GROUPS = (
+    indexing,
+    search,
+    duplicates,
+    tagging,
+    marks,
+    people,
+    sidecars,
+    watch,
+    cluster,
+)
 COMMANDS = {name: fn for group in GROUPS for name, fn in group.COMMANDS.items()}
 # Commands that work from the catalog alone: they never load a model (a tag vector the
 # catalog lacks waits in the learning queue for `index`, `retrain` or the worker).
@@ -70,6 +82,8 @@ MODEL_FREE = {
     "forget",
     "faces",
     "people",
+    "rate",
+    "albums",
 }
 # Read-only commands that load a model: once they have answered, the process may end
 # without tearing the interpreter down (``entry``).

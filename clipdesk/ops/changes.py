@@ -19,7 +19,8 @@ class Change(str, Enum):
     TAGS = "tags"  # tags on photos (states, suggestions)
     CORRECTIONS = "corrections"  # the user decided: tags wait in the learning queue
     VOCABULARY = "vocabulary"  # tags themselves: names, prompts, thresholds, new or gone
-    FLAGS = "flags"  # a photo's flags (a copy set aside)
+    FLAGS = "flags"  # a photo's marks: stars, colour label, pick or reject flag
+    ALBUMS = "albums"  # smart albums saved, changed or removed
 
     def __str__(self) -> str:
         return self.value

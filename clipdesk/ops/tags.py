@@ -117,10 +117,13 @@ class UndoReport:
     tags: tuple[str, ...]
     state: str | None  # the decision undone
     faces: str | None = None  # an action on faces undone instead (ops.people.undo says which)
+    marks: str | None = None  # a change of marks undone instead (ops.marks.undo says which)
 
     def describe(self) -> str:
         if self.faces is not None:
             return f"undid the last action on faces ({self.faces})"
+        if self.marks is not None:
+            return f"undid {self.marks}"
         if not self.photos:
             return "nothing to undo"
         verb = {CONFIRMED: "confirmed", REJECTED: "rejected"}.get(self.state or "", "changed")
@@ -129,16 +132,25 @@ class UndoReport:
 
 
 def undo(lib: Library) -> UndoReport:
-    """Undo the last decision step, a tag's or a face's (whichever was taken last: `clipdesk
-    undo` and Ctrl+Z in the Library take back a face named in the large view too), and say
-    what it was."""
+    """Undo the last decision step, a tag's, a face's or a change of marks (whichever was taken
+    last: `clipdesk undo` and Ctrl+Z in the Library take back a face named in the large view
+    or the stars just given too), and say what it was."""
+    from clipdesk.catalog import marks
+    from clipdesk.ops import marks as marks_ops
     from clipdesk.ops import people as people_ops
     from clipdesk.people import faces_db
 
-    face_at = faces_db.last_log_at(lib.catalog)
-    tag_at = corrections.last_at(lib.catalog)
-    if face_at is not None and (tag_at is None or face_at > tag_at):
+    last = {
+        "faces": faces_db.last_log_at(lib.catalog),
+        "marks": marks.last_at(lib.catalog),
+        "tags": corrections.last_at(lib.catalog),
+    }
+    known = [(at, kind) for kind, at in last.items() if at is not None]
+    kind = max(known)[1] if known else "tags"
+    if kind == "faces":
         return UndoReport(0, (), (), None, faces=people_ops.undo(lib))
+    if kind == "marks":
+        return UndoReport(0, (), (), None, marks=marks_ops.undo(lib))
     paths = TagStore(lib.catalog).paths()  # before: the undo may delete a tag it created
     undone = corrections.undo(lib.catalog)
     if undone.photos:

@@ -30,6 +30,8 @@ class EventKind(Named):
     PHOTO_INDEXED = "photo_indexed"
     PHOTO_FAILED = "photo_failed"
     TAGS_CHANGED = "tags_changed"
+    MARKS_CHANGED = "marks_changed"  # photo_ids: stars, labels or flags changed (none: any)
+    ALBUMS_CHANGED = "albums_changed"  # a smart album was saved, changed or removed
     FACES_FOUND = "faces_found"  # photo_ids: photos whose faces were looked at (People page)
     FOLDER_MISSING = "folder_missing"
     FOLDER_RESTORED = "folder_restored"

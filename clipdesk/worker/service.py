@@ -356,6 +356,10 @@ class Worker:
         """An action here changed something: say exactly what; learn from a correction."""
         if Change.TAGS in change:
             self.emit(EventKind.TAGS_CHANGED, change.photo_ids, tag_ids=change.tag_ids)
+        if Change.FLAGS in change:
+            self.emit(EventKind.MARKS_CHANGED, change.photo_ids)
+        if Change.ALBUMS in change:
+            self.emit(EventKind.ALBUMS_CHANGED)
         if Change.CORRECTIONS in change:
             self.schedule_learning()
 

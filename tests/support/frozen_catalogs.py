@@ -48,6 +48,10 @@ FULL_HASH = (1, "f1")  # photo 1's whole content was read (from version 12; phot
 # From version 13: a face on photo 1 confirmed as the person named by tag 4 (People|Ada)
 PERSON_TAG = (4, "People", 5, "Ada")  # group tag id, its name, person tag id, name
 FACE = (1, 1, (0.25, 0.2, 0.3, 0.4), [0.0, 1.0, 0.0, 0.0])  # id, photo id, box, vector
+# From version 14: photo 1's marks (stars, label, pick flag), the change that gave it the
+# stars (to undo), and a smart album of photos with 3 stars or more
+MARKS = (1, 4, "red", 1)  # photo id, stars, label, picked
+ALBUM = (1, "Best", '{"min_stars": 3}')
 AT = 1_700_000_200.0  # every timestamp written
 
 
@@ -106,6 +110,20 @@ def write_catalog(path: Path, version: int) -> None:
             (face_id, photo_id, x, y, w, h, vector(values), AT),
         )
         conn.execute("UPDATE photos SET faces_read = 1")
+    if version >= 14:
+        photo_id, stars, label, picked = MARKS
+        conn.execute(
+            "UPDATE photos SET stars = ?, label = ?, picked = ? WHERE id = ?",
+            (stars, label, picked, photo_id),
+        )
+        conn.execute(
+            "INSERT INTO mark_log(batch, what, photo_id, stars, label, picked, rejected, at) "
+            "VALUES (1, '4 stars', ?, 0, ?, ?, 0, ?)",
+            (photo_id, label, picked, AT),
+        )
+        conn.execute(
+            "INSERT INTO albums(id, name, filter, created_at) VALUES (?, ?, ?, ?)", (*ALBUM, AT)
+        )
     conn.execute("COMMIT")
     conn.close()
 

@@ -10,9 +10,10 @@ import shutil
 import numpy as np
 import pytest
 
-from clipdesk.catalog import SCHEMA_VERSION, Catalog
+from clipdesk.catalog import SCHEMA_VERSION, Catalog, albums, marks
 from clipdesk.catalog.flags import reject_flagged
 from clipdesk.catalog.imports import pending_count
+from clipdesk.catalog.marks import Marks
 from clipdesk.tagging.corrections import tags_of
 from tests.support import frozen_catalogs as frozen
 from tests.support.repo import DATA
@@ -74,6 +75,16 @@ def test_a_frozen_catalog_migrates_keeping_its_data(tmp_path, version):
             assert pending_count(cat) == 1
         if version >= 10:
             assert cat.export_state(frozen.REJECTED_PHOTO) == (set(), True, "-1")
+        # Marks (version 14): the reject flag of version 7 is a mark; stars, label, pick after.
+        got = marks.marks_of(cat, list(frozen.PHOTOS))
+        assert got[frozen.REJECTED_PHOTO].flag == ("reject" if version >= 7 else None)
+        photo_id, stars, label, _ = frozen.MARKS
+        assert got[photo_id] == (Marks(stars, label, "pick") if version >= 14 else Marks())
+        assert [a.name for a in albums.albums(cat)] == (["Best"] if version >= 14 else [])
+        if version >= 14:
+            assert albums.album(cat, "best").filter.min_stars == 3
+            assert marks.undo(cat).photo_ids == (photo_id,)
+            assert marks.marks_of(cat, [photo_id])[photo_id] == Marks(0, label, "pick")
 
 
 def _path(tag_id: int) -> list[str]:
