@@ -1,4 +1,5 @@
-"""``clipdesk duplicates``: groups of near-duplicate photos and bursts."""
+"""``clipdesk duplicates``: groups of near-duplicate photos and bursts, each photo told
+apart from its keeper: an exact copy, the same picture in another file, or a similar shot."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import json
 
 from clipdesk.cli.args import number
 from clipdesk.pathnames import shown
-from clipdesk.search.duplicates import LAYOUT_THRESHOLD, THRESHOLD
+from clipdesk.search.duplicates import LAYOUT_THRESHOLD, THRESHOLD, Kind
+from clipdesk.wording import plural
 
 EXIT_OK = 0
 
@@ -18,7 +20,11 @@ def add_parsers(sub, common) -> None:
         help="groups of near-duplicate photos (copies, edits, bursts)",
         description="Photos whose embeddings are at least THRESHOLD alike and whose "
         "thumbnails have the same layout form a group; the first photo of each group "
-        "(most pixels, then largest file, then sharpest) is the suggested keeper, marked *.",
+        "(most pixels, then largest file, then sharpest) is the suggested keeper, marked *. "
+        "Every other photo is, to its keeper, an exact copy (the same bytes), the same "
+        "picture (another file of it: recompressed, resized, another format) or a similar "
+        "shot (a burst frame, the subject moved, an edit or a crop); a group is labelled with "
+        "the loosest of its photos' kinds.",
     )
     d.add_argument(
         "--threshold",
@@ -44,37 +50,59 @@ def add_parsers(sub, common) -> None:
         help="bursts: only photos taken at most this far apart (EXIF DateTimeOriginal)",
     )
     d.add_argument(
+        "--kind",
+        dest="kinds",
+        action="append",
+        choices=[k.value for k in Kind],
+        help="only the photos of this kind besides each keeper (repeat for several); a group "
+        "with none is left out, and --reject-copies and --reject-similar flag only these",
+    )
+    d.add_argument(
         "--reject-copies",
         action="store_true",
-        help="flag every photo but each group's keeper as rejected (a flag in the "
-        "catalog, which `clipdesk export` writes to the sidecar as xmp:Rating -1; no file is "
-        "deleted or changed)",
+        help="flag each group's exact copies and copies of the same picture as rejected, "
+        "never its keeper or a similar shot (a flag in the catalog, which `clipdesk export` "
+        "writes to the sidecar as xmp:Rating -1; no file is deleted or changed; `clipdesk "
+        "undo` takes it back)",
     )
-    d.add_argument("--json", action="store_true", help="print JSON")
+    d.add_argument(
+        "--reject-similar",
+        action="store_true",
+        help="flag the similar shots as rejected too (alone: only them)",
+    )
+    d.add_argument(
+        "--json",
+        action="store_true",
+        help="print JSON (a `kind` per group, and per photo: null for the keeper)",
+    )
 
 
 def _describe(m) -> str:
     size = f"{m.width}x{m.height}" if m.width and m.height else "?x?"
     taken = f"  {m.taken_at}" if m.taken_at else ""
     weight = f"{m.size / 1e6:.1f} MB" if m.size >= 1e6 else f"{m.size / 1e3:.0f} KB"
-    return f"{size:>11}  {weight:>8}  {m.score:.3f}{taken}"
+    kind = "keeper" if m.kind is None else m.kind.label
+    return f"{size:>11}  {weight:>8}  {m.score:.3f}  {kind:<12}{taken}"
+
+
+def _rejecting(args) -> set[Kind]:
+    kinds = {Kind.EXACT, Kind.SAME} if args.reject_copies else set()
+    return kinds | {Kind.SIMILAR} if args.reject_similar else kinds
 
 
 def cmd_duplicates(library, args) -> int:
     from clipdesk.ops import duplicates as dup_ops
+    from clipdesk.search.duplicates import count_kinds, restrict
 
-    groups = dup_ops.duplicate_groups(
+    found = dup_ops.duplicate_groups(
         library,
         args.threshold,
         None if args.no_layout else args.layout,
         args.within,
     )
-    flagged = 0
-    if args.reject_copies:
-        for g in groups:
-            flagged += dup_ops.keep_one(
-                library, g.keeper.photo_id, [m.photo_id for m in g.members[1:]]
-            )
+    groups = restrict(found, {Kind(k) for k in args.kinds or ()})
+    rejecting = _rejecting(args)
+    done = dup_ops.reject_copies(library, groups, rejecting) if rejecting else None
     rejected = dup_ops.reject_flagged(library, [m.photo_id for g in groups for m in g.members])
     if args.json:
         out = []
@@ -88,17 +116,31 @@ def cmd_duplicates(library, args) -> int:
         print(json.dumps(out, indent=2))
         return EXIT_OK
     if not groups:
-        print("no near-duplicates found")
+        print(
+            f"no near-duplicates of those kinds among {plural(len(found), 'group')} "
+            "(leave out --kind to see them)"
+            if found
+            else "no near-duplicates found"
+        )
         return EXIT_OK
     photos = sum(len(g.members) for g in groups)
-    print(f"{len(groups)} groups, {photos} photos ({photos - len(groups)} besides the keepers)")
+    keepers = "the keeper" if len(groups) == 1 else "the keepers"
+    others = count_kinds(m for g in groups for m in g.members)
+    print(
+        f"{plural(len(groups), 'group')}, {plural(photos, 'photo')} (besides {keepers}: {others})"
+    )
     for n, g in enumerate(groups, 1):
-        print(f"\ngroup {n}:")
+        mixed = len({m.kind for m in g.members[1:]}) > 1  # then say how many of each
+        print(f"\ngroup {n}: {g.kind.group_label}" + (f" ({count_kinds(g.members)})" * mixed))
         for i, m in enumerate(g.members):
             mark = "*" if i == 0 else "x" if m.photo_id in rejected else " "
             print(f"{mark} {_describe(m)}  {shown(m.path)}")
-    if args.reject_copies:
-        print(f"\n{flagged} photos newly flagged as rejected (x); their files are untouched")
+    if done is not None:
+        flagged = plural(done.flagged, "photo")
+        print(f"\n{flagged} newly flagged as rejected (x); their files are untouched")
+        if done.spared:
+            hint = "--reject-similar" if Kind.SIMILAR not in rejecting else "--reject-copies"
+            print(f"left as they are: {count_kinds(done.spared)} ({hint} flags them too)")
     return EXIT_OK
 
 

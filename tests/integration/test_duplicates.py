@@ -1,9 +1,12 @@
-"""Near-duplicates and bursts: copies of a photo group together, different photos do not."""
+"""Near-duplicates and bursts: copies of a photo group together, different photos do not;
+each photo is told apart from its keeper: an exact copy, the same picture, a similar shot."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +15,7 @@ import pytest
 from PIL import Image
 
 from clipdesk.testing.synthetic import write_folder
+from tests.support.scenes import scene_photo
 
 CLI = [sys.executable, "-m", "clipdesk"]
 
@@ -90,6 +94,12 @@ def _stem(name: str) -> str:
     return stem
 
 
+def _kinds(home: Path, *args: str) -> list[dict[str, str | None]]:
+    """Each group's photos by name, with their kinds (None for the keeper)."""
+    out = json.loads(_run(home, "duplicates", "--json", *args).stdout)
+    return [{Path(p["path"]).name: p["kind"] for p in g["photos"]} for g in out]
+
+
 def test_copies_of_a_photo_group_together_and_different_photos_do_not(library):
     home, photos = library
     groups = [g for g in _groups(home) if not g[0].startswith(("frame", "next_day"))]
@@ -98,6 +108,22 @@ def test_copies_of_a_photo_group_together_and_different_photos_do_not(library):
     assert {frozenset(g) for g in groups} == expected
     for g in groups:  # never two different photos in one group
         assert len({_stem(n) for n in g}) == 1
+
+
+def test_resized_recompressed_and_turned_copies_are_the_same_picture_and_crops_are_not(library):
+    home, _ = library
+    copies = [g for g in _kinds(home) if not any(n.startswith("frame") for n in g)]
+    assert len(copies) == 6
+    for g in copies:  # the keeper is the original or its EXIF-turned twin (the same pixels)
+        assert list(g.values()).count(None) == 1
+        for name, kind in g.items():
+            if kind is not None:
+                # A 10% crop moves every edge as a pan would: a similar shot, never
+                # rejected as a copy by default.
+                assert kind == ("similar" if name.endswith("_crop.jpg") else "same"), (name, g)
+    assert _run(home, "duplicates", "--kind", "exact").stdout == (
+        "no near-duplicates of those kinds among 7 groups (leave out --kind to see them)\n"
+    )
 
 
 def test_the_keeper_is_the_largest_copy(library):
@@ -120,6 +146,9 @@ def test_bursts_within_a_time_window(library):
     # Only dated photos taken within 10 s of each other: the three frames, not the copy
     # taken a day later, and none of the undated copies.
     assert [sorted(g) for g in bursts] == [["frame0.jpg", "frame1.jpg", "frame2.jpg"]]
+    [frames] = json.loads(_run(home, "duplicates", "--within", "10", "--json").stdout)
+    assert frames["kind"] == "similar"  # the camera moved: shots to choose from, not copies
+    assert [p["kind"] for p in frames["photos"]] == [None, "similar", "similar"]
 
 
 def test_the_terminal_lists_groups_with_the_keeper_marked(library):
@@ -130,15 +159,18 @@ def test_the_terminal_lists_groups_with_the_keeper_marked(library):
     assert len(keeper_lines) == 7
 
 
-def test_reject_copies_flags_all_but_the_keepers(tmp_path, library):
+def test_reject_similar_flags_a_bursts_frames_but_the_keeper(tmp_path, library):
     home, photos = library
     before = {p: p.read_bytes() for p in photos.rglob("*.jpg")}
-    out = _run(home, "duplicates", "--within", "10", "--reject-copies").stdout
+    copies = _run(home, "duplicates", "--within", "10", "--reject-copies").stdout
+    assert "0 photos newly flagged as rejected" in copies  # a burst's frames are not copies
+    assert "left as they are: 2 similar shots (--reject-similar flags them too)" in copies
+    out = _run(home, "duplicates", "--within", "10", "--reject-similar").stdout
     assert "2 photos newly flagged as rejected" in out
     bursts = json.loads(_run(home, "duplicates", "--within", "10", "--json").stdout)
     assert [p["rejected"] for p in bursts[0]["photos"]] == [False, True, True]
     assert {p: p.read_bytes() for p in photos.rglob("*.jpg")} == before
-    again = _run(home, "duplicates", "--within", "10", "--reject-copies").stdout
+    again = _run(home, "duplicates", "--within", "10", "--reject-similar").stdout
     assert "0 photos newly flagged" in again
 
 
@@ -149,3 +181,124 @@ def test_bad_arguments_and_an_empty_library_are_one_line(tmp_path, library):
     empty = _run(tmp_path / "empty", "duplicates", check=False)
     assert empty.returncode == 1
     assert empty.stderr.count("\n") == 1 and "clipdesk add" in empty.stderr
+
+
+@pytest.fixture(scope="module")
+def kinds_library(tmp_path_factory, onnx_cache):
+    """Six different photos and a scene with one of each kind: its exact copy (in another
+    folder), a recompressed copy, a smaller PNG and a copy whose pixels were turned 90
+    degrees (the same picture: issue 31 found a turned copy grouped only with --no-layout),
+    and the circle moved by 3% and recoloured (a similar shot, saved smaller so that it is
+    not the keeper)."""
+    root = tmp_path_factory.mktemp("kinds")
+    photos = root / "photos"
+    write_folder(photos / "others", 6, seed=3)
+    scene_photo().save(photos / "scene.jpg", quality=90)
+    (photos / "copies").mkdir()
+    shutil.copy(photos / "scene.jpg", photos / "copies" / "scene.jpg")
+    im = Image.open(photos / "scene.jpg")
+    im.save(photos / "copies" / "scene_q60.jpg", quality=60)
+    im.resize((360, 270)).save(photos / "copies" / "scene_small.png")
+    im.rotate(90, expand=True).save(photos / "copies" / "scene_turned.jpg", quality=75)
+    scene_photo(dx=14, fill=(200, 60, 50)).save(photos / "scene_moved.jpg", quality=80)
+    home = root / "home"
+    (home / "cache").mkdir(parents=True)
+    os.symlink(onnx_cache, home / "cache" / "onnx")
+    _run(home, "add", str(photos))
+    return home, photos
+
+
+def _by_path(home: Path, photos: Path, *args: str) -> list[dict]:
+    out = json.loads(_run(home, "duplicates", "--json", *args).stdout)
+    for g in out:
+        g["photos"] = {Path(p["path"]).relative_to(photos).as_posix(): p for p in g["photos"]}
+    return out
+
+
+SCENE_KINDS = {
+    "copies/scene_q60.jpg": "same",
+    "copies/scene_small.png": "same",
+    "copies/scene_turned.jpg": "same",
+    "scene_moved.jpg": "similar",
+}
+
+
+def _assert_kinds(group: dict) -> None:
+    kinds = {name: p["kind"] for name, p in group["photos"].items()}
+    keeper = next(name for name, kind in kinds.items() if kind is None)
+    exact = next(name for name, kind in kinds.items() if kind == "exact")
+    assert {keeper, exact} == {"scene.jpg", "copies/scene.jpg"}  # the same bytes twice
+    assert {k: v for k, v in kinds.items() if k not in (keeper, exact)} == SCENE_KINDS
+    assert group["kind"] == "similar"  # the loosest: not a group of copies
+
+
+def test_each_photo_is_told_apart_from_its_keeper(kinds_library):
+    home, photos = kinds_library
+    [group] = _by_path(home, photos)
+    _assert_kinds(group)
+
+
+def test_an_exact_copy_is_found_without_the_catalogs_whole_content_hash(kinds_library):
+    home, photos = kinds_library
+    catalog = home / "data" / "catalog.sqlite3"
+    with sqlite3.connect(catalog) as conn:
+        assert conn.execute("SELECT count(full_hash) FROM photos").fetchone()[0] == 12
+        conn.execute("UPDATE photos SET full_hash = NULL")  # as an older release left them
+    [group] = _by_path(home, photos)
+    _assert_kinds(group)  # the two files of one size and sampled hash were read whole
+
+
+def test_the_terminal_says_each_groups_and_each_photos_kind(kinds_library):
+    home, _ = kinds_library
+    lines = _run(home, "duplicates").stdout.splitlines()
+    counts = "1 exact copy, 3 copies of the same picture, 1 similar shot"
+    assert lines[0] == f"1 group, 6 photos (besides the keeper: {counts})"
+    assert lines[2] == f"group 1: similar shots ({counts})"
+    photo = {line.rsplit("/", 1)[-1]: line for line in lines[3:9]}
+    assert photo["scene_q60.jpg"].split()[4:6] == ["same", "picture"]
+    assert photo["scene_small.png"].split()[4:6] == ["same", "picture"]
+    assert photo["scene_turned.jpg"].split()[4:6] == ["same", "picture"]
+    assert photo["scene_moved.jpg"].split()[4:6] == ["similar", "shot"]
+    keeper, exact = (line for line in lines[3:9] if line.endswith("/scene.jpg"))
+    assert keeper.startswith("* ") and keeper.split()[5] == "keeper"
+    assert exact.split()[4:6] == ["exact", "copy"]
+
+
+def test_kind_keeps_only_those_photos_besides_each_keeper(kinds_library):
+    home, photos = kinds_library
+
+    def kinds(*names: str) -> list[tuple[str, list]]:
+        args = [a for n in names for a in ("--kind", n)]
+        return [(g["kind"], sorted(p["kind"] or "" for p in g["photos"].values()))
+                for g in _by_path(home, photos, *args)]  # fmt: skip
+
+    assert kinds("exact") == [("exact", ["", "exact"])]
+    assert kinds("same") == [("same", ["", "same", "same", "same"])]
+    assert kinds("similar") == [("similar", ["", "similar"])]
+    assert kinds("exact", "same") == [("same", ["", "exact", "same", "same", "same"])]
+    bad = _run(home, "duplicates", "--kind", "burst", check=False)
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_reject_copies_flags_the_copies_and_leaves_the_similar_shot(kinds_library):
+    home, photos = kinds_library
+    files = sorted(p for p in photos.rglob("*") if p.is_file())
+    before = {p: p.read_bytes() for p in files}
+    out = _run(home, "duplicates", "--reject-copies").stdout
+    assert "\n4 photos newly flagged as rejected (x)" in out
+    assert "left as they are: 1 similar shot (--reject-similar flags them too)" in out
+    [group] = _by_path(home, photos)
+    rejected = {name for name, p in group["photos"].items() if p["rejected"]}
+    exact = next(n for n, p in group["photos"].items() if p["kind"] == "exact")
+    assert rejected == {
+        exact,
+        "copies/scene_q60.jpg",
+        "copies/scene_small.png",
+        "copies/scene_turned.jpg",
+    }
+
+    out = _run(home, "duplicates", "--reject-similar").stdout
+    assert "\n1 photo newly flagged as rejected (x)" in out
+    [group] = _by_path(home, photos)
+    assert group["photos"]["scene_moved.jpg"]["rejected"]
+    assert {p: p.read_bytes() for p in files} == before  # no file touched

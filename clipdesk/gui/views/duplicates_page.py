@@ -1,7 +1,8 @@
 """The Duplicates page: groups of near-duplicate photos side by side, to keep one of each.
 
-Left, the groups; right, the chosen group's photos with their size, date and sharpness,
-the keeper first and starred.
+Left, the groups, each with its kind; right, the chosen group's photos with their kind
+(exact copy, same picture, similar shot), size, date and sharpness, the keeper first and
+starred. A combo box shows one kind only.
 :class:`clipdesk.gui.controllers.duplicates_controller.DuplicatesController` drives it.
 """
 
@@ -12,6 +13,7 @@ from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -26,7 +28,8 @@ from PySide6.QtWidgets import (
 
 from clipdesk.gui.adapters.thumbnails import read_image
 from clipdesk.pathnames import shown
-from clipdesk.search.duplicates import Group, Member
+from clipdesk.search.duplicates import Group, Kind, Member, count_kinds
+from clipdesk.wording import plural
 
 THUMB = 220
 
@@ -40,8 +43,9 @@ def _sharpness(value: float | None) -> str:
 def describe(m: Member, keeper: bool, rejected: bool) -> str:
     size = f"{m.width}×{m.height}" if m.width and m.height else "size unknown"
     weight = f"{m.size / 1e6:.1f} MB" if m.size >= 1e6 else f"{m.size / 1e3:.0f} KB"
+    kind = "?" if m.kind is None else m.kind.label
     lines = [
-        ("★ keeper" if keeper else "rejected" if rejected else f"{m.score:.3f} alike"),
+        "★ keeper" if keeper else f"{'rejected ' if rejected else ''}{kind} · {m.score:.3f}",
         f"{size} · {weight}",
         (m.taken_at or "no date")[:19].replace("T", " "),
         "sharpness " + _sharpness(m.sharpness),
@@ -60,6 +64,16 @@ class DuplicatesPage(QWidget):
         self.seconds.setRange(1, 3600)
         self.seconds.setValue(10)
         self.seconds.setSuffix(" s")
+        self.kinds = QComboBox(self)
+        self.kinds.setAccessibleName("Show")
+        self.kinds.setToolTip(
+            "Exact copies: the same file's bytes. Same picture: another file of it "
+            "(recompressed, resized, another format). Similar shots: bursts, a moved "
+            "subject, edits and crops: photos to choose between, not copies."
+        )
+        self.kinds.addItem("All kinds", None)
+        for kind in Kind:
+            self.kinds.addItem(kind.group_label.capitalize(), kind)
         self.summary = QLabel(
             "Find photos that are copies of one another: resized, "
             "recompressed, lightly cropped, or shot in a burst.",
@@ -70,6 +84,7 @@ class DuplicatesPage(QWidget):
         top.addWidget(self.find_button)
         top.addWidget(self.bursts)
         top.addWidget(self.seconds)
+        top.addWidget(self.kinds)
         top.addWidget(self.summary, 1)
 
         self.groups = QListWidget(self)
@@ -130,20 +145,29 @@ class DuplicatesPage(QWidget):
         ):
             b.setEnabled(on)
 
+    def chosen_kinds(self) -> set[Kind]:
+        """The kinds the combo box shows; empty for all."""
+        kind = self.kinds.currentData()
+        return set() if kind is None else {kind}
+
     def show_groups(self, groups: list[Group], rejected: set[int]) -> None:
         self.groups.clear()
-        for g in groups:
-            QListWidgetItem(self.groups).setToolTip(shown(g.keeper.path))
+        for _ in groups:
+            QListWidgetItem(self.groups)
         self.mark_groups(groups, rejected)
         self.set_actions_enabled(bool(groups))
 
     def mark_groups(self, groups: list[Group], rejected: set[int]) -> None:
-        """Each group's line, ticked once every photo but its keeper is rejected."""
+        """Each group's line with its kind, ticked once every photo but its keeper is
+        rejected."""
         for n, g in enumerate(groups):
             done = all(m.photo_id in rejected for m in g.members[1:])
-            self.groups.item(n).setText(
-                f"{'✓ ' if done else ''}Group {n + 1}: {len(g.members)} photos"
+            item = self.groups.item(n)
+            item.setText(
+                f"{'✓ ' if done else ''}Group {n + 1}: {plural(len(g.members), 'photo')}, "
+                f"{g.kind.group_label}"
             )
+            item.setToolTip(f"{shown(g.keeper.path)}\nbesides it: {count_kinds(g.members)}")
 
     def show_group(self, group: Group | None, rejected: set[int], thumb_path) -> None:
         self.photos.clear()
@@ -153,7 +177,12 @@ class DuplicatesPage(QWidget):
             item = QListWidgetItem(describe(m, i == 0, m.photo_id in rejected), self.photos)
             image = read_image(str(thumb_path(m.hash)), QSize(THUMB, THUMB))
             if not image.isNull():
-                item.setIcon(QIcon(QPixmap.fromImage(image)))
+                pixmap = QPixmap.fromImage(image)
+                icon = QIcon(pixmap)
+                # The same pixmap when selected: the style's selected look tints it with
+                # the highlight colour, and the keeper then looks like another photo.
+                icon.addPixmap(pixmap, QIcon.Mode.Selected)
+                item.setIcon(icon)
             item.setToolTip(shown(m.path))
             item.setData(Qt.ItemDataRole.UserRole, m.photo_id)
             if m.photo_id in rejected:
