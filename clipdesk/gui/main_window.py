@@ -23,9 +23,12 @@ from clipdesk.gui.adapters.face_crops import FaceCrops
 from clipdesk.gui.adapters.grid_model import PhotoGridModel
 from clipdesk.gui.adapters.model_choices import choice_for
 from clipdesk.gui.adapters.session import Session
+from clipdesk.gui.controllers import shortcuts
+from clipdesk.gui.controllers.albums_controller import AlbumsController
 from clipdesk.gui.controllers.browse_controller import BrowseController
 from clipdesk.gui.controllers.duplicates_controller import DuplicatesController
 from clipdesk.gui.controllers.face_boxes_controller import FaceBoxesController
+from clipdesk.gui.controllers.marks_controller import MarksController
 from clipdesk.gui.controllers.people_controller import PeopleController
 from clipdesk.gui.controllers.review_controller import ReviewController
 from clipdesk.gui.controllers.tagging_controller import TaggingController
@@ -44,19 +47,6 @@ from clipdesk.gui.views.vocab_editor import VocabEditor
 from clipdesk.gui.views.welcome import WelcomePage
 from clipdesk.progress import Phase, Progress
 from clipdesk.worker.events import EventKind, WorkerEvent
-
-SHORTCUTS = """<table>
-<tr><td><b>A</b> / <b>R</b></td><td>accept / reject the focused suggestion</td></tr>
-<tr><td><b>[ ]</b>, <b>↑ ↓</b></td><td>choose the suggestion (↑ ↓ in the large view)</td></tr>
-<tr><td><b>← →</b></td><td>previous / next photo</td></tr>
-<tr><td><b>T</b></td><td>add a tag (with completion)</td></tr>
-<tr><td><b>Ctrl+Z</b></td><td>undo the last decision</td></tr>
-<tr><td><b>Enter</b> / <b>Esc</b></td><td>large photo view / back to the grid</td></tr>
-<tr><td><b>Ctrl+F</b></td><td>search</td></tr>
-<tr><td>Review: <b>Y</b> / <b>N</b> / <b>S</b></td><td>yes / no / skip</td></tr>
-<tr><td>People: <b>A</b> / <b>R</b>, <b>F2</b></td><td>confirm / not this person, name</td></tr>
-<tr><td>People: <b>Space</b>, <b>← →</b></td><td>review a person's suggested faces</td></tr>
-</table>"""
 
 
 class MainWindow(QMainWindow):
@@ -108,6 +98,10 @@ class MainWindow(QMainWindow):
         self.people_controller = PeopleController(
             self.people_page, s.bridge, self.face_crops, lambda: self.session.settings.faces
         )
+        self.marks_controller = MarksController(lib, s.bridge)
+        self.albums_controller = AlbumsController(lib, s.reader, s.bridge, self.browse_controller)
+        self.marks_controller.marks_changed.connect(self.browse_controller.marks_changed)
+        self.marks_controller.marks_changed.connect(self.albums_controller.photos_changed)
         self.face_boxes = FaceBoxesController(lib, s.bridge)
         self.face_boxes.people_changed.connect(self.people_controller.faces_found)
         self.vocabulary_offer = VocabularyOffer(
@@ -117,6 +111,8 @@ class MainWindow(QMainWindow):
         for c in (
             self.browse_controller,
             self.tagging_controller,
+            self.marks_controller,
+            self.albums_controller,
             self.review_controller,
             self.vocab_controller,
             self.duplicates_controller,
@@ -189,7 +185,7 @@ class MainWindow(QMainWindow):
             view.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(
-            "Keyboard shortcuts", lambda: QMessageBox.information(self, "Keyboard", SHORTCUTS)
+            "Keyboard shortcuts", lambda: QMessageBox.information(self, "Keyboard", shortcuts.HELP)
         )
         help_menu.addAction("About ClipDesk", self.show_about)
 
@@ -298,6 +294,8 @@ class MainWindow(QMainWindow):
             EventKind.PHOTO_INDEXED: self._indexed,
             EventKind.THUMBNAILS_READY: lambda e: browse.thumbnails_made(e.photo_ids),
             EventKind.TAGS_CHANGED: self._tags_changed,
+            EventKind.MARKS_CHANGED: self._marks_changed,
+            EventKind.ALBUMS_CHANGED: lambda e: self.albums_controller.load(),
             EventKind.FACES_FOUND: self._faces_found,
             EventKind.FOLDER_MISSING: folder,
             EventKind.FOLDER_RESTORED: folder,
@@ -323,10 +321,14 @@ class MainWindow(QMainWindow):
 
     def _tags_changed(self, e: WorkerEvent) -> None:  # the user's tags too: not the model's
         self.browse_controller.tags_changed(e.photo_ids)
+        self.albums_controller.photos_changed()
         self.tagging_controller.tags_changed(e.photo_ids)
         self.review_controller.tags_changed()
         self.people_controller.tags_changed(e.tag_ids)
         self.face_boxes.faces_changed(e.photo_ids)
+
+    def _marks_changed(self, e: WorkerEvent) -> None:  # the albums' counts follow
+        self.marks_controller.refresh(e.photo_ids)
 
     def _faces_found(self, e: WorkerEvent) -> None:
         self.people_controller.faces_found(e.photo_ids)
@@ -474,6 +476,7 @@ class MainWindow(QMainWindow):
         self.hide()
         for c in (
             self.browse_controller,
+            self.albums_controller,
             self.review_controller,
             self.vocab_controller,
             self.people_controller,

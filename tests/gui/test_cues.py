@@ -17,13 +17,14 @@ def test_badges_show_confirmed_tags_and_suggestions_to_review(library_home, open
     model = window.library_page.model
     row = select(qtbot, window, "red_circle.jpg")
     qtbot.waitUntil(lambda: "red" in chips(window), timeout=10_000)
-    name, _, _, _, confirmed, to_review = model.data(model.index(row), CellRole)
+    cell = model.data(model.index(row), CellRole)
+    name, confirmed, to_review = cell.name, cell.confirmed, cell.to_review
     assert name.endswith("red_circle.jpg") and confirmed == 0 and to_review > 0
     qtbot.keyClick(window.library_page.grid, Qt.Key.Key_A)  # accept the focused suggestion
 
     def counts():
         cell = model.data(model.index(row), CellRole)
-        return cell[4], cell[5]
+        return cell.confirmed, cell.to_review
 
     qtbot.waitUntil(lambda: counts() == (1, to_review - 1), timeout=WAIT)
     tip = model.data(model.index(row), Qt.ItemDataRole.ToolTipRole)

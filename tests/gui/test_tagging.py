@@ -137,6 +137,22 @@ def test_typing_takes_a_completion_and_never_invents_a_tag(library_home, open_wi
     # the tags it made went too
     qtbot.waitUntil(lambda: tag_paths(library_home) == before, timeout=WAIT)
 
+    # "Create tag" as the only completion: Enter takes it (issue 31); Escape gives up.
+    qtbot.keyClick(window.library_page.grid, Qt.Key.Key_T)
+    qtbot.keyClicks(view.add_field, "Red dot")
+    qtbot.keyClick(view.add_field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: stored(library_home, path).get("Red dot") == "confirmed", timeout=WAIT)
+    window.activateWindow()
+    qtbot.keyClick(window.library_page.grid, Qt.Key.Key_T)
+    qtbot.keyClicks(view.add_field, "Half")
+    popup = view.add_field.completer().popup()
+    if popup.isVisible():  # the first Escape closes the completions
+        qtbot.keyClick(popup, Qt.Key.Key_Escape)
+    cancelled = []
+    view.add_field.cancelled.connect(lambda: cancelled.append(True))
+    qtbot.keyClick(view.add_field, Qt.Key.Key_Escape)
+    assert view.add_field.text() == "" and cancelled
+
 
 def test_a_tag_name_no_tag_may_have_is_said_at_the_field(library_home, open_window, qtbot):
     """ "Create tag" with a name over the length limit: the field's message says why, nothing is

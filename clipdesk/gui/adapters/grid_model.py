@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Slot
+from PySide6.QtGui import QPixmap
 
 from clipdesk.catalog import Catalog
 from clipdesk.catalog.browse import PhotoBrief, briefs
+from clipdesk.catalog.marks import KEEP, Marks
 from clipdesk.gui.adapters.thumbnails import ThumbnailLoader
 from clipdesk.pathnames import shown
 from clipdesk.wording import plural
@@ -37,8 +41,22 @@ PathRole = Qt.ItemDataRole.UserRole + 2
 ScoreRole = Qt.ItemDataRole.UserRole + 3
 StatusRole = Qt.ItemDataRole.UserRole + 4
 ThumbRole = Qt.ItemDataRole.UserRole + 5
-# A cell: (name, thumbnail or None, status, score, confirmed tags, suggestions to review)
-CellRole = Qt.ItemDataRole.UserRole + 6
+CellRole = Qt.ItemDataRole.UserRole + 6  # a Cell: everything a cell paints, in one call
+MarksRole = Qt.ItemDataRole.UserRole + 7  # the photo's Marks (stars, label, flag)
+
+
+class Cell(NamedTuple):
+    name: str
+    thumbnail: QPixmap | None
+    status: str
+    score: float | None
+    confirmed: int  # tags confirmed: the ✓ badge
+    to_review: int  # suggestions waiting for a decision: the dot
+    marks: Marks  # stars, colour label, flag: their badges
+
+
+def marks_of(brief: PhotoBrief) -> Marks:
+    return Marks(brief.stars, brief.label, brief.flag)
 
 
 class PhotoGridModel(QAbstractListModel):
@@ -153,6 +171,19 @@ class PhotoGridModel(QAbstractListModel):
         for top, bottom in spans:
             self.dataChanged.emit(self.index(top), self.index(bottom))
 
+    def show_marks(self, photo_ids: Iterable[int], stars=KEEP, label=KEEP, flag=KEEP) -> None:
+        """Show new marks on these photos' cells now, while the worker writes them (a
+        ``refresh`` of the same photos then reads what it stored)."""
+        rows = np.sort(self.rows_of(photo_ids))
+        for row in rows.tolist():
+            page = self._pages.get(row // PAGE)
+            brief = page[row % PAGE] if page else None
+            if brief is not None:
+                new = marks_of(brief).with_changes(stars, label, flag)
+                page[row % PAGE] = replace(brief, stars=new.stars, label=new.label, flag=new.flag)
+        for top, bottom in _runs_of(rows):
+            self.dataChanged.emit(self.index(top), self.index(bottom), [CellRole, MarksRole])
+
     @property
     def ids(self) -> np.ndarray:
         return self._ids
@@ -218,7 +249,11 @@ class PhotoGridModel(QAbstractListModel):
             return None
         if role == CellRole:
             thumb = self._thumbs.pixmap(b.id, b.hash)
-            return b.name, thumb, b.status, self.score(row), b.confirmed, b.to_review
+            return Cell(
+                b.name, thumb, b.status, self.score(row), b.confirmed, b.to_review, marks_of(b)
+            )
+        if role == MarksRole:
+            return marks_of(b)
         if role == Qt.ItemDataRole.DisplayRole:
             return b.name
         if role == ThumbRole:
@@ -237,6 +272,9 @@ class PhotoGridModel(QAbstractListModel):
                 lines.append(plural(b.confirmed, "confirmed tag"))
             if b.to_review:
                 lines.append(plural(b.to_review, "suggestion") + " to review")
+            marks = marks_of(b)
+            if not marks.empty:
+                lines.append(marks.describe())
             score = self.score(row)
             if score is not None:
                 lines.append(f"match score {score:.3f}")

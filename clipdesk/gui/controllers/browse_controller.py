@@ -5,6 +5,10 @@ language of ``clipdesk/search/query.py``, an example photo, or both) runs on the
 lives there), restricted to the same filters, and the grid then shows the matches best
 first with their scores, every match (the grid pages its rows in); the photos the cut-off
 hid come with "Show N more", which lists the whole search best first.
+
+A smart album shown in the grid takes the place of the filters and the search (the albums
+controller lists it, when ``album_stale`` asks); a filter, a folder or a search chosen then
+leaves it.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from clipdesk.catalog import browse
+from clipdesk.catalog.albums import Album
 from clipdesk.catalog.browse import PhotoFilter
 from clipdesk.gui.adapters.reader import CatalogReader
 from clipdesk.gui.adapters.thumbnails import ThumbnailLoader
 from clipdesk.gui.adapters.worker_bridge import WorkerBridge
 from clipdesk.gui.controllers.shortcuts import add_shortcut
 from clipdesk.gui.views.library_page import LibraryPage
+from clipdesk.gui.views.marks_badges import describe_filter
 from clipdesk.ops import forgetting as forget_ops
 from clipdesk.ops import search as search_ops
 from clipdesk.ops.relevance import Ranking
@@ -48,7 +54,8 @@ class Stale(Flag):
     COUNTS = auto()  # the status bar's counts
     FOLDERS = auto()  # the sidebar's folders and their counts
     TAGS = auto()  # the sidebar's tag tree and its counts
-    ALL = GRID | ROWS | COUNTS | FOLDERS | TAGS
+    ALBUM = auto()  # the album shown, when it is a text search (browsing's GRID: a listing)
+    ALL = GRID | ROWS | COUNTS | FOLDERS | TAGS | ALBUM
 
 
 class BrowseController(QObject):
@@ -58,6 +65,8 @@ class BrowseController(QObject):
     counts_changed = Signal(dict)
     shown_changed = Signal(int, str)  # photos in the grid, and why not all ('' when all)
     folders_changed = Signal(list)
+    album_shown = Signal(object)  # the Album the grid shows, or None
+    album_stale = Signal(object, str)  # the Album shown, to list (again), and the order
 
     def __init__(
         self,
@@ -74,6 +83,7 @@ class BrowseController(QObject):
         # The search shown: (its text, the example photo's id), either may be empty; None
         # while browsing.
         self.query: tuple[str, int | None] | None = None
+        self.album: Album | None = None  # the smart album the grid shows, if any
         self._search_token = 0
         self._waiting_for_model = False  # a search failed for a model still downloading
         self.adding = 0  # folders asked for and not yet in the catalog
@@ -86,12 +96,15 @@ class BrowseController(QObject):
         s.add_folder_requested.connect(self.choose_folder)
         s.remove_folder_requested.connect(self._confirm_remove)
         s.forget_missing_requested.connect(self.forget_missing)
+        s.folders.itemClicked.connect(lambda _: self.show_album(None))  # the same folder too
         sb.search_requested.connect(self.search_text)
         sb.cleared.connect(self.clear_search)
         sb.show_more_requested.connect(self.show_more)
         sb.size_changed.connect(self.set_thumbnail_size)
         sb.order_changed.connect(lambda _: self._rerun())
         sb.dates_changed.connect(self._dates_selected)
+        sb.marks_changed.connect(self._marks_selected)
+        sb.album_closed.connect(lambda: self.show_album(None))
         page.grid.similar_requested.connect(self.search_similar)
         reader.changed.connect(self.refresh)
         add_shortcut(page, [QKeySequence.StandardKey.Find], lambda: sb.field.setFocus(), "Search")
@@ -118,8 +131,18 @@ class BrowseController(QObject):
         the tag tree's counts later, and the list only when a tag filter chooses it."""
         ids = tuple(photo_ids)
         self.page.model.refresh(ids or None)
-        f = self.filter
-        self._later(Stale.TAGS | (Stale.GRID if f.include_tags or f.exclude_tags else Stale(0)))
+        f, a = self.filter, self.album
+        listed = f.include_tags or f.exclude_tags or (a and (a.filter.tags or a.filter.no_tags))
+        self._later(Stale.TAGS | (Stale.GRID | Stale.ALBUM if listed else Stale(0)))
+
+    def marks_changed(self, photo_ids: Iterable[int] = ()) -> None:
+        """Stars, labels or flags changed on these photos (any photo when none): their cells
+        now, and the list later when the filters, the order or the album shown use marks."""
+        ids = tuple(photo_ids)
+        self.page.model.refresh(ids or None)
+        f, order = self.filter, self.page.search.order()
+        if f.min_stars or f.label or f.flag or order in ("stars", "label") or self.album:
+            self._later(Stale.GRID | Stale.ALBUM)
 
     def folders_changed_on_disk(self) -> None:
         """A folder went or came back: its photos' state and the folder list."""
@@ -145,7 +168,8 @@ class BrowseController(QObject):
             self.reader.read(lambda c: TagStore(c).usage(), sidebar.set_tags, key="tags")
         if Stale.COUNTS in stale:
             self.reader.read(lambda c: c.status_counts(), self._counts_read, key="counts")
-        if Stale.GRID in stale and self.query is None:
+        searched = self.album is not None and bool(self.album.filter.text)
+        if (Stale.ALBUM if searched else Stale.GRID) in stale and self.query is None:
             self._list()
         if Stale.ROWS in stale:
             self.page.model.refresh()
@@ -158,13 +182,16 @@ class BrowseController(QObject):
         self.counts_changed.emit(counts)
 
     def _list(self) -> None:
+        if self.album is not None:
+            self.album_stale.emit(self.album, self.page.search.order())
+            return
         flt = self.filter
         order = self.page.search.order()
         self.reader.read(lambda c: browse.photo_ids(c, flt, order=order), self._listed, key="grid")
 
     def _listed(self, ids: np.ndarray) -> None:
-        if self.query is not None:
-            return  # a search started meanwhile
+        if self.query is not None or self.album is not None:
+            return  # a search started meanwhile, or an album was opened
         self.page.grid.set_photos(ids)
         self._show_empty(len(ids), searching=False)
         self.shown_changed.emit(len(ids), "filtered" if self.filter.active else "")
@@ -192,14 +219,21 @@ class BrowseController(QObject):
     def _dates_selected(self, start: str | None, end: str | None) -> None:
         self._set_filter(replace(self.filter, taken_from=start, taken_to=end))
 
+    def _marks_selected(self, min_stars: int, label: str | None, flag: str | None) -> None:
+        self._set_filter(replace(self.filter, min_stars=min_stars, label=label, flag=flag))
+
     def _set_filter(self, flt: PhotoFilter) -> None:
         self.filter = flt
         n = len(flt.include_tags) + len(flt.exclude_tags)
         parts = [plural(n, "tag filter")] if n else []
+        parts += describe_filter(flt.min_stars, flt.label, flt.flag)
         if flt.taken_from or flt.taken_to:
             parts.append("dates")
         self.page.search.set_filter_text(", ".join(parts))
-        self._rerun()
+        if self.album is not None:
+            self.show_album(None)  # lists the library with the new filters
+        else:
+            self._rerun()
 
     def _rerun(self) -> None:
         if self.query is None:
@@ -212,9 +246,11 @@ class BrowseController(QObject):
     def search_text(self, text: str) -> None:
         """The bar's query; with an example photo shown, photos like it with the text."""
         like = self.query[1] if self.query and self.page.search.similar_active else None
+        self.show_album(None)
         self._search(text, like)
 
     def search_similar(self, photo_id: int) -> None:
+        self.show_album(None)
         catalog = self.reader.catalog()
         row = catalog.photo(photo_id) if catalog is not None else None
         name = shown(os.path.basename(row.path)) if row else f"photo {photo_id}"
@@ -303,6 +339,29 @@ class BrowseController(QObject):
         self.page.search.set_hidden(0)
         self._search_token += 1
         self._list()
+
+    # -- smart albums ---------------------------------------------------------------------
+
+    def show_album(self, album: Album | None) -> None:
+        """Show an album's photos in the grid (None: back to the library, filtered)."""
+        if album is None and self.album is None:
+            return
+        self.album = album
+        self.page.search.show_album(album.name if album is not None else None)
+        if album is not None:
+            self.query = None
+            self._search_token += 1  # a search still running is not shown
+        self.album_shown.emit(album)
+        self._list()
+
+    def album_listed(self, album: Album, ids: np.ndarray, scores: list[float] | None) -> None:
+        """An album's photos, as the albums controller found them (scores: a text search)."""
+        if self.album is None or self.album.id != album.id:
+            return  # left, or another album chosen, meanwhile
+        ranked = None if scores is None else np.asarray(scores, np.float32)
+        self.page.grid.set_photos(ids, ranked)
+        self._show_empty(len(ids), searching=True)
+        self.shown_changed.emit(len(ids), "filtered" if scores is None else "found")
 
     # -- folders -------------------------------------------------------------------------
 

@@ -64,7 +64,7 @@ class TaggingController(QObject):
     def _make_actions(self, host: QWidget) -> dict[str, QAction]:
         keys = {
             "accept": (["A"], self.accept, "Accept the focused suggestion"),
-            "reject": (["R", "X"], self.reject, "Reject the focused tag"),
+            "reject": (["R"], self.reject, "Reject the focused tag"),  # X: the reject flag
             "next_tag": (["]"], partial(self.view.chips.move_focus, 1), "Next tag"),
             "prev_tag": (["["], partial(self.view.chips.move_focus, -1), "Previous tag"),
             "next": (["Right", "Space"], partial(self.move, 1), "Next photo"),

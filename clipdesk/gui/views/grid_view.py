@@ -22,10 +22,18 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
 )
 
-from clipdesk.gui.adapters.grid_model import CellRole, IdRole, PhotoGridModel
+from clipdesk.catalog.marks import Marks
+from clipdesk.gui.adapters.grid_model import Cell, CellRole, IdRole, PhotoGridModel
+from clipdesk.gui.views.marks_badges import (
+    LABEL_DOT,
+    REJECTED_OPACITY,
+    paint_label_dot,
+    paint_marks,
+)
 
 CAPTION = 20
 PAD = 6
+EMPTY = Cell("", None, "", None, 0, 0, Marks())  # a row not read (yet)
 
 
 def cell_size(size: int) -> QSize:
@@ -42,7 +50,8 @@ def filling_width(width: int, cell: int) -> int:
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
-    """A cell: the thumbnail centred in a square, the file name below, selection as a frame.
+    """A cell: the thumbnail centred in a square, the file name below, selection as a frame;
+    badges for the tags, the score and the marks (a rejected photo dimmed, with a red ✕).
 
     The cell may be wider than the square (the grid spreads its columns over its width): the
     square stays centred in it and the caption takes the whole width."""
@@ -67,15 +76,16 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(r, 6, 6)
         box = QRect(0, r.y() + PAD - 2, self.size, self.size)
         box.moveLeft(r.x() + (r.width() - self.size) // 2)
-        cell = index.data(CellRole)  # one call for everything: paint runs per visible cell
-        empty = ("", None, None, None, 0, 0)
-        name, pixmap, status, score, confirmed, to_review = cell if cell is not None else empty
+        cell = index.data(CellRole) or EMPTY  # one call for everything: paint runs per cell
+        name, pixmap, status, score, confirmed, to_review, marks = cell
         if pixmap is not None and not pixmap.isNull():
             scaled = pixmap.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, scaled.width(), scaled.height())
             target.moveCenter(box.center())
             if status == "missing":
                 painter.setOpacity(0.35)
+            elif marks.flag == "reject":
+                painter.setOpacity(REJECTED_OPACITY)
             painter.drawPixmap(target, pixmap)
             painter.setOpacity(1.0)
         else:
@@ -93,15 +103,23 @@ class ThumbnailDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor("#ef6c00"))
             painter.drawEllipse(box.right() - 11, box.bottom() - 11, 8, 8)
+        paint_marks(painter, box, marks)
         if option.state & QStyle.StateFlag.State_HasFocus:
             painter.setPen(pal.color(QPalette.ColorRole.Highlight))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(r, 6, 6)
         text_rect = QRect(r.x() + 4, box.bottom() + 2, r.width() - 8, CAPTION)
+        dot = LABEL_DOT + 4 if marks.label else 0  # the colour label, before the name
         painter.setPen(pal.color(QPalette.ColorRole.Text))
         elided = option.fontMetrics.elidedText(
-            name, Qt.TextElideMode.ElideMiddle, text_rect.width()
+            name, Qt.TextElideMode.ElideMiddle, text_rect.width() - dot
         )
+        if dot:
+            width = option.fontMetrics.horizontalAdvance(elided) + dot
+            left = text_rect.center().x() - width // 2
+            paint_label_dot(painter, left, text_rect.center().y() + 1, marks.label)
+            text_rect.setLeft(left + dot)
+            text_rect.setWidth(width - dot + 2)
         painter.drawText(
             text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, elided
         )

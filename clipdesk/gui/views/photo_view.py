@@ -10,6 +10,7 @@ from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCompleter,
     QFrame,
+    QGraphicsOpacityEffect,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -20,13 +21,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clipdesk.catalog.marks import Marks
 from clipdesk.gui.views.face_preview import FacePreview
+from clipdesk.gui.views.marks_badges import REJECTED_OPACITY, marks_html
 from clipdesk.gui.views.tag_chips import ChipArea
 from clipdesk.tagging import tagpath
 
 HINT = (
     "<b>A</b> accept · <b>R</b> reject · <b>↑ ↓</b> or <b>[ ]</b> choose tag · "
-    "<b>← →</b> photo · <b>T</b> add tag · <b>Ctrl+Z</b> undo · <b>Enter</b> large view"
+    "<b>← →</b> photo · <b>T</b> add tag · <b>0–5</b> stars · <b>6–9</b> label · "
+    "<b>P X U</b> pick, reject, unflag · <b>Ctrl+Z</b> undo · <b>Enter</b> large view"
 )
 
 
@@ -74,8 +78,24 @@ class AddTagField(QLineEdit):
         self._take(text)
 
     def _submit(self) -> None:
-        if not self._taken_from_popup:
-            self._take(self.text())
+        if self._taken_from_popup:
+            return
+        text = self.text()
+        if tagpath.resolve(text.strip(), self.known) is None:
+            # "Create tag …" is the only completion: Enter takes it, as it would take the
+            # only completion that names a tag (a typo of a tag has that tag to complete).
+            folded = text.casefold()  # the completer's own match: contains, any case
+            matches = [n for n in self.names.stringList() if folded in n.casefold()]
+            if len(matches) == 1 and created_path(matches[0]) is not None:
+                text = matches[0]
+        self._take(text)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape and not self.completer().popup().isVisible():
+            self.clear()
+            self.cancelled.emit()
+            return
+        super().keyPressEvent(event)
 
     def _take(self, text: str) -> None:
         text = text.strip()
@@ -108,12 +128,6 @@ def created_path(text: str) -> str | None:
         return text[len(head) : len(text) - len(tail)]
     return None
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape and not self.completer().popup().isVisible():
-            self.clear()
-            self.cancelled.emit()
-            return
-        super().keyPressEvent(event)
 
 
 class ChipScroll(QScrollArea):
@@ -160,6 +174,11 @@ class PhotoView(QWidget):
         self.setAccessibleName("Photo")
         self.preview = FacePreview(self)
         self.preview.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+        self.marks = QLabel(self)  # the current photo's stars, label and flag
+        self.marks.setAccessibleName("Marks")
+        self.marks.setToolTip(
+            "0–5 stars · 6–9 red, yellow, green, blue label · P pick, X reject, U unflag"
+        )
         self.caption = QLabel(self)
         self.caption.setWordWrap(True)
         self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -199,6 +218,7 @@ class PhotoView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.preview, 1)
+        layout.addWidget(self.marks)
         layout.addWidget(self.caption)
         layout.addWidget(self.empty_tags)
         layout.addWidget(self.chips_scroll)
@@ -217,6 +237,7 @@ class PhotoView(QWidget):
     def show_nothing(self) -> None:
         self.preview.show_photo(None, "Select a photo to see it here with its tags")
         self.caption.setText("")
+        self.set_marks(None)
         self.chips.set_chips([])
         self._set_enabled(False)
 
@@ -229,6 +250,17 @@ class PhotoView(QWidget):
         self.preview.show_photo(path, "Photo not found")
         self.caption.setText(caption)
         self._set_enabled(True)
+
+    def set_marks(self, marks: Marks | None) -> None:
+        """The shown photo's marks (None: no photo); a rejected photo is dimmed."""
+        self.marks.setText(marks_html(marks) if marks is not None else "")
+        self.marks.setVisible(marks is not None)
+        rejected = marks is not None and marks.flag == "reject"
+        if rejected and self.preview.graphicsEffect() is None:
+            dim = QGraphicsOpacityEffect(self.preview, opacity=REJECTED_OPACITY)
+            self.preview.setGraphicsEffect(dim)
+        elif not rejected and self.preview.graphicsEffect() is not None:
+            self.preview.setGraphicsEffect(None)
 
     def set_chips(self, chips, focus: int | None = None) -> None:
         self.chips.set_chips(chips, focus)

@@ -1,6 +1,6 @@
 """The search row: a query (the language of ``clipdesk/search/query.py``), "like" an example photo
-(with or without text), the weaker matches the cut-off hid ("Show N more"), the filters in
-force, thumbnail size."""
+(with or without text), the album shown, the weaker matches the cut-off hid ("Show N more"),
+the filters in force (marks, dates), the order, thumbnail size."""
 
 from __future__ import annotations
 
@@ -19,9 +19,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clipdesk.gui.views.marks_filter import MarksFilter
 from clipdesk.search.query import QuerySyntaxError, parse
 
-SORTS = (("name", "By name"), ("date", "By date taken"), ("date_desc", "Newest first"))
+SORTS = (
+    ("name", "By name"),
+    ("date", "By date taken"),
+    ("date_desc", "Newest first"),
+    ("stars", "By stars"),
+    ("label", "By label"),
+)
+CHIP_STYLE = "QLabel { background:#e3f2fd; border-radius:8px; padding:2px 8px; }"
 PLACEHOLDER = "Search, e.g.  beach -people   “red car” +sunset   dog:2 park  (Ctrl+F)"
 SYNTAX_HELP = (
     "<b>Search syntax</b><br>"
@@ -55,6 +63,8 @@ class SearchBar(QWidget):
     size_changed = Signal(int)
     order_changed = Signal(str)  # a key of catalog.browse.ORDERS
     dates_changed = Signal(object, object)  # 'YYYY-MM-DD' or None, taken from / to
+    marks_changed = Signal(int, object, object)  # min stars, label, flag (MarksFilter)
+    album_closed = Signal()  # the album's ✕: back to the library
 
     def __init__(self, size: int = 160, parent: QWidget | None = None):
         super().__init__(parent)
@@ -67,10 +77,16 @@ class SearchBar(QWidget):
         self.field.escaped.connect(self.clear)
         self.field.textChanged.connect(self._text_changed)
         self.similar_label = QLabel(self)
-        self.similar_label.setStyleSheet(
-            "QLabel { background:#e3f2fd; border-radius:8px; padding:2px 8px; }"
-        )
+        self.similar_label.setStyleSheet(CHIP_STYLE)
         self.similar_label.hide()
+        self.album_label = QLabel(self)
+        self.album_label.setStyleSheet(CHIP_STYLE)
+        self.album_label.hide()
+        self.close_album = QToolButton(self)
+        self.close_album.setText("✕")
+        self.close_album.setToolTip("Leave the album: back to all photos")
+        self.close_album.clicked.connect(self.album_closed)
+        self.close_album.hide()
         self.clear_similar = QToolButton(self)
         self.clear_similar.setText("✕")
         self.clear_similar.setToolTip("Back to all photos")
@@ -104,6 +120,8 @@ class SearchBar(QWidget):
         )
         self.sort.setMinimumContentsLength(7)
         self.sort.currentIndexChanged.connect(lambda _: self.order_changed.emit(self.order()))
+        self.marks = MarksFilter(self)
+        self.marks.changed.connect(self.marks_changed)
         self.dated = QCheckBox("Taken", self)
         self.dated.setToolTip("Only photos taken between these dates (EXIF DateTimeOriginal)")
         self.date_from, self.date_to = QDateEdit(self), QDateEdit(self)
@@ -122,11 +140,14 @@ class SearchBar(QWidget):
         top, bottom = QHBoxLayout(), QHBoxLayout()
         rows.addLayout(top)
         rows.addLayout(bottom)
+        top.addWidget(self.album_label)
+        top.addWidget(self.close_album)
         top.addWidget(self.field, 1)
         top.addWidget(self.similar_label)
         top.addWidget(self.clear_similar)
         top.addWidget(self.more_button)
         top.addWidget(self.filter_label)
+        top.addWidget(self.marks)
         rows.addWidget(self.error_label)
         bottom.addWidget(self.sort)
         bottom.addWidget(self.dated)
@@ -215,6 +236,20 @@ class SearchBar(QWidget):
         """How many weaker matches the cut-off hid (0: the button goes)."""
         self.more_button.setText(f"Show {n:,} more")
         self.more_button.setVisible(n > 0)
+
+    def show_album(self, name: str | None) -> None:
+        """Say which album the grid shows (None: none); its search is its own, so the field
+        is emptied."""
+        if name is not None:
+            self.field.blockSignals(True)
+            self.field.clear()
+            self.field.blockSignals(False)
+            self.show_error(None)
+            self.set_hidden(0)
+            self._show_similar(None)
+        self.album_label.setText(f"Album: {name}" if name else "")
+        self.album_label.setVisible(name is not None)
+        self.close_album.setVisible(name is not None)
 
     def set_filter_text(self, text: str) -> None:
         self.filter_label.setText(text)

@@ -1,4 +1,5 @@
-"""The sidebar: watched folders (with counts, missing drives shown) and the tag tree filter.
+"""The sidebar: watched folders (with counts, missing drives shown), the smart albums, and the
+tag tree filter.
 
 Clicking a tag cycles its filter: only photos with it → only photos without it → no filter.
 """
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from clipdesk.catalog.browse import FolderInfo
+from clipdesk.gui.views.album_list import AlbumList
 from clipdesk.pathnames import shown
 from clipdesk.tagging.store import TagInfo
 
@@ -71,6 +73,7 @@ class Sidebar(QWidget):
         self.remove_button = QPushButton("Remove", self)
         self.remove_button.setToolTip("Stop watching this folder (the photos are not touched)")
         self.remove_button.clicked.connect(self._remove)
+        self.albums = AlbumList(_heading("Albums"), self)
         self.tags = QTreeWidget(self)
         self.tags.setAccessibleName("Tags")
         self.tags.setColumnCount(2)
@@ -104,8 +107,9 @@ class Sidebar(QWidget):
         bl.addWidget(self.clear_filters)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(top)
+        split.addWidget(self.albums)
         split.addWidget(bottom)
-        split.setSizes([200, 400])
+        split.setSizes([170, 130, 300])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 0, 6)
         layout.addWidget(split)
