@@ -307,6 +307,8 @@ def switch(lib: Library, on: bool) -> None:
     photos not looked at yet are, by the next index or the worker."""
     lib.settings.faces = on
     lib.settings.save(lib.paths.settings_file)
+    if not on:
+        lib.drop_face_inputs()
 
 
 def forget(lib: Library) -> int:

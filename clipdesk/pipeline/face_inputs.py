@@ -50,5 +50,15 @@ class FaceInputs:
             self.hits += 1
             return item[1]
 
+    def clear(self) -> None:
+        """Drop every image kept (faces were turned off: nothing will take them)."""
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+
+    @property
+    def bytes(self) -> int:
+        return self._bytes
+
     def __len__(self) -> int:
         return len(self._items)

@@ -132,6 +132,11 @@ class Library:
         """The reduced decodes kept for the face step (face_inputs.py); None: faces off."""
         return self.kept_for_faces if self.faces_on else None
 
+    def drop_face_inputs(self) -> None:
+        """Faces were turned off: free the decodes kept for them (up to 192 MB)."""
+        if "kept_for_faces" in self.__dict__:
+            self.kept_for_faces.clear()
+
     @property
     def faces_on(self) -> bool:
         """Faces are looked for (the setting; ``clipdesk --no-faces`` turns it off)."""

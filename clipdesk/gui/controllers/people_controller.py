@@ -435,6 +435,8 @@ class PeopleController(QObject):
 
         def switch(lib) -> None:
             lib.settings.faces = on
+            if not on:
+                lib.drop_face_inputs()  # the decodes kept for faces (up to 192 MB)
 
         bridge = self.bridge
         bridge.submit(switch, done=lambda _: bridge.request_index() if on else None)
