@@ -4,10 +4,11 @@
 # model the bundle cannot export (one line, exit 1). Slow (minutes) and not part of CI.
 #
 # The bundle has no torch (see clipdesk.spec), so it cannot export a model to ONNX; this
-# script first exports the test model with the build venv's torch into build/prebuilt-onnx/
-# (the real load_embedder, int8 graphs included), and the spec ships that folder.
+# script first puts the test model's export into build/prebuilt-onnx/ (the real
+# load_embedder, which copies the package data models/test/onnx/ and adds the int8 graphs:
+# no torch needed), and the spec ships that folder.
 #
-#   packaging/build.sh                 # with the build venv (the full install) active
+#   packaging/build.sh                 # with the build venv (`pip install .` is enough) active
 #   PYTHON=/path/to/venv/bin/python packaging/build.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

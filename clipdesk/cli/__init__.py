@@ -9,6 +9,7 @@
     clipdesk status                  model, backend, counts, failed files, watched folders
     clipdesk vocab / tags / tag / undo / review / retrain    tagging (see --help)
     clipdesk export / import-keywords                        XMP sidecars
+    clipdesk conflicts               marks changed both here and in a sidecar; decide them
     clipdesk watch [PATH...]         watch the folders and index what changes, until Ctrl-C
     clipdesk repair                  back up a damaged catalog and recover what can be read
     clipdesk forget --missing [PATH...]   forget photos whose files are gone, with their tags
@@ -40,6 +41,7 @@ from clipdesk.catalog import CatalogDamaged, CatalogTooNew
 from clipdesk.catalog.opening import disk_full
 from clipdesk.cli import (
     cluster,
+    conflicts,
     duplicates,
     indexing,
     marks,
@@ -63,6 +65,7 @@ GROUPS = (
     marks,
     people,
     sidecars,
+    conflicts,
     watch,
     cluster,
 )
@@ -84,6 +87,7 @@ MODEL_FREE = {
     "people",
     "rate",
     "albums",
+    "conflicts",
 }
 # Read-only commands that load a model: once they have answered, the process may end
 # without tearing the interpreter down (``entry``).

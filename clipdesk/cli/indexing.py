@@ -182,6 +182,8 @@ def cmd_status(library, args) -> int:
         print(f"failed:   {shown(path)}: {reason}")
     for path, reason in status.keyword_problems:  # indexed, but its keywords were unreadable
         print(f"keywords: {shown(path)}: {shown(reason)}")
+    if status.conflicts_line():
+        print(f"sidecars: {status.conflicts_line()}")
     return EXIT_OK
 
 

@@ -16,7 +16,12 @@ def add_parsers(sub, common) -> None:
     e = sub.add_parser(
         "export",
         parents=[common],
-        help="write tags (and the reject rating of rejected photos) to XMP sidecars",
+        help="write tags and marks (stars, colour labels, pick and reject flags) to XMP sidecars",
+        description="Write each photo's confirmed tags, its marks and its named faces into its "
+        "XMP sidecar, keeping everything other programs wrote. A sidecar is read again just "
+        "before it is written: a change another program made since ClipDesk last read it is "
+        "kept (the next `clipdesk index` reads it), and a mark changed on both sides is a "
+        "conflict, left as it is (`clipdesk conflicts`). --dry-run says all of it.",
     )
     e.add_argument("paths", nargs="*", metavar="PATH", help="photos or folders (default: all)")
     e.add_argument(
@@ -82,6 +87,17 @@ def cmd_export(library, args) -> int:
                             "rating_note": o.rating_note or None,
                             "faces_added": list(o.regions.added),
                             "faces_removed": list(o.regions.removed),
+                            "marks": list(o.sync.changes),
+                            "sidecar_changes_kept": list(o.sync.withheld),
+                            "conflicts": [
+                                {
+                                    "mark": c.mark,
+                                    "clipdesk": c.clipdesk,
+                                    "sidecar": c.file,
+                                    "base": c.base,
+                                }
+                                for c in o.sync.conflicts
+                            ],
                         }
                         for o in report.outcomes
                     ],
@@ -95,6 +111,18 @@ def cmd_export(library, args) -> int:
         for note in (o.note, o.rating_note):
             if note:
                 print(f"note     {shown(o.photo)}: {shown(note)}", file=sys.stderr)
+        if o.sync.withheld:
+            print(
+                f"note     {shown(o.photo)}: kept the sidecar's {' '.join(o.sync.withheld)} "
+                "another program made (the next `clipdesk index` reads them)",
+                file=sys.stderr,
+            )
+        for c in o.sync.conflicts:
+            print(
+                f"conflict {shown(o.photo)}: {c.describe()}: left as it is "
+                "(`clipdesk conflicts` decides)",
+                file=sys.stderr,
+            )
         if o.outcome == "skipped":
             where = f" ({shown(o.sidecar)})" if o.sidecar and o.sidecar != o.photo else ""
             print(f"skipped  {shown(o.photo)}{where}: {shown(o.reason)}", file=sys.stderr)

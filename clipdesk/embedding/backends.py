@@ -1,9 +1,11 @@
 """One interface over every backend: torch on CUDA (fp16), MPS or CPU, and ONNX Runtime.
 
-``load_embedder`` picks the backend (CUDA -> MPS -> ONNX Runtime CPU unless one is
-forced). On ONNX Runtime with the export already cached it needs neither torch nor
-open_clip (onnx_runtime.py runs the export). torch and open_clip are imported only to
-export a model once, or to run on a torch backend (here). Every backend returns
+``load_embedder`` picks the backend (``plan_backend``: CUDA -> MPS -> ONNX Runtime CPU
+unless one is forced; a GPU only where torch and open_clip are installed, the gpu extra,
+and torch sees the device) and says why (``BackendPlan``: `clipdesk status`). On ONNX
+Runtime with the export cached or prebuilt it needs neither torch nor open_clip
+(onnx_runtime.py runs the export). torch and open_clip are imported only to export a model
+once (the export extra), or to run on a torch backend (here). Every backend returns
 L2-normalised float32 vectors (``embedder.Embedder``).
 """
 
@@ -16,6 +18,7 @@ import platform
 import shutil
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +27,8 @@ import numpy as np
 from clipdesk.embedding import prebuilt
 from clipdesk.embedding.embedder import Embedder
 from clipdesk.embedding.onnx_runtime import cached_export, load_onnx, onnx_embedder
-from clipdesk.embedding.registry import ModelSpec, ModelUnavailable, parse_model
+from clipdesk.embedding.prebuilt import GPU_EXTRA, missing_torch_stack
+from clipdesk.embedding.registry import ModelSpec, ModelUnavailable, local_weights, parse_model
 from clipdesk.embedding.torch_model import load_torch_model, open_clip_tokenizer
 from clipdesk.embedding.weights import check_hash, weights_file
 
@@ -53,6 +57,105 @@ def choose_backend(preference: str, cuda_available: bool, mps_available: bool) -
     if mps_available:
         return "mps"
     return "onnx"
+
+
+LABELS = {"cuda": "cuda-fp16", "mps": "mps", "cpu": "torch-cpu", "onnx": "onnx-cpu"}
+WHERE = {
+    "cuda": "GPU (torch, CUDA)",
+    "mps": "GPU (torch, Apple MPS)",
+    "cpu": "CPU (torch)",
+    "onnx": "CPU (ONNX Runtime)",
+}
+
+
+@dataclass(frozen=True)
+class BackendPlan:
+    """The backend a run takes (cuda, mps, cpu, onnx) and why, in words for the user.
+    ``usable`` False: the backend was asked for but cannot run here, and ``why`` says so."""
+
+    backend: str
+    why: str
+    int8: bool = False
+    usable: bool = True
+
+    @property
+    def label(self) -> str:
+        """The Embedder's name for it: cuda-fp16, mps, torch-cpu, onnx-cpu, onnx-cpu-int8."""
+        int8 = self.int8 and self.backend == "onnx"
+        return LABELS[self.backend] + ("-int8" if int8 else "")
+
+    @property
+    def where(self) -> str:
+        """Where it runs, for the window: 'CPU (ONNX Runtime)'."""
+        return WHERE[self.backend] + (", int8" if self.int8 and self.backend == "onnx" else "")
+
+    def __str__(self) -> str:  # `clipdesk status`: "onnx-cpu, CPU (ONNX Runtime): why"
+        return f"{self.label}, {WHERE[self.backend]}: {self.why}"
+
+
+def explain_backend(
+    preference: str,
+    missing: list[str],
+    gpu_possible: bool,
+    cuda_available: bool,
+    mps_available: bool,
+    int8: bool = False,
+) -> BackendPlan:
+    """The backend for ``preference`` and why (pure: the facts are arguments). ``missing``:
+    what of the torch stack is not installed; ``gpu_possible``: a GPU driver or an Apple
+    GPU is there; ``cuda_available``/``mps_available``: torch sees that device. A backend
+    asked for that cannot run is a plan with ``usable`` False whose ``why`` is the error."""
+    if preference not in BACKENDS:
+        choose_backend(preference, False, False)  # raises: unknown backend
+    if preference in ("cuda", "mps", "cpu") and missing:
+        return BackendPlan(preference, prebuilt.no_torch_backend_message(preference), int8, False)
+    if missing:  # no torch backend can run, whatever the probes said
+        cuda_available = mps_available = False
+    try:
+        chosen = choose_backend(preference, cuda_available, mps_available)
+    except ModelUnavailable as exc:  # a GPU asked for that torch does not see
+        return BackendPlan(preference, str(exc), int8, usable=False)
+    absent = " and ".join(missing) + (" are" if len(missing) > 1 else " is") + " not installed"
+    if preference != "auto":
+        why = f"asked for (--backend {preference} or the settings)"
+    elif chosen == "cuda":
+        why = "torch sees a CUDA GPU"
+    elif chosen == "mps":
+        why = "torch sees the Apple GPU"
+    elif missing and gpu_possible:
+        why = f"{absent}; {GPU_EXTRA} to use the GPU"
+    elif missing:
+        why = f"{absent}, and there is no GPU here"
+    elif not gpu_possible:
+        why = "there is no GPU here"
+    else:
+        why = "torch sees no CUDA or Apple GPU (a CPU-only build of torch?)"
+    return BackendPlan(chosen, why, int8)
+
+
+def plan_backend(
+    preference: str,
+    int8: bool = False,
+    cuda_probe: Callable[[], bool] | None = None,
+    mps_probe: Callable[[], bool] | None = None,
+    ask_torch: bool = True,
+) -> BackendPlan | None:
+    """The backend a run with ``preference`` takes here, and why. torch is imported only
+    where it is installed and a probe says a GPU could exist (``accelerators``: 2 s); with
+    ``ask_torch`` False, that case is None (the window's GUI thread never imports torch)."""
+    cuda_probe = cuda_probe or cuda_driver_present
+    mps_probe = mps_probe or apple_silicon
+    maybe_cuda, maybe_mps = cuda_probe(), mps_probe()
+    missing = missing_torch_stack()
+    seen = (False, False)
+    if not missing and (maybe_cuda or maybe_mps) and preference not in ("onnx", "cpu"):
+        if ask_torch:
+            seen = accelerators(lambda: maybe_cuda, lambda: maybe_mps)
+        elif preference == "auto":
+            return None
+        else:  # taken as asked: loading the model says if torch sees no such GPU
+            seen = (preference == "cuda", preference == "mps")
+    return explain_backend(preference, missing, maybe_cuda or maybe_mps, *seen, int8=int8)
 
 
 def cuda_driver_present() -> bool:
@@ -121,7 +224,11 @@ def load_embedder(
     paths = app_paths()
     weights_dir = weights_dir or paths.model_weights
     onnx_dir = onnx_dir or paths.onnx_models
-    chosen = choose_backend(backend, *accelerators())
+    plan = plan_backend(backend, int8)
+    assert plan is not None  # torch asked
+    if not plan.usable:
+        raise ModelUnavailable(plan.why)
+    chosen = plan.backend
     if chosen == "onnx":
         cached = cached_export(spec, weights_dir, onnx_dir)
         if cached is not None:
@@ -134,6 +241,9 @@ def load_embedder(
                     "the cached ONNX export in %s is unusable (%s); exporting again", cached, exc
                 )
                 shutil.rmtree(cached, ignore_errors=True)
+        if missing_torch_stack() and not local_weights(spec)[0]:
+            # Nothing to run and no way to export it: say so before downloading the weights.
+            raise ModelUnavailable(prebuilt.no_torch_message(spec.name))
     weights = weights_file(spec, weights_dir, download)
     digest = check_hash(spec, weights, weights_dir)
     if chosen == "onnx":
@@ -170,7 +280,7 @@ def _load_torch(spec: ModelSpec, device: str, cache_dir: Path) -> Embedder:
     size = model.visual.preprocess_cfg["size"]
     size = size if isinstance(size, int) else size[0]
     dim = int(encode_tokens(tokenizer(["a"]).numpy()).shape[-1])
-    label = {"cuda": "cuda-fp16", "mps": "mps", "cpu": "torch-cpu"}[device]
+    label = LABELS[device]
     log.info("loaded %s on %s", spec.name, label)
     scale = float(model.logit_scale.detach().exp()) if hasattr(model, "logit_scale") else 100.0
     return Embedder(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from clipdesk.embedding.backends import accelerators, choose_backend
+from clipdesk.embedding.backends import BackendPlan, plan_backend
 from clipdesk.embedding.registry import ModelSpec
 
 
@@ -43,14 +43,21 @@ class EngineChoice:
             self.int8,
         )
 
-    def planned_backend(self) -> str:
-        """The backend a run would use, without loading the model."""
-        chosen = choose_backend(self.backend, *accelerators())
-        return {"cuda": "cuda-fp16", "mps": "mps", "cpu": "torch-cpu"}.get(
-            chosen, "onnx-cpu-int8" if self.int8 else "onnx-cpu"
-        )
+    def plan(self) -> BackendPlan:
+        """The backend a run would use and why, without loading the model (`clipdesk
+        status`; torch is asked where it is installed and a GPU could be there)."""
+        plan = plan_backend(self.backend, self.int8)
+        assert plan is not None  # torch asked
+        return plan
 
     def describe(self) -> str:
-        """For the status bar: 'auto backend', 'onnx int8'."""
-        text = {"auto": "auto backend"}.get(self.backend, self.backend)
-        return text + (" int8" if self.int8 else "")
+        """For the status bar and About: where it runs and why, e.g. 'CPU (ONNX Runtime):
+        there is no GPU here'. Never imports torch (the window asks on its GUI thread):
+        where only torch can tell, it says what depends on it."""
+        plan = plan_backend(self.backend, self.int8, ask_torch=False)
+        if plan is None:
+            int8 = ", int8" if self.int8 else ""
+            return f"the GPU (torch) if torch sees one, else the CPU (ONNX Runtime{int8})"
+        if not plan.usable:
+            return f"{plan.where}: cannot run here: {plan.why}"
+        return f"{plan.where}: {plan.why}"

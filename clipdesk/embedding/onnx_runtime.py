@@ -1,12 +1,13 @@
 """Running a model on ONNX Runtime (CPU) from its cached export, torch-free.
 
-``cached_export`` finds a complete export in the cache (or the bundle's prebuilt one,
-copied in: prebuilt.py) without open_clip; ``onnx_embedder`` opens it as an ``Embedder``
-whose graphs open on first use (the text graph through an optimised copy saved beside
-it), with the numpy/PIL transform and the export's torch-free tokenizer. Only where no
-usable export is cached does ``load_onnx`` export the model once, which needs torch and
-open_clip (``torch_model``, imported there).
-A damaged export or graph is cleared and exported again.
+``cached_export`` finds a complete export in the cache (or a prebuilt one, the bundle's or
+the test model's package data, copied in: prebuilt.py) without open_clip;
+``onnx_embedder`` opens it as an ``Embedder`` whose graphs open on first use (the text
+graph through an optimised copy saved beside it), with the numpy/PIL transform and the
+export's torch-free tokenizer. Only where no usable export is cached or prebuilt does
+``load_onnx`` export the model once, which needs torch and open_clip (``torch_model``,
+imported there: the export extra). A damaged export or graph is cleared and copied or
+exported again.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def load_onnx(
 
     folder = onnx_export.cache_folder(onnx_dir, spec.name, digest)
     if not onnx_export.is_complete(onnx_export.read_meta(folder)):
-        _export(spec, digest, folder, weights_dir)
+        _make_export(spec, digest, folder, weights_dir)
     if not local_weights(spec)[0]:  # a download: remember where, for cached_export
         onnx_export.remember_weights(onnx_dir, spec.name, weights)
     try:
@@ -81,11 +82,19 @@ def load_onnx(
     except Exception as exc:  # a damaged or half-written export: clear it and export again
         log.warning("the cached ONNX export in %s is unusable (%s); exporting again", folder, exc)
         shutil.rmtree(folder, ignore_errors=True)
-        _export(spec, digest, folder, weights_dir)
+        _make_export(spec, digest, folder, weights_dir)
         return onnx_embedder(spec, folder, weights_dir, int8, threads, image_lanes)
 
 
-def _export(spec: ModelSpec, digest: str, folder: Path, weights_dir: Path) -> None:
+def _make_export(spec: ModelSpec, digest: str, folder: Path, weights_dir: Path) -> None:
+    """Fill ``folder`` with the export of ``spec``: the prebuilt one copied in, else exported."""
+    if prebuilt.install_prebuilt(spec, digest, folder) is None:
+        export_model(spec, digest, folder, weights_dir)
+
+
+def export_model(spec: ModelSpec, digest: str, folder: Path, weights_dir: Path) -> None:
+    """Export ``spec`` (weights hashing to ``digest``) into ``folder`` with torch and
+    open_clip, whatever is cached or prebuilt (packaging/export_test_model.py uses it)."""
     from clipdesk.embedding.torch_model import load_torch_model, open_clip_tokenizer
 
     log.info("exporting %s to ONNX in %s (once)", spec.name, folder)
@@ -177,7 +186,7 @@ class _OnnxGraphs:
     """The image and text graphs of one export, each opened on first use: a search needs
     only the text graph and indexing only the image one (ViT-B-32's take about 0.3 and
     0.8 s to open, their weights mapped from the file beside each graph). A graph that will
-    not open is exported again once (this needs torch)."""
+    not open is copied from the prebuilt export or exported again (torch), once."""
 
     def __init__(
         self, folder: Path, suffix: str, threads: dict[str, int | None], reexport: Callable
@@ -341,7 +350,7 @@ def onnx_embedder(
 
     def reexport() -> None:
         shutil.rmtree(folder, ignore_errors=True)
-        _export(spec, meta["weights_sha256"], folder, weights_dir)
+        _make_export(spec, meta["weights_sha256"], folder, weights_dir)
         if int8:
             onnx_export.quantise(folder)
 

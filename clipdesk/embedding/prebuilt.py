@@ -1,21 +1,27 @@
-"""Prebuilt ONNX exports: how a build without torch (the PyInstaller bundle) runs a model.
+"""Prebuilt ONNX exports: how an installation without torch runs a model.
 
-Exporting a model to ONNX needs torch and open_clip; running the export needs neither. The
-bundle leaves torch out and ships the test model's export, made when the bundle is built
-(``packaging/build.sh``), in a read-only folder: ``$CLIPDESK_PREBUILT_ONNX``, else
-``prebuilt-onnx`` inside a frozen app. Laid out like the user's ONNX cache
-(``onnx_export.cache_folder``), an export there is used only when it is complete and made from
-the same weights (its ``weights_sha256``), as a cached one is.
+Exporting a model to ONNX needs torch and open_clip (the export extra); running the export
+needs neither. Two kinds of export come ready-made, read-only:
 
-It is copied into the user's cache before use (``install_prebuilt``), so what is written
-beside an export (the int8 graphs, the text graph's optimised copy) and the clearing of a
-damaged one happen there, never in the shipped folder. A model with no export in a process
-without torch is one ``ModelUnavailable`` saying what to do (``without_torch``).
+- the test model's own, package data beside its weights (``models/test/onnx/``, made by
+  ``packaging/export_test_model.py``), so that the light ``pip install clipdesk`` runs it;
+- the PyInstaller bundle's (``packaging/build.sh``), in ``$CLIPDESK_PREBUILT_ONNX``, else
+  ``prebuilt-onnx`` inside a frozen app, laid out like the user's ONNX cache
+  (``onnx_export.cache_folder``).
+
+Either is used only when it is complete and made from the same weights (its
+``weights_sha256``), as a cached export is; with torch too, so that every install runs the
+same graphs and none exports the test model again. It is copied into the user's cache
+before use (``install_prebuilt``), so what is written beside an export (the int8 graphs,
+the text graph's optimised copy) and the clearing of a damaged one happen there, never in
+the shipped folder. A model with no export in a process without torch is one
+``ModelUnavailable`` naming the extra that exports it (``without_torch``).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import os
 import shutil
@@ -36,8 +42,24 @@ ENV = "CLIPDESK_PREBUILT_ONNX"
 BUNDLE_FOLDER = "prebuilt-onnx"  # inside a PyInstaller bundle (sys._MEIPASS)
 TORCH_MODULES = ("torch", "torchvision", "open_clip")
 """What exporting a model or running it on a torch backend imports, and the bundle leaves out."""
+TORCH_STACK = ("torch", "open_clip")
+"""What a torch backend and an export import directly (open_clip brings torchvision)."""
 
 F = TypeVar("F", bound=Callable)
+
+
+def missing_torch_stack() -> list[str]:
+    """Which of torch and open_clip cannot be imported here (the light install: both),
+    found without importing them."""
+    missing = []
+    for name in TORCH_STACK:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # a broken or half-removed install
+            found = False
+        if not found:
+            missing.append(name)
+    return missing
 
 
 def prebuilt_root() -> Path | None:
@@ -51,18 +73,27 @@ def prebuilt_root() -> Path | None:
     return None
 
 
-def prebuilt_export(spec: ModelSpec, digest: str) -> Path | None:
-    """The prebuilt export of ``spec`` made from the weights whose SHA-256 is ``digest``, or
-    None when there is none (or only an incomplete one, or one of other weights)."""
-    from clipdesk.embedding import onnx_export
+TEST_MODEL_EXPORT = "onnx"
+"""The test model's export, in its own folder (package data): ``models/test/onnx/``."""
 
+
+def prebuilt_export(spec: ModelSpec, digest: str) -> Path | None:
+    """The prebuilt export of ``spec`` made from the weights whose SHA-256 is ``digest``: the
+    bundle's (or ``$CLIPDESK_PREBUILT_ONNX``'s), else the test model's package data; None
+    when there is none (or only an incomplete one, or one of other weights)."""
+    from clipdesk.embedding import onnx_export
+    from clipdesk.embedding.registry import TEST_MODEL_DIR, TEST_MODEL_NAME
+
+    folders = []
     root = prebuilt_root()
-    if root is None:
-        return None
-    folder = onnx_export.cache_folder(root, spec.name, digest)
-    meta = onnx_export.read_meta(folder)
-    if onnx_export.is_complete(meta) and meta["weights_sha256"] == digest:
-        return folder
+    if root is not None:
+        folders.append(onnx_export.cache_folder(root, spec.name, digest))
+    if spec.name == TEST_MODEL_NAME:
+        folders.append(TEST_MODEL_DIR / TEST_MODEL_EXPORT)
+    for folder in folders:
+        meta = onnx_export.read_meta(folder)
+        if onnx_export.is_complete(meta) and meta["weights_sha256"] == digest:
+            return folder
     return None
 
 
@@ -92,18 +123,31 @@ def install_prebuilt(spec: ModelSpec, digest: str, dest: Path) -> Path | None:
     return dest
 
 
-def no_torch_message(model_name: str, backend: str = "auto") -> str:
-    """What a build without torch says for a model it has no export of, or a torch backend."""
-    if backend == "cpu":
-        return (
-            "the cpu backend (torch on the CPU) needs torch, which this build of ClipDesk "
-            "leaves out: use --backend onnx (ONNX Runtime on the CPU)"
-        )
+GPU_EXTRA = "pip install 'clipdesk[gpu]'"
+EXPORT_EXTRA = "pip install 'clipdesk[export]'"
+
+
+def no_torch_backend_message(backend: str) -> str:
+    """What an installation without torch says for a torch backend (cpu, cuda, mps)."""
+    where = {"cpu": "torch on the CPU", "cuda": "torch on CUDA", "mps": "torch on MPS"}
     return (
-        f"this build of ClipDesk has no torch, so it runs only models with an ONNX export "
-        f"(the test model's ships with it: --model test); to use {model_name}, run it once "
-        f"with a full install (pip install clipdesk; `clipdesk --model {model_name} add FOLDER` "
-        "exports it into the cache this build reads)"
+        f"the {backend} backend ({where[backend]}) needs torch and open_clip, which this "
+        f"installation of ClipDesk does not have ({GPU_EXTRA} adds them): "
+        "use --backend onnx (ONNX Runtime on the CPU)"
+    )
+
+
+def no_torch_message(model_name: str, backend: str = "auto") -> str:
+    """What an installation without torch says for a model it has no export of, or for a
+    torch backend."""
+    if backend in ("cpu", "cuda", "mps"):
+        return no_torch_backend_message(backend)
+    return (
+        f"this installation of ClipDesk has no torch, so it runs only models with an ONNX "
+        f"export (the test model's ships with it: --model test); to use {model_name}, "
+        f"{EXPORT_EXTRA} (or {GPU_EXTRA} for a GPU) and run "
+        f"`clipdesk --model {model_name} add FOLDER` once: it exports the model into the "
+        "cache, which installations without torch read too"
     )
 
 

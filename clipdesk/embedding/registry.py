@@ -28,6 +28,7 @@ from clipdesk.embedding.prebuilt import without_torch
 # package-dir), asked for by that name so that an editable install finds it too. A real
 # folder in each install and the PyInstaller bundle (open_clip's local-dir: loader needs a
 # path on disk, not a zip member).
+TEST_MODEL_NAME = "test"
 TEST_MODEL_DIR = Path(
     os.environ.get("CLIPDESK_TEST_MODEL") or str(resources.files("clipdesk.models") / "test")
 )
@@ -70,12 +71,12 @@ def parse_model(text: str, check: bool = True) -> ModelSpec:
     knows it (importing open_clip imports torch: seconds), for where only the name is
     needed; loading the model checks it."""
     text = text.strip()
-    if text == "test":
+    if text == TEST_MODEL_NAME:
         if not (TEST_MODEL_DIR / "open_clip_config.json").is_file():
             raise ModelUnavailable(
                 f"the test model is missing from {TEST_MODEL_DIR}; {_TEST_MODEL_FIX}"
             )
-        return _local_dir_spec("test", TEST_MODEL_DIR)
+        return _local_dir_spec(TEST_MODEL_NAME, TEST_MODEL_DIR)
     if text.startswith(("hf-hub:", "local-dir:")):
         return ModelSpec(text, text)
     path = Path(text).expanduser()

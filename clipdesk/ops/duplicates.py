@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from clipdesk.ops.changes import Change, changes, report
 from clipdesk.ops.errors import OpError
 from clipdesk.ops.search import require_embeddings
 from clipdesk.pipeline.identity import full_hash
@@ -84,15 +85,13 @@ def keep_each(lib: Library, groups: list[tuple[int, list[int]]]) -> int:
     keep = marks.KEEP
     keepers = [k for k, _ in groups]
     others = {i for k, group in groups for i in group if i != k} - set(keepers)
-    changes = {i: (keep, keep, "reject") for i in others}
+    wanted = {i: (keep, keep, "reject") for i in others}
     for i, m in marks.marks_of(lib.catalog, keepers).items():
         if m.flag == "reject":
-            changes[i] = (keep, keep, None)
-    changed = marks.set_each(lib.catalog, changes, what="rejected copies")
+            wanted[i] = (keep, keep, None)
+    changed = marks.set_each(lib.catalog, wanted, what="rejected copies")
     if changed:
-        from clipdesk.ops.changes import Change, changes as op_changes, report
-
-        report(lib, op_changes(Change.FLAGS, photo_ids=changed))
+        report(lib, changes(Change.FLAGS, photo_ids=changed))
     return len(set(changed) & others)
 
 

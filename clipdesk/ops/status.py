@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
+from clipdesk.embedding.backends import BackendPlan
 from clipdesk.pathnames import shown
 from clipdesk.people import faces_db
 from clipdesk.pipeline.library import Library
@@ -33,7 +34,7 @@ class FolderStatus:
 @dataclass(frozen=True)
 class LibraryStatus:
     model: str
-    backend: str
+    backend: BackendPlan  # printed: its label, where and why
     home: str
     catalog: str
     folders: list[FolderStatus]
@@ -43,11 +44,21 @@ class LibraryStatus:
     watcher_pid: int | None
     watcher_running: bool
     faces: dict | None = None  # faces, people, photos looked at and to look at; None: off
+    sidecar_conflicts: int = 0  # photos whose marks changed both here and in the sidecar
+
+    def conflicts_line(self) -> str | None:
+        """The line `clipdesk status` gives the sidecar conflicts (None: there are none)."""
+        n = self.sidecar_conflicts
+        if not n:
+            return None
+        have = "photo has" if n == 1 else "photos have"
+        return f"{n} {have} sidecar conflicts: `clipdesk conflicts` lists them"
 
     def to_json(self) -> dict:
         return {
             "model": self.model,
-            "backend": self.backend,
+            "backend": self.backend.label,
+            "backend_reason": self.backend.why,
             "home": self.home,
             "catalog": self.catalog,
             "folders": [f.to_json() for f in self.folders],
@@ -58,6 +69,7 @@ class LibraryStatus:
             ],
             "watcher": {"running": self.watcher_running, "pid": self.watcher_pid},
             "faces": self.faces,
+            "sidecar_conflicts": self.sidecar_conflicts,
         }
 
 
@@ -80,7 +92,7 @@ def library_status(lib: Library, watch: dict | None) -> LibraryStatus:
     ]
     return LibraryStatus(
         lib.engine.model_name,
-        lib.engine.planned_backend(),
+        lib.engine.plan(),
         str(lib.paths.data_dir.parent),
         str(lib.paths.catalog),
         folders,
@@ -90,4 +102,5 @@ def library_status(lib: Library, watch: dict | None) -> LibraryStatus:
         (watch or {}).get("pid"),
         watch is not None,
         faces_db.counts(cat) if lib.settings.faces else None,
+        cat.conflict_count(),
     )

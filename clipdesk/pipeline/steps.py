@@ -34,6 +34,7 @@ from clipdesk.progress import Cancel, Phase, Progress
 from clipdesk.tagging import corrections
 
 THUMB_CHUNK = 32  # thumbnails announced together
+SIDECAR_SUFFIX = ".xmp"  # a watcher's event for one: a sidecar to read again
 FINGERPRINT_CHUNK = 64  # photos hashed between two short transactions
 
 
@@ -57,8 +58,42 @@ def scan_folders(
     paths: set[str] | None = None,
     settle: float = 0.0,
 ) -> ScanResult:
-    """Compare the folders (or only ``paths`` in them) with the catalog."""
-    return scan(lib.catalog, folder_ids, paths=paths, settle=settle)
+    """Compare the folders (or only ``paths`` in them) with the catalog; then read again the
+    sidecars another program changed (of every photo a full scan sees, or those ``paths``
+    name: a watcher's event for a ``.xmp`` file). The photos whose marks or keywords a
+    sidecar changed join ``changed_ids`` (not the ``changed`` count: their files did not)."""
+    sidecars = {p for p in paths or () if p.lower().endswith(SIDECAR_SUFFIX)}
+    photos = None if paths is None else set(paths) - sidecars
+    result = scan(lib.catalog, folder_ids, paths=photos, settle=settle)
+    if paths is None or sidecars:
+        synced = sync_sidecars(lib, folder_ids, sorted(sidecars) if paths is not None else None)
+        result.changed_ids += sorted(set(synced) - set(result.changed_ids))
+    return result
+
+
+def sync_sidecars(
+    lib: Library, folder_ids: list[int] | None = None, sidecars: list[str] | None = None
+) -> set[int]:
+    """Read again the sidecars another program changed since ClipDesk last read or wrote
+    them (:mod:`clipdesk.sidecars.resync`): those of the photos in these folders (default:
+    all), or those at the paths ``sidecars`` (a watcher's events). The photos it changed."""
+    from clipdesk.sidecars import resync  # the XMP engine, when needed
+
+    catalog = lib.catalog
+    if sidecars is not None:
+        photos = resync.photos_of_sidecars(catalog, sidecars)
+    else:
+        roots = [r for i, r in catalog.folders() if folder_ids is None or i in folder_ids]
+        photos = [
+            (i, p)
+            for i, p in catalog.keywords_read_photos()
+            if any(p.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+        ]
+    naming = lib.settings.sidecar_naming
+    changed = resync.changed_photos(catalog, photos, naming)
+    if not changed:
+        return set()
+    return resync.resync(catalog, changed, naming).changed_ids
 
 
 def thumbnails(
@@ -226,6 +261,8 @@ def index(
     try:
         progress(Progress(Phase.SCAN, 0, 0))
         result = IndexResult(scan_folders(lib, folder_ids))
+        seen = result.scan.seen
+        progress(Progress(Phase.SCAN, seen, seen))  # what the scan found, before the model
         # Thumbnails come with the embedding's decode; a photo with nothing to embed may
         # still lack one that the cache could not take before.
         if embed(lib, result, progress, cancel, lock=lock) is Embedded.NOTHING:

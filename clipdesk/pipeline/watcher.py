@@ -61,6 +61,9 @@ _EVENTS = [
     DirDeletedEvent,
 ]
 
+# Photos, and XMP sidecars: one another program changed is read again (sidecars/resync.py).
+WATCHED_EXTENSIONS = frozenset(SUPPORTED_EXTENSIONS) | {".xmp"}
+
 # folder id -> changed paths in it, or None for "rescan the whole folder"
 Changes = dict[int, "set[str] | None"]
 
@@ -288,7 +291,7 @@ class FolderWatcher:
             if rel.startswith("..") or any(p.startswith(".") for p in rel.split(os.sep)):
                 continue  # hidden files: editors' and downloaders' temporaries
             if not event.is_directory and (
-                os.path.splitext(path)[1].lower() not in SUPPORTED_EXTENSIONS
+                os.path.splitext(path)[1].lower() not in WATCHED_EXTENSIONS
             ):
                 continue
             wanted.append((path, None if event.is_directory else _file_stat(path)))

@@ -35,7 +35,7 @@ from clipdesk.pathnames import to_db
 from clipdesk.people import photo_tags
 from clipdesk.people.imports import PEOPLE, import_regions
 from clipdesk.progress import Cancel
-from clipdesk.sidecars.xmp import read_photo_keywords
+from clipdesk.sidecars.xmp import PhotoKeywords, read_photo_keywords
 from clipdesk.sidecars.xmp.errors import SidecarError
 from clipdesk.sidecars.xmp.fields import Keywords
 from clipdesk.sidecars.xmp.ownership import Siblings
@@ -76,6 +76,7 @@ class _Photo:
     tags: list[list[str]]
     problems: list[str]
     faces: list[tuple[str | None, Box]] = field(default_factory=list)
+    read: PhotoKeywords | None = None  # as read: the two-way sync records its sidecar
 
 
 def checked_keywords(keywords: Keywords) -> tuple[list[list[str]], list[str]]:
@@ -176,7 +177,7 @@ def _read(
     tags, refused = checked_keywords(fields)
     reads = [r for r in (kw.sidecar.regions if kw.sidecar else None, kw.embedded_regions) if r]
     faces, troubles = checked_regions(catalog, photo_id, reads) if reads else ([], [])
-    return _Photo(photo_id, tags, errors + refused + troubles, faces)
+    return _Photo(photo_id, tags, errors + refused + troubles, faces, kw)
 
 
 def checked_regions(
@@ -230,6 +231,7 @@ def _write(
     if tree is None and any(p.tags or p.faces for p in batch):
         tree = TagTree(store)  # the whole tree, read before the transaction
     catalog = store.catalog
+    synced = _first_reads(catalog, batch)  # the marks first, in their own transaction
     with catalog.transaction():
         if tree is not None:
             tree.fresh()  # another process may have changed the tags since (then: re-read)
@@ -257,7 +259,20 @@ def _write(
         catalog.mark_keywords_read(done)
         problems = {p.photo_id: [to_db(e) for e in p.problems] for p in batch if p.problems}
         catalog.record_keyword_problems(done, problems)
+        synced.record(catalog)
     return tree
+
+
+def _first_reads(catalog: Catalog, batch: list[_Photo]):
+    """The two-way sync's part: the marks these sidecars (and photos) bring, and the records
+    of the sidecars as read, to write with the keywords (:mod:`clipdesk.sidecars.resync`)."""
+    from clipdesk.sidecars.resync import first_reads
+
+    reads = [(p.photo_id, p.read) for p in batch if p.read is not None]
+    return first_reads(
+        catalog,
+        [(i, r.sidecar, r.embedded_marks) for i, r in reads if not r.sidecar_failed],
+    )
 
 
 class _PairedSidecars:

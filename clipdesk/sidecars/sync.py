@@ -3,10 +3,13 @@
 Export writes a photo's confirmed tags (and, if asked, its suggestions above their
 threshold) and removes only keywords ClipDesk manages: ones it exported before
 that are no longer wanted, and ones the user rejected in ClipDesk. A keyword
-another program wrote stays. A photo flagged rejected (the Duplicates view) gets the
-reject rating, xmp:Rating -1, where its sidecar has no rating; it is removed again
-once the photo is no longer rejected, only if ClipDesk wrote it. The faces confirmed as a
-named person go in as MWG face regions, next to every region another program wrote; those
+another program wrote stays. The photo's marks (stars, colour label, pick or reject flag)
+go into xmp:Rating, xmp:Label and digiKam's ColorLabel and PickLabel, three ways against what
+the sidecar held when ClipDesk last read or wrote it: a change another program made since
+is never written over, and a mark changed on both sides is a conflict, left for the user
+(:mod:`clipdesk.sidecars.marks_sync`, :mod:`clipdesk.sidecars.xmp.sync_plan`). The faces
+confirmed as a named person go in as MWG face regions, next to every region another program
+wrote; those
 ClipDesk wrote before and that are no longer wanted are taken out, and only those
 (:mod:`clipdesk.sidecars.xmp.region_edit`). Import turns keywords found in sidecars and in the
 photos' embedded XMP/IPTC into ``imported`` tags, and their face regions into faces, never
@@ -21,8 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clipdesk.catalog import Catalog, flags
+from clipdesk.catalog.marks import Marks, marks_of
 from clipdesk.pathnames import lookup_forms
 from clipdesk.people import faces_db
+from clipdesk.sidecars import marks_sync
 from clipdesk.sidecars.keyword_import import ImportReport, import_keywords
 from clipdesk.sidecars.xmp import ExportReport, PhotoOutcome, export_sidecars
 from clipdesk.sidecars.xmp.export import ExportItem
@@ -31,6 +36,7 @@ from clipdesk.sidecars.xmp.ownership import Siblings, stem
 from clipdesk.sidecars.xmp.rating import REJECT_RATING, RatingRequest, is_reject
 from clipdesk.sidecars.xmp.region_edit import RegionRequest, RegionsPlan, Written
 from clipdesk.sidecars.xmp.regions import overlaps
+from clipdesk.sidecars.xmp.sync_plan import SyncRequest
 from clipdesk.tagging.store import TagStore
 
 __all__ = ["ImportReport", "export_library", "import_keywords", "outside_library", "photos_under"]
@@ -75,11 +81,27 @@ class _Planned:
     rejected: bool = False  # flagged rejected in the catalog
     rated: bool = False  # the record says ClipDesk wrote the reject rating into the sidecar
     regions: RegionRequest | None = None  # its named faces, and the regions ClipDesk wrote
+    sync: SyncRequest | None = None  # its marks (the reject rating too), three ways
 
     @property
     def rating(self) -> RatingRequest:
-        """Set the reject rating, take ClipDesk's own away again, or leave the rating alone."""
+        """Set the reject rating, take ClipDesk's own away again, or leave the rating alone
+        (with ``sync``, the marks' plan does it)."""
+        if self.sync is not None:
+            return ""
         return "reject" if self.rejected else "unreject" if self.rated else ""
+
+    @property
+    def marks(self) -> Marks:
+        m = self.sync.marks if self.sync is not None else None
+        return m.marks if m is not None else Marks()
+
+    @property
+    def has_marks(self) -> bool:
+        """The photo has marks, or had when ClipDesk last read or wrote its sidecar: the export
+        writes them, or says what the sidecar changed, or the conflict it leaves."""
+        m = self.sync.marks if self.sync is not None else None
+        return m is not None and not (m.marks.empty and m.base.empty)
 
     @property
     def regions_before(self) -> tuple[tuple[Written, ...], bool]:
@@ -95,6 +117,7 @@ def _plan_photo(
     include_suggested: bool,
     rejected: set[int],
     unsplittable: set[int],
+    marks: dict[int, Marks] | None = None,
 ) -> _Planned:
     desired, rejected_tags = set(), set()
     for tag_id, state, score, threshold in store.states_on(photo_id):
@@ -117,6 +140,9 @@ def _plan_photo(
         photo_id in rejected,
         is_reject(rating),
         _regions(store.catalog, photo_id),
+        marks_sync.sync_request(
+            store.catalog, photo_id, (marks or {}).get(photo_id, Marks()), before
+        ),
     )
 
 
@@ -200,7 +226,8 @@ def _export_items(
         desired = set().union(*(m.desired for m in members))
         remove = set().union(*(m.remove for m in members)) - desired
         # the shared sidecar is the RAW's: it carries the RAW's reject flag
-        tidy = all(m.created for m in members) and not desired and not members[0].rejected
+        tidy = all(m.created for m in members) and not desired and members[0].marks.empty
+        tidy = tidy and not members[0].rejected
         ext = os.path.splitext(owner_path)[1].lstrip(".")
         names = ", ".join(os.path.basename(m.path) for m in members[1:])
         note = f"one sidecar for the RAW and {names} (--pair-raw)" if names else ""
@@ -215,6 +242,7 @@ def _export_items(
             sidecar_for=ext,
             rating=members[0].rating,
             regions=regions,
+            sync=members[0].sync,
         )
         out.append((item, members))
     return out
@@ -222,7 +250,7 @@ def _export_items(
 
 def _item(p: _Planned, naming: str | None = None, note: str = "") -> ExportItem:
     faces = p.regions is not None and bool(p.regions.faces)
-    tidy = p.created and not p.desired and not p.rejected and not faces
+    tidy = p.created and not p.desired and not p.rejected and not faces and p.marks.empty
     return ExportItem(
         Path(p.path),
         frozenset(p.desired),
@@ -232,6 +260,7 @@ def _item(p: _Planned, naming: str | None = None, note: str = "") -> ExportItem:
         note,
         rating=p.rating,
         regions=p.regions,
+        sync=p.sync,
     )
 
 
@@ -256,17 +285,18 @@ def export_library(
     rejected = flags.reject_flagged(catalog)
     unsplittable = store.unsplittable()
     everyone = {p: i for i, p in catalog.present_photos()}
+    marks = marks_of(catalog)
 
     def plan(photo_id: int, path: str) -> _Planned:
         return _plan_photo(
-            store, photo_id, path, tag_paths, include_suggested, rejected, unsplittable
+            store, photo_id, path, tag_paths, include_suggested, rejected, unsplittable, marks
         )
 
     planned: dict[int, _Planned] = {}
     for photo_id, path in photos_under(catalog, paths):
         p = plan(photo_id, path)
         # nothing of ours to say: no sidecar is created
-        if p.desired or p.remove or p.rating or p.regions is not None:
+        if p.desired or p.remove or p.rating or p.regions is not None or p.has_marks:
             planned[photo_id] = p
 
     pairs = _export_items(planned, everyone, naming, pair_raw, plan)
@@ -289,7 +319,7 @@ def export_library(
         ahead = [
             m
             for m in members[item.photo]
-            if item.add - m.before or (m is owner and item.rating == "reject" and not m.rated)
+            if item.add - m.before or (m is owner and m.rejected and not m.rated)
         ]
         if ahead:
             fresh = not os.path.lexists(sidecar_path(item.photo, item.naming or naming))
@@ -344,8 +374,10 @@ def export_library(
                 same = regions is None or _same_regions(regions, m.regions_before)
                 if now != (m.before, m.created, m.rated) or m.photo_id in widened or not same:
                     writes.append((m.photo_id, *now, regions))
-        if not writes:  # e.g. unchanged, and recorded as it is: no transaction at all
-            return
+        owner = members[item.photo][0]
+        synced = marks_sync.pending_record(catalog, owner.photo_id, outcome)
+        if not writes and synced is None:  # e.g. unchanged, and recorded as it is: no
+            return  # transaction at all
         with catalog.transaction():
             for photo_id, tags, created, rated, regions in writes:
                 if regions is None:  # left as recorded
@@ -359,6 +391,8 @@ def export_library(
                     catalog.record_export(photo_id, tags, created, rating, record)
                 else:
                     catalog.forget_export(photo_id)
+            if synced is not None:  # the sidecar as it now is, for the two-way sync
+                marks_sync.write_record(catalog, owner.photo_id, synced)
 
     return export_sidecars(
         [item for item, _ in pairs],

@@ -49,13 +49,14 @@ def test_wheel_carries_the_vocabularies_icon_and_test_model(tmp_path):
     assert {"open_clip_config.json", "open_clip_model.safetensors", "SHA256"} <= {
         p.name for p in model.iterdir()
     }
-    data = [*(ROOT / "resources").rglob("*"), *model.iterdir()]
+    data = [*(ROOT / "resources").rglob("*"), *model.rglob("*")]  # with its ONNX export
     expected = {
         "clipdesk/" + "/".join(p.relative_to(ROOT).parts)
         for p in data
         if p.is_file() and p.suffix not in (".py", ".pyc")
     }
     assert "clipdesk/resources/vocabularies/default.yaml" in expected
+    assert "clipdesk/models/test/onnx/text.onnx.data" in expected
     assert "clipdesk/resources/icons/hicolor/scalable/apps/io.github.clipdesk.ClipDesk.svg" in (
         expected
     )

@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 # `clipdesk ARGS...` as `python -m clipdesk` runs it, with the torch stack unimportable.
-# At exit: one line on stderr listing the refused imports that were tried.
+# At exit: one line on stderr listing the refused imports that were tried (asking whether
+# torch is installed, importlib.util.find_spec, is not one).
 WITHOUT_TORCH = textwrap.dedent(
     """
     import importlib.abc, importlib.machinery, json, runpy, sys
@@ -34,7 +35,8 @@ WITHOUT_TORCH = textwrap.dedent(
     tried = []
 
     class Refuse(importlib.abc.Loader):
-        def create_module(self, spec):
+        def create_module(self, spec):  # an import (find_spec alone only asks)
+            tried.append(spec.name)
             raise ModuleNotFoundError(f"No module named {spec.name!r}", name=spec.name)
 
         def exec_module(self, module):
@@ -43,7 +45,6 @@ WITHOUT_TORCH = textwrap.dedent(
     class LeftOut(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
             if name.split(".")[0] in BLOCKED:
-                tried.append(name)
                 return importlib.machinery.ModuleSpec(name, Refuse())
             return None
 
@@ -155,7 +156,7 @@ def test_a_model_without_an_export_is_one_line_naming_what_to_do(tmp_path, prebu
         assert proc.returncode == 1, (model, proc.stdout, proc.stderr)
         assert "Traceback" not in proc.stderr
         line = proc.stderr.splitlines()[-1]
-        assert line.startswith("clipdesk: error: this build of ClipDesk has no torch"), line
+        assert line.startswith("clipdesk: error: this installation of ClipDesk has no torch"), line
         assert f"--model {model} add FOLDER" in line and "--model test" in line
 
     # Doing what the line says (a full install exports the model once into the same cache)

@@ -1,7 +1,8 @@
 """A photo rejected in ClipDesk (the Duplicates view, `clipdesk duplicates --reject-copies`)
-gets the reject rating, xmp:Rating -1, in its sidecar on `clipdesk export`; un-rejecting it
-takes the -1 away again, but only a -1 ClipDesk wrote; a rating another program set is never
-touched. Real files, a real catalog, the real CLI, exiftool reading what was written."""
+gets the reject rating, xmp:Rating -1, and digiKam's PickLabel 1 in its sidecar on `clipdesk
+export`; un-rejecting it takes them away again, but only what ClipDesk wrote; a rating another
+program set is kept unless the user changes that photo's flag in ClipDesk. Real files, a real
+catalog, the real CLI, exiftool reading what was written."""
 
 from __future__ import annotations
 
@@ -104,8 +105,9 @@ def test_reject_copies_then_export_writes_the_reject_rating_and_unreject_removes
     done = same_plan_and_run()
     assert f"{side}: rating: reject removed" in done.stdout.splitlines()
     after = fields(side)
-    assert "XMP-xmp:Rating" not in after
+    assert "XMP-xmp:Rating" not in after and "XMP-digiKam:PickLabel" not in after
     before.pop("XMP-xmp:Rating")
+    assert before.pop("XMP-digiKam:PickLabel") == 1  # digiKam's reject, written beside it
     assert after == before  # every other field as it was
 
 
@@ -124,7 +126,7 @@ def test_a_rejected_photo_without_tags_gets_a_sidecar_that_goes_once_unrejected(
     assert "empty sidecar that ClipDesk had created" in done.stdout
 
 
-def test_a_rating_another_program_set_is_kept_and_never_removed(home, photos):
+def test_a_rating_another_program_set_is_kept_unless_the_user_changes_it(home, photos):
     three, theirs = sorted(photos.glob("*.jpg"))[1:3]
     for path, value in ((three, "3"), (theirs, "-1")):  # a user's 3 stars; darktable's reject
         subprocess.run(
@@ -133,19 +135,26 @@ def test_a_rating_another_program_set_is_kept_and_never_removed(home, photos):
             capture_output=True,
         )
     run("--model", "test", "add", str(photos))
+    listed = {Path(p["path"]): p for p in json.loads(run("list", "--json").stdout)}
+    assert listed[three]["stars"] == 3 and listed[theirs]["flag"] == "reject"  # read in
     run("tag", str(three), str(theirs), "--add", "Snow")
-    set_reject_flag(home, [three, theirs])
+    set_reject_flag(home, [three])
     done = same_plan_and_run()
     assert f"note     {three}: kept the rating 3 another program set" in done.stderr
-    assert f"{three}.xmp: +Snow" in done.stdout.splitlines()  # keywords still written
+    assert f"{three}.xmp: +Snow flag: reject" in done.stdout.splitlines()  # as digiKam's
     assert f"{theirs}.xmp: +Snow" in done.stdout.splitlines()  # already -1: nothing to add
     assert rating(Path(f"{three}.xmp")) == 3 and rating(Path(f"{theirs}.xmp")) == -1
+    assert exif(Path(f"{three}.xmp"))["XMP-digiKam:PickLabel"] == 1
 
-    set_reject_flag(home, [three, theirs], False)
-    done = same_plan_and_run()
-    assert not [ln for ln in lines(done) if "rating" in ln]  # nothing to take away
-    assert rating(Path(f"{three}.xmp")) == 3
-    assert rating(Path(f"{theirs}.xmp")) == -1  # darktable's reject, not ClipDesk's: it stays
+    set_reject_flag(home, [three], False)
+    same_plan_and_run()
+    assert rating(Path(f"{three}.xmp")) == 3  # not ClipDesk's: un-rejecting leaves it
+    assert "XMP-digiKam:PickLabel" not in exif(Path(f"{three}.xmp"))
+    assert rating(Path(f"{theirs}.xmp")) == -1  # darktable's reject, untouched in ClipDesk
+
+    set_reject_flag(home, [theirs], False)  # the user un-rejects it here: that is a change
+    same_plan_and_run()
+    assert rating(Path(f"{theirs}.xmp")) == 0
 
 
 def test_a_rating_set_elsewhere_after_clipdesk_rejected_is_left_alone(home, photos):
@@ -184,9 +193,11 @@ def test_the_keyword_editor_writes_and_removes_the_rating_in_place(home, photos)
     assert f"{unrated}.xmp: rating: rejected" in done.stdout.splitlines()
     assert f"note     {rated}: kept the rating 3 another program set" in done.stderr
     assert rating(Path(f"{unrated}.xmp")) == -1
-    assert Path(f"{rated}.xmp").read_bytes() == cs2  # its own rating: untouched, byte for byte
+    # digiKam's reject beside it; the rated file's own rating untouched, byte for byte
+    pick = b'   <digiKam:PickLabel xmlns:digiKam="http://www.digikam.org/ns/1.0/">1</digiKam:PickLabel>\n'
+    assert Path(f"{rated}.xmp").read_bytes().replace(pick, b"") == cs2
     written = Path(f"{unrated}.xmp").read_bytes()
-    assert written.replace(b"   <xap:Rating>-1</xap:Rating>\n", b"") == pristine
+    assert written.replace(b"   <xap:Rating>-1</xap:Rating>\n" + pick, b"") == pristine
 
     run("tag", str(unrated), "--add", "Trips|Rome")
     set_reject_flag(home, [unrated], False)
@@ -194,6 +205,7 @@ def test_the_keyword_editor_writes_and_removes_the_rating_in_place(home, photos)
     assert f"{unrated}.xmp: +Trips|Rome rating: reject removed" in done.stdout.splitlines()
     side = Path(f"{unrated}.xmp")
     assert rating(side) is None and subjects(side) == {"Rome"}
+    assert "XMP-digiKam:PickLabel" not in exif(side)
     assert (
         exif(side)["XMP-exif:FlashpixVersion"]
         == exif(Path(f"{rated}.xmp"))["XMP-exif:FlashpixVersion"]

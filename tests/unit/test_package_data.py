@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from importlib import resources
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +49,23 @@ def test_the_data_is_found_through_the_mapped_packages():
     model = resources.files("clipdesk.models") / "test"
     names = {p.name for p in model.iterdir()}
     assert {"open_clip_config.json", "open_clip_model.safetensors", "SHA256"} <= names
+
+
+def test_the_test_model_ships_its_own_onnx_export():
+    """The light install runs the test model from this export (clipdesk/embedding/prebuilt.py):
+    complete, and made from the weights beside it. After retraining the model, run
+    packaging/export_test_model.py (models/test/SOURCES.md)."""
+    import json
+
+    model = Path(str(resources.files("clipdesk.models") / "test"))
+    export = model / "onnx"
+    graphs = {"image.onnx", "image.onnx.data", "text.onnx", "text.onnx.data"}
+    assert {p.name for p in export.iterdir()} == {"clipdesk.json", *graphs}
+    meta = json.loads((export / "clipdesk.json").read_text())
+    weights = (model / "SHA256").read_text().split()[0]
+    assert meta["weights_sha256"] == weights, "run packaging/export_test_model.py"
+    size = sum(p.stat().st_size for p in export.iterdir())
+    assert size < 20_000_000  # package data: the fp32 graphs only, int8 made on first use
 
 
 def test_no_data_file_exists_twice():

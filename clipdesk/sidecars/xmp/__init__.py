@@ -6,7 +6,9 @@ are written and how they are kept consistent, :mod:`clipdesk.sidecars.xmp.naming
 and
 which one wins when both exist, :mod:`clipdesk.sidecars.xmp.sidecar_read` for reading a sidecar
 safely,
-and :mod:`clipdesk.sidecars.xmp.sidecar` for the write guarantees.
+and :mod:`clipdesk.sidecars.xmp.sidecar` for the write guarantees. The photographer's marks:
+:mod:`clipdesk.sidecars.xmp.marks` (read), :mod:`clipdesk.sidecars.xmp.marks_plan` (written, three
+ways), :mod:`clipdesk.sidecars.xmp.sync_plan` (an export's part in the two-way sync).
 """
 
 from clipdesk.sidecars.xmp.embedded import (

@@ -228,3 +228,21 @@ def read_photo(path: Path) -> tuple[dict[str, list[str]], list[str], bytes]:
             raise Exiv2Failure(f"cannot read metadata ({_one_line(exc)})") from exc
         finally:
             image.close()
+
+
+def read_values(data: bytes, keys: Sequence[str]) -> dict[str, Any]:
+    """Some properties of an XMP document as exiv2 reads them: text, or a list for an array
+    (a key it does not hold is left out). Raises :class:`Exiv2Failure`."""
+    with _LOCK:
+        _mute()
+        try:
+            image = pyexiv2.ImageData(data)
+        except Exception as exc:
+            raise Exiv2Failure(f"{INVALID} ({_one_line(exc)})") from exc
+        try:
+            xmp = image.read_xmp()
+        except Exception as exc:
+            raise Exiv2Failure(f"cannot read XMP ({_one_line(exc)})") from exc
+        finally:
+            image.close()
+    return {k: xmp[k] for k in keys if k in xmp}

@@ -1,17 +1,18 @@
 """Keywords embedded in the photo itself (XMP and IPTC), and the import of a photo's keywords
-(and face regions: the sidecar's and the embedded XMP's).
+(and face regions and marks: the sidecar's and the embedded XMP's).
 
 Read-only: exiv2 opens the photo and no ``modify_*`` call is ever made on it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from clipdesk.sidecars.xmp import _exiv2
 from clipdesk.sidecars.xmp.errors import PhotoMetadataError, SidecarError
 from clipdesk.sidecars.xmp.fields import Keywords
+from clipdesk.sidecars.xmp.marks import Fields, read_fields
 from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming
 from clipdesk.sidecars.xmp.ownership import Siblings
 from clipdesk.sidecars.xmp.regions import RegionsRead, read_regions
@@ -30,6 +31,11 @@ def read_embedded_keywords(photo: Path) -> Keywords:
 
 def read_embedded(photo: Path) -> tuple[Keywords, RegionsRead]:
     """:func:`read_embedded_keywords`, and the face regions of the embedded XMP."""
+    return _embedded(photo)[:2]
+
+
+def _embedded(photo: Path) -> tuple[Keywords, RegionsRead, Fields]:
+    """:func:`read_embedded`, and the marks fields of the embedded XMP."""
     photo = Path(photo)
     try:
         fields, iptc, packet = _exiv2.read_photo(photo)
@@ -45,7 +51,7 @@ def read_embedded(photo: Path) -> tuple[Keywords, RegionsRead]:
         digikam=tuple(fields[_exiv2.DIGIKAM_TAGS]),
         iptc=tuple(iptc),
     )
-    return keywords, read_regions(packet)
+    return keywords, read_regions(packet), read_fields(packet)
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,8 @@ class PhotoKeywords:
 
     ``sidecar`` is None when there is no sidecar (or it failed: see ``errors``); ``embedded``
     is None when the photo's own metadata could not be read. ``errors`` holds one-line reasons.
-    ``embedded_regions``: the face regions of the embedded XMP (the sidecar's are its own).
+    ``embedded_regions``: the face regions of the embedded XMP (the sidecar's are its own);
+    ``embedded_marks`` its marks fields.
     """
 
     photo: Path
@@ -62,6 +69,8 @@ class PhotoKeywords:
     embedded: Keywords | None
     errors: tuple[str, ...] = ()
     embedded_regions: RegionsRead = RegionsRead()
+    embedded_marks: Fields = field(default_factory=dict)
+    sidecar_failed: bool = False  # its sidecar is there but could not be read (see errors)
 
     @property
     def paths(self) -> frozenset[str]:
@@ -97,13 +106,16 @@ def read_photo_keywords(
     side: SidecarRead | None = None
     emb: Keywords | None = None
     regions = RegionsRead()
+    marks: Fields = {}
+    failed = False
     try:
         side = read_photo_sidecar(photo, prefer, siblings)
     except SidecarError as exc:
         errors.append(str(exc))
+        failed = True
     if embedded:
         try:
-            emb, regions = read_embedded(photo)
+            emb, regions, marks = _embedded(photo)
         except PhotoMetadataError as exc:
             errors.append(str(exc))
-    return PhotoKeywords(photo, side, emb, tuple(errors), regions)
+    return PhotoKeywords(photo, side, emb, tuple(errors), regions, marks, failed)

@@ -13,6 +13,7 @@ from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming, check_naming, s
 from clipdesk.sidecars.xmp.rating import RatingRequest
 from clipdesk.sidecars.xmp.region_edit import RegionRequest, RegionsPlan
 from clipdesk.sidecars.xmp.sidecar import plan_sidecar, update_sidecar
+from clipdesk.sidecars.xmp.sync_plan import SyncOutcome, SyncRequest
 from clipdesk.wording import plural
 
 # Adobe's mark of which file of a RAW+JPEG pair a shared ``photo.xmp`` describes.
@@ -36,6 +37,7 @@ class ExportItem:
     sidecar_for: str = ""  # the RAW's extension, written as photoshop:SidecarForExtension
     rating: RatingRequest = ""  # "reject": xmp:Rating -1; "unreject": remove ClipDesk's -1
     regions: RegionRequest | None = None  # the named faces as MWG regions (None: left alone)
+    sync: SyncRequest | None = None  # the marks, three ways against the catalog's base
 
 
 # An ExportItem, or (photo, add, remove) / (photo, add, remove, tidy).
@@ -69,14 +71,16 @@ class PhotoOutcome:
     rating_after: str | None = None  # the sidecar's xmp:Rating afterwards
     rating_note: str = ""  # e.g. "kept the rating 4 another program set"
     regions: RegionsPlan = RegionsPlan()  # ClipDesk's face regions there now, and the change
+    sync: SyncOutcome = SyncOutcome()  # the marks written, the conflicts, what was left
 
     def changes(self) -> list[str]:
         """What changed in the sidecar, for one line: ``+Tag -Tag rating: rejected
-        faces: +Ada -Bob``."""
+        stars: 3 label: red flag: pick faces: +Ada -Bob``."""
         out = [f"+{t}" for t in self.added] + [f"-{t}" for t in self.removed]
         if self.rating:
             gone = self.rating == "unrejected"
             out.append("rating: reject removed" if gone else "rating: rejected")
+        out += self.sync.changes
         faces = [f"+{n}" for n in self.regions.added] + [f"-{n}" for n in self.regions.removed]
         if faces:
             out.append("faces: " + " ".join(faces))
@@ -136,6 +140,15 @@ class ExportReport:
         faces = sum(1 for o in self.outcomes if o.regions.added or o.regions.removed)
         if faces:
             text += f"; face regions {'would change' if self.dry_run else 'changed'} on {faces}"
+        marks = sum(1 for o in self.outcomes if o.sync.changes)
+        if marks:
+            text += f"; marks {'would change' if self.dry_run else 'changed'} on {marks}"
+        conflicts = sum(1 for o in self.outcomes if o.sync.conflicts)
+        if conflicts:
+            text += (
+                f"; {plural(conflicts, 'photo')} with sidecar conflicts left as they are "
+                "(`clipdesk conflicts`)"
+            )
         if self.unchanged:
             text += " (unchanged: the sidecar already holds exactly these keywords and rating)"
         return text + (" (cancelled)" if self.cancelled else "")
@@ -155,6 +168,7 @@ def export_one(
     rating: RatingRequest = "",
     regions: RegionRequest | None = None,
     claim: Callable[[RegionsPlan, bool], None] | None = None,
+    sync: SyncRequest | None = None,
 ) -> PhotoOutcome:
     """Export (or plan) one photo; a failure becomes a ``skipped`` outcome, never an exception
     (except programming errors)."""
@@ -168,6 +182,7 @@ def export_one(
         "force": force,
         "rating": rating,
         "regions": regions,
+        "sync": sync,
     }
     try:
         if dry_run:  # the same planning step as the write: it reports what the write does
@@ -187,6 +202,7 @@ def export_one(
             rating_note=r.rating_note,
             regions=r.regions,
             note=r.regions.note,
+            sync=r.sync,
         )
     except SidecarError as exc:
         return PhotoOutcome(photo, exc.path, "skipped", reason=exc.reason)
@@ -241,6 +257,7 @@ def export_sidecars(
                 sidecar_for=item.sidecar_for,
                 rating=item.rating,
                 regions=item.regions,
+                sync=item.sync,
                 claim=(lambda r, new, item=item: claim(item, r, new)) if claim else None,
             )
         except OSError as exc:  # e.g. a drive unmounted mid-run

@@ -22,10 +22,11 @@ A list another property points at too keeps its items for that property: the fie
 of its own in place of the reference. A list the field holds itself that another property points
 at cannot change without changing that property too, so it is refused, saying so.
 
-Simple text properties (:data:`SIMPLE`: ``xmp:Rating``) are read and edited too, as an
-attribute or an element: removed wherever they are, or added as a new element in the first
-``rdf:Description``. Replacing a value another program wrote is refused: export only ever adds
-a rating where there is none, or removes its own.
+Simple text properties (:data:`SIMPLE`: the marks, ``xmp:Rating``, ``xmp:Label``, digiKam's
+``ColorLabel`` and ``PickLabel``) are read and edited too, as an attribute or an element:
+removed wherever they are, or added as a new element in the first ``rdf:Description`` (a new
+value replaces the old one so). Whether another program's value may be replaced is the
+caller's decision (:mod:`clipdesk.sidecars.xmp.marks_plan`), not this module's.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ FIELDS: dict[str, tuple[str, str, str, str]] = {
 #: exiv2 key -> (namespace URI, local name, usual prefix) of a simple text property
 SIMPLE: dict[str, tuple[str, str, str]] = {
     "Xmp.xmp.Rating": ("http://ns.adobe.com/xap/1.0/", "Rating", "xmp"),
+    "Xmp.xmp.Label": ("http://ns.adobe.com/xap/1.0/", "Label", "xmp"),
+    "Xmp.digiKam.ColorLabel": ("http://www.digikam.org/ns/1.0/", "ColorLabel", "digiKam"),
+    "Xmp.digiKam.PickLabel": ("http://www.digikam.org/ns/1.0/", "PickLabel", "digiKam"),
 }
 _ARRAYS = {"Bag", "Seq", "Alt"}
 _REF_ATTR = re.compile(r"\s+[\w.-]+:(nodeID|resource)\s*=\s*(\"[^\"]*\"|'[^']*')")
@@ -289,7 +293,7 @@ def edit_fields(
     """Return ``data`` with the keyword ``fields`` (exiv2 keys) set, every other byte kept.
 
     An empty list removes the field. ``simple`` sets (a str) or removes (None) simple
-    properties (:data:`SIMPLE`); one that already holds another value is refused. Raises
+    properties (:data:`SIMPLE`), the old value replaced wherever it was. Raises
     :class:`XmlRefused` when the document cannot be parsed or edited safely; the result is
     checked by reading it back (the fields as asked, every other property and value still
     there).
@@ -359,13 +363,10 @@ def edit_fields(
         if have == value:
             continue
         if value is not None:
-            if have is not None:
-                raise XmlRefused(f"it already holds {SIMPLE[key][1]} {have!r}")
             if first is None:
                 raise XmlRefused("no rdf:Description to add the property to")
             inserts.append(_new_simple(key, value, first.scope))
-            continue
-        for node, el, attr in doc.simple[key]:
+        for node, el, attr in doc.simple[key]:  # the old value goes, wherever it is
             if el is None and attr is not None:
                 edits.append((*_attr_span(data, node, attr), ""))
             elif el is not None:

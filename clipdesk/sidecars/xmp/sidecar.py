@@ -34,17 +34,18 @@ import hashlib
 import os
 import stat
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from clipdesk.sidecars.xmp import atomic, guard, sidecar_bytes
 from clipdesk.sidecars.xmp.errors import SidecarError
-from clipdesk.sidecars.xmp.fields import MergeResult, merge
+from clipdesk.sidecars.xmp.fields import Keywords, MergeResult, merge
 from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming, sidecar_path
 from clipdesk.sidecars.xmp.rating import RatingPlan, RatingRequest, plan_rating, read_rating
 from clipdesk.sidecars.xmp.region_edit import RegionRequest, RegionsPlan, plan_regions
 from clipdesk.sidecars.xmp.sidecar_read import Fingerprint, read_bytes, read_keywords
+from clipdesk.sidecars.xmp.sync_plan import SyncOutcome, SyncRequest, plan_sync
 
 MAX_ATTEMPTS = 5
 
@@ -65,6 +66,7 @@ class SidecarPlan:
     rating_after: str | None = None  # the sidecar's xmp:Rating afterwards
     rating_note: str = ""  # e.g. "kept the rating 4 another program set"
     regions: RegionsPlan = RegionsPlan()  # the face regions it would add and remove
+    sync: SyncOutcome = SyncOutcome()  # the marks, and the other programs' changes
 
     @property
     def outcome(self) -> Literal["written", "unchanged", "removed"]:
@@ -91,6 +93,7 @@ class SidecarWrite:
     rating_after: str | None = None  # the sidecar's xmp:Rating afterwards
     rating_note: str = ""
     regions: RegionsPlan = RegionsPlan()  # ClipDesk's face regions in it now, what changed
+    sync: SyncOutcome = SyncOutcome()  # the marks, and the other programs' changes
 
 
 def _target(photo: Path, naming: Naming, force: bool = False) -> Path:
@@ -113,6 +116,7 @@ class _Prepared:
     remove_file: bool
     rating: RatingPlan
     regions: RegionsPlan
+    sync: SyncOutcome = SyncOutcome()
 
     @property
     def changed(self) -> bool:
@@ -128,12 +132,44 @@ def _prepare(
     extra: Mapping[str, str] | None = None,
     rating: RatingRequest = "",
     regions: RegionRequest | None = None,
+    sync: SyncRequest | None = None,
 ) -> _Prepared:
-    """The one planning step of both the dry run and the run. Raises SidecarError."""
+    """The one planning step of both the dry run and the run. Raises SidecarError.
+
+    With ``sync``, the marks and the keywords are planned three ways against the catalog's
+    base on the sidecar as read here (:mod:`clipdesk.sidecars.xmp.sync_plan`): a change
+    another program made since ClipDesk last read the sidecar is never written over."""
     data, fp = read_bytes(target)
     current = read_keywords(target, data)
+    if sync is None:
+        rated = plan_rating(read_rating(target, data) if rating else None, rating)
+        return _prepare_bytes(
+            target, data, fp, current, add, remove, digikam, tidy, extra, rated, regions
+        )
+    synced = plan_sync(sync, current, data, add, remove)
+    rated = synced.rating or plan_rating(None, "")
+    prep = _prepare_bytes(
+        target, data, fp, current, synced.add, synced.remove, digikam, tidy, extra, rated, regions
+    )
+    after = None if prep.remove_file else (prep.new if prep.new is not None else data)
+    outcome = synced.outcome(after, prep.result, prep.rating)
+    return replace(prep, result=synced.ours(prep.result), sync=outcome)
+
+
+def _prepare_bytes(
+    target: Path,
+    data: bytes | None,
+    fp: Fingerprint,
+    current: Keywords,
+    add: Iterable[str],
+    remove: Iterable[str],
+    digikam: bool,
+    tidy: bool,
+    extra: Mapping[str, str] | None,
+    rated: RatingPlan,
+    regions: RegionRequest | None,
+) -> _Prepared:
     result = merge(current, add, remove, digikam=digikam)
-    rated = plan_rating(read_rating(target, data) if rating else None, rating)
     faces = plan_regions(data, regions)
     base = faces.data if faces.changed else data  # the regions first, in the file's own bytes
     done = faces.without_data()
@@ -166,6 +202,7 @@ def plan_sidecar(
     force: bool = False,
     rating: RatingRequest = "",
     regions: RegionRequest | None = None,
+    sync: SyncRequest | None = None,
 ) -> SidecarPlan:
     """Dry run of :func:`update_sidecar`: what would change, without writing anything.
 
@@ -174,7 +211,9 @@ def plan_sidecar(
     """
     photo = Path(photo)
     target = _target(photo, naming, force)
-    p = _prepare(target, list(add), list(remove), digikam, tidy, rating=rating, regions=regions)
+    p = _prepare(
+        target, list(add), list(remove), digikam, tidy, rating=rating, regions=regions, sync=sync
+    )
     r, rt = p.result, p.rating
     return SidecarPlan(
         photo,
@@ -189,6 +228,7 @@ def plan_sidecar(
         None if p.remove_file else rt.after,
         rt.note,
         _gone(p.regions) if p.remove_file else p.regions,
+        p.sync,
     )
 
 
@@ -223,6 +263,7 @@ def update_sidecar(
     rating: RatingRequest = "",
     regions: RegionRequest | None = None,
     claim: Callable[[RegionsPlan, bool], None] | None = None,
+    sync: SyncRequest | None = None,
 ) -> SidecarWrite:
     """Add and remove tag paths in the sidecar of ``photo`` (named by ``naming``).
 
@@ -263,7 +304,7 @@ def update_sidecar(
     for attempt in range(max(1, max_attempts)):
         if attempt:  # merging again: what is at the name now may be a link that appeared
             guard.check_target(photo, target, force=force)
-        prep = _prepare(target, add, remove, digikam, tidy, extra, rating, regions)
+        prep = _prepare(target, add, remove, digikam, tidy, extra, rating, regions, sync)
         data, fp, result, rt = prep.data, prep.fingerprint, prep.result, prep.rating
         if expected is not None and not fp.same_content(expected):
             reread = True
@@ -279,6 +320,7 @@ def update_sidecar(
                 rating_after=rt.before,
                 rating_note=rt.note,
                 regions=prep.regions,
+                sync=_seen(prep.sync, fp),
             )
         if prep.remove_file:
             try:
@@ -294,6 +336,7 @@ def update_sidecar(
                         Fingerprint.of(None, None),
                         rating=rt.change,
                         regions=_gone(prep.regions),
+                        sync=_seen(prep.sync, Fingerprint.of(None, None)),
                     )
             except OSError as exc:
                 raise _write_error(target, exc, creating=False) from exc
@@ -340,5 +383,13 @@ def update_sidecar(
             rt.after,
             rt.note,
             prep.regions,
+            _seen(prep.sync, written),
         )
     raise SidecarError(target, f"another program kept changing it ({max_attempts} attempts)")
+
+
+def _seen(sync: SyncOutcome, fp: Fingerprint) -> SyncOutcome:
+    """The sync outcome with the fingerprint of the sidecar as it now is."""
+    if sync.state is None:
+        return sync
+    return replace(sync, state=replace(sync.state, fingerprint=fp))

@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from clipdesk.sidecars.xmp import _exiv2, guard, rdfedit, safexml
 from clipdesk.sidecars.xmp.errors import SidecarError
 from clipdesk.sidecars.xmp.fields import Keywords
+from clipdesk.sidecars.xmp.marks import Fields, read_fields
 from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming, find_sidecar
 from clipdesk.sidecars.xmp.ownership import Siblings
 from clipdesk.sidecars.xmp.regions import RegionsRead, read_regions
@@ -49,13 +50,14 @@ MISSING = Fingerprint(0, -1, "")
 
 @dataclass(frozen=True)
 class SidecarRead:
-    """A sidecar's keyword fields and the fingerprint of the bytes they came from, and its
-    face regions."""
+    """A sidecar's keyword fields and the fingerprint of the bytes they came from, its face
+    regions and its marks."""
 
     path: Path
     keywords: Keywords
     fingerprint: Fingerprint
     regions: RegionsRead = RegionsRead()
+    marks: Fields = field(default_factory=dict)  # its marks fields (xmp/marks.py)
 
     @property
     def exists(self) -> bool:
@@ -144,7 +146,7 @@ def read_sidecar(path: Path) -> SidecarRead:
     """
     path = Path(path)
     data, fp = read_bytes(path)
-    return SidecarRead(path, read_keywords(path, data), fp, read_regions(data))
+    return SidecarRead(path, read_keywords(path, data), fp, read_regions(data), read_fields(data))
 
 
 def read_photo_sidecar(
