@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clipdesk import __version__
 from clipdesk.catalog import browse
 from clipdesk.catalog.faults import catalog_problem
 from clipdesk.gui.adapters.face_crops import FaceCrops
@@ -34,7 +33,9 @@ from clipdesk.gui.controllers.review_controller import ReviewController
 from clipdesk.gui.controllers.tagging_controller import TaggingController
 from clipdesk.gui.controllers.vocab_controller import VocabController
 from clipdesk.gui.controllers.vocabulary_offer import VocabularyOffer
+from clipdesk.gui.views.about import about_html
 from clipdesk.gui.views.banner import Banner
+from clipdesk.gui.views.banner_text import reason_html
 from clipdesk.gui.views.download_row import DownloadRow
 from clipdesk.gui.views.duplicates_page import DuplicatesPage
 from clipdesk.gui.views.export_dialog import ExportDialog
@@ -137,7 +138,9 @@ class MainWindow(QMainWindow):
         s.bridge.failed.connect(lambda text: self.banner.show_message("job", f"Problem: {text}"))
         self._make_actions()
         self._restore()
+        self.pages.currentChanged.connect(self._page_shown)
         self.pages.setCurrentWidget(self.library_page if s.reader.exists else self.welcome_page)
+        self._page_shown()
         self._started = self._closed = False
 
     def _show_plan(self) -> None:
@@ -185,34 +188,19 @@ class MainWindow(QMainWindow):
             view.addAction(action)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(
-            "Keyboard shortcuts", lambda: QMessageBox.information(self, "Keyboard", shortcuts.HELP)
+            "Keyboard shortcuts",
+            lambda: QMessageBox.information(self, "Keyboard shortcuts", shortcuts.HELP),
         )
         help_menu.addAction("About ClipDesk", self.show_about)
 
     def about_text(self) -> str:
-        e = self.session.engine
-        choice = choice_for(e.model_name)
-        source = (
-            f'<a href="https://huggingface.co/{choice.hub}">huggingface.co/{choice.hub}</a> '
-            "(its licence is on that page)"
-            if choice.hub
-            else "ClipDesk's own (MIT)"
-            if e.model_name == "test"
-            else "a local file: its licence is the one it came with"
-        )
-        return (
-            f"<h3>ClipDesk {__version__}</h3>"
-            "<p>Tag, search and organise photos with CLIP, on your own machine. "
-            "Your photo files are never modified.</p>"
-            f"<p><b>Model:</b> {choice.label}<br><b>Backend:</b> {e.describe()}<br>"
-            f"<b>Weights from:</b> {source}</p>"
-            "<p>ClipDesk is free software under the MIT licence. It runs on Qt (PySide6, "
-            "LGPLv3), open_clip (MIT), ONNX Runtime (MIT), exiv2 (GPLv2+) and Pillow (HPND)."
-            "</p>"
-        )
+        return about_html(self.session.engine)
 
     def show_about(self) -> None:
         QMessageBox.about(self, "About ClipDesk", self.about_text())
+
+    def _page_shown(self, *_) -> None:  # the Library's counts are not another page's
+        self.status.show_counts(self.pages.currentWidget() is self.library_page)
 
     def show_page(self, page: QWidget) -> None:
         if self.pages.currentWidget() is self.review_page and page is not self.review_page:
@@ -247,7 +235,7 @@ class MainWindow(QMainWindow):
         if problem is not None:  # damaged, too new, read-only: say so until it is fixed
             self.banner.show_message(
                 "catalog",
-                f"<b>Catalog problem.</b> {problem}",
+                f"<b>Catalog problem.</b> {reason_html(problem)}",
                 [("Check again", self.check_catalog_again)],
             )
             self.status.set_blocked("The catalog needs attention (see above)")
@@ -357,7 +345,7 @@ class MainWindow(QMainWindow):
         self.status.set_blocked("Waiting for a model: photos are not tagged (see above)")
         self.banner.show_message(
             "model",
-            f"<b>Photos wait for a model.</b> {why}",
+            f"<b>Photos wait for a model.</b> {reason_html(why)}",
             [
                 ("Retry", lambda: self.session.bridge.restart(self.session.engine)),
                 ("Choose a file…", self.open_settings),

@@ -120,3 +120,6 @@ def test_under_a_real_window_manager_the_window_fits_the_screen(library_home, tm
     assert 0 <= x and 0 <= y and x + w <= width and y + h <= height, seen
     assert seen["accept_visible"] and seen["reject_visible"] and seen["add_field_visible"], seen
     assert seen["status_bar_visible"], seen
+    # The sidebar: a few folders' rows, and the room to the tag tree (issue 31).
+    assert seen["folders_height"] <= 6 * seen["folder_row"], seen
+    assert seen["tags_height"] >= 3 * seen["folders_height"], seen

@@ -4,6 +4,7 @@ says "Up to date" while photos wait, and the photos are browsable meanwhile."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from PySide6.QtCore import Qt
@@ -26,7 +27,9 @@ def test_a_missing_model_is_a_message_that_stays_with_its_ways_on(home, shapes, 
     wait_rows(qtbot, window, 36)  # browsing works without a model
     banner = window.banner
     qtbot.waitUntil(lambda: banner.text("model") is not None, timeout=WAIT)
-    assert "weights file not found" in banner.text("model")
+    text = banner.text("model")
+    assert "Weights file not found" in text  # a sentence of its own after the bold title
+    assert re.search(r"^<b>Photos wait for a model\.</b> [A-Z]", text), text
     assert [b.text() for b in banner.buttons("model")] == [
         "Retry",
         "Choose a file…",

@@ -92,7 +92,7 @@ def test_people_page_names_reviews_merges_and_undoes(home, tmp_path, open_window
     dialog = ctl.dialog
     assert dialog.isVisible() and dialog.windowTitle() == "Name"
     qtbot.keyClicks(dialog.field, "Eileen Collins")
-    assert "People|Eileen Collins" in dialog.note.text()
+    assert "People › Eileen Collins" in dialog.note.text()  # as the tag tree writes it
     qtbot.mouseClick(dialog.buttons.buttons()[0], Qt.MouseButton.LeftButton)  # OK
     qtbot.waitUntil(lambda: tiles(page.people)[0].startswith("Eileen Collins"), timeout=WAIT)
     qtbot.waitUntil(lambda: all(t.startswith("✓ confirmed") for t in tiles(page.faces)))

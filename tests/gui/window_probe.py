@@ -40,7 +40,7 @@ def main() -> None:
         return widget.isVisible() and inside
 
     def report() -> None:
-        view = window.library_page.photo
+        view, sidebar = window.library_page.photo, window.library_page.sidebar
         frame, screen = window.frameGeometry(), window.screen().availableGeometry()
         result = {
             "frame": [frame.x(), frame.y(), frame.width(), frame.height()],
@@ -50,6 +50,9 @@ def main() -> None:
             "reject_visible": visible(view.reject_button),
             "add_field_visible": visible(view.add_field),
             "status_bar_visible": visible(window.statusBar()),
+            "folders_height": sidebar.folders.height(),
+            "folder_row": sidebar.folders.sizeHintForRow(0),
+            "tags_height": sidebar.tags.height(),
         }
         if shot:
             subprocess.run(["import", "-window", "root", shot], check=False)

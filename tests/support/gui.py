@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from clipdesk.catalog import Catalog
+from clipdesk.gui.views.sidebar import unmarked
 from clipdesk.tagging.corrections import tags_of
 from clipdesk.tagging.store import TagStore
 
@@ -43,7 +44,7 @@ def tag_items(tree):
 
 def click_tag(qtbot, tree, name: str):
     """Click the tree item whose tag is ``name`` (filter marks aside)."""
-    item = next(it for it in tag_items(tree) if it.text(0).lstrip("＋－ ") == name)
+    item = next(it for it in tag_items(tree) if unmarked(it.text(0)) == name)
     tree.scrollToItem(item)
     rect = tree.visualItemRect(item)
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

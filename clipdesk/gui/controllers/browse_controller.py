@@ -30,9 +30,11 @@ from clipdesk.catalog.browse import PhotoFilter
 from clipdesk.gui.adapters.reader import CatalogReader
 from clipdesk.gui.adapters.thumbnails import ThumbnailLoader
 from clipdesk.gui.adapters.worker_bridge import WorkerBridge
+from clipdesk.gui.controllers.search_order import in_order
 from clipdesk.gui.controllers.shortcuts import add_shortcut
 from clipdesk.gui.views.library_page import LibraryPage
 from clipdesk.gui.views.marks_badges import describe_filter
+from clipdesk.gui.views.search_bar import BEST
 from clipdesk.ops import forgetting as forget_ops
 from clipdesk.ops import search as search_ops
 from clipdesk.ops.relevance import Ranking
@@ -261,10 +263,14 @@ class BrowseController(QObject):
         self.query = (text, like)
         query = parse(text) if text.strip() else Query((), "")
         query = query.with_like(like) if like is not None else query
-        flt, cache = self.filter, self.cache
+        self.page.search.set_searching(True)
+        flt, cache, order = self.filter, self.cache, self.page.search.order()
 
         def job(lib):
-            return search_ops.rank_query(lib, cache, query, flt, show_all)
+            ranking = search_ops.rank_query(lib, cache, query, flt, show_all)
+            if order == BEST:
+                return ranking
+            return in_order(ranking, browse.photo_ids(lib.catalog, flt, order=order))
 
         what = f"“{text}”" if text else ""
         if like is not None:
@@ -330,13 +336,16 @@ class BrowseController(QObject):
         if len(ids):
             self.page.grid.setCurrentIndex(self.page.model.index(0))
         more = f"; {hidden:,} weaker hidden" if hidden else ""
-        self.message.emit(f"{len(ids):,} photos, best match first{more}")
+        sort = self.page.search.sort
+        order = "best match first" if sort.currentData() == BEST else sort.currentText().lower()
+        self.message.emit(f"{plural(len(ids), 'photo')}, {order}{more}")
 
     def clear_search(self) -> None:
         if self.query is None:
             return
         self.query = None
         self.page.search.set_hidden(0)
+        self.page.search.set_searching(False)
         self._search_token += 1
         self._list()
 
@@ -350,6 +359,7 @@ class BrowseController(QObject):
         self.page.search.show_album(album.name if album is not None else None)
         if album is not None:
             self.query = None
+            self.page.search.set_searching(False)
             self._search_token += 1  # a search still running is not shown
         self.album_shown.emit(album)
         self._list()

@@ -13,6 +13,7 @@ from clipdesk.gui.adapters.worker_bridge import WorkerBridge
 from clipdesk.gui.views.face_preview import FaceAction, FaceBox
 from clipdesk.gui.views.library_page import LibraryPage
 from clipdesk.gui.views.name_dialog import NameDialog, open_over
+from clipdesk.gui.views.tag_text import person_tag
 from clipdesk.ops import people as people_ops
 
 UNDO_HINT = "Ctrl+Z takes it back"
@@ -96,7 +97,7 @@ class FaceBoxesController(QObject):
         name = dialog.name()
         if name:
             job = partial(people_ops.confirm_face, face_id=face_id, as_name=name)
-            self._run(job, f"This is {name}: tag People|{name}")
+            self._run(job, f"This is {name}: tag {person_tag(name)}")
 
     def drawn(self, box: tuple) -> None:
         """A box drawn by hand: ask who it is (or nobody yet) and add the face."""

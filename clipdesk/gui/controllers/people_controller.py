@@ -26,6 +26,7 @@ from clipdesk.gui.controllers.face_review import FaceReview, _alike, _file
 from clipdesk.gui.controllers.shortcuts import add_shortcut
 from clipdesk.gui.views.name_dialog import NameDialog, open_over
 from clipdesk.gui.views.people_page import FACES_OFF, NO_FACES, PeoplePage
+from clipdesk.gui.views.tag_text import person_tag
 from clipdesk.ops import people as people_ops
 from clipdesk.pathnames import shown
 from clipdesk.wording import plural
@@ -211,7 +212,7 @@ class PeopleController(QObject):
         view.scrollTo(view.currentIndex())  # the reset cleared it: currentChanged showed it
 
     def _tooltip(self, p: PersonCard) -> str:
-        what = f"People|{p.name}" if p.name else "Not named yet: Name… (F2) to name them"
+        what = person_tag(p.name) if p.name else "Not named yet: Name… (F2) to name them"
         more = f"\n{plural(p.suggested, 'suggested face')} to review" if p.suggested else ""
         return f"{what}\n{plural(p.faces, 'face')} on {plural(p.photos, 'photo')}{more}"
 
@@ -255,7 +256,7 @@ class PeopleController(QObject):
         if person.suggested:
             detail += f" · {plural(person.suggested, 'suggested face')} to review"
         if not person.name:
-            detail += " · name them to tag their photos People|Name"
+            detail += f" · name them to tag their photos {person_tag('Name')}"
         if not self.page.reviewing:
             self.page.show_person(title, detail, bool(person.name), person.suggested)
         self._load_faces(person.id)
@@ -336,9 +337,10 @@ class PeopleController(QObject):
         name, merged = dialog.name(), dialog.existing()
         if not name or name == person.name:
             return
+        tag = person_tag(name)
         self._run(
             lambda lib: people_ops.name(lib, person.id, name),
-            lambda _: f"Merged into {merged}" if merged else f"Named {name}: tag People|{name}",
+            lambda _: f"Merged into {merged}" if merged else f"Named {name}: tag {tag}",
             lambda result: result["person"],
         )
 

@@ -11,9 +11,9 @@ from clipdesk.gui.adapters.reader import CatalogReader
 from clipdesk.gui.adapters.worker_bridge import WorkerBridge
 from clipdesk.gui.controllers.shortcuts import add_shortcut
 from clipdesk.gui.views.review_view import ReviewView
+from clipdesk.gui.views.tag_text import tag_text
 from clipdesk.ops import learning
 from clipdesk.ops import tags as tag_ops
-from clipdesk.tagging import tagpath
 from clipdesk.tagging.review import ReviewItem
 from clipdesk.tagging.states import TagState
 
@@ -100,7 +100,7 @@ class ReviewController(QObject):
         note = "suggested" if item.suggested else "not suggested yet"
         self.view.show_item(
             item.path,
-            tagpath.display(item.tag),
+            tag_text(item.tag),
             item.score,
             note,
             f"{self.pos + 1} of {len(self.queue)} · {self.decided} decided this session",
@@ -119,7 +119,7 @@ class ReviewController(QObject):
         )
         self._history.append(self.pos)
         self.decided += 1
-        self.message.emit(f"{'Yes' if state == TagState.CONFIRMED else 'No'}: {item.tag}")
+        self.message.emit(f"{'Yes' if state == TagState.CONFIRMED else 'No'}: {tag_text(item.tag)}")
         self.pos += 1
         self._show()
 

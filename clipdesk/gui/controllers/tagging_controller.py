@@ -21,6 +21,7 @@ from clipdesk.gui.adapters.worker_bridge import WorkerBridge
 from clipdesk.gui.controllers.shortcuts import add_shortcut
 from clipdesk.gui.views.grid_view import PhotoGrid
 from clipdesk.gui.views.photo_view import PhotoView
+from clipdesk.gui.views.tag_text import tag_text
 from clipdesk.ops import tags as tag_ops
 from clipdesk.ops.errors import OpError
 from clipdesk.ops.tags import UndoReport
@@ -161,7 +162,7 @@ class TaggingController(QObject):
             self.message.emit(str(exc)[0].upper() + str(exc)[1:])
             return
         ids = list(self.ids)
-        self.message.emit(f"Added “{text}” to {plural(len(ids), 'photo')}")
+        self.message.emit(f"Added “{tag_text(text)}” to {plural(len(ids), 'photo')}")
         self.bridge.submit(
             lambda lib: tag_ops.add_tag(lib, ids, text),
             done=lambda _tag_id: self._written(),
@@ -170,7 +171,8 @@ class TaggingController(QObject):
 
     def undo(self) -> None:
         def undone(report: UndoReport) -> None:
-            text = report.describe()
+            shown = tuple(tag_text(t) for t in report.tags)
+            text = replace(report, tags=shown).describe()
             self.message.emit(text[0].upper() + text[1:])
             self._written()
 

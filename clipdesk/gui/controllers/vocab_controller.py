@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QTreeWidge
 from clipdesk.gui.adapters.reader import CatalogReader
 from clipdesk.gui.adapters.worker_bridge import WorkerBridge
 from clipdesk.gui.controllers.shortcuts import add_shortcut
+from clipdesk.gui.views.tag_text import tag_text
 from clipdesk.gui.views.vocab_editor import VocabEditor
 from clipdesk.ops import search as search_ops
 from clipdesk.ops import vocabulary as vocab_ops
@@ -82,7 +83,7 @@ class VocabController(QObject):
         for t in rows:  # sorted by path: parents come first
             item = QTreeWidgetItem([t.name, "✓" if t.enabled else "", f"{t.threshold:.2f}"])
             item.setData(0, ID, t.id)
-            item.setToolTip(0, t.path)
+            item.setToolTip(0, tag_text(t.path))
             parent = items.get(t.parent_id) if t.parent_id else None
             (parent.addChild if parent else tree.addTopLevelItem)(item)
             items[t.id] = item
@@ -166,7 +167,7 @@ class VocabController(QObject):
         answer = QMessageBox.question(
             self.view,
             "Unsaved changes",
-            f"Save the changes to “{self.current.path}”?",
+            f"Save the changes to “{tag_text(self.current.path)}”?",
             QMessageBox.StandardButton.Save
             | QMessageBox.StandardButton.Discard
             | QMessageBox.StandardButton.Cancel,
@@ -188,7 +189,7 @@ class VocabController(QObject):
         self._loading_form = False
         self._set_form_enabled(tag is not None)
         v.state_label.setText("")
-        v.form_box.setTitle(f"Tag: {tag.path}" if tag else "Tag")
+        v.form_box.setTitle(f"Tag: {tag_text(tag.path)}" if tag else "Tag")
         self._show_check(tag)
         self.update_strip()
 
@@ -260,7 +261,7 @@ class VocabController(QObject):
         v.state_label.setText("Saving…")
 
         def saved(_):
-            self.message.emit(f"Saved “{path}”")
+            self.message.emit(f"Saved “{tag_text(path)}”")
             self.reader.notify_changed(now=True)
             self.current = None  # re-read from the catalog
             self.load()
@@ -299,8 +300,8 @@ class VocabController(QObject):
         answer = QMessageBox.question(
             self.view,
             "Delete tag",
-            f"Delete “{t.path}” and every tag below it? Their suggestions and your decisions "
-            "on them are deleted too. Sidecars already written keep their keywords.",
+            f"Delete “{tag_text(t.path)}” and every tag below it? Their suggestions and your "
+            "decisions on them are deleted too. Sidecars already written keep their keywords.",
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.current = None

@@ -38,7 +38,11 @@ class Banner(QFrame):
         line.setContentsMargins(0, 0, 0, 0)
         label = QLabel(text, row)
         label.setWordWrap(True)
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+        )
+        label.setOpenExternalLinks(True)  # where to download a model's weights by hand
         line.addWidget(label, 1)
         for caption, fn in actions:
             button = QPushButton(caption, row)

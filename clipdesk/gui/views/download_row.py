@@ -10,7 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from clipdesk.embedding.hooks import megabytes
-from clipdesk.gui.views.status_bar import duration
+from clipdesk.gui.views.status_bar import time_left
 
 
 def download_text(p: Any) -> str:
@@ -21,9 +21,9 @@ def download_text(p: Any) -> str:
     parts = [f"{what}: {megabytes(p.done)} of {megabytes(p.total)}" if p.total else what]
     if p.rate > 0:
         parts.append(f"{megabytes(p.rate)}/s")
-    left = duration(p.eta)
+    left = time_left(p.eta)
     if left:
-        parts.append(f"about {left} left")
+        parts.append(left)
     return " · ".join(parts)
 
 

@@ -210,7 +210,8 @@ class PhotoGrid(QListView):
     def set_photos(
         self, ids: np.ndarray, scores: np.ndarray | None = None, keep_scroll: bool = True
     ) -> None:
-        """New contents; the selection, current photo and scroll position survive."""
+        """New contents; the selection, current photo and scroll position survive, as far as
+        their photos are still listed."""
         model = self.grid_model()
         selected = self.selected_ids()
         current = self.current_id()
@@ -222,6 +223,9 @@ class PhotoGrid(QListView):
             self.verticalScrollBar().setValue(value)
         else:
             self.scrollToTop()
+        # A reset clears the selection without a signal: say what is selected now (nothing,
+        # when the photos shown left the grid), so that no panel keeps showing them.
+        self._emit_selection()
 
     def selected_ids(self) -> list[int]:
         """Selected photo ids in display order."""

@@ -70,6 +70,6 @@ class LibraryPage(QWidget):
         self.large = large
         self.sidebar.setVisible(not large)
         self.center.setVisible(not large)
-        self.photo.set_faces_shown(large)
+        self.photo.set_large(large)
         (self.photo if large else self.grid).setFocus()
         self.large_changed.emit(large)

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clipdesk.gui.views.tag_text import person_tag
+
 
 def open_over(dialog: QDialog, focus: QWidget) -> None:
     """Open ``dialog`` without blocking; once it closes, the keys go back to ``focus`` (the
@@ -93,9 +95,9 @@ class NameDialog(QDialog):
                 "(the two become one person). Ctrl+Z on the People page takes it back."
             )
         elif name and self.one_face:
-            self.note.setText(f"A new person: the photo gets the tag People|{escape(name)}.")
+            self.note.setText(f"A new person: the photo gets the tag {escape(person_tag(name))}.")
         elif name:
-            self.note.setText(f"Photos with these faces get the tag People|{escape(name)}.")
+            self.note.setText(f"Photos with these faces get the tag {escape(person_tag(name))}.")
         else:
             self.note.setText("Leave it empty to keep the face unnamed." if self.optional else "")
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)

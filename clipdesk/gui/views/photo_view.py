@@ -30,8 +30,9 @@ from clipdesk.tagging import tagpath
 HINT = (
     "<b>A</b> accept · <b>R</b> reject · <b>↑ ↓</b> or <b>[ ]</b> choose tag · "
     "<b>← →</b> photo · <b>T</b> add tag · <b>0–5</b> stars · <b>6–9</b> label · "
-    "<b>P X U</b> pick, reject, unflag · <b>Ctrl+Z</b> undo · <b>Enter</b> large view"
+    "<b>P X U</b> pick, reject, unflag · <b>Ctrl+Z</b> undo · "
 )
+ENTER = {False: "<b>Enter</b> large view", True: "<b>Enter</b> or <b>Esc</b> back to the grid"}
 
 
 class AddTagField(QLineEdit):
@@ -129,7 +130,6 @@ def created_path(text: str) -> str | None:
     return None
 
 
-
 class ChipScroll(QScrollArea):
     """The chips in a panel as tall as they need, up to a share of the photo panel; past it
     they scroll (the focused chip is kept in view), so a photo with a hundred tags never
@@ -212,7 +212,7 @@ class PhotoView(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.draw_face_button)
         buttons.addWidget(self.similar_button)
-        self.hint = QLabel(HINT, self)
+        self.hint = QLabel(HINT + ENTER[False], self)
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #616161; font-size: 11px;")
         layout = QVBoxLayout(self)
@@ -227,18 +227,23 @@ class PhotoView(QWidget):
         layout.addWidget(self.hint)
         self.show_nothing()
 
-    def set_faces_shown(self, on: bool) -> None:
-        """The large view shows the faces (and the button to draw one); the panel does not."""
+    def set_large(self, on: bool) -> None:
+        """The large view shows the faces (and the button to draw one), and its hint says
+        how to leave it; the panel beside the grid does neither."""
+        self.hint.setText(HINT + ENTER[on])
         self.draw_face_button.setVisible(on)
         if not on:
             self.preview.set_drawing(False)
             self.preview.clear_faces()
 
     def show_nothing(self) -> None:
+        """No photo (none selected, or the grid empty): no photo, caption, marks or tags."""
         self.preview.show_photo(None, "Select a photo to see it here with its tags")
         self.caption.setText("")
         self.set_marks(None)
         self.chips.set_chips([])
+        self.empty_tags.hide()  # "No tags yet" is about a photo
+        self.chips_scroll.hide()
         self._set_enabled(False)
 
     def _set_enabled(self, on: bool) -> None:

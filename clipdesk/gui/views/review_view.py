@@ -21,7 +21,9 @@ from PySide6.QtWidgets import (
 )
 
 from clipdesk.gui.views.preview import Preview
-from clipdesk.tagging import tagpath
+from clipdesk.gui.views.tag_text import tag_text
+
+MIN_WIDTH, MAX_WIDTH = 330, 520  # the learned box: its table's columns, its longest tag
 
 
 class ReviewView(QWidget):
@@ -69,6 +71,8 @@ class ReviewView(QWidget):
         self.learned.verticalHeader().hide()
         self.learned.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.learned.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.learned.setWordWrap(False)  # "Animals › Sheep" on one line; the box widens for it
+        self.learned.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.learned.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for c in (1, 2, 3):
@@ -84,7 +88,8 @@ class ReviewView(QWidget):
         bl = QVBoxLayout(box)
         bl.addWidget(self.learned, 1)
         bl.addWidget(self.learned_note)
-        box.setMinimumWidth(330)
+        box.setMinimumWidth(MIN_WIDTH)
+        self.learned_box = box
 
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
@@ -115,7 +120,7 @@ class ReviewView(QWidget):
         for i, r in enumerate(rows):
             p = r.get("precision")
             cells = [
-                tagpath.display(r["tag"]),
+                tag_text(r["tag"]),
                 str(r["confirmed"]),
                 str(r["rejected"]),
                 "–" if p is None else f"{p:.0%}",
@@ -125,3 +130,16 @@ class ReviewView(QWidget):
                 if c:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 self.learned.setItem(i, c, item)
+        self._fit_tags()
+
+    def _fit_tags(self) -> None:
+        """Widen the box so that the longest tag fits on its line (up to MAX_WIDTH)."""
+        table, header = self.learned, self.learned.horizontalHeader()
+        columns = sum(
+            max(table.sizeHintForColumn(c), header.sectionSizeHint(c))
+            for c in range(table.columnCount())
+        )
+        chrome = table.verticalScrollBar().sizeHint().width() + 2 * table.frameWidth()
+        margins = self.learned_box.layout().contentsMargins()
+        wanted = columns + chrome + margins.left() + margins.right() + 4
+        self.learned_box.setMinimumWidth(min(max(MIN_WIDTH, wanted), MAX_WIDTH))

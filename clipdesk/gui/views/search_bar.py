@@ -29,6 +29,7 @@ SORTS = (
     ("stars", "By stars"),
     ("label", "By label"),
 )
+BEST = "best"  # a search's own order, offered while one is shown: best match first
 CHIP_STYLE = "QLabel { background:#e3f2fd; border-radius:8px; padding:2px 8px; }"
 PLACEHOLDER = "Search, e.g.  beach -people   “red car” +sunset   dog:2 park  (Ctrl+F)"
 SYNTAX_HELP = (
@@ -114,7 +115,7 @@ class SearchBar(QWidget):
         self.sort = QComboBox(self)
         for key, label in SORTS:
             self.sort.addItem(label, key)
-        self.sort.setToolTip("Order of the photos while browsing (a search: best match first)")
+        self.sort.setToolTip("Order of the photos (a search: best match first, or as chosen)")
         self.sort.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -160,9 +161,28 @@ class SearchBar(QWidget):
         bottom.addWidget(QLabel("Size", self))
         bottom.addWidget(self.size_slider)
         self._similar_active = False
+        self._browse_order = SORTS[0][0]  # the order chosen before a search offered its own
 
     def order(self) -> str:
+        """A key of catalog.browse.ORDERS, or BEST while a search shows its best first."""
         return self.sort.currentData()
+
+    def set_searching(self, on: bool) -> None:
+        """A search shown offers "Best match" (best first) and takes it, until another order is
+        chosen; back to browsing, the order chosen before comes back (or the one chosen
+        during the search stays). Quietly: the caller lists the grid anyway."""
+        offered = self.sort.itemData(0) == BEST
+        self.sort.blockSignals(True)
+        if on and not offered:
+            self._browse_order = self.order()
+            self.sort.insertItem(0, "Best match", BEST)
+            self.sort.setCurrentIndex(0)
+        elif not on and offered:
+            best = self.order() == BEST
+            self.sort.removeItem(0)
+            if best:
+                self.sort.setCurrentIndex(max(0, self.sort.findData(self._browse_order)))
+        self.sort.blockSignals(False)
 
     def dates(self) -> tuple[str | None, str | None]:
         if not self.dated.isChecked():

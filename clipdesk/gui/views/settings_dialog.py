@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from clipdesk.catalog.browse import FolderInfo
 from clipdesk.gui.adapters.model_choices import BACKENDS, CHOICES, choice_for
+from clipdesk.gui.views.tag_text import person_tag
 from clipdesk.settings import Settings
 
 ARCHITECTURES = ("ViT-B-32", "ViT-B-32-256", "ViT-B-16", "ViT-L-14", "MobileCLIP-S2")
@@ -106,7 +107,7 @@ class SettingsDialog(QDialog):
         self.faces.setChecked(settings.faces)
         faces_note = QLabel(
             "Faces are found, and grouped by likeness, on this machine: no photo, face or "
-            "name leaves it. Named people become tags (People|Name).",
+            f"name leaves it. Named people become tags ({person_tag('Name')}).",
             self,
         )
         faces_note.setWordWrap(True)

@@ -28,14 +28,29 @@ from PySide6.QtWidgets import (
 
 from clipdesk.catalog.browse import FolderInfo
 from clipdesk.gui.views.album_list import AlbumList
+from clipdesk.gui.views.tag_text import tag_text
 from clipdesk.pathnames import shown
 from clipdesk.tagging.store import TagInfo
 
 ID = Qt.ItemDataRole.UserRole
 INCLUDE, EXCLUDE = "include", "exclude"
+# Before a filtered tag's name (plain signs: every font has them, not the full-width ones).
+FILTER_MARKS = {INCLUDE: "+ ", EXCLUDE: "− "}
+NONE_USED = (
+    "No photo has a tag yet: they come as the photos are tagged. Untick Hide unused tags "
+    "to see them all."
+)
 TAG_TIP = (
     "Click: only photos with this tag. Click again: only photos without it. Once more: no filter."
 )
+
+
+def unmarked(text: str) -> str:
+    """A tag tree item's text without its filter mark: the tag's name."""
+    for mark in FILTER_MARKS.values():
+        if text.startswith(mark):
+            return text[len(mark) :]
+    return text
 
 
 def _heading(text: str) -> QLabel:
@@ -83,8 +98,13 @@ class Sidebar(QWidget):
         self.tags.header().setStretchLastSection(False)
         self.tags.itemClicked.connect(self._tag_clicked)
         self.hide_unused = QCheckBox("Hide unused tags", self)
+        self.hide_unused.setToolTip("Show only the tags some photo has (suggested or confirmed)")
         self.hide_unused.setChecked(True)
         self.hide_unused.toggled.connect(lambda _: self.set_tags(self._tag_infos))
+        self.none_used = QLabel(NONE_USED, self)  # every tag hidden: say why
+        self.none_used.setWordWrap(True)
+        self.none_used.setStyleSheet("color: #757575;")
+        self.none_used.hide()
         self.clear_filters = QPushButton("Clear tag filters", self)
         self.clear_filters.clicked.connect(self.clear_tag_filters)
         self.clear_filters.hide()
@@ -102,20 +122,40 @@ class Sidebar(QWidget):
         bl = QVBoxLayout(bottom)
         bl.setContentsMargins(0, 0, 0, 0)
         bl.addWidget(_heading("Tags"))
+        bl.addWidget(self.none_used)
         bl.addWidget(self.tags, 1)
         bl.addWidget(self.hide_unused)
         bl.addWidget(self.clear_filters)
-        split = QSplitter(Qt.Orientation.Vertical, self)
+        self.split = split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(top)
         split.addWidget(self.albums)
         split.addWidget(bottom)
-        split.setSizes([170, 130, 300])
+        for i, stretch in enumerate((0, 0, 1)):  # a few folders and albums, a long tag tree
+            split.setStretchFactor(i, stretch)
+        self._sized = False
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 0, 6)
         layout.addWidget(split)
         self._tag_infos: list[TagInfo] = []
         self._state: dict[int, str] = {}
         self._expanded: set[int] | None = None
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._sized:  # once: the user's own splitter moves are theirs
+            self._sized = True
+            self.split.setSizes(self._first_sizes())
+
+    def _first_sizes(self) -> list[int]:
+        """Folders as tall as four rows (All photos and three folders), the albums as their
+        box needs; the tag tree the rest."""
+        row = max(self.folders.sizeHintForRow(0), self.fontMetrics().height() + 2)
+        top = self.split.widget(0).layout()
+        list_height = 4 * row + 2 * self.folders.frameWidth() + 2
+        folders = top.sizeHint().height() - self.folders.sizeHint().height() + list_height
+        albums = self.albums.sizeHint().height()
+        total = sum(self.split.sizes()) or self.height()
+        return [folders, albums, max(total - folders - albums, row * 8)]
 
     # -- folders -------------------------------------------------------------------------
 
@@ -186,7 +226,7 @@ class Sidebar(QWidget):
 
         for t in children.get(None, []):
             subtotal(t)
-        hide = self.hide_unused.isChecked() and any(used.values())
+        hide = self.hide_unused.isChecked()  # before any tagging too: none is used yet
         self.tags.clear()
 
         def add(parent, tag: TagInfo) -> None:
@@ -194,7 +234,7 @@ class Sidebar(QWidget):
                 return
             item = QTreeWidgetItem([tag.name, f"{tag.photos:,}" if tag.photos else ""])
             item.setData(0, ID, tag.id)
-            item.setToolTip(0, f"{tag.path}\n{TAG_TIP}")
+            item.setToolTip(0, f"{tag_text(tag.path)}\n{TAG_TIP}")
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
             if not tag.enabled:
                 item.setForeground(0, QBrush(QColor("#616161")))
@@ -206,6 +246,7 @@ class Sidebar(QWidget):
 
         for t in children.get(None, []):
             add(None, t)
+        self.none_used.setVisible(bool(infos) and not self.tags.topLevelItemCount())
 
     def _all_items(self):
         stack = [self.tags.topLevelItem(i) for i in range(self.tags.topLevelItemCount())]
@@ -216,12 +257,12 @@ class Sidebar(QWidget):
 
     def _paint(self, item: QTreeWidgetItem) -> None:
         state = self._state.get(item.data(0, ID))
-        name = item.text(0).lstrip("＋－ ")
+        name = unmarked(item.text(0))
         font = QFont(item.font(0))
         font.setBold(state is not None)
         font.setStrikeOut(state == EXCLUDE)
         item.setFont(0, font)
-        prefix = {INCLUDE: "＋ ", EXCLUDE: "－ "}.get(state, "")
+        prefix = FILTER_MARKS.get(state, "")
         item.setText(0, prefix + name)
         colour = {INCLUDE: "#e8f5e9", EXCLUDE: "#ffebee"}.get(state)
         brush = QBrush(QColor(colour)) if colour else QBrush()

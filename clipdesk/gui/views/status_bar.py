@@ -1,4 +1,9 @@
-"""The status bar: the worker's progress (count, rate, time left), pause, model and backend."""
+"""The status bar: the worker's progress (count, rate, time left), pause, the Library's
+photo counts, model and backend.
+
+A message (``showMessage``) takes the place of the progress text for a while; the bar and
+Pause are permanent widgets, so that a message never hides them and they never cover it.
+"""
 
 from __future__ import annotations
 
@@ -32,22 +37,32 @@ def duration(seconds: float | None) -> str:
     return f"{s // 3600} h {s % 3600 // 60} min"
 
 
+def time_left(eta: float | None) -> str:
+    """How long is left, in words: "about 3 min left"; "finishing" under half a second (never
+    "about 0 s left"); "" when not known."""
+    left = duration(eta)
+    if not left:
+        return ""
+    return "finishing" if left == "0 s" else f"about {left} left"
+
+
 def progress_text(p: Any) -> str:
     """One line for a WorkerProgress: what, how far, how fast, how long."""
     label = PHASES.get(p.phase) or str(p.phase).replace("_", " ").capitalize()
     parts = [f"{label}: {p.done:,} of {p.total:,}" if p.total else label]
     if p.rate and p.rate > 0:
         parts.append(f"{p.rate:.1f} photos/s")
-    left = duration(p.eta)
+    left = time_left(p.eta)
     if left and not p.paused:
-        parts.append(f"about {left} left")
+        parts.append(left)
     if p.paused:
         parts.append("paused")
     return " · ".join(parts)
 
 
 class StatusBar(QStatusBar):
-    """Progress on the left, then pause, then the model and backend on the right."""
+    """Progress (or a message) on the left; the bar, Pause, the photo counts, the model and
+    backend on the right."""
 
     pause_toggled = Signal(bool)  # True: pause
 
@@ -68,9 +83,9 @@ class StatusBar(QStatusBar):
         self.photos_label = QLabel("")
         self.model_label = QLabel("")
         self.model_label.setToolTip("The model that tags and searches, and where it runs")
-        self.addWidget(self.progress_label, 1)
-        self.addWidget(self.bar)
-        self.addWidget(self.pause_button)
+        self.addWidget(self.progress_label, 1)  # a message shows in its place meanwhile
+        self.addPermanentWidget(self.bar)
+        self.addPermanentWidget(self.pause_button)
         self.addPermanentWidget(self.photos_label)
         self.addPermanentWidget(self.model_label)
         self.blocked: str | None = None  # why background work cannot go on, when it cannot
@@ -115,6 +130,10 @@ class StatusBar(QStatusBar):
         """How many photos the grid shows, when a filter or search narrows them."""
         self._shown = (shown, why)
         self._show_counts()
+
+    def show_counts(self, shown: bool) -> None:
+        """The Library's photo counts, on its page only (another page has its own)."""
+        self.photos_label.setVisible(shown)
 
     def set_counts(self, counts: dict[str, int]) -> None:
         self._counts = counts

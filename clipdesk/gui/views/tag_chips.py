@@ -14,6 +14,7 @@ from enum import Enum
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtWidgets import QLayout, QPushButton, QSizePolicy, QWidget, QWidgetItem
 
+from clipdesk.gui.views.tag_text import tag_text
 from clipdesk.tagging.states import TagSource, TagState
 from clipdesk.tagging.store import Chip
 
@@ -80,7 +81,7 @@ class ChipButton(QPushButton):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip(
-            f"{chip.path}\n{TIPS[self.kind]}"
+            f"{tag_text(chip.path)}\n{TIPS[self.kind]}"
             + (f" (score {chip.score:.2f})" if chip.score is not None else "")
         )
         self.set_focused(False)
@@ -156,7 +157,9 @@ class ChipArea(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        # Preferred, not Minimum: a scroll area takes a Minimum widget's size hint as its least
+        # height, and Qt's hint for a flow is its height at its narrowest (a chip a line).
+        policy = QSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         policy.setHeightForWidth(True)
         self.setSizePolicy(policy)
         self._layout = FlowLayout(self)
