@@ -75,6 +75,7 @@ class PhotoBrief:
     stars: int = 0  # the photographer's marks (catalog/marks.py): the cell's badges
     label: str | None = None
     flag: str | None = None  # 'pick', 'reject' or None
+    conflict: bool = False  # a mark changed here and in its sidecar: the user decides
 
     @property
     def name(self) -> str:
@@ -155,7 +156,8 @@ def briefs(catalog: Catalog, ids: list[int]) -> dict[int, PhotoBrief]:
             "AND t.state = 'confirmed'), "
             "(SELECT COUNT(*) FROM photo_tags t WHERE t.photo_id = p.id "
             "AND t.state = 'suggested'), "
-            "p.stars, p.label, CASE WHEN p.rejected THEN 'reject' WHEN p.picked THEN 'pick' END "
+            "p.stars, p.label, CASE WHEN p.rejected THEN 'reject' WHEN p.picked THEN 'pick' END, "
+            "EXISTS (SELECT 1 FROM sidecar_conflicts c WHERE c.photo_id = p.id) "
             f"FROM photos p WHERE p.id IN ({','.join('?' * len(chunk))})",
             chunk,
         )

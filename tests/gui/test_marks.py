@@ -4,8 +4,11 @@ the sidebar that follow the photos' marks."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
@@ -14,6 +17,7 @@ from clipdesk.catalog.albums import albums
 from clipdesk.catalog.marks import Marks, marks_of, set_marks
 from clipdesk.gui.adapters.grid_model import CellRole, MarksRole, ScoreRole
 from clipdesk.ops import duplicates as dup_ops
+from tests.support.cli import run
 from tests.support.gui import WAIT, chips, names, select, wait_rows
 
 
@@ -275,3 +279,39 @@ def test_a_copy_rejected_on_the_duplicates_page_shows_rejected_in_the_library(
     window.show_page(window.library_page)  # the same reject flag, the same badge
     qtbot.waitUntil(lambda: model.index(copy).data(MarksRole).flag == "reject", timeout=5_000)
     assert model.data(model.index(copy), CellRole).marks == Marks(flag="reject")
+
+
+def test_a_sidecar_conflict_shows_on_its_photo_and_is_decided_there(
+    library_home, shapes, open_window, qtbot
+):
+    """A mark changed in ClipDesk and, differently, in the sidecar by another program: the
+    cell's badge says so, and the grid's menu takes the sidecar's value (issue 28, item 3)."""
+    if not shutil.which("exiftool"):
+        pytest.skip("exiftool not installed")
+    photo = next(p for p in sorted(shapes.glob("*.jpg")) if p.name.endswith("red_circle.jpg"))
+    run("rate", str(photo), "--stars", "2")
+    run("export")
+    [sidecar] = shapes.glob(f"{photo.stem}*.xmp")
+    run("rate", str(photo), "--stars", "4")  # here
+    subprocess.run(  # and there, in another program
+        ["exiftool", "-q", "-overwrite_original", "-XMP-xmp:Rating=1", str(sidecar)], check=True
+    )
+    run("--model", "test", "index")
+    assert "1 photo has sidecar conflicts" in run("status").stdout
+
+    window = open_window(library_home)
+    wait_rows(qtbot, window, 36)
+    grid, model = window.library_page.grid, window.library_page.model
+    row = row_of(window, photo.name)
+    pid = model.photo_id(row)
+    assert model.index(row).data(CellRole).conflict
+    assert "right-click to decide" in model.index(row).data(Qt.ItemDataRole.ToolTipRole)
+    other = model.photo_id(row_of(window, next(n for n in names(window) if n != photo.name)))
+    assert grid.conflict_actions(other) == []  # no conflict there: nothing to decide
+
+    take, keep = grid.conflict_actions(pid)
+    assert "take the sidecar's marks" in take.text() and "keep ClipDesk's" in keep.text()
+    take.trigger()
+    qtbot.waitUntil(lambda: stored(library_home, [pid])[pid].stars == 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: not model.index(row).data(CellRole).conflict, timeout=WAIT)
+    assert "conflicts" not in run("status").stdout

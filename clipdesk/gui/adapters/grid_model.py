@@ -53,6 +53,7 @@ class Cell(NamedTuple):
     confirmed: int  # tags confirmed: the ✓ badge
     to_review: int  # suggestions waiting for a decision: the dot
     marks: Marks  # stars, colour label, flag: their badges
+    conflict: bool = False  # a sidecar conflict waits for a decision: its badge
 
 
 def marks_of(brief: PhotoBrief) -> Marks:
@@ -250,7 +251,14 @@ class PhotoGridModel(QAbstractListModel):
         if role == CellRole:
             thumb = self._thumbs.pixmap(b.id, b.hash)
             return Cell(
-                b.name, thumb, b.status, self.score(row), b.confirmed, b.to_review, marks_of(b)
+                b.name,
+                thumb,
+                b.status,
+                self.score(row),
+                b.confirmed,
+                b.to_review,
+                marks_of(b),
+                bool(b.conflict),
             )
         if role == MarksRole:
             return marks_of(b)
@@ -268,6 +276,8 @@ class PhotoGridModel(QAbstractListModel):
                 lines.append(f"{b.width} × {b.height}")
             if b.status == "missing":
                 lines.append("not found: its drive may be unplugged")
+            if b.conflict:
+                lines.append("a mark changed here and in its sidecar: right-click to decide")
             if b.confirmed:
                 lines.append(plural(b.confirmed, "confirmed tag"))
             if b.to_review:

@@ -49,6 +49,7 @@ class MarksController(QObject):
         for host in (page.grid, page.photo):
             self._keys(host)
         page.grid.selection_changed.connect(lambda _ids: self.show_marks())
+        page.grid.conflicts_decided.connect(self.decide_conflicts)
         # The panel shows the current photo's marks as the grid has them, whatever changed them.
         page.model.dataChanged.connect(self._rows_changed)
         page.model.modelReset.connect(self.show_marks)
@@ -84,6 +85,23 @@ class MarksController(QObject):
             self.refresh(ids)  # the cells show what is stored
 
         job = partial(marks_ops.rate_ids, ids=ids, stars=stars, label=label, flag=flag)
+        if self.bridge.submit(job, done, failed=failed) is None:
+            failed(RuntimeError("another ClipDesk process has the catalog (read-only here)"))
+
+    def decide_conflicts(self, ids: list[int], take_file: bool) -> None:
+        """A sidecar conflict decided (the grid's menu): the sidecar's values become the
+        photos' marks (Ctrl+Z takes it back), or ClipDesk's stay for the next export."""
+        from clipdesk.ops import conflicts as conflict_ops
+
+        def done(_changes) -> None:
+            side = "the sidecar's marks" if take_file else "ClipDesk's marks (export writes them)"
+            self.message.emit(f"{plural(len(ids), 'photo')}: took {side}")
+            self.refresh(ids)
+
+        def failed(exc: BaseException) -> None:
+            self.message.emit(f"Conflict not decided: {exc}")
+
+        job = partial(conflict_ops.resolve, photo_ids=list(ids), take_file=take_file)
         if self.bridge.submit(job, done, failed=failed) is None:
             failed(RuntimeError("another ClipDesk process has the catalog (read-only here)"))
 

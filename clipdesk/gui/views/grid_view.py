@@ -12,7 +12,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPalette
+from PySide6.QtGui import QAction, QColor, QFont, QPainter, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
@@ -77,7 +77,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         box = QRect(0, r.y() + PAD - 2, self.size, self.size)
         box.moveLeft(r.x() + (r.width() - self.size) // 2)
         cell = index.data(CellRole) or EMPTY  # one call for everything: paint runs per cell
-        name, pixmap, status, score, confirmed, to_review, marks = cell
+        name, pixmap, status, score, confirmed, to_review, marks, conflict = cell
         if pixmap is not None and not pixmap.isNull():
             scaled = pixmap.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, scaled.width(), scaled.height())
@@ -99,6 +99,10 @@ class ThumbnailDelegate(QStyledItemDelegate):
             self._badge(painter, box, f"{score:.2f}")
         if confirmed:  # Lightroom and digiKam mark tagged photos; so do we
             self._badge(painter, box, f"✓ {confirmed}", QColor("#2e7d32"), left=True)
+        if conflict:  # its sidecar and ClipDesk changed a mark both: right-click decides
+            self._badge(
+                painter, box, "≠ XMP", QColor("#c62828"), left=True, line=int(confirmed > 0)
+            )
         if to_review:  # a dot: suggestions wait for a decision
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor("#ef6c00"))
@@ -127,7 +131,12 @@ class ThumbnailDelegate(QStyledItemDelegate):
 
     @staticmethod
     def _badge(
-        painter: QPainter, box: QRect, text: str, colour: QColor | None = None, left=False
+        painter: QPainter,
+        box: QRect,
+        text: str,
+        colour: QColor | None = None,
+        left=False,
+        line: int = 0,
     ) -> None:
         painter.save()
         font = QFont(painter.font())
@@ -135,7 +144,8 @@ class ThumbnailDelegate(QStyledItemDelegate):
         painter.setFont(font)
         w = painter.fontMetrics().horizontalAdvance(text) + 8
         x = box.left() + 2 if left else box.right() - w - 2
-        rect = QRect(x, box.top() + 2, w, painter.fontMetrics().height() + 2)
+        h = painter.fontMetrics().height() + 2
+        rect = QRect(x, box.top() + 2 + line * (h + 2), w, h)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour or QColor(0, 0, 0, 150))
         painter.drawRoundedRect(rect, 3, 3)
@@ -149,6 +159,7 @@ class PhotoGrid(QListView):
 
     similar_requested = Signal(int)  # photo id
     open_requested = Signal(int)  # photo id
+    conflicts_decided = Signal(list, bool)  # photo ids, take the sidecar's values
     selection_changed = Signal(list)  # selected photo ids, current first
 
     def __init__(self, model: PhotoGridModel, size: int = 160, parent=None):
@@ -281,4 +292,27 @@ class PhotoGrid(QListView):
         menu = QMenu(self)
         menu.addAction("Find similar photos", lambda: self.similar_requested.emit(pid))
         menu.addAction("Open", lambda: self.open_requested.emit(pid))
+        for action in self.conflict_actions(pid):
+            menu.addAction(action)
         menu.exec(self.viewport().mapToGlobal(pos))
+
+    def conflict_actions(self, pid: int) -> list[QAction]:
+        """The decisions on sidecar conflicts, for the selection (or the photo clicked) when
+        one of them has a conflict: take the sidecar's values, or keep ClipDesk's."""
+        model = self.model()
+        ids = self.selected_ids() if pid in self.selected_ids() else [pid]
+        rows = [model.row_of(i) for i in ids]
+        torn = [
+            i
+            for i, row in zip(ids, rows, strict=True)
+            if row is not None and (cell := model.index(row).data(CellRole)) and cell.conflict
+        ]
+        if not torn:
+            return []
+        whose = f"these {len(torn)} photos" if len(torn) > 1 else "this photo"
+        take = QAction(f"Sidecar conflict: take the sidecar's marks for {whose}", self)
+        keep = QAction(f"Sidecar conflict: keep ClipDesk's marks for {whose}", self)
+        keep.setToolTip("The next export writes them into the sidecar")
+        take.triggered.connect(lambda: self.conflicts_decided.emit(torn, True))
+        keep.triggered.connect(lambda: self.conflicts_decided.emit(torn, False))
+        return [take, keep]
