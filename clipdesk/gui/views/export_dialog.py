@@ -7,7 +7,6 @@ user later removes is also removed from the sidecar next time), and reports prog
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from clipdesk.gui.adapters.worker_bridge import WorkerBridge
+from clipdesk.pathnames import shown
 from clipdesk.settings import Settings
 from clipdesk.wording import plural
 
@@ -43,7 +43,7 @@ def report_lines(report, limit: int = MAX_LINES) -> list[str]:
     for o in report.outcomes:
         if o.outcome != "skipped" and o.changes():
             changes = ["−" + c[1:] if c.startswith("-") else c for c in o.changes()]
-            lines.append(f"{Path(o.sidecar).name if o.sidecar else o.photo}: {' '.join(changes)}")
+            lines.append(f"{shown(str(o.sidecar or o.photo))}: {' '.join(changes)}")
     if len(lines) > limit:
         lines = lines[:limit] + [f"… and {len(lines) - limit:,} more"]
     return lines
@@ -187,14 +187,15 @@ class ExportDialog(QDialog):
         if dry_run:
             text = (
                 f"Dry run: {plural(report.written, 'sidecar')} would be written, "
-                f"{report.unchanged:,} already up to date, "
+                f"{plural(report.unchanged, 'photo')} with nothing new to write, "
                 f"{plural(len(report.skipped), 'photo')} would be skipped."
             )
             self.write_button.setEnabled(report.written > 0)
         else:
             text = (
-                f"Done: {plural(report.written, 'sidecar')} written, {report.unchanged:,} "
-                f"already up to date, {plural(len(report.skipped), 'photo')} skipped."
+                f"Done: {plural(report.written, 'sidecar')} written, "
+                f"{plural(report.unchanged, 'photo')} with nothing new to write, "
+                f"{plural(len(report.skipped), 'photo')} skipped."
             )
         if report.cancelled:
             text += " Cancelled before the end."

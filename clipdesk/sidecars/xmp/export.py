@@ -150,7 +150,7 @@ class ExportReport:
                 "(`clipdesk conflicts`)"
             )
         if self.unchanged:
-            text += " (unchanged: the sidecar already holds exactly these keywords and rating)"
+            text += " (unchanged: nothing new to write, or the sidecar holds it already)"
         return text + (" (cancelled)" if self.cancelled else "")
 
 
