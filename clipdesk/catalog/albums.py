@@ -8,6 +8,7 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 
+from clipdesk.catalog.browse import PhotoFilter
 from clipdesk.catalog.db import Catalog
 
 
@@ -21,6 +22,32 @@ class AlbumFilter:
     flag: str | None = None  # 'pick', 'reject' or 'none'
     taken_from: str | None = None  # 'YYYY-MM-DD'
     taken_to: str | None = None
+
+    @classmethod
+    def of(cls, text: str, flt: PhotoFilter) -> AlbumFilter:
+        """A search (``text``, maybe empty) within a filter, to keep (a folder is not kept)."""
+        return cls(
+            text,
+            flt.include_tags,
+            flt.exclude_tags,
+            flt.min_stars,
+            flt.label,
+            flt.flag,
+            flt.taken_from,
+            flt.taken_to,
+        )
+
+    def photo_filter(self) -> PhotoFilter:
+        """The filter part (the text search aside)."""
+        return PhotoFilter(
+            include_tags=self.tags,
+            exclude_tags=self.no_tags,
+            taken_from=self.taken_from,
+            taken_to=self.taken_to,
+            min_stars=self.min_stars,
+            label=self.label,
+            flag=self.flag,
+        )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -40,16 +40,7 @@ def add(
         from clipdesk.ops.search import read_query
 
         read_query(text)  # a query that cannot be read fails now, not when the album opens
-    saved = AlbumFilter(
-        text,
-        flt.include_tags,
-        flt.exclude_tags,
-        flt.min_stars,
-        flt.label,
-        flt.flag,
-        flt.taken_from,
-        flt.taken_to,
-    )
+    saved = AlbumFilter.of(text, flt)
     if not text and not flt.active:
         raise OpError("an album needs a search or a filter: text, --tag, --min-stars, ...")
     try:
@@ -84,16 +75,7 @@ def _unknown(lib: Library, name: str) -> str:
 
 
 def photo_filter(album: Album) -> PhotoFilter:
-    f = album.filter
-    return PhotoFilter(
-        include_tags=f.tags,
-        exclude_tags=f.no_tags,
-        taken_from=f.taken_from,
-        taken_to=f.taken_to,
-        min_stars=f.min_stars,
-        label=f.label,
-        flag=f.flag,
-    )
+    return album.filter.photo_filter()
 
 
 @dataclass(frozen=True)

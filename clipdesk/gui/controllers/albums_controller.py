@@ -51,16 +51,7 @@ def _read(catalog: Catalog) -> list[AlbumRow]:
 
 
 def _saved_filter(text: str, flt: PhotoFilter) -> AlbumFilter:
-    return AlbumFilter(
-        text,
-        flt.include_tags,
-        flt.exclude_tags,
-        flt.min_stars,
-        flt.label,
-        flt.flag,
-        flt.taken_from,
-        flt.taken_to,
-    )
+    return AlbumFilter.of(text, flt)
 
 
 class AlbumsController(QObject):
