@@ -1,7 +1,7 @@
 """``clipdesk``: the desktop application, and the headless commands.
 
     clipdesk                         open the window
-    clipdesk add PATH...             add folders and index them
+    clipdesk add FOLDER...           add folders and index them
     clipdesk index                   bring every known folder up to date
     clipdesk search "TEXT"           photos matching a description
     clipdesk similar PHOTO           photos like an example photo
@@ -10,12 +10,12 @@
     clipdesk vocab / tags / tag / undo / review / retrain    tagging (see --help)
     clipdesk export / import-keywords                        XMP sidecars
     clipdesk conflicts               marks changed both here and in a sidecar; decide them
-    clipdesk watch [PATH...]         watch the folders and index what changes, until Ctrl-C
+    clipdesk watch [FOLDER...]       watch the folders and index what changes, until Ctrl-C
     clipdesk repair                  back up a damaged catalog and recover what can be read
     clipdesk forget --missing [PATH...]   forget photos whose files are gone, with their tags
     clipdesk faces PHOTO / people    the faces on a photo; people and clusters (see --help)
     clipdesk rate PHOTO... / list / albums   stars, labels, flags; list by them; smart albums
-    clipdesk cluster-embed SRC... --output DIR    embed an archive on a Ray cluster
+    clipdesk cluster-embed FOLDER... --output DIR    embed an archive on a Ray cluster
     clipdesk import-embeddings DIR   bring a cluster run's vectors into this library
 
 Every command takes ``--home DIR`` (or ``$CLIPDESK_HOME``) and ``--model``. Each command
@@ -140,7 +140,22 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for group in GROUPS:
         group.add_parsers(sub, common)
+    _describe_commands(p)
     return p
+
+
+def _describe_commands(parser: argparse.ArgumentParser) -> None:
+    """Every command's own ``--help`` says what it does: a command with no description of
+    its own gets its one-line help from the command list, as a sentence."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {a.dest: a.help for a in action._choices_actions}
+        for name, command in action.choices.items():
+            text = helps.get(name)
+            if command.description is None and text:
+                command.description = text[0].upper() + text[1:] + "."
+            _describe_commands(command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

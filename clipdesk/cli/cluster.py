@@ -20,7 +20,7 @@ def add_parsers(sub, common) -> None:
         parents=[common],
         help="embed photo folders on a Ray cluster into Parquet shards (clipdesk[cluster])",
     )
-    ce.add_argument("sources", nargs="+", metavar="SRC", help="photo folders (on every node)")
+    ce.add_argument("sources", nargs="+", metavar="FOLDER", help="photo folders (on every node)")
     ce.add_argument(
         "--output", required=True, metavar="DIR", help="shards folder or URI (s3://...)"
     )
@@ -77,7 +77,7 @@ def cmd_cluster_embed(library, args) -> int:
     s = run(cfg)
     where = "GPU" if s.gpus_per_actor else "CPU"
     print(
-        f"{s.listed} photos listed: {s.embedded} embedded, {s.skipped} already done, "
+        f"{plural(s.listed, 'photo')} listed: {s.embedded} embedded, {s.skipped} already done, "
         f"{s.failed} failed; {s.rate:.1f} photos/s on {plural(s.actors, where + ' model actor')}, "
         f"{s.model}"
     )
@@ -101,7 +101,8 @@ def cmd_import_embeddings(library, args) -> int:
     check_shards(library, args.output)  # every row first: a bad shard imports nothing
     r = import_embeddings(library, args.output, only_known=args.only_known)
     print(
-        f"{r.rows} vectors read ({r.rate:.0f}/s): {len(r.adopted)} photos of this library "
+        f"{plural(r.rows, 'vector')} read ({r.rate:.0f}/s): {plural(len(r.adopted), 'photo')} "
+        "of this library "
         f"took theirs ({r.tagged} tagged), {r.pending} wait for their photos (a later "
         "`clipdesk add` of their folder takes them instead of embedding)"
     )

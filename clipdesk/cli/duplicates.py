@@ -77,12 +77,18 @@ def add_parsers(sub, common) -> None:
     )
 
 
+# The columns of a photo's line, under the header: the mark (* the keeper, x rejected),
+# pixels, file size, likeness to the keeper (blank for the keeper), kind, when taken, path.
+HEADER = f"  {'pixels':>11}  {'size':>8}  {'alike':>5}  {'kind':<12}  {'taken':<19}  path"
+
+
 def _describe(m) -> str:
     size = f"{m.width}x{m.height}" if m.width and m.height else "?x?"
-    taken = f"  {m.taken_at}" if m.taken_at else ""
     weight = f"{m.size / 1e6:.1f} MB" if m.size >= 1e6 else f"{m.size / 1e3:.0f} KB"
-    kind = "keeper" if m.kind is None else m.kind.label
-    return f"{size:>11}  {weight:>8}  {m.score:.3f}  {kind:<12}{taken}"
+    keeper = m.kind is None
+    alike = "" if keeper else f"{m.score:.3f}"
+    kind = "keeper" if keeper else m.kind.label
+    return f"{size:>11}  {weight:>8}  {alike:>5}  {kind:<12}  {m.taken_at or '':<19}"
 
 
 def _rejecting(args) -> set[Kind]:
@@ -129,6 +135,7 @@ def cmd_duplicates(library, args) -> int:
     print(
         f"{plural(len(groups), 'group')}, {plural(photos, 'photo')} (besides {keepers}: {others})"
     )
+    print(f"\n{HEADER}")
     for n, g in enumerate(groups, 1):
         mixed = len({m.kind for m in g.members[1:]}) > 1  # then say how many of each
         print(f"\ngroup {n}: {g.kind.group_label}" + (f" ({count_kinds(g.members)})" * mixed))

@@ -15,8 +15,16 @@ EXIT_OK = 0
 
 
 def add_parsers(sub, common) -> None:
-    a = sub.add_parser("add", parents=[common], help="add photo folders and index them")
-    a.add_argument("paths", nargs="+", metavar="PATH")
+    a = sub.add_parser(
+        "add",
+        parents=[common],
+        help="add photo folders and index them",
+        description="Add photo folders to the library (their subfolders too) and index them: "
+        "thumbnails, the model's embedding of each photo, its keywords and tag suggestions. "
+        "The first run loads the model (and may download it); later runs index only what "
+        "changed. Photo files are never changed.",
+    )
+    a.add_argument("paths", nargs="+", metavar="FOLDER", help="folders of photos")
     ix = sub.add_parser("index", parents=[common], help="bring every known folder up to date")
     ix.add_argument(
         "--retry-failed",
@@ -34,6 +42,10 @@ def add_parsers(sub, common) -> None:
         "repair",
         parents=[common],
         help="back up a damaged catalog and recover what can be read from it",
+        description="Check the catalog; if it is damaged, back it up beside itself, rebuild it "
+        "from every row that can still be read and say what was kept (the next `clipdesk "
+        "index` finds the photos again and re-embeds what was lost). A healthy catalog is left "
+        "as it is. Close the window and `clipdesk watch` first.",
     )
     st = sub.add_parser("status", parents=[common], help="model, backend, counts, failed files")
     st.add_argument("--json", action="store_true", help="print JSON")
@@ -102,16 +114,18 @@ def _index(library, args, folder_ids=None) -> int:
         # library to be indexed, and when this command returns it is), instead of
         # embedding the same photos a second time alongside the first. The model loads
         # only if a photo needs embedding or a tag vector is missing.
-        with ProgressPrinter(sys.stderr, label) as printer:
+        with ProgressPrinter(sys.stderr, label, library.engine.model_name) as printer:
+            library.on_model_load = printer.loading
             result, after = steps.index(library, folder_ids, printer, cancel, _tell)
     finally:
         signal.signal(signal.SIGINT, old)
+        library.on_model_load = None
     if not result.started:
         print("stopped before indexing: another index run is still in progress")
         return 130
     s = result.scan
     print(
-        f"{s.seen} photos seen ({s.added} new, {s.changed} changed, {s.moved} moved, "
+        f"{plural(s.seen, 'photo')} seen ({s.added} new, {s.changed} changed, {s.moved} moved, "
         f"{s.missing} missing), {result.embedded} embedded, "
         f"{len(result.failed) + len(s.errors)} skipped"
     )
@@ -141,7 +155,7 @@ def cmd_add(library, args) -> int:
 
 def cmd_index(library, args) -> int:
     if not library.catalog.folders():
-        raise Fatal("no folders yet: add one with `clipdesk add PATH`")
+        raise Fatal("no folders yet: add one with `clipdesk add FOLDER`")
     if args.retry_failed:
         from clipdesk.ops import folders as folder_ops
 

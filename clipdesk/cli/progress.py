@@ -6,17 +6,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, TextIO
 
 from clipdesk.embedding.hooks import megabytes
+from clipdesk.wording import plural
 
 if TYPE_CHECKING:
     from clipdesk.progress import Progress
 
 
 class ProgressPrinter:
-    """A progress callback: a tqdm bar on a terminal, nothing on a pipe (the summary follows)."""
+    """A progress callback: a tqdm bar on a terminal, nothing on a pipe (the summary follows),
+    except the first run's ONNX export, a long wait said on both."""
 
-    def __init__(self, stream: TextIO, label: str):
+    def __init__(self, stream: TextIO, label: str, model: str = "the model"):
         self.stream = stream
         self.label = label
+        self.model = model
         self.bar = None
         self.tty = hasattr(stream, "isatty") and stream.isatty()
 
@@ -31,7 +34,10 @@ class ProgressPrinter:
         if not self.tty:
             return
         if p.phase == "scan":
-            print(f"scanning folders ({self.label})...", file=self.stream, flush=True)
+            if p.total:  # the scan is done: what it found
+                print(f"found {plural(p.total, 'photo')}", file=self.stream, flush=True)
+            else:
+                print(f"scanning folders ({self.label})...", file=self.stream, flush=True)
             return
         if p.phase == "embed":
             if self.bar is None:
@@ -43,6 +49,17 @@ class ProgressPrinter:
             self.bar.n = p.done
             self.bar.set_postfix_str(f"{p.failed} skipped" if p.failed else "", refresh=False)
             self.bar.refresh()
+
+    def loading(self, exporting: bool) -> None:
+        """The model is about to load (``Library.on_model_load``); ``exporting``: first into
+        ONNX for this computer, once, which takes a while."""
+        if exporting:
+            note = " (first run: exporting it to ONNX, once; this can take a minute)"
+        elif self.tty:
+            note = ""
+        else:
+            return
+        print(f"loading {self.model}{note}...", file=self.stream, flush=True)
 
 
 class DownloadPrinter:

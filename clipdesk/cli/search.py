@@ -42,7 +42,9 @@ def add_parsers(sub, common) -> None:
             "than the relevance cut-off are counted, not listed (--all lists them)."
         ),
     )
-    s.add_argument("text", type=args_.text, nargs="?", help="the query (quote it as one)")
+    s.add_argument(
+        "text", type=args_.text, nargs="?", metavar="TEXT", help="the query (quote it as one)"
+    )
     s.add_argument(
         "--like",
         action="append",
@@ -52,7 +54,7 @@ def add_parsers(sub, common) -> None:
         "with text: photos like it with what the text says",
     )
     m = sub.add_parser("similar", parents=[common], help="find photos like an example photo")
-    m.add_argument("photo")
+    m.add_argument("photo", metavar="PHOTO", help="the example: in the library or any image file")
     for cmd in (s, m):
         cmd.add_argument("--limit", type=args_.positive_int, default=20, help="at least 1")
         cmd.add_argument("--json", action="store_true", help="print JSON")

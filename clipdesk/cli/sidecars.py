@@ -157,8 +157,8 @@ def cmd_import_keywords(library, args) -> int:
         print(f"skipped  {shown(path)}: {shown(reason)}", file=sys.stderr)
     faces = f"; {plural(report.faces, 'face')} from face regions" if report.faces else ""
     print(
-        f"{report.keywords} keywords imported on {report.photos} photos; "
-        f"{len(report.new_tags)} new tags{faces}"
+        f"{plural(report.keywords, 'keyword')} imported on {plural(report.photos, 'photo')}; "
+        f"{plural(len(report.new_tags), 'new tag')}{faces}"
     )
     return EXIT_OK
 

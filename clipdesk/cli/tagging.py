@@ -10,13 +10,18 @@ from clipdesk.pathnames import shown
 from clipdesk.wording import plural
 
 EXIT_OK = 0
+# Under `clipdesk review`'s list: how to act on it.
+REVIEW_HINT = (
+    "decide each with `clipdesk tag PHOTO --confirm TAG` (it is right) or `--reject TAG` "
+    "(it is wrong); the model learns from both"
+)
 
 
 def add_parsers(sub, common) -> None:
     v = sub.add_parser("vocab", parents=[common], help="import or export the tag vocabulary")
     vsub = v.add_subparsers(dest="vocab_command", metavar="ACTION", required=True)
     vi = vsub.add_parser("import", parents=[common], help="merge a YAML or JSON vocabulary")
-    vi.add_argument("file")
+    vi.add_argument("file", metavar="FILE", help="a .yaml, .yml or .json vocabulary")
     vi.add_argument(
         "--replace",
         action="store_true",
@@ -29,30 +34,65 @@ def add_parsers(sub, common) -> None:
     )
     vc.add_argument("--json", action="store_true", help="print JSON")
     ve = vsub.add_parser("export", parents=[common], help="write the vocabulary (stdout: -)")
-    ve.add_argument("file", nargs="?", default="-")
+    ve.add_argument(
+        "file", nargs="?", default="-", metavar="FILE", help="where to write it (default -: stdout)"
+    )
     ve.add_argument("--format", choices=("yaml", "json"), help="default: from the file name")
 
     t = sub.add_parser("tags", parents=[common], help="a photo's tags with state and score")
-    t.add_argument("photo")
+    t.add_argument("photo", metavar="PHOTO", help="a photo of the library")
     t.add_argument("--json", action="store_true", help="print JSON")
 
-    g = sub.add_parser("tag", parents=[common], help="confirm, reject or add a tag on photos")
-    g.add_argument("photos", nargs="+", metavar="PHOTO")
+    g = sub.add_parser(
+        "tag",
+        parents=[common],
+        help="confirm, reject or add a tag on photos",
+        description="Decide a tag on photos: --confirm TAG (it is right), --reject TAG (it is "
+        "wrong: never suggested there again) or --add TAG (a tag of your own, created if new). "
+        "The model learns from each decision; `clipdesk undo` takes the last one back.",
+    )
+    g.add_argument("photos", nargs="+", metavar="PHOTO", help="photos of the library")
     act = g.add_mutually_exclusive_group(required=True)
-    act.add_argument("--confirm", metavar="TAG", type=args_.text)
-    act.add_argument("--reject", metavar="TAG", type=args_.text)
+    act.add_argument(
+        "--confirm", metavar="TAG", type=args_.text, help="the tag is right on these photos"
+    )
+    act.add_argument(
+        "--reject",
+        metavar="TAG",
+        type=args_.text,
+        help="the tag is wrong on these photos (never suggested on them again)",
+    )
     act.add_argument("--add", metavar="TAG", type=args_.text, help="add a tag (created if new)")
 
-    sub.add_parser("undo", parents=[common], help="undo the last tag decision")
+    sub.add_parser(
+        "undo",
+        parents=[common],
+        help="undo the last tag decision",
+        description="Take back the last decision: a tag confirmed, rejected or added (on all "
+        "the photos it was made on at once), an action on faces or a change of marks, "
+        "whichever came last. Run it again to take back the one before.",
+    )
 
     r = sub.add_parser(
-        "review", parents=[common], help="the suggestions the model is least sure of"
+        "review",
+        parents=[common],
+        help="the suggestions the model is least sure of",
+        description="List the undecided suggestions the model is least sure of, one a line: "
+        "score, whether it is suggested now, tag, photo. Deciding these teaches the model "
+        "most: `clipdesk tag PHOTO --confirm TAG` or `--reject TAG`.",
     )
     r.add_argument("--tag", type=args_.text, help="only this tag")
     r.add_argument("--limit", type=args_.positive_int, default=20, help="at least 1")
     r.add_argument("--json", action="store_true", help="print JSON")
 
-    sub.add_parser("retrain", parents=[common], help="retrain from corrections and re-score")
+    sub.add_parser(
+        "retrain",
+        parents=[common],
+        help="retrain from corrections and re-score",
+        description="Retrain every tag that has decisions from all of them, then re-score the "
+        "whole library, and report each tag's held-out precision and recall. Decisions are "
+        "learned as they are made; this is for starting over, e.g. after many changes.",
+    )
 
 
 def _learn_unless_watched(library) -> None:
@@ -63,32 +103,43 @@ def _learn_unless_watched(library) -> None:
 
 
 def cmd_vocab(library, args) -> int:
-    from clipdesk.ops import learning
     from clipdesk.ops import vocabulary as vocab_ops
 
     if args.vocab_command == "import" and args.replace:
         r = vocab_ops.replace_vocabulary(library, args.file, args.dry_run)
         verb = ("would remove", "would add") if args.dry_run else ("removed", "added")
-        print(f"{verb[0]} {len(r.removed)} tags not in the file: " + ", ".join(r.removed[:20]))
+        removed = plural(len(r.removed), "tag")
+        print(f"{verb[0]} {removed} not in the file: " + ", ".join(r.removed[:20]))
         if r.kept:
-            print(f"kept {len(r.kept)} tags with your decisions: " + ", ".join(r.kept[:20]))
-        print(f"{verb[1]} {r.added} tags, updated {r.updated}")
+            kept = plural(len(r.kept), "tag")
+            print(f"kept {kept} with your decisions: " + ", ".join(r.kept[:20]))
+        print(f"{verb[1]} {plural(r.added, 'tag')}, updated {r.updated:,}")
+        if not args.dry_run:
+            _suggestions_wait(library)
         return EXIT_OK
     if args.vocab_command == "check":
         return _vocab_check(library, args)
     if args.vocab_command == "import":
         added, updated = vocab_ops.import_vocabulary(library, args.file)
-        print(f"{added} tags added, {updated} updated")
-        if learning.pending(library):  # new prompts: this command does not load the model
-            print("their suggestions come with the next `clipdesk index` (or `clipdesk watch`)")
+        print(f"{plural(added, 'tag')} added, {updated:,} updated")
+        _suggestions_wait(library)
         return EXIT_OK
     fmt = args.format or ("json" if args.file.endswith(".json") else "yaml")
     if args.file == "-":
         sys.stdout.write(vocab_ops.vocabulary_text(library, fmt)[0])
     else:
         n = vocab_ops.export_vocabulary(library, args.file, fmt)
-        print(f"wrote {n} tags to {args.file}")
+        print(f"wrote {plural(n, 'tag')} to {args.file}")
     return EXIT_OK
+
+
+def _suggestions_wait(library) -> None:
+    """After an import: where tags wait for the model (new prompts; `vocab` never loads
+    it), say when their suggestions come."""
+    from clipdesk.ops import learning
+
+    if learning.pending(library):
+        print("their suggestions come with the next `clipdesk index` (or `clipdesk watch`)")
 
 
 def _vocab_check(library, args) -> int:
@@ -103,11 +154,14 @@ def _vocab_check(library, args) -> int:
         return EXIT_OK
     photos = checks[0].photos
     if not photos:
-        print(f"{len(checks)} tags; no photo is embedded yet: `clipdesk index` first")
+        print(f"{plural(len(checks), 'tag')}; no photo is embedded yet: `clipdesk index` first")
         return EXIT_OK
     seen = [c for c in checks if c.seen]
     library_size = plural(photos, "photo")
-    print(f"{len(seen)} of {len(checks)} tags can be suggested in this library ({library_size}):")
+    print(
+        f"{len(seen)} of {plural(len(checks), 'tag')} can be suggested in this library "
+        f"({library_size}):"
+    )
     width = max(len(c.path) for c in seen) if seen else 0
     for c in sorted(seen, key=lambda c: -c.suggested):
         how = "  (learned from your corrections)" if c.taught else ""
@@ -116,7 +170,7 @@ def _vocab_check(library, args) -> int:
         )
     unseen = [c for c in checks if not c.seen]
     if unseen:
-        print(f"{len(unseen)} tags are not suggested:")
+        print(f"{plural(len(unseen), 'tag')} {'is' if len(unseen) == 1 else 'are'} not suggested:")
         for c in unseen:
             print(f"  {c.path}: {c.reason()}")
     return EXIT_OK
@@ -142,16 +196,23 @@ def cmd_tag(library, args) -> int:
 
     ids = tag_ops.photo_ids(library, args.photos)
     if args.add:
-        tag_id = tag_ops.add_tag(library, ids, args.add)
-        path, state = tag_ops.tag_path(library, tag_id), tag_ops.CONFIRMED
-        n = len(ids)
+        done = tag_ops.add(library, ids, args.add)
     else:
         tag = tag_ops.find_tag(library, args.confirm or args.reject)
         state = tag_ops.REJECTED if args.reject else tag_ops.CONFIRMED
-        n, path = tag_ops.decide(library, ids, tag.id, state), tag.path
+        done = tag_ops.decide(library, ids, tag.id, state)
     _learn_unless_watched(library)
-    print(f"{path}: {state} on {plural(n, 'photo')}")
+    print(decided_words(done))
     return EXIT_OK
+
+
+def decided_words(done) -> str:
+    """A tag decision in one line: on how many photos it changed, and on how many it was
+    already so (then nothing changed there)."""
+    if not done.changed:
+        return f"{done.path}: already {done.state} on {plural(done.already, 'photo')}; no change"
+    already = f" (already on {plural(done.already, 'other')})" if done.already else ""
+    return f"{done.path}: {done.state} on {plural(done.changed, 'photo')}{already}"
 
 
 def cmd_undo(library, args) -> int:
@@ -176,6 +237,8 @@ def cmd_review(library, args) -> int:
     for i in items:
         mark = "suggested" if i.suggested else "not yet"
         print(f"{i.score:.2f}  {mark:9s}  {i.tag}  {shown(i.path)}")
+    # what to do with the list, on stderr (as search's notes): the list stays for pipes
+    print(REVIEW_HINT if items else "nothing to review", file=sys.stderr)
     return EXIT_OK
 
 

@@ -19,7 +19,7 @@ def add_parsers(sub, common) -> None:
         parents=[common],
         help="watch the folders and index what changes, until Ctrl-C",
     )
-    w.add_argument("paths", nargs="*", metavar="PATH", help="folders to add first")
+    w.add_argument("paths", nargs="*", metavar="FOLDER", help="folders to add first")
     w.add_argument(
         "--poll-interval",
         type=float,
@@ -140,7 +140,7 @@ def cmd_watch(library, args) -> int:
         folder_ops.add_folders(library, args.paths)
     folders = library.catalog.folders()
     if not folders:
-        raise Fatal("no folders yet: add one with `clipdesk add PATH` or `clipdesk watch PATH`")
+        raise Fatal("no folders yet: add one with `clipdesk add FOLDER` or `clipdesk watch FOLDER`")
     library.close()  # the worker opens its own writer connection in its own thread
     library.check_model()  # a name that cannot work ends the command at once
     model = library.model_name

@@ -59,6 +59,8 @@ def find_photo(lib: Library, photo: str | Path):
 
 def _not_in_library(photo: str | Path) -> str:
     given = Path(photo).expanduser()
+    if not given.exists():  # a mistyped name: that is the news, not the library
+        return f"{shown(str(photo))} does not exist, and is not in the library: check its name"
     real = given.resolve()
     if str(real) != os.path.abspath(given):
         return (
@@ -69,11 +71,23 @@ def _not_in_library(photo: str | Path) -> str:
     return f"{shown(str(photo))} is not in the library (add its folder first)"
 
 
-def decide(lib: Library, photo_ids: list[int], tag_id: int, state: str) -> int:
-    """Confirm or reject a tag on photos, as one undoable step; the photos changed."""
+@dataclass(frozen=True)
+class Decided:
+    """What a decision did: ``changed`` photos took ``state``; ``already`` had it as the
+    user's own decision before, and were left as they were."""
+
+    tag_id: int
+    path: str
+    state: str
+    changed: int
+    already: int
+
+
+def decide(lib: Library, photo_ids: list[int], tag_id: int, state: str) -> Decided:
+    """Confirm or reject a tag on photos, as one undoable step."""
     n = corrections.decide(lib.catalog, photo_ids, tag_id, state)
     _decided(lib, photo_ids, [tag_id])
-    return n
+    return Decided(tag_id, tag_path(lib, tag_id), state, n, len(set(photo_ids)) - n)
 
 
 def _decided(lib: Library, photo_ids, tag_ids) -> None:
@@ -94,6 +108,11 @@ def typed_path(path: str) -> str:
 
 def add_tag(lib: Library, photo_ids: list[int], path: str) -> int:
     """Confirm a tag on photos, creating it (and its parents) when new; the tag's id."""
+    return add(lib, photo_ids, path).tag_id
+
+
+def add(lib: Library, photo_ids: list[int], path: str) -> Decided:
+    """:func:`add_tag`, saying what it did (``clipdesk tag --add``)."""
     path = typed_path(path)
     store = TagStore(lib.catalog)
     before = set(store.paths())
@@ -103,11 +122,11 @@ def add_tag(lib: Library, photo_ids: list[int], path: str) -> int:
     except VocabularyError as exc:
         raise OpError(str(exc)) from None
     created = set(store.paths()) - before
-    corrections.decide(lib.catalog, photo_ids, tag_id, CONFIRMED, created_tags=created)
+    n = corrections.decide(lib.catalog, photo_ids, tag_id, CONFIRMED, created_tags=created)
     if created:
         report(lib, changes(Change.VOCABULARY, tag_ids=created))
     _decided(lib, photo_ids, [tag_id])
-    return tag_id
+    return Decided(tag_id, tag_path(lib, tag_id), CONFIRMED, n, len(set(photo_ids)) - n)
 
 
 @dataclass(frozen=True)

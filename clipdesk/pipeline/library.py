@@ -89,6 +89,9 @@ class Library:
         # Hears what each action changed (an ops.changes.OpChanges): the worker's, or None.
         self.on_change: Callable[[Any], None] | None = None
         self.no_faces = False  # this run looks for no faces (the flag; the setting is kept)
+        # Hears that the model is about to load (its weights downloaded), and whether it is
+        # exported to ONNX first (``exports_first``): the terminal says so before the wait.
+        self.on_model_load: Callable[[bool], None] | None = None
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -180,6 +183,8 @@ class Library:
                     f"the weights for {self.model_name} are not downloaded yet; the photos are "
                     "tagged once they are"
                 )
+            if self.on_model_load is not None:
+                self._announce_load(self.on_model_load)
             self._embedder = load_embedder(
                 self.engine.model,
                 backend=self.engine.backend,
@@ -189,6 +194,33 @@ class Library:
                 download=self.download,
             )
         return self._embedder
+
+    def _announce_load(self, hear: Callable[[bool], None]) -> None:
+        """Tell ``hear`` whether the load exports the model first. Weights that must be
+        downloaded for that export come first, with their own progress (or their one-line
+        failure), so that the export is told just before it starts."""
+        try:
+            exporting = self.exports_first()
+            download = exporting and self.needs_download()
+        except ModuleNotFoundError:  # torch or open_clip will not import: the load says so
+            return
+        if download:
+            self.download_weights(self.download)
+        hear(exporting)
+
+    def exports_first(self) -> bool:
+        """Whether loading the model exports it to ONNX first (ONNX Runtime, and no cached
+        or prebuilt export yet): the long first load. Loads nothing."""
+        from clipdesk.embedding.backends import plan_backend
+        from clipdesk.embedding.onnx_runtime import cached_export
+        from clipdesk.embedding.prebuilt import missing_torch_stack
+
+        plan = plan_backend(self.engine.backend, self.engine.int8, ask_torch=False)
+        if plan is None or not plan.usable or plan.backend != "onnx":
+            return False  # torch runs it: nothing to export
+        if missing_torch_stack():
+            return False  # nothing to export with: loading says what to do
+        return cached_export(self._spec(), self.paths.model_weights, self.paths.onnx_models) is None
 
     def _spec(self) -> ModelSpec:
         model = self.engine.model

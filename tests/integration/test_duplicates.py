@@ -253,15 +253,20 @@ def test_the_terminal_says_each_groups_and_each_photos_kind(kinds_library):
     lines = _run(home, "duplicates").stdout.splitlines()
     counts = "1 exact copy, 3 copies of the same picture, 1 similar shot"
     assert lines[0] == f"1 group, 6 photos (besides the keeper: {counts})"
-    assert lines[2] == f"group 1: similar shots ({counts})"
-    photo = {line.rsplit("/", 1)[-1]: line for line in lines[3:9]}
+    # the columns are named (issue 31): pixels, file size, likeness to the keeper, ...
+    assert lines[2].split() == ["pixels", "size", "alike", "kind", "taken", "path"]
+    assert lines[4] == f"group 1: similar shots ({counts})"
+    rows = lines[5:11]
+    photo = {line.rsplit("/", 1)[-1]: line for line in rows}
     assert photo["scene_q60.jpg"].split()[4:6] == ["same", "picture"]
     assert photo["scene_small.png"].split()[4:6] == ["same", "picture"]
     assert photo["scene_turned.jpg"].split()[4:6] == ["same", "picture"]
     assert photo["scene_moved.jpg"].split()[4:6] == ["similar", "shot"]
-    keeper, exact = (line for line in lines[3:9] if line.endswith("/scene.jpg"))
-    assert keeper.startswith("* ") and keeper.split()[5] == "keeper"
+    keeper, exact = (line for line in rows if line.endswith("/scene.jpg"))
+    # the keeper's likeness to itself is no news: blank, not "1.000"
+    assert keeper.startswith("* ") and keeper.split()[4] == "keeper"
     assert exact.split()[4:6] == ["exact", "copy"]
+    assert float(exact.split()[3]) > 0.99
 
 
 def test_kind_keeps_only_those_photos_besides_each_keeper(kinds_library):

@@ -29,7 +29,7 @@ def test_links_are_followed_only_inside_the_library(home, tmp_path):
     os.symlink("2024", pictures / "latest")
 
     added = run("--model", "test", "add", str(pictures))
-    assert "1 photos seen (1 new" in added.stdout, added.stdout
+    assert "1 photo seen (1 new" in added.stdout, added.stdout
     skipped = [ln for ln in added.stdout.splitlines() if ln.startswith("  skipped")]
     assert skipped == [
         f"  skipped {pictures / 'Phone'}: a link out of the folder (to {dcim}): not followed; "
@@ -48,7 +48,7 @@ def test_links_are_followed_only_inside_the_library(home, tmp_path):
 
     # Added as advised: indexed once, under its own folder; both paths reach it.
     again = run("add", str(dcim))
-    assert "1 photos seen (1 new" in again.stdout
+    assert "1 photo seen (1 new" in again.stdout
     assert "Phone" not in again.stdout  # a link into the library is no skipped entry
     run("tag", str(pictures / "Phone" / "phone.jpg"), "--add", "Phone")
     assert "Phone" in run("tags", str(phone)).stdout

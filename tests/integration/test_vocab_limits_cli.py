@@ -138,7 +138,7 @@ def test_case_and_unicode_variants_find_the_existing_tag(home, tmp_path):
         "  - name: Cafe\u0301\n",
         encoding="utf-8",
     )
-    assert "1 tags added, 2 updated" in vocab(home, "import", str(f)).stdout
+    assert "1 tag added, 2 updated" in vocab(home, "import", str(f)).stdout
     after = {r[1]: r for r in catalog_rows(home)}
     assert len(after) == len(rows) + 1
     assert after["Red"][0] == rows["Red"][0] and json.loads(after["Red"][3]) == ["a scarlet thing"]
@@ -193,11 +193,11 @@ def test_a_big_flat_vocabulary_imports_in_one_go(home, tmp_path):
     )
     seeded_library(home)
     seeded = len(catalog_rows(home))
-    assert f"{n} tags added, 0 updated" in vocab(home, "import", str(flat)).stdout
+    assert f"{n:,} tags added, 0 updated" in vocab(home, "import", str(flat)).stdout
     assert len(catalog_rows(home)) == seeded + n
     # Again, in other case: every tag is found, none added.
     flat.write_text(flat.read_text().replace("name: tag", "name: TAG"))
-    assert f"0 tags added, {n} updated" in vocab(home, "import", str(flat)).stdout
+    assert f"0 tags added, {n:,} updated" in vocab(home, "import", str(flat)).stdout
     exported = tmp_path / "all.json"
     vocab(home, "export", str(exported))
     assert len(json.loads(exported.read_text())["tags"]) >= n

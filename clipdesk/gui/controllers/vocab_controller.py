@@ -24,6 +24,7 @@ from clipdesk.search.index import SearchCache
 from clipdesk.tagging import tagpath
 from clipdesk.tagging.store import TagRow, TagStore
 from clipdesk.tagging.vocabulary import default_prompts
+from clipdesk.wording import plural
 
 log = logging.getLogger(__name__)
 ID = Qt.ItemDataRole.UserRole
@@ -321,7 +322,7 @@ class VocabController(QObject):
             )
 
     def _imported(self, added: int, updated: int) -> None:
-        self.message.emit(f"Vocabulary imported: {added} tags added, {updated} updated")
+        self.message.emit(f"Vocabulary imported: {plural(added, 'tag')} added, {updated:,} updated")
         self.reader.notify_changed(now=True)
         self.load()
 
