@@ -71,15 +71,25 @@ def test_clipdesk_without_a_command_opens_the_window_before_torch(tmp_path):
 
 
 def test_welcome_says_what_downloads_and_where_it_runs(tmp_path):
-    text = plan_text("ViT-B-32-256:datacomp_s34b_b86k", "auto", False, tmp_path)
+    text = plan_text("ViT-B-32-256:datacomp_s34b_b86k", "auto", False, tmp_path, False)
     assert "605 MB" in text and str(tmp_path) in text
     assert "GPU if there is one, otherwise the CPU" in text
     cached = tmp_path / "models--laion--CLIP-ViT-B-32-256x256-DataComp-s34B-b86K"
     cached.mkdir()
     assert not needs_download("ViT-B-32-256:datacomp_s34b_b86k", tmp_path)
     assert "Nothing needs downloading" in plan_text(
-        "ViT-B-32-256:datacomp_s34b_b86k", "onnx", True, tmp_path
+        "ViT-B-32-256:datacomp_s34b_b86k", "onnx", True, tmp_path, False
     )
+
+
+def test_welcome_in_a_light_install_says_what_the_model_needs(tmp_path):
+    """No torch (`pip install clipdesk` without the export extra): the recommended model
+    cannot run yet, and the welcome says so and what to do, not that it downloads 605 MB."""
+    text = plan_text("ViT-B-32-256:datacomp_s34b_b86k", "auto", False, tmp_path, True)
+    assert "cannot run yet" in text and "clipdesk[export]" in text and "test model" in text
+    assert "605 MB" not in text
+    test = plan_text("test", "auto", False, tmp_path, True)
+    assert "runs on the CPU (ONNX Runtime)" in test and "GPU" not in test
     assert choice_for("test").describe().endswith("no download, very fast")
 
 

@@ -14,20 +14,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from clipdesk.embedding.prebuilt import prebuilt_root
+from clipdesk.embedding.prebuilt import missing_torch_stack, prebuilt_root
 from clipdesk.gui.adapters.model_choices import BACKENDS, choice_for, needs_download
 
 
-def plan_text(model: str, backend: str, int8: bool, weights_dir: Path) -> str:
-    """What will run, where, and what it downloads first (rich text)."""
+def plan_text(
+    model: str, backend: str, int8: bool, weights_dir: Path, torch_missing: bool | None = None
+) -> str:
+    """What will run, where, and what it downloads first (rich text). ``torch_missing``:
+    the light install (no torch or open_clip; found out here when None), which runs only a
+    model whose ONNX export it has: the test model's ships in the package."""
     choice = choice_for(model)
+    if torch_missing is None:
+        torch_missing = bool(missing_torch_stack())
     where = dict(BACKENDS).get(backend, backend)
-    if backend == "auto" and prebuilt_root() is not None:  # the bundle: no torch, no GPU
-        where = "the CPU (ONNX Runtime)"
+    if backend == "auto" and (prebuilt_root() is not None or torch_missing):
+        where = "the CPU (ONNX Runtime)"  # the bundle or the light install: no torch, no GPU
     elif backend == "auto":
         where = "your NVIDIA or Apple GPU if there is one, otherwise the CPU (ONNX Runtime)"
     if int8 and backend in ("auto", "onnx"):
         where += ", int8 on the CPU"
+    if torch_missing and model != "test" and prebuilt_root() is None:
+        return (
+            f"Tagging is set to use <b>{choice.label}</b>, which this installation cannot run "
+            "yet: ClipDesk turns a model into an ONNX graph once, with torch, and torch is not "
+            "installed. Install it with <code>pip&nbsp;install&nbsp;'clipdesk[export]'"
+            "</code> and start ClipDesk again; or try ClipDesk now with its small test model "
+            "(<i>Change model or backend…</i> below, then <i>ClipDesk's small test model</i>)."
+        )
     if needs_download(model, weights_dir):
         size = f"{choice.size_mb:,} MB" if choice.size_mb else "the model weights"
         download = (
