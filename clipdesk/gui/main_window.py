@@ -379,7 +379,7 @@ class MainWindow(QMainWindow):
     def open_export(self) -> ExportDialog:
         paths = []
         model, selected = self.library_page.model, self.library_page.grid.selected_ids()
-        for pid in selected if len(selected) > 1 else []:  # one photo: export all by default
+        for pid in selected:  # one photo selected: the dialog still offers all by default
             row = model.row_of(pid)
             b = model.brief(row) if row is not None else None
             if b is not None:

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from clipdesk.catalog import Catalog, flags
-from tests.support.gui import WAIT, wait_idle, wait_rows
+from tests.support.gui import WAIT, select, wait_idle, wait_rows
 
 pytestmark = pytest.mark.skipif(not shutil.which("exiftool"), reason="exiftool not installed")
 
@@ -38,4 +38,25 @@ def test_the_export_dialog_writes_the_reject_rating(library_home, shapes, open_w
         ["exiftool", "-j", "-XMP:Rating", f"{path}.xmp"], capture_output=True, text=True
     ).stdout
     assert json.loads(out)[0]["Rating"] == -1
+    dialog.close()
+
+
+def test_the_export_dialog_offers_the_selection_as_it_is(library_home, open_window, qtbot):
+    """None, one or several photos selected: the choice says which (never "The 0 selected
+    photos"), and all photos stay the default unless several are selected."""
+    window = open_window(library_home)
+    wait_rows(qtbot, window, 36)
+    dialog = window.open_export()
+    assert dialog.selected_photos.text() == "Selected photos (none is selected)"
+    assert dialog.all_photos.isChecked() and not dialog.selected_photos.isEnabled()
+    dialog.close()
+    select(qtbot, window, "red_circle.jpg")
+    dialog = window.open_export()
+    assert dialog.selected_photos.text() == "The selected photo"
+    assert dialog.all_photos.isChecked() and dialog.selected_photos.isEnabled()
+    dialog.close()
+    select(qtbot, window, "blue_square.jpg", Qt.KeyboardModifier.ControlModifier)
+    dialog = window.open_export()
+    assert dialog.selected_photos.text() == "The 2 selected photos"
+    assert dialog.selected_photos.isChecked()
     dialog.close()

@@ -78,9 +78,16 @@ class ExportDialog(QDialog):
         self.with_suggested = QRadioButton("Also suggestions above their threshold")
         self.confirmed_only.setChecked(True)
         self.all_photos = QRadioButton("All photos")
-        self.selected_photos = QRadioButton(f"The {len(selected):,} selected photos")
+        if not selected:
+            which = "Selected photos (none is selected)"
+        elif len(selected) == 1:
+            which = "The selected photo"
+        else:
+            which = f"The {len(selected):,} selected photos"
+        self.selected_photos = QRadioButton(which)
         self.selected_photos.setEnabled(bool(selected))
-        (self.selected_photos if selected else self.all_photos).setChecked(True)
+        # One photo selected is most often just the one being looked at: all, by default.
+        (self.selected_photos if len(selected) > 1 else self.all_photos).setChecked(True)
         layout = QVBoxLayout(self)
         for title, buttons in (
             ("Sidecar names", (self.naming_ext, self.naming_base)),
