@@ -5,17 +5,12 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QLabel,
-    QLineEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialogButtonBox, QLabel, QLineEdit, QWidget
+
+from clipdesk.gui.views.name_dialog import NamingDialog
 
 
-class AlbumDialog(QDialog):
+class AlbumDialog(NamingDialog):
     """Ask for an album's name; :meth:`name` is what the user typed, spaces tidied."""
 
     def __init__(
@@ -29,35 +24,12 @@ class AlbumDialog(QDialog):
             self,
         )
         intro.setWordWrap(True)
-        self.field = QLineEdit(self)
-        self.field.setAccessibleName("Album name")
-        self.field.setPlaceholderText("Album name (e.g. Best of 2024)")
-        self.note = QLabel(self)
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #616161;")
-        self.note.setMinimumHeight(self.note.fontMetrics().lineSpacing() * 2)
+        field = QLineEdit(self)
+        field.setAccessibleName("Album name")
+        field.setPlaceholderText("Album name (e.g. Best of 2024)")
         self.left_out = left_out  # what of the current view an album cannot keep
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(self.field)
-        layout.addWidget(self.note)
-        layout.addWidget(self.buttons)
-        self.field.textChanged.connect(self._typed)
+        self._lay_out(intro, field, QDialogButtonBox.StandardButton.Save)
         self._typed("")
-        self.setMinimumWidth(420)
-
-    def name(self) -> str:
-        return " ".join(self.field.text().split())
-
-    def existing(self) -> str | None:
-        """The album the typed name already belongs to (names ignore case), as it is spelled."""
-        typed = self.name().casefold()
-        return next((n for n in self.names if n.casefold() == typed), None)
 
     def _typed(self, _text: str) -> None:
         existing = self.existing()

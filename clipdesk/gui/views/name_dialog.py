@@ -32,7 +32,40 @@ def open_over(dialog: QDialog, focus: QWidget) -> None:
     dialog.open()
 
 
-class NameDialog(QDialog):
+class NamingDialog(QDialog):
+    """Asks for a name: an intro, the field, a note under it that ``_typed`` keeps up to date
+    as the user types (is the name taken already?), and the buttons."""
+
+    names: list[str]  # the names taken, as they are spelled
+
+    def _lay_out(self, intro: QLabel, field: QLineEdit, ok: QDialogButtonBox.StandardButton):
+        self.field = field
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #616161;")
+        self.note.setMinimumHeight(self.note.fontMetrics().lineSpacing() * 2)
+        self.buttons = QDialogButtonBox(ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        for widget in (intro, field, self.note, self.buttons):
+            layout.addWidget(widget)
+        field.textChanged.connect(self._typed)
+        self.setMinimumWidth(420)
+
+    def name(self) -> str:
+        return " ".join(self.field.text().split())
+
+    def existing(self) -> str | None:
+        """The name taken that the typed one is (names ignore case), as it is spelled."""
+        typed = self.name().casefold()
+        return next((n for n in self.names if n.casefold() == typed), None)
+
+    def _typed(self, _text: str) -> None:
+        raise NotImplementedError
+
+
+class NameDialog(NamingDialog):
     """Ask for a person's name; :meth:`name` is what the user typed, spaces tidied."""
 
     def __init__(
@@ -52,38 +85,15 @@ class NameDialog(QDialog):
         self.one_face = one_face  # one face named, not a person or group
         label = QLabel(prompt, self)
         label.setWordWrap(True)
-        self.field = QLineEdit(current, self)
-        self.field.setAccessibleName("Name")
-        self.field.setPlaceholderText("Name (e.g. Ross Geller)")
+        field = QLineEdit(current, self)
+        field.setAccessibleName("Name")
+        field.setPlaceholderText("Name (e.g. Ross Geller)")
         completer = QCompleter(sorted(self.names, key=str.casefold), self)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
-        self.field.setCompleter(completer)
-        self.note = QLabel(self)
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #616161;")
-        self.note.setMinimumHeight(self.note.fontMetrics().lineSpacing() * 2)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
-        )
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(label)
-        layout.addWidget(self.field)
-        layout.addWidget(self.note)
-        layout.addWidget(self.buttons)
-        self.field.textChanged.connect(self._typed)
+        field.setCompleter(completer)
+        self._lay_out(label, field, QDialogButtonBox.StandardButton.Ok)
         self._typed(current)
-        self.setMinimumWidth(420)
-
-    def name(self) -> str:
-        return " ".join(self.field.text().split())
-
-    def existing(self) -> str | None:
-        """The person the typed name already belongs to, as they are spelled."""
-        typed = self.name().casefold()
-        return next((n for n in self.names if n.casefold() == typed), None)
 
     def _typed(self, _text: str) -> None:
         name, existing = self.name(), self.existing()
