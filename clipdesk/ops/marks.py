@@ -109,7 +109,7 @@ def read_filter(
     taken_to: str | None = None,
 ) -> PhotoFilter:
     """A filter from names as the terminal gives them; an unknown tag or value is one line."""
-    from clipdesk.tagging.store import TagStore, UnknownTag
+    from clipdesk.ops.search import tag_ids  # the one lookup of typed tag names
 
     if not 0 <= min_stars <= 5:
         raise OpError(f"stars go from 0 to 5, not {min_stars}")
@@ -117,12 +117,7 @@ def read_filter(
         raise OpError(f"a colour label is one of {', '.join(LABELS)} or none, not {label!r}")
     if flag is not None and flag not in ("pick", "reject", "none"):
         raise OpError(f"a flag is pick, reject or none, not {flag!r}")
-    store = TagStore(lib.catalog)
-    try:
-        inc = tuple(store.get(t).id for t in with_tags)
-        exc = tuple(store.get(t).id for t in without_tags)
-    except UnknownTag as err:
-        raise OpError(str(err)) from None
+    inc, exc = tag_ids(lib, with_tags, without_tags)
     return PhotoFilter(
         include_tags=inc,
         exclude_tags=exc,

@@ -30,15 +30,22 @@ def filter_by_names(lib: Library, with_tags: list[str], without_tags: list[str])
     no filter."""
     if not with_tags and not without_tags:
         return None
+    inc, exc = tag_ids(lib, with_tags, without_tags)
+    return tag_filter(lib.catalog, list(inc), list(exc))
+
+
+def tag_ids(lib: Library, with_tags, without_tags) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The ids of tags named as the user typed them; an unknown name is one line."""
     from clipdesk.tagging.store import TagStore, UnknownTag  # only to filter by tag
 
     store = TagStore(lib.catalog)
     try:
-        inc = [store.get(t).id for t in with_tags]
-        exc = [store.get(t).id for t in without_tags]
+        return (
+            tuple(store.get(t).id for t in with_tags),
+            tuple(store.get(t).id for t in without_tags),
+        )
     except UnknownTag as err:
         raise OpError(str(err)) from None
-    return tag_filter(lib.catalog, inc, exc)
 
 
 @dataclass(frozen=True)
