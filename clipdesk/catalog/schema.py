@@ -358,7 +358,53 @@ CREATE TABLE sidecar_conflicts (
 ) WITHOUT ROWID;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14]
+# Places and words (issue 30). ``photo_tags.source`` gains 'gps': a place tag
+# (``Places|Country|Region|City``) read from the photo's own GPS position, certain rather than
+# a model's suggestion (SQLite cannot change a CHECK in place: the table is copied).
+# ``photo_places``: the position read (EXIF or sidecar XMP) and the place it resolved to,
+# NULL names where none was near enough; ``photos.places_read`` 1 once the photo's position
+# was looked for (with or without one). ``photo_text``: the words OCR read in a photo, one
+# row per photo read (``text`` '' where it held none); ``photos.text_read``: 0 not yet,
+# 1 read, 2 skipped (CLIP did not find it text-like), 3 failed.
+V15 = """
+CREATE TABLE photo_tags_v15 (
+    photo_id    INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+    tag_id      INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    state       TEXT NOT NULL CHECK (state IN ('suggested', 'confirmed', 'rejected')),
+    source      TEXT NOT NULL CHECK (source IN ('model', 'user', 'imported', 'gps')),
+    score       REAL,
+    updated_at  REAL NOT NULL,
+    PRIMARY KEY (photo_id, tag_id)
+) WITHOUT ROWID;
+INSERT INTO photo_tags_v15 (photo_id, tag_id, state, source, score, updated_at)
+    SELECT photo_id, tag_id, state, source, score, updated_at FROM photo_tags;
+DROP TABLE photo_tags;
+ALTER TABLE photo_tags_v15 RENAME TO photo_tags;
+CREATE INDEX photo_tags_tag ON photo_tags(tag_id, state);
+CREATE TABLE photo_places (
+    photo_id    INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    lat         REAL NOT NULL,
+    lon         REAL NOT NULL,
+    origin      TEXT NOT NULL CHECK (origin IN ('exif', 'xmp')),
+    country_code TEXT,
+    country     TEXT,
+    region      TEXT,
+    city        TEXT,
+    distance_km REAL,
+    at          REAL NOT NULL
+);
+ALTER TABLE photos ADD COLUMN places_read INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE photo_text (
+    photo_id    INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+    text        TEXT NOT NULL,
+    likeness    REAL,
+    engine      TEXT NOT NULL,
+    at          REAL NOT NULL
+);
+ALTER TABLE photos ADD COLUMN text_read INTEGER NOT NULL DEFAULT 0;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

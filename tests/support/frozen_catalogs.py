@@ -52,6 +52,10 @@ FACE = (1, 1, (0.25, 0.2, 0.3, 0.4), [0.0, 1.0, 0.0, 0.0])  # id, photo id, box,
 # stars (to undo), and a smart album of photos with 3 stars or more
 MARKS = (1, 4, "red", 1)  # photo id, stars, label, picked
 ALBUM = (1, "Best", '{"min_stars": 3}')
+# From version 15: photo 1's GPS position and the place it resolved to, and the words read
+# in photo 2
+PLACE = (1, 48.8566, 2.3522, "exif", "FR", "France", "Île-de-France", "Paris", 0.4)
+TEXT = (2, "OPEN 24 HOURS", 0.31, "rapidocr")
 AT = 1_700_000_200.0  # every timestamp written
 
 
@@ -124,6 +128,17 @@ def write_catalog(path: Path, version: int) -> None:
         conn.execute(
             "INSERT INTO albums(id, name, filter, created_at) VALUES (?, ?, ?, ?)", (*ALBUM, AT)
         )
+    if version >= 15:
+        conn.execute(
+            "INSERT INTO photo_places(photo_id, lat, lon, origin, country_code, country, "
+            "region, city, distance_km, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*PLACE, AT),
+        )
+        conn.execute(
+            "INSERT INTO photo_text(photo_id, text, likeness, engine, at) VALUES (?, ?, ?, ?, ?)",
+            (*TEXT, AT),
+        )
+        conn.execute("UPDATE photos SET places_read = 1, text_read = 1")
     conn.execute("COMMIT")
     conn.close()
 

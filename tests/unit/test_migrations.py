@@ -85,6 +85,11 @@ def test_a_frozen_catalog_migrates_keeping_its_data(tmp_path, version):
             assert albums.album(cat, "best").filter.min_stars == 3
             assert marks.undo(cat).photo_ids == (photo_id,)
             assert marks.marks_of(cat, [photo_id])[photo_id] == Marks(0, label, "pick")
+        # Places and words (version 15): a position and its place, the words read.
+        places = cat.conn.execute("SELECT * FROM photo_places").fetchall()
+        words = cat.conn.execute("SELECT photo_id, text FROM photo_text").fetchall()
+        assert [tuple(r)[:9] for r in places] == ([frozen.PLACE] if version >= 15 else [])
+        assert [tuple(r) for r in words] == ([frozen.TEXT[:2]] if version >= 15 else [])
 
 
 def _path(tag_id: int) -> list[str]:
