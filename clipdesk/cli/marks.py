@@ -73,9 +73,19 @@ def add_parsers(sub, common) -> None:
     r.add_argument("--stars", type=_stars, metavar="N", help="0 to 5 stars (0: none)")
     r.add_argument("--label", choices=(*LABELS, "none"), help="a colour label (none: take it off)")
     flag = r.add_mutually_exclusive_group()
-    flag.add_argument("--pick", dest="flag", action="store_const", const="pick")
-    flag.add_argument("--reject", dest="flag", action="store_const", const="reject")
-    flag.add_argument("--unflag", dest="flag", action="store_const", const="none")
+    flag.add_argument(
+        "--pick", dest="flag", action="store_const", const="pick", help="flag them as picks"
+    )
+    flag.add_argument(
+        "--reject",
+        dest="flag",
+        action="store_const",
+        const="reject",
+        help="flag them as rejects (exported as rating -1)",
+    )
+    flag.add_argument(
+        "--unflag", dest="flag", action="store_const", const="none", help="take either flag off"
+    )
 
     ls = sub.add_parser(
         "list",
