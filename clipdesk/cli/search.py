@@ -33,7 +33,7 @@ def add_parsers(sub, common) -> None:
     s = sub.add_parser(
         "search",
         parents=[common],
-        help="find photos by a description (see 'Search syntax' in the README)",
+        help="find photos by a description (docs/guide/search.md has the syntax)",
         description=(
             "Find photos by a description. Syntax: plain words are one description; "
             '"quoted phrases" are terms of their own; -term leaves out, +term requires; '
