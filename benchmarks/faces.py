@@ -12,24 +12,35 @@ own time is printed beside it. A face's side is the width of the box YuNet draws
 Then the sweep: 24 MP photos with six faces of one side each (40 ... 480 px in the
 original), how many ``find`` finds at the decode size, and their best detector score below
 the threshold when it finds none.
+
+Each figure is printed for the engine as it is and as it was before (2026-12-06): SFace's
+PRelus as Relu/Neg/Mul/Sub rather than 1x1 convolutions (sface._prelu), and no second look
+at small faces (engine.CANDIDATE_SCORE). Then the embedding options side by side, per face:
+the graph as shipped, both rewrites, batches of 1, 6 and 16, and int8 static quantisation
+(evaluated, not used: docs/faces.md), with the same-person and different-person cosines of
+the test faces; and faces tilted in the image plane (profiles: no test face has one).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import statistics
+import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from common import DATA, PHOTO_SIZE, header, photo_like, photos
-from PIL import Image, ImageOps
+from PIL import Image, ImageEnhance, ImageOps
 
-from clipdesk.faces import FaceEngine
+from clipdesk.faces import FaceEngine, align, sface, similarity
 from clipdesk.faces import engine as engine_module
 from clipdesk.faces.engine import DETECT_SIDE, _scaled_down
+from clipdesk.faces.model_files import EMBEDDER_FILE, cpu_session, model_bytes
 from clipdesk.imaging import decode
 from clipdesk.testing.synthetic import write_folder
 
@@ -156,6 +167,210 @@ def best_score(engine: FaceEngine, image: Image.Image) -> float:
     return float(scores.max()) if len(scores) else 0.0
 
 
+def previous_sface() -> bytes:
+    """SFace as the engine rewrote it before (2026-12-06): each PRelu as Relu(x) - slope *
+    Relu(-x) in elementwise nodes, which leave ONNX Runtime's blocked layout."""
+    import onnx
+    from onnx import helper
+
+    model = onnx.load_from_string(model_bytes(EMBEDDER_FILE))
+    graph = model.graph
+    weights = {init.name for init in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in weights]
+    del graph.input[:]
+    graph.input.extend(inputs)
+    nodes = []
+    for node in graph.node:
+        if node.op_type != "PRelu":
+            nodes.append(node)
+            continue
+        (x, slope), y = node.input, node.output[0]
+        nodes += [
+            helper.make_node("Relu", [x], [f"{y}/pos"]),
+            helper.make_node("Neg", [x], [f"{y}/neg"]),
+            helper.make_node("Relu", [f"{y}/neg"], [f"{y}/relu_neg"]),
+            helper.make_node("Mul", [f"{y}/relu_neg", slope], [f"{y}/scaled_neg"]),
+            helper.make_node("Sub", [f"{y}/pos", f"{y}/scaled_neg"], [y]),
+        ]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    graph.input[0].type.tensor_type.shape.dim[0].dim_param = "N"
+    graph.output[0].type.tensor_type.shape.dim[0].dim_param = "N"
+    return model.SerializeToString()
+
+
+def int8_sface(calibration: np.ndarray) -> bytes:
+    """The current rewrite quantised to int8 (QDQ, per-channel weights, MinMax ranges of
+    ``calibration``, NCHW float crops): ``onnxruntime.quantization.quantize_static``."""
+    import onnx
+    from onnx import version_converter
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    model = version_converter.convert_version(
+        onnx.load_from_string(sface.rewritten_model()), 13
+    )  # DequantizeLinear's per-channel axis needs opset 13
+    name = model.graph.input[0].name
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.feeds = iter([{name: x[None]} for x in calibration])
+
+        def get_next(self):
+            return next(self.feeds, None)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx.save(model, f"{tmp}/fp32.onnx")
+        quant_pre_process(f"{tmp}/fp32.onnx", f"{tmp}/pre.onnx", skip_symbolic_shape=True)
+        quantize_static(
+            f"{tmp}/pre.onnx",
+            f"{tmp}/int8.onnx",
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+        )
+        return Path(f"{tmp}/int8.onnx").read_bytes()
+
+
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    with Image.open(buffer) as im:
+        return im.convert("RGB")
+
+
+EDITS = (
+    lambda im: im,
+    lambda im: im.crop((im.width // 7, im.height // 30, im.width * 6 // 7, im.height * 3 // 4)),
+    lambda im: im.resize((im.width // 2, im.height // 2), Image.Resampling.LANCZOS),
+    lambda im: im.resize((im.width // 3, im.height // 3), Image.Resampling.LANCZOS),
+    ImageOps.mirror,
+    lambda im: ImageEnhance.Brightness(im).enhance(1.3),
+    lambda im: ImageEnhance.Brightness(im).enhance(0.7),
+    lambda im: _jpeg(im, 40),
+    lambda im: im.rotate(8, resample=Image.Resampling.BILINEAR),
+    lambda im: im.rotate(-8, resample=Image.Resampling.BILINEAR),
+)
+"""The test portraits' edited copies: the same person ten ways (as tests/unit's EDITS)."""
+
+
+def test_crops(engine: FaceEngine) -> tuple[np.ndarray, list[str]]:
+    """Aligned crops (n, 112, 112, 3) of each portrait's EDITS, and whose each is."""
+    crops, people = [], []
+    for name in ("astronaut.png", "grace_hopper.jpg"):
+        with Image.open(PORTRAITS / name) as im:
+            image = im.convert("RGB")
+        for edit in EDITS:
+            edited = edit(image)
+            _, _, points = engine._detect(edited)
+            crops.append(align.crop(edited, align.landmark_transform(points[0])))
+            people.append(name)
+    return np.stack(crops), people
+
+
+def margins(vectors: np.ndarray, people: list[str]) -> tuple[float, float]:
+    """The lowest same-person and the highest different-person cosine."""
+    sims = vectors @ vectors.T
+    same = [sims[i, j] for i in range(len(people)) for j in range(i) if people[i] == people[j]]
+    other = [sims[i, j] for i in range(len(people)) for j in range(i) if people[i] != people[j]]
+    return float(min(same)), float(max(other))
+
+
+def embedding_options(engine: FaceEngine, rounds: int) -> None:
+    """CPU ms per face of each way of running SFace, one intra-op thread, and its margins."""
+    crops, people = test_crops(engine)
+    x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
+    calibration = x[: len(EDITS)]  # the astronaut's crops only: Grace Hopper's are held out
+    sessions = {
+        "the file as shipped (PRelu, weights as inputs)": cpu_session(
+            model_bytes(EMBEDDER_FILE), 1
+        ),
+        "before: PRelu as Relu/Neg/Mul/Sub": cpu_session(previous_sface(), 1),
+        "now: PRelu as 1x1 convolutions": sface.embedder_session(1),
+        "int8 static QDQ of now (not used)": cpu_session(int8_sface(calibration), 1),
+    }
+    reference = sface.embed(sessions["now: PRelu as 1x1 convolutions"], crops)
+    print(
+        "\n   SFace per face (CPU ms, median), one thread; test-face cosines (2 people x 10 edits)"
+    )
+    print(
+        f"   {'graph':<48} {'batch 1':>8} {'batch 6':>8} {'batch 16':>9} "
+        f"{'same min':>9} {'other max':>10} {'vs now min':>11}"
+    )
+    for label, session in sessions.items():
+        name = session.get_inputs()[0].name
+        costs = []
+        for batch in (1, 6, 16):
+            if label.startswith("the file") and batch > 1:
+                costs.append(float("nan"))  # its batch size is fixed at 1
+                continue
+            many = np.concatenate([x] * (48 // len(x) + 1))[:48]
+
+            def run(data=many, b=batch, s=session, n=name):
+                return np.concatenate(
+                    [s.run(None, {n: data[i : i + b]})[0] for i in range(0, len(data), b)]
+                )
+
+            cpu, _, _ = timed(run, max(rounds // 2, 2))
+            costs.append(cpu / len(many))
+        vectors = sface.embed(session, crops)
+        same, other = margins(vectors, people)
+        drift = f"{float((vectors * reference).sum(1).min()):.4f}"
+        print(
+            f"   {label:<48} {costs[0]:>8.1f} {costs[1]:>8.1f} {costs[2]:>9.1f} "
+            f"{same:>9.3f} {other:>10.3f} {drift:>11}"
+        )
+
+
+def tilted(engine: FaceEngine) -> None:
+    """What ``find`` finds in each portrait turned in the image plane, and the cosine of
+    that face with the upright one."""
+    print("\n   faces tilted in the image plane: found (score, cosine with the upright face)")
+    angles = (0, 15, 25, 30, 35, 40, 45, 60, 90)
+    print(f"   {'portrait':<18} " + " ".join(f"{a:>13}" for a in angles))
+    for name in ("astronaut.png", "grace_hopper.jpg"):
+        with Image.open(PORTRAITS / name) as im:
+            image = im.convert("RGB")
+        (upright,) = engine.find(image)
+        cells = []
+        for angle in angles:
+            turned = image.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
+            faces = engine.find(turned)
+            cells.append(
+                f"({faces[0].score:.2f}, {similarity(faces[0].vector, upright.vector):.2f})"
+                if faces
+                else "none"
+            )
+        print(f"   {name:<18} " + " ".join(f"{c:>13}" for c in cells))
+
+
+_BEFORE: dict[int, object] = {}  # the previous SFace session, by intra-op threads
+
+
+@contextmanager
+def as_before(engine: FaceEngine):
+    """``engine`` as it was before (2026-12-06): the previous SFace rewrite, and no second
+    look at small faces (no first-look score under the threshold is a candidate)."""
+    engine._embedder_session()
+    kept, kept_score = engine._embedder, engine_module.CANDIDATE_SCORE
+    if engine.threads not in _BEFORE:
+        _BEFORE[engine.threads] = cpu_session(previous_sface(), engine.threads)
+    engine._embedder = _BEFORE[engine.threads]
+    engine_module.CANDIDATE_SCORE = engine_module.SCORE_THRESHOLD
+    try:
+        yield engine
+    finally:
+        engine._embedder, engine_module.CANDIDATE_SCORE = kept, kept_score
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7, help="timed calls per photo")
@@ -196,24 +411,32 @@ def main() -> None:
         ]
 
     print(
-        f"\n   {'photo':<44} {'decoded':>8} {'found':>6} {'decode':>8} {'find':>8} "
-        f"{'(detect)':>9} {'find wall':>10}   ms per photo (CPU unless wall), median"
+        f"\n   {'photo':<44} {'decoded':>8} {'found':>6} {'before':>6} {'decode':>8} "
+        f"{'find':>8} {'before':>8} {'(detect)':>9} {'before':>8} {'find wall':>10}"
+        "   ms per photo (CPU unless wall), median"
     )
     results = {}
     for label, paths in cases.items():
         r = per_photo(engine, paths, rounds)
-        results[label] = r
-        found = r["found"][0] if len(r["found"]) == 1 else f"{sum(r['found'])}/{len(r['found'])}"
+        with as_before(engine):
+            b = per_photo(engine, paths, rounds)
+        results[label] = r, b
         print(
-            f"   {label:<44} {r['size']:>8} {found!s:>6} {r['decode']:>8.1f} {r['find']:>8.1f} "
-            f"{r['detect']:>9.1f} {r['wall']:>10.1f}"
+            f"   {label:<44} {r['size']:>8} {_found(r)!s:>6} {_found(b)!s:>6} {r['decode']:>8.1f} "
+            f"{r['find']:>8.1f} {b['find']:>8.1f} {r['detect']:>9.1f} {b['detect']:>8.1f} "
+            f"{r['wall']:>10.1f}"
         )
-    for label, r in results.items():
+    for label, (r, b) in results.items():
         n = r["found"][0] if len(r["found"]) == 1 else 0
-        each = f", {(r['find'] - r['detect']) / n:.1f} ms a face after the detector" if n else ""
+        each = (
+            f", {(r['find'] - r['detect']) / n:.1f} ms a face after the detector "
+            f"(before: {(b['find'] - b['detect']) / n:.1f})"
+            if n
+            else ""
+        )
         print(
             f"   side by side, {label}: decode {r['decode']:.1f} ms, faces {r['find']:.1f} ms CPU "
-            f"({r['find'] / r['decode']:.2f}x the decode{each})"
+            f"(before: {b['find']:.1f}; {r['find'] / r['decode']:.2f}x the decode{each})"
         )
     six = decode(cases[list(cases)[-1]][0], min_side=DECODE_SIDE).image
     print(
@@ -221,19 +444,35 @@ def main() -> None:
         f"{two_at_once(engine, six, rounds):.1f} ms wall per photo"
     )
 
+    embedding_options(engine, rounds)
+
     print("\n   smallest face found: six faces of one width (px in the 6000x4000 original)")
     print(
-        f"   {'face width':>10} {'decoded':>8} {'at detector':>12} {'found':>6} {'best score':>11}"
+        f"   {'face width':>10} {'decoded':>8} {'at detector':>12} {'found':>6} {'before':>7} "
+        f"{'best score':>11} {'detect':>7} {'before':>7}   CPU ms"
     )
     for width in sweep:
         layout = [(width, (1000 + 2000 * (i % 3), 1300 + 1500 * (i // 3))) for i in range(6)]
         path = face_photo(FOLDER / f"sweep_{width}.jpg", layout, sources, seed=2800 + width)
         image = decode(path, min_side=DECODE_SIDE).image
         found = len(engine.find(image))
+        detect, _, _ = timed(lambda im=image: engine._detect(im), rounds)
+        with as_before(engine):
+            found_before = len(engine.find(image))
+            detect_before, _, _ = timed(lambda im=image: engine._detect(im), rounds)
         decoded = width * image.width / PHOTO_SIZE[0]
         at_detector = decoded * min(1.0, engine_module.DETECT_SIDE / max(image.size))
         score = best_score(engine, image)
-        print(f"   {width:>10} {decoded:>8.1f} {at_detector:>12.1f} {found:>4}/6 {score:>11.3f}")
+        print(
+            f"   {width:>10} {decoded:>8.1f} {at_detector:>12.1f} {found:>4}/6 "
+            f"{found_before:>5}/6 {score:>11.3f} {detect:>7.1f} {detect_before:>7.1f}"
+        )
+
+    tilted(engine)
+
+
+def _found(r: dict) -> str:
+    return str(r["found"][0]) if len(r["found"]) == 1 else f"{sum(r['found'])}/{len(r['found'])}"
 
 
 if __name__ == "__main__":

@@ -36,11 +36,27 @@ COARSE_MIN_SIDE = 240
 the first, and is skipped where the half would be under this long side (px), as a face
 there fits the first look."""
 
+CANDIDATE_SCORE = 0.6
+"""The least first-look score of a face looked at again (``_relook``): faces of 10 to 25 px
+at the detector score 0.6 to 0.9 there (80 to 200 px in a 24 MP original decoded to
+750x500), and none of the faceless test photos (36 shapes, eight photo-like 24 MP JPEGs)
+has a box over 0.43, so on a photo with no face the rule costs nothing (docs/faces.md)."""
+
+RELOOK_SIDE = 160
+"""The side (px) of the square a candidate is looked at again in, its face scaled to
+RELOOK_FACE px: one fixed size, so ONNX Runtime plans it once (a new input shape costs a
+few ms of planning each time), and a look costs 1.3-1.6 ms."""
+
+RELOOK_FACE = 64
+"""The candidate face's side in the second look: where YuNet scores the small test faces
+highest (0.91-0.93 for faces of 10-25 px in the image given, against 0.87-0.92 at 32 px)."""
+
 SCORE_THRESHOLD = 0.9
 """The least detector confidence kept: OpenCV's FaceDetectorYN default, and the one
-opencv_zoo's YuNet demo uses. Small faces score under it (15-25 px at the detector), but
-where YuNet's false faces lie (textures, statues, animals) is not measured on real photos
-yet, so it stays at OpenCV's value."""
+opencv_zoo's YuNet demo uses. Small faces score under it (10-25 px at the detector) and
+are looked at again, enlarged (CANDIDATE_SCORE), where they score over it; where YuNet's
+false faces lie (textures, statues, animals) is not measured on real photos yet, so the
+threshold stays at OpenCV's value, for both looks."""
 
 BOX_SCORE_THRESHOLD = 0.5
 """The least confidence for landmarks inside a box the user drew around a face: the user
@@ -54,8 +70,9 @@ MIN_FACE_PX = 10
 """The smallest face side kept, in pixels of the image as given: YuNet's smallest (about
 10 px at its input). In the original photo it is this times the decode's reduction: a
 24 MP JPEG decoded at min_side 256 (1/8 by DCT scaling, to 750x500) could keep faces from
-80 px, but SCORE_THRESHOLD finds them only from about 30 px decoded, 240 px in the original
-(benchmarks/README.md, faces.py)."""
+80 px; the first look finds every face from about 30 px decoded (240 px in the original),
+the second look at candidates (CANDIDATE_SCORE) every one from about 20 px (160 px in the
+original) and some from 10 px (docs/faces.md, benchmarks/faces.py)."""
 
 SAME_PERSON = 0.363
 """Cosine similarity at or above which two SFace vectors are taken for the same person:
@@ -143,7 +160,8 @@ class FaceEngine:
         large for the first (its landmarks are coarser, so where both see a face the first
         one's are kept)."""
         small = _scaled_down(image, DETECT_SIDE)
-        boxes, scores, points = self._look(small, SCORE_THRESHOLD, image.size)
+        boxes, scores, points = self._look(small, CANDIDATE_SCORE, image.size)
+        boxes, scores, points = self._confirm_small(image, boxes, scores, points)
         if max(small.size) < 2 * COARSE_MIN_SIDE:
             return boxes, scores, points
         more_boxes, more_scores, more_points = self._look(
@@ -156,6 +174,59 @@ class FaceEngine:
             np.concatenate([boxes, more_boxes[new]]),
             np.concatenate([scores, more_scores[new]]),
             np.concatenate([points, more_points[new]]),
+        )
+
+    def _confirm_small(
+        self, image: Image.Image, boxes: np.ndarray, scores: np.ndarray, points: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The first look's faces scoring SCORE_THRESHOLD, and those of its candidates
+        (CANDIDATE_SCORE and over) that a second look, enlarged, finds at SCORE_THRESHOLD:
+        a small face scores low where the detector sees it at 10-25 px, higher when
+        enlarged to RELOOK_FACE px, where a texture that looked a little like a face does
+        not (docs/faces.md)."""
+        sure = scores >= SCORE_THRESHOLD
+        if sure.all():
+            return boxes, scores, points
+        keep = [(boxes[i], scores[i], points[i]) for i in np.flatnonzero(sure)]
+        for i in np.flatnonzero(~sure):
+            found = self._relook(image, boxes[i])
+            if found is not None:
+                keep.append(found)
+        if not keep:
+            return boxes[:0], scores[:0], points[:0]
+        boxes = np.stack([k[0] for k in keep]).astype(np.float32)
+        scores = np.array([k[1] for k in keep], np.float32)
+        points = np.stack([k[2] for k in keep]).astype(np.float32)
+        once = yunet.nms(boxes, scores, yunet.NMS_IOU)  # two candidates, one face: kept once
+        return boxes[once], scores[once], points[once]
+
+    def _relook(
+        self, image: Image.Image, box: np.ndarray
+    ) -> tuple[np.ndarray, float, np.ndarray] | None:
+        """The face the detector finds at SCORE_THRESHOLD in a RELOOK_SIDE square around
+        ``box`` (pixels of ``image``), the face enlarged to RELOOK_FACE px: its box, score
+        and landmarks in pixels of ``image``, or None if none has its centre in ``box``.
+        Of several, the one nearest the box's centre."""
+        side = max(float(box[2] - box[0]), float(box[3] - box[1]), 1.0)
+        span = max(round(side * RELOOK_SIDE / RELOOK_FACE), 1)  # the square, in ``image`` px
+        left = round(float(box[0] + box[2]) / 2 - span / 2)
+        top = round(float(box[1] + box[3]) / 2 - span / 2)
+        square = image.crop((left, top, left + span, top + span))  # black beyond the edges
+        square = square.resize((RELOOK_SIDE, RELOOK_SIDE), Image.Resampling.BICUBIC)
+        found = yunet.detect(self._detector_session(), np.asarray(square), SCORE_THRESHOLD)
+        if not len(found):
+            return None
+        scale = span / RELOOK_SIDE
+        offset = np.array([left, top], np.float32)
+        centres = (found.boxes[:, :2] + found.boxes[:, 2:]) / 2 * scale + offset
+        best = int(np.argmin(np.abs(centres - (box[:2] + box[2:]) / 2).sum(1)))
+        (cx, cy), (x1, y1, x2, y2) = centres[best], box
+        if not (x1 <= cx <= x2 and y1 <= cy <= y2):
+            return None  # a neighbour, found (or not) on its own
+        return (
+            found.boxes[best] * scale + np.tile(offset, 2),
+            float(found.scores[best]),
+            found.landmarks[best] * scale + offset,
         )
 
     def _look(

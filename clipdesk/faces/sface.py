@@ -2,11 +2,12 @@
 128-d identity vector for an aligned 112x112 face.
 
 The shipped graph is rewritten in memory when it loads, not on disk, with the same outputs
-(to float rounding) and about half the CPU per face (models/faces/SOURCES.md):
-its weights are also listed as graph inputs, which keeps ONNX Runtime from folding them
-and fusing the batch norms; each PRelu becomes ``Relu(x) - slope * Relu(-x)``, whose Relu
-ONNX Runtime fuses into the convolution before it; and the batch size is made symbolic
-(one graph for any number of faces, though ``embed`` runs them one at a time).
+(to float rounding) and under half the CPU per face (models/faces/SOURCES.md,
+docs/faces.md): its weights are also listed as graph inputs, which keeps ONNX Runtime from
+folding them and fusing the batch norms; each PRelu, which ONNX Runtime's blocked (NCHWc)
+convolutions cannot take, becomes per-channel 1x1 convolutions that they can (``_prelu``);
+and the batch size is made symbolic (one graph for any number of faces, though ``embed``
+runs them one at a time).
 """
 
 from __future__ import annotations
@@ -20,41 +21,64 @@ DIM = 128
 
 def embedder_session(threads: int):
     """A session over SFace, rewritten as the module docstring says."""
+    return cpu_session(rewritten_model(), threads)
+
+
+def rewritten_model() -> bytes:
+    """The shipped graph, serialised after the rewrite the module docstring describes."""
     import onnx
-    from onnx import helper
 
     model = onnx.load_from_string(model_bytes(EMBEDDER_FILE))
     graph = model.graph
-    weights = {init.name for init in graph.initializer}
+    weights = {init.name: init for init in graph.initializer}
     inputs = [i for i in graph.input if i.name not in weights]
     del graph.input[:]
     graph.input.extend(inputs)
-    nodes = []
+    nodes, slopes = [], set()
     for node in graph.node:
-        if node.op_type != "PRelu":
+        if node.op_type == "PRelu":
+            nodes += _prelu(graph, node, onnx.numpy_helper.to_array(weights[node.input[1]]))
+            slopes.add(node.input[1])
+        else:
             nodes.append(node)
-            continue
-        (x, slope), y = node.input, node.output[0]
-        nodes += [
-            helper.make_node("Relu", [x], [f"{y}/pos"]),
-            helper.make_node("Neg", [x], [f"{y}/neg"]),
-            helper.make_node("Relu", [f"{y}/neg"], [f"{y}/relu_neg"]),
-            helper.make_node("Mul", [f"{y}/relu_neg", slope], [f"{y}/scaled_neg"]),
-            helper.make_node("Sub", [f"{y}/pos", f"{y}/scaled_neg"], [y]),
-        ]
     del graph.node[:]
     graph.node.extend(nodes)
+    kept = [init for init in graph.initializer if init.name not in slopes]  # now in _prelu's
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
     graph.input[0].type.tensor_type.shape.dim[0].dim_param = "N"
     graph.output[0].type.tensor_type.shape.dim[0].dim_param = "N"
-    serialised = model.SerializeToString()
-    del model
-    return cpu_session(serialised, threads)
+    return model.SerializeToString()
+
+
+def _prelu(graph, node, slope: np.ndarray) -> list:
+    """``PRelu(x, s)`` as ``x + (1 - s) * Relu(-x)``, per channel: a 1x1 depthwise
+    convolution by -1 with its Relu fused, then one by ``1 - s`` whose sum with ``x`` ONNX
+    Runtime fuses into it. Every step stays in the blocked layout of the convolutions
+    around it; as Relu, Neg, Mul and Sub (the rewrite before this one) the PRelus cost a
+    third of the graph's time, most of it reordering between layouts."""
+    from onnx import helper, numpy_helper
+
+    x, y = node.input[0], node.output[0]
+    scale = (1.0 - slope.astype(np.float32)).reshape(-1)
+    channels = scale.size
+    minus = numpy_helper.from_array(np.full((channels, 1, 1, 1), -1.0, np.float32), f"{y}/minus")
+    keep = numpy_helper.from_array(scale.reshape(channels, 1, 1, 1), f"{y}/one_minus_slope")
+    graph.initializer.extend([minus, keep])
+    depthwise = {"group": channels, "kernel_shape": [1, 1]}
+    return [
+        helper.make_node("Conv", [x, minus.name], [f"{y}/negated"], **depthwise),
+        helper.make_node("Relu", [f"{y}/negated"], [f"{y}/negative_part"]),
+        helper.make_node("Conv", [f"{y}/negative_part", keep.name], [f"{y}/scaled"], **depthwise),
+        helper.make_node("Add", [x, f"{y}/scaled"], [y]),
+    ]
 
 
 def embed(session, crops: np.ndarray) -> np.ndarray:
     """L2-normalised float32 vectors (n, DIM) of aligned crops (n, 112, 112, 3) uint8 RGB
-    (the graph subtracts 127.5 and scales by 1/128 itself). One face a run: a batch of
-    several costs more CPU per face, its activations outgrowing the cache."""
+    (the graph subtracts 127.5 and scales by 1/128 itself). One face a run: batches of 6
+    or 16 faces cost the same CPU per face (benchmarks/faces.py), so gathering the faces
+    of a photo or of a chunk of photos into one run gains nothing."""
     name = session.get_inputs()[0].name
     x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
     vectors = np.concatenate([session.run(None, {name: x[i : i + 1]})[0] for i in range(len(x))])

@@ -1,8 +1,9 @@
 """Decode once, for faces too: the reduced image a photo's decode made for its embedding (the
 indexer) or its thumbnail (the worker's thumbnail pass) is kept here, bounded in bytes,
 until the face step takes it after the tags. A photo not here (the bound was reached, or
-another process embedded it) is decoded again by the face step (``benchmarks/faces.py``:
-a 24 MP JPEG's reduced decode is about 48 ms, its faces 13 ms plus 17.5 ms per face)."""
+another process embedded it) is decoded again by the face step (``benchmarks/faces.py``,
+docs/faces.md: a 24 MP JPEG's reduced decode is about 50 ms, its faces 13 ms plus about
+14 ms per face)."""
 
 from __future__ import annotations
 

@@ -12,10 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
-from clipdesk.faces import DIM, SAME_PERSON, SCORE_THRESHOLD, FaceEngine, similarity
+from clipdesk.faces import DIM, SAME_PERSON, SCORE_THRESHOLD, FaceEngine, align, sface, similarity
+from clipdesk.faces import engine as engine_module
+from clipdesk.faces.model_files import EMBEDDER_FILE, cpu_session, model_bytes
 from clipdesk.imaging import decode
 from clipdesk.testing.synthetic import write_folder
-from tests.support.faces import FACE_BOX, PEOPLE, group_photo, portrait
+from tests.support.faces import FACE_BOX, HEAD, PEOPLE, group_photo, portrait
 
 
 @pytest.fixture(scope="module")
@@ -195,6 +197,71 @@ def test_two_threads_find_the_same_faces(engine):
     for t in threads:
         t.join()
     assert results == [expected] * 6
+
+
+SMALL_FACE = 144
+"""A face's width (px) in a 6000x4000 original that the indexer's decode (750x500) makes
+18 px: under the 240 px the first look alone finds (docs/faces.md)."""
+
+
+def _large_photo_with_a_small_face(folder, person: str):
+    """A 24 MP JPEG: a smooth photo-like background with ``person``'s head and shoulders
+    pasted so that the face is SMALL_FACE px wide; returns its path and the face's centre
+    (fractions)."""
+    rng = np.random.default_rng(27)
+    coarse = rng.integers(40, 200, (4, 6, 3), dtype=np.uint8)
+    canvas = Image.fromarray(coarse).resize((6000, 4000), Image.Resampling.BICUBIC)
+    full = portrait(person)
+    x0, y0, x1, y1 = HEAD[person]
+    fx, fy, fw, fh = FACE_BOX[person]
+    scale = SMALL_FACE / (fw * full.width)
+    head = full.crop(HEAD[person]).resize(
+        (round((x1 - x0) * scale), round((y1 - y0) * scale)), Image.Resampling.LANCZOS
+    )
+    left, top = 3700, 1500
+    canvas.paste(head, (left, top))
+    cx = left + ((fx + fw / 2) * full.width - x0) * scale
+    cy = top + ((fy + fh / 2) * full.height - y0) * scale
+    path = folder / f"{person}.jpg"
+    canvas.save(path, quality=90)
+    return path, (cx / 6000, cy / 4000)
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_a_small_face_in_a_large_photo_is_found_by_a_second_look(
+    engine, originals, person, tmp_path, monkeypatch
+):
+    """A 144 px face in a 24 MP photo is 18 px in the decode the face step looks at: the
+    first look scores it under SCORE_THRESHOLD (the engine before the second look found
+    nothing here); looked at again, enlarged, it is found, and is that person."""
+    path, (cx, cy) = _large_photo_with_a_small_face(tmp_path, person)
+    image = decode(path, min_side=256).image
+    assert image.size == (750, 500)
+    (face,) = engine.find(image)
+    assert _contains(face.box, cx, cy)
+    assert 12 / 750 < face.box[2] < 26 / 750
+    assert face.score >= SCORE_THRESHOLD
+    assert similarity(face.vector, originals[person].vector) >= SAME_PERSON
+    monkeypatch.setattr(engine_module, "CANDIDATE_SCORE", SCORE_THRESHOLD)  # no second look
+    assert engine.find(image) == []
+
+
+def test_the_rewritten_embedder_gives_the_shipped_files_vectors_one_by_one_or_batched(engine):
+    """SFace as rewritten at load time (sface.py) against the file as shipped, on the
+    group photo's six faces: the same vectors; and all six in one run (a symbolic batch)
+    give what one at a time gives."""
+    photo, _ = group_photo()
+    _, _, points = engine._detect(photo)
+    crops = np.stack([align.crop(photo, align.landmark_transform(p)) for p in points])
+    assert len(crops) == 6
+    rewritten = sface.embedder_session(1)
+    one_by_one = sface.embed(rewritten, crops)
+    shipped = sface.embed(cpu_session(model_bytes(EMBEDDER_FILE), 1), crops)
+    assert (one_by_one * shipped).sum(1).min() > 0.9999
+    x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
+    batched = rewritten.run(None, {rewritten.get_inputs()[0].name: x})[0]
+    batched /= np.linalg.norm(batched, axis=1, keepdims=True)
+    assert (one_by_one * batched).sum(1).min() > 0.999
 
 
 def _contains(box: tuple[float, float, float, float], x: float, y: float) -> bool:
