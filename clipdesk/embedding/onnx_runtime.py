@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from clipdesk.embedding import onnx_export, prebuilt
+from clipdesk.embedding import onnx_export, prebuilt, readymade
 from clipdesk.embedding.embedder import Embedder
-from clipdesk.embedding.registry import ModelSpec, local_weights
+from clipdesk.embedding.registry import ModelSpec, ModelUnavailable, local_weights
 from clipdesk.embedding.weights import check_hash
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,8 @@ def cached_export(spec: ModelSpec, weights_dir: Path, onnx_dir: Path) -> Path | 
     known, weights = local_weights(spec)
     if not known:  # a pretrained tag: the download this name resolved to when exported
         known, weights = onnx_export.remembered_weights(onnx_dir, spec.name)
-        if not known:
-            return None
+        if not known:  # else a ready-made export downloaded instead of the weights
+            return readymade.install(spec, weights_dir, onnx_dir)
     digest = check_hash(spec, weights, weights_dir)
     folder = onnx_export.cache_folder(onnx_dir, spec.name, digest)
     meta = onnx_export.read_meta(folder)
@@ -195,15 +195,32 @@ class _OnnxGraphs:
         self._reexport = reexport
         self._sessions: dict[str, object] = {}
         self._lock = threading.Lock()
+        self.io: dict[str, dict] = OWN_IO
 
-    def run(self, part: str, feed: dict[str, np.ndarray]) -> np.ndarray:
+    def encode(self, part: str, batch: np.ndarray) -> np.ndarray:
+        """Run ``part`` on ``batch`` with the export's conventions (``io`` in its metadata:
+        a ready-made export's input name and type, a batch of one); float32 out."""
+        io = self.io[part]
+        session = self._session_for(part)
+        dtype = _INPUT_TYPES.get(session.get_inputs()[0].type)
+        if dtype is not None and batch.dtype != dtype:
+            batch = batch.astype(dtype)
+        if io.get("batch_of_one") and len(batch) != 1:
+            rows = [self.run(part, {io["input"]: batch[i : i + 1]}) for i in range(len(batch))]
+            return np.concatenate(rows).astype(np.float32, copy=False)
+        return np.asarray(self.run(part, {io["input"]: batch}), dtype=np.float32)
+
+    def _session_for(self, part: str):
         session = self._sessions.get(part)
         if session is None:
             with self._lock:
                 session = self._sessions.get(part)
                 if session is None:
                     session = self._sessions[part] = self._open(part)
-        return session.run(None, feed)[0]
+        return session
+
+    def run(self, part: str, feed: dict[str, np.ndarray]) -> np.ndarray:
+        return self._session_for(part).run(None, feed)[0]
 
     def _open(self, part: str):
         path = self.folder / f"{part}{self.suffix}"
@@ -282,6 +299,14 @@ class _OnnxGraphs:
 
 
 CPU = ["CPUExecutionProvider"]
+OWN_IO = {"image": {"input": "pixels"}, "text": {"input": "tokens"}}
+"""ClipDesk's own export's input names (onnx_export.py); a ready-made one names its own."""
+_INPUT_TYPES = {
+    "tensor(float)": np.float32,
+    "tensor(float16)": np.float16,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+}
 SAVE_OPTIMISED = ("text",)
 """The graphs whose optimised copy is saved: a search opens the text graph in every cold
 process (ViT-B-32: ~0.31 s from the copy vs ~0.40 s optimising at load); the image graph
@@ -349,6 +374,12 @@ def onnx_embedder(
         onnx_export.quantise(folder)
 
     def reexport() -> None:
+        if "source" in meta:  # a ready-made export: its files are downloaded again
+            readymade.discard(spec, weights_dir, folder.parent)
+            raise ModelUnavailable(
+                f"the downloaded ONNX export of {spec.name} is damaged and was removed; "
+                "run again to download it again"
+            )
         shutil.rmtree(folder, ignore_errors=True)
         _make_export(spec, meta["weights_sha256"], folder, weights_dir)
         if int8:
@@ -358,6 +389,7 @@ def onnx_embedder(
     lanes = image_lanes or min(cores, MAX_LANES)
     per_graph = {"text": threads, "image": max(1, cores // lanes) if lanes > 1 else threads}
     graphs = _OnnxGraphs(folder, ".int8.onnx" if int8 else ".onnx", per_graph, reexport)
+    graphs.io = meta.get("io") or graphs.io
     tok = meta["tokenizer"]
     if tok.get("kind") == "clip-bpe":
         tokenizer: Callable = ClipTokenizer(tok["context_length"], tok["clean"])
@@ -382,7 +414,7 @@ def onnx_embedder(
     def encode_tokens(tokens: np.ndarray) -> np.ndarray:
         if dynamic and len(tokens):  # only up to the last end-of-text token (argmax pooling)
             tokens = np.ascontiguousarray(tokens[:, : int(tokens.argmax(axis=1).max()) + 1])
-        return graphs.run("text", {"tokens": tokens})
+        return graphs.encode("text", tokens)
 
     label = "onnx-cpu-int8" if int8 else "onnx-cpu"
     log.info("loaded %s on %s from %s", spec.name, label, folder)
@@ -393,7 +425,7 @@ def onnx_embedder(
         int(meta["image_size"]),
         _LazyTransform(meta["preprocess_cfg"]),
         tokenizer,
-        lambda x: graphs.run("image", {"pixels": x}),
+        lambda x: graphs.encode("image", x),
         encode_tokens,
         {"onnx_folder": str(folder), "text_dynamic_length": dynamic},
         logit_scale=float(meta["logit_scale"]),

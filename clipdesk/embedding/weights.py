@@ -87,20 +87,28 @@ def _cached(cache_dir: Path, source: HubSource) -> Path | None:
 
 def needs_download(spec: ModelSpec, cache_dir: Path, onnx_dir: Path) -> bool:
     """Whether loading ``spec`` would first download its weights from the hub."""
+    from clipdesk.embedding import readymade
     from clipdesk.embedding.onnx_export import remembered_weights
 
     if local_weights(spec)[0] or remembered_weights(onnx_dir, spec.name)[0]:
         return False
+    ready = readymade.wanted(spec)
+    if ready is not None:  # no torch: the ready-made export instead of the weights
+        return readymade.cached(ready, cache_dir) is None
     source = hub_source(spec)
     return source is not None and _cached(cache_dir, source) is None
 
 
 def download_weights(spec: ModelSpec, cache_dir: Path, hooks: DownloadHooks | None = None) -> Path:
-    """The weights from the cache, else downloaded from the hub (resumed, verified)."""
+    """The weights from the cache, else downloaded from the hub (resumed, verified). Without
+    torch, a model's ready-made ONNX export instead where it has one (readymade.py)."""
     import http.client
 
-    from clipdesk.embedding import download
+    from clipdesk.embedding import download, readymade
 
+    ready = readymade.wanted(spec)
+    if ready is not None:
+        return readymade.download(ready, cache_dir, hooks)
     source = hub_source(spec)
     if source is None:
         raise ModelUnavailable(f"{spec.name} is not downloaded from the model hub")

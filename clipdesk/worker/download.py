@@ -1,5 +1,6 @@
-"""The model's weights, downloaded in a thread of the worker's own, so that the queue keeps
-serving user jobs and thumbnails meanwhile (a download takes minutes). No Qt.
+"""The model's weights (without torch, its ready-made ONNX export instead: embedding/
+readymade.py), downloaded in a thread of the worker's own, so that the queue keeps serving
+user jobs and thumbnails meanwhile (a download takes minutes). No Qt.
 
 Progress goes out as ``Phase.DOWNLOAD`` (bytes done and total, bytes per second, seconds
 left, the file's name); the end as ``DOWNLOAD_FINISHED``, after which an index job is

@@ -83,11 +83,15 @@ def test_welcome_says_what_downloads_and_where_it_runs(tmp_path):
 
 
 def test_welcome_in_a_light_install_says_what_the_model_needs(tmp_path):
-    """No torch (`pip install clipdesk` without the export extra): the recommended model
-    cannot run yet, and the welcome says so and what to do, not that it downloads 605 MB."""
-    text = plan_text("ViT-B-32-256:datacomp_s34b_b86k", "auto", False, tmp_path, True)
+    """No torch (`pip install clipdesk` without the export extra): a model with no
+    ready-made export cannot run yet, and the welcome says so and what to do, not that it
+    downloads 598 MB; the recommended model downloads its ready-made export."""
+    text = plan_text("ViT-B-16:datacomp_xl_s13b_b90k", "auto", False, tmp_path, True)
     assert "cannot run yet" in text and "clipdesk[export]" in text and "test model" in text
-    assert "605 MB" not in text
+    assert "598 MB" not in text
+    text = plan_text("ViT-B-32-256:datacomp_s34b_b86k", "auto", False, tmp_path, True)
+    assert "605 MB (its ready-made ONNX export)" in text and "cannot run" not in text
+    assert "runs on the CPU (ONNX Runtime)" in text
     test = plan_text("test", "auto", False, tmp_path, True)
     assert "runs on the CPU (ONNX Runtime)" in test and "GPU" not in test
     assert choice_for("test").describe().endswith("no download, very fast")

@@ -108,16 +108,23 @@ def test_the_test_model_runs_without_torch_from_its_shipped_export(tmp_path, sha
 
 def test_without_torch_a_model_with_no_export_is_one_line_naming_the_extras(tmp_path, shapes):
     home = str(tmp_path / "home")
-    # A pretrained tag and a hub model, never downloaded (and not downloaded now: offline,
-    # the line is about torch, not the connection), and a model folder of the user's own.
+    # A pretrained tag with no ready-made export and a hub model, never downloaded (and not
+    # downloaded now: offline, the line is about torch, not the connection), and a model
+    # folder of the user's own. (The recommended model downloads its ready-made export:
+    # test_readymade.py.)
     own = tmp_path / "my-model"
     shutil.copytree(TEST_MODEL_DIR, own)
-    for model in ("ViT-B-32-256:datacomp_s34b_b86k", "hf-hub:someone/some-clip", str(own)):
+    for model in ("ViT-B-16:datacomp_xl_s13b_b90k", "hf-hub:someone/some-clip", str(own)):
         proc = light("--home", home, "--model", model, "add", str(shapes))
         assert proc.returncode == 1 and "Traceback" not in proc.stderr, (model, proc.stderr)
         (line,) = proc.stderr.splitlines()
         assert line.startswith("clipdesk: error: this installation of ClipDesk has no torch")
         assert EXPORT_LINE in line and GPU_LINE in line and f"--model {model} add" in line
+    # The recommended model downloads a ready-made export instead: offline, one line saying so.
+    proc = light("--home", home, "--model", "ViT-B-32-256:datacomp_s34b_b86k", "add", str(shapes))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr, proc.stderr
+    (line,) = proc.stderr.splitlines()
+    assert "ready-made ONNX export" in line and "no connection to the model hub" in line, line
 
     for backend in ("cuda", "cpu"):  # (after a line of advice on the test model's vocabulary)
         proc = light("--home", home, "--model", "test", "--backend", backend, "add", str(shapes))

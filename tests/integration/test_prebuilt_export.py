@@ -139,11 +139,11 @@ def test_int8_quantises_the_users_copy_never_the_prebuilt_export(
 
 
 def test_a_model_without_an_export_is_one_line_naming_what_to_do(tmp_path, prebuilt_dir, shapes):
-    # A pretrained tag (never downloaded here) and a model folder of the user's own: neither
-    # has an export, and exporting needs torch.
+    # A pretrained tag with no ready-made export (never downloaded here) and a model folder
+    # of the user's own: neither has an export, and exporting needs torch.
     own = tmp_path / "my-model"
     shutil.copytree(REPO / "models" / "test", own)
-    for model in ("ViT-B-32-256:datacomp_s34b_b86k", str(own)):
+    for model in ("ViT-B-16:datacomp_xl_s13b_b90k", str(own)):
         proc, _ = without_torch(
             "--home",
             str(tmp_path / "home"),

@@ -2,7 +2,9 @@
 
 ``/{repo}/resolve/{revision}/{filename}``, the LFS file's SHA-256 as its ETag on a redirect
 to the "CDN", Range requests; with HF_ENDPOINT pointing at it (the ``hub`` fixture in
-tests/conftest.py), what is downloaded as ``hf-hub:clipdesk/test-model`` really loads."""
+tests/conftest.py), what is downloaded as ``hf-hub:clipdesk/test-model`` really loads. Any
+repository and files can be served instead (a ready-made export's: tests/support/
+readymade_exports.py); a file whose name ends as the hub's LFS files do is one of those."""
 
 from __future__ import annotations
 
@@ -20,14 +22,16 @@ REPO = "clipdesk/test-model"
 MODEL = f"hf-hub:{REPO}"
 COMMIT = "c0ffee" * 6 + "c0ff"  # 40 hex digits, as the hub's commit ids
 WEIGHTS = "open_clip_model.safetensors"
+LFS = (".safetensors", ".onnx", ".bin", ".gz")  # LFS files by the hub's .gitattributes
 
 
 class HubServer:
-    """A model hub on 127.0.0.1 serving the test model's files.
+    """A model hub on 127.0.0.1 serving the test model's files (or ``files`` of ``repo``).
 
-    ``cut_after``: the next ``cuts`` GETs of the weights close the connection after that
-    many bytes. ``delay``: seconds between 64 KiB chunks (a slow network). ``corrupt``:
-    the bytes served differ from the hash announced. ``log``: (method, path, Range)."""
+    ``cut_after``: the next ``cuts`` GETs of an LFS file (the weights) close the connection
+    after that many bytes. ``delay``: seconds between 64 KiB chunks (a slow network).
+    ``corrupt``: the bytes served differ from the hash announced. ``log``: (method, path,
+    Range)."""
 
     def __init__(self, repo: str = REPO, files: dict | None = None) -> None:
         self.repo = repo
@@ -38,8 +42,8 @@ class HubServer:
         self._sha: dict[str, str] = {}
         self.cut_after, self.cuts, self.delay, self.corrupt = 0, 0, 0.0, False
         self.log: list[tuple[str, str, str | None]] = []
-        self.sent = 0  # bytes of weights sent, all requests together
-        self.sent_by: list[int] = []  # bytes of weights sent, per GET
+        self.sent = 0  # bytes of LFS files (weights) sent, all requests together
+        self.sent_by: list[int] = []  # bytes of LFS files sent, per GET
         self.connections: list = []  # closed at the end, so no handler thread waits on one
         server = self
 
@@ -102,7 +106,7 @@ class HubServer:
                 return
             data = self.files[name]
             sha = self.sha256(name)
-            if name.endswith(".safetensors"):  # LFS: a redirect to the CDN, with the hash
+            if name.endswith(LFS):  # LFS: a redirect to the CDN, with the hash
                 h.send_response(302)
                 h.send_header("Location", f"{self.url}/cdn/{sha}")  # the CDN: absolute
                 h.send_header("X-Linked-Etag", f'"{sha}"')
@@ -116,8 +120,9 @@ class HubServer:
             self._send(h, data, {"ETag": f'"{git_sha}"', "X-Repo-Commit": COMMIT}, body)
             return
         m = re.fullmatch(r"/cdn/([0-9a-f]{64})", path)
-        if m and m.group(1) == self.sha256(WEIGHTS):
-            data = self.weights
+        lfs = {self.sha256(n): n for n in self.files if n.endswith(LFS)}
+        if m and m.group(1) in lfs:
+            data = self.files[lfs[m.group(1)]]
             if self.corrupt:
                 data = data[:-16] + b"\0" * 16
             # (the same host as the hub, so huggingface_hub follows the redirect here and

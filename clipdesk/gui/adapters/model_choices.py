@@ -104,9 +104,15 @@ def choice_for(name: str) -> ModelChoice:
 
 
 def needs_download(name: str, weights_dir: Path) -> bool:
-    """True when the weights are not yet in the cache (a pretrained tag, first use)."""
+    """True when neither the weights nor a ready-made export are in the cache yet (a
+    pretrained tag, first use)."""
     choice = choice_for(name)
     if not choice.downloads:
+        return False
+    from clipdesk.embedding import readymade  # not at startup: it brings the ONNX tooling
+
+    ready = readymade.source_for(name)  # or its ready-made ONNX export, downloaded before
+    if ready is not None and readymade.cached(ready, weights_dir) is not None:
         return False
     if choice.hub is None:
         return True

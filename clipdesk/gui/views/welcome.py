@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from clipdesk.embedding.prebuilt import missing_torch_stack, prebuilt_root
+from clipdesk.embedding.readymade import source_for
 from clipdesk.gui.adapters.model_choices import BACKENDS, choice_for, needs_download
 
 
@@ -34,7 +35,8 @@ def plan_text(
         where = "your NVIDIA or Apple GPU if there is one, otherwise the CPU (ONNX Runtime)"
     if int8 and backend in ("auto", "onnx"):
         where += ", int8 on the CPU"
-    if torch_missing and model != "test" and prebuilt_root() is None:
+    ready = torch_missing and source_for(model) is not None  # a ready-made export downloads
+    if torch_missing and model != "test" and prebuilt_root() is None and not ready:
         return (
             f"Tagging is set to use <b>{choice.label}</b>, which this installation cannot run "
             "yet: ClipDesk turns a model into an ONNX graph once, with torch, and torch is not "
@@ -44,6 +46,8 @@ def plan_text(
         )
     if needs_download(model, weights_dir):
         size = f"{choice.size_mb:,} MB" if choice.size_mb else "the model weights"
+        if ready:
+            size += " (its ready-made ONNX export)"
         download = (
             f"First use downloads {size} into <code>{weights_dir}</code>; "
             "the thumbnails appear meanwhile."
