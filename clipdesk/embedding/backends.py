@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from clipdesk.embedding import prebuilt
+from clipdesk.embedding import prebuilt, readymade
 from clipdesk.embedding.embedder import Embedder
 from clipdesk.embedding.onnx_runtime import cached_export, load_onnx, onnx_embedder
 from clipdesk.embedding.prebuilt import GPU_EXTRA, missing_torch_stack
@@ -77,6 +77,7 @@ class BackendPlan:
     why: str
     int8: bool = False
     usable: bool = True
+    broken: bool = False  # torch is installed but fails to import: ONNX Runtime instead
 
     @property
     def label(self) -> str:
@@ -100,13 +101,21 @@ def explain_backend(
     cuda_available: bool,
     mps_available: bool,
     int8: bool = False,
+    broken: str | None = None,
 ) -> BackendPlan:
     """The backend for ``preference`` and why (pure: the facts are arguments). ``missing``:
     what of the torch stack is not installed; ``gpu_possible``: a GPU driver or an Apple
-    GPU is there; ``cuda_available``/``mps_available``: torch sees that device. A backend
+    GPU is there; ``cuda_available``/``mps_available``: torch sees that device; ``broken``:
+    the error importing an installed torch gave (then it counts as not installed). A backend
     asked for that cannot run is a plan with ``usable`` False whose ``why`` is the error."""
     if preference not in BACKENDS:
         choose_backend(preference, False, False)  # raises: unknown backend
+    if broken and preference in ("cuda", "mps", "cpu"):
+        why = prebuilt.broken_torch_message(preference, broken)
+        return BackendPlan(preference, why, int8, usable=False)
+    if broken and preference == "auto":
+        why = prebuilt.broken_torch_message("auto", broken)
+        return BackendPlan("onnx", why, int8, broken=True)
     if preference in ("cuda", "mps", "cpu") and missing:
         return BackendPlan(preference, prebuilt.no_torch_backend_message(preference), int8, False)
     if missing:  # no torch backend can run, whatever the probes said
@@ -146,6 +155,10 @@ def plan_backend(
     cuda_probe = cuda_probe or cuda_driver_present
     mps_probe = mps_probe or apple_silicon
     maybe_cuda, maybe_mps = cuda_probe(), mps_probe()
+    gpu_possible = maybe_cuda or maybe_mps
+    torch_runs = preference in ("cuda", "mps", "cpu") or (preference == "auto" and gpu_possible)
+    if ask_torch and torch_runs:
+        prebuilt.check_torch_stack()  # torch runs it: a broken install is no torch
     missing = missing_torch_stack()
     seen = (False, False)
     if not missing and (maybe_cuda or maybe_mps) and preference not in ("onnx", "cpu"):
@@ -155,7 +168,8 @@ def plan_backend(
             return None
         else:  # taken as asked: loading the model says if torch sees no such GPU
             seen = (preference == "cuda", preference == "mps")
-    return explain_backend(preference, missing, maybe_cuda or maybe_mps, *seen, int8=int8)
+    broken = prebuilt.torch_broken()
+    return explain_backend(preference, missing, gpu_possible, *seen, int8=int8, broken=broken)
 
 
 def cuda_driver_present() -> bool:
@@ -191,6 +205,9 @@ def accelerators(
     try:
         import torch
     except ModuleNotFoundError:  # a build without torch (the bundle): ONNX Runtime on the CPU
+        return False, False
+    except Exception as exc:  # installed but broken: no torch, and plan_backend says why
+        prebuilt.note_broken(exc)
         return False, False
 
     mps = getattr(torch.backends, "mps", None)
@@ -228,6 +245,8 @@ def load_embedder(
     assert plan is not None  # torch asked
     if not plan.usable:
         raise ModelUnavailable(plan.why)
+    if plan.broken:  # one line: what runs instead, and what repairs torch
+        log.warning("clipdesk: %s", plan.why)
     chosen = plan.backend
     if chosen == "onnx":
         cached = cached_export(spec, weights_dir, onnx_dir)
@@ -241,6 +260,12 @@ def load_embedder(
                     "the cached ONNX export in %s is unusable (%s); exporting again", cached, exc
                 )
                 shutil.rmtree(cached, ignore_errors=True)
+        source = readymade.wanted(spec)
+        if source is not None:  # no torch, and a ready-made export: download that instead
+            readymade.download(source, weights_dir, download)
+            folder = readymade.install(spec, weights_dir, onnx_dir)
+            assert folder is not None  # downloaded just now
+            return onnx_embedder(spec, folder, weights_dir, int8, threads, image_lanes)
         if missing_torch_stack() and not local_weights(spec)[0]:
             # Nothing to run and no way to export it: say so before downloading the weights.
             raise ModelUnavailable(prebuilt.no_torch_message(spec.name))

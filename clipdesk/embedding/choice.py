@@ -60,4 +60,6 @@ class EngineChoice:
             return f"the GPU (torch) if torch sees one, else the CPU (ONNX Runtime{int8})"
         if not plan.usable:
             return f"{plan.where}: cannot run here: {plan.why}"
+        if plan.broken:  # the banner says the rest (the error, what repairs it)
+            return f"{plan.where}: torch is installed but broken"
         return f"{plan.where}: {plan.why}"

@@ -1,8 +1,12 @@
-"""Before Qt starts on Linux: are the system libraries its X11 (xcb) platform needs there?
+"""Before Qt starts on Linux: is there a display, and are the system libraries its X11 (xcb)
+platform needs there?
 
-Without them Qt aborts (exit 134) with a message that names the wrong library. This module
-imports no Qt: it tries to load each library with ctypes and, when any is missing, says
-which packages to install, in one line. The list is what PySide6's ``libqxcb.so``,
+Without either Qt aborts (exit 134, a core dump) with a message that names the wrong
+library (libxcb-cursor0, installed or not). This module imports no Qt. A display is there
+when ``DISPLAY`` or ``WAYLAND_DISPLAY`` is set and, on X11, the X server answers
+(``xcb_connect``); without one it says so in one line and names the terminal commands,
+which need none. Each library is loaded with ctypes and, when any is missing, the line
+says which packages to install. The list is what PySide6's ``libqxcb.so``,
 ``libQt6XcbQpa.so.6`` and the Qt libraries ClipDesk uses link against (``readelf -d``),
 less what every Linux system has (libc, libstdc++, zlib) and the libraries PySide6 ships.
 """
@@ -61,9 +65,14 @@ def can_load(soname: str) -> bool:
     return True
 
 
+def asked_platform(environ: Mapping[str, str]) -> str:
+    """The platform plugin ``QT_QPA_PLATFORM`` asks for first ("" when it asks none)."""
+    return environ.get("QT_QPA_PLATFORM", "").split(";")[0].split(":")[0].strip()
+
+
 def uses_xcb(environ: Mapping[str, str]) -> bool:
     """Whether Qt will start its X11 platform: asked for, or the default on an X11 session."""
-    asked = environ.get("QT_QPA_PLATFORM", "").split(";")[0].split(":")[0].strip()
+    asked = asked_platform(environ)
     if asked:
         return asked == "xcb"
     wayland = environ.get("XDG_SESSION_TYPE") == "wayland" and environ.get("WAYLAND_DISPLAY")
@@ -101,9 +110,81 @@ def problem(
     )
 
 
+TERMINAL = "`clipdesk --help`, `clipdesk add FOLDER`, `clipdesk search TEXT`"
+"""The commands that work without a display, named where the window cannot open."""
+
+
+def x_server_answers(display: str) -> bool:
+    """Whether the X server ``display`` names accepts a connection (libxcb's ``xcb_connect``,
+    as Qt's xcb plugin connects). True when libxcb cannot be loaded: the library check
+    names it."""
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError:
+        return True
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(display.encode(), None)  # never NULL: an error object
+    try:
+        return xcb.xcb_connection_has_error(connection) == 0
+    finally:
+        xcb.xcb_disconnect(connection)
+
+
+def display_problem(
+    environ: Mapping[str, str] | None = None,
+    platform: str = sys.platform,
+    answers: Callable[[str], bool] = x_server_answers,
+    check_server: bool = True,
+) -> str | None:
+    """One line saying there is no display to open the window on, and what works instead;
+    None when there is one, off Linux, or when Qt is asked for a platform that needs none
+    (``QT_QPA_PLATFORM=offscreen``, as the tests run). ``check_server`` False: only the
+    variables are looked at, not the X server."""
+    if not platform.startswith("linux"):
+        return None
+    environ = os.environ if environ is None else environ
+    asked = asked_platform(environ)
+    if asked and asked != "xcb" and not asked.startswith("wayland"):
+        return None  # offscreen, minimal, eglfs, vnc...: no display server needed
+    display, wayland = environ.get("DISPLAY", ""), environ.get("WAYLAND_DISPLAY", "")
+    if asked.startswith("wayland"):
+        display = ""
+    elif asked == "xcb":
+        wayland = ""
+    if not display and not wayland:
+        unset = "WAYLAND_DISPLAY is" if asked.startswith("wayland") else "DISPLAY is"
+        if not asked:
+            unset = "DISPLAY and WAYLAND_DISPLAY are"
+        why = f"there is no display ({unset} not set)"
+    elif check_server and uses_xcb(environ) and not answers(display):
+        why = f"there is no display (cannot connect to an X server at DISPLAY={display})"
+    else:
+        return None
+    return f"{why}, so the window cannot open here; the terminal commands need none: {TERMINAL}"
+
+
+def startup_problem(
+    environ: Mapping[str, str] | None = None,
+    platform: str = sys.platform,
+    load: Callable[[str], bool] = can_load,
+    answers: Callable[[str], bool] = x_server_answers,
+) -> str | None:
+    """Why Qt cannot start here, in one line: no display, a library missing (which packages
+    to install), or an X server that does not answer; None when it can start."""
+    return (
+        display_problem(environ, platform, answers, check_server=False)
+        or problem(environ, platform, load)
+        or display_problem(environ, platform, answers)
+    )
+
+
 def exit_if_qt_cannot_start() -> None:
-    """Print the one line and exit 1 when a library is missing; call before importing Qt."""
-    message = problem()
+    """Print the one line and exit 1 when there is no display or a library is missing; call
+    before importing Qt."""
+    message = startup_problem()
     if message:
         print(f"clipdesk: error: {message}", file=sys.stderr)
         raise SystemExit(1)

@@ -39,6 +39,7 @@ class EventKind(Named):
     IDLE = "idle"
     MODEL_UNAVAILABLE = "model_unavailable"  # the message says why and what to do
     DOWNLOAD_FINISHED = "download_finished"  # the model's weights are in; indexing follows
+    BACKEND_FALLBACK = "backend_fallback"  # the model runs elsewhere than it would: why, the fix
     ERROR = "error"
 
 

@@ -116,6 +116,7 @@ class Worker:
         self._indexer: Indexer | None = None
         self.decoded = DecodedCache()  # thumbnail pass -> index job: one decode per photo
         self.download = WeightsDownload(self)  # the model's weights, in a thread of their own
+        self.backend_noted = False  # the window was told why the model runs where it does
 
     # -- the public API (any thread) -------------------------------------------------
 

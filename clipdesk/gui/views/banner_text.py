@@ -80,6 +80,8 @@ def reason_html(text: str) -> str:
 def _unbroken(text: str) -> str:
     out, at = [], 0
     for m in UNBROKEN.finditer(text):
+        if m.start() < at:  # inside what follows a command, skipped below
+            continue
         token, tail = m.group(), ""
         while token[-1:] in (".", ":"):  # a sentence's full stop is not part of a path
             token, tail = token[:-1], token[-1] + tail
@@ -95,5 +97,7 @@ def _unbroken(text: str) -> str:
             piece = html.escape(joined(token))
         out.append(piece + html.escape(tail))
         at = m.end()
+        if m.lastgroup == "code":  # its line ends the clause: no stray comma or full stop
+            at += re.match(r"[.,;]?\s*", text[at:]).end()
     out.append(html.escape(text[at:]))
     return "".join(out)

@@ -3,6 +3,8 @@ photo counts, model and backend.
 
 A message (``showMessage``) takes the place of the progress text for a while; the bar and
 Pause are permanent widgets, so that a message never hides them and they never cover it.
+At rest it says "Up to date" only when no photo waits to be tagged: else how many wait,
+and why when it is known (blocked, or a job that failed).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QToolButton
 
 from clipdesk.progress import Phase
+from clipdesk.wording import plural
 
 PHASES = {
     Phase.SCAN: "Looking for photos",
@@ -89,6 +92,8 @@ class StatusBar(QStatusBar):
         self.addPermanentWidget(self.photos_label)
         self.addPermanentWidget(self.model_label)
         self.blocked: str | None = None  # why background work cannot go on, when it cannot
+        self.failed: str | None = None  # the last background job that failed, while it stands
+        self._resting = False  # the worker is idle: the label says what is left, if anything
         self._counts: dict[str, int] = {}
         self._shown: tuple[int, str] = (0, "")  # photos in the grid, and why not all
 
@@ -105,23 +110,43 @@ class StatusBar(QStatusBar):
             self.pause_button.setChecked(p.paused)
             self.pause_button.setText("Resume" if p.paused else "Pause")
             self.pause_button.blockSignals(False)
+        self._resting = not busy and not p.paused and p.phase in RESTING
         if not busy and not p.paused:
             self.bar.hide()
-            idle = p.phase in RESTING
-            self.progress_label.setText((self.blocked or "Up to date") if idle else "")
+            self.progress_label.setText(self.rest_text() if self._resting else "")
             return
         self.progress_label.setText(progress_text(p))
         self.bar.setVisible(p.total > 0)
         self.bar.setRange(0, max(p.total, 1))
         self.bar.setValue(min(p.done, p.total))
 
+    def rest_text(self) -> str:
+        """What the label says while the worker rests: why photos wait, how many wait, or
+        "Up to date" when none does."""
+        if self.blocked:
+            return self.blocked
+        waiting = self._counts.get("new", 0)
+        if not waiting:
+            return "Up to date"
+        wait = "waits" if waiting == 1 else "wait"
+        why = f": {self.failed} (see above)" if self.failed else ""
+        return f"{plural(waiting, 'photo')} {wait} to be tagged{why}"
+
     def set_blocked(self, reason: str | None) -> None:
         """Say why photos wait (never "Up to date" while they do); None: they no longer wait."""
         self.blocked = reason
         if reason:
             self.progress_label.setText(reason)
+        elif self._resting:
+            self.progress_label.setText(self.rest_text())
         elif self.progress_label.text().startswith("Waiting"):
             self.progress_label.setText("")
+
+    def set_failed(self, reason: str | None) -> None:
+        """A background job failed (``reason`` in a few words), or None: one ran since."""
+        self.failed = reason
+        if self._resting:
+            self.progress_label.setText(self.rest_text())
 
     def set_model(self, model: str, backend: str) -> None:
         self.model_label.setText(f"{model} · {backend}")
@@ -138,6 +163,8 @@ class StatusBar(QStatusBar):
     def set_counts(self, counts: dict[str, int]) -> None:
         self._counts = counts
         self._show_counts()
+        if self._resting:  # photos that wait, or none now
+            self.progress_label.setText(self.rest_text())
 
     def _show_counts(self) -> None:
         counts = self._counts
