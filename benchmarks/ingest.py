@@ -31,12 +31,15 @@ from statistics import median
 
 import numpy as np
 from common import RANDOM_VIT, header, load, photos, place, row, timer, warm_page_cache
+from faces import as_before as faces_as_before
+from PIL import Image
 
 from clipdesk.catalog import Catalog
 from clipdesk.embedding import Embedder, onnx_runtime
 from clipdesk.faces import FaceEngine
 from clipdesk.imaging import ThumbnailCache, decode
 from clipdesk.pipeline.indexer import Indexer
+from clipdesk.text import looks_like_text
 
 THUMB = 256
 FACES = FaceEngine(threads=1)
@@ -70,6 +73,8 @@ def stage_costs(paths: list[Path], emb: Embedder, workdir: Path) -> dict[str, fl
     side = max(emb.image_size, THUMB)
     out = {"decode": 0.0, "preprocess": 0.0, "thumbnail": 0.0, "thumbnail from the decode": 0.0}
     out["faces (on the same decode)"] = 0.0
+    out["text: judge (letters in the thumbnail)"] = 0.0
+    out["faces, engine before 2026-12-07"] = 0.0
     for i, p in enumerate(paths):
         t0 = time.thread_time()
         d = decode(p, min_side=side)
@@ -83,10 +88,17 @@ def stage_costs(paths: list[Path], emb: Embedder, workdir: Path) -> dict[str, fl
         FACES.find(d.image)
         t5 = time.thread_time()
         out["faces (on the same decode)"] += t5 - t4
+        with faces_as_before(FACES):  # the engine of 2026-12-06, side by side
+            FACES.find(d.image)
+        out["faces, engine before 2026-12-07"] += time.thread_time() - t5
         out["decode"] += t1 - t0
         out["preprocess"] += t2 - t1
         out["thumbnail"] += t3 - t2
         out["thumbnail from the decode"] += t4 - t3
+        t6 = time.thread_time()  # issue 30: every photo is judged (benchmarks/text.py: reads)
+        with Image.open(cache.path_for(f"{i:032x}")) as thumb:
+            looks_like_text(np.asarray(thumb.convert("L")))
+        out["text: judge (letters in the thumbnail)"] += time.thread_time() - t6
     return {k: v / len(paths) for k, v in out.items()}
 
 

@@ -29,6 +29,8 @@ class Settings:
     sidecar_naming: str = "ext"  # ext: photo.jpg.xmp (darktable, digiKam); base: photo.xmp
     sidecar_pair_raw: bool = False  # base naming: a RAW+JPEG pair shares the RAW's photo.xmp
     faces: bool = True  # find and group faces (People); everything stays on this machine
+    places: bool = True  # name the place of photos with GPS (Places|Country|Region|City)
+    text: bool = True  # read the words in photos that look like they hold some (OCR, locally)
 
     @classmethod
     def load(cls, path: Path) -> Settings:

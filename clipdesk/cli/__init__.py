@@ -14,6 +14,7 @@
     clipdesk repair                  back up a damaged catalog and recover what can be read
     clipdesk forget --missing [PATH...]   forget photos whose files are gone, with their tags
     clipdesk faces PHOTO / people    the faces on a photo; people and clusters (see --help)
+    clipdesk text PHOTO              the words read in a photo (search them with text:WORDS)
     clipdesk rate PHOTO... / list / albums   stars, labels, flags; list by them; smart albums
     clipdesk cluster-embed FOLDER... --output DIR    embed an archive on a Ray cluster
     clipdesk import-embeddings DIR   bring a cluster run's vectors into this library
@@ -49,6 +50,7 @@ from clipdesk.cli import (
     search,
     sidecars,
     tagging,
+    text,
     watch,
 )
 from clipdesk.embedding.backends import BACKENDS
@@ -64,6 +66,7 @@ GROUPS = (
     tagging,
     marks,
     people,
+    text,
     sidecars,
     conflicts,
     watch,
@@ -85,6 +88,7 @@ MODEL_FREE = {
     "forget",
     "faces",
     "people",
+    "text",
     "rate",
     "albums",
     "conflicts",
@@ -120,6 +124,18 @@ def _common(suppress: bool) -> argparse.ArgumentParser:
         "--no-faces",
         action="store_true",
         help="look for no faces in this run (the `faces` setting stays as it is)",
+        **(d or {"default": False}),
+    )
+    common.add_argument(
+        "--no-places",
+        action="store_true",
+        help="name no places from GPS in this run (the `places` setting stays as it is)",
+        **(d or {"default": False}),
+    )
+    common.add_argument(
+        "--no-text",
+        action="store_true",
+        help="read no words in photos in this run (the `text` setting stays as it is)",
         **(d or {"default": False}),
     )
     common.add_argument(
@@ -179,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         library = Library(args.home, args.model, args.backend, args.int8)
         library.allow_model = args.command not in MODEL_FREE
         library.no_faces = args.no_faces
+        library.no_places = args.no_places
+        library.no_text = args.no_text
         if library.allow_model:  # weights to download show a bar on stderr
             from clipdesk.cli.progress import DownloadPrinter
             from clipdesk.embedding.hooks import DownloadHooks

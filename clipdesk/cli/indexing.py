@@ -9,6 +9,7 @@ import threading
 
 from clipdesk.errors import Fatal
 from clipdesk.pathnames import shown
+from clipdesk.text.reader import INSTALL
 from clipdesk.wording import plural
 
 EXIT_OK = 0
@@ -131,6 +132,8 @@ def _index(library, args, folder_ids=None) -> int:
     )
     if after.faces:
         print(f"  {plural(after.faces, 'face')} found (`clipdesk people` groups them)")
+    if after.text:
+        print(f"  words read in {plural(after.text, 'photo')} (search them with text:WORDS)")
     for folder in s.missing_folders:
         print(f"  folder not found (unmounted?), its photos are kept as missing: {shown(folder)}")
     for path, reason in [*s.errors, *result.failed]:
@@ -173,6 +176,8 @@ def cmd_status(library, args) -> int:
         return EXIT_OK
     print(f"model:    {status.model}")
     print(f"backend:  {status.backend}")
+    for label, text in status.home.lines():  # where the catalog, caches and settings live
+        print(f"{label + ':':<10}{text}")
     print(f"catalog:  {status.catalog}")
     running = f"running (pid {status.watcher_pid})" if status.watcher_running else None
     print("watcher:  " + (running or "not running (start it with `clipdesk watch`)"))
@@ -192,6 +197,26 @@ def cmd_status(library, args) -> int:
         )
         named = plural(f["people"], "person", "people")
         print(f"faces:    {plural(f['faces'], 'face')}, {named} named{todo}")
+    g = status.places
+    if g is None:
+        print("places:   off (the `places` setting)")
+    else:
+        todo = f", {g['to_read']} still to look at" if g["to_read"] else ""
+        print(
+            f"places:   {plural(g['placed'], 'photo')} placed from GPS "
+            f"({g['with_position']} with a position){todo}"
+        )
+    w = status.words
+    if w is None:
+        print("words:    off (`clipdesk text --on` reads the words in photos)")
+    elif not status.words_engine:
+        print(f"words:    not read: the OCR engine is not installed ({INSTALL})")
+    else:
+        todo = f", {w['to_read']} still to look at" if w["to_read"] else ""
+        print(
+            f"words:    {plural(w['read'], 'photo')} read ({w['with_words']} with words), "
+            f"{w['skipped']} not text-like{todo}"
+        )
     for path, reason in status.failed:
         print(f"failed:   {shown(path)}: {reason}")
     for path, reason in status.keyword_problems:  # indexed, but its keywords were unreadable

@@ -123,7 +123,21 @@ def cmd_search(library, args) -> int:
     )
     _print_hits(found.hits, args.json)
     _say_hidden(found, args.limit)
+    if query.has_words and not found.hits and not found.hidden:
+        _say_no_words(library, query)
     return EXIT_OK
+
+
+def _say_no_words(library, query) -> None:
+    """Why a text: search found nothing, on stderr: no photo's words hold it (and, where no
+    words are being read, why)."""
+    from clipdesk.ops import text as text_ops
+
+    held = " and ".join(f'"{w}"' for w in query.words) or "those words"
+    print(f"no photo's words hold {held}", file=sys.stderr)
+    why = text_ops.availability(library)
+    if why:
+        print(why, file=sys.stderr)
 
 
 def cmd_similar(library, args) -> int:

@@ -179,6 +179,7 @@ def _vocab_check(library, args) -> int:
 def cmd_tags(library, args) -> int:
     from clipdesk.ops import tags as tag_ops
     from clipdesk.tagging import tagpath
+    from clipdesk.tagging.states import TagSource
 
     tags = tag_ops.tags_of(library, args.photo)
     if args.json:  # JSON escapes control characters itself
@@ -187,7 +188,8 @@ def cmd_tags(library, args) -> int:
     for t in tags:
         score = f"{t.score:.2f}" if t.score is not None else "    "
         # a name read before keywords were checked may hold a line break: one line per tag
-        print(f"{t.state:9s}  {t.source:8s}  {score}  {tagpath.shown(t.tag)}")
+        source = "from GPS" if t.source == TagSource.GPS else t.source
+        print(f"{t.state:9s}  {source:8s}  {score}  {tagpath.shown(t.tag)}")
     return EXIT_OK
 
 

@@ -46,6 +46,7 @@ from clipdesk.gui.views.settings_dialog import SettingsDialog
 from clipdesk.gui.views.status_bar import StatusBar
 from clipdesk.gui.views.vocab_editor import VocabEditor
 from clipdesk.gui.views.welcome import WelcomePage
+from clipdesk.ops import text as text_ops
 from clipdesk.progress import Phase, Progress
 from clipdesk.worker.events import EventKind, WorkerEvent
 
@@ -289,9 +290,8 @@ class MainWindow(QMainWindow):
             EventKind.FOLDER_RESTORED: folder,
             EventKind.MODEL_UNAVAILABLE: self._model_event,
             EventKind.DOWNLOAD_FINISHED: self._model_event,
-            EventKind.ERROR: lambda e: self.banner.show_message(
-                f"error:{e.message}", f"Problem: {e.message}"
-            ),
+            EventKind.ERROR: self._job_failed,
+            EventKind.BACKEND_FALLBACK: self._backend_fallback,
         }  # WATCH_MODE and IDLE change nothing shown (idle comes as progress too)
 
     def _event(self, e: WorkerEvent) -> None:
@@ -302,6 +302,23 @@ class MainWindow(QMainWindow):
     def _model_works(self) -> None:
         self.banner.clear("model")
         self.status.set_blocked(None)
+        self.status.set_failed(None)
+
+    def _job_failed(self, e: WorkerEvent) -> None:
+        """A background job failed: the banner says what; the status bar, while photos
+        wait, that they do and why. (A report about some photos' files, with a path, is no
+        job that failed.)"""
+        self.banner.show_message(f"error:{e.message}", f"Problem: {e.message}")
+        if e.path is None:
+            self.status.set_failed("a background job failed")
+
+    def _backend_fallback(self, e: WorkerEvent) -> None:
+        """The model runs elsewhere than it would (torch is installed but broken): say why
+        and what repairs it, until dismissed; the model's label says where it runs."""
+        engine = self.session.engine
+        why = reason_html(e.message or "")
+        self.banner.show_message("backend", f"<b>Running on the CPU.</b> {why}")
+        self.status.set_model(choice_for(engine.model_name).name, engine.describe())
 
     def _indexed(self, e: WorkerEvent) -> None:
         self._model_works()
@@ -415,10 +432,23 @@ class MainWindow(QMainWindow):
 
     def _apply_settings(self, settings) -> None:
         s = self.session
-        faces_before = s.settings.faces
+        faces_before, text_before = s.settings.faces, s.settings.text
+        places_before = s.settings.places
         restart = s.apply_settings(settings)
         if not restart and settings.faces != faces_before:
             self.people_controller.use_faces(settings.faces)
+        if not restart and settings.text != text_before:  # the worker's library reads words
+            on, bridge = settings.text, s.bridge
+            bridge.submit(
+                lambda lib: text_ops.use(lib, on),
+                done=lambda _: bridge.request_index() if on else None,
+            )
+        if not restart and settings.places != places_before:  # the worker's library too
+            places_on, bridge = settings.places, s.bridge
+            bridge.submit(
+                lambda lib: setattr(lib.settings, "places", places_on),
+                done=lambda _: bridge.request_index() if places_on else None,
+            )
         if restart:
             self.status.set_blocked(None)
             self.status.set_model(choice_for(s.engine.model_name).name, s.engine.describe())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from clipdesk.catalog import browse
+from clipdesk.catalog import browse, photo_text
 from clipdesk.catalog.browse import PhotoFilter
 from clipdesk.ops import relevance
 from clipdesk.ops.errors import OpError
@@ -67,9 +67,12 @@ def read_query(text: str | None, like: list[str | Path] = (), filtered: bool = F
         query = parse(text) if text and text.strip() else Query((), "")
         query = query.with_like(*like)
         if not query.terms and not query.like:
-            if filtered:
+            if filtered or query.words:  # a listing: the filter's photos, or those words'
                 return query
-            raise QuerySyntaxError("nothing to search for: describe what to find, as in red car")
+            if not query.no_words:
+                raise QuerySyntaxError(
+                    "nothing to search for: describe what to find, as in red car"
+                )
         require_something_to_find(query)
     except QuerySyntaxError as exc:
         raise OpError(str(exc)) from None
@@ -88,7 +91,7 @@ def find(
     """The best ``limit`` matches for a query (terms, example photos), or with ``show_all``
     the best ``limit`` photos whatever the cut-off says (``min_score``: a cut-off of the
     user's own)."""
-    only = filter_by_names(lib, list(with_tags), list(without_tags))
+    only = with_words(lib, query, filter_by_names(lib, list(with_tags), list(without_tags)))
     if not query.terms and not query.like and only is not None:
         return _listed(lib, only, limit, show_all, query)
     require_embeddings(lib)
@@ -106,16 +109,37 @@ def find(
 def _listed(lib: Library, only: np.ndarray, limit: int, show_all: bool, query: Query) -> Found:
     """No query, only a tag filter (``clipdesk search --tag People|Ada``): the photos it lets
     through, in path order, each scored 1.0."""
-    rows = sorted(
-        (row.path, int(i)) for i in only.tolist() if (row := lib.catalog.photo(int(i))) is not None
-    )
+    rows = _by_path(lib, only)
     shown_rows = rows if show_all else rows[:limit]
     hits = _hits(lib.catalog, [(i, 1.0) for _, i in shown_rows])
     return Found(hits, 0, query, len(rows) - len(shown_rows))
 
 
+def _by_path(lib: Library, only: np.ndarray) -> list[tuple[str, int]]:
+    return sorted(
+        (row.path, int(i)) for i in only.tolist() if (row := lib.catalog.photo(int(i))) is not None
+    )
+
+
 def _only(lib: Library, flt: PhotoFilter | None) -> np.ndarray | None:
     return browse.photo_ids(lib.catalog, flt) if flt is not None and flt.active else None
+
+
+def with_words(lib: Library, query: Query, only: np.ndarray | None) -> np.ndarray | None:
+    """``only`` (photo ids, or None: all) narrowed by the query's text: terms, the words read
+    in the photos (``catalog/photo_text.py``); unchanged without them."""
+    if not query.has_words:
+        return only
+    cat = lib.catalog
+    if query.words:
+        keep = photo_text.matching(cat, query.words)
+    else:
+        keep = set(browse.photo_ids(cat).tolist())
+    if only is not None:
+        keep &= set(only.tolist())
+    for words in query.no_words:
+        keep -= photo_text.matching(cat, [words])
+    return np.array(sorted(keep), np.int64)
 
 
 def rank_query(
@@ -123,8 +147,11 @@ def rank_query(
 ) -> relevance.Ranking:
     """The window's search: every match, best first, and the count hidden (with
     ``show_all``: every photo searched, best first); ``cache`` keeps the vectors loaded."""
+    only = with_words(lib, query, _only(lib, flt))
+    if not query.terms and not query.like and only is not None:  # text: terms alone
+        ids = np.array([i for _, i in _by_path(lib, only)], np.int64)
+        return relevance.Ranking(ids, np.ones(len(ids), np.float32), len(ids), 0)
     index = cache.index(lib.catalog, lib.embedder)
-    only = _only(lib, flt)
     try:
         return relevance.rank(
             lib.catalog, lib.embedder, index, query, None, only, show_all=show_all

@@ -6,10 +6,14 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
+from clipdesk.catalog import photo_text
 from clipdesk.embedding.backends import BackendPlan
+from clipdesk.home import AppPaths
 from clipdesk.pathnames import shown
 from clipdesk.people import faces_db
 from clipdesk.pipeline.library import Library
+from clipdesk.places import places_db
+from clipdesk.text import engine_installed
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,52 @@ class FolderStatus:
 
 
 @dataclass(frozen=True)
+class HomeFolders:
+    """Where the library keeps its files: one home folder (``--home DIR`` or
+    ``$CLIPDESK_HOME``) that holds them all, or the per-user folders (platformdirs)."""
+
+    home: str | None  # the one folder; None: the per-user folders below
+    data: str  # the catalog, its backups, the worker's state
+    cache: str  # thumbnails, model weights, ONNX exports
+    config: str  # settings
+
+    @classmethod
+    def of(cls, paths: AppPaths) -> HomeFolders:
+        root = paths.data_dir.parent
+        named = (paths.data_dir.name, paths.cache_dir.name, paths.config_dir.name)
+        parents = {paths.data_dir.parent, paths.cache_dir.parent, paths.config_dir.parent}
+        one = named == ("data", "cache", "config") and parents == {root}
+        return cls(
+            str(root) if one else None,
+            str(paths.data_dir),
+            str(paths.cache_dir),
+            str(paths.config_dir),
+        )
+
+    def lines(self) -> list[tuple[str, str]]:
+        """(label, text) for `clipdesk status`: the home, or each per-user folder."""
+        if self.home is not None:
+            return [("home", f"{shown(self.home)}  (catalog, caches and settings)")]
+        return [
+            ("home", f"{shown(self.data)}  (catalog; --home DIR keeps all in one folder)"),
+            ("caches", f"{shown(self.cache)}  (thumbnails, model weights, ONNX exports)"),
+            ("settings", shown(self.config)),
+        ]
+
+    def to_json(self) -> dict:
+        return {
+            "home": shown(self.home) if self.home else None,
+            "data": shown(self.data),
+            "cache": shown(self.cache),
+            "config": shown(self.config),
+        }
+
+
+@dataclass(frozen=True)
 class LibraryStatus:
     model: str
     backend: BackendPlan  # printed: its label, where and why
-    home: str
+    home: HomeFolders
     catalog: str
     folders: list[FolderStatus]
     counts: dict[str, int]  # photos per state (indexed, new, missing, failed)
@@ -45,6 +91,9 @@ class LibraryStatus:
     watcher_running: bool
     faces: dict | None = None  # faces, people, photos looked at and to look at; None: off
     sidecar_conflicts: int = 0  # photos whose marks changed both here and in the sidecar
+    places: dict | None = None  # photos with a position, placed, to look at; None: off
+    words: dict | None = None  # photos read, with words, skipped, to look at; None: off
+    words_engine: bool = True  # the OCR engine (the text extra) is installed
 
     def conflicts_line(self) -> str | None:
         """The line `clipdesk status` gives the sidecar conflicts (None: there are none)."""
@@ -59,7 +108,8 @@ class LibraryStatus:
             "model": self.model,
             "backend": self.backend.label,
             "backend_reason": self.backend.why,
-            "home": self.home,
+            "home": self.home.home or self.home.data,
+            "folders_kept": self.home.to_json(),
             "catalog": self.catalog,
             "folders": [f.to_json() for f in self.folders],
             "counts": self.counts,
@@ -70,6 +120,9 @@ class LibraryStatus:
             "watcher": {"running": self.watcher_running, "pid": self.watcher_pid},
             "faces": self.faces,
             "sidecar_conflicts": self.sidecar_conflicts,
+            "places": self.places,
+            "words": self.words,
+            "words_engine_installed": self.words_engine,
         }
 
 
@@ -93,7 +146,7 @@ def library_status(lib: Library, watch: dict | None) -> LibraryStatus:
     return LibraryStatus(
         lib.engine.model_name,
         lib.engine.plan(),
-        str(lib.paths.data_dir.parent),
+        HomeFolders.of(lib.paths),
         str(lib.paths.catalog),
         folders,
         cat.status_counts(),
@@ -103,4 +156,7 @@ def library_status(lib: Library, watch: dict | None) -> LibraryStatus:
         watch is not None,
         faces_db.counts(cat) if lib.settings.faces else None,
         cat.conflict_count(),
+        places=places_db.counts(cat) if lib.settings.places else None,
+        words=photo_text.counts(cat) if lib.settings.text else None,
+        words_engine=engine_installed(),
     )

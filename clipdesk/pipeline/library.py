@@ -63,6 +63,7 @@ class PipelineResult:
     keyword_errors: list[tuple[str, str]] = field(default_factory=list)
     scored_ids: list[int] = field(default_factory=list)  # photos whose suggestions were made
     faces: int = 0  # faces found (the face step, after tagging)
+    text: int = 0  # photos whose words were read (the text step, after faces)
 
 
 class Library:
@@ -89,6 +90,8 @@ class Library:
         # Hears what each action changed (an ops.changes.OpChanges): the worker's, or None.
         self.on_change: Callable[[Any], None] | None = None
         self.no_faces = False  # this run looks for no faces (the flag; the setting is kept)
+        self.no_text = False  # this run reads no words in photos (the flag; the setting is kept)
+        self.no_places = False  # this run names no places from GPS (the flag; the setting is kept)
         # Hears that the model is about to load (its weights downloaded), and whether it is
         # exported to ONNX first (``exports_first``): the terminal says so before the wait.
         self.on_model_load: Callable[[bool], None] | None = None
@@ -144,6 +147,23 @@ class Library:
     def faces_on(self) -> bool:
         """Faces are looked for (the setting; ``clipdesk --no-faces`` turns it off)."""
         return bool(self.settings.faces) and not self.no_faces
+
+    @property
+    def places_on(self) -> bool:
+        """Places are named from GPS (the setting; ``clipdesk --no-places`` turns it off)."""
+        return bool(self.settings.places) and not self.no_places
+
+    @property
+    def text_on(self) -> bool:
+        """Words in photos are read (the setting; ``clipdesk --no-text`` turns it off)."""
+        return bool(self.settings.text) and not self.no_text
+
+    @cached_property
+    def text_reader(self):
+        """The OCR engine (clipdesk.text), loaded when a photo first needs reading."""
+        from clipdesk.text import TextReader
+
+        return TextReader()
 
     @property
     def thumbnails(self) -> ThumbnailCache:

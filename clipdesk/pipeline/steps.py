@@ -29,7 +29,9 @@ from clipdesk.pipeline.identity import full_hash
 from clipdesk.pipeline.indexer import IndexResult, ProgressCallback
 from clipdesk.pipeline.library import Library, PipelineResult
 from clipdesk.pipeline.locks import IndexLock
+from clipdesk.pipeline.places_step import places as find_places
 from clipdesk.pipeline.scanner import ScanResult, scan
+from clipdesk.pipeline.text_step import read_text
 from clipdesk.progress import Cancel, Phase, Progress
 from clipdesk.tagging import corrections
 
@@ -275,8 +277,11 @@ def index(
         result.cancelled = True
     else:  # tags a model-free command left for a run with the model
         learn(lib)
+        find_places(lib, cancel)  # GPS positions to place names: metadata only, no model
         fingerprint(lib.catalog, cancel=cancel)
         after.faces = find_faces(lib, cancel).faces  # after the tags: they never wait
+        if not cancel.is_set():  # the words last: the slowest step, on the fewest photos
+            after.text = len(read_text(lib, cancel).read)
         if cancel.is_set():
             result.cancelled = True
     return result, after

@@ -7,6 +7,10 @@
     "red car" +sunset        a plus term is added and required: a photo that does not
                              match it on its own counts as a weaker match
     dog:2 beach -people:0.5  a weight after ':' scales a term (default 1)
+    text:menu beach          words read in the photo (issue 30): only photos whose text
+    text:"open 24"           holds them, in any case, part of a word too; -text:menu
+                             leaves out the photos whose text holds it. Not a description:
+                             a query of text: terms alone lists the photos that hold them
 
 How the terms become one vector (``clipdesk/ops/relevance.py``): the weighted sum of the
 positive terms' normalised embeddings minus the weighted sum of the negative ones, then
@@ -30,6 +34,9 @@ from clipdesk.errors import Fatal
 _NUMBER = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)")
 # A word before ':' that is a weighted term only if it has a letter (16:9 is a ratio).
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+# A words-in-the-photo term, before its quoted phrase: text:"open 24" (or -text:"...").
+TEXT_PREFIX = "text:"
+_TEXT_QUOTED = re.compile(r'([+-]?)text:(?=")', re.IGNORECASE)
 
 
 class QuerySyntaxError(Fatal, ValueError):
@@ -56,6 +63,8 @@ class Query:
     terms: tuple[Term, ...]
     text: str = ""
     like: tuple[object, ...] = field(default=())  # example photos (path or photo id)
+    words: tuple[str, ...] = ()  # text:WORDS, each to be found in the words read in a photo
+    no_words: tuple[str, ...] = ()  # -text:WORDS, none of them to be found there
 
     @property
     def positive(self) -> tuple[Term, ...]:
@@ -73,8 +82,13 @@ class Query:
     def has_text(self) -> bool:
         return bool(self.terms)
 
+    @property
+    def has_words(self) -> bool:
+        """Whether the query filters by the words read in photos (text: terms)."""
+        return bool(self.words or self.no_words)
+
     def with_like(self, *examples: object) -> Query:
-        return Query(self.terms, self.text, self.like + tuple(examples))
+        return Query(self.terms, self.text, self.like + tuple(examples), self.words, self.no_words)
 
     def describe(self) -> str:
         """The query as the user wrote it (with its examples), for messages."""
@@ -95,6 +109,8 @@ def _tokens(text: str) -> list[tuple[str, str, bool]]:
         prefix = ""
         if text[i] in "+-" and i + 1 < n and text[i + 1] == '"':
             prefix, i = text[i], i + 1
+        elif (quoted_words := _TEXT_QUOTED.match(text, i)) is not None:
+            prefix, i = quoted_words.group(1) + TEXT_PREFIX, quoted_words.end()
         if text[i] == '"':
             end = text.find('"', i + 1)
             end = n if end < 0 else end  # an open quote runs to the end
@@ -131,7 +147,15 @@ def parse(text: str) -> Query:
     plain: list[str] = []
     terms: list[Term] = []
     plain_at: int | None = None  # where the plain words' description goes among the terms
+    words: list[str] = []
+    no_words: list[str] = []
     for prefix, body, quoted in _tokens(text):
+        if quoted and prefix.endswith(TEXT_PREFIX):
+            phrase, _, tail = body.partition("\0")
+            if tail:
+                raise QuerySyntaxError(f'{prefix}"{phrase}"{tail}: put a space after the quote')
+            _add_words(prefix[: -len(TEXT_PREFIX)], phrase, words, no_words)
+            continue
         if quoted:
             phrase, _, tail = body.partition("\0")
             phrase = " ".join(phrase.split())
@@ -148,6 +172,9 @@ def parse(text: str) -> Query:
             continue
         sign = body[0] if body[0] in "+-" else ""
         word = body[1:] if sign else body
+        if word[: len(TEXT_PREFIX)].lower() == TEXT_PREFIX:
+            _add_words(sign, word[len(TEXT_PREFIX) :], words, no_words)
+            continue
         if sign and not word:
             raise QuerySyntaxError(
                 f"a lone {sign!r}: write it against the word it "
@@ -167,15 +194,27 @@ def parse(text: str) -> Query:
         terms.append(Term(word, weight, sign == "-", sign == "+"))
     if plain:
         terms.insert(plain_at or 0, Term(" ".join(plain)))
-    if not terms:
+    if not terms and not words and not no_words:
         raise QuerySyntaxError("nothing to search for: describe what to find, as in red car")
-    return Query(tuple(terms), text.strip())
+    return Query(tuple(terms), text.strip(), words=tuple(words), no_words=tuple(no_words))
+
+
+def _add_words(sign: str, phrase: str, words: list[str], no_words: list[str]) -> None:
+    """A text: term's words, to find (or with ``-``, to leave out)."""
+    phrase = " ".join(phrase.split())
+    if not phrase:
+        raise QuerySyntaxError(
+            'text: needs the words to find in photos, as in text:menu or text:"open 24"'
+        )
+    (no_words if sign == "-" else words).append(phrase)
 
 
 def require_something_to_find(query: Query) -> None:
     """A query that only leaves things out has nothing to rank by."""
-    if not query.positive and not query.like:
-        left_out = " ".join(str(t) for t in query.negative)
+    if not query.positive and not query.like and not query.words:
+        left_out = " ".join(
+            [str(t) for t in query.negative] + [f'-text:"{w}"' for w in query.no_words]
+        )
         raise QuerySyntaxError(
             f"only terms to leave out ({left_out}): say what to find too, as in beach -people"
         )

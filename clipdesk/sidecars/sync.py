@@ -27,9 +27,10 @@ from clipdesk.catalog import Catalog, flags
 from clipdesk.catalog.marks import Marks, marks_of
 from clipdesk.pathnames import lookup_forms
 from clipdesk.people import faces_db
+from clipdesk.places import places_db
 from clipdesk.sidecars import marks_sync
 from clipdesk.sidecars.keyword_import import ImportReport, import_keywords
-from clipdesk.sidecars.xmp import ExportReport, PhotoOutcome, export_sidecars
+from clipdesk.sidecars.xmp import ExportReport, PhotoOutcome, export_sidecars, location
 from clipdesk.sidecars.xmp.export import ExportItem
 from clipdesk.sidecars.xmp.naming import sidecar_path
 from clipdesk.sidecars.xmp.ownership import Siblings, stem
@@ -82,6 +83,7 @@ class _Planned:
     rated: bool = False  # the record says ClipDesk wrote the reject rating into the sidecar
     regions: RegionRequest | None = None  # its named faces, and the regions ClipDesk wrote
     sync: SyncRequest | None = None  # its marks (the reject rating too), three ways
+    place: tuple[tuple[str, str], ...] = ()  # its place from GPS, as Lightroom's fields
 
     @property
     def rating(self) -> RatingRequest:
@@ -130,6 +132,7 @@ def _plan_photo(
         elif state == "rejected":
             rejected_tags.add(paths[tag_id])
     before, created, rating = store.catalog.export_state(photo_id)
+    place = places_db.place_of(store.catalog, photo_id, desired)
     return _Planned(
         photo_id,
         path,
@@ -143,7 +146,16 @@ def _plan_photo(
         marks_sync.sync_request(
             store.catalog, photo_id, (marks or {}).get(photo_id, Marks()), before
         ),
+        _location(place),
     )
+
+
+def _location(place) -> tuple[tuple[str, str], ...]:
+    """A place's names as Lightroom's location fields (those it has)."""
+    if place is None:
+        return ()
+    named = ((location.CITY, place.city), (location.STATE, place.region))
+    return tuple((k, v) for k, v in (*named, (location.COUNTRY, place.country)) if v)
 
 
 def _regions(catalog: Catalog, photo_id: int) -> RegionRequest | None:
@@ -243,6 +255,7 @@ def _export_items(
             rating=members[0].rating,
             regions=regions,
             sync=members[0].sync,
+            place=members[0].place,
         )
         out.append((item, members))
     return out
@@ -261,6 +274,7 @@ def _item(p: _Planned, naming: str | None = None, note: str = "") -> ExportItem:
         rating=p.rating,
         regions=p.regions,
         sync=p.sync,
+        place=p.place,
     )
 
 

@@ -9,7 +9,7 @@ from enum import Enum
 
 class TagState(str, Enum):
     SUGGESTED = "suggested"  # the model's, undecided
-    CONFIRMED = "confirmed"  # the user's yes (or a keyword imported from a sidecar)
+    CONFIRMED = "confirmed"  # the user's yes (or a keyword imported, or a place from GPS)
     REJECTED = "rejected"  # the user's no to this tag on this photo (not the photo's flag)
 
     def __str__(self) -> str:
@@ -20,6 +20,7 @@ class TagSource(str, Enum):
     MODEL = "model"
     USER = "user"
     IMPORTED = "imported"  # a keyword read from a sidecar or the photo's own XMP
+    GPS = "gps"  # a place (Places|Country|Region|City) from the photo's own GPS position
 
     def __str__(self) -> str:
         return self.value

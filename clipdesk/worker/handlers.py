@@ -13,14 +13,18 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from clipdesk.catalog import photo_text
+from clipdesk.embedding.prebuilt import torch_broken
 from clipdesk.ops import learning
 from clipdesk.people import faces_db
 from clipdesk.pipeline import steps
 from clipdesk.pipeline.faces_step import FacesDone
 from clipdesk.pipeline.indexer import IndexResult
 from clipdesk.pipeline.locks import IndexLock
+from clipdesk.pipeline.places_step import PlacesDone
 from clipdesk.pipeline.scanner import ScanResult
 from clipdesk.pipeline.steps import Embedded
+from clipdesk.places import places_db
 from clipdesk.progress import Progress
 from clipdesk.wording import plural
 from clipdesk.worker.events import EventKind, Phase, Priority
@@ -33,8 +37,10 @@ from clipdesk.worker.jobs import (
     Job,
     JobKind,
     LearnJob,
+    PlacesJob,
     ScanJob,
     TagJob,
+    TextJob,
     ThumbnailsJob,
 )
 
@@ -44,6 +50,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 INDEX_LOCK_RETRY = 1.0  # seconds between looks while another process indexes
 FACE_CHUNKS = 4  # chunks of photos per face job: a user action goes in between
+TEXT_CHUNKS = 2  # chunks of photos per text job (an OCR read is slower than a face search)
+PLACE_CHUNKS = 4  # chunks of photos per places job (about a second of reading)
 
 
 def run_call(w: Worker, job: CallJob) -> None:
@@ -159,6 +167,7 @@ def run_index(w: Worker, job: IndexJob) -> None:
     # The interrupt event is the indexer's cancel: it stops at the next photo and commits
     # what is decoded, so pausing or yielding never leaves half a batch.
     outcome = steps.embed(lib, result, progress, w.interrupt_event, w.decoded)
+    _backend_fallback(w)
     if result.adopted_ids:
         w.emit(EventKind.PHOTO_INDEXED, result.adopted_ids)
     if outcome is Embedded.BUSY:  # a `clipdesk index` elsewhere embeds these photos
@@ -175,6 +184,17 @@ def run_index(w: Worker, job: IndexJob) -> None:
         w.resume_later(job)
 
 
+def _backend_fallback(w: Worker) -> None:
+    """The model loaded on ONNX Runtime because torch is installed but broken: say why and
+    what repairs it, once (the terminal's warning line, for the window)."""
+    if w.backend_noted or torch_broken() is None or w.library.loaded_embedder is None:
+        return
+    plan = w.library.engine.plan()  # torch is known broken: nothing is imported
+    if plan.broken:
+        w.backend_noted = True
+        w.emit(EventKind.BACKEND_FALLBACK, message=plan.why)
+
+
 def run_tag(w: Worker, job: TagJob) -> None:
     """Keywords from sidecars and photos, then suggestions, for whatever still needs them."""
     w.publish(Phase.TAGGING, 0, 0)
@@ -187,10 +207,14 @@ def run_tag(w: Worker, job: TagJob) -> None:
         more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
         message = f"keywords not read from {plural(len(errors), 'photo')}: {listed}{more}"
         w.emit(EventKind.ERROR, path=errors[0][0], message=message)
+    if w.library.places_on and places_db.has_photos_to_read(w.library.catalog):
+        w.enqueue(PlacesJob(Priority.TAGGING))
     if w.library.catalog.has_unfingerprinted():
         w.enqueue(FingerprintJob(Priority.FACES))
     if w.library.faces_on and faces_db.has_photos_to_read(w.library.catalog):
         w.enqueue(FacesJob(Priority.FACES))
+    if w.library.text_on and photo_text.has_photos_to_read(w.library.catalog):
+        w.enqueue(TextJob(Priority.FACES))
 
 
 def run_faces(w: Worker, job: FacesJob) -> None:
@@ -211,6 +235,30 @@ def run_faces(w: Worker, job: FacesJob) -> None:
     w.publish(Phase.TAGGING, 0, 0)
     done = steps.find_faces(w.library, w.interrupt_event, announce, chunks=FACE_CHUNKS)
     if not done.done:
+        w.resume_later(job)
+
+
+def run_places(w: Worker, job: PlacesJob) -> None:
+    """Place names from GPS for the photos not looked at yet, a few chunks at a time (issue
+    30); the photos given a place tag are announced as their tags changing."""
+    w.publish(Phase.TAGGING, 0, 0)
+    done: PlacesDone = steps.find_places(w.library, w.interrupt_event, chunks=PLACE_CHUNKS)
+    if done.changed_photos:
+        w.emit(EventKind.TAGS_CHANGED, sorted(done.changed_photos))
+    if done.problem:
+        log.warning("no place names: %s", done.problem)
+    elif not done.done:
+        w.resume_later(job)
+
+
+def run_text(w: Worker, job: TextJob) -> None:
+    """The words in the photos not looked at yet, likely ones only, a few chunks at a time
+    (issue 30); after the faces, queued behind them at the same priority."""
+    w.publish(Phase.TAGGING, 0, 0)
+    done = steps.read_text(w.library, w.interrupt_event, chunks=TEXT_CHUNKS)
+    if done.problem:
+        log.warning("no words read in photos: %s", done.problem)
+    elif not done.done:
         w.resume_later(job)
 
 
@@ -243,4 +291,6 @@ HANDLERS: dict[JobKind, Callable[[Worker, Job], None]] = {
     JobKind.LEARN: run_learn,
     JobKind.FINGERPRINT: run_fingerprint,
     JobKind.FACES: run_faces,
+    JobKind.TEXT: run_text,
+    JobKind.PLACES: run_places,
 }

@@ -24,6 +24,8 @@ class JobKind(Named):
     LEARN = "learn"  # retrain the tags whose corrections changed
     FINGERPRINT = "fingerprint"  # hash the whole content of photos an older release indexed
     FACES = "faces"  # find, embed and group the faces of photos not looked at yet
+    TEXT = "text"  # read the words in photos likely to hold some, not looked at yet
+    PLACES = "places"  # name the places of photos whose GPS position was not looked for
 
 
 @dataclass(eq=False)
@@ -110,4 +112,16 @@ class FingerprintJob(Job):
 @dataclass(eq=False)
 class FacesJob(Job):
     kind: ClassVar[JobKind] = JobKind.FACES
+    interruptible: ClassVar[bool] = True
+
+
+@dataclass(eq=False)
+class TextJob(Job):
+    kind: ClassVar[JobKind] = JobKind.TEXT
+    interruptible: ClassVar[bool] = True
+
+
+@dataclass(eq=False)
+class PlacesJob(Job):
+    kind: ClassVar[JobKind] = JobKind.PLACES
     interruptible: ClassVar[bool] = True

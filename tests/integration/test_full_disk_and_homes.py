@@ -19,7 +19,7 @@ from tests.support.cli import one_line_error, run
 
 
 @contextlib.contextmanager
-def _small_disk(folder: Path, size: str = "2m"):
+def _small_disk(folder: Path, size: str = "4m"):
     """``folder`` on a file system of its own, ``size`` big, its files kept (copied in and,
     at the end, back out)."""
     saved = folder.with_name(folder.name + ".saved")

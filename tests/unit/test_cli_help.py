@@ -18,7 +18,7 @@ from clipdesk.ops.tags import Decided
 ARGUMENT_NAMES = {"PHOTO", "FOLDER", "PATH", "FILE", "DIR", "TEXT", "NAME", "ID", "OTHER"}
 # Options whose module another change owns (clipdesk/cli/marks.py): their help comes there.
 OWNED_ELSEWHERE = {("rate", "--pick"), ("rate", "--reject"), ("rate", "--unflag")}
-COMMON = {"--home", "--model", "--backend", "--int8", "--no-faces", "-v", "--help"}
+COMMON = {"--home", "--model", "--backend", "--int8", "--no-faces", "--no-places", "-v", "--help"}
 
 
 def _commands(parser: argparse.ArgumentParser, prefix: str = ""):

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
+from clipdesk.catalog import photo_text
 from clipdesk.gui.adapters.grid_model import PathRole
 from clipdesk.gui.adapters.reader import CatalogReader
 from clipdesk.gui.adapters.worker_bridge import WorkerBridge
@@ -95,6 +96,7 @@ class TaggingController(QObject):
             caption = f"<b>{len(ids):,} photos selected</b>: decisions apply to all of them"
         self.view.show_selection(path, caption)
         self.refresh_chips()
+        self.refresh_words()
 
     def tags_changed(self, photo_ids: Iterable[int] = ()) -> None:
         """Tags changed on these photos (every photo when none): the chips, if shown."""
@@ -103,11 +105,27 @@ class TaggingController(QObject):
             self.refresh_chips(self.view.chips.focused_tag)
 
     def refresh(self) -> None:
-        """The catalog changed: re-read the chips and the tag names."""
+        """The catalog changed: re-read the chips, the words and the tag names."""
         self.refresh_chips()
+        self.refresh_words()
         catalog = self.reader.catalog()
         if catalog is not None:
             self.view.set_tag_names(TagStore(catalog).names())
+
+    def refresh_words(self) -> None:
+        """The words read in the photo shown alone (a selection of several shows none)."""
+        if len(self.ids) != 1:
+            self.view.set_words(None)
+            return
+        photo_id = self.ids[0]
+
+        def words(catalog) -> str | None:
+            try:
+                return photo_text.text_of(catalog, photo_id)[1]
+            except LookupError:  # forgotten since
+                return None
+
+        self.reader.read(words, self.view.set_words, key="words")
 
     def refresh_chips(self, focus: int | None = None) -> None:
         if not self.ids:

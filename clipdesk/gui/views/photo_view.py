@@ -5,6 +5,8 @@ Behaviour (decisions, navigation, undo) lives in :mod:`clipdesk.gui.controllers.
 
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -187,6 +189,12 @@ class PhotoView(QWidget):
         self.empty_tags = QLabel("No tags yet: they appear once the photo is tagged.", self)
         self.empty_tags.setStyleSheet("color: #757575;")
         self.add_field = AddTagField(self)
+        self.words = QLabel(self)  # the words read in the photo (issue 30), when there are some
+        self.words.setAccessibleName("Words in the photo")
+        self.words.setWordWrap(True)
+        self.words.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.words.setToolTip("Read in the photo on this machine; search them with text:WORDS")
+        self.words.hide()
         self.accept_button = QPushButton("Accept (A)", self)
         self.reject_button = QPushButton("Reject (R)", self)
         self.similar_button = QPushButton("Find similar", self)
@@ -220,6 +228,7 @@ class PhotoView(QWidget):
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.marks)
         layout.addWidget(self.caption)
+        layout.addWidget(self.words)
         layout.addWidget(self.empty_tags)
         layout.addWidget(self.chips_scroll)
         layout.addWidget(self.add_field)
@@ -241,6 +250,7 @@ class PhotoView(QWidget):
         self.preview.show_photo(None, "Select a photo to see it here with its tags")
         self.caption.setText("")
         self.set_marks(None)
+        self.set_words(None)
         self.chips.set_chips([])
         self.empty_tags.hide()  # "No tags yet" is about a photo
         self.chips_scroll.hide()
@@ -266,6 +276,13 @@ class PhotoView(QWidget):
             self.preview.setGraphicsEffect(dim)
         elif not rejected and self.preview.graphicsEffect() is not None:
             self.preview.setGraphicsEffect(None)
+
+    def set_words(self, text: str | None) -> None:
+        """The words read in the shown photo (None or '': none to show)."""
+        if text:
+            lines = "<br>".join(html.escape(line) for line in text.splitlines())
+            self.words.setText(f"<span style='color:#616161'>Words in the photo:</span> {lines}")
+        self.words.setVisible(bool(text))
 
     def set_chips(self, chips, focus: int | None = None) -> None:
         self.chips.set_chips(chips, focus)

@@ -38,6 +38,8 @@ SYNTAX_HELP = (
     "<code>beach -people</code> leave out what a word names<br>"
     '<code>"red car" +sunset</code> a quoted phrase; + requires a term<br>'
     "<code>dog:2 beach -people:0.5</code> weigh terms<br>"
+    '<code>text:menu beach</code> <code>text:"open 24"</code> words read in the photo '
+    "(any case, part of a word too); <code>-text:menu</code> leaves them out<br>"
     "“Find similar” on a photo, then type text: photos like it with what the text says.<br>"
     "Weaker matches are hidden: “Show N more” lists them."
 )
@@ -207,7 +209,7 @@ class SearchBar(QWidget):
             return
         try:
             query = parse(text)
-            if not query.positive and not self._similar_active:
+            if not query.positive and not query.words and not self._similar_active:
                 raise QuerySyntaxError(
                     "only terms to leave out: say what to find too, as in beach -people"
                 )

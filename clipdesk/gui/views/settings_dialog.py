@@ -1,5 +1,5 @@
 """Settings: folders, model (curated list or a local file), backend, int8, sidecar naming,
-faces (People).
+faces (People), places from GPS, words in photos.
 
 The dialog edits a copy of :class:`clipdesk.settings.Settings`; the window saves it (under
 platformdirs, or ``$CLIPDESK_HOME``) and restarts the worker when the model changed.
@@ -34,6 +34,7 @@ from clipdesk.catalog.browse import FolderInfo
 from clipdesk.gui.adapters.model_choices import BACKENDS, CHOICES, choice_for
 from clipdesk.gui.views.tag_text import person_tag
 from clipdesk.settings import Settings
+from clipdesk.text import INSTALL, engine_installed
 
 ARCHITECTURES = ("ViT-B-32", "ViT-B-32-256", "ViT-B-16", "ViT-L-14", "MobileCLIP-S2")
 
@@ -124,6 +125,40 @@ class SettingsDialog(QDialog):
         pl.addLayout(prow)
         pl.addWidget(faces_note)
 
+        self.places = QCheckBox("Name places from GPS (Places|Country|Region|City)", self)
+        self.places.setChecked(settings.places)
+        places_note = QLabel(
+            "Photos with a GPS position get the place they were taken in as a tag, named "
+            "from GeoNames' data on this machine: no position leaves it.",
+            self,
+        )
+        places_note.setWordWrap(True)
+        places_note.setStyleSheet("color:#616161;")
+        gbox = QGroupBox("Places", self)
+        gl = QVBoxLayout(gbox)
+        gl.addWidget(self.places)
+        gl.addWidget(places_note)
+
+        self.text = QCheckBox("Read the words in photos (signs, menus, documents)", self)
+        self.text.setChecked(settings.text)
+        text_note = QLabel(
+            "Only photos that look like they hold text are read, on this machine; search "
+            "their words with text:WORDS. Nothing is written to sidecars.",
+            self,
+        )
+        if not engine_installed():  # the text extra: the box keeps the setting for later
+            text_note.setText(
+                f"{text_note.text()} The OCR engine is not installed here: {INSTALL}, then "
+                "restart ClipDesk."
+            )
+            text_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        text_note.setWordWrap(True)
+        text_note.setStyleSheet("color:#616161;")
+        tbox = QGroupBox("Words in photos", self)
+        tl = QVBoxLayout(tbox)
+        tl.addWidget(self.text)
+        tl.addWidget(text_note)
+
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -133,6 +168,8 @@ class SettingsDialog(QDialog):
         layout.addWidget(fbox)
         layout.addWidget(mbox)
         layout.addWidget(pbox)
+        layout.addWidget(gbox)
+        layout.addWidget(tbox)
         layout.addWidget(buttons)
         self.resize(640, 600)
 
@@ -195,4 +232,6 @@ class SettingsDialog(QDialog):
         s.int8 = self.int8.isChecked()
         s.sidecar_naming = self.naming.currentData()
         s.faces = self.faces.isChecked()
+        s.places = self.places.isChecked()
+        s.text = self.text.isChecked()
         return s

@@ -26,6 +26,7 @@ class ChipKind(str, Enum):
     CONFIRMED = TagState.CONFIRMED.value
     REJECTED = TagState.REJECTED.value
     IMPORTED = TagSource.IMPORTED.value
+    GPS = TagSource.GPS.value  # a place from the photo's GPS position
 
     def __str__(self) -> str:
         return self.value
@@ -37,18 +38,21 @@ STYLES = {
     ChipKind.REJECTED: "background:#eeeeee; color:#757575; border:1px solid #bdbdbd;"
     " text-decoration:line-through;",
     ChipKind.IMPORTED: "background:#1565c0; color:white; border:1px solid #0d47a1;",
+    ChipKind.GPS: "background:#00695c; color:white; border:1px solid #004d40;",
 }
 MARKS = {
     ChipKind.SUGGESTED: "",
     ChipKind.CONFIRMED: "✓ ",
     ChipKind.REJECTED: "✕ ",
     ChipKind.IMPORTED: "⤓ ",
+    ChipKind.GPS: "◎ ",  # in DejaVu Sans (⌖ is not)
 }
 TIPS = {
     ChipKind.SUGGESTED: "Suggested by the model",
     ChipKind.CONFIRMED: "Confirmed by you",
     ChipKind.REJECTED: "Rejected by you",
     ChipKind.IMPORTED: "Imported from a sidecar or the photo",
+    ChipKind.GPS: "From GPS: the place the photo's position is in",
 }
 FOCUS = "border:3px solid #ff6f00;"
 
@@ -57,6 +61,8 @@ def chip_kind(chip: Chip) -> ChipKind:
     """Which look a chip gets: its state, except that imported keywords look imported."""
     if chip.source == TagSource.IMPORTED and chip.state == TagState.CONFIRMED:
         return ChipKind.IMPORTED
+    if chip.source == TagSource.GPS and chip.state == TagState.CONFIRMED:
+        return ChipKind.GPS
     return ChipKind(chip.state)
 
 

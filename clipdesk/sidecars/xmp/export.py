@@ -38,6 +38,9 @@ class ExportItem:
     rating: RatingRequest = ""  # "reject": xmp:Rating -1; "unreject": remove ClipDesk's -1
     regions: RegionRequest | None = None  # the named faces as MWG regions (None: left alone)
     sync: SyncRequest | None = None  # the marks, three ways against the catalog's base
+    # Lightroom's location fields of the photo's place from GPS (exiv2 key, name), filled
+    # only where the sidecar has them empty (clipdesk/sidecars/xmp/location.py)
+    place: tuple[tuple[str, str], ...] = ()
 
 
 # An ExportItem, or (photo, add, remove) / (photo, add, remove, tidy).
@@ -169,6 +172,7 @@ def export_one(
     regions: RegionRequest | None = None,
     claim: Callable[[RegionsPlan, bool], None] | None = None,
     sync: SyncRequest | None = None,
+    place: Iterable[tuple[str, str]] = (),
 ) -> PhotoOutcome:
     """Export (or plan) one photo; a failure becomes a ``skipped`` outcome, never an exception
     (except programming errors)."""
@@ -183,6 +187,7 @@ def export_one(
         "rating": rating,
         "regions": regions,
         "sync": sync,
+        "fill": dict(place),
     }
     try:
         if dry_run:  # the same planning step as the write: it reports what the write does
@@ -259,6 +264,7 @@ def export_sidecars(
                 regions=item.regions,
                 sync=item.sync,
                 claim=(lambda r, new, item=item: claim(item, r, new)) if claim else None,
+                place=item.place,
             )
         except OSError as exc:  # e.g. a drive unmounted mid-run
             target = sidecar_path(item.photo, item.naming or naming)

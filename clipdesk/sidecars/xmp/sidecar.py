@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from clipdesk.sidecars.xmp import atomic, guard, sidecar_bytes
+from clipdesk.sidecars.xmp import atomic, guard, location, sidecar_bytes
 from clipdesk.sidecars.xmp.errors import SidecarError
 from clipdesk.sidecars.xmp.fields import Keywords, MergeResult, merge
 from clipdesk.sidecars.xmp.naming import DEFAULT_NAMING, Naming, sidecar_path
@@ -133,14 +133,20 @@ def _prepare(
     rating: RatingRequest = "",
     regions: RegionRequest | None = None,
     sync: SyncRequest | None = None,
+    fill: Mapping[str, str] | None = None,
 ) -> _Prepared:
     """The one planning step of both the dry run and the run. Raises SidecarError.
+
+    ``fill``: text properties written with ``extra`` only where the sidecar has them empty
+    (the place's ``photoshop:City``, ``State``, ``Country``: :func:`location.to_fill`).
 
     With ``sync``, the marks and the keywords are planned three ways against the catalog's
     base on the sidecar as read here (:mod:`clipdesk.sidecars.xmp.sync_plan`): a change
     another program made since ClipDesk last read the sidecar is never written over."""
     data, fp = read_bytes(target)
     current = read_keywords(target, data)
+    if fill:
+        extra = {**(extra or {}), **location.to_fill(data, fill)}
     if sync is None:
         rated = plan_rating(read_rating(target, data) if rating else None, rating)
         return _prepare_bytes(
@@ -203,6 +209,7 @@ def plan_sidecar(
     rating: RatingRequest = "",
     regions: RegionRequest | None = None,
     sync: SyncRequest | None = None,
+    fill: Mapping[str, str] | None = None,
 ) -> SidecarPlan:
     """Dry run of :func:`update_sidecar`: what would change, without writing anything.
 
@@ -212,7 +219,15 @@ def plan_sidecar(
     photo = Path(photo)
     target = _target(photo, naming, force)
     p = _prepare(
-        target, list(add), list(remove), digikam, tidy, rating=rating, regions=regions, sync=sync
+        target,
+        list(add),
+        list(remove),
+        digikam,
+        tidy,
+        rating=rating,
+        regions=regions,
+        sync=sync,
+        fill=fill,
     )
     r, rt = p.result, p.rating
     return SidecarPlan(
@@ -264,6 +279,7 @@ def update_sidecar(
     regions: RegionRequest | None = None,
     claim: Callable[[RegionsPlan, bool], None] | None = None,
     sync: SyncRequest | None = None,
+    fill: Mapping[str, str] | None = None,
 ) -> SidecarWrite:
     """Add and remove tag paths in the sidecar of ``photo`` (named by ``naming``).
 
@@ -282,6 +298,8 @@ def update_sidecar(
 
     ``extra``: text properties written with a change of keywords or rating
     (``Xmp.photoshop.SidecarForExtension`` for a RAW+JPEG pair exported as one photo).
+    ``fill``: the same, each only where the sidecar has it empty, and none where a value
+    another program set there disagrees (the place's location fields).
 
     ``rating``: "reject" sets ``xmp:Rating`` -1 where the sidecar has no rating (another
     program's rating is kept, and ``rating_note`` says so); "unreject" removes a -1 (only ask
@@ -304,7 +322,7 @@ def update_sidecar(
     for attempt in range(max(1, max_attempts)):
         if attempt:  # merging again: what is at the name now may be a link that appeared
             guard.check_target(photo, target, force=force)
-        prep = _prepare(target, add, remove, digikam, tidy, extra, rating, regions, sync)
+        prep = _prepare(target, add, remove, digikam, tidy, extra, rating, regions, sync, fill)
         data, fp, result, rt = prep.data, prep.fingerprint, prep.result, prep.rating
         if expected is not None and not fp.same_content(expected):
             reread = True

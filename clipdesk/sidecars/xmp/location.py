@@ -1,0 +1,92 @@
+"""Where a photo was taken, in XMP: the GPS position other programs write (``exif:GPSLatitude``,
+``exif:GPSLongitude``: Lightroom's map, darktable's geotagging, exiftool) and the location
+fields Lightroom shows and export fills (``photoshop:City``, ``photoshop:State``,
+``photoshop:Country``).
+
+Read like the marks (:mod:`clipdesk.sidecars.xmp.marks`): the hardened parser first, exiv2 for
+what it refuses. Export fills a location field only where it is empty, and only when the
+fields another program set agree with the place (:func:`to_fill`): a City another program
+wrote stays, and a place of ours is never mixed with another program's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from clipdesk.sidecars.xmp import _exiv2, safexml
+from clipdesk.sidecars.xmp.safexml import RDF
+
+GPS_LATITUDE = "Xmp.exif.GPSLatitude"
+GPS_LONGITUDE = "Xmp.exif.GPSLongitude"
+CITY = "Xmp.photoshop.City"
+STATE = "Xmp.photoshop.State"
+COUNTRY = "Xmp.photoshop.Country"
+LOCATION = (CITY, STATE, COUNTRY)
+
+_EXIF = "http://ns.adobe.com/exif/1.0/"
+_PHOTOSHOP = "http://ns.adobe.com/photoshop/1.0/"
+#: exiv2 key -> (namespace URI, local name) of every field read
+PROPERTIES: dict[str, tuple[str, str]] = {
+    GPS_LATITUDE: (_EXIF, "GPSLatitude"),
+    GPS_LONGITUDE: (_EXIF, "GPSLongitude"),
+    CITY: (_PHOTOSHOP, "City"),
+    STATE: (_PHOTOSHOP, "State"),
+    COUNTRY: (_PHOTOSHOP, "Country"),
+}
+
+
+def read_location(data: bytes | None) -> dict[str, str]:
+    """The GPS and location fields of an XMP document (a sidecar or a photo's embedded
+    packet) that hold text; {} for None or a document neither reader takes."""
+    if not data:
+        return {}
+    try:
+        return _read_xml(data)
+    except safexml.XmlLimit:
+        return {}  # refused on purpose: exiv2 never gets it either
+    except safexml.XmlRefused:
+        pass
+    try:
+        values = _exiv2.read_values(data, list(PROPERTIES))
+    except _exiv2.Exiv2Failure:
+        return {}
+    return {k: v.strip() for k, v in values.items() if isinstance(v, str) and v.strip()}
+
+
+def _read_xml(data: bytes) -> dict[str, str]:
+    root = safexml.parse(data)
+    rdf = next((e for e in root.iter() if e.name == (RDF, "RDF")), None)
+    if rdf is None:
+        raise safexml.XmlRefused("no rdf:RDF in it (not XMP)")
+    out: dict[str, str] = {}
+    for node in rdf.children:
+        for key, name in PROPERTIES.items():
+            if key in out:
+                continue  # the first block that has it
+            if name in node.attrs:
+                value = node.attrs[name].strip()
+            else:
+                el = next((c for c in node.children if c.name == name), None)
+                value = el.text.strip() if el is not None and not el.children else ""
+            if value:
+                out[key] = value
+    return out
+
+
+def read_gps(data: bytes | None) -> tuple[str | None, str | None]:
+    """The document's ``exif:GPSLatitude`` and ``exif:GPSLongitude`` as written (None:
+    absent); :func:`clipdesk.places.position.from_xmp` reads them as a position."""
+    fields = read_location(data)
+    return fields.get(GPS_LATITUDE), fields.get(GPS_LONGITUDE)
+
+
+def to_fill(data: bytes | None, place: Mapping[str, str]) -> dict[str, str]:
+    """Of ``place`` (location keys -> names), the fields to write into the sidecar ``data``:
+    those it has empty, and none at all when a field it has disagrees with the place
+    (another program's location, kept whole)."""
+    have = read_location(data)
+    wanted = {k: v for k, v in place.items() if k in LOCATION and v}
+    for key, value in wanted.items():
+        if key in have and have[key].casefold() != value.casefold():
+            return {}
+    return {k: v for k, v in wanted.items() if k not in have}
