@@ -105,59 +105,36 @@ class SettingsDialog(QDialog):
         self._model_changed()
 
         self.faces = QCheckBox("Find faces (People)", self)
-        self.faces.setChecked(settings.faces)
-        faces_note = QLabel(
-            "Faces are found, and grouped by likeness, on this machine: no photo, face or "
-            f"name leaves it. Named people become tags ({person_tag('Name')}).",
-            self,
-        )
-        faces_note.setWordWrap(True)
-        faces_note.setStyleSheet("color:#616161;")
         forget = QPushButton("Forget all face data…", self)
         forget.setToolTip("Remove every face found, the groups and which faces are whose")
         forget.clicked.connect(self.forget_faces_requested)
-        pbox = QGroupBox("People", self)
-        pl = QVBoxLayout(pbox)
-        prow = QHBoxLayout()
-        prow.addWidget(self.faces)
-        prow.addStretch(1)
-        prow.addWidget(forget)
-        pl.addLayout(prow)
-        pl.addWidget(faces_note)
-
+        pbox = self._switch_box(
+            "People",
+            self.faces,
+            settings.faces,
+            "Faces are found, and grouped by likeness, on this machine: no photo, face or "
+            f"name leaves it. Named people become tags ({person_tag('Name')}).",
+            forget,
+        )
         self.places = QCheckBox("Name places from GPS (Places|Country|Region|City)", self)
-        self.places.setChecked(settings.places)
-        places_note = QLabel(
+        gbox = self._switch_box(
+            "Places",
+            self.places,
+            settings.places,
             "Photos with a GPS position get the place they were taken in as a tag, named "
             "from GeoNames' data on this machine: no position leaves it.",
-            self,
         )
-        places_note.setWordWrap(True)
-        places_note.setStyleSheet("color:#616161;")
-        gbox = QGroupBox("Places", self)
-        gl = QVBoxLayout(gbox)
-        gl.addWidget(self.places)
-        gl.addWidget(places_note)
-
         self.text = QCheckBox("Read the words in photos (signs, menus, documents)", self)
-        self.text.setChecked(settings.text)
-        text_note = QLabel(
+        missing = ""  # without the text extra, the box keeps the setting for later
+        if not engine_installed():
+            missing = f" The OCR engine is not installed here: {INSTALL}, then restart ClipDesk."
+        tbox = self._switch_box(
+            "Words in photos",
+            self.text,
+            settings.text,
             "Only photos that look like they hold text are read, on this machine; search "
-            "their words with text:WORDS. Nothing is written to sidecars.",
-            self,
+            f"their words with text:WORDS. Nothing is written to sidecars.{missing}",
         )
-        if not engine_installed():  # the text extra: the box keeps the setting for later
-            text_note.setText(
-                f"{text_note.text()} The OCR engine is not installed here: {INSTALL}, then "
-                "restart ClipDesk."
-            )
-            text_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        text_note.setWordWrap(True)
-        text_note.setStyleSheet("color:#616161;")
-        tbox = QGroupBox("Words in photos", self)
-        tl = QVBoxLayout(tbox)
-        tl.addWidget(self.text)
-        tl.addWidget(text_note)
 
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
@@ -172,6 +149,27 @@ class SettingsDialog(QDialog):
         layout.addWidget(tbox)
         layout.addWidget(buttons)
         self.resize(640, 600)
+
+    def _switch_box(
+        self, title: str, box: QCheckBox, on: bool, note: str, button: QPushButton | None = None
+    ) -> QGroupBox:
+        """A group of one on/off setting: its check box (and a button beside it), then a
+        grey note saying what it does (selectable: it may name a command to run)."""
+        box.setChecked(on)
+        label = QLabel(note, self)
+        label.setWordWrap(True)
+        label.setStyleSheet("color:#616161;")
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        group = QGroupBox(title, self)
+        rows = QVBoxLayout(group)
+        row = QHBoxLayout()
+        row.addWidget(box)
+        row.addStretch(1)
+        if button is not None:
+            row.addWidget(button)
+        rows.addLayout(row)
+        rows.addWidget(label)
+        return group
 
     def set_folders(self, folders: list[FolderInfo]) -> None:
         self.folders.clear()
