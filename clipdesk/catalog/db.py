@@ -259,10 +259,12 @@ class Catalog(ModelQueries, SidecarRecords, PhotoIdentities):
         """The file's content changed (or a failed photo's file did): forget what was derived
         from the old content, and try it again."""
         self.conn.execute("DELETE FROM embeddings WHERE photo_id = ?", (photo_id,))
-        self.conn.execute(
+        self.conn.execute("DELETE FROM photo_text WHERE photo_id = ?", (photo_id,))
+        self.conn.execute(  # its position and words are read again (its place tag then moves)
             "UPDATE photos SET size = ?, mtime_ns = ?, hash = ?, full_hash = ?, status = 'new', "
             "error = NULL, width = NULL, height = NULL, taken_at = NULL, orientation = NULL, "
-            "keywords_read = 0, inode = COALESCE(?, inode), updated_at = ? "
+            "keywords_read = 0, places_read = 0, text_read = 0, inode = COALESCE(?, inode), "
+            "updated_at = ? "
             "WHERE id = ?",
             (size, mtime_ns, hash_, full_hash, inode or None, time.time(), photo_id),
         )

@@ -66,6 +66,16 @@ def tag_levels(place: Place) -> list[str] | None:
         return None
 
 
+def _drop_other_places(conn, photo_id: int, keep: int | None) -> bool:
+    """Remove the photo's place tags from GPS other than ``keep`` (its position changed
+    since they were given); a place the user decided on is the user's and stays."""
+    cur = conn.execute(
+        "DELETE FROM photo_tags WHERE photo_id = ? AND source = 'gps' AND tag_id IS NOT ?",
+        (photo_id, keep),
+    )
+    return cur.rowcount > 0
+
+
 def store(catalog: Catalog, found: Iterable[Found], tree: TagTree | None = None) -> set[int]:
     """Record these looks (inside the caller's transaction): the position and place of each
     photo that has one, its place tag, and every photo as read. The photos whose tags
@@ -75,7 +85,10 @@ def store(catalog: Catalog, found: Iterable[Found], tree: TagTree | None = None)
     conn = catalog.conn
     changed: set[int] = set()
     for f in found:
-        if f.position is None:
+        if f.position is None:  # none (any more: the file changed): no place from GPS
+            conn.execute("DELETE FROM photo_places WHERE photo_id = ?", (f.photo_id,))
+            if _drop_other_places(conn, f.photo_id, None):
+                changed.add(f.photo_id)
             continue
         p = f.place
         conn.execute(
@@ -89,10 +102,14 @@ def store(catalog: Catalog, found: Iterable[Found], tree: TagTree | None = None)
         )  # fmt: skip
         levels = tag_levels(p) if p is not None else None
         if levels is None:
+            if _drop_other_places(conn, f.photo_id, None):
+                changed.add(f.photo_id)
             continue
         if tree is None:
             tree = TagTree(TagStore(catalog))
         tag_id, _ = tree.resolve(levels, create=True, enabled=False)
+        if _drop_other_places(conn, f.photo_id, tag_id):
+            changed.add(f.photo_id)
         cur = conn.execute(
             "INSERT INTO photo_tags(photo_id, tag_id, state, source, score, updated_at) "
             "VALUES (?, ?, ?, ?, NULL, ?) "

@@ -157,3 +157,22 @@ def test_the_worker_names_the_place_of_a_photo_copied_into_a_watched_folder(home
         photo_id,
     )
     assert rows == [("confirmed", "gps")]
+
+
+def test_a_photo_whose_position_changes_gets_its_new_place_and_loses_the_old(home, tmp_path):
+    """The photo file changed (a position added, then corrected in another program): the
+    next index reads its position again; the place from the old position goes."""
+    root = tmp_path / "photos"
+    photo = photo_file(root / "trip.jpg", (40, 90, 160))
+    run("--model", "test", "add", str(root))
+    assert _places(photo) == []
+    _gps(photo, 48.8584, 2.2945)  # geotagged afterwards
+    run("index")
+    assert _places(photo) == [("Places|France|Île-de-France|Paris", "confirmed", "gps")]
+    _gps(photo, -33.8568, 151.2153)  # the position was wrong: corrected
+    run("index")
+    want = [("Places|Australia|New South Wales|Sydney", "confirmed", "gps")]
+    assert _places(photo) == want
+    exiftool("-q", "-overwrite_original", "-gps:all=", photo)  # the position removed
+    run("index")
+    assert _places(photo) == []

@@ -138,3 +138,18 @@ def test_the_worker_reads_words_after_the_tags_and_the_window_search_finds_them(
 
     (path,) = w.submit(window_search).result(60)
     assert path.endswith("sign_1.jpg")
+
+
+def test_a_photo_whose_picture_changes_is_read_again(home, signs_library):
+    """The file of a sign is replaced by another sign (edited in another program): the next
+    index reads the new words, and the old ones no longer find it."""
+    root, signs, _ = signs_library
+    first, second = root / "sign_0.jpg", root / "sign_1.jpg"
+    old_word = signs["sign_0.jpg"].lines[0].split()[0]
+    new_word = signs["sign_1.jpg"].lines[0].split()[0]
+    assert "sign_0.jpg" in _found(f"text:{old_word}")
+    first.write_bytes(second.read_bytes() + b"\0")  # new content, the same name
+    run("index")
+    shown = json.loads(run("text", str(first), "--json").stdout)
+    assert _folded(new_word) in _folded(shown["text"]), shown
+    assert "sign_0.jpg" not in _found(f"text:{old_word}")
