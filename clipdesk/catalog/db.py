@@ -269,6 +269,11 @@ class Catalog(ModelQueries, SidecarRecords, PhotoIdentities):
             (size, mtime_ns, hash_, full_hash, inode or None, time.time(), photo_id),
         )
 
+    def read_position_again(self, photo_id: int) -> None:
+        """Its sidecar changed in another program, which may have set a GPS position: the
+        places step looks at the photo again."""
+        self.conn.execute("UPDATE photos SET places_read = 0 WHERE id = ?", (photo_id,))
+
     def touch(self, photo_id: int, mtime_ns: int, inode: int | None = None) -> None:
         self.conn.execute(
             "UPDATE photos SET mtime_ns = ?, inode = COALESCE(?, inode) WHERE id = ?",

@@ -260,6 +260,7 @@ def _apply(catalog: Catalog, batch: list[_Read], report: ResyncReport) -> None:
             if plan.touch:
                 catalog.touch_seen(r.photo_id, plan.seen[2])
                 continue
+            catalog.read_position_again(r.photo_id)
             n = _keywords(catalog, tree, paths, r, plan, now)
             report.keywords += n
             if n:

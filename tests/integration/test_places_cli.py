@@ -176,3 +176,22 @@ def test_a_photo_whose_position_changes_gets_its_new_place_and_loses_the_old(hom
     exiftool("-q", "-overwrite_original", "-gps:all=", photo)  # the position removed
     run("index")
     assert _places(photo) == []
+
+
+def test_a_position_set_later_in_the_sidecar_is_read_at_the_next_index(home, tmp_path):
+    """Another program (Lightroom's map, darktable's) writes the position into the photo's
+    sidecar after ClipDesk read it: the next index places the photo."""
+    root = tmp_path / "photos"
+    photo = photo_file(root / "walk.jpg", (120, 60, 30))
+    run("--model", "test", "add", str(root))
+    assert _places(photo) == []
+    exiftool(
+        "-q",
+        "-XMP-exif:GPSLatitude=35.6895",
+        "-XMP-exif:GPSLongitude=139.6917",
+        "-o",
+        root / "walk.jpg.xmp",
+        photo,
+    )
+    run("index")
+    assert _places(photo) == [("Places|Japan|Tokyo|Tokyo", "confirmed", "gps")]
