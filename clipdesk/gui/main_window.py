@@ -46,7 +46,6 @@ from clipdesk.gui.views.settings_dialog import SettingsDialog
 from clipdesk.gui.views.status_bar import StatusBar
 from clipdesk.gui.views.vocab_editor import VocabEditor
 from clipdesk.gui.views.welcome import WelcomePage
-from clipdesk.ops import text as text_ops
 from clipdesk.progress import Phase, Progress
 from clipdesk.worker.events import EventKind, WorkerEvent
 
@@ -432,23 +431,10 @@ class MainWindow(QMainWindow):
 
     def _apply_settings(self, settings) -> None:
         s = self.session
-        faces_before, text_before = s.settings.faces, s.settings.text
-        places_before = s.settings.places
+        faces_before = s.settings.faces
         restart = s.apply_settings(settings)
         if not restart and settings.faces != faces_before:
-            self.people_controller.use_faces(settings.faces)
-        if not restart and settings.text != text_before:  # the worker's library reads words
-            on, bridge = settings.text, s.bridge
-            bridge.submit(
-                lambda lib: text_ops.use(lib, on),
-                done=lambda _: bridge.request_index() if on else None,
-            )
-        if not restart and settings.places != places_before:  # the worker's library too
-            places_on, bridge = settings.places, s.bridge
-            bridge.submit(
-                lambda lib: setattr(lib.settings, "places", places_on),
-                done=lambda _: bridge.request_index() if places_on else None,
-            )
+            self.people_controller.faces_switched()
         if restart:
             self.status.set_blocked(None)
             self.status.set_model(choice_for(s.engine.model_name).name, s.engine.describe())

@@ -58,12 +58,6 @@ def switch(lib: Library, on: bool) -> None:
     lib.settings.save(lib.paths.settings_file)
 
 
-def use(lib: Library, on: bool) -> None:
-    """The window saved the setting: its worker's library reads words from now on (or stops
-    at its next chunk)."""
-    lib.settings.text = on
-
-
 def availability(lib: Library) -> str | None:
     """Why no words are being read, in one line (off, or the engine not installed); None
     when they are."""

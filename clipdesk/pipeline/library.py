@@ -66,6 +66,10 @@ class PipelineResult:
     text: int = 0  # photos whose words were read (the text step, after faces)
 
 
+STEP_SWITCHES = ("faces", "places", "text")
+"""The settings that turn a step of the pipeline on or off while it runs (no restart)."""
+
+
 class Library:
     def __init__(
         self,
@@ -137,6 +141,14 @@ class Library:
     def face_inputs(self):
         """The reduced decodes kept for the face step (face_inputs.py); None: faces off."""
         return self.kept_for_faces if self.faces_on else None
+
+    def use_switches(self, **on: bool) -> None:
+        """The window saved new settings (``STEP_SWITCHES``): the steps they turn on run from
+        now on, those they turn off stop at their next chunk."""
+        for name, value in on.items():
+            setattr(self.settings, name, value)
+        if not self.faces_on:
+            self.drop_face_inputs()
 
     def drop_face_inputs(self) -> None:
         """Faces were turned off: free the decodes kept for them (up to 192 MB)."""

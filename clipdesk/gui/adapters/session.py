@@ -15,6 +15,7 @@ from clipdesk.gui.adapters.reader import CatalogReader
 from clipdesk.gui.adapters.thumbnails import ThumbnailLoader
 from clipdesk.gui.adapters.worker_bridge import WorkerBridge
 from clipdesk.home import AppPaths, app_paths
+from clipdesk.pipeline.library import STEP_SWITCHES
 from clipdesk.search.index import SearchCache
 from clipdesk.settings import Settings
 
@@ -62,12 +63,20 @@ class Session:
         """Save new settings; True when the worker must restart (model or backend changed)."""
         engine = EngineChoice.resolve(new)
         restart = engine != self.engine
-        self.settings = new
+        old, self.settings = self.settings, new
         new.save(self.paths.settings_file)
         if restart:
             self.engine = engine
             self.bridge.restart(engine)
-        return restart
+            return True
+        switched = {n: getattr(new, n) for n in STEP_SWITCHES if getattr(new, n) != getattr(old, n)}
+        if switched:  # the running worker's library follows; a step turned on catches up
+            bridge = self.bridge
+            bridge.submit(
+                lambda lib: lib.use_switches(**switched),
+                done=lambda _: bridge.request_index() if any(switched.values()) else None,
+            )
+        return False
 
     def close(self) -> None:
         """Stop the worker (it finishes its batch), background reads and thumbnail loads."""

@@ -430,18 +430,9 @@ class PeopleController(QObject):
 
     # -- all faces ---------------------------------------------------------------------------
 
-    def use_faces(self, on: bool) -> None:
-        """The setting changed: the worker's library looks for faces from now on (or stops
-        at its next chunk); turned on, a pass over the folders finds the faces of the photos
-        not looked at yet."""
-
-        def switch(lib) -> None:
-            lib.settings.faces = on
-            if not on:
-                lib.drop_face_inputs()  # the decodes kept for faces (up to 192 MB)
-
-        bridge = self.bridge
-        bridge.submit(switch, done=lambda _: bridge.request_index() if on else None)
+    def faces_switched(self) -> None:
+        """The faces setting changed (the session told the worker's library): the People
+        page shows it."""
         self._changed()
 
     def forget_all(self) -> QMessageBox:
