@@ -132,6 +132,10 @@ def _index(library, args, folder_ids=None) -> int:
     )
     if after.faces:
         print(f"  {plural(after.faces, 'face')} found (`clipdesk people` groups them)")
+    if after.placed:
+        print(
+            f"  {plural(after.placed, 'photo')} placed from GPS (tagged Places|Country|Region|City)"
+        )
     if after.text:
         print(f"  words read in {plural(after.text, 'photo')} (search them with text:WORDS)")
     for folder in s.missing_folders:

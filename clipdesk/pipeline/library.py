@@ -63,6 +63,7 @@ class PipelineResult:
     keyword_errors: list[tuple[str, str]] = field(default_factory=list)
     scored_ids: list[int] = field(default_factory=list)  # photos whose suggestions were made
     faces: int = 0  # faces found (the face step, after tagging)
+    placed: int = 0  # photos given a place from their GPS position (the places step)
     text: int = 0  # photos whose words were read (the text step, after faces)
 
 

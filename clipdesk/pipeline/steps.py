@@ -277,7 +277,7 @@ def index(
         result.cancelled = True
     else:  # tags a model-free command left for a run with the model
         learn(lib)
-        find_places(lib, cancel)  # GPS positions to place names: metadata only, no model
+        after.placed = find_places(lib, cancel).placed  # GPS to place names: no model
         fingerprint(lib.catalog, cancel=cancel)
         after.faces = find_faces(lib, cancel).faces  # after the tags: they never wait
         if not cancel.is_set():  # the words last: the slowest step, on the fewest photos

@@ -73,7 +73,9 @@ def _places(photo: Path) -> list[tuple[str, str, str]]:
 
 def test_photos_with_gps_get_their_place_from_gps_and_the_rest_are_untouched(home, tmp_path):
     root = _library(tmp_path / "photos")
-    run("--model", "test", "add", str(root))
+    out = run("--model", "test", "add", str(root)).stdout
+    placed = sum(1 for _, tag in PHOTOS.values() if tag) + 1  # and the sidecar's
+    assert f"{placed} photos placed from GPS" in out, out
     for name, (_, tag) in PHOTOS.items():
         want = [(tag, "confirmed", "gps")] if tag else []
         assert _places(root / f"{name}.jpg") == want, name
