@@ -18,11 +18,13 @@ Two exiv2 details this module handles:
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pyexiv2
+
+from clipdesk.sidecars.xmp import safexml
 
 XMP_MIME = "application/rdf+xml"
 
@@ -246,3 +248,28 @@ def read_values(data: bytes, keys: Sequence[str]) -> dict[str, Any]:
         finally:
             image.close()
     return {k: xmp[k] for k in keys if k in xmp}
+
+
+def read_fields(
+    data: bytes | None,
+    read_xml: Callable[[bytes], dict],
+    keys: Sequence[str],
+    convert: Callable[[dict[str, Any]], dict],
+) -> dict:
+    """Some fields of an XMP document (a sidecar, or a photo's embedded packet): as
+    ``read_xml`` reads them (the safe XML reader, ``safexml``), else, for a form it does not
+    read, exiv2's values of ``keys`` through ``convert``; {} for None, for a document
+    refused on purpose (exiv2 never gets it either) and for one neither reader takes."""
+    if not data:
+        return {}
+    try:
+        return read_xml(data)
+    except safexml.XmlLimit:
+        return {}
+    except safexml.XmlRefused:
+        pass
+    try:
+        values = read_values(data, keys)
+    except Exiv2Failure:
+        return {}
+    return convert(values)

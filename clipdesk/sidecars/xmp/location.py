@@ -38,18 +38,10 @@ PROPERTIES: dict[str, tuple[str, str]] = {
 def read_location(data: bytes | None) -> dict[str, str]:
     """The GPS and location fields of an XMP document (a sidecar or a photo's embedded
     packet) that hold text; {} for None or a document neither reader takes."""
-    if not data:
-        return {}
-    try:
-        return _read_xml(data)
-    except safexml.XmlLimit:
-        return {}  # refused on purpose: exiv2 never gets it either
-    except safexml.XmlRefused:
-        pass
-    try:
-        values = _exiv2.read_values(data, list(PROPERTIES))
-    except _exiv2.Exiv2Failure:
-        return {}
+    return _exiv2.read_fields(data, _read_xml, list(PROPERTIES), _texts)
+
+
+def _texts(values: dict) -> dict[str, str]:
     return {k: v.strip() for k, v in values.items() if isinstance(v, str) and v.strip()}
 
 

@@ -88,18 +88,10 @@ _NOT_REJECTED = object()  # a rating over a -1: not rejected (a pick label may s
 def read_fields(data: bytes | None) -> Fields:
     """The marks fields of an XMP document (a sidecar, or a photo's embedded packet); {} for
     None or a document neither reader takes (the keywords' reading says why)."""
-    if not data:
-        return {}
-    try:
-        return _read_xml(data)
-    except safexml.XmlLimit:
-        return {}  # refused on purpose: exiv2 never gets it either
-    except safexml.XmlRefused:
-        pass
-    try:
-        values = _exiv2.read_values(data, list(PROPERTIES))
-    except _exiv2.Exiv2Failure:
-        return {}
+    return _exiv2.read_fields(data, _read_xml, list(PROPERTIES), _from_exiv2)
+
+
+def _from_exiv2(values: dict) -> Fields:
     out: Fields = {}
     for key, value in values.items():
         if key == DT_LABELS:
