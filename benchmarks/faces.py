@@ -13,21 +13,30 @@ Then the sweep: 24 MP photos with six faces of one side each (40 ... 480 px in t
 original), how many ``find`` finds at the decode size, and their best detector score below
 the threshold when it finds none.
 
-Each figure is printed for the engine as it is and as it was before (2026-12-06): SFace's
-PRelus as Relu/Neg/Mul/Sub rather than 1x1 convolutions (sface._prelu), and no second look
-at small faces (engine.CANDIDATE_SCORE). Then the embedding options side by side, per face:
-the graph as shipped, both rewrites, batches of 1, 6 and 16, and int8 static quantisation
-(evaluated, not used: docs/faces.md), with the same-person and different-person cosines of
-the test faces; and faces tilted in the image plane (profiles: no test face has one).
+Each figure is printed for the engine as it is and as it was before 2026-12-07 (SFace in
+float, rewritten at load: sface.float_session; the engine now runs the shipped int8 graph).
+Then the embedding options side by side, per face: the graph as shipped, the rewrite of
+2026-12-06 and the float rewrite after it, the int8 graph the engine runs, batches of 1, 6
+and 16, with the same-person and different-person cosines of the test faces; with
+``--more-faces DIR``, the same margins on more people's photos (below); and faces tilted in
+the image plane (profiles: no test face has one).
+
+``--more-faces DIR``: photos named PERSON[N].jpg (a person's photos share PERSON; digits
+end it), e.g. the four of face_recognition 1.3.0's sdist (MIT; White House photos), which
+are not shipped here:
+
+    pip download --no-deps --no-binary :all: -d /tmp/fr face_recognition==1.3.0
+    tar xzf /tmp/fr/face_recognition-1.3.0.tar.gz -C /tmp/fr
+    D=/tmp/fr/face_recognition-1.3.0/tests/test_images
+    .venv/bin/python benchmarks/faces.py --more-faces $D   # obama, obama2, obama3, biden
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import os
+import re
 import statistics
-import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -35,13 +44,14 @@ from pathlib import Path
 
 import numpy as np
 from common import DATA, PHOTO_SIZE, header, photo_like, photos
-from PIL import Image, ImageEnhance, ImageOps
+from PIL import Image, ImageOps
 
-from clipdesk.faces import FaceEngine, align, sface, similarity
+from clipdesk.faces import FaceEngine, sface, similarity
 from clipdesk.faces import engine as engine_module
 from clipdesk.faces.engine import DETECT_SIDE, _scaled_down
 from clipdesk.faces.model_files import EMBEDDER_FILE, cpu_session, model_bytes
 from clipdesk.imaging import decode
+from clipdesk.testing.face_edits import EDITS, edited_crops
 from clipdesk.testing.synthetic import write_folder
 
 REPO = Path(__file__).resolve().parent.parent
@@ -199,81 +209,28 @@ def previous_sface() -> bytes:
     return model.SerializeToString()
 
 
-def int8_sface(calibration: np.ndarray) -> bytes:
-    """The current rewrite quantised to int8 (QDQ, per-channel weights, MinMax ranges of
-    ``calibration``, NCHW float crops): ``onnxruntime.quantization.quantize_static``."""
-    import onnx
-    from onnx import version_converter
-    from onnxruntime.quantization import (
-        CalibrationDataReader,
-        QuantFormat,
-        QuantType,
-        quantize_static,
-    )
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    model = version_converter.convert_version(
-        onnx.load_from_string(sface.rewritten_model()), 13
-    )  # DequantizeLinear's per-channel axis needs opset 13
-    name = model.graph.input[0].name
-
-    class Reader(CalibrationDataReader):
-        def __init__(self):
-            self.feeds = iter([{name: x[None]} for x in calibration])
-
-        def get_next(self):
-            return next(self.feeds, None)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        onnx.save(model, f"{tmp}/fp32.onnx")
-        quant_pre_process(f"{tmp}/fp32.onnx", f"{tmp}/pre.onnx", skip_symbolic_shape=True)
-        quantize_static(
-            f"{tmp}/pre.onnx",
-            f"{tmp}/int8.onnx",
-            Reader(),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-        )
-        return Path(f"{tmp}/int8.onnx").read_bytes()
-
-
-def _jpeg(image: Image.Image, quality: int) -> Image.Image:
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=quality)
-    buffer.seek(0)
-    with Image.open(buffer) as im:
-        return im.convert("RGB")
-
-
-EDITS = (
-    lambda im: im,
-    lambda im: im.crop((im.width // 7, im.height // 30, im.width * 6 // 7, im.height * 3 // 4)),
-    lambda im: im.resize((im.width // 2, im.height // 2), Image.Resampling.LANCZOS),
-    lambda im: im.resize((im.width // 3, im.height // 3), Image.Resampling.LANCZOS),
-    ImageOps.mirror,
-    lambda im: ImageEnhance.Brightness(im).enhance(1.3),
-    lambda im: ImageEnhance.Brightness(im).enhance(0.7),
-    lambda im: _jpeg(im, 40),
-    lambda im: im.rotate(8, resample=Image.Resampling.BILINEAR),
-    lambda im: im.rotate(-8, resample=Image.Resampling.BILINEAR),
-)
-"""The test portraits' edited copies: the same person ten ways (as tests/unit's EDITS)."""
-
-
 def test_crops(engine: FaceEngine) -> tuple[np.ndarray, list[str]]:
-    """Aligned crops (n, 112, 112, 3) of each portrait's EDITS, and whose each is."""
+    """Aligned crops (n, 112, 112, 3) of each portrait's EDITS, and whose each is (the
+    int8 graph was calibrated on these: packaging/quantise_faces.py)."""
     crops, people = [], []
     for name in ("astronaut.png", "grace_hopper.jpg"):
         with Image.open(PORTRAITS / name) as im:
-            image = im.convert("RGB")
-        for edit in EDITS:
-            edited = edit(image)
-            _, _, points = engine._detect(edited)
-            crops.append(align.crop(edited, align.landmark_transform(points[0])))
-            people.append(name)
-    return np.stack(crops), people
+            crops.append(edited_crops(engine, im.convert("RGB")))
+        people += [name] * len(EDITS)
+    return np.concatenate(crops), people
+
+
+def more_faces(engine: FaceEngine, folder: Path) -> tuple[np.ndarray, list[str], list[str]]:
+    """Aligned crops of the largest face of each EDITS copy of each photo in ``folder``
+    (PERSON[N].jpg), whose each is, and from which photo."""
+    crops, people, photos_of = [], [], []
+    for path in sorted(folder.glob("*.jpg")):
+        with Image.open(path) as im:
+            found = edited_crops(engine, im.convert("RGB"))
+        crops.append(found)
+        people += [re.sub(r"\d+$", "", path.stem)] * len(found)
+        photos_of += [path.stem] * len(found)
+    return np.concatenate(crops), people, photos_of
 
 
 def margins(vectors: np.ndarray, people: list[str]) -> tuple[float, float]:
@@ -284,26 +241,25 @@ def margins(vectors: np.ndarray, people: list[str]) -> tuple[float, float]:
     return float(min(same)), float(max(other))
 
 
-def embedding_options(engine: FaceEngine, rounds: int) -> None:
+def embedding_options(engine: FaceEngine, rounds: int, more: Path | None) -> None:
     """CPU ms per face of each way of running SFace, one intra-op thread, and its margins."""
     crops, people = test_crops(engine)
     x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
-    calibration = x[: len(EDITS)]  # the astronaut's crops only: Grace Hopper's are held out
     sessions = {
         "the file as shipped (PRelu, weights as inputs)": cpu_session(
             model_bytes(EMBEDDER_FILE), 1
         ),
-        "before: PRelu as Relu/Neg/Mul/Sub": cpu_session(previous_sface(), 1),
-        "now: PRelu as 1x1 convolutions": sface.embedder_session(1),
-        "int8 static QDQ of now (not used)": cpu_session(int8_sface(calibration), 1),
+        "2026-12-06: PRelu as Relu/Neg/Mul/Sub": cpu_session(previous_sface(), 1),
+        "before: float, PRelu as 1x1 convolutions": sface.float_session(1),
+        "now: int8 (the shipped graph)": sface.embedder_session(1),
     }
-    reference = sface.embed(sessions["now: PRelu as 1x1 convolutions"], crops)
+    reference = sface.embed(sessions["before: float, PRelu as 1x1 convolutions"], crops)
     print(
         "\n   SFace per face (CPU ms, median), one thread; test-face cosines (2 people x 10 edits)"
     )
     print(
         f"   {'graph':<48} {'batch 1':>8} {'batch 6':>8} {'batch 16':>9} "
-        f"{'same min':>9} {'other max':>10} {'vs now min':>11}"
+        f"{'same min':>9} {'other max':>10} {'vs float min':>13}"
     )
     for label, session in sessions.items():
         name = session.get_inputs()[0].name
@@ -326,8 +282,30 @@ def embedding_options(engine: FaceEngine, rounds: int) -> None:
         drift = f"{float((vectors * reference).sum(1).min()):.4f}"
         print(
             f"   {label:<48} {costs[0]:>8.1f} {costs[1]:>8.1f} {costs[2]:>9.1f} "
-            f"{same:>9.3f} {other:>10.3f} {drift:>11}"
+            f"{same:>9.3f} {other:>10.3f} {drift:>13}"
         )
+    if more is None:
+        return
+    crops, people, photos_of = more_faces(engine, more)
+    print(
+        f"\n   more faces ({more}): {len(set(people))} people, {len(set(photos_of))} photos, "
+        f"{len(crops)} faces (10 edits of each photo); cosines, float before and int8 now"
+    )
+    floats = sface.embed(sessions["before: float, PRelu as 1x1 convolutions"], crops)
+    int8 = sface.embed(sessions["now: int8 (the shipped graph)"], crops)
+    for label, vectors in (("float", floats), ("int8", int8)):
+        sims = vectors @ vectors.T
+        pairs = [(i, j) for i in range(len(people)) for j in range(i)]
+        across = [
+            sims[i, j] for i, j in pairs if people[i] == people[j] and photos_of[i] != photos_of[j]
+        ]
+        same, other = margins(vectors, people)
+        print(
+            f"   {label:<6} same person min {same:.3f}, the same person in another photo min "
+            f"{min(across, default=float('nan')):.3f}, two people max {other:.3f}"
+        )
+    by_person = {p: float((int8 * floats).sum(1)[[q == p for q in people]].min()) for p in people}
+    print(f"   int8 against float, lowest cosine per person: {by_person}")
 
 
 def tilted(engine: FaceEngine) -> None:
@@ -352,23 +330,21 @@ def tilted(engine: FaceEngine) -> None:
         print(f"   {name:<18} " + " ".join(f"{c:>13}" for c in cells))
 
 
-_BEFORE: dict[int, object] = {}  # the previous SFace session, by intra-op threads
+_BEFORE: dict[int, object] = {}  # the float SFace session, by intra-op threads
 
 
 @contextmanager
 def as_before(engine: FaceEngine):
-    """``engine`` as it was before (2026-12-06): the previous SFace rewrite, and no second
-    look at small faces (no first-look score under the threshold is a candidate)."""
+    """``engine`` as it was before 2026-12-07: SFace in float (the detector is the same)."""
     engine._embedder_session()
-    kept, kept_score = engine._embedder, engine_module.CANDIDATE_SCORE
+    kept = engine._embedder
     if engine.threads not in _BEFORE:
-        _BEFORE[engine.threads] = cpu_session(previous_sface(), engine.threads)
+        _BEFORE[engine.threads] = sface.float_session(engine.threads)
     engine._embedder = _BEFORE[engine.threads]
-    engine_module.CANDIDATE_SCORE = engine_module.SCORE_THRESHOLD
     try:
         yield engine
     finally:
-        engine._embedder, engine_module.CANDIDATE_SCORE = kept, kept_score
+        engine._embedder = kept
 
 
 def main() -> None:
@@ -377,6 +353,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 rounds, a shorter sweep")
     parser.add_argument(
         "--detect-side", type=int, help=f"the detector's long side (default {DETECT_SIDE})"
+    )
+    parser.add_argument(
+        "--more-faces", type=Path, metavar="DIR", help="photos named PERSON[N].jpg (docstring)"
     )
     args = parser.parse_args()
     if args.detect_side:
@@ -444,12 +423,12 @@ def main() -> None:
         f"{two_at_once(engine, six, rounds):.1f} ms wall per photo"
     )
 
-    embedding_options(engine, rounds)
+    embedding_options(engine, rounds, args.more_faces)
 
     print("\n   smallest face found: six faces of one width (px in the 6000x4000 original)")
     print(
-        f"   {'face width':>10} {'decoded':>8} {'at detector':>12} {'found':>6} {'before':>7} "
-        f"{'best score':>11} {'detect':>7} {'before':>7}   CPU ms"
+        f"   {'face width':>10} {'decoded':>8} {'at detector':>12} {'found':>6} "
+        f"{'best score':>11} {'detect':>7}   CPU ms"
     )
     for width in sweep:
         layout = [(width, (1000 + 2000 * (i % 3), 1300 + 1500 * (i // 3))) for i in range(6)]
@@ -457,15 +436,12 @@ def main() -> None:
         image = decode(path, min_side=DECODE_SIDE).image
         found = len(engine.find(image))
         detect, _, _ = timed(lambda im=image: engine._detect(im), rounds)
-        with as_before(engine):
-            found_before = len(engine.find(image))
-            detect_before, _, _ = timed(lambda im=image: engine._detect(im), rounds)
         decoded = width * image.width / PHOTO_SIZE[0]
         at_detector = decoded * min(1.0, engine_module.DETECT_SIDE / max(image.size))
         score = best_score(engine, image)
         print(
             f"   {width:>10} {decoded:>8.1f} {at_detector:>12.1f} {found:>4}/6 "
-            f"{found_before:>5}/6 {score:>11.3f} {detect:>7.1f} {detect_before:>7.1f}"
+            f"{score:>11.3f} {detect:>7.1f}"
         )
 
     tilted(engine)

@@ -88,7 +88,7 @@ def stage_costs(paths: list[Path], emb: Embedder, workdir: Path) -> dict[str, fl
         FACES.find(d.image)
         t5 = time.thread_time()
         out["faces (on the same decode)"] += t5 - t4
-        with faces_as_before(FACES):  # the engine of 2026-12-06, side by side
+        with faces_as_before(FACES):  # SFace in float, as before 2026-12-07, side by side
             FACES.find(d.image)
         out["faces, engine before 2026-12-07"] += time.thread_time() - t5
         out["decode"] += t1 - t0

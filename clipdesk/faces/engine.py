@@ -18,7 +18,7 @@ from PIL import Image
 from clipdesk.faces import align, sface, yunet
 
 DIM = sface.DIM
-ENGINE_NAME = "yunet-2023mar+sface-2021dec"
+ENGINE_NAME = "yunet-2023mar+sface-2021dec-int8"
 """Stored with each face vector: vectors of another engine are not comparable."""
 
 DETECT_SIDE = 768

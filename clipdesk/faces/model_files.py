@@ -1,6 +1,6 @@
-"""The two face models shipped with ClipDesk (models/faces/, installed as clipdesk.models)
-and the ONNX Runtime sessions over them. Where each file comes from, its hash and its
-licence: models/faces/SOURCES.md."""
+"""The face models shipped with ClipDesk (models/faces/, installed as clipdesk.models) and the
+ONNX Runtime sessions over them. Where each file comes from, its hash and its licence:
+models/faces/SOURCES.md."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from importlib import resources
 
 DETECTOR_FILE = "face_detection_yunet_2023mar.onnx"
 EMBEDDER_FILE = "face_recognition_sface_2021dec.onnx"
+QUANTISED_FILE = "face_recognition_sface_2021dec_int8_clipdesk.onnx"
+"""SFace in int8, made from EMBEDDER_FILE by packaging/quantise_faces.py: what the engine runs."""
 
 
 def model_bytes(name: str) -> bytes:

@@ -14,7 +14,7 @@ from PIL import Image, ImageEnhance, ImageOps
 
 from clipdesk.faces import DIM, SAME_PERSON, SCORE_THRESHOLD, FaceEngine, align, sface, similarity
 from clipdesk.faces import engine as engine_module
-from clipdesk.faces.model_files import EMBEDDER_FILE, cpu_session, model_bytes
+from clipdesk.faces.model_files import EMBEDDER_FILE, QUANTISED_FILE, cpu_session, model_bytes
 from clipdesk.imaging import decode
 from clipdesk.testing.synthetic import write_folder
 from tests.support.faces import FACE_BOX, HEAD, PEOPLE, group_photo, portrait
@@ -60,7 +60,7 @@ def test_the_model_files_are_the_ones_sources_md_records():
     folder = resources.files("clipdesk.models") / "faces"
     sources = (folder / "SOURCES.md").read_text()
     models = [p for p in folder.iterdir() if p.name.endswith(".onnx")]
-    assert len(models) == 2
+    assert len(models) == 3  # YuNet, SFace, and the int8 SFace made from it
     for model in models:
         data = model.read_bytes()
         row = f"| `{model.name}` | {len(data):,} | `{hashlib.sha256(data).hexdigest()}` |"
@@ -246,15 +246,20 @@ def test_a_small_face_in_a_large_photo_is_found_by_a_second_look(
     assert engine.find(image) == []
 
 
-def test_the_rewritten_embedder_gives_the_shipped_files_vectors_one_by_one_or_batched(engine):
-    """SFace as rewritten at load time (sface.py) against the file as shipped, on the
-    group photo's six faces: the same vectors; and all six in one run (a symbolic batch)
-    give what one at a time gives."""
+def _group_crops(engine) -> np.ndarray:
     photo, _ = group_photo()
     _, _, points = engine._detect(photo)
     crops = np.stack([align.crop(photo, align.landmark_transform(p)) for p in points])
     assert len(crops) == 6
-    rewritten = sface.embedder_session(1)
+    return crops
+
+
+def test_the_rewritten_embedder_gives_the_shipped_files_vectors_one_by_one_or_batched(engine):
+    """SFace in float as rewritten at load time (sface.py) against the file as shipped, on
+    the group photo's six faces: the same vectors; and all six in one run (a symbolic
+    batch) give what one at a time gives."""
+    crops = _group_crops(engine)
+    rewritten = sface.float_session(1)
     one_by_one = sface.embed(rewritten, crops)
     shipped = sface.embed(cpu_session(model_bytes(EMBEDDER_FILE), 1), crops)
     assert (one_by_one * shipped).sum(1).min() > 0.9999
@@ -262,6 +267,29 @@ def test_the_rewritten_embedder_gives_the_shipped_files_vectors_one_by_one_or_ba
     batched = rewritten.run(None, {rewritten.get_inputs()[0].name: x})[0]
     batched /= np.linalg.norm(batched, axis=1, keepdims=True)
     assert (one_by_one * batched).sum(1).min() > 0.999
+
+
+def test_the_int8_embedder_the_engine_runs_stays_close_to_the_float_one(engine, originals):
+    """The engine embeds with the shipped int8 SFace: each of the group photo's six faces
+    within a cosine of 0.03 of its float vector (so vectors stored before it still compare),
+    and the two people as far apart in int8 as in float."""
+    crops = _group_crops(engine)
+    int8 = sface.embed(cpu_session(model_bytes(QUANTISED_FILE), 1), crops)
+    assert np.allclose(int8, sface.embed(engine._embedder_session(), crops))
+    floats = sface.embed(sface.float_session(1), crops)
+    assert (int8 * floats).sum(1).min() > 0.97
+    assert not np.allclose(int8, floats, atol=1e-4)  # it is another graph
+    images = [portrait(person) for person in PEOPLE]
+    for session in (sface.float_session(1), cpu_session(model_bytes(QUANTISED_FILE), 1)):
+        found = [engine._detect(im)[2][0] for im in images]
+        faces = np.stack(
+            [
+                align.crop(im, align.landmark_transform(p))
+                for im, p in zip(images, found, strict=True)
+            ]
+        )
+        a, b = sface.embed(session, faces)
+        assert similarity(a, b) < SAME_PERSON - 0.1
 
 
 def _contains(box: tuple[float, float, float, float], x: float, y: float) -> bool:
