@@ -152,6 +152,25 @@ def per_photo(engine: FaceEngine, paths: list[Path], rounds: int) -> dict:
     }
 
 
+def alternating(engine: FaceEngine, paths: list[Path], rounds: int, turns: int = 3):
+    """``per_photo`` of the engine now and before, in ``turns`` alternating turns (so that
+    a change in the machine's speed during the run, which moves these shared cores by 10-30%,
+    falls on both alike), each figure the median of the turns'."""
+    now, before = [], []
+    for _ in range(turns):
+        now.append(per_photo(engine, paths, rounds))
+        with as_before(engine):
+            before.append(per_photo(engine, paths, rounds))
+
+    def merged(runs: list[dict]) -> dict:
+        out = dict(runs[0])
+        for key in ("decode", "find", "wall", "detect"):
+            out[key] = statistics.median(r[key] for r in runs)
+        return out
+
+    return merged(now), merged(before)
+
+
 def two_at_once(engine: FaceEngine, image: Image.Image, n: int) -> float:
     """Wall ms per photo with two threads each running ``find`` n times (threads=1 each)."""
     engine.find(image)
@@ -396,9 +415,7 @@ def main() -> None:
     )
     results = {}
     for label, paths in cases.items():
-        r = per_photo(engine, paths, rounds)
-        with as_before(engine):
-            b = per_photo(engine, paths, rounds)
+        r, b = alternating(engine, paths, rounds)
         results[label] = r, b
         print(
             f"   {label:<44} {r['size']:>8} {_found(r)!s:>6} {_found(b)!s:>6} {r['decode']:>8.1f} "
