@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from enum import IntEnum
 
 from clipdesk.catalog.db import Catalog
-from clipdesk.pathnames import from_db
 
 
 class TextRead(IntEnum):
@@ -19,24 +18,6 @@ class TextRead(IntEnum):
     READ = 1
     SKIPPED = 2  # not text-like (text/likeness.py): the OCR never ran on it
     FAILED = 3  # its decode failed
-
-
-def photos_to_read(catalog: Catalog, limit: int, after: int = 0) -> list[tuple[int, str, str]]:
-    """(id, path, hash) of indexed photos after id ``after`` not looked at yet."""
-    rows = catalog.conn.execute(
-        "SELECT id, path, hash FROM photos WHERE text_read = 0 AND status = 'indexed' "
-        "AND id > ? ORDER BY id LIMIT ?",
-        (after, limit),
-    )
-    return [(r[0], from_db(r[1]), r[2]) for r in rows]
-
-
-def has_photos_to_read(catalog: Catalog) -> bool:
-    return bool(
-        catalog.conn.execute(
-            "SELECT 1 FROM photos WHERE text_read = 0 AND status = 'indexed' LIMIT 1"
-        ).fetchone()
-    )
 
 
 def counts(catalog: Catalog) -> dict[str, int]:

@@ -180,27 +180,6 @@ def move_rejections(catalog: Catalog, source: int, target: int) -> None:
     )
 
 
-def photos_to_read(catalog: Catalog, limit: int, after: int = 0) -> list[tuple[int, str, str]]:
-    """(id, path, hash) of indexed photos after id ``after`` the face step has not looked
-    at yet."""
-    from clipdesk.pathnames import from_db
-
-    rows = catalog.conn.execute(
-        "SELECT id, path, hash FROM photos WHERE faces_read = 0 AND status = 'indexed' "
-        "AND id > ? ORDER BY id LIMIT ?",
-        (after, limit),
-    )
-    return [(r[0], from_db(r[1]), r[2]) for r in rows]
-
-
-def has_photos_to_read(catalog: Catalog) -> bool:
-    return bool(
-        catalog.conn.execute(
-            "SELECT 1 FROM photos WHERE faces_read = 0 AND status = 'indexed' LIMIT 1"
-        ).fetchone()
-    )
-
-
 def mark_read(catalog: Catalog, photo_ids: Iterable[int], value: int = 1) -> None:
     catalog.conn.executemany(
         "UPDATE photos SET faces_read = ? WHERE id = ?", [(value, i) for i in photo_ids]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from clipdesk.catalog import step_queue
 from clipdesk.imaging import ImageError, decode
 from clipdesk.people import faces_db, grouping, photo_tags
 from clipdesk.people.imports import overlaps
@@ -47,7 +48,7 @@ def faces(
     engine = lib.face_engine
     n = after = 0  # ``after``: a photo that cannot be read now is not asked for again here
     while chunks is None or n < chunks:
-        rows = faces_db.photos_to_read(cat, CHUNK, after)
+        rows = step_queue.photos_to_read(cat, "faces", CHUNK, after)
         if not rows:
             out.done = True
             break

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
-from clipdesk.catalog import photo_text
+from clipdesk.catalog import photo_text, step_queue
 from clipdesk.catalog.photo_text import TextRead
 from clipdesk.imaging import ImageError, decode, make_thumbnail
 from clipdesk.pipeline.library import Library
@@ -73,13 +73,13 @@ def read_text(
     if not lib.text_on or not engine_installed() or model_id is None:
         out.done = True
         return out
-    if not photo_text.has_photos_to_read(cat):
+    if not step_queue.has_photos_to_read(cat, "text"):
         out.done = True
         return out
     prompts = prompts_for(lib)
     n = after = 0  # ``after``: a photo that cannot be judged now is not asked for again here
     while chunks is None or n < chunks:
-        rows = photo_text.photos_to_read(cat, CHUNK, after)
+        rows = step_queue.photos_to_read(cat, "text", CHUNK, after)
         if not rows:
             out.done = True
             break

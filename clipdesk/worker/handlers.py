@@ -13,10 +13,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from clipdesk.catalog import photo_text
+from clipdesk.catalog import step_queue
 from clipdesk.embedding.prebuilt import torch_broken
 from clipdesk.ops import learning
-from clipdesk.people import faces_db
 from clipdesk.pipeline import steps
 from clipdesk.pipeline.faces_step import FacesDone
 from clipdesk.pipeline.indexer import IndexResult
@@ -211,9 +210,9 @@ def run_tag(w: Worker, job: TagJob) -> None:
         w.enqueue(PlacesJob(Priority.TAGGING))
     if w.library.catalog.has_unfingerprinted():
         w.enqueue(FingerprintJob(Priority.FACES))
-    if w.library.faces_on and faces_db.has_photos_to_read(w.library.catalog):
+    if w.library.faces_on and step_queue.has_photos_to_read(w.library.catalog, "faces"):
         w.enqueue(FacesJob(Priority.FACES))
-    if w.library.text_on and photo_text.has_photos_to_read(w.library.catalog):
+    if w.library.text_on and step_queue.has_photos_to_read(w.library.catalog, "text"):
         w.enqueue(TextJob(Priority.FACES))
 
 

@@ -4,7 +4,6 @@ copies of them, a group photo made of them, and the synthetic shapes, which hold
 from __future__ import annotations
 
 import hashlib
-import io
 import threading
 from importlib import resources
 
@@ -16,6 +15,7 @@ from clipdesk.faces import DIM, SAME_PERSON, SCORE_THRESHOLD, FaceEngine, align,
 from clipdesk.faces import engine as engine_module
 from clipdesk.faces.model_files import EMBEDDER_FILE, QUANTISED_FILE, cpu_session, model_bytes
 from clipdesk.imaging import decode
+from clipdesk.testing.face_edits import jpeg
 from clipdesk.testing.synthetic import write_folder
 from tests.support.faces import FACE_BOX, HEAD, PEOPLE, group_photo, portrait
 
@@ -36,14 +36,6 @@ def originals(engine) -> dict:
     return found
 
 
-def _jpeg(image: Image.Image, quality: int) -> Image.Image:
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=quality)
-    buffer.seek(0)
-    with Image.open(buffer) as im:
-        return im.convert("RGB")
-
-
 EDITS = {
     "crop": lambda im: im.crop(
         (im.width // 7, im.height // 30, im.width * 6 // 7, im.height * 3 // 4)
@@ -51,7 +43,7 @@ EDITS = {
     "half size": lambda im: im.resize((im.width // 2, im.height // 2), Image.Resampling.LANCZOS),
     "mirror": ImageOps.mirror,
     "brightness +30%": lambda im: ImageEnhance.Brightness(im).enhance(1.3),
-    "jpeg quality 40": lambda im: _jpeg(im, 40),
+    "jpeg quality 40": lambda im: jpeg(im, 40),
     "rotated 8 degrees": lambda im: im.rotate(8, resample=Image.Resampling.BILINEAR),
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from clipdesk.catalog import step_queue
 from clipdesk.ops import people as ops
 from clipdesk.ops.errors import OpError
 from clipdesk.people import faces_db, grouping, photo_tags
@@ -194,4 +195,4 @@ def test_the_face_step_goes_past_a_photo_it_cannot_read(lib):
         lib.catalog.set_decoded(photo, 10, 10, 1, None)
     done = faces_step.faces(lib)
     assert done.done and done.photo_ids == [photo] and done.faces == 0
-    assert not faces_db.has_photos_to_read(lib.catalog)
+    assert not step_queue.has_photos_to_read(lib.catalog, "faces")
