@@ -40,7 +40,8 @@ from clipdesk.sidecars.xmp.errors import SidecarError
 from clipdesk.sidecars.xmp.fields import Keywords
 from clipdesk.sidecars.xmp.ownership import Siblings
 from clipdesk.sidecars.xmp.region_edit import Written
-from clipdesk.sidecars.xmp.regions import Box, FoundRegion, RegionsRead, shown_faces, summary
+from clipdesk.sidecars.xmp.region_geometry import Box
+from clipdesk.sidecars.xmp.regions import FoundRegion, RegionsRead, shown_faces, summary
 from clipdesk.sidecars.xmp.sidecar_read import read_sidecar
 from clipdesk.tagging.store import TagStore, TagTree
 from clipdesk.tagging.vocabulary import VocabularyError, check_name

@@ -19,13 +19,8 @@ from clipdesk.sidecars.keyword_import import import_keywords
 from clipdesk.sidecars.sync import export_library
 from clipdesk.sidecars.xmp import update_sidecar
 from clipdesk.sidecars.xmp.region_edit import RegionRequest, Written, plan_regions
-from clipdesk.sidecars.xmp.regions import (
-    in_shown_frame,
-    read_regions,
-    shown_box,
-    shown_faces,
-    stored_box,
-)
+from clipdesk.sidecars.xmp.region_geometry import in_shown_frame, shown_box, stored_box
+from clipdesk.sidecars.xmp.regions import read_regions, shown_faces
 from clipdesk.tagging import corrections
 from clipdesk.tagging.store import TagStore
 from tests.support.files import photo_file

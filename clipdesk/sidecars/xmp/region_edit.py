@@ -42,22 +42,24 @@ from dataclasses import dataclass
 from clipdesk.sidecars.xmp import safexml
 from clipdesk.sidecars.xmp.preserve import lost_properties
 from clipdesk.sidecars.xmp.rdfedit import _attr_escape, _home, _line_indent, _qname, _whole_lines
+from clipdesk.sidecars.xmp.region_geometry import (
+    Box,
+    centre_area,
+    corner_box,
+    in_shown_frame,
+    stored_box,
+    stored_size,
+)
 from clipdesk.sidecars.xmp.regions import (
     FACE,
     MWG_RS,
     ST_AREA,
     ST_DIM,
-    Box,
     MwgRegion,
     MwgRegions,
     Unreadable,
-    centre_area,
-    corner_box,
     find_mwg,
-    in_shown_frame,
     overlaps,
-    stored_box,
-    stored_size,
     top_nodes,
 )
 from clipdesk.sidecars.xmp.safexml import RDF, Element, XmlRefused
