@@ -19,7 +19,10 @@ from clipdesk.faces import align, sface, yunet
 
 DIM = sface.DIM
 ENGINE_NAME = "yunet-2023mar+sface-2021dec-int8"
-"""Stored with each face vector: vectors of another engine are not comparable."""
+"""The detector and the embedder this engine runs. The catalog does not store it with each
+vector yet: the float SFace's vectors of a library embedded before 2026-12-07 stay, and its
+int8 vectors are within a cosine of 0.03 of them (docs/faces.md), so they still compare. An
+engine whose vectors do not compare must store it and embed the library again."""
 
 DETECT_SIDE = 768
 """The long side (px) the detector looks at; larger images are scaled down to it, smaller
