@@ -334,14 +334,22 @@ def save_with_weights_beside(source: Path, dest: Path) -> None:
             os.replace(source, dest)
         return
     with writing_graph(dest) as graph:
-        onnx.save_model(
-            model,
-            str(graph),
-            save_as_external_data=True,
-            all_tensors_to_one_file=True,
-            location=weights_file(dest).name,
-            size_threshold=1024,
-        )
+        save_model_for(model, graph, dest)
+
+
+def save_model_for(model, path: Path, dest: Path) -> None:
+    """Write ``model`` to ``path`` (``writing_graph``'s temporary name for ``dest``) with its
+    weights in one external file named for ``dest`` (``weights_file``)."""
+    import onnx
+
+    onnx.save_model(
+        model,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=weights_file(dest).name,
+        size_threshold=1024,
+    )
 
 
 def weights_file(graph: Path) -> Path:

@@ -125,18 +125,11 @@ def make_dynamic(
     del graph.initializer[:]
     graph.initializer.extend(kept)
 
-    from clipdesk.embedding.onnx_export import weights_file, writing_graph
+    from clipdesk.embedding.onnx_export import save_model_for, writing_graph
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     with writing_graph(dest) as path:
-        onnx.save_model(
-            model,
-            str(path),
-            save_as_external_data=True,
-            all_tensors_to_one_file=True,
-            location=weights_file(dest).name,
-            size_threshold=1024,
-        )
+        save_model_for(model, path, dest)
         if not _same_vectors(source, path, input_name, context):
             raise _NotExact
     return True
