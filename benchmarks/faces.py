@@ -234,7 +234,7 @@ def test_crops(engine: FaceEngine) -> tuple[np.ndarray, list[str]]:
     crops, people = [], []
     for name in ("astronaut.png", "grace_hopper.jpg"):
         with Image.open(PORTRAITS / name) as im:
-            crops.append(edited_crops(engine, im.convert("RGB")))
+            crops.append(edited_crops(engine, im.convert("RGB"), sface.CHIP))
         people += [name] * len(EDITS)
     return np.concatenate(crops), people
 
@@ -245,7 +245,7 @@ def more_faces(engine: FaceEngine, folder: Path) -> tuple[np.ndarray, list[str],
     crops, people, photos_of = [], [], []
     for path in sorted(folder.glob("*.jpg")):
         with Image.open(path) as im:
-            found = edited_crops(engine, im.convert("RGB"))
+            found = edited_crops(engine, im.convert("RGB"), sface.CHIP)
         crops.append(found)
         people += [re.sub(r"\d+$", "", path.stem)] * len(found)
         photos_of += [path.stem] * len(found)

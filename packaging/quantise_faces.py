@@ -31,7 +31,7 @@ def main() -> None:
     crops = []
     for name in PORTRAITS:
         with Image.open(REPO / "tests" / "data" / "faces" / name) as im:
-            crops.append(edited_crops(engine, im.convert("RGB")))
+            crops.append(edited_crops(engine, im.convert("RGB"), sface.CHIP))
     data = sface.quantised_model(np.concatenate(crops))
     out = REPO / "models" / "faces" / QUANTISED_FILE
     out.write_bytes(data)

@@ -10,14 +10,22 @@ of at most DETECT_SIDE; the crops are cut from the image as given, at its full r
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 from PIL import Image
 
-from clipdesk.faces import align, sface, yunet
+from clipdesk.faces import sface, yunet
 
-DIM = sface.DIM
+embedder = sface
+"""The module that embeds aligned faces: its ``CHIP`` (align.Chip), ``embedder_session`` and
+``embed``."""
+
+DIM = embedder.DIM
+VECTORS = embedder.VECTORS
+"""Which embedder made a vector: vectors of different ones do not compare (the catalog keeps
+it, people/faces_db.use_vectors_of)."""
 ENGINE_NAME = "yunet-2023mar+sface-2021dec-int8"
 """The detector and the embedder this engine runs. The catalog does not store it with each
 vector yet: the float SFace's vectors of a library embedded before 2026-12-07 stay, and its
@@ -116,23 +124,31 @@ class FaceEngine:
         self._detector = None
         self._embedder = None
 
-    def find(self, image: Image.Image, max_faces: int = 20) -> list[FoundFace]:
+    def find(
+        self,
+        image: Image.Image,
+        max_faces: int = 20,
+        known: Callable[[tuple[float, float, float, float]], bool] | None = None,
+    ) -> list[FoundFace]:
         """The faces in ``image`` (RGB, upright, as clipdesk.imaging.decode returns it)
         scoring SCORE_THRESHOLD or more and at least MIN_FACE_PX on a side: the largest
-        ``max_faces``, largest first, each with its vector."""
+        ``max_faces``, largest first, each with its vector. ``known``: says of a box (x, y,
+        w, h, fractions) whether the caller has that face already; such a face is left out
+        before it is embedded (embedding is most of a face's cost)."""
         image = _rgb(image)
         boxes, scores, points = self._detect(image)
         sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
         order = [i for i in np.argsort(-sides, kind="stable") if sides[i] >= MIN_FACE_PX]
         order = order[: max(max_faces, 0)]
-        if not order:
+        faces = [(i, _found(image.size, boxes[i], float(scores[i]), points[i])) for i in order]
+        if known is not None:
+            faces = [(i, f) for i, f in faces if not known(f.box)]
+        if not faces:
             return []
-        crops = np.stack([align.crop(image, align.landmark_transform(points[i])) for i in order])
-        vectors = sface.embed(self._embedder_session(), crops)
-        return [
-            _found(image.size, boxes[i], float(scores[i]), points[i], vectors[n])
-            for n, i in enumerate(order)
-        ]
+        chip = embedder.CHIP
+        crops = np.stack([chip.crop(image, chip.landmark_transform(points[i])) for i, _ in faces])
+        vectors = embedder.embed(self._embedder_session(), crops)
+        return [replace(f, vector=v) for (_, f), v in zip(faces, vectors, strict=True)]
 
     def embed_box(self, image: Image.Image, box: tuple[float, float, float, float]) -> np.ndarray:
         """The vector of the face in a box the user drew (x, y, w, h, fractions of
@@ -148,12 +164,12 @@ class FaceEngine:
         if w < 1 or h < 1:
             raise ValueError(f"the box {box} is empty in a {width}x{height} image")
         points = self._landmarks_in_box(image, (x, y, w, h))
+        chip = embedder.CHIP
         if points is None:
-            transform = align.box_transform((x, y, w, h))
+            transform = chip.box_transform((x, y, w, h))
         else:
-            transform = align.landmark_transform(points)
-        crop = align.crop(image, transform)[None]
-        return sface.embed(self._embedder_session(), crop)[0]
+            transform = chip.landmark_transform(points)
+        return embedder.embed(self._embedder_session(), chip.crop(image, transform)[None])[0]
 
     # -- the steps ---------------------------------------------------------------------
 
@@ -288,7 +304,7 @@ class FaceEngine:
         if self._embedder is None:
             with self._lock:
                 if self._embedder is None:
-                    self._embedder = sface.embedder_session(self.threads)
+                    self._embedder = embedder.embedder_session(self.threads)
         return self._embedder
 
 
@@ -320,7 +336,11 @@ def _max_iou(box: np.ndarray, boxes: np.ndarray) -> float:
 
 
 def _found(
-    size: tuple[int, int], box: np.ndarray, score: float, points: np.ndarray, vector: np.ndarray
+    size: tuple[int, int],
+    box: np.ndarray,
+    score: float,
+    points: np.ndarray,
+    vector: np.ndarray | None = None,
 ) -> FoundFace:
     """A FoundFace in fractions of an image of ``size``, box and landmarks clipped to it."""
     width, height = size

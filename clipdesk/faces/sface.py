@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from clipdesk.faces import align
 from clipdesk.faces.model_files import EMBEDDER_FILE, QUANTISED_FILE, cpu_session, model_bytes
 
 DIM = 128
+CHIP = align.ARCFACE
+VECTORS = "sface-2021dec"  # the float and int8 graphs' vectors compare (docs/faces.md)
 
 
 def embedder_session(threads: int):

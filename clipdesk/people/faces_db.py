@@ -14,7 +14,9 @@ from clipdesk.tagging import tagpath
 
 Box = tuple[float, float, float, float]  # x, y, w, h in 0..1 of the displayed photo
 
-_FACE_COLUMNS = "id, photo_id, x, y, w, h, score, source, person_id, state, similarity"
+_FACE_COLUMNS = (
+    "id, photo_id, x, y, w, h, score, source, person_id, state, similarity, vector IS NOT NULL"
+)
 
 
 @dataclass(frozen=True)
@@ -27,10 +29,11 @@ class FaceRow:
     person_id: int | None
     state: str  # 'clustered', 'suggested' or 'confirmed'
     similarity: float | None
+    embedded: bool  # it has a vector (a box a sidecar brought has none until the face step)
 
 
 def _face(r) -> FaceRow:
-    return FaceRow(r[0], r[1], (r[2], r[3], r[4], r[5]), r[6], r[7], r[8], r[9], r[10])
+    return FaceRow(r[0], r[1], (r[2], r[3], r[4], r[5]), r[6], r[7], r[8], r[9], r[10], bool(r[11]))
 
 
 def vector_blob(vector: np.ndarray | None) -> bytes | None:
@@ -186,12 +189,37 @@ def mark_read(catalog: Catalog, photo_ids: Iterable[int], value: int = 1) -> Non
     )
 
 
-def unembedded(catalog: Catalog, photo_id: int) -> list[FaceRow]:
-    """A photo's faces that have a box but no vector yet (imported from a sidecar)."""
-    rows = catalog.conn.execute(
-        f"SELECT {_FACE_COLUMNS} FROM faces WHERE photo_id = ? AND vector IS NULL", (photo_id,)
-    )
-    return [_face(r) for r in rows]
+VECTORS_KEY = "face_vectors"
+FIRST_VECTORS = "sface-2021dec"
+"""The embedder of every face vector stored before the catalog named it (``VECTORS_KEY``)."""
+
+
+def use_vectors_of(catalog: Catalog, embedder: str) -> int:
+    """Make the catalog's face vectors ``embedder``'s (clipdesk.faces.engine.VECTORS). Where
+    another embedder made them, they do not compare with its: each is dropped and its photo
+    looked at again, so that the face step embeds the stored box anew; the faces stay, with
+    their people, clusters, decisions and undo. How many faces lost their vector."""
+
+    def stored():
+        row = catalog.conn.execute("SELECT value FROM meta WHERE key = ?", (VECTORS_KEY,))
+        return (row.fetchone() or [None])[0]
+
+    if stored() == embedder:
+        return 0
+    with catalog.transaction():  # asked again inside: another process may have done it
+        n = 0
+        if (stored() or FIRST_VECTORS) != embedder:
+            n = catalog.conn.execute(
+                "UPDATE faces SET vector = NULL WHERE vector IS NOT NULL"
+            ).rowcount
+            catalog.conn.execute(
+                "UPDATE photos SET faces_read = 0 "
+                "WHERE id IN (SELECT photo_id FROM faces WHERE vector IS NULL)"
+            )
+        catalog.conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (VECTORS_KEY, embedder)
+        )
+    return n
 
 
 @dataclass(frozen=True)

@@ -2,9 +2,10 @@
 the indexer's size (upright, so boxes are in the displayed orientation), embedded, stored
 and grouped with the faces already known (people/grouping.py): a face like a named
 person's is suggested for it, else it joins an unnamed cluster. Boxes imported from a
-sidecar get their vector here too. A chunk of photos at a time, each chunk one short
-transaction; ``cancel`` stops it between photos, and the next run goes on (each photo is
-marked read once its faces are stored).
+sidecar get their vector here too, and so do the faces of a catalog whose vectors another
+embedder made (``faces_db.use_vectors_of``: they do not compare). A chunk of photos at a
+time, each chunk one short transaction; ``cancel`` stops it between photos, and the next run
+goes on (each photo is marked read once its faces are stored).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from clipdesk.catalog import step_queue
+from clipdesk.faces.engine import VECTORS
 from clipdesk.imaging import ImageError, decode
 from clipdesk.people import faces_db, grouping, photo_tags
 from clipdesk.people.imports import overlaps
@@ -46,6 +48,7 @@ def faces(
         return out
     cat = lib.catalog
     engine = lib.face_engine
+    faces_db.use_vectors_of(cat, VECTORS)
     n = after = 0  # ``after``: a photo that cannot be read now is not asked for again here
     while chunks is None or n < chunks:
         rows = step_queue.photos_to_read(cat, "faces", CHUNK, after)
@@ -67,19 +70,18 @@ def faces(
                 continue
             except OSError:
                 continue  # gone since: its scan says so; looked at again when back
-            imported = faces_db.unembedded(cat, photo_id)
-            boxes = [(f.id, engine.embed_box(image, f.box)) for f in imported]
-            found.append((photo_id, engine.find(image), boxes))
+            have = faces_db.faces_of(cat, photo_id)
+            boxes = [(f.id, engine.embed_box(image, f.box)) for f in have if not f.embedded]
+            # a face the photo has (a sidecar's named box, one found before): not found twice
+            known = lambda box, have=have: any(overlaps(box, h.box) for h in have)  # noqa: E731
+            found.append((photo_id, engine.find(image, known=known), boxes))
         new_ids = []
         with cat.transaction():
             for photo_id, faces_found, boxes in found:
                 for face_id, vector in boxes or ():
                     faces_db.set_vector(cat, face_id, vector)
                     new_ids.append(face_id)
-                have = faces_db.faces_of(cat, photo_id)
                 for f in faces_found:
-                    if any(overlaps(f.box, h.box) for h in have):
-                        continue  # a box a sidecar brought (named): not found twice
                     new_ids.append(
                         faces_db.add_face(cat, photo_id, f.box, f.vector, "detector", f.score)
                     )

@@ -34,17 +34,15 @@ EDITS = (
 quality 40, turned 8 degrees either way."""
 
 
-def edited_crops(engine, image: Image.Image):
-    """The aligned crops (n, 112, 112, 3 uint8) of the largest face of each of ``image``'s
-    EDITS, as ``engine`` (a FaceEngine) finds and aligns it."""
+def edited_crops(engine, image: Image.Image, chip):
+    """The aligned crops (n, size, size, 3 uint8) of the largest face of each of ``image``'s
+    EDITS, as ``engine`` (a FaceEngine) finds it, aligned to ``chip`` (an align.Chip)."""
     import numpy as np
-
-    from clipdesk.faces import align
 
     crops = []
     for edit in EDITS:
         edited = edit(image)
         boxes, _, points = engine._detect(edited)
         largest = int(np.argmax(boxes[:, 2] - boxes[:, 0]))
-        crops.append(align.crop(edited, align.landmark_transform(points[largest])))
+        crops.append(chip.crop(edited, chip.landmark_transform(points[largest])))
     return np.stack(crops)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from PIL import ImageEnhance, ImageOps
 
 from clipdesk.testing.synthetic import write_folder
@@ -133,3 +134,55 @@ def test_clipdesk_undo_takes_back_whichever_came_last_a_tag_or_a_face(home, tmp_
     assert "undid the last action on faces (name" in run("undo").stdout
     assert _people()[0]["name"] is None
     assert "Trips|Moon" in run("undo").stdout  # then the tag
+
+
+def test_faces_embedded_by_another_embedder_are_embedded_again_and_keep_their_people(
+    home, tmp_path
+):
+    """A catalog whose face vectors another embedder made (ClipDesk before its embedder
+    changed): their vectors do not compare with the new ones, so the next run embeds each
+    stored face again, from its box; no face is found twice, and the names, confirmations
+    and rejections the user made stay."""
+    from clipdesk.faces import FaceEngine, similarity
+    from clipdesk.imaging import decode
+    from clipdesk.people import faces_db
+    from clipdesk.pipeline.library import Library
+
+    root = tmp_path / "photos"
+    root.mkdir()
+    for person in ("astronaut", "grace_hopper"):
+        im = portrait(person)
+        im.save(root / f"{person}.jpg", quality=90)
+        ImageOps.mirror(im).save(root / f"{person}_mirror.jpg", quality=90)
+    run("--model", "test", "add", str(root))
+    (face,) = _faces(root / "astronaut.jpg")
+    run("people", "name", str(face["cluster"]), "Eileen")
+    (grace,) = _faces(root / "grace_hopper.jpg")
+    run("faces", str(root / "grace_hopper.jpg"), "--reject", "1")  # not in any named group
+    before = {p.name: _faces(p) for p in sorted(root.iterdir())}
+
+    lib = Library(home)
+    cat = lib.catalog
+    with cat.transaction():
+        cat.conn.execute("UPDATE faces SET vector = zeroblob(512)")  # not this engine's
+        cat.conn.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, 'an-older-embedder')",
+            (faces_db.VECTORS_KEY,),
+        )
+    lib.close()
+    out = run("index").stdout
+    assert "face found" not in out and "faces found" not in out, out  # none new
+    assert "still to look at" not in run("status").stdout
+    assert {p.name: _faces(p) for p in sorted(root.iterdir())} == before
+    lib = Library(home)
+    try:
+        engine = FaceEngine()
+        rows = lib.catalog.conn.execute(
+            "SELECT p.path, f.vector FROM faces f JOIN photos p ON p.id = f.photo_id"
+        ).fetchall()
+        assert len(rows) == 4
+        for path, blob in rows:
+            (found,) = engine.find(decode(path, min_side=256).image)
+            assert similarity(np.frombuffer(blob, np.float32), found.vector) > 0.9, path
+    finally:
+        lib.close()

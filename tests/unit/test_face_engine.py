@@ -11,13 +11,15 @@ import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
-from clipdesk.faces import DIM, SAME_PERSON, SCORE_THRESHOLD, FaceEngine, align, sface, similarity
+from clipdesk.faces import DIM, SAME_PERSON, SCORE_THRESHOLD, FaceEngine, sface, similarity
 from clipdesk.faces import engine as engine_module
 from clipdesk.faces.model_files import EMBEDDER_FILE, QUANTISED_FILE, cpu_session, model_bytes
 from clipdesk.imaging import decode
 from clipdesk.testing.face_edits import jpeg
 from clipdesk.testing.synthetic import write_folder
 from tests.support.faces import FACE_BOX, HEAD, PEOPLE, group_photo, portrait
+
+CHIP = sface.CHIP
 
 
 @pytest.fixture(scope="module")
@@ -241,7 +243,7 @@ def test_a_small_face_in_a_large_photo_is_found_by_a_second_look(
 def _group_crops(engine) -> np.ndarray:
     photo, _ = group_photo()
     _, _, points = engine._detect(photo)
-    crops = np.stack([align.crop(photo, align.landmark_transform(p)) for p in points])
+    crops = np.stack([CHIP.crop(photo, CHIP.landmark_transform(p)) for p in points])
     assert len(crops) == 6
     return crops
 
@@ -275,10 +277,7 @@ def test_the_int8_embedder_the_engine_runs_stays_close_to_the_float_one(engine, 
     for session in (sface.float_session(1), cpu_session(model_bytes(QUANTISED_FILE), 1)):
         found = [engine._detect(im)[2][0] for im in images]
         faces = np.stack(
-            [
-                align.crop(im, align.landmark_transform(p))
-                for im, p in zip(images, found, strict=True)
-            ]
+            [CHIP.crop(im, CHIP.landmark_transform(p)) for im, p in zip(images, found, strict=True)]
         )
         a, b = sface.embed(session, faces)
         assert similarity(a, b) < SAME_PERSON - 0.1
