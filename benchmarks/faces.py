@@ -13,22 +13,22 @@ Then the sweep: 24 MP photos with six faces of one side each (40 ... 480 px in t
 original), how many ``find`` finds at the decode size, and their best detector score below
 the threshold when it finds none.
 
-Each figure is printed for the engine as it is and as it was before 2026-12-07 (SFace in
-float, rewritten at load: sface.float_session; the engine now runs the shipped int8 graph).
-Then the embedding options side by side, per face: the graph as shipped, the rewrite of
-2026-12-06 and the float rewrite after it, the int8 graph the engine runs, batches of 1, 6
-and 16, with the same-person and different-person cosines of the test faces; with
-``--more-faces DIR``, the same margins on more people's photos (below); and faces tilted in
-the image plane (profiles: no test face has one).
+Each figure is printed for the engine as it is (dlib's face ResNet in int8) and as it was
+before (SFace in int8, until 2026-12-07; the detector is the same). Then the embedders side
+by side, per face: SFace in int8 and float, dlib's ResNet in float and int8, batches of 1
+and 6, with the same-person and different-person cosines and d' of the test faces; with
+``--more-faces DIR`` (repeatable), the same on more people's photos (below); and faces
+tilted in the image plane (profiles: no test face has one).
 
 ``--more-faces DIR``: photos named PERSON[N].jpg (a person's photos share PERSON; digits
-end it), e.g. the four of face_recognition 1.3.0's sdist (MIT; White House photos), which
-are not shipped here:
+end it), or a folder of photos per person. Neither is shipped here (their licences are not
+stated): face_recognition 1.3.0's sdist has four (White House photos), dlib's examples/johns
+(in dlib's sdist and repository) has 5 people x 11 photos:
 
     pip download --no-deps --no-binary :all: -d /tmp/fr face_recognition==1.3.0
     tar xzf /tmp/fr/face_recognition-1.3.0.tar.gz -C /tmp/fr
-    D=/tmp/fr/face_recognition-1.3.0/tests/test_images
-    .venv/bin/python benchmarks/faces.py --more-faces $D   # obama, obama2, obama3, biden
+    D=/tmp/fr/face_recognition-1.3.0/tests/test_images  # obama, obama2, obama3, biden, ...
+    .venv/bin/python benchmarks/faces.py --more-faces $D --more-faces /tmp/dlib/examples/johns
 """
 
 from __future__ import annotations
@@ -46,10 +46,9 @@ import numpy as np
 from common import DATA, PHOTO_SIZE, header, photo_like, photos
 from PIL import Image, ImageOps
 
-from clipdesk.faces import FaceEngine, sface, similarity
+from clipdesk.faces import FaceEngine, dlib_resnet, sface, similarity
 from clipdesk.faces import engine as engine_module
 from clipdesk.faces.engine import DETECT_SIDE, _scaled_down
-from clipdesk.faces.model_files import EMBEDDER_FILE, cpu_session, model_bytes
 from clipdesk.imaging import decode
 from clipdesk.testing.face_edits import EDITS, edited_crops
 from clipdesk.testing.synthetic import write_folder
@@ -196,135 +195,122 @@ def best_score(engine: FaceEngine, image: Image.Image) -> float:
     return float(scores.max()) if len(scores) else 0.0
 
 
-def previous_sface() -> bytes:
-    """SFace as the engine rewrote it before (2026-12-06): each PRelu as Relu(x) - slope *
-    Relu(-x) in elementwise nodes, which leave ONNX Runtime's blocked layout."""
-    import onnx
-    from onnx import helper
-
-    model = onnx.load_from_string(model_bytes(EMBEDDER_FILE))
-    graph = model.graph
-    weights = {init.name for init in graph.initializer}
-    inputs = [i for i in graph.input if i.name not in weights]
-    del graph.input[:]
-    graph.input.extend(inputs)
-    nodes = []
-    for node in graph.node:
-        if node.op_type != "PRelu":
-            nodes.append(node)
-            continue
-        (x, slope), y = node.input, node.output[0]
-        nodes += [
-            helper.make_node("Relu", [x], [f"{y}/pos"]),
-            helper.make_node("Neg", [x], [f"{y}/neg"]),
-            helper.make_node("Relu", [f"{y}/neg"], [f"{y}/relu_neg"]),
-            helper.make_node("Mul", [f"{y}/relu_neg", slope], [f"{y}/scaled_neg"]),
-            helper.make_node("Sub", [f"{y}/pos", f"{y}/scaled_neg"], [y]),
-        ]
-    del graph.node[:]
-    graph.node.extend(nodes)
-    graph.input[0].type.tensor_type.shape.dim[0].dim_param = "N"
-    graph.output[0].type.tensor_type.shape.dim[0].dim_param = "N"
-    return model.SerializeToString()
-
-
-def test_crops(engine: FaceEngine) -> tuple[np.ndarray, list[str]]:
-    """Aligned crops (n, 112, 112, 3) of each portrait's EDITS, and whose each is (the
-    int8 graph was calibrated on these: packaging/quantise_faces.py)."""
+def test_crops(engine: FaceEngine, chip) -> tuple[np.ndarray, list[str]]:
+    """Aligned crops of each portrait's EDITS (``chip``: an embedder's align.Chip), and whose
+    each is (the int8 graphs were calibrated on these: packaging/quantise_faces.py)."""
     crops, people = [], []
     for name in ("astronaut.png", "grace_hopper.jpg"):
         with Image.open(PORTRAITS / name) as im:
-            crops.append(edited_crops(engine, im.convert("RGB"), sface.CHIP))
+            crops.append(edited_crops(engine, im.convert("RGB"), chip))
         people += [name] * len(EDITS)
     return np.concatenate(crops), people
 
 
-def more_faces(engine: FaceEngine, folder: Path) -> tuple[np.ndarray, list[str], list[str]]:
-    """Aligned crops of the largest face of each EDITS copy of each photo in ``folder``
-    (PERSON[N].jpg), whose each is, and from which photo."""
+def more_faces(engine: FaceEngine, folder: Path, chip) -> tuple[np.ndarray, list[str], list[str]]:
+    """Aligned crops of the largest face of each photo in ``folder``: PERSON[N].jpg (each
+    also in its EDITS copies), or one folder of photos per person (dlib's examples/johns,
+    each photo as it is); whose each is, and from which photo."""
     crops, people, photos_of = [], [], []
-    for path in sorted(folder.glob("*.jpg")):
+    folders = sorted(p for p in folder.iterdir() if p.is_dir())
+    for path in sorted(folder.glob("*/*.jpg") if folders else folder.glob("*.jpg")):
         with Image.open(path) as im:
-            found = edited_crops(engine, im.convert("RGB"), sface.CHIP)
+            image = im.convert("RGB")
+        if folders:
+            boxes, _, points = engine._detect(image)
+            if not len(boxes):
+                continue
+            largest = int(np.argmax(boxes[:, 2] - boxes[:, 0]))
+            found = chip.crop(image, chip.landmark_transform(points[largest]))[None]
+            person = path.parent.name
+        else:
+            try:
+                found = edited_crops(engine, image, chip)
+            except ValueError:  # an edit of it where no face is found
+                continue
+            person = re.sub(r"\d+$", "", path.stem)
         crops.append(found)
-        people += [re.sub(r"\d+$", "", path.stem)] * len(found)
-        photos_of += [path.stem] * len(found)
+        people += [person] * len(found)
+        photos_of += [f"{person}/{path.stem}"] * len(found)
     return np.concatenate(crops), people, photos_of
 
 
-def margins(vectors: np.ndarray, people: list[str]) -> tuple[float, float]:
-    """The lowest same-person and the highest different-person cosine."""
+def margins(vectors: np.ndarray, people: list[str]) -> tuple[float, float, float]:
+    """The lowest same-person and the highest different-person cosine, and d' (the gap
+    between the two kinds of pair's means over their pooled spread)."""
     sims = vectors @ vectors.T
     same = [sims[i, j] for i in range(len(people)) for j in range(i) if people[i] == people[j]]
     other = [sims[i, j] for i in range(len(people)) for j in range(i) if people[i] != people[j]]
-    return float(min(same)), float(max(other))
+    spread = np.sqrt((np.var(same) + np.var(other)) / 2)
+    return float(min(same)), float(max(other)), float((np.mean(same) - np.mean(other)) / spread)
 
 
-def embedding_options(engine: FaceEngine, rounds: int, more: Path | None) -> None:
-    """CPU ms per face of each way of running SFace, one intra-op thread, and its margins."""
-    crops, people = test_crops(engine)
-    x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
-    sessions = {
-        "the file as shipped (PRelu, weights as inputs)": cpu_session(
-            model_bytes(EMBEDDER_FILE), 1
-        ),
-        "2026-12-06: PRelu as Relu/Neg/Mul/Sub": cpu_session(previous_sface(), 1),
-        "before: float, PRelu as 1x1 convolutions": sface.float_session(1),
-        "now: int8 (the shipped graph)": sface.embedder_session(1),
-    }
-    reference = sface.embed(sessions["before: float, PRelu as 1x1 convolutions"], crops)
+EMBEDDERS = {
+    "before: SFace in int8": (sface, sface.embedder_session),
+    "SFace in float": (sface, sface.float_session),
+    "dlib's ResNet in float": (dlib_resnet, dlib_resnet.float_session),
+    "now: dlib's ResNet in int8": (dlib_resnet, dlib_resnet.embedder_session),
+}
+
+
+def _embedder_table(engine: FaceEngine, rounds: int) -> None:
     print(
-        "\n   SFace per face (CPU ms, median), one thread; test-face cosines (2 people x 10 edits)"
+        "\n   embedders, per face (CPU ms, median), one thread; cosines of the test faces "
+        "(2 people x 10 edits)"
     )
     print(
-        f"   {'graph':<48} {'batch 1':>8} {'batch 6':>8} {'batch 16':>9} "
-        f"{'same min':>9} {'other max':>10} {'vs float min':>13}"
+        f"   {'graph':<28} {'batch 1':>8} {'batch 6':>8} {'same min':>9} {'other max':>10} "
+        f"{'d-prime':>8} {'vs float min':>13}"
     )
-    for label, session in sessions.items():
+    reference = {}
+    for label, (module, make) in EMBEDDERS.items():
+        session = make(1)
+        crops, people = test_crops(engine, module.CHIP)
+        x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
         name = session.get_inputs()[0].name
         costs = []
-        for batch in (1, 6, 16):
-            if label.startswith("the file") and batch > 1:
-                costs.append(float("nan"))  # its batch size is fixed at 1
-                continue
+        for batch in (1, 6):
             many = np.concatenate([x] * (48 // len(x) + 1))[:48]
 
             def run(data=many, b=batch, s=session, n=name):
-                return np.concatenate(
-                    [s.run(None, {n: data[i : i + b]})[0] for i in range(0, len(data), b)]
-                )
+                return [s.run(None, {n: data[i : i + b]})[0] for i in range(0, len(data), b)]
 
             cpu, _, _ = timed(run, max(rounds // 2, 2))
             costs.append(cpu / len(many))
-        vectors = sface.embed(session, crops)
-        same, other = margins(vectors, people)
-        drift = f"{float((vectors * reference).sum(1).min()):.4f}"
-        print(
-            f"   {label:<48} {costs[0]:>8.1f} {costs[1]:>8.1f} {costs[2]:>9.1f} "
-            f"{same:>9.3f} {other:>10.3f} {drift:>13}"
+        vectors = module.embed(session, crops)
+        if "float" in label:
+            reference[module] = vectors
+        same, other, dprime = margins(vectors, people)
+        drift = (
+            f"{float((vectors * reference[module]).sum(1).min()):.4f}"
+            if module in reference and "int8" in label
+            else ""
         )
+        print(
+            f"   {label:<28} {costs[0]:>8.1f} {costs[1]:>8.1f} {same:>9.3f} {other:>10.3f} "
+            f"{dprime:>8.2f} {drift:>13}"
+        )
+
+
+def embedding_options(engine: FaceEngine, rounds: int, more: Path | None) -> None:
+    """CPU ms per face of each embedder, one intra-op thread, and how far apart it holds
+    people."""
     if more is None:
+        _embedder_table(engine, rounds)
         return
-    crops, people, photos_of = more_faces(engine, more)
-    print(
-        f"\n   more faces ({more}): {len(set(people))} people, {len(set(photos_of))} photos, "
-        f"{len(crops)} faces (10 edits of each photo); cosines, float before and int8 now"
-    )
-    floats = sface.embed(sessions["before: float, PRelu as 1x1 convolutions"], crops)
-    int8 = sface.embed(sessions["now: int8 (the shipped graph)"], crops)
-    for label, vectors in (("float", floats), ("int8", int8)):
+    for label, (module, make) in EMBEDDERS.items():
+        crops, people, photos_of = more_faces(engine, more, module.CHIP)
+        vectors = module.embed(make(1), crops)
         sims = vectors @ vectors.T
         pairs = [(i, j) for i in range(len(people)) for j in range(i)]
         across = [
             sims[i, j] for i, j in pairs if people[i] == people[j] and photos_of[i] != photos_of[j]
         ]
-        same, other = margins(vectors, people)
+        same, other, dprime = margins(vectors, people)
         print(
-            f"   {label:<6} same person min {same:.3f}, the same person in another photo min "
-            f"{min(across, default=float('nan')):.3f}, two people max {other:.3f}"
+            f"   more faces ({more.name}: {len(set(people))} people, {len(set(photos_of))} "
+            f"photos, {len(crops)} faces), {label}: the same person in another photo min "
+            f"{min(across, default=float('nan')):.3f}, two people max {other:.3f}, d' {dprime:.2f}"
         )
-    by_person = {p: float((int8 * floats).sum(1)[[q == p for q in people]].min()) for p in people}
-    print(f"   int8 against float, lowest cosine per person: {by_person}")
 
 
 def tilted(engine: FaceEngine) -> None:
@@ -349,21 +335,22 @@ def tilted(engine: FaceEngine) -> None:
         print(f"   {name:<18} " + " ".join(f"{c:>13}" for c in cells))
 
 
-_BEFORE: dict[int, object] = {}  # the float SFace session, by intra-op threads
+_BEFORE: dict[int, object] = {}  # the int8 SFace session, by intra-op threads
 
 
 @contextmanager
 def as_before(engine: FaceEngine):
-    """``engine`` as it was before 2026-12-07: SFace in float (the detector is the same)."""
+    """``engine`` as it was before dlib's ResNet (2026-12-07): SFace in int8 (the detector
+    is the same)."""
     engine._embedder_session()
     kept = engine._embedder
     if engine.threads not in _BEFORE:
-        _BEFORE[engine.threads] = sface.float_session(engine.threads)
-    engine._embedder = _BEFORE[engine.threads]
+        _BEFORE[engine.threads] = sface.embedder_session(engine.threads)
+    engine._embedder, engine_module.embedder = _BEFORE[engine.threads], sface
     try:
         yield engine
     finally:
-        engine._embedder = kept
+        engine._embedder, engine_module.embedder = kept, dlib_resnet
 
 
 def main() -> None:
@@ -374,7 +361,12 @@ def main() -> None:
         "--detect-side", type=int, help=f"the detector's long side (default {DETECT_SIDE})"
     )
     parser.add_argument(
-        "--more-faces", type=Path, metavar="DIR", help="photos named PERSON[N].jpg (docstring)"
+        "--more-faces",
+        type=Path,
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="photos named PERSON[N].jpg, or a folder per person (docstring)",
     )
     args = parser.parse_args()
     if args.detect_side:
@@ -440,7 +432,9 @@ def main() -> None:
         f"{two_at_once(engine, six, rounds):.1f} ms wall per photo"
     )
 
-    embedding_options(engine, rounds, args.more_faces)
+    embedding_options(engine, rounds, None)
+    for folder in args.more_faces:
+        embedding_options(engine, 2, folder)
 
     print("\n   smallest face found: six faces of one width (px in the 6000x4000 original)")
     print(

@@ -74,7 +74,7 @@ def stage_costs(paths: list[Path], emb: Embedder, workdir: Path) -> dict[str, fl
     out = {"decode": 0.0, "preprocess": 0.0, "thumbnail": 0.0, "thumbnail from the decode": 0.0}
     out["faces (on the same decode)"] = 0.0
     out["text: judge (letters in the thumbnail)"] = 0.0
-    out["faces, engine before 2026-12-07"] = 0.0
+    out["faces, engine before (SFace)"] = 0.0
     for i, p in enumerate(paths):
         t0 = time.thread_time()
         d = decode(p, min_side=side)
@@ -88,9 +88,9 @@ def stage_costs(paths: list[Path], emb: Embedder, workdir: Path) -> dict[str, fl
         FACES.find(d.image)
         t5 = time.thread_time()
         out["faces (on the same decode)"] += t5 - t4
-        with faces_as_before(FACES):  # SFace in float, as before 2026-12-07, side by side
+        with faces_as_before(FACES):  # SFace in int8, the embedder before, side by side
             FACES.find(d.image)
-        out["faces, engine before 2026-12-07"] += time.thread_time() - t5
+        out["faces, engine before (SFace)"] += time.thread_time() - t5
         out["decode"] += t1 - t0
         out["preprocess"] += t2 - t1
         out["thumbnail"] += t3 - t2

@@ -1,6 +1,6 @@
-"""Offline face detection and recognition: YuNet finds faces with five landmarks, SFace
-gives each a 128-d identity vector (both opencv_zoo models on ONNX Runtime's CPU path,
-shipped in models/faces/). Pure: images in, faces and vectors out; no catalog, no Qt."""
+"""Offline face detection and recognition: YuNet (opencv_zoo) finds faces with five
+landmarks, dlib's face ResNet gives each a 128-d identity vector (both on ONNX Runtime's CPU
+path, shipped in models/faces/). Pure: images in, faces and vectors out; no catalog, no Qt."""
 
 from clipdesk.faces.engine import (
     DIM,

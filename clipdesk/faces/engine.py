@@ -1,6 +1,7 @@
 """Faces in a photo and a vector for each: YuNet finds them (a box, a score and five
-landmarks), each is cropped upright to the ArcFace template (align.py) and SFace gives
-its 128-d identity vector. Pure: an image in, faces out; no catalog, no Qt.
+landmarks), each is cropped upright to the embedder's chip (align.py) and the embedder,
+dlib's face ResNet in int8 (dlib_resnet.py), gives its 128-d identity vector. Pure: an
+image in, faces out; no catalog, no Qt.
 
 Coordinates are fractions 0..1 of the image as given (top-left origin), so they hold for
 any size the same photo is shown or decoded at. The detector sees the image at a long side
@@ -16,9 +17,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from PIL import Image
 
-from clipdesk.faces import sface, yunet
+from clipdesk.faces import dlib_resnet, yunet
 
-embedder = sface
+embedder = dlib_resnet
 """The module that embeds aligned faces: its ``CHIP`` (align.Chip), ``embedder_session`` and
 ``embed``."""
 
@@ -26,11 +27,8 @@ DIM = embedder.DIM
 VECTORS = embedder.VECTORS
 """Which embedder made a vector: vectors of different ones do not compare (the catalog keeps
 it, people/faces_db.use_vectors_of)."""
-ENGINE_NAME = "yunet-2023mar+sface-2021dec-int8"
-"""The detector and the embedder this engine runs. The catalog does not store it with each
-vector yet: the float SFace's vectors of a library embedded before 2026-12-07 stay, and its
-int8 vectors are within a cosine of 0.03 of them (docs/faces.md), so they still compare. An
-engine whose vectors do not compare must store it and embed the library again."""
+ENGINE_NAME = "yunet-2023mar+dlib-resnet-v1-int8"
+"""The detector and the embedder this engine runs (``clipdesk status``, docs)."""
 
 DETECT_SIDE = 768
 """The long side (px) the detector looks at; larger images are scaled down to it, smaller
@@ -85,10 +83,13 @@ MIN_FACE_PX = 10
 the second look at candidates (CANDIDATE_SCORE) every one from about 20 px (160 px in the
 original) and some from 10 px (docs/faces.md, benchmarks/faces.py)."""
 
-SAME_PERSON = 0.363
-"""Cosine similarity at or above which two SFace vectors are taken for the same person:
-OpenCV's threshold for this model (opencv_zoo models/face_recognition_sface/sface.py and
-demo.cpp, ``_threshold_cosine = 0.363``; OpenCV's FaceRecognizerSF documentation too)."""
+SAME_PERSON = 0.53
+"""Cosine similarity at or above which two vectors are taken for the same person. dlib's own
+line (a Euclidean distance of 0.6) does not carry over to its centred vectors
+(dlib_resnet.embed), so this one is measured: on dlib's examples/johns (5 people, 11 photos
+each, through this engine) the same person's lowest cosine is 0.672 and two people's highest
+0.492; the line sits a fifth of the way up that gap, where OpenCV's line for SFace (0.363)
+sat in SFace's gap on the same photos (0.308 to 0.584; docs/faces.md)."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,14 @@ from importlib import resources
 DETECTOR_FILE = "face_detection_yunet_2023mar.onnx"
 EMBEDDER_FILE = "face_recognition_sface_2021dec.onnx"
 QUANTISED_FILE = "face_recognition_sface_2021dec_int8_clipdesk.onnx"
-"""SFace in int8, made from EMBEDDER_FILE by packaging/quantise_faces.py: what the engine runs."""
+"""SFace in int8, made from EMBEDDER_FILE by packaging/quantise_faces.py: what the engine ran
+until 2026-12-07 (benchmarks/faces.py compares with it); in the repository, not the wheel."""
+DLIB_FILE = "dlib_face_recognition_resnet_model_v1.onnx"
+"""dlib's face ResNet converted to ONNX (packaging/dlib_face/): in the repository only."""
+DLIB_QUANTISED_FILE = "dlib_face_recognition_resnet_model_v1_int8_clipdesk.onnx"
+"""DLIB_FILE in int8, made by packaging/quantise_faces.py: what the engine runs."""
+DLIB_MEAN_FILE = "dlib_face_mean_clipdesk.npy"
+"""The mean descriptor dlib_resnet takes away (packaging/dlib_face/mean_face.py)."""
 
 
 def model_bytes(name: str) -> bytes:

@@ -6,20 +6,35 @@ from __future__ import annotations
 import hashlib
 import threading
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
-from clipdesk.faces import DIM, SAME_PERSON, SCORE_THRESHOLD, FaceEngine, sface, similarity
+from clipdesk.faces import (
+    DIM,
+    SAME_PERSON,
+    SCORE_THRESHOLD,
+    FaceEngine,
+    dlib_resnet,
+    sface,
+    similarity,
+)
 from clipdesk.faces import engine as engine_module
-from clipdesk.faces.model_files import EMBEDDER_FILE, QUANTISED_FILE, cpu_session, model_bytes
+from clipdesk.faces.model_files import (
+    DLIB_QUANTISED_FILE,
+    EMBEDDER_FILE,
+    cpu_session,
+    model_bytes,
+)
 from clipdesk.imaging import decode
 from clipdesk.testing.face_edits import jpeg
 from clipdesk.testing.synthetic import write_folder
 from tests.support.faces import FACE_BOX, HEAD, PEOPLE, group_photo, portrait
 
-CHIP = sface.CHIP
+CHIP = sface.CHIP  # the SFace graphs' tests (benchmarks/faces.py's baseline)
+DLIB_DATA = Path(__file__).resolve().parents[1] / "data" / "faces" / "dlib"
 
 
 @pytest.fixture(scope="module")
@@ -53,13 +68,14 @@ EDITS = {
 def test_the_model_files_are_the_ones_sources_md_records():
     folder = resources.files("clipdesk.models") / "faces"
     sources = (folder / "SOURCES.md").read_text()
-    models = [p for p in folder.iterdir() if p.name.endswith(".onnx")]
-    assert len(models) == 3  # YuNet, SFace, and the int8 SFace made from it
+    models = [p for p in folder.iterdir() if p.suffix in (".onnx", ".npy")]
+    # YuNet; dlib's ResNet, its int8 graph and its mean; SFace and its int8 graph (before)
+    assert len(models) == 6
     for model in models:
         data = model.read_bytes()
         row = f"| `{model.name}` | {len(data):,} | `{hashlib.sha256(data).hexdigest()}` |"
         assert row in sources, model.name
-    assert {"LICENSE-yunet", "LICENSE-sface"} <= {p.name for p in folder.iterdir()}
+    assert {"LICENSE-yunet", "LICENSE-sface", "LICENSE-dlib"} <= {p.name for p in folder.iterdir()}
 
 
 def test_the_astronaut_has_one_face_where_her_face_is(originals):
@@ -263,24 +279,41 @@ def test_the_rewritten_embedder_gives_the_shipped_files_vectors_one_by_one_or_ba
     assert (one_by_one * batched).sum(1).min() > 0.999
 
 
+@pytest.mark.parametrize("person", PEOPLE)
+def test_the_converted_resnet_gives_dlibs_own_descriptor(person):
+    """dlib's network as ONNX (packaging/dlib_face/) on the chip dlib itself cut from the
+    portrait: the descriptor dlib 20.0.1 computed for it (tests/data/faces/dlib/), to float
+    rounding."""
+    chip = np.asarray(Image.open(DLIB_DATA / f"{person}_chip.png").convert("RGB"))
+    want = np.load(DLIB_DATA / f"{person}_descriptor.npy")
+    session = dlib_resnet.float_session(1)
+    x = np.ascontiguousarray(chip[None].transpose(0, 3, 1, 2), dtype=np.float32)
+    got = session.run(None, {session.get_inputs()[0].name: x})[0][0]
+    assert np.abs(got - want).max() < 1e-5
+
+
 def test_the_int8_embedder_the_engine_runs_stays_close_to_the_float_one(engine, originals):
-    """The engine embeds with the shipped int8 SFace: each of the group photo's six faces
-    within a cosine of 0.03 of its float vector (so vectors stored before it still compare),
-    and the two people as far apart in int8 as in float."""
-    crops = _group_crops(engine)
-    int8 = sface.embed(cpu_session(model_bytes(QUANTISED_FILE), 1), crops)
-    assert np.allclose(int8, sface.embed(engine._embedder_session(), crops))
-    floats = sface.embed(sface.float_session(1), crops)
-    assert (int8 * floats).sum(1).min() > 0.97
+    """The engine embeds with the shipped int8 graph: each of the group photo's six faces
+    within a cosine of 0.01 of its float vector, and the two people as far apart in int8
+    as in float."""
+    photo, _ = group_photo()
+    _, _, points = engine._detect(photo)
+    chip = dlib_resnet.CHIP
+    crops = np.stack([chip.crop(photo, chip.landmark_transform(p)) for p in points])
+    assert len(crops) == 6
+    int8 = dlib_resnet.embed(cpu_session(model_bytes(DLIB_QUANTISED_FILE), 1), crops)
+    assert np.allclose(int8, dlib_resnet.embed(engine._embedder_session(), crops))
+    floats = dlib_resnet.embed(dlib_resnet.float_session(1), crops)
+    assert (int8 * floats).sum(1).min() > 0.99
     assert not np.allclose(int8, floats, atol=1e-4)  # it is another graph
     images = [portrait(person) for person in PEOPLE]
-    for session in (sface.float_session(1), cpu_session(model_bytes(QUANTISED_FILE), 1)):
-        found = [engine._detect(im)[2][0] for im in images]
-        faces = np.stack(
-            [CHIP.crop(im, CHIP.landmark_transform(p)) for im, p in zip(images, found, strict=True)]
-        )
-        a, b = sface.embed(session, faces)
-        assert similarity(a, b) < SAME_PERSON - 0.1
+    found = [engine._detect(im)[2][0] for im in images]
+    faces = np.stack(
+        [chip.crop(im, chip.landmark_transform(p)) for im, p in zip(images, found, strict=True)]
+    )
+    for session in (dlib_resnet.float_session(1), engine._embedder_session()):
+        a, b = dlib_resnet.embed(session, faces)
+        assert similarity(a, b) < SAME_PERSON - 0.2
 
 
 def _contains(box: tuple[float, float, float, float], x: float, y: float) -> bool:

@@ -15,7 +15,7 @@ from clipdesk.testing.faces import fill, synthetic
 
 @pytest.mark.slow
 def test_a_hundred_thousand_faces_cluster_by_person(tmp_path):
-    who, vectors = synthetic(100_000, 1000, noise=0.7)
+    who, vectors = synthetic(100_000, 1000, noise=0.5)
     with Catalog(tmp_path / "catalog.sqlite3") as cat:
         ids = fill(cat, vectors)
         with cat.transaction():

