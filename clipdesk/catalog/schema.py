@@ -404,7 +404,17 @@ CREATE TABLE photo_text (
 ALTER TABLE photos ADD COLUMN text_read INTEGER NOT NULL DEFAULT 0;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15]
+# The location fields export fills from a photo's place (issue 30): ``sidecar_exports.location``
+# holds those ClipDesk wrote into the sidecar and that were there after its write (JSON, exiv2
+# key -> value), so that when the place goes (the user rejects it, its position changes)
+# export removes them, where they still hold what ClipDesk wrote, and no other program's.
+V16 = """
+ALTER TABLE sidecar_exports ADD COLUMN location TEXT;
+"""
+
+MIGRATIONS: list[str] = [
+    V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11, V12, V13, V14, V15, V16
+]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

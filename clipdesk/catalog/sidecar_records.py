@@ -1,7 +1,7 @@
 """The catalog's record of sidecars: what ClipDesk last wrote into each photo's sidecar (tags,
-rating, face regions, whether it created the file), the two-way sync's record of each sidecar
-as last read or written (the marks' and keywords' bases, its fingerprint) and its conflicts,
-and the problems met reading photos' keywords.
+rating, face regions, location fields, whether it created the file), the two-way sync's record
+of each sidecar as last read or written (the marks' and keywords' bases, its fingerprint) and
+its conflicts, and the problems met reading photos' keywords.
 
 A part of :class:`clipdesk.catalog.db.Catalog` (a mixin over its ``conn``).
 """
@@ -103,6 +103,30 @@ class SidecarRecords:
             "regions = excluded.regions, at = excluded.at, "
             "created = MAX(sidecar_exports.created, excluded.created)",
             (photo_id, time.time(), int(file_created), text),
+        )
+
+    def export_location(self, photo_id: int) -> dict[str, str]:
+        """The location fields (exiv2 key -> value: ``Xmp.photoshop.City`` and the like)
+        ClipDesk wrote into this photo's sidecar and that were still there after its last
+        write."""
+        row = self.conn.execute(
+            "SELECT location FROM sidecar_exports WHERE photo_id = ?", (photo_id,)
+        ).fetchone()
+        return dict(json.loads(row[0])) if row and row[0] else {}
+
+    def record_location(self, photo_id: int, fields: dict[str, str]) -> None:
+        """Only the location fields of the photo's record (see :meth:`export_location`), the
+        rest kept."""
+        if not fields:
+            self.conn.execute(
+                "UPDATE sidecar_exports SET location = NULL WHERE photo_id = ?", (photo_id,)
+            )
+            return
+        self.conn.execute(
+            "INSERT INTO sidecar_exports(photo_id, tags, at, created, rating, location) "
+            "VALUES (?, '[]', ?, 0, NULL, ?) ON CONFLICT(photo_id) DO UPDATE SET "
+            "location = excluded.location, at = excluded.at",
+            (photo_id, time.time(), json.dumps(fields, sort_keys=True)),
         )
 
     def forget_export(self, photo_id: int) -> None:

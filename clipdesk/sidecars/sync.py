@@ -84,6 +84,7 @@ class _Planned:
     regions: RegionRequest | None = None  # its named faces, and the regions ClipDesk wrote
     sync: SyncRequest | None = None  # its marks (the reject rating too), three ways
     place: tuple[tuple[str, str], ...] = ()  # its place from GPS, as Lightroom's fields
+    placed: tuple[tuple[str, str], ...] = ()  # those fields ClipDesk wrote before (the record)
 
     @property
     def rating(self) -> RatingRequest:
@@ -147,6 +148,7 @@ def _plan_photo(
             store.catalog, photo_id, (marks or {}).get(photo_id, Marks()), before
         ),
         _location(place),
+        tuple(sorted(store.catalog.export_location(photo_id).items())),
     )
 
 
@@ -256,6 +258,7 @@ def _export_items(
             regions=regions,
             sync=members[0].sync,
             place=members[0].place,
+            placed=members[0].placed,
         )
         out.append((item, members))
     return out
@@ -275,6 +278,7 @@ def _item(p: _Planned, naming: str | None = None, note: str = "") -> ExportItem:
         regions=p.regions,
         sync=p.sync,
         place=p.place,
+        placed=p.placed,
     )
 
 
@@ -390,8 +394,11 @@ def export_library(
                     writes.append((m.photo_id, *now, regions))
         owner = members[item.photo][0]
         synced = marks_sync.pending_record(catalog, owner.photo_id, outcome)
-        if not writes and synced is None:  # e.g. unchanged, and recorded as it is: no
-            return  # transaction at all
+        placed = outcome.location  # the shared sidecar's location fields are the owner's
+        if placed is not None and sorted(placed.items()) == list(owner.placed):
+            placed = None  # recorded as it is
+        if not writes and synced is None and placed is None:  # e.g. unchanged, and recorded
+            return  # as it is: no transaction at all
         with catalog.transaction():
             for photo_id, tags, created, rated, regions in writes:
                 if regions is None:  # left as recorded
@@ -407,6 +414,8 @@ def export_library(
                     catalog.forget_export(photo_id)
             if synced is not None:  # the sidecar as it now is, for the two-way sync
                 marks_sync.write_record(catalog, owner.photo_id, synced)
+            if placed is not None:
+                catalog.record_location(owner.photo_id, placed)
 
     return export_sidecars(
         [item for item, _ in pairs],

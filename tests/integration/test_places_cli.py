@@ -197,3 +197,36 @@ def test_a_position_set_later_in_the_sidecar_is_read_at_the_next_index(home, tmp
     )
     run("index")
     assert _places(photo) == [("Places|Japan|Tokyo|Tokyo", "confirmed", "gps")]
+
+
+def test_a_rejected_place_takes_the_location_fields_export_wrote_with_it(home, tmp_path):
+    """Export wrote Paris into the sidecar's City, State and Country; the user says the place
+    is wrong: the next export removes the keyword and those fields, as exiftool reads them.
+    A field the user changed in another program after the export is theirs and stays."""
+    root = tmp_path / "photos"
+    for name in ("paris", "strasbourg"):
+        _gps(photo_file(root / f"{name}.jpg"), *PHOTOS[name][0])
+    run("--model", "test", "add", str(root))
+    run("export", str(root))
+    assert tags(root / "paris.jpg.xmp")["XMP-photoshop:City"] == "Paris"
+    exiftool(  # the user corrects the city in Lightroom after the export
+        "-q", "-overwrite_original", "-XMP-photoshop:City=Kehl", root / "strasbourg.jpg.xmp"
+    )
+
+    for name in ("paris", "strasbourg"):
+        run("tag", "--reject", PHOTOS[name][1], str(root / f"{name}.jpg"))
+    out = run("export", str(root)).stdout
+    assert "wrote 2," in out, out
+
+    paris = tags(root / "paris.jpg.xmp")
+    for field in ("City", "State", "Country"):
+        assert f"XMP-photoshop:{field}" not in paris, paris
+    assert "Places|France|Île-de-France|Paris" not in as_list(
+        paris.get("XMP-lr:HierarchicalSubject")
+    )
+    strasbourg = tags(root / "strasbourg.jpg.xmp")
+    assert strasbourg["XMP-photoshop:City"] == "Kehl"  # the user's own value
+    assert "XMP-photoshop:State" not in strasbourg and "XMP-photoshop:Country" not in strasbourg
+
+    run("export", str(root))  # and again: nothing more to do
+    assert tags(root / "strasbourg.jpg.xmp")["XMP-photoshop:City"] == "Kehl"

@@ -16,7 +16,7 @@ from clipdesk.pipeline.places_step import places
 from clipdesk.places import places_db
 from clipdesk.places.gazetteer import gazetteer
 from clipdesk.places.position import GPS_IFD, from_xmp, read_photo, xmp_coordinate
-from clipdesk.sidecars.xmp.location import CITY, COUNTRY, STATE, read_gps, to_fill
+from clipdesk.sidecars.xmp.location import CITY, COUNTRY, STATE, plan, read_gps
 from clipdesk.tagging.corrections import tags_of
 from clipdesk.tagging.states import TagSource, TagState
 from clipdesk.tagging.store import TagStore
@@ -208,11 +208,41 @@ def test_export_fills_only_empty_location_fields_and_never_mixes_another_program
             "</x:xmpmeta>"
         ).encode()
 
+    def to_fill(data, place):
+        changes, after = plan(data, place, {})
+        assert after == changes  # nothing of ClipDesk's was there: it writes, it removes none
+        return changes
+
     assert to_fill(None, ours) == ours
     assert to_fill(sidecar(), ours) == ours
     assert to_fill(sidecar(Country="France"), ours) == {CITY: "Paris", STATE: "Île-de-France"}
     assert to_fill(sidecar(City="Versailles"), ours) == {}  # another program's place, whole
     assert to_fill(sidecar(City="Paris", State="IDF"), ours) == {}
+
+
+def test_export_removes_only_the_location_fields_it_wrote_that_still_hold_its_values():
+    """The place rejected (or moved): ClipDesk's fields go, where they still say what it
+    wrote; a field another program set, or one the user changed since, stays."""
+    written = {CITY: "Paris", STATE: "Île-de-France", COUNTRY: "France"}
+
+    def sidecar(**fields) -> bytes:
+        attrs = " ".join(f'photoshop:{k}="{v}"' for k, v in fields.items())
+        return (
+            '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+            'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+            f'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" {attrs}/></rdf:RDF>'
+            "</x:xmpmeta>"
+        ).encode()
+
+    as_written = sidecar(City="Paris", State="Île-de-France", Country="France")
+    assert plan(as_written, {}, written) == ({CITY: [], STATE: [], COUNTRY: []}, {})
+    assert plan(as_written, written, written) == ({}, written)  # the same place: nothing
+    edited = sidecar(City="Montmartre", State="Île-de-France", Country="France")
+    assert plan(edited, {}, written) == ({STATE: [], COUNTRY: []}, {})  # the user's City stays
+    lyon = {CITY: "Lyon", STATE: "Auvergne-Rhône-Alpes", COUNTRY: "France"}
+    changes, after = plan(as_written, lyon, written)  # a corrected position: the new place
+    assert changes == {CITY: "Lyon", STATE: "Auvergne-Rhône-Alpes"} and after == lyon
+    assert plan(sidecar(City="Paris"), {}, {}) == ({}, {})  # never recorded: not ours
 
 
 def test_a_broken_photo_costs_only_itself_and_a_vanished_one_is_looked_at_again(lib, tmp_path):

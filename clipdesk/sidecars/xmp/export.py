@@ -39,8 +39,10 @@ class ExportItem:
     regions: RegionRequest | None = None  # the named faces as MWG regions (None: left alone)
     sync: SyncRequest | None = None  # the marks, three ways against the catalog's base
     # Lightroom's location fields of the photo's place from GPS (exiv2 key, name), filled
-    # only where the sidecar has them empty (clipdesk/sidecars/xmp/location.py)
+    # only where the sidecar has them empty (clipdesk/sidecars/xmp/location.py); those
+    # ClipDesk wrote there before (as recorded), removed where the place no longer names them
     place: tuple[tuple[str, str], ...] = ()
+    placed: tuple[tuple[str, str], ...] = ()
 
 
 # An ExportItem, or (photo, add, remove) / (photo, add, remove, tidy).
@@ -75,6 +77,8 @@ class PhotoOutcome:
     rating_note: str = ""  # e.g. "kept the rating 4 another program set"
     regions: RegionsPlan = RegionsPlan()  # ClipDesk's face regions there now, and the change
     sync: SyncOutcome = SyncOutcome()  # the marks written, the conflicts, what was left
+    location: dict[str, str] | None = None  # ClipDesk's location fields there now (None: as
+    # recorded before: nothing was written)
 
     def changes(self) -> list[str]:
         """What changed in the sidecar, for one line: ``+Tag -Tag rating: rejected
@@ -173,6 +177,7 @@ def export_one(
     claim: Callable[[RegionsPlan, bool], None] | None = None,
     sync: SyncRequest | None = None,
     place: Iterable[tuple[str, str]] = (),
+    placed: Iterable[tuple[str, str]] = (),
 ) -> PhotoOutcome:
     """Export (or plan) one photo; a failure becomes a ``skipped`` outcome, never an exception
     (except programming errors)."""
@@ -188,6 +193,7 @@ def export_one(
         "regions": regions,
         "sync": sync,
         "fill": dict(place),
+        "filled": dict(placed),
     }
     try:
         if dry_run:  # the same planning step as the write: it reports what the write does
@@ -208,6 +214,7 @@ def export_one(
             regions=r.regions,
             note=r.regions.note,
             sync=r.sync,
+            location=r.location,
         )
     except SidecarError as exc:
         return PhotoOutcome(photo, exc.path, "skipped", reason=exc.reason)
@@ -265,6 +272,7 @@ def export_sidecars(
                 sync=item.sync,
                 claim=(lambda r, new, item=item: claim(item, r, new)) if claim else None,
                 place=item.place,
+                placed=item.placed,
             )
         except OSError as exc:  # e.g. a drive unmounted mid-run
             target = sidecar_path(item.photo, item.naming or naming)

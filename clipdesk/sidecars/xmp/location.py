@@ -5,8 +5,11 @@ fields Lightroom shows and export fills (``photoshop:City``, ``photoshop:State``
 
 Read like the marks (:mod:`clipdesk.sidecars.xmp.marks`): the hardened parser first, exiv2 for
 what it refuses. Export fills a location field only where it is empty, and only when the
-fields another program set agree with the place (:func:`to_fill`): a City another program
-wrote stays, and a place of ours is never mixed with another program's.
+fields another program set agree with the place (:func:`plan`): a City another program
+wrote stays, and a place of ours is never mixed with another program's. The catalog records
+the fields ClipDesk wrote (``sidecar_exports.location``), so that when the place goes (the
+user rejects it, or the position changes) export removes those, where they still hold what
+ClipDesk wrote, and no other.
 """
 
 from __future__ import annotations
@@ -72,13 +75,30 @@ def read_gps(data: bytes | None) -> tuple[str | None, str | None]:
     return fields.get(GPS_LATITUDE), fields.get(GPS_LONGITUDE)
 
 
-def to_fill(data: bytes | None, place: Mapping[str, str]) -> dict[str, str]:
-    """Of ``place`` (location keys -> names), the fields to write into the sidecar ``data``:
-    those it has empty, and none at all when a field it has disagrees with the place
-    (another program's location, kept whole)."""
+def plan(
+    data: bytes | None, place: Mapping[str, str], ours: Mapping[str, str]
+) -> tuple[dict[str, str | list], dict[str, str]]:
+    """What export changes in the sidecar ``data``'s location fields, and which of them are
+    ClipDesk's afterwards. ``place``: the photo's place now (location keys -> names; empty: it
+    has none); ``ours``: the fields ClipDesk wrote there before, as recorded.
+
+    A field of ours is one that still holds what ClipDesk wrote (another program that changed
+    it made it its own). Those the place no longer names are removed (an empty list); the
+    place's fields are written where the sidecar has them empty or ours, and none at all when
+    a field another program set disagrees with the place (its location, kept whole)."""
     have = read_location(data)
+    mine = {
+        k: v
+        for k, v in ours.items()
+        if k in LOCATION and have.get(k, "").casefold() == v.casefold() and v
+    }
     wanted = {k: v for k, v in place.items() if k in LOCATION and v}
-    for key, value in wanted.items():
-        if key in have and have[key].casefold() != value.casefold():
-            return {}
-    return {k: v for k, v in wanted.items() if k not in have}
+    kept = {k: v for k, v in mine.items() if wanted.get(k, "").casefold() == v.casefold()}
+    others = {k: v for k, v in have.items() if k in LOCATION and k not in mine}
+    conflict = any(k in others and others[k].casefold() != v.casefold() for k, v in wanted.items())
+    fill = (
+        {} if conflict else {k: v for k, v in wanted.items() if k not in others and k not in kept}
+    )
+    changes: dict[str, str | list] = {k: [] for k in mine if k not in kept and k not in fill}
+    changes.update(fill)
+    return changes, {**kept, **fill}

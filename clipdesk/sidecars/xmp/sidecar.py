@@ -67,6 +67,7 @@ class SidecarPlan:
     rating_note: str = ""  # e.g. "kept the rating 4 another program set"
     regions: RegionsPlan = RegionsPlan()  # the face regions it would add and remove
     sync: SyncOutcome = SyncOutcome()  # the marks, and the other programs' changes
+    location: dict[str, str] | None = None  # ClipDesk's location fields after (None: as before)
 
     @property
     def outcome(self) -> Literal["written", "unchanged", "removed"]:
@@ -94,6 +95,8 @@ class SidecarWrite:
     rating_note: str = ""
     regions: RegionsPlan = RegionsPlan()  # ClipDesk's face regions in it now, what changed
     sync: SyncOutcome = SyncOutcome()  # the marks, and the other programs' changes
+    location: dict[str, str] | None = None  # ClipDesk's location fields in it now (None: as
+    # they were recorded: nothing written)
 
 
 def _target(photo: Path, naming: Naming, force: bool = False) -> Path:
@@ -117,6 +120,7 @@ class _Prepared:
     rating: RatingPlan
     regions: RegionsPlan
     sync: SyncOutcome = SyncOutcome()
+    location: dict[str, str] | None = None
 
     @property
     def changed(self) -> bool:
@@ -129,29 +133,34 @@ def _prepare(
     remove: Iterable[str],
     digikam: bool,
     tidy: bool,
-    extra: Mapping[str, str] | None = None,
+    extra: Mapping[str, str | list] | None = None,
     rating: RatingRequest = "",
     regions: RegionRequest | None = None,
     sync: SyncRequest | None = None,
     fill: Mapping[str, str] | None = None,
+    filled: Mapping[str, str] | None = None,
 ) -> _Prepared:
     """The one planning step of both the dry run and the run. Raises SidecarError.
 
-    ``fill``: text properties written with ``extra`` only where the sidecar has them empty
-    (the place's ``photoshop:City``, ``State``, ``Country``: :func:`location.to_fill`).
+    ``fill``: the place's ``photoshop:City``, ``State``, ``Country``, written with ``extra``
+    only where the sidecar has them empty; ``filled``: those ClipDesk wrote before, removed
+    where the place no longer names them (:func:`location.plan`).
 
     With ``sync``, the marks and the keywords are planned three ways against the catalog's
     base on the sidecar as read here (:mod:`clipdesk.sidecars.xmp.sync_plan`): a change
     another program made since ClipDesk last read the sidecar is never written over."""
     data, fp = read_bytes(target)
     current = read_keywords(target, data)
-    if fill:
-        extra = {**(extra or {}), **location.to_fill(data, fill)}
+    placed = None
+    if fill or filled:
+        changes, placed = location.plan(data, fill or {}, filled or {})
+        extra = {**(extra or {}), **changes}
     if sync is None:
         rated = plan_rating(read_rating(target, data) if rating else None, rating)
-        return _prepare_bytes(
+        prep = _prepare_bytes(
             target, data, fp, current, add, remove, digikam, tidy, extra, rated, regions
         )
+        return _located(prep, placed, filled)
     synced = plan_sync(sync, current, data, add, remove)
     rated = synced.rating or plan_rating(None, "")
     prep = _prepare_bytes(
@@ -159,7 +168,22 @@ def _prepare(
     )
     after = None if prep.remove_file else (prep.new if prep.new is not None else data)
     outcome = synced.outcome(after, prep.result, prep.rating)
-    return replace(prep, result=synced.ours(prep.result), sync=outcome)
+    return _located(replace(prep, result=synced.ours(prep.result), sync=outcome), placed, filled)
+
+
+def _located(
+    prep: _Prepared, placed: dict[str, str] | None, filled: Mapping[str, str] | None
+) -> _Prepared:
+    """``prep`` with ClipDesk's location fields as they will be after it is written (read
+    back from its bytes: the keyword editor that stands in for exiv2 writes none), or None
+    where nothing is written."""
+    if placed is None or (prep.new is None and not prep.remove_file):
+        return prep
+    if prep.remove_file:
+        return replace(prep, location={})
+    now = location.read_location(prep.new)
+    ours = {**(filled or {}), **placed}
+    return replace(prep, location={k: v for k, v in ours.items() if now.get(k) == v})
 
 
 def _prepare_bytes(
@@ -171,7 +195,7 @@ def _prepare_bytes(
     remove: Iterable[str],
     digikam: bool,
     tidy: bool,
-    extra: Mapping[str, str] | None,
+    extra: Mapping[str, str | list] | None,
     rated: RatingPlan,
     regions: RegionRequest | None,
 ) -> _Prepared:
@@ -210,6 +234,7 @@ def plan_sidecar(
     regions: RegionRequest | None = None,
     sync: SyncRequest | None = None,
     fill: Mapping[str, str] | None = None,
+    filled: Mapping[str, str] | None = None,
 ) -> SidecarPlan:
     """Dry run of :func:`update_sidecar`: what would change, without writing anything.
 
@@ -228,6 +253,7 @@ def plan_sidecar(
         regions=regions,
         sync=sync,
         fill=fill,
+        filled=filled,
     )
     r, rt = p.result, p.rating
     return SidecarPlan(
@@ -244,6 +270,7 @@ def plan_sidecar(
         rt.note,
         _gone(p.regions) if p.remove_file else p.regions,
         p.sync,
+        p.location,
     )
 
 
@@ -280,6 +307,7 @@ def update_sidecar(
     claim: Callable[[RegionsPlan, bool], None] | None = None,
     sync: SyncRequest | None = None,
     fill: Mapping[str, str] | None = None,
+    filled: Mapping[str, str] | None = None,
 ) -> SidecarWrite:
     """Add and remove tag paths in the sidecar of ``photo`` (named by ``naming``).
 
@@ -299,7 +327,10 @@ def update_sidecar(
     ``extra``: text properties written with a change of keywords or rating
     (``Xmp.photoshop.SidecarForExtension`` for a RAW+JPEG pair exported as one photo).
     ``fill``: the same, each only where the sidecar has it empty, and none where a value
-    another program set there disagrees (the place's location fields).
+    another program set there disagrees (the place's location fields); ``filled``: the
+    location fields ClipDesk wrote before, removed where the place no longer names them and
+    they still hold what ClipDesk wrote. ``location`` in the result: ClipDesk's location
+    fields in the sidecar now (None: nothing was written).
 
     ``rating``: "reject" sets ``xmp:Rating`` -1 where the sidecar has no rating (another
     program's rating is kept, and ``rating_note`` says so); "unreject" removes a -1 (only ask
@@ -322,7 +353,9 @@ def update_sidecar(
     for attempt in range(max(1, max_attempts)):
         if attempt:  # merging again: what is at the name now may be a link that appeared
             guard.check_target(photo, target, force=force)
-        prep = _prepare(target, add, remove, digikam, tidy, extra, rating, regions, sync, fill)
+        prep = _prepare(
+            target, add, remove, digikam, tidy, extra, rating, regions, sync, fill, filled
+        )
         data, fp, result, rt = prep.data, prep.fingerprint, prep.result, prep.rating
         if expected is not None and not fp.same_content(expected):
             reread = True
@@ -355,6 +388,7 @@ def update_sidecar(
                         rating=rt.change,
                         regions=_gone(prep.regions),
                         sync=_seen(prep.sync, Fingerprint.of(None, None)),
+                        location=prep.location,
                     )
             except OSError as exc:
                 raise _write_error(target, exc, creating=False) from exc
@@ -402,6 +436,7 @@ def update_sidecar(
             rt.note,
             prep.regions,
             _seen(prep.sync, written),
+            prep.location,
         )
     raise SidecarError(target, f"another program kept changing it ({max_attempts} attempts)")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from clipdesk.sidecars.xmp import _exiv2, rdfedit, safexml
+from clipdesk.sidecars.xmp import _exiv2, location, rdfedit, safexml
 from clipdesk.sidecars.xmp.errors import SidecarError
 from clipdesk.sidecars.xmp.fields import Keywords
 from clipdesk.sidecars.xmp.preserve import lost_properties
@@ -51,7 +51,7 @@ def new_bytes(
     data: bytes | None,
     kw: Keywords,
     current: Keywords | None = None,
-    extra: Mapping[str, str] | None = None,
+    extra: Mapping[str, str | list] | None = None,
     rating: Mapping[str, str | None] | None = None,
 ) -> tuple[bytes, str]:
     """The sidecar's new bytes: exiv2's rewrite, else (for an existing sidecar exiv2 cannot
@@ -84,12 +84,12 @@ def exiv2_bytes(
     target: Path,
     data: bytes | None,
     fields: dict[str, list[str]],
-    extra: Mapping[str, str] | None = None,
+    extra: Mapping[str, str | list] | None = None,
     rating: Mapping[str, str | None] | None = None,
 ) -> bytes:
-    """exiv2's rewrite of ``data`` (None: a new sidecar) with ``fields``, ``extra`` and
-    ``rating`` set, checked to read back as asked and to keep every other property. Raises
-    SidecarError otherwise."""
+    """exiv2's rewrite of ``data`` (None: a new sidecar) with ``fields``, ``extra`` (an empty
+    list removes that property) and ``rating`` set, checked to read back as asked and to keep
+    every other property. Raises SidecarError otherwise."""
     rating = dict(rating or {})
     asked: dict[str, object] = {**fields, **(extra or {})}
     asked.update({k: ([] if v is None else v) for k, v in rating.items()})
@@ -108,7 +108,11 @@ def exiv2_bytes(
     if ratings != rating:
         raise SidecarError(target, "exiv2 did not write the rating as asked")
     if data is not None:
-        changing = frozenset(rdfedit.SIMPLE[k][:2] for k in rating)
+        changing = frozenset(rdfedit.SIMPLE[k][:2] for k in rating) | frozenset(
+            location.PROPERTIES[k]
+            for k, v in (extra or {}).items()
+            if v == [] and k in location.PROPERTIES
+        )  # a removed property is not lost: the reject rating, ClipDesk's location fields
         try:
             lost = lost_properties(data, new, changing)
         except safexml.XmlRefused as exc:
