@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from clipdesk.search.duplicates import BLOCK_ROWS, THRESHOLD, candidate_pairs  # noqa: E402
+from clipdesk.search.duplicates import THRESHOLD  # noqa: E402
+from clipdesk.search.near_pairs import BLOCK_ROWS, candidate_pairs  # noqa: E402
 
 DIM = 512
 

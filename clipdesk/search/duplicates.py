@@ -3,7 +3,7 @@
 Two steps, because neither alone is right for every model:
 
 1. **Candidates from the embeddings.** Every pair whose cosine is at least ``threshold``,
-   found with a blocked matrix product (``BLOCK_ROWS`` rows against the rest at a time:
+   found with a blocked matrix product (near_pairs.py: a block of rows against the rest at a time:
    exact, memory bounded by the block, 100k photos in one pass). With ``within`` seconds,
    photos are sorted by their EXIF DateTimeOriginal and each block is compared only with
    the photos taken within that window (bursts), which is near-linear in the library and
@@ -34,7 +34,7 @@ are copies a user may reject wholesale; a group of similar shots is a choice to 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -45,6 +45,7 @@ import numpy as np
 from clipdesk.catalog import Catalog
 from clipdesk.catalog.db import PhotoRow
 from clipdesk.catalog.vectors import load_vectors
+from clipdesk.search.near_pairs import Union, candidate_pairs
 from clipdesk.wording import plural
 
 if TYPE_CHECKING:
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
 THRESHOLD = 0.92
 LAYOUT_THRESHOLD = 0.75
 LAYOUT_SIDE = 8
-BLOCK_ROWS = 1024
 
 # The same picture: the two thumbnails, reduced to at most PICTURE_SIDE x PICTURE_SIDE cells
 # of at least PICTURE_CELL pixels, differ by at most PICTURE_DIFF (of 255) in every cell and
@@ -247,84 +247,6 @@ def _seconds(taken_at: str | None) -> float | None:
         return None
 
 
-def candidate_pairs(
-    matrix: np.ndarray,
-    threshold: float,
-    times: np.ndarray | None = None,
-    within: float | None = None,
-    block: int = BLOCK_ROWS,
-) -> Iterator[tuple[int, int, float]]:
-    """(row i, row j, cosine) for i < j with cosine >= ``threshold``; rows L2-normalised.
-
-    With ``times`` (seconds, rows sorted by them) and ``within``, only rows whose times are
-    at most ``within`` apart are compared: row i against row i + d for d = 1, 2, ... while
-    any such pair is still within the window. The work is the number of pairs taken within
-    the window (times the vector length), not the square of the library."""
-    if times is None or within is None:
-        yield from _blocked(matrix, threshold, block)
-    else:
-        yield from _banded(matrix, threshold, times, within)
-
-
-def _blocked(matrix, threshold, block):
-    """Every pair: each block of rows against itself and every row after it."""
-    n = len(matrix)
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        rows = np.asarray(matrix[start:stop], dtype=np.float32)
-        other = np.asarray(matrix[start:], dtype=np.float32)
-        sims = rows @ other.T  # (block, n - start): the upper triangle from `start` on
-        ii, jj = np.nonzero(sims >= threshold)
-        keep = jj > ii  # the pair once, never a photo with itself
-        for i, j in zip(ii[keep].tolist(), jj[keep].tolist(), strict=True):
-            yield start + i, start + j, float(sims[i, j])
-
-
-def _banded(matrix, threshold, times, within, chunk: int = 65536):
-    """Pairs taken at most ``within`` apart, rows sorted by time: once row i + d is too
-    late for row i, so is every later row, so row i leaves the active set."""
-    n = len(matrix)
-    active = np.arange(n - 1)
-    d = 1
-    while active.size:
-        active = active[active + d < n]
-        active = active[times[active + d] - times[active] <= within]
-        for part in range(0, active.size, chunk):
-            i = active[part : part + chunk]
-            a = np.asarray(matrix[i], dtype=np.float32)
-            b = np.asarray(matrix[i + d], dtype=np.float32)
-            sims = np.einsum("ij,ij->i", a, b)
-            hit = np.flatnonzero(sims >= threshold)
-            for k in hit.tolist():
-                yield int(i[k]), int(i[k]) + d, float(sims[k])
-        d += 1
-
-
-class _Union:
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
-
-    def find(self, x: int) -> int:
-        self.parent.setdefault(x, x)
-        root = x
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[x] != root:  # path compression
-            self.parent[x], x = root, self.parent[x]
-        return root
-
-    def join(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-    def groups(self) -> list[list[int]]:
-        out: dict[int, list[int]] = {}
-        for x in self.parent:
-            out.setdefault(self.find(x), []).append(x)
-        return [sorted(g) for g in out.values() if len(g) > 1]
-
-
 class Layouts:
     """The thumbnails' small colour layouts, sharpness and :class:`Picture`, read once per
     photo."""
@@ -415,7 +337,7 @@ def find_groups(
         ids, matrix = ids[dated][order], np.asarray(matrix)[dated][order]
         times = secs[dated][order].astype(np.float64)
     layouts = Layouts(thumbnails)
-    union = _Union()
+    union = Union()
     n = len(ids)
     for done, (i, j, _score) in enumerate(candidate_pairs(matrix, threshold, times, within)):
         a, b = row(int(ids[i])), row(int(ids[j]))

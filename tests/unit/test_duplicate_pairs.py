@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from clipdesk.search.duplicates import candidate_pairs
+from clipdesk.search.near_pairs import candidate_pairs
 
 
 def test_blocked_pairs_are_exactly_the_brute_force_pairs():
