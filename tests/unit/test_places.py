@@ -196,17 +196,19 @@ def test_settings_keep_the_places_switch(tmp_path):
     again.close()
 
 
+def sidecar(**fields) -> bytes:
+    """An XMP sidecar with these photoshop: location fields (City="Paris", ...)."""
+    attrs = " ".join(f'photoshop:{k}="{v}"' for k, v in fields.items())
+    return (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        f'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" {attrs}/></rdf:RDF>'
+        "</x:xmpmeta>"
+    ).encode()
+
+
 def test_export_fills_only_empty_location_fields_and_never_mixes_another_programs():
     ours = {CITY: "Paris", STATE: "Île-de-France", COUNTRY: "France"}
-
-    def sidecar(**fields) -> bytes:
-        attrs = " ".join(f'photoshop:{k}="{v}"' for k, v in fields.items())
-        return (
-            '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
-            'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
-            f'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" {attrs}/></rdf:RDF>'
-            "</x:xmpmeta>"
-        ).encode()
 
     def to_fill(data, place):
         changes, after = plan(data, place, {})
@@ -224,15 +226,6 @@ def test_export_removes_only_the_location_fields_it_wrote_that_still_hold_its_va
     """The place rejected (or moved): ClipDesk's fields go, where they still say what it
     wrote; a field another program set, or one the user changed since, stays."""
     written = {CITY: "Paris", STATE: "Île-de-France", COUNTRY: "France"}
-
-    def sidecar(**fields) -> bytes:
-        attrs = " ".join(f'photoshop:{k}="{v}"' for k, v in fields.items())
-        return (
-            '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
-            'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
-            f'xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" {attrs}/></rdf:RDF>'
-            "</x:xmpmeta>"
-        ).encode()
 
     as_written = sidecar(City="Paris", State="Île-de-France", Country="France")
     assert plan(as_written, {}, written) == ({CITY: [], STATE: [], COUNTRY: []}, {})
