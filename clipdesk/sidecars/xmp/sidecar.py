@@ -183,7 +183,8 @@ def _located(
         return replace(prep, location={})
     now = location.read_location(prep.new)
     ours = {**(filled or {}), **placed}
-    return replace(prep, location={k: v for k, v in ours.items() if now.get(k) == v})
+    still = {k: v for k, v in ours.items() if now.get(k, "").casefold() == v.casefold()}
+    return replace(prep, location=still)
 
 
 def _prepare_bytes(
