@@ -27,7 +27,7 @@ marked faces ``find`` finds, and how many more it finds.
 ``--more-faces DIR``: photos named PERSON[N].jpg (a person's photos share PERSON; digits
 end it), or a folder of photos per person. Neither is shipped here (their licences are not
 stated): face_recognition 1.3.0's sdist has four (White House photos), dlib's examples/johns
-(in dlib's sdist and repository) has 5 people x 11 photos:
+(in dlib's GitHub repository, davisking/dlib, not its PyPI sdist) has 5 people x 11 photos:
 
     pip download --no-deps --no-binary :all: -d /tmp/fr face_recognition==1.3.0
     tar xzf /tmp/fr/face_recognition-1.3.0.tar.gz -C /tmp/fr

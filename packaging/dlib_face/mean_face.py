@@ -1,18 +1,18 @@
 """Make models/faces/dlib_face_mean_clipdesk.npy: the mean of dlib's face descriptors over many
 people, which clipdesk/faces/dlib_resnet.py subtracts before it normalises a vector.
 
-dlib's descriptors share a large common part (any two faces are a cosine of 0.7 or more
-apart), and dlib compares them by Euclidean distance. ClipDesk compares faces by cosine (its
-clusters are means of unit vectors); taking the population's mean away first leaves the part
-that tells people apart: on dlib's examples/johns (5 people, 11 photos each; not in this
-mean), the same person's lowest cosine 0.65-0.68 and two people's highest 0.48-0.50, d'
+dlib's descriptors share a large common part (any two of 75 faces of many people have a cosine
+of 0.72 or more), and dlib compares them by Euclidean distance. ClipDesk compares faces by
+cosine (its clusters are means of unit vectors); taking the population's mean away first leaves
+the part that tells people apart: on dlib's examples/johns (5 people, 11 photos each; not in
+this mean), the same person's lowest cosine 0.65-0.68 and two people's highest 0.48-0.50, d'
 6.7, against 4.98 for cosines of the raw descriptors (docs/faces.md).
 
 The faces: every face the engine finds (YuNet, SCORE_THRESHOLD) in the photos given, each
 embedded by the float graph, as the engine crops it. Used here (not shipped, their
-licences are not stated): the photos of dlib 20.0's examples/faces (PASCAL VOC group photos
-and others; dlib's sdist on PyPI) but dogs.jpg, and face_recognition 1.3.0's
-tests/test_images (its sdist on PyPI):
+licences are not stated): the photos of examples/faces in dlib's GitHub repository
+(davisking/dlib, not its PyPI sdist: PASCAL VOC group photos and others) but dogs.jpg, and
+face_recognition 1.3.0's tests/test_images (its sdist on PyPI):
 
     .venv/bin/python packaging/dlib_face/mean_face.py DIR [DIR ...]
 """
