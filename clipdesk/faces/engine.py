@@ -28,7 +28,7 @@ VECTORS = embedder.VECTORS
 """Which embedder made a vector: vectors of different ones do not compare (the catalog keeps
 it, people/faces_db.use_vectors_of)."""
 ENGINE_NAME = "yunet-2023mar+dlib-resnet-v1-int8"
-"""The detector and the embedder this engine runs (``clipdesk status``, docs)."""
+"""The detector and the embedder this engine runs, by name."""
 
 DETECT_SIDE = 768
 """The long side (px) the detector looks at; larger images are scaled down to it, smaller

@@ -1,10 +1,11 @@
 """SFace (opencv_zoo face_recognition_sface_2021dec, a MobileFaceNet) on ONNX Runtime: a
-128-d identity vector for an aligned 112x112 face.
+128-d identity vector for an aligned 112x112 face. The engine's embedder until 2026-12-07,
+when dlib's face ResNet (dlib_resnet.py) took its place at a third of the CPU a face; kept
+for benchmarks/faces.py's comparison, and not in the wheel or the bundle (docs/faces.md).
 
-The engine runs SFace quantised to int8 (``QUANTISED_FILE``, shipped beside the upstream
-file; packaging/quantise_faces.py makes it from ``rewritten_model`` with
-``quantised_model``): about 40% less CPU a face than the float graph, vectors within a
-cosine of about 0.02 of the float ones, and the same people apart (docs/faces.md).
+It ran quantised to int8 (``QUANTISED_FILE``; packaging/quantise_faces.py makes it from
+``rewritten_model`` with ``quantised_model``): about 40% less CPU a face than the float
+graph, vectors within a cosine of about 0.02 of the float ones, and the same people apart.
 
 The float graph is rewritten in memory, not on disk, with the same outputs (to float
 rounding) and under half the CPU per face of the file as shipped (models/faces/SOURCES.md):
@@ -27,14 +28,13 @@ VECTORS = "sface-2021dec"  # the float and int8 graphs' vectors compare (docs/fa
 
 
 def embedder_session(threads: int):
-    """A session over the SFace the engine runs: the shipped int8 graph."""
+    """A session over the int8 SFace (what the engine ran until 2026-12-07)."""
     return cpu_session(model_bytes(QUANTISED_FILE), threads)
 
 
 def float_session(threads: int):
-    """A session over SFace in float, rewritten as the module docstring says (the engine
-    before 2026-12-07; the reference the int8 graph is measured against). The float file
-    is in the repository, not in the wheel or the bundle: tests, benchmarks and
+    """A session over SFace in float, rewritten as the module docstring says (the reference
+    the int8 graph is measured against). In the repository only: tests, benchmarks and
     packaging/quantise_faces.py use it."""
     return cpu_session(rewritten_model(), threads)
 
