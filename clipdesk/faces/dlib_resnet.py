@@ -35,6 +35,8 @@ from clipdesk.faces.model_files import (
     DLIB_QUANTISED_FILE,
     cpu_session,
     model_bytes,
+    run_each,
+    unit,
 )
 
 DIM = 128
@@ -76,11 +78,7 @@ def embed(session, crops: np.ndarray) -> np.ndarray:
     """Float32 vectors (n, DIM) of chips (n, 150, 150, 3) uint8 RGB (the graph subtracts
     dlib's mean colour and scales by 1/256 itself), one face a run: dlib's descriptor less
     ``mean()``, L2-normalised."""
-    name = session.get_inputs()[0].name
-    x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
-    raw = np.concatenate([session.run(None, {name: x[i : i + 1]})[0] for i in range(len(x))])
-    vectors = raw.astype(np.float32) - mean()
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return unit(run_each(session, crops) - mean())
 
 
 @functools.cache

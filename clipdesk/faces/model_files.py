@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from importlib import resources
 
+import numpy as np
+
 DETECTOR_FILE = "face_detection_yunet_2023mar.onnx"
 EMBEDDER_FILE = "face_recognition_sface_2021dec.onnx"
 QUANTISED_FILE = "face_recognition_sface_2021dec_int8_clipdesk.onnx"
@@ -37,3 +39,18 @@ def cpu_session(model: bytes, threads: int):
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.log_severity_level = 3  # the graphs' harmless warnings are not the user's concern
     return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+
+
+def run_each(session, crops: np.ndarray) -> np.ndarray:
+    """An embedder's raw float32 outputs (n, dim) for aligned crops (n, size, size, 3) uint8
+    RGB, one face a run: batches of 6 or 16 faces cost the same CPU a face
+    (benchmarks/faces.py), so gathering a photo's faces into one run gains nothing."""
+    name = session.get_inputs()[0].name
+    x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
+    out = [session.run(None, {name: x[i : i + 1]})[0] for i in range(len(x))]
+    return np.concatenate(out).astype(np.float32)
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
+    """Each row L2-normalised."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -20,7 +20,14 @@ from __future__ import annotations
 import numpy as np
 
 from clipdesk.faces import align
-from clipdesk.faces.model_files import EMBEDDER_FILE, QUANTISED_FILE, cpu_session, model_bytes
+from clipdesk.faces.model_files import (
+    EMBEDDER_FILE,
+    QUANTISED_FILE,
+    cpu_session,
+    model_bytes,
+    run_each,
+    unit,
+)
 
 DIM = 128
 CHIP = align.ARCFACE
@@ -91,14 +98,8 @@ def _prelu(graph, node, slope: np.ndarray) -> list:
 
 def embed(session, crops: np.ndarray) -> np.ndarray:
     """L2-normalised float32 vectors (n, DIM) of aligned crops (n, 112, 112, 3) uint8 RGB
-    (the graph subtracts 127.5 and scales by 1/128 itself). One face a run: batches of 6
-    or 16 faces cost the same CPU per face (benchmarks/faces.py), so gathering the faces
-    of a photo or of a chunk of photos into one run gains nothing."""
-    name = session.get_inputs()[0].name
-    x = np.ascontiguousarray(crops.transpose(0, 3, 1, 2), dtype=np.float32)
-    vectors = np.concatenate([session.run(None, {name: x[i : i + 1]})[0] for i in range(len(x))])
-    vectors = vectors.astype(np.float32)
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    (the graph subtracts 127.5 and scales by 1/128 itself), one face a run."""
+    return unit(run_each(session, crops))
 
 
 def quantised_model(calibration: np.ndarray) -> bytes:
